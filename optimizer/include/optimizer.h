@@ -1,0 +1,211 @@
+/*
+ * optimizer.h - the fleet charging plan: plain data in, a plan out, solved as an LP with GLPK.
+ *
+ * Given who is plugged in, when each vehicle leaves and how much energy it needs, the price per slot and
+ * the depot's limits, opt_solve() computes each session's power per slot at the lowest cost.
+ * The library does no I/O and reads no clock for planning (time is the slot grid the caller passes);
+ * the only file it ever writes is through the separate debug function opt_export().
+ *
+ * ---- The model ---------------------------------------------------------------------------------------
+ * Slots t = 0..T-1; slot 0 lasts first_slot_hours (so a plan can start "now"), the others slot_hours.
+ * h_t is the length of slot t. For session i, window [a_i, d_i) = [first_slot, min(end_slot, T)).
+ *   variables  p_it >= 0 (kW, grid side), s_i >= 0 (kWh shortfall at the battery), x >= 0 (kW of peak
+ *              above existing_peak_kw, only when demand_charge > 0)
+ *   minimise   sum c_t p_it h_t  +  D x  +  sum M w_i s_i  +  sum e_t p_it h_t
+ *   subject to sum_t eta_i p_it h_t + s_i  = E_i          (energy: never more than needed, see below)
+ *              0 <= p_it <= P_it inside the window, p_it = 0 outside (no column exists outside)
+ *              sum_i p_it <= L_t                          (site)
+ *              sum over a circuit's sessions <= its limit (per phase or in total, nested circuits)
+ *              sum_i p_it - x <= existing_peak_kw         (when D > 0)
+ *  e_t = earliness * max|c| * t/(T-1) is the tie-break that prefers earlier charging among plans of
+ *  (nearly) equal cost; it can cost at most `earliness` (relative, default 1e-4) of the energy bill.
+ *  M_i = 10 * (max|c| + D/min h) / min eta * w_i/min w: more than any kWh can cost, so no energy is traded
+ *  for money. The energy row is an equality (the issue's ">=" plus "no more than needed"): with negative
+ *  prices the LP would otherwise plan energy a full battery cannot take.
+ *
+ * ---- What a plan guarantees ----------------------------------------------------------------------------
+ * Always (LP, MIP, repaired and fallback plans alike, checked on the final numbers after solving):
+ *   - 0 <= kw[i][t] <= P_it, and kw[i][t] == 0 outside [first_slot, end_slot);
+ *   - in every slot the site total is <= site_limit_kw[t] and every circuit (and each phase of a per-phase
+ *     circuit) is <= its limit, exactly in double arithmetic (a final pass scales down any solver round-off);
+ *   - delivered_kwh[i] <= energy_kwh (never planned beyond the need).
+ * When the demand is feasible and the method is OPT_METHOD_LP or OPT_METHOD_MIP: every session gets its
+ *   energy (shortfall <= 1e-6 kWh relative to the need) at minimum cost (within earliness).
+ * When it is not feasible: the LP minimises sum w_i * shortfall_i first (priority-weighted; with equal
+ *   priorities that is the most energy physically deliverable), and only then money.
+ * Fallback (OPT_METHOD_FALLBACK: GLPK error, time limit, numerically degenerate input): slot by slot,
+ *   earliest departure first (then higher priority), each session gets as much as its own maximum, its
+ *   remaining need and the headroom of every limit above it allow. Limits and windows hold; cost is not
+ *   optimised and a feasible demand may show shortfall.
+ * Minimum power (min_kw > 0): every kw[i][t] is 0 or >= min_kw * (1 - 1e-6). Solved exactly with a MIP
+ *   when the instance has at most max_mip_binaries on/off variables (time-limited; see min_power_method),
+ *   else the LP is repaired: slots below the minimum go to 0 and the lost energy is moved to that
+ *   session's cheapest slots that can take it within every limit. Repair can leave shortfall that an exact
+ *   solution would avoid; plan->min_power_extra_cost says what the minimum cost compared with the LP.
+ *
+ * ---- Units ----------------------------------------------------------------------------------------------
+ * Power kW, energy kWh, time hours, prices currency/kWh, demand charge currency/kW. Energies are at the
+ * battery (after efficiency), powers at the grid (what the EVSE draws and what limits count).
+ *
+ * ---- Threads and GLPK -------------------------------------------------------------------------------------
+ * A planner and everything it returns belong to one thread (in depotd the single planner worker): GLPK
+ * keeps its environment per thread, and the planner keeps its last GLPK problem (for warm starts) in that
+ * environment. Different threads may each own a planner. Before a thread that used opt_ functions exits,
+ * call opt_thread_cleanup() (glp_free_env) after freeing its planners.
+ * GLPK calls abort() on an internal error. The library installs glp_error_hook for the duration of each
+ * call: the hook longjmp()s back, the library then frees the thread's whole GLPK environment (the only
+ * safe recovery GLPK offers) and returns a fallback plan. Trade-off: any other GLPK object the same thread
+ * owned is gone too, so do not share the planner thread with other GLPK users. GLPK terminal output is
+ * switched off; the library never prints.
+ *
+ * ---- Ownership -------------------------------------------------------------------------------------------
+ * Every pointer in the input structs is borrowed for the duration of the call only. A plan is allocated by
+ * the library and freed by the caller with opt_plan_free(). Error strings go to the caller's buffer.
+ */
+#ifndef OPTIMIZER_H
+#define OPTIMIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum opt_error {
+    OPT_OK = 0,
+    OPT_EINVAL = -1, /* the problem or options are invalid; err says which field and why */
+    OPT_ENOMEM = -2,
+    OPT_EIO = -3,    /* opt_export() could not write the file */
+};
+
+/* How power splits over phases, as the vehicle draws it (a 3-phase EVSE charging a 1-phase car is 1-phase). */
+enum opt_phases { OPT_THREE_PHASE = 0, OPT_PHASE_L1 = 1, OPT_PHASE_L2 = 2, OPT_PHASE_L3 = 3 };
+
+/* One occupied EVSE. */
+struct opt_session {
+    const char *id;           /* unique, not NULL; also matches sessions across re-plans for warm starts */
+    int first_slot;           /* a_i >= 0: first slot it may charge in (0 when already plugged in) */
+    int end_slot;             /* d_i >= a_i: the slot it leaves at (exclusive); == a_i: nothing to plan.
+                                 May exceed the horizon: then the energy is planned within the horizon. */
+    double energy_kwh;        /* E_i >= 0, still needed, at the battery */
+    double efficiency;        /* eta_i in (0, 1]; 0 means 1 */
+    double max_kw;            /* P_i >= 0 (min of EV and EVSE), used when max_kw_slot is NULL */
+    const double *max_kw_slot;/* NULL, or [slots] per-slot maximum (>= 0) */
+    double min_kw;            /* >= 0; when charging, at least this (IEC 61851: 6 A per phase); 0 = none */
+    double priority;          /* w_i >= 0; 0 means 1. Shortfall of a priority-2 session weighs twice. */
+    int circuit;              /* index into opt_problem.circuits, or -1: only under the site limit */
+    enum opt_phases phases;
+};
+
+/* A feeder, transformer or phase group. Nested: a session counts in its circuit and all its ancestors. */
+struct opt_circuit {
+    const char *id;           /* for error messages; may be NULL */
+    int parent;               /* -1 (directly under the site) or an index < this circuit's own index */
+    double limit_kw;          /* >= 0; INFINITY allowed */
+    int per_phase;            /* 0: limit_kw bounds the total; 1: limit_kw bounds each phase L1, L2, L3
+                                 (a 3-phase session loads each by p/3, a 1-phase one loads its phase by p) */
+};
+
+struct opt_problem {
+    int slots;                /* T >= 1 (e.g. 96 for 24 h of 15 min) */
+    double slot_hours;        /* > 0 (0.25 for 15 min) */
+    double first_slot_hours;  /* (0, slot_hours]; 0 means slot_hours */
+    int64_t epoch_slot;       /* absolute number of slot 0 (e.g. unix time / slot seconds). Only used to
+                                 match slots with the previous solve for a warm start; 0 if unknown. */
+    const double *price;      /* [slots] currency/kWh, finite, may be negative */
+    const double *site_limit_kw; /* [slots] >= 0 (connection minus building load, or curtailment);
+                                    INFINITY allowed */
+    double demand_charge;     /* D >= 0, currency per kW of the horizon's peak above existing_peak_kw */
+    double existing_peak_kw;  /* >= 0: the peak already billed this period */
+    const struct opt_session *sessions;
+    int n_sessions;
+    const struct opt_circuit *circuits; /* may be NULL when n_circuits == 0 */
+    int n_circuits;
+};
+
+struct opt_options {          /* zero-initialised fields take the defaults in brackets */
+    int max_sessions;         /* [2000] more is OPT_EINVAL */
+    int max_slots;            /* [2880] */
+    int time_limit_ms;        /* [5000] per GLPK call (simplex, MIP) */
+    double earliness;         /* [1e-4] relative cost allowed to prefer earlier charging; < 0 disables */
+    int max_mip_binaries;     /* [2000] on/off variables up to which min power is solved exactly; -1 never */
+    int no_warm_start;        /* 1: always solve from scratch (for measuring what warm starts save) */
+    int use_interior;         /* 1: cold solves use GLPK's interior-point method (then a simplex cleanup) */
+    int fault;                /* tests only: 1 = raise a GLPK error inside the solve, 2 = pretend the time
+                                 limit was hit. 0 in production. */
+};
+
+enum opt_method {
+    OPT_METHOD_LP = 0,        /* optimal LP (no minimum power, or every slot already respected it) */
+    OPT_METHOD_MIP,           /* MIP with on/off variables, optimal */
+    OPT_METHOD_MIP_TIMELIMIT, /* MIP stopped by the time limit with an integer plan: feasible, maybe not best */
+    OPT_METHOD_LP_REPAIR,     /* LP, then slots rounded to 0 or >= min_kw within every limit */
+    OPT_METHOD_FALLBACK,      /* earliest departure first; see fallback_reason */
+};
+
+struct opt_plan {
+    int slots, n_sessions;
+    double *kw;               /* [n_sessions * slots]: kw[i * slots + t], grid side */
+    double *site_kw;          /* [slots] */
+    double *delivered_kwh;    /* [n_sessions] at the battery */
+    double *shortfall_kwh;    /* [n_sessions] energy_kwh - delivered_kwh (>= 0) */
+    double total_shortfall_kwh;
+
+    double energy_cost;       /* sum c_t p_it h_t */
+    double demand_cost;       /* D * max(0, peak_kw - existing_peak_kw) */
+    double cost;              /* energy_cost + demand_cost: the money */
+    double peak_kw;           /* max site total over the horizon */
+    double penalty;           /* sum M_i s_i (the objective's shortfall part, currency units) */
+    double earliness_cost;    /* the objective's tie-break part */
+    double objective;         /* cost + penalty + earliness_cost of this plan */
+    double solver_objective;  /* GLPK's objective in the LP's own (scaled) units, as in opt_export(); NAN
+                                 without an LP solution. For comparing with another solver. */
+
+    enum opt_method method;
+    const char *method_name;  /* static string */
+    char note[200];           /* why a fallback/repair happened, GLPK's return and status codes */
+    int warm_start;           /* 1 when the LP started from the previous solve's basis */
+    int iterations;           /* simplex iterations of this solve (GLPK counter, all phases) */
+    double build_ms, solve_ms, total_ms; /* wall time (monotonic clock: instrumentation, not planning) */
+    size_t glpk_peak_bytes;   /* GLPK's peak memory in this thread's environment so far */
+
+    int min_power_active;     /* some session has min_kw > 0 */
+    double lp_cost;           /* cost (money) of the LP relaxation; equals cost when no min power */
+    double lp_shortfall_kwh;  /* total shortfall of the LP relaxation */
+    double min_power_extra_cost; /* cost - lp_cost */
+};
+
+typedef struct opt_planner opt_planner;
+
+/* Returns NULL on allocation failure. opts may be NULL (all defaults); it is copied. */
+opt_planner *opt_planner_new(const struct opt_options *opts);
+void opt_planner_free(opt_planner *pl);
+
+/*
+ * Checks the problem and plans. On success returns OPT_OK and *out (free with opt_plan_free): there is
+ * always a plan for a valid problem, a fallback one when the solver cannot give one (plan->method says).
+ * On invalid input returns OPT_EINVAL with a message naming the field, and *out = NULL.
+ */
+int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **out, char *err, size_t errlen);
+
+/* Only validation, as opt_solve() does it (opts may be NULL). */
+int opt_validate(const struct opt_problem *pb, const struct opt_options *opts, char *err, size_t errlen);
+
+void opt_plan_free(struct opt_plan *plan);
+
+/* Forget the basis kept for warm starts (the next solve is cold). */
+void opt_planner_reset(opt_planner *pl);
+
+/* Frees this thread's GLPK environment. Call after the thread's last planner is freed. */
+void opt_thread_cleanup(void);
+
+/* ---- Debugging ---------------------------------------------------------------------------------------- */
+enum opt_export_format { OPT_EXPORT_LP = 0 /* CPLEX LP */, OPT_EXPORT_MPS = 1 /* free MPS */ };
+
+/*
+ * Writes the LP that opt_solve() would solve (without min-power on/off variables) to `path`, with names
+ * p_<i>_<t>, s_<i>, energy_<i>, site_<t>, c<c>_<phase>_<t>, peak_<t> (i = session index, t = slot). The objective
+ * is in the LP's internal scaled units (compare with plan->solver_objective). The only function that
+ * touches a file. Returns OPT_OK, OPT_EINVAL or OPT_EIO.
+ */
+int opt_export(const struct opt_problem *pb, const struct opt_options *opts, const char *path,
+               enum opt_export_format format, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,297 @@
+/* model.c - the index layout of a problem and the GLPK LP built from it (tight: columns only in windows). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+double opt_pmax(const struct opt_model *m, int i, int t)
+{
+    if (t < m->first[i] || t >= m->end[i])
+        return 0;
+    const struct opt_session *s = &m->pb->sessions[i];
+    return s->max_kw_slot ? s->max_kw_slot[t] : s->max_kw;
+}
+
+double opt_group_limit(const struct opt_model *m, int g, int t)
+{
+    return m->group[g].circuit < 0 ? m->pb->site_limit_kw[t] : m->group[g].limit;
+}
+
+double opt_eps(const struct opt_model *m, int t)
+{
+    return m->T > 1 ? m->max_eps * t / (m->T - 1) : 0;
+}
+
+double opt_penalty(const struct opt_model *m, int i)
+{
+    return m->m_unit * m->w[i] / m->w_min;
+}
+
+void opt_model_free(struct opt_model *m)
+{
+    if (m->group)
+        for (int g = 0; g < m->ngroups; g++) {
+            free(m->group[g].member);
+            free(m->group[g].coef);
+        }
+    free(m->group);
+    free(m->hours);
+    free(m->first);
+    free(m->end);
+    free(m->eta);
+    free(m->w);
+    free(m->col0);
+    free(m->scol);
+    free(m->sg_start);
+    free(m->sg_group);
+    free(m->sg_coef);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Groups: 0 = site, then each circuit (one group, or three for a per-phase circuit), parents first. */
+static int init_groups(struct opt_model *m)
+{
+    const struct opt_problem *pb = m->pb;
+    int *gidx = malloc(sizeof(int) * (size_t)(pb->n_circuits + 1));
+    if (!gidx)
+        return -1;
+    m->ngroups = 1;
+    for (int c = 0; c < pb->n_circuits; c++) {
+        gidx[c] = m->ngroups;
+        m->ngroups += pb->circuits[c].per_phase ? 3 : 1;
+    }
+    m->group = calloc((size_t)m->ngroups, sizeof(*m->group));
+    m->sg_start = calloc((size_t)m->n + 1, sizeof(int));
+    if (!m->group || !m->sg_start)
+        goto fail;
+    m->group[0].circuit = -1;
+    for (int c = 0; c < pb->n_circuits; c++)
+        for (int k = 0; k < (pb->circuits[c].per_phase ? 3 : 1); k++) {
+            struct opt_group *g = &m->group[gidx[c] + k];
+            g->circuit = c;
+            g->phase = pb->circuits[c].per_phase ? k + 1 : 0;
+            g->limit = pb->circuits[c].limit_kw;
+        }
+    /* Two passes over each session's ancestor chain: count, then fill. */
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0;
+        for (int i = 0; i < m->n; i++) {
+            const struct opt_session *s = &pb->sessions[i];
+            m->sg_start[i] = k;
+            if (pass)
+                m->sg_group[k] = 0, m->sg_coef[k] = 1;
+            k++;
+            for (int c = s->circuit; c >= 0; c = pb->circuits[c].parent) {
+                int first = gidx[c], count = 1;
+                double coef = 1;
+                if (pb->circuits[c].per_phase) {
+                    if (s->phases == OPT_THREE_PHASE)
+                        count = 3, coef = OPT_PHASE_COEF;
+                    else
+                        first += (int)s->phases - 1;
+                }
+                for (int j = 0; j < count; j++, k++)
+                    if (pass)
+                        m->sg_group[k] = first + j, m->sg_coef[k] = coef;
+            }
+        }
+        m->sg_start[m->n] = k;
+        if (!pass) {
+            m->sg_group = malloc(sizeof(int) * (size_t)(k + 1));
+            m->sg_coef = malloc(sizeof(double) * (size_t)(k + 1));
+            if (!m->sg_group || !m->sg_coef)
+                goto fail;
+        }
+    }
+    for (int k = 0; k < m->sg_start[m->n]; k++)
+        m->group[m->sg_group[k]].n++;
+    for (int g = 0; g < m->ngroups; g++) {
+        m->group[g].member = malloc(sizeof(int) * (size_t)(m->group[g].n + 1));
+        m->group[g].coef = malloc(sizeof(double) * (size_t)(m->group[g].n + 1));
+        if (!m->group[g].member || !m->group[g].coef)
+            goto fail;
+        m->group[g].n = 0;
+    }
+    for (int i = 0; i < m->n; i++)
+        for (int k = m->sg_start[i]; k < m->sg_start[i + 1]; k++) {
+            struct opt_group *g = &m->group[m->sg_group[k]];
+            g->member[g->n] = i;
+            g->coef[g->n++] = m->sg_coef[k];
+        }
+    free(gidx);
+    return 0;
+fail:
+    free(gidx);
+    return -1;
+}
+
+int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const struct opt_options *o)
+{
+    memset(m, 0, sizeof(*m));
+    m->pb = pb;
+    m->opt = *o;
+    m->n = pb->n_sessions;
+    m->T = pb->slots;
+    size_t n = (size_t)m->n + 1, T = (size_t)m->T;
+    m->hours = malloc(sizeof(double) * T);
+    m->first = malloc(sizeof(int) * n);
+    m->end = malloc(sizeof(int) * n);
+    m->eta = malloc(sizeof(double) * n);
+    m->w = malloc(sizeof(double) * n);
+    m->col0 = malloc(sizeof(int) * n);
+    m->scol = malloc(sizeof(int) * n);
+    if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->col0 || !m->scol)
+        goto fail;
+    for (int t = 0; t < m->T; t++)
+        m->hours[t] = pb->slot_hours;
+    if (pb->first_slot_hours > 0)
+        m->hours[0] = pb->first_slot_hours;
+    double hmin = m->hours[0] < pb->slot_hours ? m->hours[0] : pb->slot_hours;
+
+    double eta_min = 1;
+    m->w_min = INFINITY;
+    int col = 1;
+    for (int i = 0; i < m->n; i++) {
+        const struct opt_session *s = &pb->sessions[i];
+        m->first[i] = s->first_slot < m->T ? s->first_slot : m->T;
+        m->end[i] = s->end_slot < m->T ? s->end_slot : m->T;
+        m->eta[i] = s->efficiency > 0 ? s->efficiency : 1;
+        m->w[i] = s->priority > 0 ? s->priority : 1;
+        eta_min = fmin(eta_min, m->eta[i]);
+        m->w_min = fmin(m->w_min, m->w[i]);
+        m->col0[i] = col;
+        col += m->end[i] - m->first[i];
+        m->scol[i] = col++;
+    }
+    if (!(m->w_min > 0))
+        m->w_min = 1;
+    m->peak_col = pb->demand_charge > 0 ? col++ : 0;
+    m->ncols = col - 1;
+
+    m->ref_price = 0;
+    for (int t = 0; t < m->T; t++)
+        m->ref_price = fmax(m->ref_price, fabs(pb->price[t]));
+    if (m->ref_price == 0)
+        m->ref_price = 1;
+    m->max_eps = m->opt.earliness * m->ref_price;
+    /* Above what any battery kWh can cost (its price, tie-break and the peak it may raise), with margin. */
+    m->m_unit = 10 * (m->ref_price + m->max_eps + pb->demand_charge / hmin) / eta_min;
+
+    if (init_groups(m))
+        goto fail;
+    m->row_group0 = m->n + 1;
+    m->row_peak0 = m->peak_col ? m->row_group0 + m->ngroups * m->T : 0;
+    m->nrows = m->n + m->ngroups * m->T + (m->peak_col ? m->T : 0);
+    return 0;
+fail:
+    opt_model_free(m);
+    return -1;
+}
+
+static void set_row_limit(glp_prob *lp, int r, double limit)
+{
+    if (isinf(limit))
+        glp_set_row_bnds(lp, r, GLP_FR, 0, 0);
+    else
+        glp_set_row_bnds(lp, r, GLP_UP, 0, limit);
+}
+
+static void name_rows_cols(const struct opt_model *m, glp_prob *lp)
+{
+    char name[64];
+    for (int i = 0; i < m->n; i++) {
+        snprintf(name, sizeof(name), "energy_%d", i);
+        glp_set_row_name(lp, 1 + i, name);
+        for (int t = m->first[i]; t < m->end[i]; t++) {
+            snprintf(name, sizeof(name), "p_%d_%d", i, t);
+            glp_set_col_name(lp, m->col0[i] + t - m->first[i], name);
+        }
+        snprintf(name, sizeof(name), "s_%d", i);
+        glp_set_col_name(lp, m->scol[i], name);
+    }
+    for (int g = 0; g < m->ngroups; g++)
+        for (int t = 0; t < m->T; t++) {
+            if (g == 0)
+                snprintf(name, sizeof(name), "site_%d", t);
+            else
+                snprintf(name, sizeof(name), "c%d_%d_%d", m->group[g].circuit, m->group[g].phase, t);
+            glp_set_row_name(lp, m->row_group0 + g * m->T + t, name);
+        }
+    if (m->peak_col) {
+        glp_set_col_name(lp, m->peak_col, "peak_excess");
+        for (int t = 0; t < m->T; t++) {
+            snprintf(name, sizeof(name), "peak_%d", t);
+            glp_set_row_name(lp, m->row_peak0 + t, name);
+        }
+    }
+}
+
+glp_prob *opt_model_build(const struct opt_model *m, int names)
+{
+    const struct opt_problem *pb = m->pb;
+    glp_prob *lp = glp_create_prob();
+    glp_set_obj_dir(lp, GLP_MIN);
+    if (m->nrows)
+        glp_add_rows(lp, m->nrows);
+    if (m->ncols)
+        glp_add_cols(lp, m->ncols);
+    double scale = 1 / m->ref_price;
+
+    for (int i = 0; i < m->n; i++)
+        glp_set_row_bnds(lp, 1 + i, GLP_FX, pb->sessions[i].energy_kwh, pb->sessions[i].energy_kwh);
+    for (int g = 0; g < m->ngroups; g++)
+        for (int t = 0; t < m->T; t++)
+            set_row_limit(lp, m->row_group0 + g * m->T + t, opt_group_limit(m, g, t));
+    for (int t = 0; m->peak_col && t < m->T; t++)
+        glp_set_row_bnds(lp, m->row_peak0 + t, GLP_UP, 0, pb->existing_peak_kw);
+
+    size_t nz = 0;
+    for (int i = 0; i < m->n; i++)
+        nz += (size_t)(m->end[i] - m->first[i]) * (size_t)(1 + m->sg_start[i + 1] - m->sg_start[i] +
+                                                           (m->peak_col ? 1 : 0)) + 1;
+    nz += (size_t)m->T;
+    int *ia = malloc(sizeof(int) * (nz + 1));
+    int *ja = malloc(sizeof(int) * (nz + 1));
+    double *ar = malloc(sizeof(double) * (nz + 1));
+    if (!ia || !ja || !ar) {
+        free(ia), free(ja), free(ar);
+        glp_delete_prob(lp);
+        return NULL;
+    }
+    int k = 0;
+#define NZ(r, c, v) (++k, ia[k] = (r), ja[k] = (c), ar[k] = (v))
+    for (int i = 0; i < m->n; i++) {
+        for (int t = m->first[i]; t < m->end[i]; t++) {
+            int j = m->col0[i] + t - m->first[i];
+            double p = opt_pmax(m, i, t);
+            if (p > 0)
+                glp_set_col_bnds(lp, j, GLP_DB, 0, p);
+            else
+                glp_set_col_bnds(lp, j, GLP_FX, 0, 0);
+            glp_set_obj_coef(lp, j, (pb->price[t] + opt_eps(m, t)) * m->hours[t] * scale);
+            NZ(1 + i, j, m->eta[i] * m->hours[t]);
+            for (int q = m->sg_start[i]; q < m->sg_start[i + 1]; q++)
+                NZ(m->row_group0 + m->sg_group[q] * m->T + t, j, m->sg_coef[q]);
+            if (m->peak_col)
+                NZ(m->row_peak0 + t, j, 1.0);
+        }
+        glp_set_col_bnds(lp, m->scol[i], GLP_LO, 0, 0);
+        glp_set_obj_coef(lp, m->scol[i], opt_penalty(m, i) * scale);
+        NZ(1 + i, m->scol[i], 1.0);
+    }
+    if (m->peak_col) {
+        glp_set_col_bnds(lp, m->peak_col, GLP_LO, 0, 0);
+        glp_set_obj_coef(lp, m->peak_col, pb->demand_charge * scale);
+        for (int t = 0; t < m->T; t++)
+            NZ(m->row_peak0 + t, m->peak_col, -1.0);
+    }
+#undef NZ
+    if (k)
+        glp_load_matrix(lp, k, ia, ja, ar);
+    free(ia), free(ja), free(ar);
+    if (names)
+        name_rows_cols(m, lp);
+    return lp;
+}

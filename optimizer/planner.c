@@ -1,0 +1,403 @@
+/*
+ * planner.c - opt_solve(): validate, solve the LP with GLPK (warm from the last basis when it can), handle
+ * minimum power, fall back when GLPK cannot give a plan, and always finish with the safety pass.
+ * Thread: a planner and its GLPK problems belong to the thread that calls it (GLPK's environment is
+ * per thread).
+ */
+#include "internal.h"
+#include "guard.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct key {          /* where a session of the last solve lives in the kept GLPK problem */
+    char *id;
+    int first, end, col0, scol, row;
+};
+
+struct opt_planner {
+    struct opt_options opt;
+    glp_prob *last;   /* LP of the last solve, with its final basis; NULL: next solve is cold */
+    struct key *keys; /* sorted by id */
+    int nkeys, last_T, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
+    int *last_gcircuit, *last_gphase;
+    int64_t last_epoch;
+    jmp_buf jb;
+};
+
+/* What one guarded GLPK run hands back (lives in the caller's frame, see guard.h). */
+struct run {
+    glp_prob *lp;
+    int rc, status, warm, iterations, mapped;
+    double objective, build_ms, solve_ms;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void forget(opt_planner *pl, int delete_prob)
+{
+    if (pl->last && delete_prob)
+        glp_delete_prob(pl->last);
+    pl->last = NULL;
+    for (int k = 0; k < pl->nkeys; k++)
+        free(pl->keys[k].id);
+    free(pl->keys);
+    free(pl->last_gcircuit);
+    free(pl->last_gphase);
+    pl->keys = NULL;
+    pl->last_gcircuit = pl->last_gphase = NULL;
+    pl->nkeys = 0;
+}
+
+opt_planner *opt_planner_new(const struct opt_options *opts)
+{
+    opt_planner *pl = calloc(1, sizeof(*pl));
+    if (pl)
+        opt_resolve_options(opts, &pl->opt);
+    return pl;
+}
+
+void opt_planner_reset(opt_planner *pl)
+{
+    if (pl)
+        forget(pl, 1);
+}
+
+void opt_planner_free(opt_planner *pl)
+{
+    if (!pl)
+        return;
+    forget(pl, 1);
+    free(pl);
+}
+
+void opt_thread_cleanup(void)
+{
+    glp_free_env();
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(((const struct key *)a)->id, ((const struct key *)b)->id);
+}
+
+static const struct key *find_key(const opt_planner *pl, const char *id)
+{
+    struct key k = { .id = (char *)id };
+    return bsearch(&k, pl->keys, (size_t)pl->nkeys, sizeof(k), cmp_key);
+}
+
+static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
+{
+    forget(pl, 1);
+    pl->keys = calloc((size_t)m->n + 1, sizeof(*pl->keys));
+    pl->last_gcircuit = malloc(sizeof(int) * (size_t)m->ngroups);
+    pl->last_gphase = malloc(sizeof(int) * (size_t)m->ngroups);
+    if (!pl->keys || !pl->last_gcircuit || !pl->last_gphase) {
+        glp_delete_prob(lp);
+        forget(pl, 0);
+        return;
+    }
+    for (int i = 0; i < m->n; i++) {
+        struct key *k = &pl->keys[pl->nkeys];
+        k->id = strdup(m->pb->sessions[i].id);
+        if (!k->id)
+            continue;
+        *k = (struct key){ k->id, m->first[i], m->end[i], m->col0[i], m->scol[i], 1 + i };
+        pl->nkeys++;
+    }
+    qsort(pl->keys, (size_t)pl->nkeys, sizeof(*pl->keys), cmp_key);
+    for (int g = 0; g < m->ngroups; g++)
+        pl->last_gcircuit[g] = m->group[g].circuit, pl->last_gphase[g] = m->group[g].phase;
+    pl->last_ngroups = m->ngroups;
+    pl->last_T = m->T;
+    pl->last_row_group0 = m->row_group0;
+    pl->last_row_peak0 = m->row_peak0;
+    pl->last_peak_col = m->peak_col;
+    pl->last_epoch = m->pb->epoch_slot;
+    pl->last = lp;
+}
+
+/*
+ * Carries the last basis over by meaning, not by index: sessions by id, slots by absolute slot number
+ * (epoch_slot), limit rows by circuit and phase. A new session starts with its shortfall basic and its
+ * energy row at its bound (s_i = E_i: primal feasible, and the basis stays square). Returns the number of
+ * statuses carried, or -1 when the result is not a square basis (then the solve is cold).
+ */
+static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_prob *lp)
+{
+    glp_prob *old = pl->last;
+    int64_t shift64 = m->pb->epoch_slot - pl->last_epoch;
+    if (shift64 < -m->T || shift64 > m->T)
+        return -1;
+    int shift = (int)shift64, basic = 0, carried = 0;
+    for (int i = 0; i < m->n; i++) {
+        const struct key *k = find_key(pl, m->pb->sessions[i].id);
+        int row = 1 + i;
+        if (!k) {
+            glp_set_row_stat(lp, row, GLP_NS);
+            glp_set_col_stat(lp, m->scol[i], GLP_BS);
+            basic++;
+        } else {
+            int rs = glp_get_row_stat(old, k->row), ss = glp_get_col_stat(old, k->scol);
+            glp_set_row_stat(lp, row, rs == GLP_BS ? GLP_BS : GLP_NS);
+            glp_set_col_stat(lp, m->scol[i], ss);
+            basic += (rs == GLP_BS) + (ss == GLP_BS);
+            carried += 2;
+        }
+        for (int t = m->first[i]; t < m->end[i]; t++) {
+            int j = m->col0[i] + t - m->first[i], u = t + shift, st = GLP_NL;
+            if (k && u >= k->first && u < k->end) {
+                st = glp_get_col_stat(old, k->col0 + u - k->first);
+                carried++;
+            }
+            glp_set_col_stat(lp, j, st);
+            basic += st == GLP_BS;
+        }
+    }
+    for (int g = 0; g < m->ngroups; g++)
+        for (int t = 0; t < m->T; t++) {
+            int u = t + shift, st = GLP_BS;
+            if (g < pl->last_ngroups && pl->last_gcircuit[g] == m->group[g].circuit &&
+                pl->last_gphase[g] == m->group[g].phase && u >= 0 && u < pl->last_T) {
+                st = glp_get_row_stat(old, pl->last_row_group0 + g * pl->last_T + u);
+                carried++;
+            }
+            glp_set_row_stat(lp, m->row_group0 + g * m->T + t, st);
+            basic += st == GLP_BS;
+        }
+    if (m->peak_col) {
+        int st = pl->last_peak_col ? glp_get_col_stat(old, pl->last_peak_col) : GLP_NL;
+        glp_set_col_stat(lp, m->peak_col, st);
+        basic += st == GLP_BS;
+        for (int t = 0; t < m->T; t++) {
+            int u = t + shift;
+            st = pl->last_row_peak0 && u >= 0 && u < pl->last_T ?
+                     glp_get_row_stat(old, pl->last_row_peak0 + u) : GLP_BS;
+            glp_set_row_stat(lp, m->row_peak0 + t, st);
+            basic += st == GLP_BS;
+        }
+    }
+    return basic == m->nrows ? carried : -1;
+}
+
+static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
+{
+    double t0 = now_ms();
+    r->lp = opt_model_build(m, 0);
+    if (!r->lp)
+        return r->rc = -1;
+    r->build_ms = now_ms() - t0;
+    if (pl->opt.fault == 1)
+        glp_set_col_bnds(r->lp, 0, GLP_FX, 0, 0); /* column 0 does not exist: GLPK raises an error */
+    glp_scale_prob(r->lp, GLP_SF_AUTO);
+    glp_smcp sm;
+    glp_init_smcp(&sm);
+    sm.msg_lev = GLP_MSG_OFF;
+    sm.tm_lim = pl->opt.time_limit_ms;
+    sm.meth = GLP_DUALP;
+    t0 = now_ms();
+    if (pl->last && !pl->opt.no_warm_start && !pl->opt.use_interior) {
+        r->mapped = transfer_basis(pl, m, r->lp);
+        if (r->mapped >= 0 && glp_warm_up(r->lp) == 0) {
+            r->warm = 1;
+            r->rc = glp_simplex(r->lp, &sm);
+        }
+    }
+    if (!r->warm) {
+        if (pl->opt.use_interior && m->ncols > 0) {
+            glp_iptcp ip;
+            glp_init_iptcp(&ip);
+            ip.msg_lev = GLP_MSG_OFF;
+            r->rc = glp_interior(r->lp, &ip);
+            r->status = glp_ipt_status(r->lp);
+            r->objective = glp_ipt_obj_val(r->lp);
+            r->solve_ms = now_ms() - t0;
+            return r->rc;
+        }
+        sm.presolve = GLP_ON;
+        r->rc = glp_simplex(r->lp, &sm);
+    }
+    if (r->rc == GLP_EBADB || r->rc == GLP_ESING || r->rc == GLP_ECOND) { /* a basis GLPK cannot use */
+        r->warm = 0;
+        glp_adv_basis(r->lp, 0);
+        sm.presolve = GLP_OFF;
+        r->rc = glp_simplex(r->lp, &sm);
+    }
+    if (pl->opt.fault == 2)
+        r->rc = GLP_ETMLIM;
+    r->solve_ms = now_ms() - t0;
+    r->status = glp_get_status(r->lp);
+    r->objective = glp_get_obj_val(r->lp);
+    r->iterations = glp_get_it_cnt(r->lp);
+    return r->rc;
+}
+
+/* The only frame with setjmp: everything it changes after setjmp lives in *pl and *r (see guard.h). */
+static int guarded_lp(opt_planner *pl, const struct opt_model *m, struct run *r)
+{
+    if (setjmp(pl->jb)) {
+        opt_guard_recover();          /* frees every GLPK object of this thread */
+        forget(pl, 0);
+        r->lp = NULL;
+        return r->rc = -2;
+    }
+    opt_guard_install(&pl->jb);
+    int rc = run_glpk(pl, m, r);
+    opt_guard_remove();
+    return rc;
+}
+
+static void lp_values(const struct opt_model *m, glp_prob *lp, int interior, double *kw)
+{
+    for (int i = 0; i < m->n; i++)
+        for (int t = m->first[i]; t < m->end[i]; t++) {
+            int j = m->col0[i] + t - m->first[i];
+            kw[(size_t)i * m->T + t] = interior ? glp_ipt_col_prim(lp, j) : glp_get_col_prim(lp, j);
+        }
+}
+
+static void note(struct opt_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct opt_plan *p, const char *fmt, ...)
+{
+    size_t used = strlen(p->note);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->note + used, sizeof(p->note) - used, fmt, ap);
+    va_end(ap);
+}
+
+static int any_min_power(const struct opt_model *m)
+{
+    for (int i = 0; i < m->n; i++)
+        if (m->pb->sessions[i].min_kw > 0)
+            return 1;
+    return 0;
+}
+
+/* Minimum power on top of an LP plan: keep it if it already complies, else MIP or repair. */
+static void min_power(opt_planner *pl, const struct opt_model *m, double *kw, struct opt_plan *plan)
+{
+    if (opt_min_power_ok(m, kw))
+        return;
+    int nb = opt_mip_binaries(m);
+    if (pl->opt.max_mip_binaries >= 0 && nb <= pl->opt.max_mip_binaries) {
+        double *mk = malloc(sizeof(double) * (size_t)m->n * (size_t)m->T + 1);
+        int timelimit = 0, it = 0, mrc = -1;
+        char buf[96] = "";
+        if (mk)
+            mrc = opt_mip_solve(m, mk, &timelimit, &it, buf, sizeof(buf));
+        if (mrc == -2)
+            forget(pl, 0); /* the GLPK environment was freed, with the kept problem */
+        if (mrc == 0) {
+            opt_enforce(m, mk);
+            if (opt_min_power_ok(m, mk)) {
+                memcpy(kw, mk, sizeof(double) * (size_t)m->n * (size_t)m->T);
+                plan->method = timelimit ? OPT_METHOD_MIP_TIMELIMIT : OPT_METHOD_MIP;
+                plan->iterations += it;
+                note(plan, "mip with %d binaries; ", nb);
+                free(mk);
+                return;
+            }
+        }
+        free(mk);
+        note(plan, "mip with %d binaries gave no plan (%s), repaired; ", nb, buf);
+    } else {
+        note(plan, "%d binaries over max_mip_binaries, repaired; ", nb);
+    }
+    opt_repair_min_power(m, kw);
+    plan->method = OPT_METHOD_LP_REPAIR;
+}
+
+int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    double t_start = now_ms();
+    int rc = opt_validate_resolved(pb, &pl->opt, err, errlen);
+    if (rc)
+        return rc;
+    struct opt_model m;
+    if (opt_model_init(&m, pb, &pl->opt)) {
+        opt_errf(err, errlen, "out of memory");
+        return OPT_ENOMEM;
+    }
+    struct opt_plan *plan = opt_plan_alloc(m.n, m.T);
+    double *kw = calloc((size_t)m.n * (size_t)m.T + 1, sizeof(double));
+    if (!plan || !kw) {
+        opt_plan_free(plan);
+        free(kw);
+        opt_model_free(&m);
+        opt_errf(err, errlen, "out of memory");
+        return OPT_ENOMEM;
+    }
+    const char *degenerate = opt_degenerate(pb);
+    struct run r = { 0 };
+    int ok = 0;
+    if (degenerate) {
+        note(plan, "fallback: degenerate input (%s); ", degenerate);
+    } else {
+        guarded_lp(pl, &m, &r);
+        int interior = pl->opt.use_interior && !r.warm;
+        int optimal = r.rc == 0 && r.status == GLP_OPT;
+        if (r.rc == -2)
+            note(plan, "fallback: GLPK error (environment reset); ");
+        else if (r.rc == GLP_ETMLIM)
+            note(plan, "fallback: GLPK time limit %d ms hit; ", pl->opt.time_limit_ms);
+        else if (!optimal)
+            note(plan, "fallback: GLPK returned %d, status %d; ", r.rc, r.status);
+        if (optimal) {
+            ok = 1;
+            lp_values(&m, r.lp, interior, kw);
+            plan->solver_objective = r.objective;
+        }
+        if (r.lp) {
+            if (optimal && !interior)
+                remember(pl, &m, r.lp);
+            else
+                glp_delete_prob(r.lp);
+        }
+    }
+    plan->warm_start = r.warm;
+    plan->iterations = r.iterations;
+    plan->build_ms = r.build_ms;
+    plan->solve_ms = r.solve_ms;
+    if (ok) {
+        plan->method = OPT_METHOD_LP;
+        opt_enforce(&m, kw);
+        opt_plan_fill(&m, plan, kw);
+        plan->lp_cost = plan->cost;
+        plan->lp_shortfall_kwh = plan->total_shortfall_kwh;
+        plan->min_power_active = any_min_power(&m);
+        if (plan->min_power_active)
+            min_power(pl, &m, kw, plan);
+    } else {
+        plan->method = OPT_METHOD_FALLBACK;
+        opt_fallback(&m, kw);
+    }
+    opt_plan_fill(&m, plan, kw);
+    if (!ok) {
+        plan->lp_cost = plan->cost;
+        plan->lp_shortfall_kwh = plan->total_shortfall_kwh;
+        plan->min_power_active = any_min_power(&m);
+    }
+    plan->min_power_extra_cost = plan->cost - plan->lp_cost;
+    plan->method_name = opt_method_name(plan->method);
+    size_t total = 0;
+    int count, cpeak;
+    size_t tpeak = 0;
+    glp_mem_usage(&count, &cpeak, &total, &tpeak);
+    plan->glpk_peak_bytes = tpeak;
+    plan->total_ms = now_ms() - t_start;
+    free(kw);
+    opt_model_free(&m);
+    *out = plan;
+    return OPT_OK;
+}
