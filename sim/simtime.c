@@ -94,7 +94,7 @@ int sim_time_parse_rfc1123(const char *t, int64_t *ms_out)
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     char wd[4], mon[4], zone[4];
     int d, y, h, mi, s, used = 0;
-    if (!t || sscanf(t, "%3s %d %3s %d %d:%d:%d %3s%n", wd, &d, mon, &y, &h, &mi, &s, zone, &used) != 8 ||
+    if (!t || sscanf(t, "%3s, %d %3s %d %d:%d:%d %3s%n", wd, &d, mon, &y, &h, &mi, &s, zone, &used) != 8 ||
         t[used] != '\0' || strcmp(zone, "GMT") != 0 || strlen(wd) != 3)
         return -1;
     int mo = 0;

@@ -1,0 +1,230 @@
+#include "report.h"
+#include "simtime.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MINUTE_MS 60000LL
+#define MINUTES_MAX (4 * 366 * 24 * 60)
+#define VEHICLES_MAX 200000
+
+struct sim_report {
+    int64_t start_ms;
+    int minutes;
+    double *minute_wh;
+    double grid_limit_w;
+    int nveh, capveh;
+    struct sim_vehicle_result *veh;
+    struct sim_counters c;
+};
+
+struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_limit_w)
+{
+    if (end_ms <= start_ms || (end_ms - start_ms) / MINUTE_MS >= MINUTES_MAX)
+        return NULL;
+    struct sim_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->start_ms = start_ms;
+    r->minutes = (int)((end_ms - start_ms + MINUTE_MS - 1) / MINUTE_MS);
+    r->minute_wh = calloc((size_t)r->minutes, sizeof(double));
+    r->grid_limit_w = grid_limit_w;
+    if (!r->minute_wh) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void sim_report_free(struct sim_report *r)
+{
+    if (!r)
+        return;
+    free(r->minute_wh);
+    free(r->veh);
+    free(r);
+}
+
+void sim_report_energy(struct sim_report *r, int64_t t, int64_t dt, double wh)
+{
+    if (dt <= 0 || wh == 0)
+        return;
+    int64_t end = t + dt;
+    for (int64_t a = t; a < end;) {
+        int64_t m = (a - r->start_ms) / MINUTE_MS;
+        if (a < r->start_ms)
+            m = -1;
+        int64_t mend = m >= 0 ? r->start_ms + (m + 1) * MINUTE_MS : r->start_ms;
+        int64_t b = mend < end ? mend : end;
+        if (m >= 0 && m < r->minutes)
+            r->minute_wh[m] += wh * (double)(b - a) / (double)dt;
+        if (b <= a)
+            break;
+        a = b;
+    }
+}
+
+struct sim_vehicle_result *sim_report_vehicle(struct sim_report *r)
+{
+    if (r->nveh == r->capveh) {
+        if (r->capveh >= VEHICLES_MAX)
+            return NULL;
+        int cap = r->capveh ? r->capveh * 2 : 64;
+        struct sim_vehicle_result *nv = realloc(r->veh, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        r->veh = nv;
+        r->capveh = cap;
+    }
+    struct sim_vehicle_result *v = &r->veh[r->nveh++];
+    memset(v, 0, sizeof *v);
+    return v;
+}
+
+struct sim_counters *sim_report_counters(struct sim_report *r)
+{
+    return &r->c;
+}
+
+int sim_report_minutes(const struct sim_report *r)
+{
+    return r->minutes;
+}
+
+double sim_report_minute_kw(const struct sim_report *r, int m)
+{
+    return m >= 0 && m < r->minutes ? r->minute_wh[m] * 60.0 / 1000.0 : 0;
+}
+
+void sim_report_summary(const struct sim_report *r, const struct sim_prices *prices, struct sim_site_summary *o)
+{
+    memset(o, 0, sizeof *o);
+    double limit_kw = r->grid_limit_w / 1000.0, priced = 0, cost = 0;
+    for (int m = 0; m < r->minutes; m++) {
+        double kw = sim_report_minute_kw(r, m);
+        o->energy_kwh += r->minute_wh[m] / 1000.0;
+        if (kw > o->max_kw)
+            o->max_kw = kw;
+        /* A minute counts as above when its average exceeds the limit by more than a watt of rounding. */
+        if (limit_kw > 0 && kw > limit_kw + 0.001) {
+            o->minutes_above++;
+            if (kw - limit_kw > o->worst_exceed_kw)
+                o->worst_exceed_kw = kw - limit_kw;
+        }
+        if (prices && prices->n) {
+            double p = sim_prices_at(prices, r->start_ms + m * MINUTE_MS);
+            if (!isnan(p)) {
+                cost += p * r->minute_wh[m] / 1000.0;
+                priced += r->minute_wh[m] / 1000.0;
+            }
+        }
+    }
+    o->cost_eur = prices && prices->n ? cost : NAN;
+    o->priced_share = o->energy_kwh > 0 ? priced / o->energy_kwh : 0;
+    for (int i = 0; i < r->nveh; i++) {
+        o->vehicles++;
+        o->requested_kwh += r->veh[i].requested_wh / 1000.0;
+        o->delivered_kwh += r->veh[i].delivered_wh / 1000.0;
+        if (r->veh[i].delivered_wh >= 0.99 * r->veh[i].requested_wh)
+            o->vehicles_met++;
+    }
+}
+
+void sim_report_print(const struct sim_report *r, const struct sim_prices *prices, FILE *out)
+{
+    struct sim_site_summary s;
+    sim_report_summary(r, prices, &s);
+    char a[32], d[32];
+    fprintf(out, "%-12s %-14s %4s %-20s %-20s %10s %10s %6s\n", "vehicle", "station", "evse", "arrival", "departure",
+            "req kWh", "got kWh", "met");
+    for (int i = 0; i < r->nveh; i++) {
+        const struct sim_vehicle_result *v = &r->veh[i];
+        sim_time_format(v->arrival_ms, a);
+        sim_time_format(v->departure_ms, d);
+        a[19] = d[19] = '\0';
+        fprintf(out, "%-12s %-14s %4d %-20s %-20s %10.2f %10.2f %6s\n", v->ev, v->plugged ? v->station : "(no EVSE)",
+                v->evse, a, d, v->requested_wh / 1000.0, v->delivered_wh / 1000.0,
+                v->delivered_wh >= 0.99 * v->requested_wh ? "yes" : "NO");
+    }
+    fprintf(out, "\nvehicles %d, met %d; requested %.2f kWh, delivered %.2f kWh\n", s.vehicles, s.vehicles_met,
+            s.requested_kwh, s.delivered_kwh);
+    fprintf(out, "site: energy %.2f kWh, max 1-min power %.2f kW", s.energy_kwh, s.max_kw);
+    if (r->grid_limit_w > 0)
+        fprintf(out, ", limit %.2f kW, minutes above %d, worst exceedance %.2f kW", r->grid_limit_w / 1000.0,
+                s.minutes_above, s.worst_exceed_kw);
+    fprintf(out, "\n");
+    if (!isnan(s.cost_eur))
+        fprintf(out, "cost %.2f EUR (prices cover %.0f %% of the energy)\n", s.cost_eur, s.priced_share * 100);
+    const struct sim_counters *c = &r->c;
+    fprintf(out, "messages sent %llu, received %llu, CALLERRORs in %llu / out %llu, invalid frames %llu, "
+                 "timeouts %llu, reconnects %llu, replayed %llu, profiles accepted %llu / rejected %llu\n",
+            (unsigned long long)c->sent, (unsigned long long)c->received, (unsigned long long)c->callerrors_in,
+            (unsigned long long)c->callerrors_out, (unsigned long long)c->invalid_frames,
+            (unsigned long long)c->timeouts, (unsigned long long)c->reconnects, (unsigned long long)c->replayed,
+            (unsigned long long)c->profiles_accepted, (unsigned long long)c->profiles_rejected);
+}
+
+int sim_report_write_json(const struct sim_report *r, const struct sim_prices *prices, const char *path, char *err,
+                          size_t len)
+{
+    struct sim_site_summary s;
+    sim_report_summary(r, prices, &s);
+    char tb[32];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *site = cJSON_AddObjectToObject(root, "site");
+    cJSON_AddStringToObject(site, "start", sim_time_format(r->start_ms, tb));
+    cJSON_AddNumberToObject(site, "gridLimitKw", r->grid_limit_w / 1000.0);
+    cJSON_AddNumberToObject(site, "energyKwh", s.energy_kwh);
+    cJSON_AddNumberToObject(site, "maxKw", s.max_kw);
+    cJSON_AddNumberToObject(site, "minutesAboveLimit", s.minutes_above);
+    cJSON_AddNumberToObject(site, "worstExceedanceKw", s.worst_exceed_kw);
+    if (!isnan(s.cost_eur)) {
+        cJSON_AddNumberToObject(site, "costEur", s.cost_eur);
+        cJSON_AddNumberToObject(site, "pricedShare", s.priced_share);
+    }
+    cJSON *kw = cJSON_AddArrayToObject(site, "powerKwPerMinute");
+    for (int m = 0; m < r->minutes; m++)
+        cJSON_AddItemToArray(kw, cJSON_CreateNumber(round(sim_report_minute_kw(r, m) * 1000) / 1000));
+    cJSON *vs = cJSON_AddArrayToObject(root, "vehicles");
+    for (int i = 0; i < r->nveh; i++) {
+        const struct sim_vehicle_result *v = &r->veh[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "ev", v->ev);
+        cJSON_AddStringToObject(o, "station", v->station);
+        cJSON_AddNumberToObject(o, "evse", v->evse);
+        cJSON_AddBoolToObject(o, "plugged", v->plugged);
+        cJSON_AddStringToObject(o, "arrival", sim_time_format(v->arrival_ms, tb));
+        cJSON_AddStringToObject(o, "departure", sim_time_format(v->departure_ms, tb));
+        cJSON_AddNumberToObject(o, "requestedKwh", v->requested_wh / 1000.0);
+        cJSON_AddNumberToObject(o, "deliveredKwh", v->delivered_wh / 1000.0);
+        cJSON_AddItemToArray(vs, o);
+    }
+    cJSON *c = cJSON_AddObjectToObject(root, "messages");
+    cJSON_AddNumberToObject(c, "sent", (double)r->c.sent);
+    cJSON_AddNumberToObject(c, "received", (double)r->c.received);
+    cJSON_AddNumberToObject(c, "callErrorsIn", (double)r->c.callerrors_in);
+    cJSON_AddNumberToObject(c, "callErrorsOut", (double)r->c.callerrors_out);
+    cJSON_AddNumberToObject(c, "invalidFrames", (double)r->c.invalid_frames);
+    cJSON_AddNumberToObject(c, "timeouts", (double)r->c.timeouts);
+    cJSON_AddNumberToObject(c, "reconnects", (double)r->c.reconnects);
+    cJSON_AddNumberToObject(c, "replayed", (double)r->c.replayed);
+    cJSON_AddNumberToObject(c, "profilesAccepted", (double)r->c.profiles_accepted);
+    cJSON_AddNumberToObject(c, "profilesRejected", (double)r->c.profiles_rejected);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int rc = f ? 0 : -1;
+    if (f) {
+        if (fputs(text, f) < 0)
+            rc = -1;
+        if (fclose(f) != 0)
+            rc = -1;
+    }
+    if (rc && err && len)
+        snprintf(err, len, "%s: cannot write", path);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * report.h - what a run produced: per vehicle energy requested vs delivered by departure, the site's
+ * power per simulated minute against the grid limit, cost from a price file, protocol counters.
+ * Pure accumulation; printing goes to the FILE the caller gives.
+ * Thread: owned by the event loop thread.
+ */
+#ifndef SIM_REPORT_H
+#define SIM_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ev.h"
+
+struct sim_vehicle_result {
+    char ev[SIM_ID_MAX + 1];
+    char station[SIM_ID_MAX + 1];
+    int evse;
+    int64_t arrival_ms, departure_ms;
+    double requested_wh, delivered_wh;
+    bool plugged;        /* false: no free EVSE when it arrived */
+};
+
+struct sim_counters {
+    uint64_t sent, received, callerrors_in, callerrors_out, invalid_frames, reconnects, timeouts;
+    uint64_t profiles_accepted, profiles_rejected, replayed;
+};
+
+struct sim_prices {
+    int n;
+    int64_t *t_ms;       /* start of each price, ascending */
+    double *eur_kwh;
+};
+
+struct sim_report;
+
+/* Minute buckets from start to end (bounded: at most 4 years of minutes). NULL on bad bounds. */
+struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_limit_w);
+void sim_report_free(struct sim_report *r);
+
+/* The site drew wh during [t_ms, t_ms + dt_ms): spread over the minutes it covers. */
+void sim_report_energy(struct sim_report *r, int64_t t_ms, int64_t dt_ms, double wh);
+/* Returns the slot to fill (valid until the next call), NULL when full. */
+struct sim_vehicle_result *sim_report_vehicle(struct sim_report *r);
+struct sim_counters *sim_report_counters(struct sim_report *r);
+
+struct sim_site_summary {
+    double energy_kwh;
+    double max_kw;              /* highest one-minute average */
+    int minutes_above;          /* minutes whose average exceeded the grid limit */
+    double worst_exceed_kw;
+    double cost_eur;            /* NAN without prices */
+    double priced_share;        /* share of the energy a price covered */
+    int vehicles, vehicles_met; /* met: delivered >= 99 % of requested */
+    double requested_kwh, delivered_kwh;
+};
+void sim_report_summary(const struct sim_report *r, const struct sim_prices *prices, struct sim_site_summary *out);
+double sim_report_minute_kw(const struct sim_report *r, int minute);
+int sim_report_minutes(const struct sim_report *r);
+
+void sim_report_print(const struct sim_report *r, const struct sim_prices *prices, FILE *out);
+/* 0, or -1 with err. */
+int sim_report_write_json(const struct sim_report *r, const struct sim_prices *prices, const char *path, char *err,
+                          size_t err_len);
+
+/* Prices CSV: "time,price" with time RFC 3339 or ENTSO-E "01jan2022 00:00:00" (read as UTC), price in
+ * EUR/kWh. 0, or -1 with err. */
+int sim_prices_load(const char *path, struct sim_prices *out, char *err, size_t err_len);
+void sim_prices_free(struct sim_prices *p);
+/* The price in force at t, or NAN when t is before the first row. */
+double sim_prices_at(const struct sim_prices *p, int64_t t_ms);
+
+#endif
