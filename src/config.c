@@ -1,0 +1,359 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_INT, KEY_BOOL, KEY_STRING };
+
+struct key {
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    size_t size;              /* KEY_STRING: buffer size */
+    const char *def;          /* default, as text */
+    long min, max;            /* KEY_INT bounds */
+    const char *choices;      /* KEY_STRING: "|"-separated allowed values, or NULL */
+    const char *doc;
+};
+
+#define INT_KEY(n, d, lo, hi, doc) {#n, KEY_INT, offsetof(struct config, n), 0, d, lo, hi, NULL, doc}
+#define BOOL_KEY(n, d, doc) {#n, KEY_BOOL, offsetof(struct config, n), 0, d, 0, 1, NULL, doc}
+#define STR_KEY(n, d, ch, doc)                                                                                \
+    {#n, KEY_STRING, offsetof(struct config, n), sizeof(((struct config *)0)->n), d, 0, 0, ch, doc}
+
+/* The table: every scalar key of the config file. */
+static const struct key keys[] = {
+    STR_KEY(listen_address, "0.0.0.0", NULL, "Address the OCPP websocket server listens on."),
+    INT_KEY(port, "8180", 0, 65535, "TCP port of the OCPP websocket server (0: a free port, printed in the log)."),
+    STR_KEY(ocpp_path, "/ocpp/", NULL,
+            "Path prefix of the OCPP endpoint; stations connect to ws://HOST:PORT<ocpp_path><stationId>."),
+    STR_KEY(database, "depotd.db", NULL, "SQLite database file (the event log and its projections)."),
+    STR_KEY(log_level, "info", "error|warn|info|debug", "Least severe level written to stderr."),
+    INT_KEY(heartbeat_interval_s, "300", 10, 86400,
+            "Heartbeat interval given to Accepted stations in BootNotificationResponse."),
+    INT_KEY(pending_retry_interval_s, "60", 5, 86400,
+            "Interval after which a Pending or Rejected station may send BootNotification again."),
+    INT_KEY(call_timeout_s, "30", 1, 600, "How long depotd waits for a station's answer to its CALL."),
+    INT_KEY(max_frame_bytes, "65536", 1024, 16777216,
+            "Largest websocket message accepted from a station; larger ones get a CALLERROR and are dropped."),
+    INT_KEY(max_stations, "2000", 1, 100000, "Most stations connected at once; more are refused at handshake."),
+    INT_KEY(max_queued_calls, "64", 1, 4096, "CALLs to one station that may wait behind the one in flight."),
+    BOOL_KEY(auto_register, "false",
+             "Unknown stations may connect and are registered as Pending (their first password is kept)."),
+    STR_KEY(unknown_id_token, "Invalid", "Invalid|Accepted",
+            "How Authorize and TransactionEvent answer an id token not listed in id_tokens."),
+    BOOL_KEY(read_capabilities, "true",
+             "After a station is Accepted, read its SmartChargingCtrlr variables with GetVariables."),
+    INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
+            "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),
+    INT_KEY(group_commit_max, "2000", 1, 100000,
+            "Most events written in one SQLite transaction (group commit per loop turn)."),
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static int set_from_text(struct config *cfg, const struct key *k, const char *text, char *err, size_t err_len)
+{
+    char *field = (char *)cfg + k->offset;
+    switch (k->type) {
+    case KEY_INT: {
+        char *end;
+        errno = 0;
+        long v = strtol(text, &end, 10);
+        if (errno || *end || end == text) {
+            snprintf(err, err_len, "%s: not an integer", k->name);
+            return -1;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(err, err_len, "%s: %ld is out of range [%ld, %ld]", k->name, v, k->min, k->max);
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case KEY_BOOL:
+        *(bool *)field = strcmp(text, "true") == 0;
+        return 0;
+    case KEY_STRING:
+        if (strlen(text) >= k->size) {
+            snprintf(err, err_len, "%s: longer than %zu characters", k->name, k->size - 1);
+            return -1;
+        }
+        if (k->choices) {
+            size_t n = strlen(text);
+            const char *c = k->choices;
+            bool ok = false;
+            while (*c && !ok) {
+                const char *bar = strchr(c, '|');
+                size_t len = bar ? (size_t)(bar - c) : strlen(c);
+                ok = len == n && strncmp(c, text, n) == 0;
+                c += len + (bar ? 1 : 0);
+            }
+            if (!ok) {
+                snprintf(err, err_len, "%s: \"%s\" is not one of %s", k->name, text, k->choices);
+                return -1;
+            }
+        }
+        strcpy(field, text);
+        return 0;
+    }
+    return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char err[128];
+    for (size_t i = 0; i < N_KEYS; i++) set_from_text(cfg, &keys[i], keys[i].def, err, sizeof err);
+}
+
+static int parse_boot(const char *s, enum cfg_boot *out)
+{
+    if (strcmp(s, "Accepted") == 0) *out = CFG_BOOT_ACCEPTED;
+    else if (strcmp(s, "Pending") == 0) *out = CFG_BOOT_PENDING;
+    else if (strcmp(s, "Rejected") == 0) *out = CFG_BOOT_REJECTED;
+    else return -1;
+    return 0;
+}
+
+const char *cfg_boot_name(enum cfg_boot boot)
+{
+    return boot == CFG_BOOT_ACCEPTED ? "Accepted" : boot == CFG_BOOT_PENDING ? "Pending" : "Rejected";
+}
+
+/* OCPP 2.0.1 identifierString, less ':' (it would break HTTP Basic auth, where the id is the user name). */
+bool config_station_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > CFG_STATION_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-_=+|@.", id[i])) return false;
+    return true;
+}
+
+static int copy_str(char *dst, size_t size, const cJSON *item, const char *path, char *err, size_t err_len)
+{
+    if (!cJSON_IsString(item)) {
+        snprintf(err, err_len, "%s: must be a string", path);
+        return -1;
+    }
+    if (strlen(item->valuestring) >= size) {
+        snprintf(err, err_len, "%s: longer than %zu characters", path, size - 1);
+        return -1;
+    }
+    strcpy(dst, item->valuestring);
+    return 0;
+}
+
+static int parse_stations(struct config *cfg, const cJSON *arr, char *err, size_t err_len)
+{
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, err_len, "stations: must be an array");
+        return -1;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    cfg->stations = calloc(n ? n : 1, sizeof *cfg->stations);
+    if (!cfg->stations) return -1;
+    size_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        struct cfg_station *st = &cfg->stations[i];
+        char path[64];
+        snprintf(path, sizeof path, "stations[%zu].id", i);
+        if (copy_str(st->id, sizeof st->id, cJSON_GetObjectItemCaseSensitive(it, "id"), path, err, err_len))
+            return -1;
+        if (!config_station_id_valid(st->id)) {
+            snprintf(err, err_len, "%s: \"%s\" is not a valid station id (1-48 of a-z A-Z 0-9 * - _ = + | @ .)",
+                     path, st->id);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->stations[j].id, st->id) == 0) {
+                snprintf(err, err_len, "%s: duplicate station id \"%s\"", path, st->id);
+                return -1;
+            }
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(it, "password_hash");
+        if (ph) {
+            snprintf(path, sizeof path, "stations[%zu].password_hash", i);
+            if (copy_str(st->password_hash, sizeof st->password_hash, ph, path, err, err_len)) return -1;
+            if (strncmp(st->password_hash, "pbkdf2-sha256$", 14) != 0) {
+                snprintf(err, err_len, "%s: must be made by `depotd --hash-password` (pbkdf2-sha256$...)", path);
+                return -1;
+            }
+        }
+        const cJSON *boot = cJSON_GetObjectItemCaseSensitive(it, "boot");
+        st->boot = CFG_BOOT_ACCEPTED;
+        if (boot && (!cJSON_IsString(boot) || parse_boot(boot->valuestring, &st->boot))) {
+            snprintf(err, err_len, "stations[%zu].boot: must be \"Accepted\", \"Pending\" or \"Rejected\"", i);
+            return -1;
+        }
+        i++;
+    }
+    cfg->n_stations = n;
+    return 0;
+}
+
+static int parse_tokens(struct config *cfg, const cJSON *arr, char *err, size_t err_len)
+{
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, err_len, "id_tokens: must be an array");
+        return -1;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    cfg->id_tokens = calloc(n ? n : 1, sizeof *cfg->id_tokens);
+    if (!cfg->id_tokens) return -1;
+    size_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        struct cfg_id_token *t = &cfg->id_tokens[i];
+        char path[64];
+        snprintf(path, sizeof path, "id_tokens[%zu].id_token", i);
+        if (copy_str(t->id_token, sizeof t->id_token, cJSON_GetObjectItemCaseSensitive(it, "id_token"), path, err,
+                     err_len))
+            return -1;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+        snprintf(path, sizeof path, "id_tokens[%zu].type", i);
+        if (type && copy_str(t->type, sizeof t->type, type, path, err, err_len)) return -1;
+        const cJSON *veh = cJSON_GetObjectItemCaseSensitive(it, "vehicle");
+        snprintf(path, sizeof path, "id_tokens[%zu].vehicle", i);
+        if (veh && copy_str(t->vehicle, sizeof t->vehicle, veh, path, err, err_len)) return -1;
+        i++;
+    }
+    cfg->n_id_tokens = n;
+    return 0;
+}
+
+int config_parse(struct config *cfg, const char *json, char *err, size_t err_len)
+{
+    cJSON *root = cJSON_Parse(json);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        snprintf(err, err_len, "not valid JSON near: %.30s", at ? at : "?");
+        return -1;
+    }
+    int rc = -1;
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_len, "the config must be a JSON object");
+        goto out;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root) {
+        const char *name = item->string;
+        if (strcmp(name, "stations") == 0) {
+            if (parse_stations(cfg, item, err, err_len)) goto out;
+            continue;
+        }
+        if (strcmp(name, "id_tokens") == 0) {
+            if (parse_tokens(cfg, item, err, err_len)) goto out;
+            continue;
+        }
+        if (name[0] == '_') continue; /* "_comment" and the like */
+        const struct key *k = NULL;
+        for (size_t i = 0; i < N_KEYS && !k; i++)
+            if (strcmp(keys[i].name, name) == 0) k = &keys[i];
+        if (!k) {
+            snprintf(err, err_len, "%s: unknown key (see `depotd --config-doc`)", name);
+            goto out;
+        }
+        char text[600];
+        if (k->type == KEY_INT) {
+            if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble) {
+                snprintf(err, err_len, "%s: must be an integer", name);
+                goto out;
+            }
+            snprintf(text, sizeof text, "%ld", (long)item->valuedouble);
+        } else if (k->type == KEY_BOOL) {
+            if (!cJSON_IsBool(item)) {
+                snprintf(err, err_len, "%s: must be true or false", name);
+                goto out;
+            }
+            snprintf(text, sizeof text, "%s", cJSON_IsTrue(item) ? "true" : "false");
+        } else {
+            if (!cJSON_IsString(item)) {
+                snprintf(err, err_len, "%s: must be a string", name);
+                goto out;
+            }
+            snprintf(text, sizeof text, "%s", item->valuestring);
+        }
+        if (set_from_text(cfg, k, text, err, err_len)) goto out;
+    }
+    if (cfg->ocpp_path[0] != '/' || cfg->ocpp_path[strlen(cfg->ocpp_path) - 1] != '/') {
+        snprintf(err, err_len, "ocpp_path: must start and end with '/'");
+        goto out;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                snprintf(err, err_len, "%s: out of memory", path);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, 4096, f);
+        len += r;
+        if (r < 4096) break;
+    }
+    fclose(f);
+    buf[len] = 0;
+    char inner[400];
+    int rc = config_parse(cfg, buf, inner, sizeof inner);
+    if (rc) snprintf(err, err_len, "%s: %s", path, inner);
+    free(buf);
+    return rc;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg->stations);
+    free(cfg->id_tokens);
+    cfg->stations = NULL;
+    cfg->id_tokens = NULL;
+    cfg->n_stations = cfg->n_id_tokens = 0;
+}
+
+const struct cfg_station *config_find_station(const struct config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_stations; i++)
+        if (strcmp(cfg->stations[i].id, id) == 0) return &cfg->stations[i];
+    return NULL;
+}
+
+void config_print_doc(void)
+{
+    printf("| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const struct key *k = &keys[i];
+        char allowed[64] = "";
+        if (k->type == KEY_INT) snprintf(allowed, sizeof allowed, "%ld .. %ld", k->min, k->max);
+        else if (k->type == KEY_BOOL) snprintf(allowed, sizeof allowed, "true, false");
+        else if (k->choices) snprintf(allowed, sizeof allowed, "%s", k->choices);
+        printf("| `%s` | %s | `%s` | %s | %s |\n", k->name,
+               k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : "string", k->def, allowed, k->doc);
+    }
+    printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "
+           "\"Accepted\"\\|\"Pending\"\\|\"Rejected\"}`. `password_hash` comes from `depotd --hash-password`. |\n");
+    printf("| `id_tokens` | array | `[]` | | Known id tokens, answered Accepted: `{\"id_token\", \"type\", "
+           "\"vehicle\"}`. |\n");
+}

@@ -1,0 +1,69 @@
+/*
+ * config.h - depotd's configuration: one JSON file, one declarative table of keys.
+ *
+ * Every scalar key has one entry in the table in config.c: name, type, default, bounds and documentation, so
+ * defaults, validation and `depotd --config-doc` come from one place. Errors name the key.
+ * Owned by the main thread; read-only once the loop runs.
+ */
+#ifndef DEPOTD_CONFIG_H
+#define DEPOTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_STATION_ID_MAX 48
+
+enum cfg_boot { CFG_BOOT_ACCEPTED, CFG_BOOT_PENDING, CFG_BOOT_REJECTED };
+
+struct cfg_station {
+    char id[CFG_STATION_ID_MAX + 1];
+    char password_hash[160];   /* "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>"; empty: no password */
+    enum cfg_boot boot;        /* how its BootNotification is answered */
+};
+
+struct cfg_id_token {
+    char id_token[37];
+    char type[21];             /* IdTokenEnumType, e.g. "ISO14443"; empty matches any type */
+    char vehicle[49];          /* vehicle this token belongs to (may be empty) */
+};
+
+struct config {
+    char listen_address[64];
+    int port;
+    char ocpp_path[64];
+    char database[512];
+    char log_level[8];
+    int heartbeat_interval_s;
+    int pending_retry_interval_s;
+    int call_timeout_s;
+    int max_frame_bytes;
+    int max_stations;
+    int max_queued_calls;
+    bool auto_register;
+    char unknown_id_token[16];     /* "Invalid" or "Accepted" */
+    bool read_capabilities;
+    int pbkdf2_iterations;
+    int group_commit_max;          /* events per SQLite transaction at most */
+
+    struct cfg_station *stations;
+    size_t n_stations;
+    struct cfg_id_token *id_tokens;
+    size_t n_id_tokens;
+};
+
+/* Defaults for every key. */
+void config_defaults(struct config *cfg);
+/* Load a JSON file over the defaults. Returns 0, or -1 with err naming the key and the problem. */
+int config_load(struct config *cfg, const char *path, char *err, size_t err_len);
+/* Parse JSON text (for tests and config_load). */
+int config_parse(struct config *cfg, const char *json, char *err, size_t err_len);
+void config_free(struct config *cfg);
+/* The documentation of every key, as Markdown, from the table. */
+void config_print_doc(void);
+
+const struct cfg_station *config_find_station(const struct config *cfg, const char *id);
+const char *cfg_boot_name(enum cfg_boot boot);
+/* Station ids: 1 to 48 characters of a-z A-Z 0-9 * - _ = + | @ . */
+bool config_station_id_valid(const char *id);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * depot.h - depotd's live state and the seams between its parts.
+ *
+ * Threads: everything here belongs to the event loop thread (the one running lws_service), except where a
+ * function says otherwise. Other threads (the store writer; later the solver and the price fetcher) talk to
+ * it only through their own locked queues and lws_cancel_service().
+ */
+#ifndef DEPOTD_DEPOT_H
+#define DEPOTD_DEPOT_H
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "ocpp.h"
+#include "store.h"
+
+struct conn;
+
+/* A station depotd knows: from the config, or registered by auto-registration. Lives as long as depotd. */
+struct station {
+    char id[CFG_STATION_ID_MAX + 1];
+    enum cfg_boot registry_boot;         /* how its BootNotification is answered */
+    char password_hash[AUTH_HASH_MAX];
+    unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
+    bool has_verified_mac;
+    struct conn *conn;                   /* the live connection, or NULL */
+    uint64_t evses_seen;                 /* bit n: EVSE n reported a status (n < 64) */
+    uint64_t evses_queried;              /* bit n: EVSE n's capabilities were asked for */
+    struct station *next;                /* hash chain */
+};
+
+/* An answer to a station's CALL, held until the events it depends on are durable. */
+struct held_reply {
+    char id[OCPP_MSG_ID_MAX + 1];
+    char action[OCPP_ACTION_MAX + 1];
+    cJSON *payload;
+    uint64_t ticket;
+    struct held_reply *next;
+};
+
+struct raw_frame {
+    char *text;
+    struct raw_frame *next;
+};
+
+/* One websocket connection (lws per-session data points at it). Freed in LWS_CALLBACK_CLOSED. */
+struct conn {
+    struct lws *wsi;
+    struct depot *depot;
+    struct station *station;
+    ocpp_session *session;
+    char *rx;                       /* message being reassembled from fragments */
+    size_t rx_len, rx_cap, rx_total;
+    bool rx_binary, rx_overflow;
+    struct held_reply *held_head, *held_tail;
+    struct raw_frame *raw_head, *raw_tail; /* frames depotd builds outside the session (oversize, binary) */
+    bool closing;                   /* replaced by a newer connection: close at the next WRITEABLE */
+    bool frame_logged;              /* the current incoming frame is in the event log already */
+    lws_sorted_usec_list_t sul;     /* the session's next call timeout */
+    struct conn *next_held;         /* in depot.held_list while it holds replies */
+    bool in_held_list;
+};
+
+struct depot_counters {
+    uint64_t connections, refused, frames_in, frames_out, callerrors_out, calls_out, timeouts;
+};
+
+struct depot {
+    struct config cfg;
+    store *store;
+    struct lws_context *lws;
+    struct station **buckets;
+    size_t n_buckets, n_stations, n_connected;
+    unsigned char mac_key[32];
+    struct conn *held_list;
+    struct depot_counters counters;
+    uint64_t conn_serial;
+    volatile sig_atomic_t stop;
+};
+
+/* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */
+int64_t depot_mono_ms(void);
+int64_t depot_wall_ms(void);
+
+/* stations.c */
+struct station *depot_station_find(struct depot *d, const char *id);
+struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot boot, const char *password_hash);
+int depot_load_stations(struct depot *d, char *err, size_t err_len);
+/* Checks a station's password (fast path for a password that verified before). */
+bool depot_station_check_password(struct depot *d, struct station *st, const char *password);
+
+/* server.c */
+int depot_server_start(struct depot *d, char *err, size_t err_len);
+/* Runs the loop until d->stop. */
+void depot_server_run(struct depot *d);
+void depot_server_stop(struct depot *d);
+/* Any thread: wake the loop (the store writer calls it after each commit). */
+void depot_wake_loop(void *depot);
+/* Send a CALL to a station (logged). Returns 0 or -1 with err. */
+int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len);
+/* Queue an answer held until `ticket` is durable (ticket 0: now). Takes the payload. */
+void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket);
+/* Append a frame event for this connection's station to the log; returns the batch ticket. */
+uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const char *action, const char *id,
+                         const char *status, const char *text);
+
+/* handlers.c: the station's CALLs (ocpp_event type OCPP_EV_CALL). */
+void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t ticket);
+/* After depotd answered a BootNotification or saw a new EVSE: read capabilities (GetVariables). */
+void depot_after_reply(struct conn *c, const char *action, const cJSON *payload);
+void depot_handle_result(struct conn *c, const struct ocpp_event *ev);
+
+#endif

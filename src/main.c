@@ -1,0 +1,169 @@
+/* depotd: the depot's OCPP 2.0.1 central system. Start-up, signals, shutdown. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "depot.h"
+#include "log.h"
+
+#ifndef DEPOTD_VERSION
+#define DEPOTD_VERSION "dev"
+#endif
+
+static struct depot depot;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    /* Only a flag and a wake-up: lws_cancel_service() writes to the loop's event pipe, which is safe here. */
+    depot.stop = 1;
+    if (depot.lws) lws_cancel_service(depot.lws);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: depotd [options]\n"
+            "  -c, --config FILE          JSON config (see examples/depotd.json, `--config-doc`)\n"
+            "  -d, --database FILE        SQLite database (overrides the config's `database`)\n"
+            "  -l, --log-level LEVEL      error, warn, info or debug (overrides the config)\n"
+            "  -p, --port N               OCPP port (overrides the config; 0 picks a free port)\n"
+            "      --rebuild-projections  rebuild every projection from the event log, then exit\n"
+            "      --hash-password        read a password on stdin, print its hash for the config, exit\n"
+            "      --config-doc           print every config key with its default and meaning, exit\n"
+            "  -V, --version              print the version, exit\n"
+            "  -h, --help                 this text\n");
+}
+
+static int hash_password(const struct config *cfg)
+{
+    char pw[256];
+    if (isatty(STDIN_FILENO)) fprintf(stderr, "password: ");
+    if (!fgets(pw, sizeof pw, stdin)) return 1;
+    pw[strcspn(pw, "\r\n")] = 0;
+    /* OCPP 2.0.1 A00.FR.205 (security profile 1): 16 to 40 characters. */
+    if (strlen(pw) < 16 || strlen(pw) > 40) fprintf(stderr, "warning: OCPP asks for passwords of 16 to 40 characters\n");
+    char hash[AUTH_HASH_MAX];
+    if (auth_hash_password(pw, cfg->pbkdf2_iterations, hash, sizeof hash)) return 1;
+    printf("%s\n", hash);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_REBUILD = 1000, OPT_HASH, OPT_DOC };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},   {"database", required_argument, NULL, 'd'},
+        {"log-level", required_argument, NULL, 'l'}, {"port", required_argument, NULL, 'p'},
+        {"rebuild-projections", no_argument, NULL, OPT_REBUILD},
+        {"hash-password", no_argument, NULL, OPT_HASH}, {"config-doc", no_argument, NULL, OPT_DOC},
+        {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL, *db_path = NULL, *level = NULL, *port = NULL;
+    bool rebuild = false, hash = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:d:l:p:Vh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config_path = optarg; break;
+        case 'd': db_path = optarg; break;
+        case 'l': level = optarg; break;
+        case 'p': port = optarg; break;
+        case OPT_REBUILD: rebuild = true; break;
+        case OPT_HASH: hash = true; break;
+        case OPT_DOC: config_print_doc(); return 0;
+        case 'V': printf("depotd %s\n", DEPOTD_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "depotd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    struct depot *d = &depot;
+    char err[512];
+    config_defaults(&d->cfg);
+    if (config_path && config_load(&d->cfg, config_path, err, sizeof err)) {
+        fprintf(stderr, "depotd: config error: %s\n", err);
+        return 2;
+    }
+    if (db_path) snprintf(d->cfg.database, sizeof d->cfg.database, "%s", db_path);
+    if (level) snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", level);
+    if (port) {
+        char *end;
+        long p = strtol(port, &end, 10);
+        if (*end || p < 0 || p > 65535) {
+            fprintf(stderr, "depotd: --port: not a port number: %s\n", port);
+            return 2;
+        }
+        d->cfg.port = (int)p;
+    }
+    enum log_level ll;
+    if (log_level_parse(d->cfg.log_level, &ll)) {
+        fprintf(stderr, "depotd: log_level: unknown level \"%s\" (error, warn, info, debug)\n", d->cfg.log_level);
+        return 2;
+    }
+    log_set_level(ll);
+    if (hash) return hash_password(&d->cfg);
+    if (rebuild) {
+        if (store_rebuild_projections(d->cfg.database, err, sizeof err)) {
+            log_error("store", NULL, "rebuild failed: %s", err);
+            return 1;
+        }
+        log_info("store", NULL, "projections rebuilt from the event log of %s", d->cfg.database);
+        return 0;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    int rc = 1;
+    d->store = store_open(d->cfg.database, depot_wake_loop, d, err, sizeof err);
+    if (!d->store) {
+        log_error("store", NULL, "cannot open the store: %s", err);
+        goto out;
+    }
+    if (depot_load_stations(d, err, sizeof err)) {
+        log_error("main", NULL, "%s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < d->cfg.n_stations; i++)
+        if (!d->cfg.stations[i].password_hash[0])
+            log_warn("main", d->cfg.stations[i].id, "no password_hash: this station connects without authentication");
+    struct store_event start = {.time_ms = depot_wall_ms(), .type = STORE_EV_START, .data = "{\"version\":\"" DEPOTD_VERSION "\"}"};
+    store_append(d->store, &start);
+    log_info("main", NULL, "depotd %s: %zu stations known, %d transactions active, database %s (schema v%d)",
+             DEPOTD_VERSION, d->n_stations, store_count_active_transactions(d->store), d->cfg.database,
+             store_schema_version());
+    if (depot_server_start(d, err, sizeof err)) {
+        log_error("main", NULL, "%s", err);
+        goto out;
+    }
+    depot_server_run(d);
+    log_info("main", NULL, "shutting down");
+    struct store_event stop = {.time_ms = depot_wall_ms(), .type = STORE_EV_STOP, .data = "{}"};
+    store_append(d->store, &stop);
+    depot_server_stop(d);
+    rc = 0;
+out:
+    if (d->store && store_close(d->store)) {
+        log_error("store", NULL, "some events could not be committed");
+        rc = 1;
+    }
+    config_free(&d->cfg);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,662 @@
+/*
+ * server.c - the OCPP websocket endpoint on libwebsockets: handshake checks, one ocpp_session per connection,
+ * the output queue, call timeouts, and answers held until their events are durable.
+ *
+ * Thread: everything here runs on the event loop thread. The store writer wakes the loop with
+ * lws_cancel_service(); the loop then releases the answers whose events are committed (depot_server_run).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "depot.h"
+#include "log.h"
+
+/* lws per-session data: lws allocates it before the handshake filter, we fill it there. */
+struct slot {
+    struct conn *conn;
+    char station[CFG_STATION_ID_MAX + 2];
+};
+
+/* ---- the event log ---------------------------------------------------------------------------------- */
+
+uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const char *action, const char *id,
+                         const char *status, const char *text)
+{
+    struct store_event ev = {
+        .time_ms = depot_wall_ms(),
+        .type = type,
+        .station = c->station ? c->station->id : NULL,
+        .msg_type = msg_type,
+        .action = action,
+        .message_id = id,
+        .status = status,
+        .data = text,
+    };
+    if (strcmp(type, STORE_EV_OCPP_IN) == 0) c->depot->counters.frames_in++;
+    else c->depot->counters.frames_out++;
+    return store_append(c->depot->store, &ev);
+}
+
+static void log_station_event(struct depot *d, const char *type, const char *station, const char *json)
+{
+    struct store_event ev = {.time_ms = depot_wall_ms(), .type = type, .station = station, .data = json};
+    store_append(d->store, &ev);
+}
+
+/* ---- output ----------------------------------------------------------------------------------------- */
+
+static void want_write(struct conn *c)
+{
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+}
+
+static void queue_raw(struct conn *c, char *text)
+{
+    struct raw_frame *f = calloc(1, sizeof *f);
+    if (!f) {
+        free(text);
+        return;
+    }
+    f->text = text;
+    if (c->raw_tail) c->raw_tail->next = f;
+    else c->raw_head = f;
+    c->raw_tail = f;
+    want_write(c);
+}
+
+static void on_session_event(void *ctx, const struct ocpp_event *ev);
+
+static void on_timer(lws_sorted_usec_list_t *sul)
+{
+    struct conn *c = lws_container_of(sul, struct conn, sul);
+    ocpp_session_tick(c->session, depot_mono_ms(), on_session_event, c);
+    if (ocpp_session_has_output(c->session)) want_write(c);
+    int64_t next = ocpp_session_next_deadline(c->session);
+    if (next != INT64_MAX) {
+        int64_t wait = next - depot_mono_ms();
+        lws_sul_schedule(lws_get_context(c->wsi), 0, &c->sul, on_timer, (wait > 0 ? wait : 0) * 1000);
+    }
+}
+
+static void schedule_timer(struct conn *c)
+{
+    int64_t next = ocpp_session_next_deadline(c->session);
+    if (next == INT64_MAX) {
+        lws_sul_cancel(&c->sul);
+        return;
+    }
+    int64_t wait = next - depot_mono_ms();
+    lws_sul_schedule(lws_get_context(c->wsi), 0, &c->sul, on_timer, (wait > 0 ? wait : 0) * 1000);
+}
+
+int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len)
+{
+    char id[OCPP_MSG_ID_MAX + 1];
+    if (ocpp_session_call(c->session, action, payload, NULL, depot_mono_ms(), id, err, err_len)) return -1;
+    char *text = ocpp_frame_call(id, action, payload);
+    depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALL, action, id, "ok", text);
+    free(text);
+    c->depot->counters.calls_out++;
+    if (ocpp_session_has_output(c->session)) want_write(c);
+    schedule_timer(c);
+    return 0;
+}
+
+/* ---- answers held until durable ------------------------------------------------------------------- */
+
+static void send_reply(struct conn *c, struct held_reply *h, enum store_ticket_state state)
+{
+    char err[256];
+    if (state == STORE_FAILED) {
+        /* The event could not be stored: the station must not believe it was accepted; it will retry. */
+        ocpp_session_reply_error(c->session, h->id, OCPP_E_INTERNAL_ERROR, "depotd could not store the message");
+        char *text = ocpp_frame_error(h->id, OCPP_E_INTERNAL_ERROR, "depotd could not store the message", NULL);
+        depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLERROR, h->action, h->id, "InternalError", text);
+        free(text);
+        c->depot->counters.callerrors_out++;
+        log_error("store", c->station ? c->station->id : NULL, "%s %s answered InternalError: commit failed",
+                  h->action, h->id);
+    } else if (ocpp_session_reply(c->session, h->id, h->payload, err, sizeof err) == 0) {
+        char *text = ocpp_frame_result(h->id, h->payload);
+        depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLRESULT, h->action, h->id, "ok", text);
+        free(text);
+        depot_after_reply(c, h->action, h->payload);
+    } else {
+        /* Our own answer broke the schema: a bug in depotd. Tell the station plainly rather than send junk. */
+        log_error("ocpp", c->station ? c->station->id : NULL, "invalid %s answer not sent: %s", h->action, err);
+        ocpp_session_reply_error(c->session, h->id, OCPP_E_INTERNAL_ERROR, "depotd built an invalid answer");
+        c->depot->counters.callerrors_out++;
+    }
+    want_write(c);
+}
+
+void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket)
+{
+    struct held_reply *h = calloc(1, sizeof *h);
+    if (!h) {
+        cJSON_Delete(payload);
+        return;
+    }
+    snprintf(h->id, sizeof h->id, "%s", id);
+    snprintf(h->action, sizeof h->action, "%s", action);
+    h->payload = payload;
+    h->ticket = ticket;
+    /* Answers leave in the order the CALLs came, so nothing may overtake a held one. */
+    if (ticket == 0 && !c->held_head) {
+        send_reply(c, h, STORE_DURABLE);
+        cJSON_Delete(h->payload);
+        free(h);
+        return;
+    }
+    if (c->held_tail) c->held_tail->next = h;
+    else c->held_head = h;
+    c->held_tail = h;
+    if (!c->in_held_list) {
+        c->in_held_list = true;
+        c->next_held = c->depot->held_list;
+        c->depot->held_list = c;
+    }
+}
+
+static void release_durable(struct depot *d)
+{
+    uint64_t settled = store_settled(d->store);
+    struct conn **pp = &d->held_list;
+    while (*pp) {
+        struct conn *c = *pp;
+        while (c->held_head && c->held_head->ticket <= settled) {
+            struct held_reply *h = c->held_head;
+            c->held_head = h->next;
+            if (!c->held_head) c->held_tail = NULL;
+            send_reply(c, h, h->ticket ? store_ticket_state(d->store, h->ticket) : STORE_DURABLE);
+            cJSON_Delete(h->payload);
+            free(h);
+        }
+        if (!c->held_head) {
+            c->in_held_list = false;
+            *pp = c->next_held;
+        } else {
+            pp = &c->next_held;
+        }
+    }
+}
+
+static void drop_from_held_list(struct conn *c)
+{
+    for (struct conn **pp = &c->depot->held_list; *pp; pp = &(*pp)->next_held)
+        if (*pp == c) {
+            *pp = c->next_held;
+            break;
+        }
+    c->in_held_list = false;
+    while (c->held_head) {
+        struct held_reply *h = c->held_head;
+        c->held_head = h->next;
+        cJSON_Delete(h->payload);
+        free(h);
+    }
+    c->held_tail = NULL;
+}
+
+/* ---- session events --------------------------------------------------------------------------------- */
+
+struct feed_ctx {
+    struct conn *c;
+    const char *text;
+};
+
+static void on_session_event(void *ctx, const struct ocpp_event *ev)
+{
+    struct conn *c = ctx;
+    struct depot *d = c->depot;
+    const char *sid = c->station ? c->station->id : NULL;
+    const char *text = c->rx && c->rx_len ? c->rx : NULL;
+    switch (ev->type) {
+    case OCPP_EV_CALL: {
+        uint64_t t = depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALL, ev->action, ev->id, "ok", text);
+        c->frame_logged = true;
+        depot_handle_call(c, ev, t);
+        break;
+    }
+    case OCPP_EV_RESULT:
+        depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLRESULT, ev->action, ev->id, "ok", text);
+        c->frame_logged = true;
+        depot_handle_result(c, ev);
+        break;
+    case OCPP_EV_ERROR:
+        if (!ev->timed_out && !ev->closed && !c->frame_logged && text) {
+            depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLERROR, ev->action, ev->id, "ok", text);
+            c->frame_logged = true;
+        }
+        if (ev->timed_out) d->counters.timeouts++;
+        log_warn("ocpp", sid, "%s %s failed: %s%s%s", ev->action, ev->id,
+                 ev->timed_out ? "no answer in time" : ev->closed ? "connection closed" : ocpp_error_name(ev->error_code),
+                 ev->error_description && ev->error_description[0] ? ": " : "",
+                 ev->error_description ? ev->error_description : "");
+        break;
+    case OCPP_EV_PROTOCOL: {
+        const struct ocpp_fault *f = ev->fault;
+        if (!c->frame_logged && text) {
+            depot_log_frame(c, STORE_EV_OCPP_IN, 0, ev->action, f->id, ocpp_error_name(f->code), text);
+            c->frame_logged = true;
+        }
+        if (f->reply) {
+            char *out = ocpp_frame_error(f->id, f->code, f->description, NULL);
+            depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLERROR, ev->action, f->id, ocpp_error_name(f->code), out);
+            free(out);
+            d->counters.callerrors_out++;
+        }
+        log_info("ocpp", sid, "refused frame %s: %s %s", f->id, ocpp_error_name(f->code), f->description);
+        break;
+    }
+    }
+}
+
+/* ---- handshake -------------------------------------------------------------------------------------- */
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes the station id from the URL path; -1 if malformed. */
+static int decode_station_id(const char *in, char *out, size_t out_len)
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        int ch = (unsigned char)*in;
+        if (ch == '%') {
+            int hi = hexval(in[1]), lo = hi >= 0 ? hexval(in[2]) : -1;
+            if (lo < 0) return -1;
+            ch = hi * 16 + lo;
+            in += 2;
+        }
+        if (ch == '?') break;
+        if (n + 1 >= out_len) return -1;
+        out[n++] = (char)ch;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+static bool offers_ocpp201(const char *header)
+{
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", header);
+    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+        if (strcmp(tok, "ocpp2.0.1") == 0) return true;
+    return false;
+}
+
+static int refuse(struct depot *d, const char *station, const char *why)
+{
+    d->counters.refused++;
+    log_warn("ocpp", station, "connection refused: %s", why);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "reason", why);
+    char *json = cJSON_PrintUnformatted(o);
+    log_station_event(d, STORE_EV_REFUSED, station, json);
+    cJSON_free(json);
+    cJSON_Delete(o);
+    return -1;
+}
+
+static int filter_connection(struct depot *d, struct lws *wsi, struct slot *slot)
+{
+    char uri[512], proto[256] = "", authz[512] = "", id[CFG_STATION_ID_MAX + 2];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return refuse(d, NULL, "no request path");
+    size_t plen = strlen(d->cfg.ocpp_path);
+    if (strncmp(uri, d->cfg.ocpp_path, plen) != 0) return refuse(d, NULL, "path is not under the OCPP prefix");
+    if (decode_station_id(uri + plen, id, sizeof id) || !config_station_id_valid(id))
+        return refuse(d, NULL, "station id is not 1-48 of a-z A-Z 0-9 * - _ = + | @ .");
+    if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !offers_ocpp201(proto))
+        return refuse(d, id, "subprotocol ocpp2.0.1 not offered");
+    struct station *st = depot_station_find(d, id);
+    if (d->n_connected >= (size_t)d->cfg.max_stations && !(st && st->conn))
+        return refuse(d, id, "max_stations reached");
+    char user[128], password[128];
+    bool has_auth = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+                    auth_parse_basic(authz, user, sizeof user, password, sizeof password) == 0;
+    if (has_auth && strcmp(user, id) != 0) return refuse(d, id, "basic auth user is not the station id");
+    if (!st) {
+        if (!d->cfg.auto_register) return refuse(d, id, "unknown station");
+        if (!has_auth) return refuse(d, id, "unknown station without credentials");
+        char hash[AUTH_HASH_MAX];
+        if (auth_hash_password(password, d->cfg.pbkdf2_iterations, hash, sizeof hash))
+            return refuse(d, id, "cannot hash the password");
+        st = depot_station_add(d, id, CFG_BOOT_PENDING, hash);
+        if (!st) return refuse(d, id, "out of memory");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "boot", "Pending");
+        cJSON_AddStringToObject(o, "password_hash", hash);
+        cJSON_AddStringToObject(o, "source", "auto_register");
+        char *json = cJSON_PrintUnformatted(o);
+        log_station_event(d, STORE_EV_REGISTRY, id, json);
+        cJSON_free(json);
+        cJSON_Delete(o);
+        depot_station_check_password(d, st, password);
+        log_info("ocpp", id, "auto-registered as Pending");
+    } else if (st->password_hash[0]) {
+        if (!has_auth) return refuse(d, id, "no basic auth credentials");
+        if (!depot_station_check_password(d, st, password)) return refuse(d, id, "wrong password");
+    }
+    snprintf(slot->station, sizeof slot->station, "%s", id);
+    return 0;
+}
+
+static int established(struct depot *d, struct lws *wsi, struct slot *slot)
+{
+    struct station *st = depot_station_find(d, slot->station);
+    if (!st) return -1;
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) return -1;
+    char prefix[24];
+    snprintf(prefix, sizeof prefix, "d%llu-", (unsigned long long)++d->conn_serial);
+    struct ocpp_session_config sc = {
+        .role = OCPP_ROLE_CSMS,
+        .call_timeout_ms = (int64_t)d->cfg.call_timeout_s * 1000,
+        .queue_max = (size_t)d->cfg.max_queued_calls,
+        .id_prefix = prefix,
+        .validate_outgoing = true,
+    };
+    c->session = ocpp_session_new(&sc);
+    if (!c->session) {
+        free(c);
+        return -1;
+    }
+    c->wsi = wsi;
+    c->depot = d;
+    struct conn *old = st->conn;
+    if (old) {
+        /* One live session per station: the newer connection wins, the old one is closed and its calls fail. */
+        old->closing = true;
+        old->station = NULL;
+        ocpp_session_close(old->session, on_session_event, old);
+        old->session = ocpp_session_new(&sc);
+        drop_from_held_list(old);
+        want_write(old);
+        d->n_connected--;
+        log_info("ocpp", st->id, "new connection replaces the previous one");
+        log_station_event(d, STORE_EV_DISCONNECT, st->id, "{\"reason\":\"replaced\"}");
+    }
+    c->station = st;
+    st->conn = c;
+    st->evses_queried = 0;
+    slot->conn = c;
+    d->n_connected++;
+    d->counters.connections++;
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "peer", peer);
+    char *json = cJSON_PrintUnformatted(o);
+    log_station_event(d, STORE_EV_CONNECT, st->id, json);
+    cJSON_free(json);
+    cJSON_Delete(o);
+    log_info("ocpp", st->id, "connected from %s", peer);
+    return 0;
+}
+
+static void closed(struct depot *d, struct slot *slot)
+{
+    struct conn *c = slot->conn;
+    if (!c) return;
+    slot->conn = NULL;
+    lws_sul_cancel(&c->sul);
+    if (c->station && c->station->conn == c) {
+        c->station->conn = NULL;
+        d->n_connected--;
+        log_station_event(d, STORE_EV_DISCONNECT, c->station->id, "{\"reason\":\"closed\"}");
+        log_info("ocpp", c->station->id, "disconnected");
+    }
+    c->wsi = NULL;
+    ocpp_session_close(c->session, on_session_event, c);
+    drop_from_held_list(c);
+    while (c->raw_head) {
+        struct raw_frame *f = c->raw_head;
+        c->raw_head = f->next;
+        free(f->text);
+        free(f);
+    }
+    free(c->rx);
+    free(c);
+}
+
+/* ---- receive ---------------------------------------------------------------------------------------- */
+
+/* The id of a frame too large to parse, read from its head: `[2,"<id>",` ; "-1" when it is not there. */
+static void head_message_id(const char *head, size_t len, char *id)
+{
+    strcpy(id, "-1");
+    const char *p = memchr(head, '"', len);
+    if (!p) return;
+    const char *q = memchr(p + 1, '"', len - (size_t)(p + 1 - head));
+    if (!q || q - p - 1 > OCPP_MSG_ID_MAX || q == p + 1) return;
+    memcpy(id, p + 1, (size_t)(q - p - 1));
+    id[q - p - 1] = 0;
+}
+
+static void refuse_frame(struct conn *c, const char *id, const char *why)
+{
+    char *out = ocpp_frame_error(id, OCPP_E_RPC_FRAMEWORK_ERROR, why, NULL);
+    depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLERROR, NULL, id, "RpcFrameworkError", out);
+    c->depot->counters.callerrors_out++;
+    queue_raw(c, out);
+    log_info("ocpp", c->station ? c->station->id : NULL, "refused frame: %s", why);
+}
+
+static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi)) {
+        c->rx_len = c->rx_total = 0;
+        c->rx_binary = lws_frame_is_binary(wsi);
+        c->rx_overflow = false;
+    }
+    c->rx_total += len;
+    size_t max = (size_t)d->cfg.max_frame_bytes;
+    if (!c->rx_overflow && c->rx_len + len > max) c->rx_overflow = true;
+    /* Past the limit only the head is kept (for the message id); the rest is read and dropped. */
+    size_t keep = c->rx_overflow ? (c->rx_len < 128 ? 128 - c->rx_len : 0) : len;
+    if (keep > len) keep = len;
+    if (c->rx_len + keep + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + keep + 1) cap *= 2;
+        char *nb = realloc(c->rx, cap);
+        if (!nb) return -1;
+        c->rx = nb;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, keep);
+    c->rx_len += keep;
+    c->rx[c->rx_len] = 0;
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+    if (c->closing || !c->station) return 0;
+
+    c->frame_logged = false;
+    if (c->rx_binary) {
+        /* OCPP-J is text only (OCPP-J 2.0.1 §3): a binary frame is no RPC at all. */
+        depot_log_frame(c, STORE_EV_OCPP_IN, 0, NULL, "-1", "RpcFrameworkError", "(binary frame)");
+        refuse_frame(c, "-1", "binary websocket frames are not OCPP-J; send text frames");
+    } else if (c->rx_overflow) {
+        char id[OCPP_MSG_ID_MAX + 1], why[160];
+        head_message_id(c->rx, c->rx_len, id);
+        snprintf(why, sizeof why, "message of %zu bytes exceeds max_frame_bytes (%zu)", c->rx_total, max);
+        depot_log_frame(c, STORE_EV_OCPP_IN, 0, NULL, id, "RpcFrameworkError", c->rx);
+        refuse_frame(c, id, why);
+    } else {
+        ocpp_session_feed(c->session, c->rx, c->rx_len, depot_mono_ms(), on_session_event, c);
+        if (!c->frame_logged)
+            depot_log_frame(c, STORE_EV_OCPP_IN, 0, NULL, NULL, "repeat", c->rx); /* answered again by the session */
+        if (ocpp_session_has_output(c->session)) want_write(c);
+        if (c->wsi) schedule_timer(c);
+    }
+    c->rx_len = 0;
+    return 0;
+}
+
+/* ---- write ------------------------------------------------------------------------------------------ */
+
+static int writeable(struct lws *wsi, struct conn *c)
+{
+    if (c->closing) {
+        static const char why[] = "replaced by a newer connection";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof why - 1);
+        return -1;
+    }
+    char *text = NULL;
+    if (c->raw_head) {
+        struct raw_frame *f = c->raw_head;
+        c->raw_head = f->next;
+        if (!c->raw_head) c->raw_tail = NULL;
+        text = f->text;
+        free(f);
+    } else {
+        text = ocpp_session_take_output(c->session);
+    }
+    if (!text) return 0; /* spurious WRITEABLE: nothing to send */
+    size_t n = strlen(text);
+    unsigned char *buf = malloc(LWS_PRE + n);
+    if (!buf) {
+        free(text);
+        return -1;
+    }
+    memcpy(buf + LWS_PRE, text, n);
+    free(text);
+    int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+    free(buf);
+    if (w < (int)n) return -1;
+    if (c->raw_head || ocpp_session_has_output(c->session)) lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* ---- protocols -------------------------------------------------------------------------------------- */
+
+static int callback_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct depot *d = lws_context_user(lws_get_context(wsi));
+    struct slot *slot = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return filter_connection(d, wsi, slot);
+    case LWS_CALLBACK_ESTABLISHED:
+        return established(d, wsi, slot);
+    case LWS_CALLBACK_RECEIVE:
+        return slot && slot->conn ? receive(d, wsi, slot->conn, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return slot && slot->conn ? writeable(wsi, slot->conn) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (slot) closed(d, slot);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Anything that is not a websocket upgrade to ocpp2.0.1 lands here. */
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct depot *d = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* An upgrade that matched none of our subprotocols. */
+        return refuse(d, NULL, "subprotocol ocpp2.0.1 not offered");
+    case LWS_CALLBACK_HTTP:
+        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL)) return -1;
+        return lws_http_transaction_completed(wsi);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static struct lws_protocols protocols[] = {
+    {"http", callback_http, 0, 0, 0, NULL, 0},
+    {"ocpp2.0.1", callback_ocpp, sizeof(struct slot), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_to_ours(int level, const char *line)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", line);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = 0;
+    log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws", NULL, "%s", msg);
+}
+
+void depot_wake_loop(void *ctx)
+{
+    struct depot *d = ctx;
+    if (d->lws) lws_cancel_service(d->lws);
+}
+
+int depot_server_start(struct depot *d, char *err, size_t err_len)
+{
+    /* Each station holds a socket: make sure max_stations of them fit. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.user = d;
+    info.fd_limit_per_thread = (unsigned int)d->cfg.max_stations + 64;
+    d->lws = lws_create_context(&info);
+    if (!d->lws) {
+        snprintf(err, err_len, "cannot create the websocket context");
+        return -1;
+    }
+    info.port = d->cfg.port;
+    info.iface = strcmp(d->cfg.listen_address, "0.0.0.0") == 0 ? NULL : d->cfg.listen_address;
+    info.protocols = protocols;
+    info.vhost_name = "depotd";
+    /* A station that goes silent is found by TCP keepalive rather than left holding its slot forever. */
+    info.ka_time = 60;
+    info.ka_probes = 3;
+    info.ka_interval = 10;
+    struct lws_vhost *vh = lws_create_vhost(d->lws, &info);
+    if (!vh) {
+        snprintf(err, err_len, "cannot listen on %s:%d: %s", d->cfg.listen_address, d->cfg.port, strerror(errno));
+        lws_context_destroy(d->lws);
+        d->lws = NULL;
+        return -1;
+    }
+    log_info("ocpp", NULL, "listening on %s:%d%s{stationId} (subprotocol ocpp2.0.1)", d->cfg.listen_address,
+             lws_get_vhost_listen_port(vh), d->cfg.ocpp_path);
+    return 0;
+}
+
+void depot_server_run(struct depot *d)
+{
+    while (!d->stop) {
+        if (lws_service(d->lws, 0) < 0) break;
+        /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
+        store_flush(d->store);
+        release_durable(d);
+    }
+}
+
+void depot_server_stop(struct depot *d)
+{
+    /* Answers already committed still go out before the sockets close. */
+    for (int i = 0; i < 100; i++) {
+        store_flush(d->store);
+        release_durable(d);
+        if (!d->held_list && i > 2) break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        lws_cancel_service(d->lws); /* lws_service below returns at once after doing what is ready */
+        lws_service(d->lws, 0);
+    }
+    lws_context_destroy(d->lws);
+    d->lws = NULL;
+}

@@ -1,0 +1,108 @@
+/* The station registry: stations from the config and from auto-registration, by id. Loop thread only. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "depot.h"
+#include "log.h"
+
+int64_t depot_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t depot_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t hash_id(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+struct station *depot_station_find(struct depot *d, const char *id)
+{
+    if (!d->buckets) return NULL;
+    for (struct station *s = d->buckets[hash_id(id) % d->n_buckets]; s; s = s->next)
+        if (strcmp(s->id, id) == 0) return s;
+    return NULL;
+}
+
+struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot boot, const char *password_hash)
+{
+    if (!d->buckets) {
+        d->n_buckets = 4096;
+        d->buckets = calloc(d->n_buckets, sizeof *d->buckets);
+        if (!d->buckets) return NULL;
+    }
+    struct station *s = depot_station_find(d, id);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) return NULL;
+        snprintf(s->id, sizeof s->id, "%s", id);
+        size_t b = hash_id(id) % d->n_buckets;
+        s->next = d->buckets[b];
+        d->buckets[b] = s;
+        d->n_stations++;
+    }
+    s->registry_boot = boot;
+    if (password_hash) snprintf(s->password_hash, sizeof s->password_hash, "%s", password_hash);
+    s->has_verified_mac = false;
+    return s;
+}
+
+static void on_stored_station(void *ctx, const struct store_station_row *row)
+{
+    struct depot *d = ctx;
+    struct station *s = depot_station_find(d, row->id);
+    if (s) return; /* the config wins over what auto-registration stored */
+    if (!row->password_hash) return; /* seen, but never registered: it must connect again under the rules */
+    depot_station_add(d, row->id, CFG_BOOT_PENDING, row->password_hash);
+}
+
+int depot_load_stations(struct depot *d, char *err, size_t err_len)
+{
+    if (RAND_bytes(d->mac_key, sizeof d->mac_key) != 1) {
+        snprintf(err, err_len, "no randomness for the password cache key");
+        return -1;
+    }
+    for (size_t i = 0; i < d->cfg.n_stations; i++) {
+        const struct cfg_station *cs = &d->cfg.stations[i];
+        if (!depot_station_add(d, cs->id, cs->boot, cs->password_hash[0] ? cs->password_hash : NULL)) {
+            snprintf(err, err_len, "out of memory loading stations");
+            return -1;
+        }
+    }
+    if (store_each_station(d->store, on_stored_station, d)) {
+        snprintf(err, err_len, "cannot read the stations table");
+        return -1;
+    }
+    return 0;
+}
+
+bool depot_station_check_password(struct depot *d, struct station *st, const char *password)
+{
+    if (!st->password_hash[0]) return false;
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), d->mac_key, sizeof d->mac_key, (const unsigned char *)password, strlen(password), mac,
+         &mac_len);
+    if (st->has_verified_mac && CRYPTO_memcmp(mac, st->verified_mac, sizeof mac) == 0) return true;
+    /* PBKDF2 is deliberately slow; it runs once per station and password, then the HMAC above answers. */
+    if (!auth_verify_password(password, st->password_hash)) return false;
+    memcpy(st->verified_mac, mac, sizeof mac);
+    st->has_verified_mac = true;
+    return true;
+}

@@ -1,0 +1,425 @@
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* Migrations: index i brings the schema from version i to i + 1. Never edit a released entry; append. */
+static const char *const migrations[] = {
+    /* 1: the event log */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  station TEXT,"
+    "  msg_type INTEGER,"
+    "  action TEXT,"
+    "  message_id TEXT,"
+    "  status TEXT,"
+    "  data TEXT);"
+    "CREATE INDEX events_station ON events(station, seq);"
+    "CREATE INDEX events_time ON events(time_ms);"
+    "CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;"
+    "CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
+    /* 2: projections */
+    NULL, /* store_projection_schema, filled in at run time (it is shared with the rebuild) */
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int store_schema_version(void) { return N_MIGRATIONS; }
+
+struct owned_event {
+    int64_t time_ms;
+    int msg_type;
+    char *type, *station, *action, *message_id, *status, *data;
+};
+
+struct batch {
+    struct owned_event *ev;
+    size_t n, cap;
+    uint64_t ticket;
+    struct batch *next;
+};
+
+#define FAILED_RING 64
+
+struct store {
+    sqlite3 *wdb;           /* writer thread's connection */
+    sqlite3 *rdb;           /* loop thread's read connection */
+    pthread_t writer;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch *queue_head, *queue_tail; /* flushed, waiting for the writer */
+    struct batch *filling;                  /* loop thread only */
+    uint64_t next_ticket;                   /* loop thread only */
+    uint64_t settled;                       /* under mu */
+    uint64_t failed[FAILED_RING];           /* under mu: recent failed tickets */
+    int n_failed_total;
+    bool stop;
+    void (*notify)(void *);
+    void *notify_ctx;
+};
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct owned_event *e = &b->ev[i];
+        free(e->type), free(e->station), free(e->action), free(e->message_id), free(e->status), free(e->data);
+    }
+    free(b->ev);
+    free(b);
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t err_len)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, err_len, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t err_len)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > N_MIGRATIONS) {
+        snprintf(err, err_len, "database schema version %d is newer than this depotd (%d)", version, N_MIGRATIONS);
+        return -1;
+    }
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        const char *sql = migrations[v] ? migrations[v] : store_projection_schema;
+        char buf[64];
+        if (exec(db, "BEGIN IMMEDIATE", err, err_len)) return -1;
+        snprintf(buf, sizeof buf, "PRAGMA user_version = %d", v + 1);
+        if (exec(db, sql, err, err_len) || exec(db, buf, err, err_len) || exec(db, "COMMIT", err, err_len)) {
+            char inner[256];
+            snprintf(inner, sizeof inner, "%s", err);
+            snprintf(err, err_len, "migration to schema version %d failed: %s", v + 1, inner);
+            exec(db, "ROLLBACK", buf, sizeof buf);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static sqlite3 *open_db(const char *path, bool readonly, char *err, size_t err_len)
+{
+    sqlite3 *db = NULL;
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, err_len, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* WAL: readers (the API, start-up restore) never block the writer. synchronous=FULL fsyncs the WAL at
+     * every commit, so an answered CALL survives a power cut, not just a crash; group commit pays for it. */
+    if (!readonly && (exec(db, "PRAGMA journal_mode=WAL", err, err_len) ||
+                      exec(db, "PRAGMA synchronous=FULL", err, err_len) ||
+                      exec(db, "PRAGMA foreign_keys=ON", err, err_len))) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static int insert_event(sqlite3 *db, sqlite3_stmt *ins, const struct owned_event *e)
+{
+    sqlite3_reset(ins);
+    sqlite3_bind_int64(ins, 1, e->time_ms);
+    sqlite3_bind_text(ins, 2, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, e->station, -1, SQLITE_STATIC);
+    if (e->msg_type) sqlite3_bind_int(ins, 4, e->msg_type);
+    else sqlite3_bind_null(ins, 4);
+    sqlite3_bind_text(ins, 5, e->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 6, e->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 7, e->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 8, e->data, -1, SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE) return -1;
+    int64_t seq = sqlite3_last_insert_rowid(db);
+    struct store_event view = {e->time_ms, e->type, e->station, e->msg_type, e->action, e->message_id, e->status,
+                               e->data};
+    return store_project(db, seq, &view);
+}
+
+static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
+{
+    char err[256];
+    if (exec(st->wdb, "BEGIN IMMEDIATE", err, sizeof err)) return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (insert_event(st->wdb, ins, &b->ev[i])) {
+            exec(st->wdb, "ROLLBACK", err, sizeof err);
+            return -1;
+        }
+    }
+    return exec(st->wdb, "COMMIT", err, sizeof err);
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *st = arg;
+    sqlite3_stmt *ins = NULL;
+    sqlite3_prepare_v2(st->wdb,
+                       "INSERT INTO events(time_ms, type, station, msg_type, action, message_id, status, data)"
+                       " VALUES(?,?,?,?,?,?,?,?)",
+                       -1, &ins, NULL);
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->queue_head && !st->stop) pthread_cond_wait(&st->cv, &st->mu);
+        if (!st->queue_head && st->stop) break;
+        struct batch *list = st->queue_head;
+        st->queue_head = st->queue_tail = NULL;
+        pthread_mutex_unlock(&st->mu);
+
+        /* Everything queued since the last commit goes into one transaction: under load, batches from
+         * several loop turns share one fsync. A failing batch is retried alone so it cannot take the others
+         * down with it. */
+        struct batch merged = {0};
+        uint64_t last = 0;
+        for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket;
+        int rc = 0;
+        if (list && !list->next) {
+            rc = commit_batch(st, ins, list);
+        } else {
+            merged.ev = malloc(merged.n * sizeof *merged.ev);
+            size_t k = 0;
+            for (struct batch *b = list; b; b = b->next)
+                for (size_t i = 0; i < b->n; i++) merged.ev[k++] = b->ev[i];
+            rc = merged.ev ? commit_batch(st, ins, &merged) : -1;
+            free(merged.ev);
+            if (rc)
+                for (struct batch *b = list; b; b = b->next) {
+                    int r = commit_batch(st, ins, b);
+                    if (r) {
+                        pthread_mutex_lock(&st->mu);
+                        st->failed[st->n_failed_total++ % FAILED_RING] = b->ticket;
+                        pthread_mutex_unlock(&st->mu);
+                    }
+                }
+        }
+        if (rc && list && !list->next) {
+            pthread_mutex_lock(&st->mu);
+            st->failed[st->n_failed_total++ % FAILED_RING] = list->ticket;
+            pthread_mutex_unlock(&st->mu);
+        }
+        while (list) {
+            struct batch *next = list->next;
+            batch_free(list);
+            list = next;
+        }
+        pthread_mutex_lock(&st->mu);
+        st->settled = last;
+        pthread_mutex_unlock(&st->mu);
+        if (st->notify) st->notify(st->notify_ctx);
+        pthread_mutex_lock(&st->mu);
+    }
+    pthread_mutex_unlock(&st->mu);
+    sqlite3_finalize(ins);
+    return NULL;
+}
+
+store *store_open(const char *path, void (*notify)(void *), void *notify_ctx, char *err, size_t err_len)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->wdb = open_db(path, false, err, err_len);
+    if (!st->wdb || migrate(st->wdb, err, err_len)) goto fail;
+    st->rdb = open_db(path, true, err, err_len);
+    if (!st->rdb) goto fail;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    st->next_ticket = 1;
+    st->notify = notify;
+    st->notify_ctx = notify_ctx;
+    if (pthread_create(&st->writer, NULL, writer_main, st)) {
+        snprintf(err, err_len, "cannot start the store writer thread");
+        goto fail;
+    }
+    return st;
+fail:
+    if (st->rdb) sqlite3_close(st->rdb);
+    if (st->wdb) sqlite3_close(st->wdb);
+    free(st);
+    return NULL;
+}
+
+uint64_t store_append(store *st, const struct store_event *ev)
+{
+    struct batch *b = st->filling;
+    if (!b) {
+        b = st->filling = calloc(1, sizeof *b);
+        if (!b) return 0;
+        b->ticket = st->next_ticket++;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct owned_event *nev = realloc(b->ev, cap * sizeof *nev);
+        if (!nev) return 0;
+        b->ev = nev;
+        b->cap = cap;
+    }
+    struct owned_event *e = &b->ev[b->n++];
+    e->time_ms = ev->time_ms;
+    e->msg_type = ev->msg_type;
+    e->type = dup_or_null(ev->type);
+    e->station = dup_or_null(ev->station);
+    e->action = dup_or_null(ev->action);
+    e->message_id = dup_or_null(ev->message_id);
+    e->status = dup_or_null(ev->status);
+    e->data = dup_or_null(ev->data);
+    return b->ticket;
+}
+
+void store_flush(store *st)
+{
+    struct batch *b = st->filling;
+    if (!b) return;
+    st->filling = NULL;
+    pthread_mutex_lock(&st->mu);
+    if (st->queue_tail) st->queue_tail->next = b;
+    else st->queue_head = b;
+    st->queue_tail = b;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+uint64_t store_settled(store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    uint64_t s = st->settled;
+    pthread_mutex_unlock(&st->mu);
+    return s;
+}
+
+enum store_ticket_state store_ticket_state(store *st, uint64_t ticket)
+{
+    pthread_mutex_lock(&st->mu);
+    enum store_ticket_state r = STORE_PENDING;
+    if (ticket <= st->settled) {
+        r = STORE_DURABLE;
+        int n = st->n_failed_total < FAILED_RING ? st->n_failed_total : FAILED_RING;
+        for (int i = 0; i < n; i++)
+            if (st->failed[i] == ticket) r = STORE_FAILED;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+int store_close(store *st)
+{
+    if (!st) return 0;
+    store_flush(st);
+    pthread_mutex_lock(&st->mu);
+    st->stop = true;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+    pthread_join(st->writer, NULL);
+    int failed = st->n_failed_total;
+    if (st->filling) batch_free(st->filling);
+    sqlite3_close(st->rdb);
+    char err[128];
+    exec(st->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", err, sizeof err);
+    sqlite3_close(st->wdb);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
+    free(st);
+    return failed ? -1 : 0;
+}
+
+int store_rebuild_projections(const char *path, char *err, size_t err_len)
+{
+    sqlite3 *db = open_db(path, false, err, err_len);
+    if (!db) return -1;
+    int rc = -1;
+    sqlite3_stmt *sel = NULL;
+    if (migrate(db, err, err_len) || exec(db, "BEGIN IMMEDIATE", err, err_len)) goto out;
+    for (const char *const *t = store_projection_tables; *t; t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", *t);
+        if (exec(db, sql, err, err_len)) goto rollback;
+    }
+    if (exec(db, store_projection_schema, err, err_len)) goto rollback;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, time_ms, type, station, msg_type, action, message_id, status, data"
+                           " FROM events ORDER BY seq",
+                           -1, &sel, NULL) != SQLITE_OK)
+        goto rollback;
+    int r;
+    while ((r = sqlite3_step(sel)) == SQLITE_ROW) {
+        struct store_event ev = {
+            .time_ms = sqlite3_column_int64(sel, 1),
+            .type = (const char *)sqlite3_column_text(sel, 2),
+            .station = (const char *)sqlite3_column_text(sel, 3),
+            .msg_type = sqlite3_column_int(sel, 4),
+            .action = (const char *)sqlite3_column_text(sel, 5),
+            .message_id = (const char *)sqlite3_column_text(sel, 6),
+            .status = (const char *)sqlite3_column_text(sel, 7),
+            .data = (const char *)sqlite3_column_text(sel, 8),
+        };
+        if (store_project(db, sqlite3_column_int64(sel, 0), &ev)) {
+            snprintf(err, err_len, "event %lld: %s", (long long)sqlite3_column_int64(sel, 0), sqlite3_errmsg(db));
+            goto rollback;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        snprintf(err, err_len, "reading the event log: %s", sqlite3_errmsg(db));
+        goto rollback;
+    }
+    sqlite3_finalize(sel);
+    sel = NULL;
+    rc = exec(db, "COMMIT", err, err_len);
+    goto out;
+rollback:
+    if (!err[0]) snprintf(err, err_len, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(sel);
+    sel = NULL;
+    {
+        char e2[64];
+        exec(db, "ROLLBACK", e2, sizeof e2);
+    }
+out:
+    sqlite3_finalize(sel);
+    sqlite3_close(db);
+    return rc;
+}
+
+int store_each_station(store *st, void (*fn)(void *, const struct store_station_row *), void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->rdb, "SELECT id, boot_status, password_hash FROM stations ORDER BY id", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct store_station_row row = {(const char *)sqlite3_column_text(s, 0),
+                                        (const char *)sqlite3_column_text(s, 1),
+                                        (const char *)sqlite3_column_text(s, 2)};
+        fn(ctx, &row);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int store_count_active_transactions(store *st)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(st->rdb, "SELECT count(*) FROM transactions WHERE ended_ms IS NULL", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}

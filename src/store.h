@@ -1,0 +1,83 @@
+/*
+ * store.h - the event log (SQLite, WAL) and the projections derived from it.
+ *
+ * Every OCPP frame in and out, every connect and disconnect, every registry or config change is appended to
+ * the `events` table, which is append-only (triggers refuse UPDATE and DELETE). The projections (stations,
+ * connectors, transactions, meter values, EV charging needs, station capabilities, charging limits) are
+ * derived from the events by one function, used both live and by store_rebuild_projections(), so they can be
+ * rebuilt from the log alone.
+ *
+ * Threads: store_append/store_flush/store_ticket/store_durable and the store_load_* readers are called from the
+ * event loop thread only. A writer thread owned by the store commits each flushed batch in one SQLite
+ * transaction (group commit: one fsync per batch, never one per message) and then calls `notify` from the
+ * writer thread; notify must be thread-safe (depotd passes a function that calls lws_cancel_service()).
+ *
+ * Durability: a CALL that changes state is answered only once store_durable() has reached the ticket its
+ * events were appended under (synchronous=FULL: the WAL is fsynced at each commit).
+ */
+#ifndef DEPOTD_STORE_H
+#define DEPOTD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+/* Event types written by depotd. */
+#define STORE_EV_OCPP_IN "ocpp_in"
+#define STORE_EV_OCPP_OUT "ocpp_out"
+#define STORE_EV_CONNECT "connect"
+#define STORE_EV_DISCONNECT "disconnect"
+#define STORE_EV_REFUSED "refused"
+#define STORE_EV_REGISTRY "registry"
+#define STORE_EV_CONFIG "config"
+#define STORE_EV_START "start"
+#define STORE_EV_STOP "stop"
+
+struct store_event {
+    int64_t time_ms;           /* wall clock, ms since the epoch, UTC */
+    const char *type;          /* STORE_EV_* */
+    const char *station;       /* may be NULL */
+    int msg_type;              /* OCPP-J MessageTypeId (2, 3, 4) for frames, else 0 */
+    const char *action;        /* for frames: the CALL's action (also on its CALLRESULT / CALLERROR) */
+    const char *message_id;    /* for frames */
+    const char *status;        /* for frames: "ok", or the OCPP-J error code the frame was refused with */
+    const char *data;          /* the frame text, or a JSON object describing the event */
+};
+
+enum store_ticket_state { STORE_PENDING, STORE_DURABLE, STORE_FAILED };
+
+/* Opens (creating and migrating as needed) and starts the writer thread. notify may be NULL. */
+store *store_open(const char *path, void (*notify)(void *ctx), void *notify_ctx, char *err, size_t err_len);
+/* Flushes what is appended, waits for the writer, stops it, closes. Returns -1 if a commit failed. */
+int store_close(store *st);
+
+/* Copies the event into the current batch. Returns the batch's ticket. */
+uint64_t store_append(store *st, const struct store_event *ev);
+/* Hands the current batch to the writer (no-op when empty). Call once per loop turn. */
+void store_flush(store *st);
+/* Whether the batch with this ticket is committed, still pending, or failed to commit. */
+enum store_ticket_state store_ticket_state(store *st, uint64_t ticket);
+/* The highest ticket such that it and all before it are settled (durable or failed). */
+uint64_t store_settled(store *st);
+
+/* Schema version after migrations (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* Offline: drop and rebuild every projection from the event log. depotd must not be running on it. */
+int store_rebuild_projections(const char *path, char *err, size_t err_len);
+
+/* ---- Reads for start-up (loop thread, own read connection) ---- */
+
+struct store_station_row {
+    const char *id;
+    const char *boot_status;     /* last status depotd answered, or NULL */
+    const char *password_hash;   /* registered by auto-registration, or NULL */
+};
+/* Calls fn for every station known to the store. Returns 0 or -1. */
+int store_each_station(store *st, void (*fn)(void *ctx, const struct store_station_row *row), void *ctx);
+/* Number of transactions not ended (for start-up logs and tests). */
+int store_count_active_transactions(store *st);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * The projections: tables derived from the event log by store_project(), the one function used live (by the
+ * writer thread, in the same transaction as the event) and by store_rebuild_projections(). Anything here must
+ * depend only on the event and on the projections built from earlier events, so a rebuild gives the same rows.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ocpp.h"
+#include "store_internal.h"
+
+const char *const store_projection_schema =
+    "CREATE TABLE IF NOT EXISTS stations ("
+    "  id TEXT PRIMARY KEY, connected INTEGER NOT NULL DEFAULT 0, boot_status TEXT, registry_boot TEXT,"
+    "  password_hash TEXT, vendor TEXT, model TEXT, serial_number TEXT, firmware_version TEXT, boot_reason TEXT,"
+    "  last_boot_ms INTEGER, connected_ms INTEGER, disconnected_ms INTEGER, last_seen_ms INTEGER);"
+    "CREATE TABLE IF NOT EXISTS connectors ("
+    "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, connector_id INTEGER NOT NULL, status TEXT,"
+    "  updated_ms INTEGER, PRIMARY KEY(station, evse_id, connector_id));"
+    "CREATE TABLE IF NOT EXISTS transactions ("
+    "  station TEXT NOT NULL, id TEXT NOT NULL, evse_id INTEGER, connector_id INTEGER, id_token TEXT,"
+    "  id_token_type TEXT, started_ms INTEGER, ended_ms INTEGER, last_event_ms INTEGER, charging_state TEXT,"
+    "  stopped_reason TEXT, energy_first_wh REAL, energy_first_ms INTEGER, energy_last_wh REAL,"
+    "  energy_last_ms INTEGER, seq_max INTEGER, events INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(station, id));"
+    "CREATE TABLE IF NOT EXISTS transaction_events ("
+    "  station TEXT NOT NULL, transaction_id TEXT NOT NULL, seq_no INTEGER NOT NULL, event_type TEXT,"
+    "  time_ms INTEGER, offline INTEGER, trigger_reason TEXT, event_seq INTEGER,"
+    "  PRIMARY KEY(station, transaction_id, seq_no));"
+    "CREATE TABLE IF NOT EXISTS meter_values ("
+    "  event_seq INTEGER NOT NULL, idx INTEGER NOT NULL, station TEXT, evse_id INTEGER, transaction_id TEXT,"
+    "  time_ms INTEGER, measurand TEXT, phase TEXT, location TEXT, context TEXT, value REAL, unit TEXT,"
+    "  PRIMARY KEY(event_seq, idx));"
+    "CREATE INDEX IF NOT EXISTS meter_values_tx ON meter_values(station, transaction_id, time_ms);"
+    "CREATE TABLE IF NOT EXISTS ev_needs ("
+    "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, updated_ms INTEGER, departure_ms INTEGER,"
+    "  energy_wh REAL, requested_transfer TEXT, ev_max_current_a REAL, ev_max_voltage_v REAL,"
+    "  ev_max_power_w REAL, state_of_charge REAL, payload TEXT, PRIMARY KEY(station, evse_id));"
+    "CREATE TABLE IF NOT EXISTS capabilities ("
+    "  station TEXT NOT NULL, component TEXT NOT NULL, component_instance TEXT NOT NULL DEFAULT '',"
+    "  evse_id INTEGER NOT NULL DEFAULT 0, variable TEXT NOT NULL, variable_instance TEXT NOT NULL DEFAULT '',"
+    "  attribute_type TEXT NOT NULL DEFAULT 'Actual', value TEXT, status TEXT, updated_ms INTEGER,"
+    "  PRIMARY KEY(station, component, component_instance, evse_id, variable, variable_instance,"
+    "              attribute_type));"
+    "CREATE TABLE IF NOT EXISTS charging_limits ("
+    "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, source TEXT NOT NULL, grid_critical INTEGER,"
+    "  updated_ms INTEGER, cleared INTEGER NOT NULL DEFAULT 0, payload TEXT,"
+    "  PRIMARY KEY(station, evse_id, source));";
+
+const char *const store_projection_tables[] = {"stations",   "connectors",   "transactions",    "transaction_events",
+                                               "meter_values", "ev_needs", "capabilities", "charging_limits",
+                                               NULL};
+
+/* Binds "?" parameters from a format: s = string (NULL ok), i = int64, d = double (NaN -> NULL), n = null. */
+static int run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; fmt[i]; i++) {
+        int col = i + 1;
+        switch (fmt[i]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (s) sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+            else sqlite3_bind_null(st, col);
+            break;
+        }
+        case 'i': sqlite3_bind_int64(st, col, va_arg(ap, int64_t)); break;
+        case 'd': {
+            double d = va_arg(ap, double);
+            if (isnan(d)) sqlite3_bind_null(st, col);
+            else sqlite3_bind_double(st, col, d);
+            break;
+        }
+        default: sqlite3_bind_null(st, col); break;
+        }
+    }
+    va_end(ap);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static double num(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
+}
+
+static const cJSON *obj(const cJSON *o, const char *key) { return cJSON_GetObjectItemCaseSensitive(o, key); }
+
+static int64_t time_of(const cJSON *o, const char *key, int64_t fallback)
+{
+    const char *t = str(o, key);
+    int64_t ms;
+    return t && ocpp_time_parse(t, &ms) == 0 ? ms : fallback;
+}
+
+/* The payload of a frame: element 3 of a CALL, element 2 of a CALLRESULT. */
+static const cJSON *frame_payload(const cJSON *frame, int msg_type)
+{
+    return cJSON_GetArrayItem(frame, msg_type == 2 ? 3 : 2);
+}
+
+static int project_boot(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+{
+    const cJSON *cs = obj(p, "chargingStation");
+    return run(db,
+               "INSERT INTO stations(id, vendor, model, serial_number, firmware_version, boot_reason, last_boot_ms,"
+               " last_seen_ms) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET vendor=excluded.vendor,"
+               " model=excluded.model, serial_number=excluded.serial_number,"
+               " firmware_version=excluded.firmware_version, boot_reason=excluded.boot_reason,"
+               " last_boot_ms=excluded.last_boot_ms, last_seen_ms=excluded.last_seen_ms",
+               "ssssssii", ev->station, str(cs, "vendorName"), str(cs, "model"), str(cs, "serialNumber"),
+               str(cs, "firmwareVersion"), str(p, "reason"), (int64_t)ev->time_ms, (int64_t)ev->time_ms);
+}
+
+static int project_status(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+{
+    int64_t t = time_of(p, "timestamp", ev->time_ms);
+    /* A status older than the one we have (an offline station replaying) must not overwrite the newer one. */
+    return run(db,
+               "INSERT INTO connectors(station, evse_id, connector_id, status, updated_ms) VALUES(?,?,?,?,?)"
+               " ON CONFLICT(station, evse_id, connector_id) DO UPDATE SET status=excluded.status,"
+               " updated_ms=excluded.updated_ms WHERE excluded.updated_ms >= connectors.updated_ms",
+               "siisi", ev->station, (int64_t)num(p, "evseId"), (int64_t)num(p, "connectorId"),
+               str(p, "connectorStatus"), t);
+}
+
+/* Energy.Active.Import.Register in Wh, or NaN. */
+static double energy_wh(const cJSON *sv)
+{
+    const char *measurand = str(sv, "measurand");
+    if (measurand && strcmp(measurand, "Energy.Active.Import.Register") != 0) return NAN;
+    const char *phase = str(sv, "phase");
+    if (phase) return NAN; /* the total, not a per-phase register */
+    const char *loc = str(sv, "location");
+    if (loc && strcmp(loc, "Outlet") != 0) return NAN;
+    double v = num(sv, "value");
+    const cJSON *u = obj(sv, "unitOfMeasure");
+    const char *unit = str(u, "unit");
+    double mult = num(u, "multiplier");
+    if (!isnan(mult)) v *= pow(10.0, mult);
+    if (unit && strcmp(unit, "kWh") == 0) v *= 1000.0;
+    else if (unit && strcmp(unit, "Wh") != 0) return NAN;
+    return v;
+}
+
+static int project_meter_values(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *mvs,
+                                int64_t evse_id, const char *tx_id, double *last_wh, int64_t *last_ms,
+                                double *first_wh, int64_t *first_ms)
+{
+    int idx = 0;
+    const cJSON *mv;
+    cJSON_ArrayForEach(mv, mvs) {
+        int64_t t = time_of(mv, "timestamp", ev->time_ms);
+        const cJSON *sv;
+        cJSON_ArrayForEach(sv, obj(mv, "sampledValue")) {
+            const cJSON *u = obj(sv, "unitOfMeasure");
+            const char *measurand = str(sv, "measurand");
+            if (run(db,
+                    "INSERT OR IGNORE INTO meter_values(event_seq, idx, station, evse_id, transaction_id, time_ms,"
+                    " measurand, phase, location, context, value, unit) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "iisisissssds", seq, (int64_t)idx++, ev->station, evse_id, tx_id, t,
+                    measurand ? measurand : "Energy.Active.Import.Register", str(sv, "phase"), str(sv, "location"),
+                    str(sv, "context"), num(sv, "value"), u ? str(u, "unit") : NULL))
+                return -1;
+            double wh = energy_wh(sv);
+            if (!isnan(wh) && last_wh) {
+                if (*last_ms < 0 || t >= *last_ms) *last_wh = wh, *last_ms = t;
+                if (*first_ms < 0 || t < *first_ms) *first_wh = wh, *first_ms = t;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * TransactionEvent. Idempotent on (transactionId, seqNo): a repeat changes nothing. Events may come out of
+ * order (offline=true replays): the transaction's fields follow the event with the latest timestamp, its start
+ * is the earliest timestamp seen, and an Ended closes it whenever it arrives.
+ */
+static int project_transaction(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    const cJSON *info = obj(p, "transactionInfo");
+    const char *tx = str(info, "transactionId");
+    if (!tx) return 0;
+    int64_t t = time_of(p, "timestamp", ev->time_ms);
+    const char *type = str(p, "eventType");
+    const cJSON *offline = obj(p, "offline");
+    if (run(db,
+            "INSERT OR IGNORE INTO transaction_events(station, transaction_id, seq_no, event_type, time_ms,"
+            " offline, trigger_reason, event_seq) VALUES(?,?,?,?,?,?,?,?)",
+            "ssisiisi", ev->station, tx, (int64_t)num(p, "seqNo"), type, t, (int64_t)cJSON_IsTrue(offline),
+            str(p, "triggerReason"), seq))
+        return -1;
+    if (sqlite3_changes(db) == 0) return 0; /* a repeat of (transactionId, seqNo) */
+
+    const cJSON *evse = obj(p, "evse");
+    double evse_id = evse ? num(evse, "id") : NAN, conn_id = evse ? num(evse, "connectorId") : NAN;
+    const cJSON *tok = obj(p, "idToken");
+    double last_wh = NAN, first_wh = NAN;
+    int64_t last_ms = -1, first_ms = -1;
+    if (project_meter_values(db, seq, ev, obj(p, "meterValue"), isnan(evse_id) ? -1 : (int64_t)evse_id, tx,
+                             &last_wh, &last_ms, &first_wh, &first_ms))
+        return -1;
+    bool ended = type && strcmp(type, "Ended") == 0;
+    if (run(db,
+            "INSERT INTO transactions(station, id, evse_id, connector_id, id_token, id_token_type, started_ms,"
+            " last_event_ms, charging_state, seq_max, events) VALUES(?,?,?,?,?,?,?,?,?,?,1)"
+            " ON CONFLICT(station, id) DO UPDATE SET"
+            " evse_id = coalesce(transactions.evse_id, excluded.evse_id),"
+            " connector_id = coalesce(transactions.connector_id, excluded.connector_id),"
+            " id_token = coalesce(excluded.id_token, transactions.id_token),"
+            " id_token_type = coalesce(excluded.id_token_type, transactions.id_token_type),"
+            " started_ms = min(transactions.started_ms, excluded.started_ms),"
+            " charging_state = CASE WHEN excluded.last_event_ms >= transactions.last_event_ms"
+            "   THEN coalesce(excluded.charging_state, transactions.charging_state)"
+            "   ELSE transactions.charging_state END,"
+            " last_event_ms = max(transactions.last_event_ms, excluded.last_event_ms),"
+            " seq_max = max(transactions.seq_max, excluded.seq_max),"
+            " events = transactions.events + 1",
+            "ssddssiisi", ev->station, tx, evse_id, conn_id, tok ? str(tok, "idToken") : NULL,
+            tok ? str(tok, "type") : NULL, t, t, str(info, "chargingState"), (int64_t)num(p, "seqNo")))
+        return -1;
+    if (ended &&
+        run(db, "UPDATE transactions SET ended_ms = ?, stopped_reason = coalesce(?, stopped_reason)"
+                " WHERE station = ? AND id = ?",
+            "isss", t, str(info, "stoppedReason"), ev->station, tx))
+        return -1;
+    if (!isnan(last_wh) &&
+        run(db, "UPDATE transactions SET energy_last_wh = ?, energy_last_ms = ? WHERE station = ? AND id = ?"
+                " AND (energy_last_ms IS NULL OR energy_last_ms <= ?)",
+            "dissi", last_wh, last_ms, ev->station, tx, last_ms))
+        return -1;
+    if (!isnan(first_wh) &&
+        run(db, "UPDATE transactions SET energy_first_wh = ?, energy_first_ms = ? WHERE station = ? AND id = ?"
+                " AND (energy_first_ms IS NULL OR energy_first_ms > ?)",
+            "dissi", first_wh, first_ms, ev->station, tx, first_ms))
+        return -1;
+    return 0;
+}
+
+static int project_needs(sqlite3 *db, const struct store_event *ev, const cJSON *p, const char *frame_payload_json)
+{
+    const cJSON *needs = obj(p, "chargingNeeds");
+    const cJSON *ac = obj(needs, "acChargingParameters"), *dc = obj(needs, "dcChargingParameters");
+    const cJSON *params = ac ? ac : dc;
+    int64_t departure = time_of(needs, "departureTime", -1);
+    return run(db,
+               "INSERT OR REPLACE INTO ev_needs(station, evse_id, updated_ms, departure_ms, energy_wh,"
+               " requested_transfer, ev_max_current_a, ev_max_voltage_v, ev_max_power_w, state_of_charge, payload)"
+               " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+               "siiidsdddds", ev->station, (int64_t)num(p, "evseId"), (int64_t)ev->time_ms,
+               departure < 0 ? (int64_t)0 : departure, num(params, "energyAmount"), str(needs, "requestedEnergyTransfer"),
+               num(params, "evMaxCurrent"), num(params, "evMaxVoltage"), dc ? num(dc, "evMaxPower") : NAN,
+               dc ? num(dc, "stateOfCharge") : NAN, frame_payload_json);
+}
+
+static int project_variables(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, obj(p, "getVariableResult")) {
+        const cJSON *comp = obj(r, "component"), *var = obj(r, "variable");
+        const cJSON *evse = obj(comp, "evse");
+        const char *ci = str(comp, "instance"), *vi = str(var, "instance"), *at = str(r, "attributeType");
+        if (run(db,
+                "INSERT OR REPLACE INTO capabilities(station, component, component_instance, evse_id, variable,"
+                " variable_instance, attribute_type, value, status, updated_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                "sssisssssi", ev->station, str(comp, "name"), ci ? ci : "", evse ? (int64_t)num(evse, "id") : 0,
+                str(var, "name"), vi ? vi : "", at ? at : "Actual", str(r, "attributeValue"),
+                str(r, "attributeStatus"), (int64_t)ev->time_ms))
+            return -1;
+    }
+    return 0;
+}
+
+static int project_limit(sqlite3 *db, const struct store_event *ev, const cJSON *p, bool cleared, const char *json)
+{
+    const cJSON *lim = obj(p, "chargingLimit");
+    const char *source = cleared ? str(p, "chargingLimitSource") : str(lim, "chargingLimitSource");
+    double evse = num(p, "evseId");
+    return run(db,
+               "INSERT OR REPLACE INTO charging_limits(station, evse_id, source, grid_critical, updated_ms, cleared,"
+               " payload) VALUES(?,?,?,?,?,?,?)",
+               "sisiiis", ev->station, isnan(evse) ? (int64_t)0 : (int64_t)evse, source ? source : "Other",
+               (int64_t)cJSON_IsTrue(obj(lim, "isGridCritical")), (int64_t)ev->time_ms, (int64_t)cleared, json);
+}
+
+static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
+{
+    /* Only what was accepted changes the projections: refused frames stay in the log for the record. */
+    if (!ev->status || strcmp(ev->status, "ok") != 0 || !ev->action || !ev->data) return 0;
+    bool in = strcmp(ev->type, STORE_EV_OCPP_IN) == 0;
+    cJSON *frame = cJSON_Parse(ev->data);
+    if (!frame) return 0;
+    const cJSON *p = frame_payload(frame, ev->msg_type);
+    int rc = 0;
+    const char *a = ev->action;
+    if (in && ev->msg_type == 2) {
+        if (strcmp(a, "BootNotification") == 0) rc = project_boot(db, ev, p);
+        else if (strcmp(a, "StatusNotification") == 0) rc = project_status(db, ev, p);
+        else if (strcmp(a, "TransactionEvent") == 0) rc = project_transaction(db, seq, ev, p);
+        else if (strcmp(a, "MeterValues") == 0)
+            rc = project_meter_values(db, seq, ev, obj(p, "meterValue"), (int64_t)num(p, "evseId"), NULL, NULL,
+                                      NULL, NULL, NULL);
+        else if (strcmp(a, "NotifyEVChargingNeeds") == 0) {
+            char *json = cJSON_PrintUnformatted(p);
+            rc = project_needs(db, ev, p, json);
+            cJSON_free(json);
+        } else if (strcmp(a, "NotifyChargingLimit") == 0 || strcmp(a, "ClearedChargingLimit") == 0) {
+            char *json = cJSON_PrintUnformatted(p);
+            rc = project_limit(db, ev, p, a[0] == 'C', json);
+            cJSON_free(json);
+        }
+        if (!rc) rc = run(db, "UPDATE stations SET last_seen_ms = ? WHERE id = ?", "is", (int64_t)ev->time_ms,
+                          ev->station);
+    } else if (in && ev->msg_type == 3 && strcmp(a, "GetVariables") == 0) {
+        rc = project_variables(db, ev, p);
+    } else if (!in && ev->msg_type == 3 && strcmp(a, "BootNotification") == 0) {
+        rc = run(db, "UPDATE stations SET boot_status = ? WHERE id = ?", "ss", str(p, "status"), ev->station);
+    }
+    cJSON_Delete(frame);
+    return rc;
+}
+
+int store_project(sqlite3 *db, int64_t seq, const struct store_event *ev)
+{
+    if (!ev->type) return 0;
+    if (strcmp(ev->type, STORE_EV_OCPP_IN) == 0 || strcmp(ev->type, STORE_EV_OCPP_OUT) == 0)
+        return project_frame(db, seq, ev);
+    if (strcmp(ev->type, STORE_EV_CONNECT) == 0)
+        return run(db,
+                   "INSERT INTO stations(id, connected, connected_ms, last_seen_ms) VALUES(?,1,?,?)"
+                   " ON CONFLICT(id) DO UPDATE SET connected=1, connected_ms=excluded.connected_ms,"
+                   " last_seen_ms=excluded.last_seen_ms",
+                   "sii", ev->station, (int64_t)ev->time_ms, (int64_t)ev->time_ms);
+    if (strcmp(ev->type, STORE_EV_DISCONNECT) == 0)
+        return run(db, "UPDATE stations SET connected=0, disconnected_ms=? WHERE id=?", "is", (int64_t)ev->time_ms,
+                   ev->station);
+    if (strcmp(ev->type, STORE_EV_START) == 0)
+        /* After a restart no station is connected until it connects again. */
+        return run(db, "UPDATE stations SET connected=0 WHERE connected=1", "");
+    if (strcmp(ev->type, STORE_EV_REGISTRY) == 0) {
+        cJSON *d = cJSON_Parse(ev->data ? ev->data : "{}");
+        int rc = run(db,
+                     "INSERT INTO stations(id, registry_boot, password_hash) VALUES(?,?,?) ON CONFLICT(id) DO UPDATE"
+                     " SET registry_boot=coalesce(excluded.registry_boot, registry_boot),"
+                     " password_hash=coalesce(excluded.password_hash, password_hash)",
+                     "sss", ev->station, str(d, "boot"), str(d, "password_hash"));
+        cJSON_Delete(d);
+        return rc;
+    }
+    return 0;
+}
