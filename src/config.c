@@ -50,8 +50,6 @@ static const struct key keys[] = {
              "After a station is Accepted, read its SmartChargingCtrlr variables with GetVariables."),
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),
-    INT_KEY(group_commit_max, "2000", 1, 100000,
-            "Most events written in one SQLite transaction (group commit per loop turn)."),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -348,7 +346,12 @@ void config_print_doc(void)
         char allowed[64] = "";
         if (k->type == KEY_INT) snprintf(allowed, sizeof allowed, "%ld .. %ld", k->min, k->max);
         else if (k->type == KEY_BOOL) snprintf(allowed, sizeof allowed, "true, false");
-        else if (k->choices) snprintf(allowed, sizeof allowed, "%s", k->choices);
+        else if (k->choices) {
+            /* "|" would split the Markdown table cell. */
+            snprintf(allowed, sizeof allowed, "%s", k->choices);
+            for (char *p = allowed; *p; p++)
+                if (*p == '|') *p = ',';
+        }
         printf("| `%s` | %s | `%s` | %s | %s |\n", k->name,
                k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : "string", k->def, allowed, k->doc);
     }

@@ -43,7 +43,6 @@ struct config {
     char unknown_id_token[16];     /* "Invalid" or "Accepted" */
     bool read_capabilities;
     int pbkdf2_iterations;
-    int group_commit_max;          /* events per SQLite transaction at most */
 
     struct cfg_station *stations;
     size_t n_stations;
