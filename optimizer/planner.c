@@ -25,6 +25,7 @@ struct opt_planner {
     int nkeys, last_T, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
     int *last_gcircuit, *last_gphase;
     int64_t last_epoch;
+    unsigned generation; /* opt_guard_generation() when `last` was kept */
     jmp_buf jb;
 };
 
@@ -44,7 +45,7 @@ static double now_ms(void)
 
 static void forget(opt_planner *pl, int delete_prob)
 {
-    if (pl->last && delete_prob)
+    if (pl->last && delete_prob && pl->generation == opt_guard_generation())
         glp_delete_prob(pl->last);
     pl->last = NULL;
     for (int k = 0; k < pl->nkeys; k++)
@@ -81,7 +82,7 @@ void opt_planner_free(opt_planner *pl)
 
 void opt_thread_cleanup(void)
 {
-    glp_free_env();
+    opt_guard_free_env();
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -123,6 +124,7 @@ static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
     pl->last_row_peak0 = m->row_peak0;
     pl->last_peak_col = m->peak_col;
     pl->last_epoch = m->pb->epoch_slot;
+    pl->generation = opt_guard_generation();
     pl->last = lp;
 }
 
@@ -191,6 +193,8 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
 
 static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
 {
+    if (pl->last && pl->generation != opt_guard_generation())
+        forget(pl, 0); /* a GLPK error or opt_thread_cleanup() freed it */
     double t0 = now_ms();
     r->lp = opt_model_build(m, 0);
     if (!r->lp)
@@ -348,7 +352,7 @@ int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **o
         int interior = pl->opt.use_interior && !r.warm;
         int optimal = r.rc == 0 && r.status == GLP_OPT;
         if (r.rc == -2)
-            note(plan, "fallback: GLPK error (environment reset); ");
+            note(plan, "fallback: GLPK error (environment reset): %s; ", opt_guard_last_error());
         else if (r.rc == GLP_ETMLIM)
             note(plan, "fallback: GLPK time limit %d ms hit; ", pl->opt.time_limit_ms);
         else if (!optimal)

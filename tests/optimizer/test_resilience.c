@@ -1,0 +1,139 @@
+/*
+ * test_resilience.c - always a plan (GLPK error, time limit, degenerate input), and warm starts that give
+ * the same optimum as a cold solve of the same problem.
+ */
+#include "check.h"
+#include "gen.h"
+
+static struct opt_plan *solve(opt_planner *pl, const struct opt_problem *pb)
+{
+    struct opt_plan *p = NULL;
+    char err[256] = "";
+    int rc = opt_solve(pl, pb, &p, err, sizeof(err));
+    if (rc != OPT_OK)
+        printf("     solve failed: %s\n", err);
+    return p;
+}
+
+static void test_glpk_error_gives_fallback_and_recovers(void)
+{
+    struct inst x;
+    gen_instance(&x, 42, 12, 24, 2);
+    struct opt_options bad = { .fault = 1 };
+    opt_planner *good = opt_planner_new(NULL), *faulty = opt_planner_new(&bad);
+    struct opt_plan *p0 = solve(good, &x.pb); /* leaves a kept GLPK problem in this thread */
+    struct opt_plan *p = solve(faulty, &x.pb);
+    CHECK(p && p->method == OPT_METHOD_FALLBACK && strstr(p->note, "GLPK error"),
+          "GLPK error: fallback plan, not abort() (%s)", p ? p->note : "no plan");
+    CHECK(p && check_plan(&x.pb, p, 1e-6, "error fallback") == 0, "GLPK error: fallback keeps every limit");
+    opt_plan_free(p);
+    /* The error freed the thread's GLPK environment, including `good`'s kept problem: it must notice. */
+    struct opt_plan *p1 = solve(good, &x.pb);
+    CHECK(p1 && p1->method == OPT_METHOD_LP && fabs(p1->objective - p0->objective) < 1e-6 * (1 + fabs(p0->objective)),
+          "after a GLPK error the thread plans normally again (%s)", p1 ? p1->method_name : "no plan");
+    opt_plan_free(p0);
+    opt_plan_free(p1);
+    opt_planner_free(good);
+    opt_planner_free(faulty);
+    inst_free(&x);
+}
+
+static void test_degenerate_input_gives_fallback(void)
+{
+    struct inst x;
+    gen_instance(&x, 7, 5, 12, 0);
+    x.s[0].priority = 1e-9;
+    x.s[1].priority = 1;
+    opt_planner *pl = opt_planner_new(NULL);
+    struct opt_plan *p = solve(pl, &x.pb);
+    CHECK(p && p->method == OPT_METHOD_FALLBACK && strstr(p->note, "degenerate"),
+          "priority ratio 1e9: fallback, said so (%s)", p ? p->note : "no plan");
+    CHECK(p && check_plan(&x.pb, p, 1e-6, "degenerate") == 0, "degenerate: fallback keeps every limit");
+    opt_plan_free(p);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+static void test_empty_and_zero_limit(void)
+{
+    struct inst x;
+    gen_instance(&x, 9, 6, 8, 1);
+    for (int t = 0; t < 8; t++)
+        x.limit[t] = 0;
+    opt_planner *pl = opt_planner_new(NULL);
+    struct opt_plan *p = solve(pl, &x.pb);
+    double sum = 0;
+    for (int k = 0; p && k < 6 * 8; k++)
+        sum += p->kw[k];
+    CHECK(p && sum == 0, "curtailed to 0 kW: nothing planned (%g kW)", sum);
+    opt_plan_free(p);
+    x.pb.n_sessions = 0;
+    p = solve(pl, &x.pb);
+    CHECK(p && p->method == OPT_METHOD_LP && p->cost == 0, "no session: an empty plan");
+    opt_plan_free(p);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+/* Warm and cold must agree on the optimum; the warm one must really have started from the old basis. */
+static void compare_warm_cold(const char *what, opt_planner *warm, const struct opt_problem *pb, int expect_warm)
+{
+    struct opt_options co = { .no_warm_start = 1 };
+    opt_planner *cold = opt_planner_new(&co);
+    struct opt_plan *w = solve(warm, pb), *c = solve(cold, pb);
+    double tol = 1e-6 * (1 + fabs(c ? c->solver_objective : 0));
+    CHECK(w && c && fabs(w->solver_objective - c->solver_objective) <= tol,
+          "%s: warm objective %.10g equals cold %.10g", what, w ? w->solver_objective : NAN,
+          c ? c->solver_objective : NAN);
+    if (expect_warm)
+        CHECK(w && w->warm_start && w->iterations <= c->iterations, "%s: warm start used (%d iterations, cold %d)",
+              what, w ? w->iterations : -1, c ? c->iterations : -1);
+    CHECK(w && check_plan(pb, w, 1e-6, what) == 0, "%s: warm plan keeps every limit", what);
+    opt_plan_free(w);
+    opt_plan_free(c);
+    opt_planner_free(cold);
+}
+
+static void test_warm_start(void)
+{
+    struct inst x;
+    gen_instance(&x, 77, 40, 96, 2);
+    x.pb.epoch_slot = 1000;
+    opt_planner *pl = opt_planner_new(NULL);
+    compare_warm_cold("first solve", pl, &x.pb, 0);
+    for (int t = 0; t < 96; t++)
+        x.price[t] *= 1 + 0.1 * sin(t);
+    compare_warm_cold("new prices", pl, &x.pb, 1);
+    for (int t = 40; t < 60; t++)
+        x.limit[t] *= 0.7;
+    compare_warm_cold("lower site limit", pl, &x.pb, 1);
+    x.s[3].energy_kwh += 10;
+    compare_warm_cold("more energy for one van", pl, &x.pb, 1);
+    x.pb.n_sessions = 39; /* keep array: session 39 is re-added below */
+    compare_warm_cold("one van left", pl, &x.pb, 0);
+    x.pb.n_sessions = 40;
+    compare_warm_cold("one more van", pl, &x.pb, 1);
+    /* 15 minutes later: slot 0 is gone, everything shifts by one (the caller shifts its arrays). */
+    x.pb.epoch_slot++;
+    x.pb.price++;
+    x.pb.site_limit_kw++;
+    x.pb.slots--;
+    for (int i = 0; i < 40; i++) {
+        x.s[i].first_slot = x.s[i].first_slot > 0 ? x.s[i].first_slot - 1 : 0;
+        x.s[i].end_slot = x.s[i].end_slot > 0 ? x.s[i].end_slot - 1 : 0;
+        x.s[i].max_kw_slot = x.s[i].max_kw_slot ? x.s[i].max_kw_slot + 1 : NULL;
+    }
+    compare_warm_cold("one slot later", pl, &x.pb, 0);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+int main(void)
+{
+    test_glpk_error_gives_fallback_and_recovers();
+    test_degenerate_input_gives_fallback();
+    test_empty_and_zero_limit();
+    test_warm_start();
+    opt_thread_cleanup();
+    return check_done("test_resilience");
+}
