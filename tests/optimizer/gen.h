@@ -90,7 +90,7 @@ static double inst_pmax(const struct opt_problem *pb, int i, int t)
 }
 
 /* Number of violated constraints (each printed with `what`). tol is absolute, in kW / kWh. */
-static int check_plan(const struct opt_problem *pb, const struct opt_plan *p, double tol, const char *what)
+static inline int check_plan(const struct opt_problem *pb, const struct opt_plan *p, double tol, const char *what)
 {
     int T = pb->slots, bad = 0;
 #define VIOL(...) do { if (bad++ < 5) { printf("     %s: ", what); printf(__VA_ARGS__); printf("\n"); } } while (0)
