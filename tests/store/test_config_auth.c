@@ -1,0 +1,79 @@
+/* Config errors name the key; passwords are stored as salted PBKDF2 hashes; Basic auth headers parse strictly. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "check.h"
+#include "config.h"
+
+static bool parse_fails_naming(const char *json, const char *key)
+{
+    struct config cfg;
+    config_defaults(&cfg);
+    char err[256] = "";
+    int rc = config_parse(&cfg, json, err, sizeof err);
+    config_free(&cfg);
+    bool ok = rc != 0 && strstr(err, key) != NULL;
+    if (!ok) printf("     error was: %s\n", err);
+    return ok;
+}
+
+int main(void)
+{
+    struct config cfg;
+    config_defaults(&cfg);
+    CHECK(cfg.port == 8180 && cfg.heartbeat_interval_s == 300 && !cfg.auto_register, "defaults come from the table");
+    char err[256] = "";
+    CHECK(config_parse(&cfg, "{\"port\": 9000, \"auto_register\": true, \"stations\": [{\"id\": \"CS-1\"}]}", err,
+                       sizeof err) == 0 && cfg.port == 9000 && cfg.auto_register && cfg.n_stations == 1,
+          "a valid config is applied %s", err);
+    config_free(&cfg);
+
+    static const struct {
+        const char *json, *key, *what;
+    } bad[] = {
+        {"{\"port\": 70000}", "port", "an integer out of range"},
+        {"{\"port\": \"80\"}", "port", "a string for an integer"},
+        {"{\"port\": 80.5}", "port", "a fraction for an integer"},
+        {"{\"auto_register\": 1}", "auto_register", "a number for a boolean"},
+        {"{\"log_level\": \"loud\"}", "log_level", "a value outside the choices"},
+        {"{\"no_such_key\": 1}", "no_such_key", "an unknown key"},
+        {"{\"ocpp_path\": \"ocpp\"}", "ocpp_path", "a path prefix without slashes"},
+        {"{\"stations\": [{\"id\": \"bad id\"}]}", "stations[0].id", "an invalid station id"},
+        {"{\"stations\": [{\"id\": \"A\"}, {\"id\": \"A\"}]}", "stations[1].id", "a duplicate station id"},
+        {"{\"stations\": [{\"id\": \"A\", \"boot\": \"Maybe\"}]}", "stations[0].boot", "an unknown boot status"},
+        {"{\"stations\": [{\"id\": \"A\", \"password_hash\": \"plain\"}]}", "stations[0].password_hash",
+         "a password that is not a hash"},
+        {"{\"id_tokens\": [{\"type\": \"ISO14443\"}]}", "id_tokens[0].id_token", "a token without id_token"},
+        {"[1,2]", "object", "a config that is not an object"},
+        {"{\"port\": ", "JSON", "text that is not JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(parse_fails_naming(bad[i].json, bad[i].key), "config error for %s names '%s'", bad[i].what, bad[i].key);
+
+    CHECK(config_station_id_valid("CS_01-a.b*=+|@") && !config_station_id_valid("a:b") &&
+              !config_station_id_valid("") && !config_station_id_valid("a/b") &&
+              !config_station_id_valid("0123456789012345678901234567890123456789012345678"),
+          "station ids: identifierString less ':', 1 to 48 characters");
+
+    char hash[AUTH_HASH_MAX], hash2[AUTH_HASH_MAX];
+    CHECK(auth_hash_password("correct horse battery", 2000, hash, sizeof hash) == 0 &&
+              strncmp(hash, "pbkdf2-sha256$2000$", 19) == 0,
+          "hash format pbkdf2-sha256$iterations$salt$hash: %s", hash);
+    auth_hash_password("correct horse battery", 2000, hash2, sizeof hash2);
+    CHECK(strcmp(hash, hash2) != 0, "each hash has its own salt");
+    CHECK(auth_verify_password("correct horse battery", hash), "the right password verifies");
+    CHECK(!auth_verify_password("correct horse batterx", hash), "a wrong password does not");
+    CHECK(!auth_verify_password("x", "pbkdf2-sha256$0$$") && !auth_verify_password("x", "garbage"),
+          "malformed hashes never verify");
+
+    char user[64], pw[64];
+    /* "CS1:secret:with:colons" */
+    CHECK(auth_parse_basic("Basic Q1MxOnNlY3JldDp3aXRoOmNvbG9ucw==", user, sizeof user, pw, sizeof pw) == 0 &&
+              strcmp(user, "CS1") == 0 && strcmp(pw, "secret:with:colons") == 0,
+          "Basic auth splits at the first colon");
+    CHECK(auth_parse_basic("Bearer abc", user, sizeof user, pw, sizeof pw) != 0, "a non-Basic scheme is refused");
+    CHECK(auth_parse_basic("Basic !!!!", user, sizeof user, pw, sizeof pw) != 0, "bad base64 is refused");
+    CHECK(auth_parse_basic("Basic Q1Mx", user, sizeof user, pw, sizeof pw) != 0, "no colon is refused");
+    return CHECK_DONE();
+}
