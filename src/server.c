@@ -295,9 +295,12 @@ static bool offers_ocpp201(const char *header)
     return false;
 }
 
-static int refuse(struct depot *d, const char *station, const char *why)
+/* Refuses a handshake with an HTTP status the station's log can show (401 for credentials, as RFC 7617 and
+ * OCPP security profile 1 expect), records why, and closes. */
+static int refuse(struct depot *d, struct lws *wsi, unsigned int http_status, const char *station, const char *why)
 {
     d->counters.refused++;
+    if (wsi) lws_return_http_status(wsi, http_status, why);
     log_warn("ocpp", station, "connection refused: %s", why);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "reason", why);
@@ -311,28 +314,28 @@ static int refuse(struct depot *d, const char *station, const char *why)
 static int filter_connection(struct depot *d, struct lws *wsi, struct slot *slot)
 {
     char uri[512], proto[256] = "", authz[512] = "", id[CFG_STATION_ID_MAX + 2];
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return refuse(d, NULL, "no request path");
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return refuse(d, wsi, 400, NULL, "no request path");
     size_t plen = strlen(d->cfg.ocpp_path);
-    if (strncmp(uri, d->cfg.ocpp_path, plen) != 0) return refuse(d, NULL, "path is not under the OCPP prefix");
+    if (strncmp(uri, d->cfg.ocpp_path, plen) != 0) return refuse(d, wsi, 404, NULL, "path is not under the OCPP prefix");
     if (decode_station_id(uri + plen, id, sizeof id) || !config_station_id_valid(id))
-        return refuse(d, NULL, "station id is not 1-48 of a-z A-Z 0-9 * - _ = + | @ .");
+        return refuse(d, wsi, 400, NULL, "station id is not 1-48 of a-z A-Z 0-9 * - _ = + | @ .");
     if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !offers_ocpp201(proto))
-        return refuse(d, id, "subprotocol ocpp2.0.1 not offered");
+        return refuse(d, wsi, 400, id, "subprotocol ocpp2.0.1 not offered");
     struct station *st = depot_station_find(d, id);
     if (d->n_connected >= (size_t)d->cfg.max_stations && !(st && st->conn))
-        return refuse(d, id, "max_stations reached");
+        return refuse(d, wsi, 503, id, "max_stations reached");
     char user[128], password[128];
     bool has_auth = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
                     auth_parse_basic(authz, user, sizeof user, password, sizeof password) == 0;
-    if (has_auth && strcmp(user, id) != 0) return refuse(d, id, "basic auth user is not the station id");
+    if (has_auth && strcmp(user, id) != 0) return refuse(d, wsi, 401, id, "basic auth user is not the station id");
     if (!st) {
-        if (!d->cfg.auto_register) return refuse(d, id, "unknown station");
-        if (!has_auth) return refuse(d, id, "unknown station without credentials");
+        if (!d->cfg.auto_register) return refuse(d, wsi, 401, id, "unknown station");
+        if (!has_auth) return refuse(d, wsi, 401, id, "unknown station without credentials");
         char hash[AUTH_HASH_MAX];
         if (auth_hash_password(password, d->cfg.pbkdf2_iterations, hash, sizeof hash))
-            return refuse(d, id, "cannot hash the password");
+            return refuse(d, wsi, 500, id, "cannot hash the password");
         st = depot_station_add(d, id, CFG_BOOT_PENDING, hash);
-        if (!st) return refuse(d, id, "out of memory");
+        if (!st) return refuse(d, wsi, 500, id, "out of memory");
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "boot", "Pending");
         cJSON_AddStringToObject(o, "password_hash", hash);
@@ -344,8 +347,8 @@ static int filter_connection(struct depot *d, struct lws *wsi, struct slot *slot
         depot_station_check_password(d, st, password);
         log_info("ocpp", id, "auto-registered as Pending");
     } else if (st->password_hash[0]) {
-        if (!has_auth) return refuse(d, id, "no basic auth credentials");
-        if (!depot_station_check_password(d, st, password)) return refuse(d, id, "wrong password");
+        if (!has_auth) return refuse(d, wsi, 401, id, "no basic auth credentials");
+        if (!depot_station_check_password(d, st, password)) return refuse(d, wsi, 401, id, "wrong password");
     }
     snprintf(slot->station, sizeof slot->station, "%s", id);
     return 0;
@@ -566,7 +569,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* An upgrade that matched none of our subprotocols. */
-        return refuse(d, NULL, "subprotocol ocpp2.0.1 not offered");
+        return refuse(d, wsi, 400, NULL, "subprotocol ocpp2.0.1 not offered");
     case LWS_CALLBACK_HTTP:
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL)) return -1;
         return lws_http_transaction_completed(wsi);
