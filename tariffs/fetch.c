@@ -282,7 +282,8 @@ int tariff_fetch(const tariff_provider *p, int64_t from, int64_t to, struct tari
         rc = fail(res, TARIFF_ERR_IMPLAUSIBLE, p, err);
     }
     if (rc == 0) {
-        /* Keep what overlaps the range asked for; providers round ranges to days. */
+        /* Keep what overlaps the range asked for; providers round ranges to days. Pages come newest first. */
+        tariff_series_sort(&raw, 0);
         size_t k = 0;
         for (size_t i = 0; i < raw.n; i++)
             if (raw.v[i].end_ms > from && raw.v[i].start_ms < to)
