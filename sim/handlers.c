@@ -1,0 +1,282 @@
+/* The CSMS's CALLs a simulated station answers: block K (smart charging), B06/B05 device model
+ * variables; anything else gets a CALLERROR NotImplemented, as OCPP-J 4.3 asks. */
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply(struct sim_station *st, const char *id, cJSON *p)
+{
+    char err[256];
+    if (ocpp_session_reply(st->session, id, p, err, sizeof err) != 0) {
+        /* Our own answer failed its schema: a simulator bug; say so to the CSMS rather than hang it. */
+        ocpp_session_reply_error(st->session, id, OCPP_E_INTERNAL_ERROR, err);
+        sim_report_counters(st->w->report)->callerrors_out++;
+    }
+    cJSON_Delete(p);
+}
+
+static cJSON *status_with_reason(const char *status, const struct sim_reject *why)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "status", status);
+    if (why && why->reason[0]) {
+        cJSON *si = cJSON_AddObjectToObject(p, "statusInfo");
+        cJSON_AddStringToObject(si, "reasonCode", why->reason);
+        if (why->info[0])
+            cJSON_AddStringToObject(si, "additionalInfo", why->info);
+    }
+    return p;
+}
+
+static void set_profile(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId");
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingProfile");
+    struct sim_profile p;
+    struct sim_reject why = {{0}, {0}};
+    char err[128];
+    int rc;
+    if (st->fault_reject_profiles) {
+        snprintf(why.reason, sizeof why.reason, "InjectedFault");
+        snprintf(why.info, sizeof why.info, "depotsim fault injection: this station rejects every profile");
+        rc = -1;
+    } else if (sim_profile_from_json(cp, &p, err, sizeof err) != 0) {
+        snprintf(why.reason, sizeof why.reason, "InvalidProfile");
+        snprintf(why.info, sizeof why.info, "%s", err);
+        rc = -1;
+    } else {
+        rc = sim_profiles_set(st->profiles, evse->valueint, &p, st->tx, &why);
+    }
+    struct sim_counters *c = sim_report_counters(st->w->report);
+    if (rc == 0)
+        c->profiles_accepted++;
+    else
+        c->profiles_rejected++;
+    if (rc != 0 && st->w->opt.progress)
+        fprintf(stderr, "%s: SetChargingProfile Rejected: %s %s\n", st->cfg->id, why.reason, why.info);
+    reply(st, ev->id, status_with_reason(rc == 0 ? "Accepted" : "Rejected", rc == 0 ? NULL : &why));
+}
+
+static void read_criteria(const cJSON *crit, struct sim_clear_criteria *c)
+{
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(crit, "evseId")) && cJSON_IsNumber(v)) {
+        c->has_evse = true;
+        c->evse_id = v->valueint;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(crit, "chargingProfilePurpose")) && cJSON_IsString(v)) {
+        int p = sim_purpose_from_name(v->valuestring);
+        c->has_purpose = p >= 0;
+        c->purpose = (enum sim_purpose)(p >= 0 ? p : 0);
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(crit, "stackLevel")) && cJSON_IsNumber(v)) {
+        c->has_stack_level = true;
+        c->stack_level = v->valueint;
+    }
+}
+
+static void clear_profile(struct sim_station *st, const struct ocpp_event *ev)
+{
+    struct sim_clear_criteria c = {0};
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingProfileId");
+    if (cJSON_IsNumber(id)) {
+        c.has_id = true;
+        c.id = id->valueint;
+    }
+    read_criteria(cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingProfileCriteria"), &c);
+    int n = sim_profiles_clear(st->profiles, &c);
+    reply(st, ev->id, status_with_reason(n > 0 ? "Accepted" : "Unknown", NULL));
+}
+
+static void get_profiles(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev->payload, "requestId");
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId");
+    const cJSON *crit = cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingProfile");
+    struct sim_clear_criteria c = {0};
+    read_criteria(crit, &c);
+    if (cJSON_IsNumber(evse)) {
+        c.has_evse = true;
+        c.evse_id = evse->valueint;
+    }
+    int ids[64], nids = 0;
+    const cJSON *idarr = cJSON_GetObjectItemCaseSensitive(crit, "chargingProfileId"), *it;
+    cJSON_ArrayForEach(it, idarr) if (cJSON_IsNumber(it) && nids < 64) ids[nids++] = it->valueint;
+    static struct sim_profile found[SIM_PROFILES_MAX];
+    int evses[SIM_PROFILES_MAX];
+    int n = sim_profiles_select(st->profiles, &c, nids, ids, found, evses, SIM_PROFILES_MAX);
+    reply(st, ev->id, status_with_reason(n > 0 ? "Accepted" : "NoProfiles", NULL));
+    /* K09: one ReportChargingProfiles per EVSE and source; all from the CSMS here ("CSO"). */
+    for (int e = 0; e <= st->cfg->spec.evse_count && n > 0; e++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "requestId", rid->valueint);
+        cJSON_AddStringToObject(p, "chargingLimitSource", "CSO");
+        cJSON_AddNumberToObject(p, "evseId", e);
+        cJSON *arr = cJSON_AddArrayToObject(p, "chargingProfile");
+        int count = 0;
+        for (int i = 0; i < n; i++)
+            if (evses[i] == e) {
+                cJSON_AddItemToArray(arr, sim_profile_to_json(&found[i]));
+                count++;
+            }
+        bool last = true;
+        for (int f = e + 1; f <= st->cfg->spec.evse_count; f++)
+            for (int i = 0; i < n; i++)
+                last = last && evses[i] != f;
+        cJSON_AddBoolToObject(p, "tbc", !last);
+        if (count) {
+            char err[256];
+            if (ocpp_session_call(st->session, "ReportChargingProfiles", p, NULL, sim_real_ms(), NULL, err,
+                                  sizeof err) != 0 && st->w->opt.progress)
+                fprintf(stderr, "%s: ReportChargingProfiles not sent: %s\n", st->cfg->id, err);
+        }
+        cJSON_Delete(p);
+    }
+}
+
+static void composite(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(ev->payload, "duration");
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId");
+    const cJSON *unit = cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingRateUnit");
+    enum sim_unit u = st->cfg->spec.unit_w ? SIM_UNIT_W : SIM_UNIT_A;
+    if (cJSON_IsString(unit))
+        u = strcmp(unit->valuestring, "A") == 0 ? SIM_UNIT_A : SIM_UNIT_W;
+    int64_t start = sim_clock_now(&st->w->clock, sim_real_ms());
+    start -= start % 1000;
+    static struct sim_schedule out;
+    struct sim_reject why = {{0}, {0}};
+    if (sim_profiles_composite(st->profiles, evse->valueint, start, dur->valueint, u, st->tx, &out, &why) != 0) {
+        reply(st, ev->id, status_with_reason("Rejected", &why));
+        return;
+    }
+    char tb[32];
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "status", "Accepted");
+    cJSON *s = cJSON_AddObjectToObject(p, "schedule");
+    cJSON_AddNumberToObject(s, "evseId", evse->valueint);
+    cJSON_AddNumberToObject(s, "duration", out.duration_s);
+    cJSON_AddStringToObject(s, "scheduleStart", sim_time_format(start, tb));
+    cJSON_AddStringToObject(s, "chargingRateUnit", sim_unit_name(u));
+    cJSON *arr = cJSON_AddArrayToObject(s, "chargingSchedulePeriod");
+    for (int i = 0; i < out.nperiods; i++) {
+        cJSON *pd = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pd, "startPeriod", out.periods[i].start_s);
+        /* The schema wants multiples of 0.1; rounding down keeps the answer a limit that is obeyed. */
+        cJSON_AddNumberToObject(pd, "limit", floor(out.periods[i].limit * 10 + 1e-6) / 10);
+        cJSON_AddItemToArray(arr, pd);
+    }
+    reply(st, ev->id, p);
+}
+
+/* The device model: a few variables a CSMS reads to learn what this station accepts. */
+static int variable(const struct sim_station *st, const char *comp, const char *var, char *out, size_t len)
+{
+    const struct sim_station_spec *s = &st->cfg->spec;
+    if (strcmp(comp, "SmartChargingCtrlr") == 0) {
+        if (strcmp(var, "Enabled") == 0 || strcmp(var, "Available") == 0)
+            return snprintf(out, len, "true"), 0;
+        if (strcmp(var, "PeriodsPerSchedule") == 0)
+            return snprintf(out, len, "%d", s->periods_per_schedule), 0;
+        if (strcmp(var, "ProfileStackLevel") == 0)
+            return snprintf(out, len, "%d", s->max_stack_level), 0;
+        if (strcmp(var, "RateUnit") == 0)
+            return snprintf(out, len, "%s", s->unit_a && s->unit_w ? "A,W" : s->unit_a ? "A" : "W"), 0;
+        if (strcmp(var, "Entries") == 0)
+            return snprintf(out, len, "%d", s->entries_max), 0;
+    }
+    if (strcmp(comp, "OCPPCommCtrlr") == 0 && strcmp(var, "HeartbeatInterval") == 0)
+        return snprintf(out, len, "%lld", (long long)st->heartbeat_s), 0;
+    if (strcmp(comp, "SampledDataCtrlr") == 0 && strcmp(var, "TxUpdatedInterval") == 0)
+        return snprintf(out, len, "%d", st->w->opt.meter_interval_s), 0;
+    if (strcmp(comp, "ChargingStation") == 0) {
+        if (strcmp(var, "Model") == 0)
+            return snprintf(out, len, "%s", st->cfg->model), 0;
+        if (strcmp(var, "VendorName") == 0)
+            return snprintf(out, len, "%s", st->cfg->vendor), 0;
+    }
+    return -1;
+}
+
+static void get_variables(struct sim_station *st, const struct ocpp_event *ev)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(p, "getVariableResult");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(ev->payload, "getVariableData")) {
+        const cJSON *comp = cJSON_GetObjectItemCaseSensitive(it, "component");
+        const cJSON *var = cJSON_GetObjectItemCaseSensitive(it, "variable");
+        const char *cn = cJSON_GetObjectItemCaseSensitive(comp, "name")->valuestring;
+        const char *vn = cJSON_GetObjectItemCaseSensitive(var, "name")->valuestring;
+        char val[64];
+        int rc = variable(st, cn, vn, val, sizeof val);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "attributeStatus", rc == 0 ? "Accepted" : "UnknownVariable");
+        if (rc == 0)
+            cJSON_AddStringToObject(r, "attributeValue", val);
+        cJSON_AddItemToObject(r, "component", cJSON_Duplicate(comp, 1));
+        cJSON_AddItemToObject(r, "variable", cJSON_Duplicate(var, 1));
+        cJSON_AddItemToArray(res, r);
+    }
+    reply(st, ev->id, p);
+}
+
+static void set_variables(struct sim_station *st, const struct ocpp_event *ev)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(p, "setVariableResult");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(ev->payload, "setVariableData")) {
+        const cJSON *comp = cJSON_GetObjectItemCaseSensitive(it, "component");
+        const cJSON *var = cJSON_GetObjectItemCaseSensitive(it, "variable");
+        const char *cn = cJSON_GetObjectItemCaseSensitive(comp, "name")->valuestring;
+        const char *vn = cJSON_GetObjectItemCaseSensitive(var, "name")->valuestring;
+        const char *value = cJSON_GetObjectItemCaseSensitive(it, "attributeValue")->valuestring;
+        const char *status = "UnknownVariable";
+        char cur[64];
+        if (strcmp(cn, "OCPPCommCtrlr") == 0 && strcmp(vn, "HeartbeatInterval") == 0) {
+            long v = strtol(value, NULL, 10);
+            status = v > 0 ? "Accepted" : "Rejected";
+            if (v > 0)
+                st->heartbeat_s = v;
+        } else if (strcmp(cn, "SampledDataCtrlr") == 0 && strcmp(vn, "TxUpdatedInterval") == 0) {
+            long v = strtol(value, NULL, 10);
+            status = v > 0 ? "Accepted" : "Rejected";
+            if (v > 0)
+                st->w->opt.meter_interval_s = (int)v; /* fleet-wide in the simulator: one setting */
+        } else if (variable(st, cn, vn, cur, sizeof cur) == 0) {
+            status = "Rejected"; /* known but read-only: the hardware decides these */
+        }
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "attributeStatus", status);
+        cJSON_AddItemToObject(r, "component", cJSON_Duplicate(comp, 1));
+        cJSON_AddItemToObject(r, "variable", cJSON_Duplicate(var, 1));
+        cJSON_AddItemToArray(res, r);
+    }
+    reply(st, ev->id, p);
+}
+
+void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real)
+{
+    const char *a = ev->action;
+    if (strcmp(a, "SetChargingProfile") == 0)
+        set_profile(st, ev);
+    else if (strcmp(a, "ClearChargingProfile") == 0)
+        clear_profile(st, ev);
+    else if (strcmp(a, "GetChargingProfiles") == 0)
+        get_profiles(st, ev);
+    else if (strcmp(a, "GetCompositeSchedule") == 0)
+        composite(st, ev);
+    else if (strcmp(a, "GetVariables") == 0)
+        get_variables(st, ev);
+    else if (strcmp(a, "SetVariables") == 0)
+        set_variables(st, ev);
+    else {
+        ocpp_session_reply_error(st->session, ev->id, OCPP_E_NOT_IMPLEMENTED, "depotsim does not implement this");
+        sim_report_counters(st->w->report)->callerrors_out++;
+    }
+    sim_station_flush(st);
+}

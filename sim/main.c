@@ -1,0 +1,183 @@
+/* depotsim: command line. `run` simulates a depot against a CSMS; `load` and `conform` are listed
+ * in --help with their state. */
+#include "sim.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+            "usage: depotsim run --csms ws://127.0.0.1:PORT/ocpp --depot FILE (--scenario FILE | --acn FILE)\n"
+            "                    [--from RFC3339 --hours H] [--speed X] [--meter-interval S] [--json FILE]\n"
+            "                    [--prices CSV] [--grid-limit-kw KW] [--progress] [--seed N] [--max-real-seconds S]\n"
+            "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
+            "                    [--offline-minutes M] [--drop-delay-ms MS]\n"
+            "       depotsim load ...     (not implemented yet: exits 2)\n"
+            "       depotsim conform ...  (not implemented yet: exits 2)\n"
+            "Simulated time: --speed 60 runs one simulated minute per real second; every timestamp the\n"
+            "stations send and every schedule they apply uses the simulated clock.\n");
+}
+
+static int parse_url(const char *url, struct sim_options *o)
+{
+    const char *p = url;
+    if (strncmp(p, "ws://", 5) != 0)
+        return -1;
+    p += 5;
+    const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
+    if (!colon || (slash && slash < colon))
+        return -1;
+    snprintf(o->host, sizeof o->host, "%.*s", (int)(colon - p), p);
+    o->port = atoi(colon + 1);
+    snprintf(o->path, sizeof o->path, "%s", slash ? slash : "");
+    size_t l = strlen(o->path);
+    if (l && o->path[l - 1] == '/')
+        o->path[l - 1] = '\0';
+    return o->port > 0 && o->port < 65536 ? 0 : -1;
+}
+
+/* splitmix64: small, seeded, reproducible. */
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct sim_world w;
+    memset(&w, 0, sizeof w);
+    w.opt.speed = 60;
+    w.opt.meter_interval_s = 300;
+    w.opt.tick_ms = 100;
+    w.opt.seed = 1;
+    w.opt.max_real_ms = 3600 * 1000;
+    w.opt.drop_delay_ms = 3000;
+    w.opt.offline_sim_ms = 30 * 60000;
+    const char *url = NULL, *depot_path = NULL, *scen = NULL, *acn = NULL, *json = NULL, *prices_path = NULL;
+    const char *from = NULL;
+    double hours = 24, grid_kw = -1;
+    static const struct option lo[] = {
+        {"csms", 1, 0, 'c'}, {"depot", 1, 0, 'd'}, {"scenario", 1, 0, 's'}, {"acn", 1, 0, 'a'},
+        {"from", 1, 0, 'F'}, {"hours", 1, 0, 'H'}, {"speed", 1, 0, 'x'}, {"meter-interval", 1, 0, 'm'},
+        {"json", 1, 0, 'j'}, {"prices", 1, 0, 'p'}, {"grid-limit-kw", 1, 0, 'g'}, {"progress", 0, 0, 'P'},
+        {"seed", 1, 0, 'S'}, {"max-real-seconds", 1, 0, 'M'}, {"fault-reject-profiles", 1, 0, 'r'},
+        {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
+        {"drop-delay-ms", 1, 0, 'y'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c': url = optarg; break;
+        case 'd': depot_path = optarg; break;
+        case 's': scen = optarg; break;
+        case 'a': acn = optarg; break;
+        case 'F': from = optarg; break;
+        case 'H': hours = atof(optarg); break;
+        case 'x': w.opt.speed = atof(optarg); break;
+        case 'm': w.opt.meter_interval_s = atoi(optarg); break;
+        case 'j': json = optarg; break;
+        case 'p': prices_path = optarg; break;
+        case 'g': grid_kw = atof(optarg); break;
+        case 'P': w.opt.progress = true; break;
+        case 'S': w.opt.seed = strtoull(optarg, NULL, 10); break;
+        case 'M': w.opt.max_real_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 'r': w.opt.f_reject_profiles = atof(optarg); break;
+        case 'D': w.opt.f_drop = atof(optarg); break;
+        case 'O': w.opt.f_offline = atof(optarg); break;
+        case 'o': w.opt.offline_sim_ms = (int64_t)(atof(optarg) * 60000); break;
+        case 'y': w.opt.drop_delay_ms = atoll(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!url || parse_url(url, &w.opt) || !depot_path || (!scen == !acn) || w.opt.speed <= 0 ||
+        w.opt.speed > 100000 || w.opt.meter_interval_s < 1 || hours <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    char err[512] = "";
+    struct sim_depot *depot = sim_depot_load(depot_path, err, sizeof err);
+    struct sim_scenario *sc = NULL;
+    if (depot && scen)
+        sc = sim_scenario_load(scen, err, sizeof err);
+    if (depot && acn) {
+        int64_t f = 0;
+        if (from && sim_time_parse(from, &f)) {
+            fprintf(stderr, "depotsim: --from is not an RFC 3339 date-time\n");
+            return 2;
+        }
+        sc = sim_scenario_load_acn(acn, f, f ? f + (int64_t)(hours * 3600000) : 0, err, sizeof err);
+    }
+    struct sim_prices prices = {0};
+    if (depot && sc && prices_path && sim_prices_load(prices_path, &prices, err, sizeof err))
+        sc = (sim_scenario_free(sc), NULL);
+    if (!depot || !sc) {
+        fprintf(stderr, "depotsim: %s\n", err);
+        sim_depot_free(depot);
+        return 2;
+    }
+    w.depot = depot;
+    w.scenario = sc;
+    w.clock.sim_start_ms = sc->start_ms;
+    w.clock.speed = w.opt.speed;
+    w.opt.run_until_sim = sc->end_ms;
+    w.report = sim_report_new(sc->start_ms, sc->end_ms, grid_kw >= 0 ? grid_kw * 1000 : depot->grid_limit_w);
+    w.nstations = depot->n;
+    w.stations = calloc((size_t)depot->n, sizeof *w.stations);
+    int rc = 2;
+    if (!w.report || !w.stations) {
+        fprintf(stderr, "depotsim: scenario too long or out of memory\n");
+        goto out;
+    }
+    uint64_t seed = w.opt.seed;
+    for (int i = 0; i < depot->n; i++) {
+        struct sim_station *st = &w.stations[i];
+        sim_station_init(st, &w, i, &depot->stations[i]);
+        st->fault_reject_profiles = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_reject_profiles;
+        st->fault_drop = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_drop;
+        st->fault_offline = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_offline;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (sim_run(&w) != 0) {
+        fprintf(stderr, "depotsim: cannot create the websocket context\n");
+        goto out;
+    }
+    sim_report_print(w.report, prices.n ? &prices : NULL, stdout);
+    rc = 0;
+    if (json && sim_report_write_json(w.report, prices.n ? &prices : NULL, json, err, sizeof err)) {
+        fprintf(stderr, "depotsim: %s\n", err);
+        rc = 1;
+    }
+out:
+    for (int i = 0; w.stations && i < w.nstations; i++)
+        sim_station_free(&w.stations[i]);
+    free(w.stations);
+    sim_report_free(w.report);
+    sim_prices_free(&prices);
+    sim_scenario_free(sc);
+    sim_depot_free(depot);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "conform") == 0) {
+        fprintf(stderr, "depotsim %s: not implemented yet\n", argv[1]);
+        return 2;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,115 @@
+/*
+ * sim.h - the networked simulator: stations on ocpp_session over one libwebsockets client context.
+ *
+ * Thread: everything here is owned by the single lws event-loop thread (sim_run). Times: *_sim are
+ * simulated ms since the epoch (what stations put in messages and apply schedules on); *_real are
+ * monotonic real ms (what call timeouts and reconnect delays use).
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include "ev.h"
+#include "profiles.h"
+#include "report.h"
+#include "scenario.h"
+#include "simtime.h"
+
+#include <ocpp.h>
+
+#define SIM_OFFLINE_MAX 4096  /* TransactionEvents a station keeps while offline */
+#define SIM_OUT_MAX 512       /* frames waiting for the socket per station */
+
+struct sim_options {
+    char host[128];
+    int port;
+    char path[256];           /* prefix; the station id is appended */
+    double speed;
+    int meter_interval_s;     /* simulated seconds between periodic meter values */
+    int tick_ms;              /* real ms between simulation steps */
+    bool progress;
+    uint64_t seed;
+    int64_t run_until_sim;    /* stop when the simulated clock passes this */
+    int64_t max_real_ms;      /* and in any case after this much real time */
+    /* Fault injection as fractions of the fleet (chosen with the seed). */
+    double f_reject_profiles, f_drop, f_offline;
+    int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
+    int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
+};
+
+struct sim_evse {
+    int visit;                /* index in the scenario, -1: free */
+    struct sim_ev ev;
+    bool authorized, charging;
+    int seq;                  /* seqNo of the next TransactionEvent */
+    double register_wh;       /* energy register of the EVSE, never reset */
+    int64_t next_meter_sim;
+    bool needs_sent;
+};
+
+struct sim_world;
+
+struct sim_station {
+    struct sim_world *w;
+    int index;
+    const struct sim_station_cfg *cfg;
+    sim_profiles *profiles;
+    struct sim_evse evse[SIM_EVSE_MAX + 1];
+    struct sim_evse_tx tx[SIM_EVSE_MAX + 1];
+    int tx_counter;
+
+    ocpp_session *session;    /* NULL while disconnected */
+    struct lws *wsi;
+    bool connected, booted, boot_in_flight;
+    int64_t heartbeat_s;
+    int64_t next_heartbeat_sim;
+    int64_t boot_retry_real;
+    int64_t reconnect_at_real; /* 0: not waiting */
+    int64_t offline_until_sim; /* fault: stay away until then */
+    bool fault_reject_profiles, fault_drop, fault_offline, fault_done;
+
+    char *out[SIM_OUT_MAX];   /* frames for the socket, oldest first */
+    int out_head, out_n;
+    char rx[65536 + 1];       /* fragment reassembly */
+    size_t rx_len;
+
+    cJSON *offline_q[SIM_OFFLINE_MAX]; /* TransactionEvent payloads made while not connected */
+    int offline_n;
+};
+
+struct sim_world {
+    struct sim_options opt;
+    struct sim_clock clock;
+    const struct sim_depot *depot;
+    const struct sim_scenario *scenario;
+    struct sim_report *report;
+    struct sim_station *stations;
+    int nstations;
+    int next_visit;
+    int64_t last_step_sim;
+    int64_t start_real;
+    struct lws_context *ctx;
+    bool stop, done;
+    int64_t stop_at_real;
+};
+
+int64_t sim_real_ms(void);
+
+/* station.c: behaviour, driven by the loop */
+int sim_station_init(struct sim_station *st, struct sim_world *w, int index, const struct sim_station_cfg *cfg);
+void sim_station_free(struct sim_station *st);
+void sim_station_connected(struct sim_station *st, int64_t now_real);
+void sim_station_disconnected(struct sim_station *st, int64_t now_real);
+void sim_station_receive(struct sim_station *st, const char *msg, size_t len, int64_t now_real);
+void sim_station_step(struct sim_station *st, int64_t now_sim, int64_t dt_sim, int64_t now_real);
+bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t now_sim, int64_t now_real);
+void sim_station_unplug(struct sim_station *st, int evse_id, int64_t now_sim, int64_t now_real);
+void sim_station_flush(struct sim_station *st);  /* move session output to the socket queue */
+char *sim_station_next_out(struct sim_station *st);
+
+/* handlers.c: the CSMS's CALLs */
+void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real);
+
+/* net.c */
+int sim_run(struct sim_world *w);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * A simulated station's own messages (OCPP 2.0.1 B01 boot, B05 heartbeat, G01 status, C01 authorize,
+ * E transactions with meter values, K15 charging needs) and its offline queue (E12: replay with
+ * offline=true). What it answers to the CSMS is in handlers.c.
+ */
+#include "sim.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_event(void *ctx, const struct ocpp_event *ev);
+
+static char *fmt_time(int64_t ms, char *buf)
+{
+    return sim_time_format(ms, buf);
+}
+
+static int64_t now_sim(const struct sim_station *st)
+{
+    return sim_clock_now(&st->w->clock, sim_real_ms());
+}
+
+void sim_station_flush(struct sim_station *st)
+{
+    if (!st->session)
+        return;
+    char *f;
+    while (st->out_n < SIM_OUT_MAX && (f = ocpp_session_take_output(st->session))) {
+        st->out[(st->out_head + st->out_n) % SIM_OUT_MAX] = f;
+        st->out_n++;
+    }
+}
+
+char *sim_station_next_out(struct sim_station *st)
+{
+    sim_station_flush(st);
+    if (!st->out_n)
+        return NULL;
+    char *f = st->out[st->out_head];
+    st->out_head = (st->out_head + 1) % SIM_OUT_MAX;
+    st->out_n--;
+    return f;
+}
+
+static int call(struct sim_station *st, const char *action, const cJSON *payload, void *user)
+{
+    if (!st->session)
+        return -1;
+    char err[256];
+    if (ocpp_session_call(st->session, action, payload, user, sim_real_ms(), NULL, err, sizeof err) != 0) {
+        if (st->w->opt.progress)
+            fprintf(stderr, "%s: %s not sent: %s\n", st->cfg->id, action, err);
+        return -1;
+    }
+    sim_station_flush(st);
+    return 0;
+}
+
+static void send_boot(struct sim_station *st)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "reason", st->w->stop ? "Unknown" : "PowerUp");
+    cJSON *cs = cJSON_AddObjectToObject(p, "chargingStation");
+    cJSON_AddStringToObject(cs, "model", st->cfg->model);
+    cJSON_AddStringToObject(cs, "vendorName", st->cfg->vendor);
+    cJSON_AddStringToObject(cs, "firmwareVersion", st->cfg->firmware);
+    if (call(st, "BootNotification", p, NULL) == 0)
+        st->boot_in_flight = true;
+    cJSON_Delete(p);
+}
+
+static void send_status(struct sim_station *st, int evse_id)
+{
+    char tb[32];
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "timestamp", fmt_time(now_sim(st), tb));
+    cJSON_AddStringToObject(p, "connectorStatus", st->evse[evse_id].visit >= 0 ? "Occupied" : "Available");
+    cJSON_AddNumberToObject(p, "evseId", evse_id);
+    cJSON_AddNumberToObject(p, "connectorId", 1);
+    call(st, "StatusNotification", p, NULL);
+    cJSON_Delete(p);
+}
+
+static cJSON *meter_value(const struct sim_station *st, int evse_id, int64_t t_sim)
+{
+    const struct sim_evse *e = &st->evse[evse_id];
+    char tb[32], num[32];
+    cJSON *arr = cJSON_CreateArray();
+    cJSON *mv = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, mv);
+    cJSON_AddStringToObject(mv, "timestamp", fmt_time(t_sim, tb));
+    cJSON *sv = cJSON_AddArrayToObject(mv, "sampledValue");
+    double power = e->charging ? e->ev.power_w : 0;
+    double amps = st->cfg->spec.dc ? power / st->cfg->spec.voltage_v
+                                   : power / (st->cfg->spec.phases * st->cfg->spec.voltage_v);
+    struct { const char *measurand; double value; const char *unit; } v[4] = {
+        {"Energy.Active.Import.Register", e->register_wh, "Wh"},
+        {"Power.Active.Import", power, "W"},
+        {"Current.Import", amps, "A"},
+        {"SoC", e->ev.soc * 100.0, "Percent"},
+    };
+    for (int i = 0; i < 4; i++) {
+        cJSON *s = cJSON_CreateObject();
+        /* One decimal: the values stay readable and exact enough for any CSMS. */
+        snprintf(num, sizeof num, "%.1f", v[i].value);
+        cJSON_AddNumberToObject(s, "value", strtod(num, NULL));
+        cJSON_AddStringToObject(s, "measurand", v[i].measurand);
+        cJSON_AddItemToObject(s, "unitOfMeasure", cJSON_CreateObject());
+        cJSON_AddStringToObject(cJSON_GetObjectItem(s, "unitOfMeasure"), "unit", v[i].unit);
+        cJSON_AddItemToArray(sv, s);
+    }
+    return arr;
+}
+
+/* E01 / E06 / E12: one TransactionEvent; queued with offline=true when there is no CSMS to take it. */
+static void tx_event(struct sim_station *st, int evse_id, const char *type, const char *trigger, const char *state,
+                     bool with_token, bool with_meter, const char *stopped)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    int64_t t = now_sim(st);
+    char tb[32];
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "eventType", type);
+    cJSON_AddStringToObject(p, "timestamp", fmt_time(t, tb));
+    cJSON_AddStringToObject(p, "triggerReason", trigger);
+    cJSON_AddNumberToObject(p, "seqNo", e->seq++);
+    cJSON *ti = cJSON_AddObjectToObject(p, "transactionInfo");
+    cJSON_AddStringToObject(ti, "transactionId", st->tx[evse_id].tx_id);
+    if (state)
+        cJSON_AddStringToObject(ti, "chargingState", state);
+    if (stopped)
+        cJSON_AddStringToObject(ti, "stoppedReason", stopped);
+    if (strcmp(type, "Started") == 0 || with_token) {
+        cJSON *ev = cJSON_AddObjectToObject(p, "evse");
+        cJSON_AddNumberToObject(ev, "id", evse_id);
+        cJSON_AddNumberToObject(ev, "connectorId", 1);
+    }
+    if (with_token && e->visit >= 0) {
+        cJSON *tok = cJSON_AddObjectToObject(p, "idToken");
+        cJSON_AddStringToObject(tok, "idToken", e->ev.spec.id_token);
+        cJSON_AddStringToObject(tok, "type", "ISO14443");
+    }
+    if (with_meter)
+        cJSON_AddItemToObject(p, "meterValue", meter_value(st, evse_id, t));
+    if (st->session && st->booted) {
+        call(st, "TransactionEvent", p, NULL);
+        cJSON_Delete(p);
+    } else if (st->offline_n < SIM_OFFLINE_MAX) {
+        cJSON_AddBoolToObject(p, "offline", true);
+        st->offline_q[st->offline_n++] = p;
+    } else {
+        cJSON_Delete(p); /* bounded: the oldest part of history is what a real station keeps */
+    }
+}
+
+static void send_needs(struct sim_station *st, int evse_id, const struct sim_visit *v)
+{
+    char tb[32];
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "evseId", evse_id);
+    cJSON *n = cJSON_AddObjectToObject(p, "chargingNeeds");
+    bool dc = st->cfg->spec.dc;
+    cJSON_AddStringToObject(n, "requestedEnergyTransfer", dc ? "DC" : (st->cfg->spec.phases == 3 ? "AC_three_phase"
+                                                                                                    : "AC_single_phase"));
+    int64_t dep = v->requested_departure_ms ? v->requested_departure_ms : v->departure_ms;
+    cJSON_AddStringToObject(n, "departureTime", fmt_time(dep, tb));
+    int energy = (int)(sim_ev_energy_to_target_wh(&st->evse[evse_id].ev) + 0.5);
+    if (dc) {
+        cJSON *d = cJSON_AddObjectToObject(n, "dcChargingParameters");
+        cJSON_AddNumberToObject(d, "evMaxCurrent", (int)(v->ev.max_power_w / st->cfg->spec.voltage_v));
+        cJSON_AddNumberToObject(d, "evMaxVoltage", (int)st->cfg->spec.voltage_v);
+        cJSON_AddNumberToObject(d, "energyAmount", energy);
+        cJSON_AddNumberToObject(d, "evMaxPower", (int)v->ev.max_power_w);
+        cJSON_AddNumberToObject(d, "stateOfCharge", (int)(st->evse[evse_id].ev.soc * 100));
+        cJSON_AddNumberToObject(d, "evEnergyCapacity", (int)v->ev.capacity_wh);
+    } else {
+        cJSON *a = cJSON_AddObjectToObject(n, "acChargingParameters");
+        cJSON_AddNumberToObject(a, "energyAmount", energy);
+        cJSON_AddNumberToObject(a, "evMinCurrent", 6);
+        cJSON_AddNumberToObject(a, "evMaxCurrent",
+                                (int)(v->ev.max_power_w / (st->cfg->spec.phases * st->cfg->spec.voltage_v)));
+        cJSON_AddNumberToObject(a, "evMaxVoltage", (int)st->cfg->spec.voltage_v);
+    }
+    call(st, "NotifyEVChargingNeeds", p, NULL);
+    cJSON_Delete(p);
+}
+
+int sim_station_init(struct sim_station *st, struct sim_world *w, int index, const struct sim_station_cfg *cfg)
+{
+    memset(st, 0, sizeof *st);
+    st->w = w;
+    st->index = index;
+    st->cfg = cfg;
+    st->profiles = sim_profiles_new(&cfg->spec);
+    st->heartbeat_s = 60;
+    for (int e = 0; e <= SIM_EVSE_MAX; e++)
+        st->evse[e].visit = -1;
+    return st->profiles ? 0 : -1;
+}
+
+void sim_station_free(struct sim_station *st)
+{
+    if (st->session)
+        ocpp_session_close(st->session, NULL, NULL);
+    st->session = NULL;
+    for (int i = 0; i < st->out_n; i++)
+        free(st->out[(st->out_head + i) % SIM_OUT_MAX]);
+    st->out_n = 0;
+    for (int i = 0; i < st->offline_n; i++)
+        cJSON_Delete(st->offline_q[i]);
+    st->offline_n = 0;
+    sim_profiles_free(st->profiles);
+    st->profiles = NULL;
+}
+
+void sim_station_connected(struct sim_station *st, int64_t now_real)
+{
+    char prefix[24];
+    snprintf(prefix, sizeof prefix, "s%d-", st->index);
+    struct ocpp_session_config c = {.role = OCPP_ROLE_STATION, .call_timeout_ms = 30000, .queue_max = 1024,
+                                    .id_prefix = prefix, .validate_outgoing = true};
+    st->session = ocpp_session_new(&c);
+    st->connected = st->session != NULL;
+    st->booted = false;
+    st->boot_in_flight = false;
+    if (st->session)
+        send_boot(st);
+}
+
+static void drop_session_output(struct sim_station *st)
+{
+    for (int i = 0; i < st->out_n; i++)
+        free(st->out[(st->out_head + i) % SIM_OUT_MAX]);
+    st->out_n = 0;
+}
+
+void sim_station_disconnected(struct sim_station *st, int64_t now_real)
+{
+    if (st->session)
+        ocpp_session_close(st->session, on_event, st);
+    st->session = NULL;
+    drop_session_output(st);
+    st->connected = st->booted = st->boot_in_flight = false;
+    st->wsi = NULL;
+}
+
+void sim_station_receive(struct sim_station *st, const char *msg, size_t len, int64_t now_real)
+{
+    if (!st->session)
+        return;
+    sim_report_counters(st->w->report)->received++;
+    ocpp_session_feed(st->session, msg, len, now_real, on_event, st);
+    sim_station_flush(st);
+}
+
+static void replay_offline(struct sim_station *st)
+{
+    /* E12: what happened while offline goes first, in order, before anything new. */
+    for (int i = 0; i < st->offline_n; i++) {
+        call(st, "TransactionEvent", st->offline_q[i], NULL);
+        cJSON_Delete(st->offline_q[i]);
+        sim_report_counters(st->w->report)->replayed++;
+    }
+    st->offline_n = 0;
+}
+
+static void on_boot_result(struct sim_station *st, const cJSON *p)
+{
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(p, "status");
+    const cJSON *interval = cJSON_GetObjectItemCaseSensitive(p, "interval");
+    st->boot_in_flight = false;
+    if (cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0) {
+        st->booted = true;
+        /* B01.FR.xx: heartbeat at the interval the CSMS returns. */
+        if (cJSON_IsNumber(interval) && interval->valueint > 0)
+            st->heartbeat_s = interval->valueint;
+        st->next_heartbeat_sim = now_sim(st) + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
+        replay_offline(st);
+        for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+            send_status(st, e);
+    } else {
+        /* B02 / B03: Pending or Rejected; boot again after the interval given (real time). */
+        int64_t wait_s = cJSON_IsNumber(interval) && interval->valueint > 0 ? interval->valueint : 10;
+        st->boot_retry_real = sim_real_ms() + wait_s * 1000;
+    }
+}
+
+static void on_authorize_result(struct sim_station *st, int evse_id, const cJSON *p)
+{
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(p, "idTokenInfo");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(info, "status");
+    struct sim_evse *e = &st->evse[evse_id];
+    if (e->visit < 0 || e->authorized)
+        return;
+    if (cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0) {
+        e->authorized = e->charging = true;
+        tx_event(st, evse_id, "Updated", "Authorized", "Charging", true, false, NULL);
+    }
+}
+
+static void on_event(void *ctx, const struct ocpp_event *ev)
+{
+    struct sim_station *st = ctx;
+    struct sim_counters *c = sim_report_counters(st->w->report);
+    switch (ev->type) {
+    case OCPP_EV_CALL:
+        sim_station_handle_call(st, ev, sim_real_ms());
+        break;
+    case OCPP_EV_RESULT:
+        if (strcmp(ev->action, "BootNotification") == 0)
+            on_boot_result(st, ev->payload);
+        else if (strcmp(ev->action, "Authorize") == 0)
+            on_authorize_result(st, (int)(intptr_t)ev->user, ev->payload);
+        break;
+    case OCPP_EV_ERROR:
+        if (ev->timed_out)
+            c->timeouts++;
+        else if (!ev->closed)
+            c->callerrors_in++;
+        if (ev->action && strcmp(ev->action, "BootNotification") == 0) {
+            st->boot_in_flight = false;
+            st->boot_retry_real = sim_real_ms() + 5000;
+        }
+        break;
+    case OCPP_EV_PROTOCOL:
+        /* The CSMS sent something invalid: a conformance failure, counted and shown. */
+        c->invalid_frames++;
+        if (st->w->opt.progress && ev->fault)
+            fprintf(stderr, "%s: invalid frame from CSMS: %s %s\n", st->cfg->id, ocpp_error_name(ev->fault->code),
+                    ev->fault->description);
+        break;
+    }
+}
+
+bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t t_sim, int64_t now_real)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    const struct sim_visit *v = &st->w->scenario->visits[visit];
+    if (e->visit >= 0)
+        return false;
+    e->visit = visit;
+    sim_ev_init(&e->ev, &v->ev, v->arrival_soc, v->target_soc);
+    e->authorized = e->charging = e->needs_sent = false;
+    e->seq = 0;
+    e->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
+    snprintf(st->tx[evse_id].tx_id, sizeof st->tx[evse_id].tx_id, "%.24s-%d-%d", st->cfg->id,
+             evse_id % 100, ++st->tx_counter % 100000);
+    st->tx[evse_id].start_ms = t_sim;
+    if (st->booted)
+        send_status(st, evse_id);
+    /* E02: the transaction starts when the cable is plugged in; authorization follows. */
+    tx_event(st, evse_id, "Started", "CablePluggedIn", "EVConnected", false, true, NULL);
+    if (st->booted) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON *tok = cJSON_AddObjectToObject(p, "idToken");
+        cJSON_AddStringToObject(tok, "idToken", v->ev.id_token);
+        cJSON_AddStringToObject(tok, "type", "ISO14443");
+        call(st, "Authorize", p, (void *)(intptr_t)evse_id);
+        cJSON_Delete(p);
+    } else {
+        /* C15 offline authorization: the station lets a known vehicle charge and tells later. */
+        e->authorized = e->charging = true;
+        tx_event(st, evse_id, "Updated", "Authorized", "Charging", true, false, NULL);
+    }
+    if (v->iso15118 && st->booted) {
+        send_needs(st, evse_id, v);
+        e->needs_sent = true;
+    }
+    return true;
+}
+
+void sim_station_unplug(struct sim_station *st, int evse_id, int64_t t_sim, int64_t now_real)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    if (e->visit < 0)
+        return;
+    struct sim_vehicle_result *r = sim_report_vehicle(st->w->report);
+    const struct sim_visit *v = &st->w->scenario->visits[e->visit];
+    if (r) {
+        snprintf(r->ev, sizeof r->ev, "%s", v->ev.id);
+        snprintf(r->station, sizeof r->station, "%s", st->cfg->id);
+        r->evse = evse_id;
+        r->arrival_ms = v->arrival_ms;
+        r->departure_ms = v->departure_ms;
+        r->requested_wh = v->requested_wh;
+        r->delivered_wh = e->ev.grid_wh;
+        r->plugged = true;
+    }
+    e->charging = false;
+    tx_event(st, evse_id, "Ended", "EVDeparted", "Idle", false, true, "EVDisconnected");
+    sim_profiles_transaction_ended(st->profiles, st->tx[evse_id].tx_id);
+    st->tx[evse_id].tx_id[0] = '\0';
+    e->visit = -1;
+    if (st->booted)
+        send_status(st, evse_id);
+}
+
+void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int64_t now_real)
+{
+    int n = st->cfg->spec.evse_count;
+    double want[SIM_EVSE_MAX + 1] = {0}, total = 0;
+    sim_profiles_expire(st->profiles, t_sim);
+    for (int e = 1; e <= n; e++) {
+        struct sim_evse *ev = &st->evse[e];
+        if (ev->visit < 0 || !ev->charging)
+            continue;
+        /* The EV draws min(its own limit, the composite limit): the schedule the CSMS sent is obeyed. */
+        double lim = sim_profiles_limit_w(st->profiles, e, t_sim, st->tx);
+        double own = sim_ev_limit_w(&ev->ev);
+        want[e] = own < lim ? own : lim;
+        total += want[e];
+    }
+    /* The station's own limit caps the sum of its EVSEs; share it in proportion. */
+    double cap = sim_profiles_limit_w(st->profiles, 0, t_sim, st->tx);
+    double scale = total > cap && total > 0 ? cap / total : 1.0;
+    for (int e = 1; e <= n; e++) {
+        struct sim_evse *ev = &st->evse[e];
+        if (ev->visit < 0)
+            continue;
+        if (ev->charging && dt_sim > 0) {
+            double wh = sim_ev_charge(&ev->ev, want[e] * scale, (double)dt_sim / 1000.0);
+            ev->register_wh += wh;
+            sim_report_energy(st->w->report, t_sim - dt_sim, dt_sim, wh);
+        }
+        if (t_sim >= ev->next_meter_sim) {
+            ev->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
+            tx_event(st, e, "Updated", "MeterValuePeriodic", ev->charging && ev->ev.power_w > 0 ? "Charging"
+                                                                                             : "SuspendedEVSE",
+                     false, true, NULL);
+        }
+        if (st->booted && !ev->needs_sent && st->w->scenario->visits[ev->visit].iso15118) {
+            send_needs(st, e, &st->w->scenario->visits[ev->visit]);
+            ev->needs_sent = true;
+        }
+    }
+    if (st->session && !st->booted && !st->boot_in_flight && st->boot_retry_real && now_real >= st->boot_retry_real) {
+        st->boot_retry_real = 0;
+        send_boot(st);
+    }
+    if (st->booted && t_sim >= st->next_heartbeat_sim) {
+        st->next_heartbeat_sim = t_sim + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
+        cJSON *p = cJSON_CreateObject();
+        call(st, "Heartbeat", p, NULL);
+        cJSON_Delete(p);
+    }
+    if (st->session) {
+        ocpp_session_tick(st->session, now_real, on_event, st);
+        sim_station_flush(st);
+    }
+}
