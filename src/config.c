@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_INT, KEY_BOOL, KEY_STRING };
+enum key_type { KEY_INT, KEY_BOOL, KEY_STRING, KEY_OBJECT };
 
 struct key {
     const char *name;
@@ -22,6 +22,8 @@ struct key {
 
 #define INT_KEY(n, d, lo, hi, doc) {#n, KEY_INT, offsetof(struct config, n), 0, d, lo, hi, NULL, doc}
 #define BOOL_KEY(n, d, doc) {#n, KEY_BOOL, offsetof(struct config, n), 0, d, 0, 1, NULL, doc}
+/* An object handed as JSON to the module that owns it (tariffs, ...), which validates it and names its keys. */
+#define OBJ_KEY(n, doc) {#n, KEY_OBJECT, offsetof(struct config, n), 0, "null", 0, 0, NULL, doc}
 #define STR_KEY(n, d, ch, doc)                                                                                \
     {#n, KEY_STRING, offsetof(struct config, n), sizeof(((struct config *)0)->n), d, 0, 0, ch, doc}
 
@@ -48,6 +50,18 @@ static const struct key keys[] = {
             "How Authorize and TransactionEvent answer an id token not listed in id_tokens."),
     BOOL_KEY(read_capabilities, "true",
              "After a station is Accepted, read its SmartChargingCtrlr variables with GetVariables."),
+    STR_KEY(timezone, "UTC", NULL,
+            "The depot's IANA time zone (e.g. Europe/Brussels): local tariffs, grid-fee bands, hour-of-week forecasts."),
+    OBJ_KEY(tariff, "The price provider: {\"type\": \"awattar\"|\"entsoe\"|\"energy-charts\"|\"octopus\"|"
+                    "\"tibber\"|\"elering\"|\"json\"|\"csv\"|\"tou\"|\"fixed\", ...}; see examples/tariffs/. "
+                    "null: the fallback tariff alone."),
+    OBJ_KEY(tariff_fallback, "The static tariff used when no market price covers a slot ({\"type\": \"tou\"} or "
+                             "{\"type\": \"fixed\", \"price\": ...}). null: fixed 0.30 per kWh."),
+    OBJ_KEY(tariff_breaker, "Circuit breaker of the price provider: failure_threshold, window_s, min_calls, "
+                            "failure_ratio, open_s, max_open_s, backoff, jitter, probe_calls, slow_call_ms."),
+    OBJ_KEY(tariff_schedule, "When prices are fetched: cadence_s, retry_s, late_poll_s (publication time is the "
+                             "provider's \"publication\")."),
+    INT_KEY(price_horizon_h, "48", 1, 240, "How far ahead prices are fetched and kept, in hours."),
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),
 };
@@ -75,6 +89,8 @@ static int set_from_text(struct config *cfg, const struct key *k, const char *te
     case KEY_BOOL:
         *(bool *)field = strcmp(text, "true") == 0;
         return 0;
+    case KEY_OBJECT:
+        return 0; /* set by config_parse directly */
     case KEY_STRING:
         if (strlen(text) >= k->size) {
             snprintf(err, err_len, "%s: longer than %zu characters", k->name, k->size - 1);
@@ -257,6 +273,16 @@ int config_parse(struct config *cfg, const char *json, char *err, size_t err_len
             goto out;
         }
         char text[600];
+        if (k->type == KEY_OBJECT) {
+            if (!cJSON_IsObject(item) && !cJSON_IsNull(item)) {
+                snprintf(err, err_len, "%s: must be an object or null", name);
+                goto out;
+            }
+            cJSON **slot = (cJSON **)((char *)cfg + k->offset);
+            cJSON_Delete(*slot);
+            *slot = cJSON_IsNull(item) ? NULL : cJSON_Duplicate(item, true);
+            continue;
+        }
         if (k->type == KEY_INT) {
             if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble) {
                 snprintf(err, err_len, "%s: must be an integer", name);
@@ -324,6 +350,12 @@ int config_load(struct config *cfg, const char *path, char *err, size_t err_len)
 
 void config_free(struct config *cfg)
 {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].type == KEY_OBJECT) {
+            cJSON **slot = (cJSON **)((char *)cfg + keys[i].offset);
+            cJSON_Delete(*slot);
+            *slot = NULL;
+        }
     free(cfg->stations);
     free(cfg->id_tokens);
     cfg->stations = NULL;
@@ -353,7 +385,8 @@ void config_print_doc(void)
                 if (*p == '|') *p = ',';
         }
         printf("| `%s` | %s | `%s` | %s | %s |\n", k->name,
-               k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : "string", k->def, allowed, k->doc);
+               k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : k->type == KEY_OBJECT ? "object" : "string",
+               k->def, allowed, k->doc);
     }
     printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "
            "\"Accepted\"\\|\"Pending\"\\|\"Rejected\"}`. `password_hash` comes from `depotd --hash-password`. |\n");

@@ -8,6 +8,7 @@
 #ifndef DEPOTD_CONFIG_H
 #define DEPOTD_CONFIG_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,6 +43,12 @@ struct config {
     bool auto_register;
     char unknown_id_token[16];     /* "Invalid" or "Accepted" */
     bool read_capabilities;
+    char timezone[64];
+    cJSON *tariff;                 /* owned; NULL when not configured */
+    cJSON *tariff_fallback;
+    cJSON *tariff_breaker;
+    cJSON *tariff_schedule;
+    int price_horizon_h;
     int pbkdf2_iterations;
 
     struct cfg_station *stations;

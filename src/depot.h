@@ -9,6 +9,7 @@
 #define DEPOTD_DEPOT_H
 
 #include <libwebsockets.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -68,6 +69,13 @@ struct depot_counters {
     uint64_t connections, refused, frames_in, frames_out, callerrors_out, calls_out, timeouts;
 };
 
+/* Work handed to the loop thread by another thread (depot_post). */
+struct posted {
+    void (*fn)(struct depot *d, void *arg);
+    void *arg;
+    struct posted *next;
+};
+
 struct depot {
     struct config cfg;
     store *store;
@@ -79,6 +87,8 @@ struct depot {
     struct depot_counters counters;
     uint64_t conn_serial;
     volatile sig_atomic_t stop;
+    pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */
+    struct posted *posted_head, *posted_tail;
 };
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */
@@ -99,6 +109,9 @@ void depot_server_run(struct depot *d);
 void depot_server_stop(struct depot *d);
 /* Any thread: wake the loop (the store writer calls it after each commit). */
 void depot_wake_loop(void *depot);
+/* Any thread: run fn(d, arg) on the loop thread at its next turn (workers hand results back this way).
+ * Returns 0, or -1 if out of memory (fn is then not called). fn owns arg. */
+int depot_post(struct depot *d, void (*fn)(struct depot *d, void *arg), void *arg);
 /* Send a CALL to a station (logged). Returns 0 or -1 with err. */
 int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len);
 /* Queue an answer held until `ticket` is durable (ticket 0: now). Takes the payload. */

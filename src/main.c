@@ -89,6 +89,7 @@ int main(int argc, char **argv)
     }
 
     struct depot *d = &depot;
+    pthread_mutex_init(&d->post_mu, NULL);
     char err[512];
     config_defaults(&d->cfg);
     if (config_path && config_load(&d->cfg, config_path, err, sizeof err)) {

@@ -638,10 +638,40 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     return 0;
 }
 
+int depot_post(struct depot *d, void (*fn)(struct depot *, void *), void *arg)
+{
+    struct posted *p = calloc(1, sizeof *p);
+    if (!p) return -1;
+    p->fn = fn;
+    p->arg = arg;
+    pthread_mutex_lock(&d->post_mu);
+    if (d->posted_tail) d->posted_tail->next = p;
+    else d->posted_head = p;
+    d->posted_tail = p;
+    pthread_mutex_unlock(&d->post_mu);
+    depot_wake_loop(d);
+    return 0;
+}
+
+static void run_posted(struct depot *d)
+{
+    pthread_mutex_lock(&d->post_mu);
+    struct posted *list = d->posted_head;
+    d->posted_head = d->posted_tail = NULL;
+    pthread_mutex_unlock(&d->post_mu);
+    while (list) {
+        struct posted *next = list->next;
+        list->fn(d, list->arg);
+        free(list);
+        list = next;
+    }
+}
+
 void depot_server_run(struct depot *d)
 {
     while (!d->stop) {
         if (lws_service(d->lws, 0) < 0) break;
+        run_posted(d);
         /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
         store_flush(d->store);
         release_durable(d);

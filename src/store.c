@@ -27,7 +27,9 @@ static const char *const migrations[] = {
     "CREATE TRIGGER events_append_only_d BEFORE DELETE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
     /* 2: projections */
-    NULL, /* store_projection_schema, filled in at run time (it is shared with the rebuild) */
+    NULL, /* NULL: run store_projection_schema (CREATE ... IF NOT EXISTS, shared with the rebuild) */
+    /* 3: projection `prices` */
+    NULL,
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -408,6 +410,25 @@ int store_each_station(store *st, void (*fn)(void *, const struct store_station_
                                         (const char *)sqlite3_column_text(s, 2)};
         fn(ctx, &row);
     }
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
+                     void (*fn)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double price),
+                     void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->rdb,
+                           "SELECT provider, start_ms, end_ms, price FROM prices WHERE end_ms > ? AND start_ms < ?"
+                           " ORDER BY provider, start_ms",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, from_ms);
+    sqlite3_bind_int64(s, 2, to_ms);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        fn(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+           sqlite3_column_double(s, 3));
     sqlite3_finalize(s);
     return 0;
 }

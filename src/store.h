@@ -34,6 +34,7 @@ typedef struct store store;
 #define STORE_EV_CONFIG "config"
 #define STORE_EV_START "start"
 #define STORE_EV_STOP "stop"
+#define STORE_EV_PRICES "prices"      /* a price fetch: {"provider", "outcome", "breaker", "prices": [[s,e,p],...]} */
 
 struct store_event {
     int64_t time_ms;           /* wall clock, ms since the epoch, UTC */
@@ -77,6 +78,10 @@ struct store_station_row {
 };
 /* Calls fn for every station known to the store. Returns 0 or -1. */
 int store_each_station(store *st, void (*fn)(void *ctx, const struct store_station_row *row), void *ctx);
+/* Calls fn for every stored price (currency per kWh, composed) overlapping [from_ms, to_ms). */
+int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
+                     void (*fn)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double price),
+                     void *ctx);
 /* Number of transactions not ended (for start-up logs and tests). */
 int store_count_active_transactions(store *st);
 

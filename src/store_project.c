@@ -48,11 +48,14 @@ const char *const store_projection_schema =
     "CREATE TABLE IF NOT EXISTS charging_limits ("
     "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, source TEXT NOT NULL, grid_critical INTEGER,"
     "  updated_ms INTEGER, cleared INTEGER NOT NULL DEFAULT 0, payload TEXT,"
-    "  PRIMARY KEY(station, evse_id, source));";
+    "  PRIMARY KEY(station, evse_id, source));"
+    "CREATE TABLE IF NOT EXISTS prices ("
+    "  provider TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, price REAL NOT NULL,"
+    "  fetched_ms INTEGER NOT NULL, PRIMARY KEY(provider, start_ms));";
 
 const char *const store_projection_tables[] = {"stations",   "connectors",   "transactions",    "transaction_events",
                                                "meter_values", "ev_needs", "capabilities", "charging_limits",
-                                               NULL};
+                                               "prices", NULL};
 
 /* Binds "?" parameters from a format: s = string (NULL ok), i = int64, d = double (NaN -> NULL), n = null. */
 static int run(sqlite3 *db, const char *sql, const char *fmt, ...)
@@ -352,6 +355,23 @@ int store_project(sqlite3 *db, int64_t seq, const struct store_event *ev)
     if (strcmp(ev->type, STORE_EV_START) == 0)
         /* After a restart no station is connected until it connects again. */
         return run(db, "UPDATE stations SET connected=0 WHERE connected=1", "");
+    if (strcmp(ev->type, STORE_EV_PRICES) == 0) {
+        /* A newer fetch overwrites what an older one said of the same interval. */
+        cJSON *d = cJSON_Parse(ev->data ? ev->data : "{}");
+        const char *provider = str(d, "provider");
+        const cJSON *row;
+        int rc = 0;
+        cJSON_ArrayForEach(row, obj(d, "prices")) {
+            if (rc || !provider || cJSON_GetArraySize(row) != 3) continue;
+            rc = run(db, "INSERT OR REPLACE INTO prices(provider, start_ms, end_ms, price, fetched_ms)"
+                         " VALUES(?,?,?,?,?)",
+                     "siidi", provider, (int64_t)cJSON_GetArrayItem(row, 0)->valuedouble,
+                     (int64_t)cJSON_GetArrayItem(row, 1)->valuedouble, cJSON_GetArrayItem(row, 2)->valuedouble,
+                     (int64_t)ev->time_ms);
+        }
+        cJSON_Delete(d);
+        return rc;
+    }
     if (strcmp(ev->type, STORE_EV_REGISTRY) == 0) {
         cJSON *d = cJSON_Parse(ev->data ? ev->data : "{}");
         int rc = run(db,

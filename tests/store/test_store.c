@@ -85,6 +85,7 @@ static const char *const projection_tables[][2] = {
     {"ev_needs", "station, evse_id"},
     {"capabilities", "station, component, variable"},
     {"charging_limits", "station, evse_id, source"},
+    {"prices", "provider, start_ms"},
 };
 
 int main(void)
@@ -129,6 +130,14 @@ int main(void)
              "{\"evseId\":1,\"chargingNeeds\":{\"requestedEnergyTransfer\":\"AC_three_phase\",\"departureTime\":"
              "\"2025-11-25T06:00:00Z\",\"acChargingParameters\":{\"energyAmount\":40000,\"evMinCurrent\":6,"
              "\"evMaxCurrent\":32,\"evMaxVoltage\":400}}}");
+    struct store_event prices = {.time_ms = 1764000000003, .type = STORE_EV_PRICES,
+                                 .data = "{\"provider\":\"be\",\"outcome\":\"ok\",\"prices\":"
+                                         "[[1764000000000,1764003600000,0.21],[1764003600000,1764007200000,-0.02]]}"};
+    store_append(st, &prices);
+    struct store_event prices2 = {.time_ms = 1764000000004, .type = STORE_EV_PRICES,
+                                  .data = "{\"provider\":\"be\",\"outcome\":\"ok\",\"prices\":"
+                                          "[[1764003600000,1764007200000,0.05]]}"};
+    store_append(st, &prices2);
     struct store_event refused = {.time_ms = 1764000000002, .type = STORE_EV_OCPP_IN, .station = "CS1",
                                   .msg_type = 2, .action = "TransactionEvent", .message_id = "bad",
                                   .status = "OccurrenceConstraintViolation",
@@ -139,7 +148,9 @@ int main(void)
     wait_settled(st, t);
     CHECK(store_ticket_state(st, t) == STORE_DURABLE, "the batch is durable after the writer committed it");
 
-    CHECK(query_is("SELECT count(*) FROM events", "11\n"), "every event is in the log, the refused frame too");
+    CHECK(query_is("SELECT count(*) FROM events", "13\n"), "every event is in the log, the refused frame too");
+    CHECK(query_is("SELECT price FROM prices ORDER BY start_ms", "0.21\n0.05\n"),
+          "prices: a newer fetch overwrites the same interval, negative prices are kept until then");
     CHECK(query_is("SELECT boot_status, vendor, model, connected FROM stations", "Accepted|V|M|1\n"),
           "stations: boot status from depotd's answer, identity from the BootNotification");
     CHECK(query_is("SELECT status FROM connectors", "Occupied\n"), "connectors: an older status does not overwrite");
@@ -175,14 +186,14 @@ int main(void)
     CHECK(store_close(st) == 0, "store_close reports no failed commit");
 
     /* rebuild from the log alone equals the live projections */
-    char *live[8], *rebuilt[8];
-    for (int i = 0; i < 8; i++) {
+    char *live[9], *rebuilt[9];
+    for (int i = 0; i < 9; i++) {
         char sql[256];
         snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s", projection_tables[i][0], projection_tables[i][1]);
         live[i] = query(db_path, sql);
     }
     CHECK(store_rebuild_projections(db_path, err, sizeof err) == 0, "rebuild succeeds %s", err);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         char sql[256];
         snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s", projection_tables[i][0], projection_tables[i][1]);
         rebuilt[i] = query(db_path, sql);
