@@ -213,6 +213,9 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
         r->mapped = transfer_basis(pl, m, r->lp);
         if (r->mapped >= 0 && glp_warm_up(r->lp) == 0) {
             r->warm = 1;
+            /* Only costs changed: the old basis is still primal feasible and the primal simplex goes on
+             * from it; bounds changed: it is (mostly) dual feasible and the dual simplex fits. */
+            sm.meth = glp_get_prim_stat(r->lp) == GLP_FEAS ? GLP_PRIMAL : GLP_DUALP;
             r->rc = glp_simplex(r->lp, &sm);
         }
     }

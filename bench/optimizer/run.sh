@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Optimizer benchmark (not a test): GLPK cold and warm solve times and memory on instances from real data,
+# GLPK's interior point, and HiGHS on the same exported LPs. Bounded: GLPK time limit 20 s per solve, the
+# interior-point run stops at 1,000 vehicles; the whole run takes about a minute on 2 cores.
+# Usage: bench/optimizer/run.sh BUILD_DIR [SIZES...]
+set -euo pipefail
+build=${1:?usage: run.sh BUILD_DIR [SIZES...]}
+shift
+sizes=${*:-10 100 500 1000 2000}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+data="$root/../shared/data"
+out=$(mktemp -d /tmp/opt-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+tool="$build/tests/optimizer/opt_bench"
+ninja -C "$build" tests/optimizer/opt_bench >/dev/null
+echo "machine: $(nproc) cores $(uname -m), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), $(date -u +%F)"
+timeout 300 "$tool" "$data" "$out" $sizes > "$out/simplex.tsv"
+small=$(for s in $sizes; do if [ "$s" -le 1000 ]; then echo "$s"; fi; done)
+mkdir -p "$out/ipt"; OPT_BENCH_VARIANT=interior timeout 300 "$tool" "$data" "$out/ipt" $small > "$out/interior.tsv" 2>/dev/null || true
+timeout 300 /usr/bin/python3 "$root/bench/optimizer/highs_side.py" "$out/simplex.tsv" "$out/interior.tsv"
+echo
+echo "raw GLPK rows (simplex):"
+cut -f1-15 "$out/simplex.tsv" | column -t
+echo "raw GLPK rows (interior point):"
+cut -f1-15 "$out/interior.tsv" | column -t
