@@ -65,6 +65,30 @@ size_t ocpp_utf8_count(const char *s)
     return n;
 }
 
+bool ocpp_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (len == 0 || c > 0xF4 || end - p < len)
+            return false;
+        for (int i = 1; i < len; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+        /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 (RFC 3629). */
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
 void ocpp_buf_add(struct ocpp_buf *b, const char *s, size_t n)
 {
     if (b->failed)

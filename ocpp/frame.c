@@ -2,7 +2,8 @@
  * frame.c - the OCPP-J envelope: [2, id, action, payload], [3, id, payload], [4, id, code, desc, details].
  *
  * Which error answers which broken frame (OCPP-J 2.0.1 section 4):
- *   not JSON, not an array, empty array, unreadable id  -> RpcFrameworkError, id "-1" (we cannot correlate)
+ *   not JSON (or not UTF-8), not an array, empty array,
+ *   unreadable id                                        -> RpcFrameworkError, id "-1" (we cannot correlate)
  *   MessageTypeId not 2, 3 or 4                          -> MessageTypeNotSupported (the id echoed if readable)
  *   CALL with a wrong element count or non-string action -> RpcFrameworkError
  *   CALL payload that is not a JSON object               -> ProtocolError
@@ -43,6 +44,10 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *out, struct
     /* cJSON wants a NUL-terminated text; a raw NUL inside would end it early and hide trailing bytes. */
     if (!buf || len == 0 || memchr(buf, '\0', len))
         return set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, NULL, true, "message is not JSON");
+    /* JSON text is UTF-8 (RFC 8259); accepting anything else would let broken bytes flow into our
+     * answers (descriptions quote ids and names) and make a strict peer drop the connection. */
+    if (!ocpp_utf8_valid(buf, len))
+        return set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, NULL, true, "message is not valid UTF-8");
     char *text = malloc(len + 1);
     if (!text)
         return set_fault(fault, OCPP_E_INTERNAL_ERROR, NULL, true, "out of memory");

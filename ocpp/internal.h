@@ -14,6 +14,8 @@
 /* Copy src into dst (dst_len bytes, always NUL-terminated), cutting at a UTF-8 code point boundary so
  * a truncated description is still valid UTF-8. Returns dst. */
 char *ocpp_utf8_copy(char *dst, size_t dst_len, const char *src);
+/* Whether the n bytes are well-formed UTF-8 (RFC 3629). */
+bool ocpp_utf8_valid(const char *s, size_t n);
 /* Unicode code points in a UTF-8 string (continuation bytes are not counted). */
 size_t ocpp_utf8_count(const char *s);
 

@@ -29,6 +29,7 @@ static void drain_checked(ocpp_session *s)
     while ((out = ocpp_session_take_output(s))) {
         struct ocpp_frame f;
         struct ocpp_fault fault;
+        /* ocpp_frame_parse also rejects text that is not UTF-8, so this checks our output is UTF-8 too. */
         if (ocpp_frame_parse(out, strlen(out), &f, &fault) != 0) {
             fprintf(stderr, "session emitted a broken frame: %s (%s)\n", out, fault.description);
             abort();
