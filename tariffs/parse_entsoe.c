@@ -158,15 +158,14 @@ int tariff_parse_entsoe(const char *body, size_t len, struct tariff_series *out,
         rc = -TARIFF_ERR_PARSE;
         goto done;
     }
-    char b[64];
     for (const xmlNode *ts = root->children; ts; ts = ts->next) {
         if (!is(ts, "TimeSeries"))
             continue;
-        if (strcmp(text(child(ts, "currency_Unit.name"), b, sizeof b), "EUR") != 0 ||
-            strcmp(text(child(ts, "price_Measure_Unit.name"), b, sizeof b), "MWH") != 0) {
-            char cur[16];
-            text(child(ts, "currency_Unit.name"), cur, sizeof cur);
-            tariff_err(err, errlen, "entsoe: prices in %s/%s, expected EUR/MWH", cur, b);
+        char cur[16], unit[16];
+        text(child(ts, "currency_Unit.name"), cur, sizeof cur);
+        text(child(ts, "price_Measure_Unit.name"), unit, sizeof unit);
+        if (strcmp(cur, "EUR") != 0 || strcmp(unit, "MWH") != 0) {
+            tariff_err(err, errlen, "entsoe: prices in %s/%s, expected EUR/MWH", cur, unit);
             rc = -TARIFF_ERR_IMPLAUSIBLE;
             goto done;
         }
