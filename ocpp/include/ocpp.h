@@ -27,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OCPP_MSG_ID_MAX 36     /* OCPP-J 2.0.1: messageId is a string of at most 36 characters */
+#define OCPP_MSG_ID_MAX 36     /* OCPP-J 2.0.1: messageId is a string of at most 36 characters (checked in
+                                  bytes, so an id of multibyte characters may be refused earlier) */
 #define OCPP_ACTION_MAX 48     /* longer than every 2.0.1 action name */
 #define OCPP_ERROR_DESC_MAX 255 /* errorDescription: at most 255 characters */
 
@@ -81,7 +82,8 @@ struct ocpp_fault {
  * Parse one websocket text message into a frame. Only the OCPP-J envelope is checked here (array shape,
  * MessageTypeId, id, action name is a string, payload is an object); payload schemas are checked by
  * ocpp_validate() and by sessions. Returns 0 and fills *out, or -1 and fills *fault (out is then empty).
- * The bytes need not be NUL-terminated.
+ * The bytes need not be NUL-terminated; text that is not well-formed UTF-8 is refused (RpcFrameworkError).
+ * A CALLERROR whose errorCode is not a 2.0.1 code is kept with error_code GenericError.
  */
 int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *out, struct ocpp_fault *fault);
 void ocpp_frame_clear(struct ocpp_frame *f);
@@ -145,7 +147,7 @@ enum ocpp_event_type {
     OCPP_EV_ERROR,      /* our CALL failed: the peer's CALLERROR, an invalid CALLRESULT (code says why),
                            a timeout (timed_out), or the session closing (closed) */
     OCPP_EV_PROTOCOL,   /* something the peer sent was wrong and has been answered or dropped; for logs and
-                           counters (fault filled) */
+                           counters (fault filled; error_code / error_description repeat it) */
 };
 
 struct ocpp_event {
@@ -163,6 +165,26 @@ struct ocpp_event {
 
 typedef void (*ocpp_event_fn)(void *ctx, const struct ocpp_event *ev);
 
+/*
+ * Behaviour worth knowing (details in session.c / session_out.c):
+ *   - Callbacks may call ocpp_session_reply / _reply_error / _call on the same session, but must not
+ *     close it.
+ *   - Incoming CALLs are refused with a CALLERROR the session sends itself (no OCPP_EV_CALL, one
+ *     OCPP_EV_PROTOCOL): not a 2.0.1 action (NotImplemented), not sent by the peer's role
+ *     (NotSupported), CSMS role before Accepted (SecurityError; BootNotification always passes, and in
+ *     Pending what the CSMS asked for with TriggerMessage, plus NotifyReport after GetBaseReport /
+ *     GetReport), schema-invalid (the validator's code), more than 16 unanswered (GenericError).
+ *   - A CALL with the id of one still unanswered is dropped (duplicate_calls, OCPP_EV_PROTOCOL). A CALL
+ *     byte-identical to the one answered last (same id) is a retransmission: the same answer is queued
+ *     again, with no event (duplicate_calls). The same id with other content is a new CALL.
+ *   - A broken or unknown CALLRESULT / CALLERROR is never answered; one carrying the id of our CALL in
+ *     flight still ends that CALL (ERROR event with the fault's code).
+ *   - Queued CALLs are checked against the boot state again when they go out; refused then, they end
+ *     with an ERROR event (SecurityError). Timeouts carry error_code GenericError and timed_out.
+ *   - Our ids are id_prefix (at most 16 bytes, longer is cut) followed by a counter from 1.
+ *   - Stats: calls_in counts every CALL frame, faults every OCPP_EV_PROTOCOL, results_in every
+ *     CALLRESULT matched to our CALL (valid or not), errors_out every CALLERROR we sent.
+ */
 ocpp_session *ocpp_session_new(const struct ocpp_session_config *cfg);
 /* Fails every outstanding and queued CALL with an ERROR event (closed=true), then frees. */
 void ocpp_session_close(ocpp_session *s, ocpp_event_fn fn, void *ctx);

@@ -344,6 +344,39 @@ static void test_station_role(void)
     ocpp_session_close(s, NULL, NULL);
 }
 
+static void test_limits_and_rechecks(void)
+{
+    ocpp_session *s = csms();
+    ocpp_session_set_boot_state(s, OCPP_BOOT_ACCEPTED);
+    struct rec r = {0};
+    char text[64], out[512], err[256];
+    for (int i = 0; i < 16; i++) {
+        snprintf(text, sizeof text, "[2,\"u%d\",\"Heartbeat\",{}]", i);
+        feed(s, text, 0, &r);
+    }
+    CHECK(r.n == 16 && drain(s, NULL, 0) == 0, "sixteen_unanswered_calls_delivered");
+    r.n = 0;
+    feed(s, HB_CALL("u16"), 0, &r);
+    CHECK(r.n == 1 && r.ev[0].code == OCPP_E_GENERIC_ERROR && drain(s, out, sizeof out) == 1 &&
+              strncmp(out, "[4,\"u16\",\"GenericError\"", 23) == 0,
+          "seventeenth_unanswered_call_refused: %s", out);
+    /* A queued CALL that the boot state no longer allows when its turn comes ends with SecurityError. */
+    CHECK(ocpp_session_call(s, "GetBaseReport", J("{\"requestId\":1,\"reportBase\":\"FullInventory\"}"), (void *)1,
+                            0, NULL, err, sizeof err) == 0, "get_base_report_sent (%s)", err);
+    CHECK(ocpp_session_call(s, "RequestStopTransaction", J("{\"transactionId\":\"t1\"}"), (void *)2, 0, NULL, err,
+                            sizeof err) == 0, "request_stop_queued (%s)", err);
+    ocpp_session_set_boot_state(s, OCPP_BOOT_PENDING);
+    drain(s, NULL, 0);
+    r.n = 0;
+    /* A broken answer to the CALL in flight ends it at once (and is not answered). */
+    feed(s, "[3,\"c1\",[]]", 10, &r);
+    CHECK(r.n == 3 && r.ev[0].type == OCPP_EV_PROTOCOL && r.ev[1].type == OCPP_EV_ERROR && r.ev[1].user == (void *)1 &&
+              r.ev[2].type == OCPP_EV_ERROR && r.ev[2].code == OCPP_E_SECURITY_ERROR && r.ev[2].user == (void *)2,
+          "broken_answer_ends_call_and_queued_call_rechecked (%d events)", r.n);
+    CHECK(drain(s, NULL, 0) == 0, "nothing_sent_for_refused_queued_call");
+    ocpp_session_close(s, NULL, NULL);
+}
+
 int main(void)
 {
     test_boot_none_pending_accepted();
@@ -352,6 +385,7 @@ int main(void)
     test_outgoing_queue();
     test_duplicates();
     test_station_role();
+    test_limits_and_rechecks();
     for (int i = 0; i < n_kept; i++)
         cJSON_Delete(kept[i]);
     return check_done();
