@@ -19,6 +19,7 @@
 #include "store.h"
 
 struct conn;
+struct price_feed;
 
 /* A station depotd knows: from the config, or registered by auto-registration. Lives as long as depotd. */
 struct station {
@@ -87,6 +88,7 @@ struct depot {
     struct depot_counters counters;
     uint64_t conn_serial;
     volatile sig_atomic_t stop;
+    struct price_feed *prices;          /* prices.c */
     pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */
     struct posted *posted_head, *posted_tail;
 };

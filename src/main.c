@@ -10,6 +10,7 @@
 
 #include "depot.h"
 #include "log.h"
+#include "prices.h"
 
 #ifndef DEPOTD_VERSION
 #define DEPOTD_VERSION "dev"
@@ -149,6 +150,10 @@ int main(int argc, char **argv)
     log_info("main", NULL, "depotd %s: %zu stations known, %d transactions active, database %s (schema v%d)",
              DEPOTD_VERSION, d->n_stations, store_count_active_transactions(d->store), d->cfg.database,
              store_schema_version());
+    if (prices_start(d, err, sizeof err)) {
+        log_error("main", NULL, "config error: %s", err);
+        goto out;
+    }
     if (depot_server_start(d, err, sizeof err)) {
         log_error("main", NULL, "%s", err);
         goto out;
@@ -157,9 +162,11 @@ int main(int argc, char **argv)
     log_info("main", NULL, "shutting down");
     struct store_event stop = {.time_ms = depot_wall_ms(), .type = STORE_EV_STOP, .data = "{}"};
     store_append(d->store, &stop);
+    prices_stop(d);
     depot_server_stop(d);
     rc = 0;
 out:
+    prices_stop(d);
     if (d->store && store_close(d->store)) {
         log_error("store", NULL, "some events could not be committed");
         rc = 1;

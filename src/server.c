@@ -682,6 +682,7 @@ void depot_server_stop(struct depot *d)
 {
     /* Answers already committed still go out before the sockets close. */
     for (int i = 0; i < 100; i++) {
+        run_posted(d); /* workers are stopped: what they handed over is still stored */
         store_flush(d->store);
         release_durable(d);
         if (!d->held_list && i > 2) break;
