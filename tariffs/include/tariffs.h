@@ -22,6 +22,20 @@
  * creation and may be read from several threads. A struct tariff_breaker is not locked: the thread that
  * fetches owns it; copy its state name out under your own lock for metrics.
  *
+ * Wiring in depotd (src/), one tariff worker thread per provider:
+ *   main:   curl_global_init(CURL_GLOBAL_DEFAULT); xmlInitParser();   (before any thread starts)
+ *   config: provider = tariff_provider_from_json(sec.provider); fallback = tariff_provider_from_json(sec.fallback)
+ *           (must be static); tariff_breaker_config_from_json(sec.breaker, &bc); tariff_schedule_for(provider,
+ *           &sched); tariff_schedule_from_json(sec.schedule, &sched); tariff_breaker_init(&br, &bc).
+ *   worker: loop { at = tariff_next_fetch(&sched, now, last_attempt, last_success, stored_until, &br); sleep
+ *           until `at` (or a stop signal); if (!tariff_breaker_allow(&br, now)) continue;
+ *           tariff_fetch(provider, day_start(now), day_start(now) + 2 days, &fresh, &res);
+ *           tariff_breaker_record(&br, now, res.outcome, res.duration_ms, res.retry_after_ms);
+ *           hand {fresh, res, breaker state name} to the loop through the locked queue + lws_cancel_service() }
+ *   loop:   store fresh prices (UTC, composed) in SQLite, then re-plan.
+ *   plan:   tariff_slots(grid start, slot, n, fresh, stored (covering the horizon), history (4 weeks before
+ *           start), fallback, zone, out); record tariff_sources_used(out, n) with the plan.
+ *
  * Ownership: objects returned by *_from_json / *_load are freed with their *_free. struct tariff_series owns
  * its array (tariff_series_free). Config cJSON is borrowed during the call only. Error buffers are the
  * caller's; a message always names the config key or the field at fault.
