@@ -211,6 +211,11 @@ export function connectRaw(url, { station, password = PASSWORD, protocols = ['oc
   });
 }
 
+function remove(arr, item) {
+  const i = arr.indexOf(item);
+  if (i >= 0) arr.splice(i, 1);
+}
+
 let idCounter = 0;
 export function newId(prefix = 't') {
   return `${prefix}${process.pid.toString(36)}-${(++idCounter).toString(36)}`;
@@ -226,6 +231,8 @@ export class RawClient {
     this.inbox = [];
     this.waiters = [];
     this.serverCalls = [];
+    this.serverAnswers = [];
+    this.callWaiters = [];
     this.closed = null;
     this.closedPromise = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
@@ -249,7 +256,10 @@ export class RawClient {
     const msg = { frame, text, isBinary };
     if (this.answerCalls && Array.isArray(frame) && frame[0] === 2) {
       this.serverCalls.push(frame);
-      this.send(answerServerCall(frame));
+      const answer = answerServerCall(frame);
+      this.send(answer);
+      this.serverAnswers.push(answer);
+      for (const w of [...this.callWaiters]) w();
       return;
     }
     this.inbox.push(msg);
@@ -261,11 +271,11 @@ export class RawClient {
       const i = this.inbox.findIndex((m) => w.pred(m.frame, m));
       if (i >= 0) {
         const [m] = this.inbox.splice(i, 1);
-        this.waiters.splice(this.waiters.indexOf(w), 1);
+        remove(this.waiters, w);
         clearTimeout(w.timer);
         w.resolve(m.frame);
       } else if (this.closed && !w.allowClosed) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
+        remove(this.waiters, w);
         clearTimeout(w.timer);
         w.reject(new Error(`connection closed (${this.closed.code}) while waiting for ${w.what}`));
       }
@@ -277,11 +287,31 @@ export class RawClient {
     return new Promise((resolve, reject) => {
       const w = { pred, what, resolve, reject };
       w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
+        remove(this.waiters, w);
         reject(new Error(`timed out after ${ms} ms waiting for ${what}; inbox: ${JSON.stringify(this.inbox.map((m) => m.text))}`));
       }, ms);
       this.waiters.push(w);
       this._settleWaiters();
+    });
+  }
+
+  // Resolves once `count` CALLs from depotd matching pred (on the frame) were received and answered.
+  waitServerCalls(pred, count = 1, what = 'CALLs from depotd', ms = WAIT_MS) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const got = this.serverCalls.filter(pred);
+        if (got.length < count) return false;
+        clearTimeout(timer);
+        remove(this.callWaiters, check);
+        resolve(got);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        remove(this.callWaiters, check);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(this.serverCalls)}`));
+      }, ms);
+      this.callWaiters.push(check);
+      check();
     });
   }
 
