@@ -52,15 +52,8 @@ static const struct key keys[] = {
              "After a station is Accepted, read its SmartChargingCtrlr variables with GetVariables."),
     STR_KEY(timezone, "UTC", NULL,
             "The depot's IANA time zone (e.g. Europe/Brussels): local tariffs, grid-fee bands, hour-of-week forecasts."),
-    OBJ_KEY(tariff, "The price provider: {\"type\": \"awattar\"|\"entsoe\"|\"energy-charts\"|\"octopus\"|"
-                    "\"tibber\"|\"elering\"|\"json\"|\"csv\"|\"tou\"|\"fixed\", ...}; see examples/tariffs/. "
-                    "null: the fallback tariff alone."),
-    OBJ_KEY(tariff_fallback, "The static tariff used when no market price covers a slot ({\"type\": \"tou\"} or "
-                             "{\"type\": \"fixed\", \"price\": ...}). null: fixed 0.30 per kWh."),
-    OBJ_KEY(tariff_breaker, "Circuit breaker of the price provider: failure_threshold, window_s, min_calls, "
-                            "failure_ratio, open_s, max_open_s, backoff, jitter, probe_calls, slow_call_ms."),
-    OBJ_KEY(tariff_schedule, "When prices are fetched: cadence_s, retry_s, late_poll_s (publication time is the "
-                             "provider's \"publication\")."),
+    OBJ_KEY(tariff, "Prices: {\"provider\": {...}, \"fallback\": {...}, \"breaker\": {...}, \"schedule\": {...}}, "
+                    "as in the files of examples/tariffs/ (one per provider type). null: a fixed 0.30 per kWh."),
     INT_KEY(price_horizon_h, "48", 1, 240, "How far ahead prices are fetched and kept, in hours."),
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),

@@ -44,10 +44,7 @@ struct config {
     char unknown_id_token[16];     /* "Invalid" or "Accepted" */
     bool read_capabilities;
     char timezone[64];
-    cJSON *tariff;                 /* owned; NULL when not configured */
-    cJSON *tariff_fallback;
-    cJSON *tariff_breaker;
-    cJSON *tariff_schedule;
+    cJSON *tariff;                 /* owned; NULL when not configured (see prices.c) */
     int price_horizon_h;
     int pbkdf2_iterations;
 

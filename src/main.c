@@ -1,6 +1,7 @@
 /* depotd: the depot's OCPP 2.0.1 central system. Start-up, signals, shutdown. */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <libxml/parser.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,9 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* Global library state, set up before any worker thread exists (tariffs.h). */
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
 
     int rc = 1;
     d->store = store_open(d->cfg.database, depot_wake_loop, d, err, sizeof err);
@@ -172,6 +175,7 @@ out:
         rc = 1;
     }
     config_free(&d->cfg);
+    xmlCleanupParser();
     curl_global_cleanup();
     return rc;
 }

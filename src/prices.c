@@ -246,13 +246,26 @@ int prices_start(struct depot *d, char *err, size_t err_len)
         snprintf(err, err_len, "timezone: %s", inner);
         goto fail;
     }
-    cJSON *fallback_cfg = d->cfg.tariff_fallback;
+    const cJSON *section = d->cfg.tariff, *item;
+    cJSON_ArrayForEach(item, section) {
+        static const char *const known[] = {"provider", "fallback", "breaker", "schedule", NULL};
+        bool ok = item->string[0] == '_';
+        for (int i = 0; known[i] && !ok; i++) ok = strcmp(item->string, known[i]) == 0;
+        if (!ok) {
+            snprintf(err, err_len, "tariff.%s: unknown key (provider, fallback, breaker, schedule)", item->string);
+            goto fail;
+        }
+    }
+    const cJSON *provider_cfg = cJSON_GetObjectItemCaseSensitive(section, "provider");
+    const cJSON *breaker_cfg = cJSON_GetObjectItemCaseSensitive(section, "breaker");
+    const cJSON *schedule_cfg = cJSON_GetObjectItemCaseSensitive(section, "schedule");
+    const cJSON *fallback_cfg = cJSON_GetObjectItemCaseSensitive(section, "fallback");
     cJSON *dflt = NULL;
     if (!fallback_cfg) fallback_cfg = dflt = cJSON_Parse("{\"type\":\"fixed\",\"name\":\"fallback\",\"price\":0.30}");
     f->fallback = tariff_provider_from_json(fallback_cfg, inner, sizeof inner);
     cJSON_Delete(dflt);
     if (!f->fallback || !tariff_provider_is_static(f->fallback)) {
-        snprintf(err, err_len, "tariff_fallback: %s", f->fallback ? "must be a static tariff (tou or fixed)" : inner);
+        snprintf(err, err_len, "tariff.fallback: %s", f->fallback ? "must be a static tariff (tou or fixed)" : inner);
         goto fail;
     }
     f->horizon_ms = (int64_t)d->cfg.price_horizon_h * TARIFF_MS_PER_HOUR;
@@ -260,23 +273,22 @@ int prices_start(struct depot *d, char *err, size_t err_len)
     snprintf(f->status.provider, sizeof f->status.provider, "%s", "none");
     f->status.breaker = "none";
     f->status.last_outcome = "none";
-    if (d->cfg.tariff) {
-        f->provider = tariff_provider_from_json(d->cfg.tariff, inner, sizeof inner);
+    if (provider_cfg) {
+        f->provider = tariff_provider_from_json(provider_cfg, inner, sizeof inner);
         if (!f->provider) {
-            snprintf(err, err_len, "tariff: %s", inner);
+            snprintf(err, err_len, "tariff.provider: %s", inner);
             goto fail;
         }
         struct tariff_breaker_config bc;
         tariff_breaker_config_default(&bc);
-        if (d->cfg.tariff_breaker && tariff_breaker_config_from_json(d->cfg.tariff_breaker, &bc, inner, sizeof inner)) {
-            snprintf(err, err_len, "tariff_breaker: %s", inner);
+        if (breaker_cfg && tariff_breaker_config_from_json(breaker_cfg, &bc, inner, sizeof inner)) {
+            snprintf(err, err_len, "tariff.breaker: %s", inner);
             goto fail;
         }
         tariff_breaker_init(&f->breaker, &bc);
         tariff_schedule_for(f->provider, &f->schedule);
-        if (d->cfg.tariff_schedule &&
-            tariff_schedule_from_json(d->cfg.tariff_schedule, &f->schedule, inner, sizeof inner)) {
-            snprintf(err, err_len, "tariff_schedule: %s", inner);
+        if (schedule_cfg && tariff_schedule_from_json(schedule_cfg, &f->schedule, inner, sizeof inner)) {
+            snprintf(err, err_len, "tariff.schedule: %s", inner);
             goto fail;
         }
         snprintf(f->status.provider, sizeof f->status.provider, "%s", tariff_provider_name(f->provider));
