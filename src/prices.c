@@ -34,6 +34,7 @@ struct price_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    atomic_int cancel;          /* set by prices_stop: ends a fetch in progress */
     struct prices_status status;
 
     /* loop thread */
@@ -179,7 +180,7 @@ static void *worker_main(void *arg)
         if (done && tariff_breaker_allow(&f->breaker, now)) {
             /* From the start of the current hour, so the slot we are in is priced too. */
             int64_t from = now / TARIFF_MS_PER_HOUR * TARIFF_MS_PER_HOUR;
-            tariff_fetch(f->provider, from, from + f->horizon_ms, &done->series, &done->res);
+            tariff_fetch_cancellable(f->provider, from, from + f->horizon_ms, &done->series, &done->res, &f->cancel);
             int64_t end = now_ms();
             tariff_breaker_record(&f->breaker, end, done->res.outcome, done->res.duration_ms,
                                   done->res.retry_after_ms);
@@ -327,6 +328,7 @@ void prices_stop(struct depot *d)
     struct price_feed *f = feed_of(d);
     if (!f) return;
     if (f->thread_started) {
+        atomic_store(&f->cancel, 1);
         pthread_mutex_lock(&f->mu);
         f->stop = true;
         pthread_cond_signal(&f->cv);

@@ -214,6 +214,12 @@ static int fetch_static(const tariff_provider *p, int64_t from, int64_t to, stru
 int tariff_fetch(const tariff_provider *p, int64_t from, int64_t to, struct tariff_series *out,
                  struct tariff_fetch_result *res)
 {
+    return tariff_fetch_cancellable(p, from, to, out, res, NULL);
+}
+
+int tariff_fetch_cancellable(const tariff_provider *p, int64_t from, int64_t to, struct tariff_series *out,
+                             struct tariff_fetch_result *res, const atomic_int *cancel)
+{
     memset(res, 0, sizeof *res);
     char err[200] = "", next[2048] = "", currency[4] = "";
     if (to <= from)
@@ -243,7 +249,7 @@ int tariff_fetch(const tariff_provider *p, int64_t from, int64_t to, struct tari
                 rc = fail(res, TARIFF_ERR_TIMEOUT, p, "timeout_ms spent before the last page");
                 break;
             }
-            struct tariff_http_req hr = {url, headers, p->kind == TARIFF_TIBBER ? rq.body : NULL};
+            struct tariff_http_req hr = {url, headers, p->kind == TARIFF_TIBBER ? rq.body : NULL, cancel};
             int64_t before = res->duration_ms;
             rc = tariff_http(&p->http, &hr, budget, &body, &len, res);
             res->duration_ms += before;

@@ -47,6 +47,15 @@ static int set_fail(struct tariff_fetch_result *res, enum tariff_outcome o, cons
     return -1;
 }
 
+/* Polled by libcurl during a transfer (about once a second while idle): lets a stopping program end a fetch
+ * that hangs instead of waiting out its timeout. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const atomic_int *cancel = arg;
+    return cancel && atomic_load(cancel) ? 1 : 0;
+}
+
 int tariff_http(const struct tariff_http_cfg *cfg, const struct tariff_http_req *rq, long budget_ms, char **body,
                 size_t *len, struct tariff_fetch_result *res)
 {
@@ -88,6 +97,11 @@ int tariff_http(const struct tariff_http_cfg *cfg, const struct tariff_http_req 
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (rq->cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)rq->cancel);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     if (rq->post)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->post);

@@ -5,6 +5,7 @@
 #include "tariffs.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #if defined(__GNUC__)
 #define TARIFF_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -69,6 +70,7 @@ struct tariff_http_req {
     const char *url;
     const char *const *headers; /* NULL-terminated */
     const char *post;           /* NULL for GET */
+    const atomic_int *cancel;   /* may be NULL; non-zero ends the transfer at once */
 };
 int tariff_http(const struct tariff_http_cfg *cfg, const struct tariff_http_req *rq, long budget_ms, char **body,
                 size_t *len, struct tariff_fetch_result *res);

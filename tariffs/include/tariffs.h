@@ -44,6 +44,7 @@
 #define TARIFFS_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -190,6 +191,11 @@ struct tariff_fetch_result {
  * Returns 0 when res->outcome is TARIFF_OK, else -1 (out unchanged). */
 int tariff_fetch(const tariff_provider *p, int64_t from_ms, int64_t to_ms, struct tariff_series *out,
                  struct tariff_fetch_result *res);
+
+/* The same, ended early (outcome TARIFF_ERR_TRANSPORT, "aborted") once *cancel becomes non-zero, within about a
+ * second: a program that stops must not wait out a hanging provider's timeout. cancel may be NULL. */
+int tariff_fetch_cancellable(const tariff_provider *p, int64_t from_ms, int64_t to_ms, struct tariff_series *out,
+                             struct tariff_fetch_result *res, const atomic_int *cancel);
 
 /* The request a fetch would start with (first page). For tests and for logging; headers are joined with
  * "\n"; secrets are included, so do not log `headers` or `body` as they are. */
