@@ -117,9 +117,13 @@ static void on_fetch_done(struct depot *d, void *arg)
             log_info("prices", NULL, "%s: %zu prices until %s, breaker %s", tariff_provider_name(f->provider),
                      f->fresh.n, until, tariff_breaker_state_name(done->breaker));
         } else {
-            log_warn("prices", NULL, "%s: fetch failed (%s): %s; breaker %s", tariff_provider_name(f->provider),
-                     tariff_outcome_name(done->res.outcome), done->res.error,
-                     tariff_breaker_state_name(done->breaker));
+            struct prices_status st;
+            prices_status(d, &st);
+            char last[32] = "never";
+            if (st.last_success_ms) ocpp_time_format(st.last_success_ms, last);
+            log_warn("prices", NULL, "%s: fetch failed (%s): %s; breaker %s, last success %s",
+                     tariff_provider_name(f->provider), tariff_outcome_name(done->res.outcome), done->res.error,
+                     tariff_breaker_state_name(done->breaker), last);
         }
         /* Which link of the fallback chain the next day of slots comes from, for the operator's log. */
         int64_t start = done->at_ms / (15 * TARIFF_MS_PER_MIN) * (15 * TARIFF_MS_PER_MIN);
