@@ -42,6 +42,43 @@ static void usage(FILE *out)
             "  -h, --help                 this text\n");
 }
 
+/* The config in force goes into the event log whenever it differs from the last one recorded, so every
+ * later decision can be traced to the settings it was made under. Password hashes are left out. */
+static void record_config(struct depot *d, const char *path)
+{
+    char *text = NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    cJSON *cfg = NULL;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        text = n > 0 ? malloc((size_t)n + 1) : NULL;
+        if (text && fread(text, 1, (size_t)n, f) == (size_t)n) {
+            text[n] = 0;
+            cfg = cJSON_Parse(text);
+        }
+        free(text);
+        fclose(f);
+    }
+    if (!cfg) cfg = cJSON_CreateObject();
+    cJSON *st;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cfg, "stations"))
+        if (cJSON_GetObjectItemCaseSensitive(st, "password_hash"))
+            cJSON_ReplaceItemInObjectCaseSensitive(st, "password_hash", cJSON_CreateString("(redacted)"));
+    cJSON_AddStringToObject(cfg, "_database", d->cfg.database);
+    char *json = cJSON_PrintUnformatted(cfg);
+    char *last = store_last_event_data(d->store, STORE_EV_CONFIG);
+    if (json && (!last || strcmp(last, json) != 0)) {
+        struct store_event ev = {.time_ms = depot_wall_ms(), .type = STORE_EV_CONFIG, .data = json};
+        store_append(d->store, &ev);
+        log_info("main", NULL, "configuration changed since the last start: recorded in the event log");
+    }
+    free(last);
+    cJSON_free(json);
+    cJSON_Delete(cfg);
+}
+
 static int hash_password(const struct config *cfg)
 {
     char pw[256];
@@ -148,6 +185,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < d->cfg.n_stations; i++)
         if (!d->cfg.stations[i].password_hash[0])
             log_warn("main", d->cfg.stations[i].id, "no password_hash: this station connects without authentication");
+    record_config(d, config_path);
     struct store_event start = {.time_ms = depot_wall_ms(), .type = STORE_EV_START, .data = "{\"version\":\"" DEPOTD_VERSION "\"}"};
     store_append(d->store, &start);
     log_info("main", NULL, "depotd %s: %zu stations known, %d transactions active, database %s (schema v%d)",

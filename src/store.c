@@ -433,6 +433,19 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
     return 0;
 }
 
+char *store_last_event_data(store *st, const char *type)
+{
+    sqlite3_stmt *s;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(st->rdb, "SELECT data FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1", -1, &s,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) out = strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return out;
+}
+
 int store_count_active_transactions(store *st)
 {
     sqlite3_stmt *s;

@@ -82,6 +82,8 @@ int store_each_station(store *st, void (*fn)(void *ctx, const struct store_stati
 int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
                      void (*fn)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double price),
                      void *ctx);
+/* The data of the newest event of this type (malloc'd; NULL when there is none). */
+char *store_last_event_data(store *st, const char *type);
 /* Number of transactions not ended (for start-up logs and tests). */
 int store_count_active_transactions(store *st);
 
