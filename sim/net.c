@@ -231,6 +231,10 @@ static void tick(lws_sorted_usec_list_t *sul)
     }
     if (!w->done)
         lws_sul_schedule(w->ctx, 0, &g_tick, tick, (lws_usec_t)w->opt.tick_ms * 1000);
+    else
+        /* lws 4.1 runs ripe timers before it polls, so without this the poll that follows waits for
+         * lws's own next timer (up to ~20 s later) before sim_run's loop sees done. */
+        lws_cancel_service(w->ctx);
 }
 
 int sim_run(struct sim_world *w)
