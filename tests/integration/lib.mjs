@@ -89,7 +89,8 @@ export class Depotd {
     fs.writeFileSync(this.configPath, JSON.stringify(baseConfig(config), null, 1));
     this.proc = null;
     this.port = 0;
-    this.stderrText = '';
+    this.stderrText = ''; // this run's stderr
+    this.allStderr = ''; // every run's, for sanitizer reports across restarts
     this.exited = null; // {code, signal} once the process ended
   }
 
@@ -111,6 +112,7 @@ export class Depotd {
       proc.stderr.setEncoding('utf8');
       proc.stderr.on('data', (chunk) => {
         this.stderrText += chunk;
+        this.allStderr += chunk;
         const m = LISTEN_RE.exec(this.stderrText);
         if (m) resolve(Number(m[1]));
       });
@@ -159,9 +161,9 @@ export class Depotd {
     if (this.ownDir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  // Sanitizer reports in what depotd wrote to stderr (ASan/UBSan/LSan).
+  // Sanitizer reports in what depotd wrote to stderr in all its runs (ASan/UBSan/LSan).
   sanitizerReports() {
-    return this.stderrText.split('\n').filter((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l));
+    return this.allStderr.split('\n').filter((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l));
   }
 }
 

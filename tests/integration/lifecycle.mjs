@@ -4,7 +4,7 @@
 // rebuilt from the event log equal to the live ones.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   Depotd, DEPOTD, WAIT_MS, connectRaw, stationEntries, bootedStation, sql, eventually, newId, bootPayload,
@@ -315,7 +315,9 @@ test('--rebuild-projections on a copy of the DB gives exactly the live projectio
   // Wreck the copy's projections first, so a rebuild that does nothing cannot pass.
   execFileSync('sqlite3', [copy, 'DELETE FROM transactions; DELETE FROM meter_values; UPDATE stations SET boot_status=NULL;'],
     { timeout: WAIT_MS });
-  execFileSync(DEPOTD, ['--rebuild-projections', '-d', copy], { timeout: WAIT_MS, stdio: ['ignore', 'ignore', 'pipe'] });
+  const rebuild = spawnSync(DEPOTD, ['--rebuild-projections', '-d', copy], { timeout: WAIT_MS, encoding: 'utf8' });
+  assert.equal(rebuild.status, 0, `--rebuild-projections exit status; stderr:\n${rebuild.stderr}`);
+  assert.doesNotMatch(rebuild.stderr, /Sanitizer|runtime error:/, 'no sanitizer report from the rebuild');
   const tables = sql(depotd.db, "SELECT name FROM sqlite_master WHERE type='table' AND name != 'events' AND name NOT LIKE 'sqlite_%' ORDER BY name").map((r) => r.name);
   for (const t of PROJECTIONS) assert.ok(tables.includes(t), `projection ${t} exists`);
   for (const table of tables) {
