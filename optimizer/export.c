@@ -2,10 +2,28 @@
 #include "internal.h"
 #include "guard.h"
 
+#include <stdlib.h>
+
 struct export_run {
     glp_prob *lp;
     int rc;
 };
+
+/* GLPK's MPS writer leaves the objective out when the problem has a free row (a reader would take the first
+ * N row for the objective), so rows that constrain nothing are deleted from the written copy. */
+static void drop_free_rows(glp_prob *lp)
+{
+    int m = glp_get_num_rows(lp), k = 0;
+    int *num = malloc(sizeof(int) * (size_t)(m + 1));
+    if (!num)
+        return;
+    for (int i = 1; i <= m; i++)
+        if (glp_get_row_type(lp, i) == GLP_FR)
+            num[++k] = i;
+    if (k)
+        glp_del_rows(lp, k, num);
+    free(num);
+}
 
 static void guarded_write(const struct opt_model *m, const char *path, enum opt_export_format format,
                           struct export_run *r, jmp_buf *jb)
@@ -17,7 +35,9 @@ static void guarded_write(const struct opt_model *m, const char *path, enum opt_
         return;
     }
     opt_guard_install(jb);
-    r->lp = opt_model_build(m, 1);
+    r->lp = opt_model_build(m, 1, NULL);
+    if (r->lp)
+        drop_free_rows(r->lp);
     if (!r->lp)
         r->rc = -1;
     else if (format == OPT_EXPORT_MPS)

@@ -27,13 +27,17 @@ struct opt_model {
     double *hours;           /* [T] */
     int *first, *end;        /* [n] windows clamped to the horizon */
     double *eta, *w;         /* [n] defaults resolved */
-    int *col0;               /* [n] GLPK column of (i, first[i]); slot t is col0[i] + t - first[i] */
+    int L;                   /* LP slots: T, or fewer with a coarse grid */
+    int *lp_of;              /* [T] LP slot of each slot */
+    int *lp_t0;              /* [L+1] LP slot u covers slots lp_t0[u] .. lp_t0[u+1]-1 */
+    int *lfirst, *lend;      /* [n] the window in LP slots (every LP slot it touches) */
+    int *col0;               /* [n] GLPK column of (i, lfirst[i]); LP slot u is col0[i] + u - lfirst[i] */
     int *scol;               /* [n] shortfall column */
     int peak_col;            /* 0 without a demand charge */
     int ncols;
     int ngroups;             /* group 0 is the site, then circuits in index order (parents first) */
     struct opt_group *group;
-    int row_group0;          /* row of (group g, slot t) = row_group0 + g*T + t; energy rows are 1..n */
+    int row_group0;          /* row of (group g, LP slot u) = row_group0 + g*L + u; energy rows are 1..n */
     int row_peak0;           /* 0 without a demand charge */
     int nrows;
     int *sg_start;           /* [n+1] session i's groups are sg_group/sg_coef[sg_start[i] .. sg_start[i+1]) */
@@ -59,7 +63,12 @@ double opt_pmax(const struct opt_model *m, int i, int t);
 double opt_group_limit(const struct opt_model *m, int g, int t);
 double opt_eps(const struct opt_model *m, int t);       /* tie-break, currency per kWh */
 double opt_penalty(const struct opt_model *m, int i);   /* M_i, currency per kWh */
-glp_prob *opt_model_build(const struct opt_model *m, int names); /* must run under the error guard */
+/* LP columns (session i, LP slot u in [lfirst, lend)): the slots of u inside i's window share one power */
+double opt_col_pmax(const struct opt_model *m, int i, int u);  /* min of the slots' maxima */
+double opt_col_hours(const struct opt_model *m, int i, int u); /* hours of u inside the window */
+double opt_lp_limit(const struct opt_model *m, int g, int u);  /* min of the slots' limits */
+/* Must run under the error guard. *dropped (may be NULL): limit rows left free because they cannot bind. */
+glp_prob *opt_model_build(const struct opt_model *m, int names, int *dropped);
 
 /* limits.c: everything that keeps a plan inside the limits; kw is [n*T] */
 void opt_enforce(const struct opt_model *m, double *kw);

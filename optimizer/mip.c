@@ -7,18 +7,19 @@
 
 #include <string.h>
 
-static int has_binary(const struct opt_model *m, int i, int t)
+/* Per LP column: with a coarse grid one binary switches the whole (flat) coarse slot. */
+static int has_binary(const struct opt_model *m, int i, int u)
 {
     double mn = m->pb->sessions[i].min_kw;
-    return mn > 0 && opt_pmax(m, i, t) >= mn;
+    return mn > 0 && opt_col_pmax(m, i, u) >= mn;
 }
 
 int opt_mip_binaries(const struct opt_model *m)
 {
     int nb = 0;
     for (int i = 0; i < m->n; i++)
-        for (int t = m->first[i]; t < m->end[i]; t++)
-            nb += has_binary(m, i, t);
+        for (int u = m->lfirst[i]; u < m->lend[i]; u++)
+            nb += has_binary(m, i, u);
     return nb;
 }
 
@@ -29,7 +30,7 @@ struct mip_run {
 
 static void run_mip(const struct opt_model *m, struct mip_run *r)
 {
-    r->lp = opt_model_build(m, 0);
+    r->lp = opt_model_build(m, 0, NULL);
     if (!r->lp) {
         r->rc = -1;
         return;
@@ -44,14 +45,14 @@ static void run_mip(const struct opt_model *m, struct mip_run *r)
         double mn = m->pb->sessions[i].min_kw;
         if (mn <= 0)
             continue;
-        for (int t = m->first[i]; t < m->end[i]; t++) {
-            int j = m->col0[i] + t - m->first[i];
-            if (!has_binary(m, i, t)) { /* below the minimum a vehicle cannot charge at all */
+        for (int u = m->lfirst[i]; u < m->lend[i]; u++) {
+            int j = m->col0[i] + u - m->lfirst[i];
+            if (!has_binary(m, i, u)) { /* below the minimum a vehicle cannot charge at all */
                 glp_set_col_bnds(r->lp, j, GLP_FX, 0, 0);
                 continue;
             }
             int ind[3] = { 0, j, col };
-            double lo[3] = { 0, 1, -mn }, hi[3] = { 0, 1, -opt_pmax(m, i, t) };
+            double lo[3] = { 0, 1, -mn }, hi[3] = { 0, 1, -opt_col_pmax(m, i, u) };
             glp_set_col_kind(r->lp, col, GLP_BV);
             glp_set_row_bnds(r->lp, row, GLP_LO, 0, 0);
             glp_set_mat_row(r->lp, row++, 2, ind, lo);
@@ -101,7 +102,7 @@ int opt_mip_solve(const struct opt_model *m, double *kw, int *timelimit, int *it
         memset(kw, 0, sizeof(double) * (size_t)m->n * (size_t)m->T);
         for (int i = 0; i < m->n; i++)
             for (int t = m->first[i]; t < m->end[i]; t++)
-                kw[(size_t)i * m->T + t] = glp_mip_col_val(r.lp, m->col0[i] + t - m->first[i]);
+                kw[(size_t)i * m->T + t] = glp_mip_col_val(r.lp, m->col0[i] + m->lp_of[t] - m->lfirst[i]);
     } else {
         opt_errf(note, notelen, "glp_intopt returned %d, status %d", r.rc, r.status);
     }

@@ -19,6 +19,40 @@ double opt_group_limit(const struct opt_model *m, int g, int t)
     return m->group[g].circuit < 0 ? m->pb->site_limit_kw[t] : m->group[g].limit;
 }
 
+static int win_lo(const struct opt_model *m, int i, int u)
+{
+    return m->lp_t0[u] > m->first[i] ? m->lp_t0[u] : m->first[i];
+}
+
+static int win_hi(const struct opt_model *m, int i, int u)
+{
+    return m->lp_t0[u + 1] < m->end[i] ? m->lp_t0[u + 1] : m->end[i];
+}
+
+double opt_col_pmax(const struct opt_model *m, int i, int u)
+{
+    double p = INFINITY;
+    for (int t = win_lo(m, i, u); t < win_hi(m, i, u); t++)
+        p = fmin(p, opt_pmax(m, i, t));
+    return isinf(p) ? 0 : p;
+}
+
+double opt_col_hours(const struct opt_model *m, int i, int u)
+{
+    double h = 0;
+    for (int t = win_lo(m, i, u); t < win_hi(m, i, u); t++)
+        h += m->hours[t];
+    return h;
+}
+
+double opt_lp_limit(const struct opt_model *m, int g, int u)
+{
+    double l = INFINITY;
+    for (int t = m->lp_t0[u]; t < m->lp_t0[u + 1]; t++)
+        l = fmin(l, opt_group_limit(m, g, t));
+    return l;
+}
+
 double opt_eps(const struct opt_model *m, int t)
 {
     return m->T > 1 ? m->max_eps * t / (m->T - 1) : 0;
@@ -44,6 +78,10 @@ void opt_model_free(struct opt_model *m)
     free(m->w);
     free(m->col0);
     free(m->scol);
+    free(m->lp_of);
+    free(m->lp_t0);
+    free(m->lfirst);
+    free(m->lend);
     free(m->sg_start);
     free(m->sg_group);
     free(m->sg_coef);
@@ -142,13 +180,31 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
     m->w = malloc(sizeof(double) * n);
     m->col0 = malloc(sizeof(int) * n);
     m->scol = malloc(sizeof(int) * n);
-    if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->col0 || !m->scol)
+    m->lp_of = malloc(sizeof(int) * T);
+    m->lp_t0 = malloc(sizeof(int) * (T + 1));
+    m->lfirst = malloc(sizeof(int) * n);
+    m->lend = malloc(sizeof(int) * n);
+    if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->col0 || !m->scol || !m->lp_of ||
+        !m->lp_t0 || !m->lfirst || !m->lend)
         goto fail;
     for (int t = 0; t < m->T; t++)
         m->hours[t] = pb->slot_hours;
     if (pb->first_slot_hours > 0)
         m->hours[0] = pb->first_slot_hours;
-    double hmin = m->hours[0] < pb->slot_hours ? m->hours[0] : pb->slot_hours;
+    /* The LP grid: slots starting before fine_hours stay alone, later ones are grouped k at a time. */
+    int k = pb->coarse_slot_hours > 0 ? (int)round(pb->coarse_slot_hours / pb->slot_hours) : 1;
+    double start = 0;
+    m->L = 0;
+    for (int t = 0, left = 0; t < m->T; start += m->hours[t], t++) {
+        if (left == 0) {
+            m->lp_t0[m->L++] = t;
+            left = k > 1 && start >= pb->fine_hours - 1e-9 * pb->slot_hours ? k : 1;
+        }
+        m->lp_of[t] = m->L - 1;
+        left--;
+    }
+    m->lp_t0[m->L] = m->T;
+    double hmin = pb->first_slot_hours > 0 ? pb->first_slot_hours : pb->slot_hours;
 
     double eta_min = 1;
     m->w_min = INFINITY;
@@ -161,8 +217,10 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
         m->w[i] = s->priority > 0 ? s->priority : 1;
         eta_min = fmin(eta_min, m->eta[i]);
         m->w_min = fmin(m->w_min, m->w[i]);
+        m->lfirst[i] = m->first[i] < m->T ? m->lp_of[m->first[i]] : m->L;
+        m->lend[i] = m->end[i] > m->first[i] ? m->lp_of[m->end[i] - 1] + 1 : m->lfirst[i];
         m->col0[i] = col;
-        col += m->end[i] - m->first[i];
+        col += m->lend[i] - m->lfirst[i];
         m->scol[i] = col++;
     }
     if (!(m->w_min > 0))
@@ -182,20 +240,12 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
     if (init_groups(m))
         goto fail;
     m->row_group0 = m->n + 1;
-    m->row_peak0 = m->peak_col ? m->row_group0 + m->ngroups * m->T : 0;
-    m->nrows = m->n + m->ngroups * m->T + (m->peak_col ? m->T : 0);
+    m->row_peak0 = m->peak_col ? m->row_group0 + m->ngroups * m->L : 0;
+    m->nrows = m->n + m->ngroups * m->L + (m->peak_col ? m->L : 0);
     return 0;
 fail:
     opt_model_free(m);
     return -1;
-}
-
-static void set_row_limit(glp_prob *lp, int r, double limit)
-{
-    if (isinf(limit))
-        glp_set_row_bnds(lp, r, GLP_FR, 0, 0);
-    else
-        glp_set_row_bnds(lp, r, GLP_UP, 0, limit);
 }
 
 static void name_rows_cols(const struct opt_model *m, glp_prob *lp)
@@ -204,33 +254,59 @@ static void name_rows_cols(const struct opt_model *m, glp_prob *lp)
     for (int i = 0; i < m->n; i++) {
         snprintf(name, sizeof(name), "energy_%d", i);
         glp_set_row_name(lp, 1 + i, name);
-        for (int t = m->first[i]; t < m->end[i]; t++) {
-            snprintf(name, sizeof(name), "p_%d_%d", i, t);
-            glp_set_col_name(lp, m->col0[i] + t - m->first[i], name);
+        for (int u = m->lfirst[i]; u < m->lend[i]; u++) {
+            snprintf(name, sizeof(name), "p_%d_%d", i, u);
+            glp_set_col_name(lp, m->col0[i] + u - m->lfirst[i], name);
         }
         snprintf(name, sizeof(name), "s_%d", i);
         glp_set_col_name(lp, m->scol[i], name);
     }
     for (int g = 0; g < m->ngroups; g++)
-        for (int t = 0; t < m->T; t++) {
+        for (int u = 0; u < m->L; u++) {
             if (g == 0)
-                snprintf(name, sizeof(name), "site_%d", t);
+                snprintf(name, sizeof(name), "site_%d", u);
             else
-                snprintf(name, sizeof(name), "c%d_%d_%d", m->group[g].circuit, m->group[g].phase, t);
-            glp_set_row_name(lp, m->row_group0 + g * m->T + t, name);
+                snprintf(name, sizeof(name), "c%d_%d_%d", m->group[g].circuit, m->group[g].phase, u);
+            glp_set_row_name(lp, m->row_group0 + g * m->L + u, name);
         }
     if (m->peak_col) {
         glp_set_col_name(lp, m->peak_col, "peak_excess");
-        for (int t = 0; t < m->T; t++) {
-            snprintf(name, sizeof(name), "peak_%d", t);
-            glp_set_row_name(lp, m->row_peak0 + t, name);
+        for (int u = 0; u < m->L; u++) {
+            snprintf(name, sizeof(name), "peak_%d", u);
+            glp_set_row_name(lp, m->row_peak0 + u, name);
         }
     }
 }
 
-glp_prob *opt_model_build(const struct opt_model *m, int names)
+/*
+ * The most each limit row can carry: its members' column bounds weighted by their coefficients. A row whose
+ * most is within its limit can never bind; it is left free (GLPK then ignores it) instead of making every
+ * basis one row larger. The final pass (opt_enforce) still checks every limit on the plan.
+ */
+static double *max_loads(const struct opt_model *m)
+{
+    double *load = calloc((size_t)m->ngroups * (size_t)m->L + 1, sizeof(double));
+    if (!load)
+        return NULL;
+    for (int i = 0; i < m->n; i++)
+        for (int u = m->lfirst[i]; u < m->lend[i]; u++) {
+            double p = opt_col_pmax(m, i, u);
+            for (int q = m->sg_start[i]; q < m->sg_start[i + 1]; q++)
+                load[(size_t)m->sg_group[q] * m->L + u] += m->sg_coef[q] * p;
+        }
+    return load;
+}
+
+static int bindable(const struct opt_model *m, const double *load, int g, int u, double limit)
+{
+    /* Margin: a row that could bind by round-off only stays in. */
+    return !load || m->opt.keep_redundant_rows || load[(size_t)g * m->L + u] > limit * (1 - 1e-9);
+}
+
+glp_prob *opt_model_build(const struct opt_model *m, int names, int *dropped)
 {
     const struct opt_problem *pb = m->pb;
+    double *load = max_loads(m);
     glp_prob *lp = glp_create_prob();
     glp_set_obj_dir(lp, GLP_MIN);
     if (m->nrows)
@@ -239,19 +315,36 @@ glp_prob *opt_model_build(const struct opt_model *m, int names)
         glp_add_cols(lp, m->ncols);
     double scale = 1 / m->ref_price;
 
+    int ndrop = 0;
     for (int i = 0; i < m->n; i++)
         glp_set_row_bnds(lp, 1 + i, GLP_FX, pb->sessions[i].energy_kwh, pb->sessions[i].energy_kwh);
     for (int g = 0; g < m->ngroups; g++)
-        for (int t = 0; t < m->T; t++)
-            set_row_limit(lp, m->row_group0 + g * m->T + t, opt_group_limit(m, g, t));
-    for (int t = 0; m->peak_col && t < m->T; t++)
-        glp_set_row_bnds(lp, m->row_peak0 + t, GLP_UP, 0, pb->existing_peak_kw);
+        for (int u = 0; u < m->L; u++) {
+            double limit = opt_lp_limit(m, g, u);
+            int r = m->row_group0 + g * m->L + u;
+            if (isinf(limit) || !bindable(m, load, g, u, limit)) {
+                ndrop += !isinf(limit);
+                glp_set_row_bnds(lp, r, GLP_FR, 0, 0);
+            } else {
+                glp_set_row_bnds(lp, r, GLP_UP, 0, limit);
+            }
+        }
+    for (int u = 0; m->peak_col && u < m->L; u++) {
+        int r = m->row_peak0 + u;
+        if (bindable(m, load, 0, u, pb->existing_peak_kw))
+            glp_set_row_bnds(lp, r, GLP_UP, 0, pb->existing_peak_kw);
+        else
+            glp_set_row_bnds(lp, r, GLP_FR, 0, 0), ndrop++;
+    }
+    free(load);
+    if (dropped)
+        *dropped = ndrop;
 
     size_t nz = 0;
     for (int i = 0; i < m->n; i++)
-        nz += (size_t)(m->end[i] - m->first[i]) * (size_t)(1 + m->sg_start[i + 1] - m->sg_start[i] +
-                                                           (m->peak_col ? 1 : 0)) + 1;
-    nz += (size_t)m->T;
+        nz += (size_t)(m->lend[i] - m->lfirst[i]) * (size_t)(1 + m->sg_start[i + 1] - m->sg_start[i] +
+                                                             (m->peak_col ? 1 : 0)) + 1;
+    nz += (size_t)m->L;
     int *ia = malloc(sizeof(int) * (nz + 1));
     int *ja = malloc(sizeof(int) * (nz + 1));
     double *ar = malloc(sizeof(double) * (nz + 1));
@@ -263,19 +356,25 @@ glp_prob *opt_model_build(const struct opt_model *m, int names)
     int k = 0;
 #define NZ(r, c, v) (++k, ia[k] = (r), ja[k] = (c), ar[k] = (v))
     for (int i = 0; i < m->n; i++) {
-        for (int t = m->first[i]; t < m->end[i]; t++) {
-            int j = m->col0[i] + t - m->first[i];
-            double p = opt_pmax(m, i, t);
+        for (int u = m->lfirst[i]; u < m->lend[i]; u++) {
+            int j = m->col0[i] + u - m->lfirst[i];
+            double p = opt_col_pmax(m, i, u), cost = 0, h = 0;
+            /* Exact on the slots it covers: the power is flat, so cost and energy add up slot by slot. */
+            for (int t = m->lp_t0[u] > m->first[i] ? m->lp_t0[u] : m->first[i];
+                 t < m->lp_t0[u + 1] && t < m->end[i]; t++) {
+                cost += (pb->price[t] + opt_eps(m, t)) * m->hours[t];
+                h += m->hours[t];
+            }
             if (p > 0)
                 glp_set_col_bnds(lp, j, GLP_DB, 0, p);
             else
                 glp_set_col_bnds(lp, j, GLP_FX, 0, 0);
-            glp_set_obj_coef(lp, j, (pb->price[t] + opt_eps(m, t)) * m->hours[t] * scale);
-            NZ(1 + i, j, m->eta[i] * m->hours[t]);
+            glp_set_obj_coef(lp, j, cost * scale);
+            NZ(1 + i, j, m->eta[i] * h);
             for (int q = m->sg_start[i]; q < m->sg_start[i + 1]; q++)
-                NZ(m->row_group0 + m->sg_group[q] * m->T + t, j, m->sg_coef[q]);
+                NZ(m->row_group0 + m->sg_group[q] * m->L + u, j, m->sg_coef[q]);
             if (m->peak_col)
-                NZ(m->row_peak0 + t, j, 1.0);
+                NZ(m->row_peak0 + u, j, 1.0);
         }
         glp_set_col_bnds(lp, m->scol[i], GLP_LO, 0, 0);
         glp_set_obj_coef(lp, m->scol[i], opt_penalty(m, i) * scale);
@@ -284,8 +383,8 @@ glp_prob *opt_model_build(const struct opt_model *m, int names)
     if (m->peak_col) {
         glp_set_col_bnds(lp, m->peak_col, GLP_LO, 0, 0);
         glp_set_obj_coef(lp, m->peak_col, pb->demand_charge * scale);
-        for (int t = 0; t < m->T; t++)
-            NZ(m->row_peak0 + t, m->peak_col, -1.0);
+        for (int u = 0; u < m->L; u++)
+            NZ(m->row_peak0 + u, m->peak_col, -1.0);
     }
 #undef NZ
     if (k)

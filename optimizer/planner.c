@@ -22,7 +22,7 @@ struct opt_planner {
     struct opt_options opt;
     glp_prob *last;   /* LP of the last solve, with its final basis; NULL: next solve is cold */
     struct key *keys; /* sorted by id */
-    int nkeys, last_T, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
+    int nkeys, last_L, last_coarse, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
     int *last_gcircuit, *last_gphase;
     int64_t last_epoch;
     unsigned generation; /* opt_guard_generation() when `last` was kept */
@@ -32,7 +32,7 @@ struct opt_planner {
 /* What one guarded GLPK run hands back (lives in the caller's frame, see guard.h). */
 struct run {
     glp_prob *lp;
-    int rc, status, warm, iterations, mapped;
+    int rc, status, warm, iterations, mapped, dropped;
     double objective, build_ms, solve_ms;
 };
 
@@ -112,14 +112,15 @@ static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
         k->id = strdup(m->pb->sessions[i].id);
         if (!k->id)
             continue;
-        *k = (struct key){ k->id, m->first[i], m->end[i], m->col0[i], m->scol[i], 1 + i };
+        *k = (struct key){ k->id, m->lfirst[i], m->lend[i], m->col0[i], m->scol[i], 1 + i };
         pl->nkeys++;
     }
     qsort(pl->keys, (size_t)pl->nkeys, sizeof(*pl->keys), cmp_key);
     for (int g = 0; g < m->ngroups; g++)
         pl->last_gcircuit[g] = m->group[g].circuit, pl->last_gphase[g] = m->group[g].phase;
     pl->last_ngroups = m->ngroups;
-    pl->last_T = m->T;
+    pl->last_L = m->L;
+    pl->last_coarse = m->L != m->T;
     pl->last_row_group0 = m->row_group0;
     pl->last_row_peak0 = m->row_peak0;
     pl->last_peak_col = m->peak_col;
@@ -140,6 +141,9 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
     int64_t shift64 = m->pb->epoch_slot - pl->last_epoch;
     if (shift64 < -m->T || shift64 > m->T)
         return -1;
+    /* A coarse grid moves with slot 0: only the same grid (same start, same layout) maps LP slot to LP slot. */
+    if ((m->L != m->T || pl->last_coarse) && (shift64 != 0 || m->L != pl->last_L))
+        return -1;
     int shift = (int)shift64, basic = 0, carried = 0;
     for (int i = 0; i < m->n; i++) {
         const struct key *k = find_key(pl, m->pb->sessions[i].id);
@@ -155,8 +159,8 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
             basic += (rs == GLP_BS) + (ss == GLP_BS);
             carried += 2;
         }
-        for (int t = m->first[i]; t < m->end[i]; t++) {
-            int j = m->col0[i] + t - m->first[i], u = t + shift, st = GLP_NL;
+        for (int t = m->lfirst[i]; t < m->lend[i]; t++) {
+            int j = m->col0[i] + t - m->lfirst[i], u = t + shift, st = GLP_NL;
             if (k && u >= k->first && u < k->end) {
                 st = glp_get_col_stat(old, k->col0 + u - k->first);
                 carried++;
@@ -166,23 +170,23 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
         }
     }
     for (int g = 0; g < m->ngroups; g++)
-        for (int t = 0; t < m->T; t++) {
+        for (int t = 0; t < m->L; t++) {
             int u = t + shift, st = GLP_BS;
             if (g < pl->last_ngroups && pl->last_gcircuit[g] == m->group[g].circuit &&
-                pl->last_gphase[g] == m->group[g].phase && u >= 0 && u < pl->last_T) {
-                st = glp_get_row_stat(old, pl->last_row_group0 + g * pl->last_T + u);
+                pl->last_gphase[g] == m->group[g].phase && u >= 0 && u < pl->last_L) {
+                st = glp_get_row_stat(old, pl->last_row_group0 + g * pl->last_L + u);
                 carried++;
             }
-            glp_set_row_stat(lp, m->row_group0 + g * m->T + t, st);
+            glp_set_row_stat(lp, m->row_group0 + g * m->L + t, st);
             basic += st == GLP_BS;
         }
     if (m->peak_col) {
         int st = pl->last_peak_col ? glp_get_col_stat(old, pl->last_peak_col) : GLP_NL;
         glp_set_col_stat(lp, m->peak_col, st);
         basic += st == GLP_BS;
-        for (int t = 0; t < m->T; t++) {
+        for (int t = 0; t < m->L; t++) {
             int u = t + shift;
-            st = pl->last_row_peak0 && u >= 0 && u < pl->last_T ?
+            st = pl->last_row_peak0 && u >= 0 && u < pl->last_L ?
                      glp_get_row_stat(old, pl->last_row_peak0 + u) : GLP_BS;
             glp_set_row_stat(lp, m->row_peak0 + t, st);
             basic += st == GLP_BS;
@@ -196,7 +200,7 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
     if (pl->last && pl->generation != opt_guard_generation())
         forget(pl, 0); /* a GLPK error or opt_thread_cleanup() freed it */
     double t0 = now_ms();
-    r->lp = opt_model_build(m, 0);
+    r->lp = opt_model_build(m, 0, &r->dropped);
     if (!r->lp)
         return r->rc = -1;
     r->build_ms = now_ms() - t0;
@@ -267,7 +271,7 @@ static void lp_values(const struct opt_model *m, glp_prob *lp, int interior, dou
 {
     for (int i = 0; i < m->n; i++)
         for (int t = m->first[i]; t < m->end[i]; t++) {
-            int j = m->col0[i] + t - m->first[i];
+            int j = m->col0[i] + m->lp_of[t] - m->lfirst[i]; /* a coarse slot's power in each of its slots */
             kw[(size_t)i * m->T + t] = interior ? glp_ipt_col_prim(lp, j) : glp_get_col_prim(lp, j);
         }
 }
@@ -372,6 +376,8 @@ int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **o
                 glp_delete_prob(r.lp);
         }
     }
+    plan->lp_slots = m.L;
+    plan->lp_rows_dropped = r.dropped;
     plan->warm_start = r.warm;
     plan->iterations = r.iterations;
     plan->build_ms = r.build_ms;

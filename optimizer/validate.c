@@ -108,6 +108,16 @@ int opt_validate_resolved(const struct opt_problem *pb, const struct opt_options
         BAD("slot_hours %g must be > 0", pb->slot_hours);
     if (!isfinite(pb->first_slot_hours) || pb->first_slot_hours < 0 || pb->first_slot_hours > pb->slot_hours)
         BAD("first_slot_hours %g must be in (0, slot_hours] (0 means a whole slot)", pb->first_slot_hours);
+    if (!isfinite(pb->coarse_slot_hours) || pb->coarse_slot_hours < 0)
+        BAD("coarse_slot_hours %g must be 0 (off) or > 0", pb->coarse_slot_hours);
+    if (pb->coarse_slot_hours > 0) {
+        double k = round(pb->coarse_slot_hours / pb->slot_hours);
+        if (k < 1 || fabs(k * pb->slot_hours - pb->coarse_slot_hours) > 1e-9 * pb->coarse_slot_hours)
+            BAD("coarse_slot_hours %g must be a whole multiple of slot_hours %g", pb->coarse_slot_hours,
+                pb->slot_hours);
+        if (!isfinite(pb->fine_hours) || pb->fine_hours < 0)
+            BAD("fine_hours %g must be finite and >= 0", pb->fine_hours);
+    }
     if (!pb->price)
         BAD("price: missing");
     if (!pb->site_limit_kw)

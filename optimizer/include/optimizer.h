@@ -43,6 +43,22 @@
  *   session's cheapest slots that can take it within every limit. Repair can leave shortfall that an exact
  *   solution would avoid; plan->min_power_extra_cost says what the minimum cost compared with the LP.
  *
+ * ---- Coarse grid (coarse_slot_hours > 0) ---------------------------------------------------------------
+ * The caller still passes and gets everything per slot (the fine grid); only the LP is smaller: slots after
+ * fine_hours are grouped into coarse LP slots, each with one power variable per session. What changes:
+ *   - the plan is flat inside a coarse slot: kw[i][t] is the same for every slot t of the group that lies in
+ *     the session's window (and 0 outside it, as always);
+ *   - the LP uses, per coarse slot, the MIN of the group's site limits, circuit limits and the session's
+ *     max_kw_slot, and the cost of the slots it covers (for a session present in the whole group: the
+ *     time-weighted mean price times the group's length). Every fine-slot limit therefore holds;
+ *   - conservative where windows cover part of a group: a limit row counts every session present in any
+ *     slot of the group, so sessions arriving and leaving inside one coarse slot share its limit;
+ *   - "minimum cost" and "minimum shortfall" are with respect to this coarser LP: a plan can cost more (or
+ *     fall short where the fine LP would not) than the fine solve. Costs and energies in the plan are
+ *     computed on the fine slots. The guarantees above hold unchanged; a min-power repair or the final
+ *     round-off pass may make a coarse slot slightly uneven. A warm start needs the same grid (same
+ *     epoch_slot and coarse layout), else the solve is cold. opt_export() writes the coarse LP.
+ *
  * ---- Units ----------------------------------------------------------------------------------------------
  * Power kW, energy kWh, time hours, prices currency/kWh, demand charge currency/kW. Energies are at the
  * battery (after efficiency), powers at the grid (what the EVSE draws and what limits count).
@@ -118,6 +134,11 @@ struct opt_problem {
     int n_sessions;
     const struct opt_circuit *circuits; /* may be NULL when n_circuits == 0 */
     int n_circuits;
+    /* Coarse grid (optional, smaller LP): 0 = off, every slot is its own LP slot. Otherwise > 0 and a whole
+     * multiple k of slot_hours: the slots starting at least fine_hours (>= 0) after the start of slot 0 are
+     * grouped k at a time (the last group may be shorter) into one LP slot each. See "Coarse grid" above. */
+    double coarse_slot_hours;
+    double fine_hours;
 };
 
 struct opt_options {          /* zero-initialised fields take the defaults in brackets */
@@ -128,6 +149,8 @@ struct opt_options {          /* zero-initialised fields take the defaults in br
     int max_mip_binaries;     /* [2000] on/off variables up to which min power is solved exactly; -1 never */
     int no_warm_start;        /* 1: always solve from scratch (for measuring what warm starts save) */
     int use_interior;         /* 1: cold solves use GLPK's interior-point method (then a simplex cleanup) */
+    int keep_redundant_rows;  /* 1: keep limit rows that cannot bind (their members' maxima fit under the
+                                 limit); by default they are left free. For measuring what dropping saves. */
     int fault;                /* tests only: 1 = raise a GLPK error inside the solve, 2 = pretend the time
                                  limit was hit. 0 in production. */
 };
@@ -165,6 +188,8 @@ struct opt_plan {
     int iterations;           /* simplex iterations of this solve (GLPK counter, all phases) */
     double build_ms, solve_ms, total_ms; /* wall time (monotonic clock: instrumentation, not planning) */
     size_t glpk_peak_bytes;   /* GLPK's peak memory in this thread's environment so far */
+    int lp_slots;             /* slots of the LP (fewer than slots with a coarse grid) */
+    int lp_rows_dropped;      /* limit rows left out because they cannot bind (0 with keep_redundant_rows) */
 
     int min_power_active;     /* some session has min_kw > 0 */
     double lp_cost;           /* cost (money) of the LP relaxation; equals cost when no min power */
@@ -201,8 +226,9 @@ enum opt_export_format { OPT_EXPORT_LP = 0 /* CPLEX LP */, OPT_EXPORT_MPS = 1 /*
 
 /*
  * Writes the LP that opt_solve() would solve (without min-power on/off variables) to `path`, with names
- * p_<i>_<t>, s_<i>, energy_<i>, site_<t>, c<c>_<phase>_<t>, peak_<t> (i = session index, t = slot). The objective
- * is in the LP's internal scaled units (compare with plan->solver_objective). The only function that
+ * p_<i>_<t>, s_<i>, energy_<i>, site_<t>, c<c>_<phase>_<t>, peak_<t> (i = session index, t = slot, or LP slot
+ * with a coarse grid). Limit rows that cannot bind (or have no limit) are left out of the file, as the solve
+ * leaves them free. The objective is in the LP's internal scaled units (compare with plan->solver_objective). The only function that
  * touches a file. Returns OPT_OK, OPT_EINVAL or OPT_EIO.
  */
 int opt_export(const struct opt_problem *pb, const struct opt_options *opts, const char *path,
