@@ -567,6 +567,17 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
     struct depot *d = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        /* Checked here, before lws picks a protocol: an upgrade offering only subprotocols we lack (ocpp1.6)
+         * would otherwise be dropped by lws without an answer or a trace in our log. */
+        char proto[256] = "";
+        if (in && strcmp((const char *)in, "websocket") == 0 &&
+            (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !offers_ocpp201(proto))) {
+            refuse(d, wsi, 400, NULL, "subprotocol ocpp2.0.1 not offered");
+            return 1; /* answered with a status: lws completes the transaction */
+        }
+        return 0;
+    }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* An upgrade that matched none of our subprotocols. */
         return refuse(d, wsi, 400, NULL, "subprotocol ocpp2.0.1 not offered");
