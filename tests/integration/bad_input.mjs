@@ -206,7 +206,7 @@ describe('refused handshakes: the client never gets an open socket, depotd keeps
         return null;
       }, (e) => e);
       assert.ok(err, 'the handshake is refused');
-      // lws 4.1.6 drops the TCP connection of a refused upgrade: no HTTP status, no websocket.
+      // Refused in the upgrade: an HTTP error status or a dropped connection, never an open websocket.
       assert.ok(err.refusal && (err.refusal.status >= 400 || err.refusal.error || err.refusal.closeCode),
         JSON.stringify(err.refusal));
       await goodStationStillServed();
