@@ -212,13 +212,17 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
     sm.msg_lev = GLP_MSG_OFF;
     sm.tm_lim = pl->opt.time_limit_ms;
     sm.meth = GLP_DUALP;
+    /* Long-step ("flip") ratio test: the p_it are boxed, and a dual step may flip many of them to the other
+     * bound at once. Measured (docs/benchmarks.md): 2.7-4x fewer ms than the Harris test on cold solves. */
+    sm.r_test = GLP_RT_FLIP;
     t0 = now_ms();
     if (pl->last && !pl->opt.no_warm_start && !pl->opt.use_interior) {
         r->mapped = transfer_basis(pl, m, r->lp);
         if (r->mapped >= 0 && glp_warm_up(r->lp) == 0) {
             r->warm = 1;
             /* Only costs changed: the old basis is still primal feasible and the primal simplex goes on
-             * from it; bounds changed: it is (mostly) dual feasible and the dual simplex fits. */
+             * from it; bounds changed: it is (mostly) dual feasible and the dual simplex fits. (Measured: with
+             * circuits the price-only warm solve is now slower than a cold one, see docs/benchmarks.md.) */
             sm.meth = glp_get_prim_stat(r->lp) == GLP_FEAS ? GLP_PRIMAL : GLP_DUALP;
             r->rc = glp_simplex(r->lp, &sm);
         }

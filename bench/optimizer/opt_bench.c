@@ -172,17 +172,23 @@ int main(int argc, char **argv)
     if (argc > 3)
         for (ns = 0; ns < argc - 3 && ns < 16; ns++)
             sizes[ns] = atoi(argv[3 + ns]);
-    const char *variant = getenv("OPT_BENCH_VARIANT"); /* "interior" for GLPK's interior point */
+    /* "interior": GLPK's interior point; "keeprows": limit rows that cannot bind kept (as before);
+     * "coarse": 15-minute slots for the first 6 h, then 1-hour LP slots to the end of the horizon. */
+    const char *variant = getenv("OPT_BENCH_VARIANT");
+    int coarse = variant && !strcmp(variant, "coarse");
     struct opt_options o = { .max_sessions = 5000, .time_limit_ms = 20000,
-                             .use_interior = variant && !strcmp(variant, "interior") };
+                             .use_interior = variant && !strcmp(variant, "interior"),
+                             .keep_redundant_rows = variant && !strcmp(variant, "keeprows") };
     printf("n\tcircuits\tvariant\tmethod\tcold_ms\tcold_build_ms\tcold_iter\twarm_price_ms\twarm_price_iter"
-           "\twarm_van_ms\twarm_van_iter\tglpk_mb\tobjective\tshortfall_kwh\tcost\tmps\tnote\n");
+           "\twarm_van_ms\twarm_van_iter\tglpk_mb\tobjective\tshortfall_kwh\tcost\tlp_slots\trows_dropped\tmps\tnote\n");
     for (int k = 0; k < ns; k++)
         for (int circuits = 0; circuits < 2; circuits++) {
             int n = sizes[k];
             struct instance x;
             build(&x, n + 1, 100, circuits); /* one spare van for the "one more van" re-plan */
             x.pb.n_sessions = n;
+            if (coarse)
+                x.pb.fine_hours = 6, x.pb.coarse_slot_hours = 1;
             opt_thread_cleanup(); /* fresh GLPK environment: its peak memory is this instance's */
             opt_planner *pl = opt_planner_new(&o);
             struct opt_plan *cold = run(pl, &x.pb);
@@ -198,12 +204,12 @@ int main(int argc, char **argv)
             snprintf(mps, sizeof(mps), "%s/bench_%d_%s.mps", argv[2], n, circuits ? "circuits" : "site");
             if (opt_export(&x.pb, &o, mps, OPT_EXPORT_MPS, err, sizeof(err)))
                 fprintf(stderr, "export: %s\n", err);
-            printf("%d\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%.1f\t%d\t%.1f\t%d\t%.1f\t%.10g\t%.3f\t%.2f\t%s\t%s\n", n,
+            printf("%d\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%.1f\t%d\t%.1f\t%d\t%.1f\t%.10g\t%.3f\t%.2f\t%d\t%d\t%s\t%s\n", n,
                    circuits ? "yes" : "no", variant ? variant : "simplex", cold->method_name, cold->total_ms,
                    cold->build_ms, cold->iterations, wp->warm_start ? wp->total_ms : -wp->total_ms,
                    wp->iterations, wv->warm_start ? wv->total_ms : -wv->total_ms, wv->iterations,
                    cold->glpk_peak_bytes / 1048576.0, cold->solver_objective, cold->total_shortfall_kwh,
-                   cold->cost, mps, cold->note);
+                   cold->cost, cold->lp_slots, cold->lp_rows_dropped, mps, cold->note);
             fflush(stdout);
             opt_plan_free(cold), opt_plan_free(wp), opt_plan_free(wv);
             opt_planner_free(pl);
