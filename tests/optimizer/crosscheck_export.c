@@ -27,6 +27,8 @@ int main(int argc, char **argv)
         gen_state = 4242 + k;
         int n = irand(1, 60), T = irand(4, 96);
         gen_instance(&x, 9000 + k, n, T, 4);
+        if (k % 3 == 1) /* the coarse LP grid: HiGHS gets the same coarse LP */
+            x.pb.fine_hours = 0.25 * (k % 8), x.pb.coarse_slot_hours = 0.25 * (2 + k % 4);
         struct opt_plan *p = NULL;
         if (k % 2 == 0 && opt_solve(fallback, &x.pb, &p, err, sizeof(err)) == OPT_OK) {
             /* Every other instance feasible (needs = what a fallback plan delivers), so that the money part
@@ -42,7 +44,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "instance %d: %s %s\n", k, err, p ? p->note : "");
             rc = 1;
         } else {
-            fprintf(list, "instance%03d.mps %.17g %d %d %d\n", k, p->solver_objective, n, T, x.pb.n_circuits);
+            fprintf(list, "instance%03d.mps %.17g %d %d/%d %d\n", k, p->solver_objective, n, p->lp_slots, T,
+                    x.pb.n_circuits); /* LP slots / slots */
         }
         opt_plan_free(p);
         inst_free(&x);
