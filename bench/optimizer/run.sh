@@ -17,9 +17,16 @@ echo "machine: $(nproc) cores $(uname -m), $(free -g | awk '/Mem:/ {print $2}') 
 timeout 300 "$tool" "$data" "$out" $sizes > "$out/simplex.tsv"
 small=$(for s in $sizes; do if [ "$s" -le 1000 ]; then echo "$s"; fi; done)
 mkdir -p "$out/ipt"; OPT_BENCH_VARIANT=interior timeout 300 "$tool" "$data" "$out/ipt" $small > "$out/interior.tsv" 2>/dev/null || true
+mkdir -p "$out/coarse"; OPT_BENCH_VARIANT=coarse timeout 300 "$tool" "$data" "$out/coarse" $sizes > "$out/coarse.tsv"
+mkdir -p "$out/keep"; OPT_BENCH_VARIANT=keeprows timeout 300 "$tool" "$data" "$out/keep" $sizes > "$out/keeprows.tsv"
 timeout 300 /usr/bin/python3 "$root/bench/optimizer/highs_side.py" "$out/simplex.tsv" "$out/interior.tsv"
 echo
+echo "coarse grid (15 min for 6 h, then 1 h; HiGHS solves the same coarse LP):"
+timeout 300 /usr/bin/python3 "$root/bench/optimizer/highs_side.py" "$out/coarse.tsv"
+echo "raw GLPK rows (limit rows that cannot bind kept):"
+cut -f1-17 "$out/keeprows.tsv" | column -t
+echo
 echo "raw GLPK rows (simplex):"
-cut -f1-15 "$out/simplex.tsv" | column -t
+cut -f1-17 "$out/simplex.tsv" | column -t
 echo "raw GLPK rows (interior point):"
-cut -f1-15 "$out/interior.tsv" | column -t
+cut -f1-17 "$out/interior.tsv" | column -t
