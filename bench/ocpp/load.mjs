@@ -16,6 +16,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -151,6 +152,17 @@ function pct(sorted, p) {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+// CPU seconds (user + system) depotd has used so far, from /proc (Linux); NaN when not ours or not readable.
+function depotdCpuS(d) {
+  try {
+    const stat = readFileSync(`/proc/${d.proc.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 
 async function main() {
@@ -186,10 +198,14 @@ async function main() {
     const booted = ready.reduce((a, r) => a + r.booted, 0);
     const rampMs = Math.max(...ready.map((r) => r.rampMs));
     const done = msgs('done');
+    const cpu0 = { depotd: depotdCpuS(depotd), self: process.cpuUsage() };
     const tStart = performance.now();
     for (const w of workers) w.postMessage('go');
     const results = await done;
     const wallS = (performance.now() - tStart) / 1000;
+    const depotdCpu = depotd ? (depotdCpuS(depotd) - cpu0.depotd) / wallS : NaN;
+    const selfCpu = process.cpuUsage(cpu0.self);
+    const loadCpu = (selfCpu.user + selfCpu.system) / 1e6 / wallS;
     await Promise.all(workers.map((w) => w.terminate()));
 
     const merge = (k) => results.flatMap((r) => r.lat[k]).sort((a, b) => a - b);
@@ -197,7 +213,7 @@ async function main() {
     const fail = Object.fromEntries(Object.keys(results[0].fail).map((k) => [k, sum((r) => r.fail[k])]));
     const hb = merge('Heartbeat'), mv = merge('MeterValues'), all = [...hb, ...mv].sort((a, b) => a - b);
     const steadyAnswered = hb.length + mv.length;
-    const row = (name, a) => `| ${o.label || o.stations} | ${name} | ${a.length} | ${f1(a.length / o.seconds)} | ${f1(pct(a, 50))} | ${f1(pct(a, 95))} | ${f1(pct(a, 99))} | ${f1(a[a.length - 1])} |`;
+    const row = (name, a, perS = f1(a.length / o.seconds)) => `| ${o.label || o.stations} | ${name} | ${a.length} | ${perS} | ${f1(pct(a, 50))} | ${f1(pct(a, 95))} | ${f1(pct(a, 99))} | ${f1(a[a.length - 1])} |`;
     console.log(`\nstations ${booted}/${o.stations} booted in ${(rampMs / 1000).toFixed(1)} s; rate ${o.rate}/s per station for ${o.seconds} s ` +
       `(offered ${f1(booted * o.rate)} calls/s); ${o.workers} worker thread(s); measured window ${wallS.toFixed(1)} s`);
     console.log('\n| stations | CALL | answered | per s | p50 ms | p95 ms | p99 ms | max ms |');
@@ -205,10 +221,11 @@ async function main() {
     console.log(row('Heartbeat', hb));
     console.log(row('MeterValues (durable)', mv));
     console.log(row('all', all));
-    console.log(row('BootNotification (ramp-up)', merge('BootNotification')));
+    console.log(row('BootNotification (ramp-up)', merge('BootNotification'), '-'));
     console.log(`\nfailures: CALLERROR ${fail.callerror}, timeout (>${CALL_TIMEOUT_MS / 1000} s) ${fail.timeout}, ` +
       `closed with a CALL in flight ${fail.closed}, connect refused ${fail.connect}, ticks skipped busy ${fail.busy}; ` +
       `GetVariables answered ${sum((r) => r.serverCalls)}; steady-state answers ${steadyAnswered} of ${sum((r) => r.sent) - booted} sent`);
+    console.log(`CPU during the measured window (1.0 = one core): depotd ${f2(depotdCpu)}, load generator ${f2(loadCpu)}`);
     if (depotd) {
       const exit = await depotd.stop();
       const errs = depotd.stderr().split('\n').filter((l) => / (ERROR|WARN) /.test(l));
