@@ -1,5 +1,6 @@
 /* depotsim: command line. `run` simulates a depot against a CSMS; `load` and `conform` are listed
  * in --help with their state. */
+#include "load.h"
 #include "sim.h"
 
 #include <getopt.h>
@@ -16,28 +17,90 @@ static void usage(FILE *o)
             "                    [--prices CSV] [--grid-limit-kw KW] [--progress] [--seed N] [--max-real-seconds S]\n"
             "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
             "                    [--offline-minutes M] [--drop-delay-ms MS]\n"
-            "       depotsim load ...     (not implemented yet: exits 2)\n"
+            "       depotsim load --csms URL [--stations K] [--rate R] [--seconds S] [--message Heartbeat|MeterValues]\n"
+            "                    [--id-prefix P] [--password PW] [--connect-batch N] [--connect-timeout S]\n"
+            "                    [--call-timeout S] [--no-validate] [--json]\n"
+            "                    K stations (ids P00001..) send R messages/s each for S s; exit 1 on any failure\n"
             "       depotsim conform ...  (not implemented yet: exits 2)\n"
             "Simulated time: --speed 60 runs one simulated minute per real second; every timestamp the\n"
             "stations send and every schedule they apply uses the simulated clock.\n");
 }
 
-static int parse_url(const char *url, struct sim_options *o)
+/* ws://host:port/path: host and path buffers of 128 and 256 bytes. */
+int sim_parse_url(const char *url, char *host, int *port, char *path)
 {
     const char *p = url;
     if (strncmp(p, "ws://", 5) != 0)
         return -1;
     p += 5;
     const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
-    if (!colon || (slash && slash < colon))
+    if (!colon || (slash && slash < colon) || colon - p >= 128)
         return -1;
-    snprintf(o->host, sizeof o->host, "%.*s", (int)(colon - p), p);
-    o->port = atoi(colon + 1);
-    snprintf(o->path, sizeof o->path, "%s", slash ? slash : "");
-    size_t l = strlen(o->path);
-    if (l && o->path[l - 1] == '/')
-        o->path[l - 1] = '\0';
-    return o->port > 0 && o->port < 65536 ? 0 : -1;
+    snprintf(host, 128, "%.*s", (int)(colon - p), p);
+    *port = atoi(colon + 1);
+    snprintf(path, 256, "%s", slash ? slash : "");
+    size_t l = strlen(path);
+    if (l && path[l - 1] == '/')
+        path[l - 1] = '\0';
+    return *port > 0 && *port < 65536 ? 0 : -1;
+}
+
+static int parse_url(const char *url, struct sim_options *o)
+{
+    return sim_parse_url(url, o->host, &o->port, o->path);
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    struct sim_load_options o = {.rate = 1, .seconds = 10, .connect_batch = 200, .connect_timeout_s = 120,
+                                 .call_timeout_s = 10, .validate = true, .stations = 100};
+    snprintf(o.id_prefix, sizeof o.id_prefix, "LOAD");
+    const char *url = NULL;
+    bool json = false;
+    static const struct option lo[] = {
+        {"csms", 1, 0, 'c'}, {"stations", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
+        {"message", 1, 0, 'm'}, {"id-prefix", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"connect-batch", 1, 0, 'b'},
+        {"connect-timeout", 1, 0, 'T'}, {"call-timeout", 1, 0, 't'}, {"no-validate", 0, 0, 'n'},
+        {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c': url = optarg; break;
+        case 'k': o.stations = atoi(optarg); break;
+        case 'r': o.rate = atof(optarg); break;
+        case 's': o.seconds = atof(optarg); break;
+        case 'm':
+            if (strcmp(optarg, "Heartbeat") && strcmp(optarg, "MeterValues")) {
+                fprintf(stderr, "depotsim load: --message is Heartbeat or MeterValues\n");
+                return 2;
+            }
+            o.meter_values = strcmp(optarg, "MeterValues") == 0;
+            break;
+        case 'i': snprintf(o.id_prefix, sizeof o.id_prefix, "%s", optarg); break;
+        case 'p': snprintf(o.password, sizeof o.password, "%s", optarg); break;
+        case 'b': o.connect_batch = atoi(optarg); break;
+        case 'T': o.connect_timeout_s = atof(optarg); break;
+        case 't': o.call_timeout_s = atof(optarg); break;
+        case 'n': o.validate = false; break;
+        case 'j': json = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!url || sim_parse_url(url, o.host, &o.port, o.path)) {
+        usage(stderr);
+        return 2;
+    }
+    struct sim_load_result r;
+    char err[256];
+    signal(SIGPIPE, SIG_IGN);
+    if (sim_load_run(&o, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "depotsim load: %s\n", err);
+        return 2;
+    }
+    sim_load_print(&o, &r, json, stdout);
+    return r.callerrors + r.timeouts + r.invalid + r.not_sent ? 1 : 0;
 }
 
 /* splitmix64: small, seeded, reproducible. */
@@ -174,7 +237,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
-    if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "conform") == 0) {
+    if (strcmp(argv[1], "load") == 0)
+        return cmd_load(argc - 1, argv + 1);
+    if (strcmp(argv[1], "conform") == 0) {
         fprintf(stderr, "depotsim %s: not implemented yet\n", argv[1]);
         return 2;
     }

@@ -112,4 +112,7 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
 /* net.c */
 int sim_run(struct sim_world *w);
 
+/* main.c: ws://host:port/path into host[128], port, path[256] (no trailing slash). 0, or -1. */
+int sim_parse_url(const char *url, char *host, int *port, char *path);
+
 #endif
