@@ -1,0 +1,79 @@
+"""depotsim run against a real depotd: examples/sim's 2-hour scenario at --speed 1200 (about 6 s).
+Checks: the station boots Accepted (depotd's stations table), both transactions end, and depotd's
+`transactions` table holds for each the energy depotsim says it delivered (register difference between
+the Started and Ended meter values, to 1 Wh), no invalid frames and no CALLERRORs either way.
+
+env: DEPOTD, DEPOTSIM, SIM_EXAMPLES.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from depotd_fixture import Depotd, base_config, hash_password
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print("%s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+    failures += not ok
+
+
+def main():
+    depotd, depotsim, ex = os.environ["DEPOTD"], os.environ["DEPOTSIM"], os.environ["SIM_EXAMPLES"]
+    with open(os.path.join(ex, "depot-small.json")) as f:
+        station = json.load(f)["stations"][0]
+    cfg = base_config(stations=[{"id": station["id"], "boot": "Accepted",
+                                 "password_hash": hash_password(depotd, station["password"])}],
+                      id_tokens=[{"id_token": "VAN01", "type": "ISO14443", "vehicle": "van-01"},
+                                 {"id_token": "VAN02", "type": "ISO14443", "vehicle": "van-02"}],
+                      unknown_id_token="Invalid")
+    report_path = tempfile.mktemp(prefix="depotsim-run-", suffix=".json")
+    with Depotd(depotd, cfg) as d:
+        p = subprocess.run([depotsim, "run", "--csms", d.url(), "--depot", os.path.join(ex, "depot-small.json"),
+                            "--scenario", os.path.join(ex, "scenario-small.json"), "--speed", "1200",
+                            "--meter-interval", "120", "--json", report_path, "--max-real-seconds", "25"],
+                           capture_output=True, text=True, timeout=60)
+        print(p.stdout)
+        check(p.returncode == 0, "depotsim run exits 0 (%d) %s" % (p.returncode, p.stderr.strip()[-300:]))
+        boots = d.query("SELECT boot_status FROM stations WHERE id = ?", (station["id"],))
+        check(boots == [("Accepted",)], "depotd: %s booted Accepted (%s)" % (station["id"], boots))
+        txs = d.query("SELECT id, ended_ms, stopped_reason, energy_first_wh, energy_last_wh, id_token "
+                      "FROM transactions WHERE station = ? ORDER BY started_ms", (station["id"],))
+        offline = d.query("SELECT count(*) FROM transaction_events WHERE station = ? AND offline = 1",
+                          (station["id"],))[0][0]
+    try:
+        with open(report_path) as f:
+            report = json.load(f)
+        os.unlink(report_path)
+    except (OSError, ValueError) as e:
+        report = None
+        check(False, "JSON report readable (%s)" % e)
+    check(len(txs) == 2, "depotd has 2 transactions (%d)" % len(txs))
+    check(all(t[1] is not None for t in txs), "every transaction ended in depotd: %s" % [t[1] for t in txs])
+    check(all(t[2] == "EVDisconnected" for t in txs), "stoppedReason EVDisconnected: %s" % [t[2] for t in txs])
+    check(offline == 0, "no event arrived as offline (%d): the station stayed connected" % offline)
+    if report:
+        by_token = {"VAN01": "VAN-01", "VAN02": "VAN-02"}
+        for t in txs:
+            ev = by_token.get(t[5])
+            v = next((v for v in report["vehicles"] if v["ev"] == ev), None)
+            check(v is not None, "transaction %s has token %s of a simulated vehicle" % (t[0], t[5]))
+            if v is None or t[3] is None or t[4] is None:
+                check(False, "transaction %s has first and last energy register (%s, %s)" % (t[0], t[3], t[4]))
+                continue
+            stored = (t[4] - t[3]) / 1000.0
+            check(v["deliveredKwh"] > 1 and abs(stored - v["deliveredKwh"]) < 0.001,
+                  "%s: depotd stored %.4f kWh, depotsim delivered %.4f kWh" % (ev, stored, v["deliveredKwh"]))
+        m = report["messages"]
+        check(m["invalidFrames"] == 0 and m["callErrorsIn"] == 0 and m["callErrorsOut"] == 0 and m["timeouts"] == 0,
+              "no invalid frames, CALLERRORs or timeouts: %s" % m)
+    print("%d failed" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
