@@ -204,11 +204,6 @@ static void drop_from_held_list(struct conn *c)
 
 /* ---- session events --------------------------------------------------------------------------------- */
 
-struct feed_ctx {
-    struct conn *c;
-    const char *text;
-};
-
 static void on_session_event(void *ctx, const struct ocpp_event *ev)
 {
     struct conn *c = ctx;
