@@ -122,6 +122,16 @@ void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON 
 uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const char *action, const char *id,
                          const char *status, const char *text);
 
+/* Append a non-frame event (connect, refused, registry...) for a station; json is the event's data. */
+void depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json);
+
+/* handshake.c: checks an upgrade request (FILTER_PROTOCOL_CONNECTION); 0 and the station id, or -1 refused. */
+int depot_handshake_filter(struct depot *d, struct lws *wsi, char *station_out, size_t station_len);
+/* HTTP_CONFIRM_UPGRADE: refuses upgrades that do not offer ocpp2.0.1 (returns 1 when it answered). */
+int depot_handshake_confirm_upgrade(struct depot *d, struct lws *wsi, const void *in);
+/* Answers a handshake with an HTTP status, logs and records why; returns -1 (close). */
+int depot_refuse(struct depot *d, struct lws *wsi, unsigned int http_status, const char *station, const char *why);
+
 /* handlers.c: the station's CALLs (ocpp_event type OCPP_EV_CALL). */
 void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t ticket);
 /* After depotd answered a BootNotification or saw a new EVSE: read capabilities (GetVariables). */
