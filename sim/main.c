@@ -1,5 +1,6 @@
 /* depotsim: command line. `run` simulates a depot against a CSMS; `load` and `conform` are listed
  * in --help with their state. */
+#include "conform.h"
 #include "load.h"
 #include "sim.h"
 
@@ -21,7 +22,10 @@ static void usage(FILE *o)
             "                    [--id-prefix P] [--password PW] [--connect-batch N] [--connect-timeout S]\n"
             "                    [--call-timeout S] [--no-validate] [--json]\n"
             "                    K stations (ids P00001..) send R messages/s each for S s; exit 1 on any failure\n"
-            "       depotsim conform ...  (not implemented yet: exits 2)\n"
+            "       depotsim conform --csms URL --id ID [--password PW] [--pending-id ID --pending-password PW]\n"
+            "                    [--rejected-id ID --rejected-password PW] [--id-token T] [--wait S]\n"
+            "                    [--periods-per-schedule N] [--rate-unit A|W] [--only NAME]\n"
+            "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
             "Simulated time: --speed 60 runs one simulated minute per real second; every timestamp the\n"
             "stations send and every schedule they apply uses the simulated clock.\n");
 }
@@ -229,6 +233,45 @@ out:
     return rc;
 }
 
+static int cmd_conform(int argc, char **argv)
+{
+    struct cf_options o = {.wait_s = 5, .periods_per_schedule = 24};
+    snprintf(o.id_token, sizeof o.id_token, "CONFORM-TOKEN");
+    const char *url = NULL;
+    static const struct option lo[] = {
+        {"csms", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"pending-id", 1, 0, 'I'},
+        {"pending-password", 1, 0, 'P'}, {"rejected-id", 1, 0, 'r'}, {"rejected-password", 1, 0, 'R'},
+        {"id-token", 1, 0, 't'}, {"wait", 1, 0, 'w'}, {"periods-per-schedule", 1, 0, 'n'},
+        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c': url = optarg; break;
+        case 'i': snprintf(o.id, sizeof o.id, "%s", optarg); break;
+        case 'p': snprintf(o.password, sizeof o.password, "%s", optarg); break;
+        case 'I': snprintf(o.pending_id, sizeof o.pending_id, "%s", optarg); break;
+        case 'P': snprintf(o.pending_password, sizeof o.pending_password, "%s", optarg); break;
+        case 'r': snprintf(o.rejected_id, sizeof o.rejected_id, "%s", optarg); break;
+        case 'R': snprintf(o.rejected_password, sizeof o.rejected_password, "%s", optarg); break;
+        case 't': snprintf(o.id_token, sizeof o.id_token, "%s", optarg); break;
+        case 'w': o.wait_s = atof(optarg); break;
+        case 'n': o.periods_per_schedule = atoi(optarg); break;
+        case 'u': o.rate_unit_w = strcmp(optarg, "W") == 0; break;
+        case 'o': o.only = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!url || !o.id[0] || o.wait_s <= 0 || o.wait_s > 600 || o.periods_per_schedule < 1 ||
+        sim_parse_url(url, o.host, &o.port, o.path)) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return sim_conform_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -239,10 +282,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "load") == 0)
         return cmd_load(argc - 1, argv + 1);
-    if (strcmp(argv[1], "conform") == 0) {
-        fprintf(stderr, "depotsim %s: not implemented yet\n", argv[1]);
-        return 2;
-    }
+    if (strcmp(argv[1], "conform") == 0)
+        return cmd_conform(argc - 1, argv + 1);
     usage(stderr);
     return 2;
 }

@@ -1,0 +1,77 @@
+/*
+ * conform.h - `depotsim conform`: a catalogue of checks against any OCPP 2.0.1 CSMS.
+ *
+ * Scenarios are written as straight-line scripts on a synchronous driver (conform_ws.c): each step runs the
+ * libwebsockets loop until the frame it waits for arrives or its deadline passes, so a scenario reads like
+ * the spec's sequence diagram. The station side is an ocpp_session in the station role with outgoing
+ * validation on: every frame the CSMS sends is checked against the official schemas, and a CSMS CALL that
+ * is invalid is a failure with the frame as evidence.
+ *
+ * Thread: one thread. Every wait is bounded (--wait seconds).
+ */
+#ifndef SIM_CONFORM_H
+#define SIM_CONFORM_H
+
+#include <ocpp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cf_options {
+    char host[128];
+    int port;
+    char path[256];
+    char id[64], password[64];             /* a station the CSMS accepts */
+    char pending_id[64], pending_password[64];
+    char rejected_id[64], rejected_password[64];
+    char id_token[40];
+    double wait_s;                         /* how long to wait for something the CSMS may or may not send */
+    int periods_per_schedule;              /* what this station declares in SmartChargingCtrlr */
+    bool rate_unit_w;                      /* declares RateUnit "W" (default "A") */
+    const char *only;                      /* run only scenarios whose name contains this */
+};
+
+enum cf_verdict { CF_PASS, CF_FAIL, CF_SKIP };
+
+/* ---- the synchronous driver (conform_ws.c) ---- */
+typedef struct cf_conn cf_conn;
+
+enum cf_answer_mode { CF_ANSWER, CF_ANSWER_ERROR, CF_ANSWER_NEVER };
+
+struct cf_msg {                 /* one CSMS CALL received, kept for the scenario */
+    char id[OCPP_MSG_ID_MAX + 1];
+    char action[OCPP_ACTION_MAX + 1];
+    cJSON *payload;
+    int64_t at_ms;
+    bool answered;
+};
+
+int cf_init(const struct cf_options *o, char *err, size_t err_len);
+void cf_shutdown(void);
+/* Connects as station id; NULL on refusal or timeout (http status in *status when known). */
+cf_conn *cf_open(const char *id, const char *password, int *status);
+void cf_close(cf_conn *c);
+bool cf_connected(const cf_conn *c);
+void cf_set_answer_mode(cf_conn *c, enum cf_answer_mode m);
+/* Sends a CALL and waits for its answer. 0: CALLRESULT (*result owned by caller), 1: CALLERROR
+ * (*code set), -1: timeout/closed/invalid (the reason in the evidence). */
+int cf_call(cf_conn *c, const char *action, const cJSON *payload, cJSON **result, enum ocpp_error *code);
+/* Sends raw text (for malformed frames) and waits for any frame back; returns it (caller frees) or NULL. */
+char *cf_raw(cf_conn *c, const char *text, double wait_s);
+/* Waits up to wait_s for a CSMS CALL of action (NULL: any) not yet taken; NULL on timeout. Borrowed. */
+struct cf_msg *cf_wait_call(cf_conn *c, const char *action, double wait_s);
+void cf_reply(cf_conn *c, struct cf_msg *m, cJSON *payload); /* payload freed */
+/* Runs the loop for s seconds (answers CSMS CALLs per the mode meanwhile). */
+void cf_pump(cf_conn *c, double s);
+int cf_protocol_faults(const cf_conn *c);   /* invalid frames the CSMS sent */
+/* The last frames both ways, for the evidence of a failure. */
+void cf_evidence(const cf_conn *c, char *buf, size_t len);
+/* What this station declared and what the CSMS sent it (smart charging). */
+struct cf_sc_seen {
+    int set_profiles, set_profiles_bad, clears, composites;
+    char bad_reason[256];
+};
+const struct cf_sc_seen *cf_sc(const cf_conn *c);
+
+int sim_conform_run(const struct cf_options *o);
+
+#endif

@@ -1,0 +1,47 @@
+"""`depotsim conform` against a real depotd with three configured stations (Accepted, Pending, Rejected):
+requires 0 FAILs, and that the boot scenarios actually ran (PASS, not SKIP), so a catalogue that skips
+everything cannot pass. SKIPs (smart charging: depotd sends no SetChargingProfile yet) are printed.
+
+env: DEPOTD, DEPOTSIM.
+"""
+import os
+import re
+import subprocess
+import sys
+
+from depotd_fixture import Depotd, base_config, hash_password
+
+PW = "conform-pass-0001"
+
+
+def main():
+    depotd, depotsim = os.environ["DEPOTD"], os.environ["DEPOTSIM"]
+    h = hash_password(depotd, PW)
+    cfg = base_config(stations=[{"id": "CONF-OK", "boot": "Accepted", "password_hash": h},
+                                {"id": "CONF-PEND", "boot": "Pending", "password_hash": h},
+                                {"id": "CONF-REJ", "boot": "Rejected", "password_hash": h}],
+                      id_tokens=[{"id_token": "CONFORM-TOKEN", "type": "ISO14443", "vehicle": "conform"}],
+                      call_timeout_s=2)
+    with Depotd(depotd, cfg) as d:
+        p = subprocess.run([depotsim, "conform", "--csms", d.url(), "--id", "CONF-OK", "--password", PW,
+                            "--pending-id", "CONF-PEND", "--pending-password", PW, "--rejected-id", "CONF-REJ",
+                            "--rejected-password", PW, "--wait", "2"],
+                           capture_output=True, text=True, timeout=120)
+    print(p.stdout, p.stderr)
+    failures = 0
+    verdicts = dict(re.findall(r"^(\S+)\s+(PASS|FAIL|SKIP)", p.stdout, re.M))
+    for name in ["TC_B_01_CSMS", "TC_B_02_CSMS", "TC_B_03_CSMS", "G02_heartbeat", "E01_E06_transaction",
+                 "E12_offline_replay", "E_seqno_out_of_order", "RPC_callerror_reaction", "RPC_timeout_reaction"]:
+        ok = verdicts.get(name) == "PASS"
+        print("%s %s ran and passed (%s)" % ("ok  " if ok else "FAIL", name, verdicts.get(name)))
+        failures += not ok
+    ok = p.returncode == 0 and "FAIL" not in verdicts.values() and len(verdicts) >= 15
+    print("%s depotsim conform: 0 failures, exit 0 (exit %d, %d scenarios)" % ("ok  " if ok else "FAIL",
+                                                                               p.returncode, len(verdicts)))
+    failures += not ok
+    print("%d failed" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
