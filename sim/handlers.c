@@ -262,6 +262,8 @@ static void set_variables(struct sim_station *st, const struct ocpp_event *ev)
 void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real)
 {
     const char *a = ev->action;
+    if (st->fault_silent)
+        return; /* fault: the CSMS's call times out on its side */
     if (strcmp(a, "SetChargingProfile") == 0)
         set_profile(st, ev);
     else if (strcmp(a, "ClearChargingProfile") == 0)

@@ -17,7 +17,8 @@ static void usage(FILE *o)
             "                    [--from RFC3339 --hours H] [--speed X] [--meter-interval S] [--json FILE]\n"
             "                    [--prices CSV] [--grid-limit-kw KW] [--progress] [--seed N] [--max-real-seconds S]\n"
             "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
-            "                    [--offline-minutes M] [--drop-delay-ms MS]\n"
+            "                    [--offline-minutes M] [--drop-delay-ms MS] [--fault-silent F] [--fault-malformed F]\n"
+            "                    [--fault-skew F --skew-seconds S]   (F: fraction of the stations, chosen by --seed)\n"
             "       depotsim load --csms URL [--stations K] [--rate R] [--seconds S] [--message Heartbeat|MeterValues]\n"
             "                    [--id-prefix P] [--password PW] [--connect-batch N] [--connect-timeout S]\n"
             "                    [--call-timeout S] [--no-validate] [--json]\n"
@@ -136,7 +137,8 @@ static int cmd_run(int argc, char **argv)
         {"json", 1, 0, 'j'}, {"prices", 1, 0, 'p'}, {"grid-limit-kw", 1, 0, 'g'}, {"progress", 0, 0, 'P'},
         {"seed", 1, 0, 'S'}, {"max-real-seconds", 1, 0, 'M'}, {"fault-reject-profiles", 1, 0, 'r'},
         {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
-        {"drop-delay-ms", 1, 0, 'y'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
+        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -160,6 +162,10 @@ static int cmd_run(int argc, char **argv)
         case 'O': w.opt.f_offline = atof(optarg); break;
         case 'o': w.opt.offline_sim_ms = (int64_t)(atof(optarg) * 60000); break;
         case 'y': w.opt.drop_delay_ms = atoll(optarg); break;
+        case 'q': w.opt.f_silent = atof(optarg); break;
+        case 'f': w.opt.f_malformed = atof(optarg); break;
+        case 'k': w.opt.f_skew = atof(optarg); break;
+        case 'K': w.opt.skew_ms = (int64_t)(atof(optarg) * 1000); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -210,6 +216,10 @@ static int cmd_run(int argc, char **argv)
         st->fault_reject_profiles = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_reject_profiles;
         st->fault_drop = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_drop;
         st->fault_offline = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_offline;
+        st->fault_silent = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_silent;
+        st->fault_malformed = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_malformed;
+        if ((double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_skew)
+            st->skew_ms = rnd(&seed) & 1 ? w.opt.skew_ms : -w.opt.skew_ms;
     }
     signal(SIGPIPE, SIG_IGN);
     if (sim_run(&w) != 0) {

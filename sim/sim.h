@@ -31,7 +31,8 @@ struct sim_options {
     int64_t run_until_sim;    /* stop when the simulated clock passes this */
     int64_t max_real_ms;      /* and in any case after this much real time */
     /* Fault injection as fractions of the fleet (chosen with the seed). */
-    double f_reject_profiles, f_drop, f_offline;
+    double f_reject_profiles, f_drop, f_offline, f_silent, f_malformed, f_skew;
+    int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
     int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
 };
@@ -66,6 +67,9 @@ struct sim_station {
     int64_t reconnect_at_real; /* 0: not waiting */
     int64_t offline_until_sim; /* fault: stay away until then */
     bool fault_reject_profiles, fault_drop, fault_offline, fault_done;
+    bool fault_silent;        /* never answers the CSMS's CALLs */
+    bool fault_malformed, malformed_sent; /* sends one broken frame after boot */
+    int64_t skew_ms;          /* added to every timestamp it sends */
 
     char *out[SIM_OUT_MAX];   /* frames for the socket, oldest first */
     int out_head, out_n;

@@ -19,7 +19,8 @@ static char *fmt_time(int64_t ms, char *buf)
 
 static int64_t now_sim(const struct sim_station *st)
 {
-    return sim_clock_now(&st->w->clock, sim_real_ms());
+    /* Fault: a station whose clock is off by skew_ms stamps everything it sends with it. */
+    return sim_clock_now(&st->w->clock, sim_real_ms()) + st->skew_ms;
 }
 
 void sim_station_flush(struct sim_station *st)
@@ -56,6 +57,26 @@ static int call(struct sim_station *st, const char *action, const cJSON *payload
     }
     sim_station_flush(st);
     return 0;
+}
+
+/* E: a TransactionEvent the CSMS has not answered is not delivered. The payload rides along as the call's
+ * user pointer; when the connection dies first it goes back to the offline queue (offline=true) and is
+ * replayed after the next boot, so a drop loses nothing. Takes p. */
+static void keep_offline(struct sim_station *st, cJSON *p)
+{
+    if (st->offline_n < SIM_OFFLINE_MAX) {
+        if (!cJSON_GetObjectItemCaseSensitive(p, "offline"))
+            cJSON_AddBoolToObject(p, "offline", true);
+        st->offline_q[st->offline_n++] = p;
+    } else {
+        cJSON_Delete(p);
+    }
+}
+
+static void send_tx_event(struct sim_station *st, cJSON *p)
+{
+    if (call(st, "TransactionEvent", p, p) != 0)
+        keep_offline(st, p);
 }
 
 static void send_boot(struct sim_station *st)
@@ -145,8 +166,7 @@ static void tx_event(struct sim_station *st, int evse_id, const char *type, cons
     if (with_meter)
         cJSON_AddItemToObject(p, "meterValue", meter_value(st, evse_id, t));
     if (st->session && st->booted) {
-        call(st, "TransactionEvent", p, NULL);
-        cJSON_Delete(p);
+        send_tx_event(st, p);
     } else if (st->offline_n < SIM_OFFLINE_MAX) {
         cJSON_AddBoolToObject(p, "offline", true);
         st->offline_q[st->offline_n++] = p;
@@ -203,7 +223,7 @@ int sim_station_init(struct sim_station *st, struct sim_world *w, int index, con
 void sim_station_free(struct sim_station *st)
 {
     if (st->session)
-        ocpp_session_close(st->session, NULL, NULL);
+        ocpp_session_close(st->session, on_event, st); /* frees the payloads riding on unanswered calls */
     st->session = NULL;
     for (int i = 0; i < st->out_n; i++)
         free(st->out[(st->out_head + i) % SIM_OUT_MAX]);
@@ -257,13 +277,19 @@ void sim_station_receive(struct sim_station *st, const char *msg, size_t len, in
 
 static void replay_offline(struct sim_station *st)
 {
-    /* E12: what happened while offline goes first, in order, before anything new. */
-    for (int i = 0; i < st->offline_n; i++) {
-        call(st, "TransactionEvent", st->offline_q[i], NULL);
-        cJSON_Delete(st->offline_q[i]);
+    /* E12: what happened while offline goes first, in order, before anything new. A payload the session
+     * cannot take now goes back to the queue (send_tx_event), so the queue is emptied first. */
+    int n = st->offline_n;
+    cJSON **q = malloc((size_t)(n ? n : 1) * sizeof *q);
+    if (!q)
+        return;
+    memcpy(q, st->offline_q, (size_t)n * sizeof *q);
+    st->offline_n = 0;
+    for (int i = 0; i < n; i++) {
+        send_tx_event(st, q[i]);
         sim_report_counters(st->w->report)->replayed++;
     }
-    st->offline_n = 0;
+    free(q);
 }
 
 static void on_boot_result(struct sim_station *st, const cJSON *p)
@@ -309,6 +335,8 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
         sim_station_handle_call(st, ev, sim_real_ms());
         break;
     case OCPP_EV_RESULT:
+        if (strcmp(ev->action, "TransactionEvent") == 0)
+            cJSON_Delete(ev->user);
         if (strcmp(ev->action, "BootNotification") == 0)
             on_boot_result(st, ev->payload);
         else if (strcmp(ev->action, "Authorize") == 0)
@@ -319,6 +347,13 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
             c->timeouts++;
         else if (!ev->closed)
             c->callerrors_in++;
+        if (ev->action && strcmp(ev->action, "TransactionEvent") == 0) {
+            /* Closed or timed out: try again after the next boot. A CALLERROR is the CSMS's verdict on it. */
+            if (ev->closed || ev->timed_out)
+                keep_offline(st, ev->user);
+            else
+                cJSON_Delete(ev->user);
+        }
         if (ev->action && strcmp(ev->action, "BootNotification") == 0) {
             st->boot_in_flight = false;
             st->boot_retry_real = sim_real_ms() + 5000;
@@ -438,6 +473,11 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
     if (st->session && !st->booted && !st->boot_in_flight && st->boot_retry_real && now_real >= st->boot_retry_real) {
         st->boot_retry_real = 0;
         send_boot(st);
+    }
+    if (st->booted && st->fault_malformed && !st->malformed_sent && st->out_n < SIM_OUT_MAX) {
+        /* Fault: one truncated CALL; the CSMS must answer RpcFrameworkError (OCPP-J 4.2.3) and carry on. */
+        st->malformed_sent = true;
+        st->out[(st->out_head + st->out_n++) % SIM_OUT_MAX] = strdup("[2,\"bad-1\",\"Heartbeat\",{");
     }
     if (st->booted && t_sim >= st->next_heartbeat_sim) {
         st->next_heartbeat_sim = t_sim + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
