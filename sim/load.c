@@ -548,6 +548,7 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
     if (uv) {
         info.options |= LWS_SERVER_OPTION_LIBUV;
         info.foreign_loops = foreign;
+        info.pcontext = &w.ctx; /* lws writes NULL here when its asynchronous destroy has completed */
         w.ctx = lws_create_context(&info);
         if (!w.ctx) {
             uv_loop_close(&loop);
@@ -579,7 +580,12 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
     getrusage(RUSAGE_SELF, &ru1);
     lws_context_destroy(w.ctx);
     if (uv) {
-        /* lws closes its libuv handles asynchronously: the loop runs until they are gone. */
+        /* With a foreign loop lws closes its handles asynchronously and finishes the destroy from their
+         * close callbacks: run the loop until it says so (bounded), then a second call frees the rest. */
+        for (int i = 0; i < 1000 && w.ctx; i++)
+            uv_run(&loop, UV_RUN_NOWAIT);
+        if (w.ctx)
+            lws_context_destroy(w.ctx);
         for (int i = 0; i < 1000 && uv_loop_close(&loop) == UV_EBUSY; i++)
             uv_run(&loop, UV_RUN_NOWAIT);
     }
