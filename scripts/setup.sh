@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
   gcc make meson ninja-build pkg-config python3
-  libwebsockets-dev libcjson-dev libglpk-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev
+  libwebsockets-dev libuv1-dev libcjson-dev libglpk-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev
   python3-scipy sqlite3 openssl curl
 )
 # Node is needed for the pinned schema package and the interop peer; any node >= 18 will do.
