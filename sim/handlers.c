@@ -264,6 +264,15 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
     const char *a = ev->action;
     if (st->fault_silent)
         return; /* fault: the CSMS's call times out on its side */
+    if (st->fault_late && st->late_n < SIM_LATE_MAX && now_real >= 0) {
+        /* fault: held back, answered by sim_station_answer_late (which passes now_real = -1 to get here) */
+        struct sim_late_call *l = &st->late[st->late_n++];
+        l->due_real = now_real + st->w->opt.late_ms;
+        snprintf(l->id, sizeof l->id, "%s", ev->id);
+        snprintf(l->action, sizeof l->action, "%s", ev->action);
+        l->payload = cJSON_Duplicate(ev->payload, 1);
+        return;
+    }
     if (strcmp(a, "SetChargingProfile") == 0)
         set_profile(st, ev);
     else if (strcmp(a, "ClearChargingProfile") == 0)
@@ -281,4 +290,20 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
         sim_report_counters(st->w->report)->callerrors_out++;
     }
     sim_station_flush(st);
+}
+
+void sim_station_answer_late(struct sim_station *st, int64_t now_real)
+{
+    int kept = 0;
+    for (int i = 0; i < st->late_n; i++) {
+        struct sim_late_call *l = &st->late[i];
+        if (l->due_real > now_real || !st->session) {
+            st->late[kept++] = *l;
+            continue;
+        }
+        struct ocpp_event ev = {.type = OCPP_EV_CALL, .id = l->id, .action = l->action, .payload = l->payload};
+        sim_station_handle_call(st, &ev, -1);
+        cJSON_Delete(l->payload);
+    }
+    st->late_n = kept;
 }

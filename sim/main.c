@@ -18,7 +18,8 @@ static void usage(FILE *o)
             "                    [--prices CSV] [--grid-limit-kw KW] [--progress] [--seed N] [--max-real-seconds S]\n"
             "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
             "                    [--offline-minutes M] [--drop-delay-ms MS] [--fault-silent F] [--fault-malformed F]\n"
-            "                    [--fault-skew F --skew-seconds S]   (F: fraction of the stations, chosen by --seed)\n"
+            "                    [--fault-skew F --skew-seconds S] [--fault-late F --late-ms MS]\n"
+            "                    (F: fraction of the stations, chosen by --seed)\n"
             "       depotsim load --csms URL [--stations K] [--rate R] [--seconds S] [--message Heartbeat|MeterValues]\n"
             "                    [--id-prefix P] [--password PW] [--connect-batch N] [--connect-timeout S]\n"
             "                    [--call-timeout S] [--no-validate] [--json]\n"
@@ -124,6 +125,7 @@ static int cmd_run(int argc, char **argv)
     w.opt.speed = 60;
     w.opt.meter_interval_s = 300;
     w.opt.tick_ms = 100;
+    w.opt.late_ms = 2000;
     w.opt.seed = 1;
     w.opt.max_real_ms = 3600 * 1000;
     w.opt.drop_delay_ms = 3000;
@@ -138,7 +140,7 @@ static int cmd_run(int argc, char **argv)
         {"seed", 1, 0, 'S'}, {"max-real-seconds", 1, 0, 'M'}, {"fault-reject-profiles", 1, 0, 'r'},
         {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
         {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
-        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -166,6 +168,8 @@ static int cmd_run(int argc, char **argv)
         case 'f': w.opt.f_malformed = atof(optarg); break;
         case 'k': w.opt.f_skew = atof(optarg); break;
         case 'K': w.opt.skew_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 'L': w.opt.f_late = atof(optarg); break;
+        case 'l': w.opt.late_ms = atoll(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -220,6 +224,9 @@ static int cmd_run(int argc, char **argv)
         st->fault_malformed = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_malformed;
         if ((double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_skew)
             st->skew_ms = rnd(&seed) & 1 ? w.opt.skew_ms : -w.opt.skew_ms;
+        /* Drawn only when asked for, so the seeds of earlier runs keep giving the same fleet. */
+        if (w.opt.f_late > 0)
+            st->fault_late = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_late;
     }
     signal(SIGPIPE, SIG_IGN);
     if (sim_run(&w) != 0) {

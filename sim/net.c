@@ -214,6 +214,7 @@ static void tick(lws_sorted_usec_list_t *sul)
                 sim_station_unplug(st, e, t, now_real);
         }
         faults(w, st, t);
+        sim_station_answer_late(st, now_real);
         if (!st->wsi && st->reconnect_at_real && now_real >= st->reconnect_at_real && t >= st->offline_until_sim &&
             !w->stop)
             connect_station(w, st);

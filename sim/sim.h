@@ -18,6 +18,7 @@
 
 #define SIM_OFFLINE_MAX 4096  /* TransactionEvents a station keeps while offline */
 #define SIM_OUT_MAX 512       /* frames waiting for the socket per station */
+#define SIM_LATE_MAX 32       /* CSMS calls a late-answering station holds at once */
 
 struct sim_options {
     char host[128];
@@ -31,7 +32,8 @@ struct sim_options {
     int64_t run_until_sim;    /* stop when the simulated clock passes this */
     int64_t max_real_ms;      /* and in any case after this much real time */
     /* Fault injection as fractions of the fleet (chosen with the seed). */
-    double f_reject_profiles, f_drop, f_offline, f_silent, f_malformed, f_skew;
+    double f_reject_profiles, f_drop, f_offline, f_silent, f_malformed, f_skew, f_late;
+    int64_t late_ms;          /* fault late: how long the answer to a CSMS call is held back (real ms) */
     int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
     int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
@@ -68,6 +70,14 @@ struct sim_station {
     int64_t offline_until_sim; /* fault: stay away until then */
     bool fault_reject_profiles, fault_drop, fault_offline, fault_done;
     bool fault_silent;        /* never answers the CSMS's CALLs */
+    bool fault_late;          /* answers the CSMS's CALLs late_ms after they came */
+    struct sim_late_call {
+        int64_t due_real;
+        char id[OCPP_MSG_ID_MAX + 1];
+        char action[OCPP_ACTION_MAX + 1];
+        cJSON *payload;
+    } late[SIM_LATE_MAX];
+    int late_n;
     bool fault_malformed, malformed_sent; /* sends one broken frame after boot */
     int64_t skew_ms;          /* added to every timestamp it sends */
 
@@ -112,6 +122,8 @@ char *sim_station_next_out(struct sim_station *st);
 
 /* handlers.c: the CSMS's CALLs */
 void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real);
+/* Fault late: answers the held CSMS calls that are due (called every tick). */
+void sim_station_answer_late(struct sim_station *st, int64_t now_real);
 
 /* net.c */
 int sim_run(struct sim_world *w);

@@ -262,6 +262,10 @@ void sim_station_disconnected(struct sim_station *st, int64_t now_real)
         ocpp_session_close(st->session, on_event, st);
     st->session = NULL;
     drop_session_output(st);
+    /* Calls held back by the late fault belonged to that connection: they can never be answered now. */
+    for (int i = 0; i < st->late_n; i++)
+        cJSON_Delete(st->late[i].payload);
+    st->late_n = 0;
     st->connected = st->booted = st->boot_in_flight = false;
     st->wsi = NULL;
 }

@@ -19,6 +19,8 @@ from depotd_fixture import Depotd, base_config, hash_password
 
 failures = 0
 OFFLINE = len(sys.argv) > 1 and sys.argv[1] == "offline"
+LATE = len(sys.argv) > 1 and sys.argv[1] == "late"
+LATE_MS = 1500
 
 
 def check(ok, what):
@@ -42,7 +44,8 @@ def main():
                             "--scenario", os.path.join(ex, "scenario-small.json"), "--speed", "1200",
                             "--meter-interval", "120", "--json", report_path, "--max-real-seconds", "25"] +
                            (["--fault-offline", "1", "--offline-minutes", "20", "--fault-skew", "1", "--skew-seconds",
-                             "30", "--seed", "7"] if OFFLINE else []),
+                             "30", "--seed", "7"] if OFFLINE else []) +
+                           (["--fault-late", "1", "--late-ms", str(LATE_MS), "--seed", "7"] if LATE else []),
                            capture_output=True, text=True, timeout=60)
         print(p.stdout)
         check(p.returncode == 0, "depotsim run exits 0 (%d) %s" % (p.returncode, p.stderr.strip()[-300:]))
@@ -52,6 +55,11 @@ def main():
                       "FROM transactions WHERE station = ? ORDER BY started_ms", (station["id"],))
         offline = d.query("SELECT count(*) FROM transaction_events WHERE station = ? AND offline = 1",
                           (station["id"],))[0][0]
+        # Fault late: depotd's GetVariables are answered LATE_MS after depotd sent them, and still count.
+        late_pairs = d.query("SELECT o.time_ms, i.time_ms FROM events o JOIN events i ON i.message_id = o.message_id"
+                             " AND i.station = o.station AND i.type = 'ocpp_in' AND i.msg_type = 3"
+                             " WHERE o.type = 'ocpp_out' AND o.msg_type = 2 AND o.action = 'GetVariables'"
+                             " AND o.station = ?", (station["id"],))
         seqs = {t: [r[0] for r in d.query("SELECT seq_no FROM transaction_events WHERE station = ? AND "
                                           "transaction_id = ? ORDER BY seq_no", (station["id"], t))]
                 for (t,) in d.query("SELECT id FROM transactions WHERE station = ?", (station["id"],))}
@@ -65,6 +73,12 @@ def main():
     check(len(txs) == 2, "depotd has 2 transactions (%d)" % len(txs))
     check(all(t[1] is not None for t in txs), "every transaction ended in depotd: %s" % [t[1] for t in txs])
     check(all(t[2] == "EVDisconnected" for t in txs), "stoppedReason EVDisconnected: %s" % [t[2] for t in txs])
+    if LATE:
+        check(len(late_pairs) >= 1 and all(i - o >= LATE_MS - 50 for o, i in late_pairs),
+              "every GetVariables answered %d ms late and taken by depotd: %s" %
+              (LATE_MS, [i - o for o, i in late_pairs]))
+    else:
+        check(all(i - o < LATE_MS - 50 for o, i in late_pairs), "without the fault, answers come at once")
     if not OFFLINE:
         check(offline == 0, "no event arrived as offline (%d): the station stayed connected" % offline)
     for t, q in seqs.items():
