@@ -55,7 +55,8 @@ void cf_set_answer_mode(cf_conn *c, enum cf_answer_mode m);
 /* Sends a CALL and waits for its answer. 0: CALLRESULT (*result owned by caller), 1: CALLERROR
  * (*code set), -1: timeout/closed/invalid (the reason in the evidence). */
 int cf_call(cf_conn *c, const char *action, const cJSON *payload, cJSON **result, enum ocpp_error *code);
-/* Sends raw text (for malformed frames) and waits for any frame back; returns it (caller frees) or NULL. */
+/* Sends raw text (for malformed frames) and waits for the next frame back that is not a CSMS CALL; returns it
+ * (caller frees) or NULL. */
 char *cf_raw(cf_conn *c, const char *text, double wait_s);
 /* Waits up to wait_s for a CSMS CALL of action (NULL: any) not yet taken; NULL on timeout. Borrowed. */
 struct cf_msg *cf_wait_call(cf_conn *c, const char *action, double wait_s);

@@ -267,8 +267,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (lws_is_final_fragment(wsi)) {
             c->rx[c->rx_len] = '\0';
             log_frame(c, '<', c->rx, c->rx_len);
-            free(c->last_raw);
-            c->last_raw = strdup(c->rx);
+            /* cf_raw waits for the answer to what it sent: a CALL of the CSMS's own (GetVariables after boot)
+             * may come first and is no answer, so it is left to the session and the answer mode. */
+            const char *p = c->rx;
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+                p++;
+            bool is_call = p[0] == '[' && strncmp(p + 1 + strspn(p + 1, " \t\r\n"), "2", 1) == 0;
+            if (!is_call) {
+                free(c->last_raw);
+                c->last_raw = strdup(c->rx);
+            }
             ocpp_session_feed(c->session, c->rx, c->rx_len, now_ms(), on_event, c);
             c->rx_len = 0;
             flush_session(c);
