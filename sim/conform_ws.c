@@ -5,6 +5,7 @@
  * write, fragments reassembled.
  */
 #include "conform.h"
+#include "wsauth.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -236,15 +237,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     cf_conn *c = user;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-        if (!c || !c->password[0])
-            break;
-        char cred[160], b64[240], hdr[260];
-        int n = snprintf(cred, sizeof cred, "%s:%s", c->id, c->password);
-        if (lws_b64_encode_string(cred, n, b64, sizeof b64) < 0)
-            return -1;
-        int hl = snprintf(hdr, sizeof hdr, "Basic %s", b64);
-        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr, hl, p, end))
+        if (c && sim_ws_basic_auth(wsi, c->id, c->password, in, len))
             return -1;
         break;
     }

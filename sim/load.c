@@ -8,6 +8,7 @@
  * used for one write only (the client masks in place), fragments reassembled.
  */
 #include "load.h"
+#include "wsauth.h"
 
 #include "simtime.h"
 
@@ -311,16 +312,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct lworld *w = g_lw;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-        if (!s || !w->o->password[0])
+        if (!s)
             break;
-        char id[64], cred[160], b64[240], hdr[260];
+        char id[64];
         station_id(w, s->index, id, sizeof id);
-        int n = snprintf(cred, sizeof cred, "%s:%s", id, w->o->password);
-        if (lws_b64_encode_string(cred, n, b64, sizeof b64) < 0)
-            return -1;
-        int hl = snprintf(hdr, sizeof hdr, "Basic %s", b64);
-        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr, hl, p, end))
+        if (sim_ws_basic_auth(wsi, id, w->o->password, in, len))
             return -1;
         break;
     }

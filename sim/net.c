@@ -4,6 +4,7 @@
  * (the client masks in place), fragments reassembled, the simulation stepped by an lws_sul timer.
  */
 #include "sim.h"
+#include "wsauth.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -50,15 +51,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
         /* Security Profile 1: HTTP Basic, username = station id. */
-        if (!st || !st->cfg->password[0])
-            break;
-        char cred[128], b64[200], hdr[220];
-        int n = snprintf(cred, sizeof cred, "%s:%s", st->cfg->id, st->cfg->password);
-        if (lws_b64_encode_string(cred, n, b64, sizeof b64) < 0)
-            return -1;
-        int hl = snprintf(hdr, sizeof hdr, "Basic %s", b64);
-        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
-        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr, hl, p, end))
+        if (st && sim_ws_basic_auth(wsi, st->cfg->id, st->cfg->password, in, len))
             return -1;
         break;
     }
