@@ -54,6 +54,11 @@ static const struct key keys[] = {
             "The depot's IANA time zone (e.g. Europe/Brussels): local tariffs, grid-fee bands, hour-of-week forecasts."),
     OBJ_KEY(tariff, "Prices: {\"provider\": {...}, \"fallback\": {...}, \"breaker\": {...}, \"schedule\": {...}}, "
                     "as in the files of examples/tariffs/ (one per provider type). null: a fixed 0.30 per kWh."),
+    OBJ_KEY(control, "Smart charging: {\"site_limit_kw\", \"failsafe\", \"slot_minutes\", \"horizon_h\", \"vehicles\", "
+                     "\"needs\", ...}; every key is listed under \"control\" below. null: depotd records but does not "
+                     "control charging."),
+    OBJ_KEY(clock, "A simulated planning clock for tests and demos: {\"start\": RFC 3339, \"speed\": x, "
+                   "\"anchor_unix_ms\": wall-clock ms at which the simulated clock reads start}. null: the wall clock."),
     INT_KEY(price_horizon_h, "48", 1, 240, "How far ahead prices are fetched and kept, in hours."),
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),

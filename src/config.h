@@ -46,6 +46,8 @@ struct config {
     char timezone[64];
     cJSON *tariff;                 /* owned; NULL when not configured (see prices.c) */
     int price_horizon_h;
+    cJSON *control;                /* owned; NULL: no smart charging (see control.c) */
+    cJSON *clock;                  /* owned; NULL: the wall clock */
     int pbkdf2_iterations;
 
     struct cfg_station *stations;

@@ -20,6 +20,7 @@
 
 struct conn;
 struct price_feed;
+struct control;
 
 /* A station depotd knows: from the config, or registered by auto-registration. Lives as long as depotd. */
 struct station {
@@ -89,6 +90,7 @@ struct depot {
     uint64_t conn_serial;
     volatile sig_atomic_t stop;
     struct price_feed *prices;          /* prices.c */
+    struct control *control;            /* control.c: the smart-charging loop */
     pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */
     struct posted *posted_head, *posted_tail;
 };
@@ -116,6 +118,8 @@ void depot_wake_loop(void *depot);
 int depot_post(struct depot *d, void (*fn)(struct depot *d, void *arg), void *arg);
 /* Send a CALL to a station (logged). Returns 0 or -1 with err. */
 int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len);
+/* The same, with a non-NULL `user` cookie: its answer, error or timeout goes to control_on_answer(). */
+int depot_call_user(struct conn *c, const char *action, const cJSON *payload, void *user, char *err, size_t err_len);
 /* Queue an answer held until `ticket` is durable (ticket 0: now). Takes the payload. */
 void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket);
 /* Append a frame event for this connection's station to the log; returns the batch ticket. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "depot.h"
 #include "log.h"
 
@@ -98,6 +99,7 @@ static cJSON *transaction_event(struct conn *c, const cJSON *p)
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(p, "transactionInfo");
     const cJSON *txid = cJSON_GetObjectItemCaseSensitive(info, "transactionId");
     log_debug("ocpp", c->station->id, "TransactionEvent %s %s", type->valuestring, txid->valuestring);
+    control_on_transaction_event(c->depot, c->station, p);
     return o;
 }
 
@@ -106,7 +108,14 @@ static cJSON *ev_charging_needs(struct conn *c, const cJSON *p)
 {
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
     log_info("ocpp", c->station->id, "NotifyEVChargingNeeds for EVSE %d", evse ? evse->valueint : 0);
+    control_on_ev_needs(c->depot, c->station, p);
     return status_accepted(c, p);
+}
+
+static cJSON *meter_values(struct conn *c, const cJSON *p)
+{
+    control_on_meter_values(c->depot, c->station, p);
+    return cJSON_CreateObject();
 }
 
 static cJSON *data_transfer(struct conn *c, const cJSON *p)
@@ -123,6 +132,7 @@ static cJSON *status_notification(struct conn *c, const cJSON *p)
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
     if (cJSON_IsNumber(evse) && evse->valueint > 0 && evse->valueint < 64)
         c->station->evses_seen |= 1ULL << evse->valueint;
+    control_on_status(c->depot, c->station, p);
     return cJSON_CreateObject();
 }
 
@@ -136,7 +146,7 @@ static const struct {
     {"StatusNotification", status_notification, true},
     {"Authorize", authorize, false},
     {"TransactionEvent", transaction_event, true},
-    {"MeterValues", empty, true},
+    {"MeterValues", meter_values, true},
     {"NotifyEVChargingNeeds", ev_charging_needs, true},
     {"NotifyEVChargingSchedule", status_accepted, true},
     {"NotifyChargingLimit", empty, true},
@@ -220,19 +230,22 @@ static void read_evse_capabilities(struct conn *c)
 
 void depot_after_reply(struct conn *c, const char *action, const cJSON *payload)
 {
-    if (!c->depot->cfg.read_capabilities || !c->station) return;
-    if (ocpp_session_boot_state(c->session) != OCPP_BOOT_ACCEPTED) return;
+    if (!c->station || ocpp_session_boot_state(c->session) != OCPP_BOOT_ACCEPTED) return;
+    bool boot_accepted = false;
     if (strcmp(action, "BootNotification") == 0) {
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(payload, "status");
-        if (cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0) read_station_capabilities(c);
-    } else if (strcmp(action, "StatusNotification") == 0) {
-        read_evse_capabilities(c);
+        boot_accepted = cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0;
     }
+    /* Capabilities are asked for first: the fail-safe profile goes out in the rate unit the station takes. */
+    if (boot_accepted && c->depot->cfg.read_capabilities) read_station_capabilities(c);
+    if (boot_accepted) control_on_boot_accepted(c->depot, c->station);
+    if (c->depot->cfg.read_capabilities && strcmp(action, "StatusNotification") == 0) read_evse_capabilities(c);
 }
 
 void depot_handle_result(struct conn *c, const struct ocpp_event *ev)
 {
     if (strcmp(ev->action, "GetVariables") != 0) return;
+    if (c->station) control_on_variables(c->depot, c->station, NULL, ev->payload);
     /* The values themselves are kept by the store (projection `capabilities`); here only a summary line. */
     int n = 0, ok = 0;
     const cJSON *r;

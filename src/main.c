@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "depot.h"
 #include "log.h"
 #include "prices.h"
@@ -191,7 +192,8 @@ int main(int argc, char **argv)
     log_info("main", NULL, "depotd %s: %zu stations known, %d transactions active, database %s (schema v%d)",
              DEPOTD_VERSION, d->n_stations, store_count_active_transactions(d->store), d->cfg.database,
              store_schema_version());
-    if (prices_start(d, err, sizeof err)) {
+    if (depot_clock_configure(d->cfg.clock, err, sizeof err) || prices_start(d, err, sizeof err) ||
+        control_start(d, err, sizeof err)) {
         log_error("main", NULL, "config error: %s", err);
         goto out;
     }
@@ -199,14 +201,17 @@ int main(int argc, char **argv)
         log_error("main", NULL, "%s", err);
         goto out;
     }
+    control_loop_started(d);
     depot_server_run(d);
     log_info("main", NULL, "shutting down");
     struct store_event stop = {.time_ms = depot_wall_ms(), .type = STORE_EV_STOP, .data = "{}"};
     store_append(d->store, &stop);
+    control_stop(d);
     prices_stop(d);
     depot_server_stop(d);
     rc = 0;
 out:
+    control_stop(d);
     prices_stop(d);
     if (d->store && store_close(d->store)) {
         log_error("store", NULL, "some events could not be committed");

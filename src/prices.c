@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "control.h"
 #include "depot.h"
 #include "log.h"
 
@@ -52,7 +53,8 @@ struct fetch_done {
 
 static struct price_feed *feed_of(struct depot *d) { return d->prices; }
 
-static int64_t now_ms(void) { return depot_wall_ms(); }
+/* The planning clock: prices are fetched for the hours the planner plans (simulated in a demo). */
+static int64_t now_ms(void) { return depot_now_ms(); }
 
 /* ---- loop side ---------------------------------------------------------------------------------------- */
 

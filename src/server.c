@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "control.h"
 #include "depot.h"
 #include "log.h"
 
@@ -95,8 +96,13 @@ static void schedule_timer(struct conn *c)
 
 int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len)
 {
+    return depot_call_user(c, action, payload, NULL, err, err_len);
+}
+
+int depot_call_user(struct conn *c, const char *action, const cJSON *payload, void *user, char *err, size_t err_len)
+{
     char id[OCPP_MSG_ID_MAX + 1];
-    if (ocpp_session_call(c->session, action, payload, NULL, depot_mono_ms(), id, err, err_len)) return -1;
+    if (ocpp_session_call(c->session, action, payload, user, depot_mono_ms(), id, err, err_len)) return -1;
     char *text = ocpp_frame_call(id, action, payload);
     depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALL, action, id, "ok", text);
     free(text);
@@ -220,7 +226,8 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
     case OCPP_EV_RESULT:
         depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLRESULT, ev->action, ev->id, "ok", text);
         c->frame_logged = true;
-        depot_handle_result(c, ev);
+        if (ev->user) control_on_answer(d, ev);
+        else depot_handle_result(c, ev);
         break;
     case OCPP_EV_ERROR:
         if (!ev->timed_out && !ev->closed && !c->frame_logged && text) {
@@ -232,6 +239,8 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
                  ev->timed_out ? "no answer in time" : ev->closed ? "connection closed" : ocpp_error_name(ev->error_code),
                  ev->error_description && ev->error_description[0] ? ": " : "",
                  ev->error_description ? ev->error_description : "");
+        if (ev->user) control_on_answer(d, ev);
+        else if (c->station && strcmp(ev->action, "GetVariables") == 0) control_on_variables(d, c->station, NULL, NULL);
         break;
     case OCPP_EV_PROTOCOL: {
         const struct ocpp_fault *f = ev->fault;
@@ -315,6 +324,7 @@ static void closed(struct depot *d, struct slot *slot)
         d->n_connected--;
         depot_log_station_event(d, STORE_EV_DISCONNECT, c->station->id, "{\"reason\":\"closed\"}");
         log_info("ocpp", c->station->id, "disconnected");
+        control_on_disconnect(d, c->station);
     }
     c->wsi = NULL;
     ocpp_session_close(c->session, on_session_event, c);

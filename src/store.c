@@ -446,6 +446,38 @@ char *store_last_event_data(store *st, const char *type)
     return out;
 }
 
+int store_each_active_transaction(store *st, void (*fn)(void *ctx, const struct store_active_tx *row), void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->rdb,
+                           "SELECT t.station, t.id, t.id_token, t.charging_state, t.evse_id, t.started_ms,"
+                           " t.energy_first_wh, t.energy_last_wh, t.energy_last_ms, n.payload"
+                           " FROM transactions t LEFT JOIN ev_needs n ON n.station = t.station AND"
+                           " n.evse_id = t.evse_id"
+                           " WHERE t.ended_ms IS NULL AND t.evse_id IS NOT NULL ORDER BY t.station, t.evse_id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct store_active_tx row = {
+            .station = (const char *)sqlite3_column_text(s, 0),
+            .tx_id = (const char *)sqlite3_column_text(s, 1),
+            .id_token = (const char *)sqlite3_column_text(s, 2),
+            .charging_state = (const char *)sqlite3_column_text(s, 3),
+            .evse_id = sqlite3_column_int(s, 4),
+            .started_ms = sqlite3_column_int64(s, 5),
+            .has_energy = sqlite3_column_type(s, 6) != SQLITE_NULL && sqlite3_column_type(s, 7) != SQLITE_NULL,
+            .energy_first_wh = sqlite3_column_double(s, 6),
+            .energy_last_wh = sqlite3_column_double(s, 7),
+            .energy_last_ms = sqlite3_column_int64(s, 8),
+            .needs_payload = (const char *)sqlite3_column_text(s, 9),
+        };
+        row.needs_base_wh = row.energy_first_wh;
+        if (row.station && row.tx_id) fn(ctx, &row);
+    }
+    sqlite3_finalize(s);
+    return 0;
+}
+
 int store_count_active_transactions(store *st)
 {
     sqlite3_stmt *s;

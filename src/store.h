@@ -84,6 +84,18 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
                      void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
+/* Every transaction not ended, with the EV's last needs on its EVSE (control restores its model from it). */
+struct store_active_tx {
+    const char *station, *tx_id, *id_token, *charging_state;
+    int evse_id;
+    int64_t started_ms;
+    bool has_energy;
+    double energy_first_wh, energy_last_wh;
+    int64_t energy_last_ms;
+    const char *needs_payload;   /* NotifyEVChargingNeeds payload for this EVSE since the start, or NULL */
+    double needs_base_wh;        /* the register the EV's energyAmount counts from (the session's first) */
+};
+int store_each_active_transaction(store *st, void (*fn)(void *ctx, const struct store_active_tx *row), void *ctx);
 /* Number of transactions not ended (for start-up logs and tests). */
 int store_count_active_transactions(store *st);
 

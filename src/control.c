@@ -1,0 +1,783 @@
+/*
+ * control.c - the control loop: when to re-plan, how a plan becomes charging profiles, and the rules that keep
+ * the site under its limit between plans (decreases first), without depotd (fail-safe profiles) and around
+ * stations that do not do as told (compensation). Loop thread only, except the clock.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control_internal.h"
+#include "log.h"
+#include "prices.h"
+
+#define TX_PROFILE_ID_BASE 1000
+#define FAILSAFE_PROFILE_ID 1
+#define DEFAULT_PERIODS 24 /* when a station does not say (PeriodsPerSchedule): a common minimum */
+
+/* ---- the planning clock --------------------------------------------------------------------------------------- */
+
+static struct {
+    bool simulated;
+    int64_t start_ms, anchor_ms;
+    double speed;
+} clk;
+
+int depot_clock_configure(const cJSON *c, char *err, size_t err_len)
+{
+    memset(&clk, 0, sizeof clk);
+    if (!c) return 0;
+    const cJSON *start = cJSON_GetObjectItemCaseSensitive(c, "start");
+    const cJSON *speed = cJSON_GetObjectItemCaseSensitive(c, "speed");
+    const cJSON *anchor = cJSON_GetObjectItemCaseSensitive(c, "anchor_unix_ms");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, c) {
+        if (it->string[0] != '_' && strcmp(it->string, "start") && strcmp(it->string, "speed") &&
+            strcmp(it->string, "anchor_unix_ms")) {
+            snprintf(err, err_len, "clock.%s: unknown key (start, speed, anchor_unix_ms)", it->string);
+            return -1;
+        }
+    }
+    if (!cJSON_IsString(start) || ocpp_time_parse(start->valuestring, &clk.start_ms)) {
+        snprintf(err, err_len, "clock.start: an RFC 3339 time");
+        return -1;
+    }
+    if (!cJSON_IsNumber(speed) || speed->valuedouble <= 0 || speed->valuedouble > 100000) {
+        snprintf(err, err_len, "clock.speed: a number in (0, 100000]");
+        return -1;
+    }
+    clk.speed = speed->valuedouble;
+    clk.anchor_ms = cJSON_IsNumber(anchor) ? (int64_t)anchor->valuedouble : depot_wall_ms();
+    clk.simulated = true;
+    return 0;
+}
+
+bool depot_clock_simulated(void) { return clk.simulated; }
+
+int64_t depot_now_ms(void)
+{
+    int64_t wall = depot_wall_ms();
+    if (!clk.simulated) return wall;
+    return clk.start_ms + (int64_t)((double)(wall - clk.anchor_ms) * clk.speed);
+}
+
+int64_t depot_clock_real_delay_ms(int64_t t)
+{
+    int64_t now = depot_now_ms();
+    if (t <= now) return 0;
+    double real = (double)(t - now) / (clk.simulated ? clk.speed : 1.0);
+    return (int64_t)ceil(real);
+}
+
+/* ---- events in the log ------------------------------------------------------------------------------------------ */
+
+static void log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
+{
+    char *json = cJSON_PrintUnformatted(o);
+    if (json) depot_log_station_event(ctl->d, type, station, json);
+    cJSON_free(json);
+    cJSON_Delete(o);
+}
+
+/* ---- calls with a cookie ---------------------------------------------------------------------------------------- */
+
+static struct ctl_call *call_new(struct control *ctl, const char *station, int evse, int kind)
+{
+    struct ctl_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->cookie = ++ctl->next_cookie;
+    snprintf(c->station, sizeof c->station, "%s", station);
+    c->evse = evse;
+    c->kind = kind;
+    c->next = ctl->calls;
+    ctl->calls = c;
+    return c;
+}
+
+static struct ctl_call *call_take(struct control *ctl, uint64_t cookie)
+{
+    for (struct ctl_call **pp = &ctl->calls; *pp; pp = &(*pp)->next)
+        if ((*pp)->cookie == cookie) {
+            struct ctl_call *c = *pp;
+            *pp = c->next;
+            return c;
+        }
+    return NULL;
+}
+
+static void call_drop(struct control *ctl, struct ctl_call *c)
+{
+    for (struct ctl_call **pp = &ctl->calls; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    free(c);
+}
+
+/* ---- fail-safe profiles ----------------------------------------------------------------------------------------- */
+
+static void send_failsafe(struct control *ctl, struct ctl_station *cs)
+{
+    struct conn *conn = cs->st->conn;
+    if (!conn || cs->failsafe_rejected) return;
+    bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
+    double w = station_max ? ctl_failsafe_station_w(ctl) : ctl_failsafe_evse_w(ctl, cs, NULL);
+    struct sched_unit u;
+    ctl_unit(ctl, cs, NULL, &u);
+    u.min_w = 0; /* a cap, not a charging limit: any value is fine */
+    struct sched s;
+    sched_const(&s, depot_now_ms() / 1000 * 1000, sched_quantize(&u, w));
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddNumberToObject(req, "evseId", 0);
+    cJSON *cp = cJSON_AddObjectToObject(req, "chargingProfile");
+    cJSON_AddNumberToObject(cp, "id", FAILSAFE_PROFILE_ID);
+    cJSON_AddNumberToObject(cp, "stackLevel", 0);
+    cJSON_AddStringToObject(cp, "chargingProfilePurpose", station_max ? "ChargingStationMaxProfile" : "TxDefaultProfile");
+    cJSON_AddStringToObject(cp, "chargingProfileKind", "Absolute");
+    cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
+    cJSON_AddItemToArray(arr, sched_to_json(&s, &u, 1));
+    struct ctl_call *c = call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
+    char err[200];
+    if (c) {
+        c->sched = s;
+        if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+            log_warn("control", cs->st->id, "cannot send the fail-safe profile: %s", err);
+            call_drop(ctl, c);
+        } else {
+            cs->failsafe_sent = true;
+            cs->failsafe_due = false;
+            ctl->stats.profiles_sent++;
+        }
+    }
+    cJSON_Delete(req);
+}
+
+/* The shares changed (a station refused its fail-safe, or more stations are known): lower ones go out now. */
+static void refresh_failsafes(struct control *ctl)
+{
+    double w = ctl_failsafe_station_w(ctl);
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        if (cs->st->conn && cs->failsafe_accepted && cs->failsafe_sent_w > w + 0.5) send_failsafe(ctl, cs);
+}
+
+/* ---- re-planning --------------------------------------------------------------------------------------------------- */
+
+static void submit(struct control *ctl)
+{
+    if (!ctl->cfg.enabled || ctl->solving) return;
+    char reasons[sizeof ctl->replan_reasons];
+    snprintf(reasons, sizeof reasons, "%s", ctl->replan_reasons[0] ? ctl->replan_reasons : "start");
+    ctl->replan_reasons[0] = '\0';
+    ctl->replan_wanted = false;
+    if (ctl_planner_submit(ctl, reasons) == 0) ctl->solving = true;
+    else log_error("control", NULL, "cannot build the plan (out of memory)");
+}
+
+static void on_replan_timer(lws_sorted_usec_list_t *sul)
+{
+    struct control *ctl = lws_container_of(sul, struct control, replan_sul);
+    ctl->sul_armed = false;
+    if (ctl->solving) {
+        ctl->replan_wanted = true; /* picked up when the running solve comes back */
+        return;
+    }
+    submit(ctl);
+}
+
+void control_replan(struct depot *d, const char *reason)
+{
+    struct control *ctl = d->control;
+    if (!ctl || !ctl->cfg.enabled) return;
+    size_t n = strlen(ctl->replan_reasons);
+    if (!strstr(ctl->replan_reasons, reason) && n + strlen(reason) + 2 < sizeof ctl->replan_reasons)
+        snprintf(ctl->replan_reasons + n, sizeof ctl->replan_reasons - n, "%s%s", n ? "," : "", reason);
+    if (!ctl->sul_armed && !ctl->replan_wanted) {
+        ctl->replan_requested_mono = depot_mono_ms();
+        ctl->sul_armed = true;
+        lws_sul_schedule(d->lws, 0, &ctl->replan_sul, on_replan_timer, (lws_usec_t)ctl->cfg.replan_delay_ms * 1000);
+    }
+}
+
+static void on_boundary(lws_sorted_usec_list_t *sul)
+{
+    struct control *ctl = lws_container_of(sul, struct control, boundary_sul);
+    control_replan(ctl->d, "slot");
+}
+
+static void arm_boundary(struct control *ctl)
+{
+    int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
+    int64_t next = (depot_now_ms() / slot_ms + 1) * slot_ms;
+    int64_t wait = depot_clock_real_delay_ms(next);
+    lws_sul_schedule(ctl->d->lws, 0, &ctl->boundary_sul, on_boundary, (lws_usec_t)(wait + 1) * 1000);
+}
+
+/* ---- from plan to profiles -------------------------------------------------------------------------------------------- */
+
+struct target {
+    struct ctl_station *cs;
+    struct ctl_evse *e;
+    struct sched next;           /* the plan's schedule, as the station will get it */
+    struct sched step;           /* phase 1: min(old, next) */
+    bool send_step, send_next;
+};
+
+static int periods_for(const struct ctl_station *cs)
+{
+    int n = cs->periods_per_schedule > 0 ? cs->periods_per_schedule : DEFAULT_PERIODS;
+    return n < SCHED_MAX ? n : SCHED_MAX;
+}
+
+/* What the EVSE may draw now, as far as depotd can be sure: its accepted TxProfile, else its fail-safe. */
+static void current_bound(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int64_t now, struct sched *out)
+{
+    if (e->applied_valid) {
+        *out = e->applied;
+        return;
+    }
+    double fs = cs->failsafe_accepted ? ctl_failsafe_evse_w(ctl, cs, e) : ctl_evse_max_w(ctl, cs, e);
+    sched_const(out, now, fs);
+}
+
+static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *s,
+                            uint64_t plan_id, int phase)
+{
+    struct conn *conn = cs->st->conn;
+    if (!conn) return;
+    struct sched_unit u;
+    ctl_unit(ctl, cs, e, &u);
+    int level = ctl->cfg.tx_stack_level;
+    if (cs->max_stack_level > 0 && level > cs->max_stack_level) level = cs->max_stack_level;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddNumberToObject(req, "evseId", e->id);
+    cJSON *cp = cJSON_AddObjectToObject(req, "chargingProfile");
+    /* One id per EVSE: each new profile replaces the previous one (K01.FR.05), never stacks up. */
+    cJSON_AddNumberToObject(cp, "id", TX_PROFILE_ID_BASE + e->id);
+    cJSON_AddNumberToObject(cp, "stackLevel", level);
+    cJSON_AddStringToObject(cp, "chargingProfilePurpose", "TxProfile");
+    cJSON_AddStringToObject(cp, "chargingProfileKind", "Absolute");
+    cJSON_AddStringToObject(cp, "transactionId", e->tx_id);
+    cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
+    cJSON_AddItemToArray(arr, sched_to_json(s, &u, 1));
+    struct ctl_call *c = call_new(ctl, cs->st->id, e->id, CTL_CALL_TX_PROFILE);
+    char err[200];
+    if (!c) {
+        cJSON_Delete(req);
+        return;
+    }
+    c->sched = *s;
+    c->plan_id = plan_id;
+    c->phase = phase;
+    if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+        log_warn("control", cs->st->id, "EVSE %d: cannot send the profile: %s", e->id, err);
+        call_drop(ctl, c);
+        e->mode = CTL_MODE_UNCONTROLLED;
+        ctl->saga_failed = true;
+    } else {
+        e->pending = true;
+        ctl->saga_in_flight++;
+        ctl->stats.profiles_sent++;
+    }
+    cJSON_Delete(req);
+}
+
+static struct target *targets;
+static int n_targets;
+
+static void saga_finish(struct control *ctl);
+
+static void saga_phase2(struct control *ctl)
+{
+    ctl->saga_phase = 2;
+    if (ctl->saga_failed) {
+        /* A decrease did not land: that EVSE may still draw its old limit, so no one else goes up on this plan.
+         * The re-plan already asked for plans around it. */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
+        cJSON_AddStringToObject(o, "action", "increases withheld");
+        log_event(ctl, "compensation", NULL, o);
+        n_targets = 0;
+    }
+    for (int i = 0; i < n_targets; i++) {
+        struct target *t = &targets[i];
+        if (!t->send_next || !t->e->active || t->e->mode == CTL_MODE_UNCONTROLLED ||
+            t->e->mode == CTL_MODE_NONCOMPLIANT)
+            continue;
+        send_tx_profile(ctl, t->cs, t->e, &t->next, ctl->saga_plan->id, 2);
+    }
+    if (ctl->saga_in_flight == 0) saga_finish(ctl);
+}
+
+static void apply_plan(struct control *ctl, struct ctl_plan *plan);
+
+static void saga_finish(struct control *ctl)
+{
+    ctl->saga_phase = 0;
+    n_targets = 0;
+    if (ctl->saga_plan) {
+        int64_t now = depot_mono_ms();
+        log_debug("control", NULL, "plan %llu applied %lld ms after its first trigger",
+                  (unsigned long long)ctl->saga_plan->id, (long long)(now - ctl->saga_plan->requested_mono));
+    }
+    if (ctl->waiting) {
+        struct ctl_plan *p = ctl->waiting;
+        ctl->waiting = NULL;
+        apply_plan(ctl, p);
+    }
+}
+
+static void risk_events(struct control *ctl, struct ctl_plan *plan)
+{
+    int at_risk = 0;
+    char buf[40];
+    for (int i = 0; i < plan->n; i++) {
+        struct ctl_plan_session *ps = &plan->sessions[i];
+        struct ctl_station *cs = ctl_station_find(ctl, ps->station);
+        struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
+        if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0) continue;
+        bool risk = !ps->need.best_effort && ps->shortfall_kwh > ctl->cfg.at_risk_kwh;
+        if (risk) at_risk++;
+        if (risk == e->at_risk && (!risk || fabs(ps->shortfall_kwh - e->short_kwh) < 1.0)) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "vehicle", ps->vehicle);
+        cJSON_AddNumberToObject(o, "evse", ps->evse);
+        cJSON_AddStringToObject(o, "transaction", ps->tx_id);
+        cJSON_AddStringToObject(o, "departure", ocpp_time_format(ps->need.departure_ms, buf));
+        cJSON_AddStringToObject(o, "need_source", ps->need.source);
+        cJSON_AddNumberToObject(o, "kwh_short", round(ps->shortfall_kwh * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "plan", (double)plan->id);
+        if (risk) log_warn("control", ps->station, "EVSE %d: vehicle %s will miss its need by %.1f kWh at departure",
+                           ps->evse, ps->vehicle[0] ? ps->vehicle : "?", ps->shortfall_kwh);
+        log_event(ctl, risk ? "departure_at_risk" : "departure_at_risk_cleared", ps->station, o);
+        e->at_risk = risk;
+        e->short_kwh = risk ? ps->shortfall_kwh : 0;
+    }
+    ctl->stats.sessions_at_risk = at_risk;
+    ctl->stats.sessions = plan->n;
+}
+
+static void apply_plan(struct control *ctl, struct ctl_plan *plan)
+{
+    if (ctl->saga_phase) {
+        /* One transition at a time: the newest plan waits for the running one to settle. */
+        ctl_plan_free(ctl->waiting);
+        ctl->waiting = plan;
+        return;
+    }
+    ctl_plan_free(ctl->plan);
+    ctl->plan = plan;
+    ctl->saga_plan = plan;
+    ctl->saga_failed = false;
+    ctl->saga_in_flight = 0;
+    free(targets);
+    targets = calloc((size_t)plan->n + 1, sizeof *targets);
+    n_targets = 0;
+    if (!targets) return;
+    int64_t now = depot_now_ms() / 1000 * 1000;
+    int64_t horizon = plan->slot_ms * plan->slots;
+    int decreases = 0, increases = 0;
+    double site_now = 0;
+    for (int i = 0; i < plan->n; i++) {
+        struct ctl_plan_session *ps = &plan->sessions[i];
+        struct ctl_station *cs = ctl_station_find(ctl, ps->station);
+        struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
+        /* The session may have ended, or the station gone, while the plan was being solved. */
+        if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0 || !cs->st->conn) continue;
+        if (e->mode == CTL_MODE_UNCONTROLLED || e->mode == CTL_MODE_NONCOMPLIANT) continue;
+        struct target *t = &targets[n_targets];
+        t->cs = cs;
+        t->e = e;
+        struct sched_unit u;
+        ctl_unit(ctl, cs, e, &u);
+        sched_from_plan(&t->next, &u, plan->start_ms, plan->first_end_ms, plan->slot_ms,
+                        &plan->kw[(size_t)i * plan->slots], plan->slots);
+        sched_trim(&t->next, now);
+        sched_compress(&t->next, periods_for(cs), horizon);
+        site_now += sched_at(&t->next, now) / 1000.0;
+        struct sched old;
+        current_bound(ctl, cs, e, now, &old);
+        if (e->applied_valid && sched_equal(&t->next, &old, now)) continue; /* nothing changes */
+        if (sched_le(&t->next, &old, now)) {
+            t->step = t->next;
+            t->send_step = true;
+        } else {
+            sched_min(&old, &t->next, now, &t->step);
+            sched_compress(&t->step, periods_for(cs), horizon);
+            t->send_step = !sched_equal(&t->step, &old, now) || !e->applied_valid;
+            t->send_next = true;
+            /* Without a TxProfile yet the step is only needed when it lowers something. */
+            if (!e->applied_valid && sched_equal(&t->step, &old, now)) t->send_step = false;
+        }
+        decreases += t->send_step;
+        increases += t->send_next;
+        n_targets++;
+    }
+    ctl->stats.planned_site_kw = site_now;
+    risk_events(ctl, plan);
+    log_info("control", NULL, "plan %llu (%s): %d sessions, %.1f kW now of %.1f kW, cost %.2f, %d at risk, "
+             "%d decreases then %d increases, solved in %.0f ms by %s",
+             (unsigned long long)plan->id, plan->reasons, plan->n, site_now, ctl_site_limit_kw(ctl, now), plan->cost,
+             ctl->stats.sessions_at_risk, decreases, increases, plan->solve_ms, plan->method);
+    ctl->saga_phase = 1;
+    for (int i = 0; i < n_targets; i++)
+        if (targets[i].send_step) send_tx_profile(ctl, targets[i].cs, targets[i].e, &targets[i].step, plan->id, 1);
+    if (ctl->saga_in_flight == 0) saga_phase2(ctl);
+    arm_boundary(ctl);
+}
+
+void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan)
+{
+    ctl->solving = false;
+    ctl->stats.plans++;
+    ctl->stats.last_plan_id = plan->id;
+    if (plan->failed) {
+        ctl->stats.plans_failed++;
+        log_error("control", NULL, "plan %llu failed: %s", (unsigned long long)plan->id, plan->err);
+        ctl_plan_free(plan);
+    } else {
+        ctl->stats.last_solve_ms = plan->solve_ms;
+        ctl->stats.last_method = plan->method;
+        if (ctl->replan_wanted) ctl_plan_free(plan); /* already stale: the next one is on its way */
+        else apply_plan(ctl, plan);
+    }
+    if (ctl->replan_wanted && !ctl->sul_armed) submit(ctl);
+}
+
+/* ---- answers ------------------------------------------------------------------------------------------------------------ */
+
+static void compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id)
+{
+    e->mode = CTL_MODE_UNCONTROLLED;
+    ctl->stats.compensations++;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "plan", (double)plan_id);
+    cJSON_AddNumberToObject(o, "evse", e->id);
+    cJSON_AddStringToObject(o, "transaction", e->tx_id);
+    cJSON_AddStringToObject(o, "why", why);
+    cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0);
+    log_event(ctl, "compensation", cs->st->id, o);
+    log_warn("control", cs->st->id, "EVSE %d: profile %s; planned around at its fail-safe limit", e->id, why);
+    control_replan(ctl->d, "compensation");
+}
+
+void control_on_answer(struct depot *d, const struct ocpp_event *ev)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_call *c = call_take(ctl, (uint64_t)(uintptr_t)ev->user);
+    if (!c) return;
+    struct ctl_station *cs = ctl_station_find(ctl, c->station);
+    const char *status = NULL;
+    if (ev->type == OCPP_EV_RESULT) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(ev->payload, "status");
+        status = cJSON_IsString(s) ? s->valuestring : "?";
+    }
+    bool accepted = status && strcmp(status, "Accepted") == 0;
+    const char *why = status ? "rejected" : ev->timed_out ? "timed out" : ev->closed ? "lost with the connection" : "failed";
+    if (accepted) ctl->stats.profiles_accepted++;
+    else if (status) ctl->stats.profiles_rejected++;
+    else ctl->stats.profiles_failed++;
+
+    if (c->kind == CTL_CALL_FAILSAFE && cs) {
+        cs->failsafe_accepted = accepted;
+        if (accepted) cs->failsafe_sent_w = c->sched.w[0];
+        if (!accepted && status && !cs->failsafe_rejected) {
+            /* It will not cap itself: it counts at full power and everyone else gets a smaller share. */
+            cs->failsafe_rejected = true;
+            log_warn("control", cs->st->id, "fail-safe profile rejected: planned around at %.1f kW",
+                     ctl_station_hw_w(ctl, cs) / 1000.0);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "why", "failsafe rejected");
+            cJSON_AddNumberToObject(o, "assumed_kw", ctl_station_hw_w(ctl, cs) / 1000.0);
+            log_event(ctl, "compensation", cs->st->id, o);
+            refresh_failsafes(ctl);
+            control_replan(d, "failsafe");
+        }
+    } else if (c->kind == CTL_CALL_TX_PROFILE) {
+        struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
+        if (e) {
+            e->pending = false;
+            if (accepted && e->active) {
+                e->applied = c->sched;
+                e->applied_valid = true;
+                if (e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) e->mode = CTL_MODE_CONTROLLED;
+            } else if (!accepted && e->active) {
+                if (c->phase == 1) ctl->saga_failed = true;
+                compensate(ctl, cs, e, why, c->plan_id);
+            }
+        }
+        if (ctl->saga_in_flight > 0 && c->plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
+            if (--ctl->saga_in_flight == 0) {
+                if (ctl->saga_phase == 1) saga_phase2(ctl);
+                else saga_finish(ctl);
+            }
+        }
+    }
+    free(c);
+}
+
+/* ---- what stations tell ----------------------------------------------------------------------------------------------- */
+
+void ctl_model_status(struct ctl_station *cs, const cJSON *p);
+int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p);
+void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
+
+void control_on_boot_accepted(struct depot *d, struct station *st)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (!cs) return;
+    /* A (re)booted station has dropped or kept its profiles; either way it gets its fail-safe again and its
+     * sessions are no longer known to follow a TxProfile of ours. */
+    cs->failsafe_sent = cs->failsafe_accepted = false;
+    for (int k = 1; k <= cs->max_evse; k++) {
+        cs->evse[k].applied_valid = false;
+        if (cs->evse[k].mode != CTL_MODE_NONCOMPLIANT) cs->evse[k].mode = CTL_MODE_FAILSAFE;
+    }
+    if (!ctl->cfg.enabled) return;
+    if (d->cfg.read_capabilities) cs->failsafe_due = true; /* sent once the rate unit is known */
+    else send_failsafe(ctl, cs);
+    refresh_failsafes(ctl);
+    control_replan(d, "station");
+}
+
+void control_on_disconnect(struct depot *d, struct station *st)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station_find(ctl, st->id);
+    if (!cs) return;
+    bool any = false;
+    for (int k = 1; k <= cs->max_evse; k++) {
+        cs->evse[k].applied_valid = cs->evse[k].active && cs->evse[k].applied_valid;
+        any |= cs->evse[k].active;
+    }
+    if (any) control_replan(d, "disconnect");
+}
+
+void control_on_status(struct depot *d, struct station *st, const cJSON *payload)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    int before = cs ? cs->max_evse : 0;
+    if (cs) ctl_model_status(cs, payload);
+    /* A new EVSE changes the TxDefaultProfile share and what may plug in. */
+    if (cs && cs->max_evse != before && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT && cs->failsafe_sent)
+        send_failsafe(ctl, cs);
+}
+
+void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (!cs) return;
+    if (ctl_model_transaction(ctl, cs, payload)) {
+        ctl->last_event_mono = depot_mono_ms();
+        control_replan(d, "session");
+    }
+}
+
+/* Meter drift and compliance: measured against what the EVSE was told. */
+static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e)
+{
+    if (!ctl->plan || !e->active || e->power_ms == 0) return;
+    int64_t now = e->power_ms;
+    double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_failsafe_evse_w(ctl, cs, e);
+    if (e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0) {
+        if (!e->over_since_ms) e->over_since_ms = now;
+        else if (e->mode != CTL_MODE_NONCOMPLIANT && now - e->over_since_ms >= (int64_t)ctl->cfg.noncompliance_s * 1000) {
+            e->mode = CTL_MODE_NONCOMPLIANT;
+            ctl->stats.noncompliant++;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "evse", e->id);
+            cJSON_AddStringToObject(o, "transaction", e->tx_id);
+            cJSON_AddNumberToObject(o, "measured_kw", round(e->power_w) / 1000.0);
+            cJSON_AddNumberToObject(o, "limit_kw", round(limit_w) / 1000.0);
+            log_event(ctl, "noncompliant", cs->st->id, o);
+            log_warn("control", cs->st->id, "EVSE %d draws %.1f kW above its %.1f kW limit: planned around it",
+                     e->id, e->power_w / 1000.0, limit_w / 1000.0);
+            control_replan(ctl->d, "noncompliant");
+        }
+        return;
+    }
+    e->over_since_ms = 0;
+    if (e->mode == CTL_MODE_NONCOMPLIANT) {
+        e->mode = e->applied_valid ? CTL_MODE_CONTROLLED : CTL_MODE_FAILSAFE;
+        control_replan(ctl->d, "compliant");
+        return;
+    }
+    /* Drift: drawing much less than planned (EV full, tapering) frees power for others. */
+    struct ctl_plan *p = ctl->plan;
+    int i = e->session_index;
+    if (i < 0 || i >= p->n || strcmp(p->sessions[i].tx_id, e->tx_id) != 0) return;
+    int64_t t = now < p->first_end_ms ? 0 : 1 + (now - p->first_end_ms) / p->slot_ms;
+    if (t >= p->slots) return;
+    double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
+    if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw) control_replan(ctl->d, "drift");
+}
+
+void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    struct ctl_evse *e = cs ? ctl_model_meter(cs, payload) : NULL;
+    if (e) check_meter(ctl, cs, e);
+}
+
+void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (cs && ctl_model_needs(cs, payload)) {
+        ctl->last_event_mono = depot_mono_ms();
+        control_replan(d, "needs");
+    }
+}
+
+void control_on_variables(struct depot *d, struct station *st, const cJSON *request, const cJSON *result)
+{
+    (void)request;
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (!cs) return;
+    if (result) ctl_model_variables(cs, result);
+    if (cs->failsafe_due && ctl->cfg.enabled) send_failsafe(ctl, cs);
+}
+
+/* ---- dispatcher and operator --------------------------------------------------------------------------------------------- */
+
+int control_set_need(struct depot *d, const char *vehicle, const struct control_need *need, const char *who, char *err,
+                     size_t err_len)
+{
+    struct control *ctl = d->control;
+    struct ctl_vehicle *v = ctl ? ctl_vehicle_find(ctl, vehicle) : NULL;
+    if (!v) {
+        snprintf(err, err_len, "vehicle: unknown vehicle \"%s\"", vehicle);
+        return -1;
+    }
+    v->has_need = need != NULL;
+    if (need) v->need = *need;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "vehicle", vehicle);
+    cJSON_AddStringToObject(o, "by", who ? who : "");
+    if (need) {
+        char buf[40];
+        cJSON_AddStringToObject(o, "departure", ocpp_time_format(need->departure_ms, buf));
+        if (need->energy_kwh >= 0) cJSON_AddNumberToObject(o, "energy_kwh", need->energy_kwh);
+        if (need->target_soc >= 0) cJSON_AddNumberToObject(o, "target_soc", need->target_soc);
+    }
+    log_event(ctl, "need", NULL, o);
+    control_replan(d, "needs");
+    return 0;
+}
+
+int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const char *who, char *err, size_t err_len)
+{
+    struct control *ctl = d->control;
+    if (!ctl || !ctl->cfg.enabled) {
+        snprintf(err, err_len, "control is not enabled");
+        return -1;
+    }
+    ctl->override_kw = kw;
+    ctl->override_until_ms = until_ms;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "kw", kw);
+    char buf[40];
+    cJSON_AddStringToObject(o, "until", ocpp_time_format(until_ms, buf));
+    cJSON_AddStringToObject(o, "by", who ? who : "");
+    log_event(ctl, "site_limit", NULL, o);
+    control_replan(d, "limit");
+    return 0;
+}
+
+void control_stats(struct depot *d, struct control_stats *out)
+{
+    struct control *ctl = d->control;
+    memset(out, 0, sizeof *out);
+    if (!ctl) return;
+    *out = ctl->stats;
+    out->site_limit_kw = ctl_site_limit_kw(ctl, depot_now_ms());
+    double m = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++)
+            if (cs->evse[k].active) m += cs->evse[k].power_w / 1000.0;
+    out->measured_site_kw = m;
+}
+
+/* ---- start and stop ------------------------------------------------------------------------------------------------------ */
+
+static void on_prices(struct depot *d) { control_replan(d, "prices"); }
+
+int control_start(struct depot *d, char *err, size_t err_len)
+{
+    struct control *ctl = calloc(1, sizeof *ctl);
+    if (!ctl) return -1;
+    ctl->d = d;
+    ctl->override_kw = -1;
+    if (ctl_config_parse(&ctl->cfg, &d->cfg, err, err_len)) {
+        ctl_config_free(&ctl->cfg);
+        free(ctl);
+        return -1;
+    }
+    d->control = ctl;
+    if (ctl_restore(ctl, err, err_len)) return -1;
+    if (!ctl->cfg.enabled) return 0;
+    ctl->planner = ctl_planner_start(ctl, err, err_len);
+    if (!ctl->planner) return -1;
+    prices_on_update = on_prices;
+    log_info("control", NULL, "smart charging on: site limit %.1f kW, %s of %.1f kW per station, %d-minute slots over %d h%s",
+             ctl->cfg.site_limit_kw,
+             ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX ? "ChargingStationMaxProfile" : "TxDefaultProfile",
+             ctl_failsafe_station_w(ctl) / 1000.0, ctl->cfg.slot_minutes, ctl->cfg.horizon_h,
+             depot_clock_simulated() ? " (simulated clock)" : "");
+    return 0;
+}
+
+/* After the lws context exists: the first plan (sessions restored from the log) and the slot timer. */
+void control_loop_started(struct depot *d)
+{
+    struct control *ctl = d->control;
+    if (!ctl || !ctl->cfg.enabled) return;
+    arm_boundary(ctl);
+    control_replan(d, "start");
+}
+
+void control_stop(struct depot *d)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    if (d->lws) {
+        lws_sul_cancel(&ctl->replan_sul);
+        lws_sul_cancel(&ctl->boundary_sul);
+    }
+    ctl_planner_stop(ctl->planner);
+    ctl_plan_free(ctl->plan);
+    ctl_plan_free(ctl->waiting);
+    while (ctl->calls) {
+        struct ctl_call *c = ctl->calls;
+        ctl->calls = c->next;
+        free(c);
+    }
+    while (ctl->stations) {
+        struct ctl_station *cs = ctl->stations;
+        ctl->stations = cs->next;
+        free(cs);
+    }
+    free(targets);
+    targets = NULL;
+    n_targets = 0;
+    ctl_config_free(&ctl->cfg);
+    free(ctl);
+    d->control = NULL;
+}

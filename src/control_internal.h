@@ -1,0 +1,220 @@
+/*
+ * control_internal.h - the control loop's own state, shared by control.c (orchestration, profiles, saga),
+ * control_model.c (the live model of EVSEs, sessions and needs) and control_plan.c (the planner worker).
+ * Not part of any contract: only the control_*.c files include it.
+ */
+#ifndef DEPOTD_CONTROL_INTERNAL_H
+#define DEPOTD_CONTROL_INTERNAL_H
+
+#include <pthread.h>
+
+#include "control.h"
+#include "depot.h"
+#include "schedule.h"
+
+#define CTL_EVSE_MAX 64
+#define CTL_VEHICLE_ID_MAX 48
+
+enum ctl_failsafe { CTL_FAILSAFE_STATION_MAX, CTL_FAILSAFE_TX_DEFAULT };
+
+struct ctl_vehicle {
+    char id[CTL_VEHICLE_ID_MAX + 1];
+    double battery_kwh;          /* 0: unknown */
+    double max_kw;               /* 0: unknown */
+    char **id_tokens;
+    int n_id_tokens;
+    bool has_need;               /* the dispatcher's need */
+    struct control_need need;
+};
+
+struct ctl_config {
+    bool enabled;
+    double site_limit_kw;
+    int slot_minutes, horizon_h;
+    enum ctl_failsafe failsafe;
+    int failsafe_stations;       /* the site limit is shared over at least this many stations */
+    double nominal_voltage_v;
+    double min_current_a;
+    double evse_max_kw;          /* when the station does not say (EVSE Power MaxSet) */
+    int tx_stack_level;
+    int replan_delay_ms;         /* coalescing window (real ms) */
+    double drift_kw, drift_kwh;  /* meter drift that triggers a re-plan */
+    double noncompliance_kw;
+    int noncompliance_s;         /* planning-clock seconds above the limit before a station is non-compliant */
+    double default_dwell_h, default_energy_kwh;
+    double at_risk_kwh;          /* shortfall that raises departure_at_risk */
+    bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
+    int solver_time_limit_ms;
+    struct ctl_vehicle *vehicles;
+    int n_vehicles;
+};
+
+/* Where an EVSE's draw stands, as far as the site limit is concerned. */
+enum ctl_evse_mode {
+    CTL_MODE_FAILSAFE = 0,       /* no TxProfile of ours in force: bounded by the fail-safe profile */
+    CTL_MODE_CONTROLLED,         /* following the TxProfile it accepted (applied) */
+    CTL_MODE_UNCONTROLLED,       /* rejected or did not answer a profile: planned around at its fail-safe limit */
+    CTL_MODE_NONCOMPLIANT,       /* draws above its limit: planned around with its measured draw */
+};
+
+struct ctl_evse {
+    int id;
+    bool present;
+    char status[24];
+    /* the session */
+    bool active;
+    char tx_id[37];
+    char id_token[37];
+    char vehicle[CTL_VEHICLE_ID_MAX + 1];
+    int64_t started_ms;
+    bool has_register;
+    double register_start_wh, register_wh;
+    double power_w;              /* last measured (or derived from the register) */
+    int64_t power_ms, register_ms;
+    bool charging;               /* chargingState Charging */
+    /* the EV's own needs (NotifyEVChargingNeeds) */
+    bool ev_need;
+    int64_t ev_departure_ms;
+    double ev_energy_wh, ev_need_base_wh, ev_max_w, ev_min_w;
+    /* capabilities */
+    double max_w;                /* EVSE Power MaxSet; 0: unknown */
+    int phases;                  /* 0: unknown (then the station's) */
+    /* control */
+    enum ctl_evse_mode mode;
+    bool applied_valid;          /* `applied` is the TxProfile in force at the station */
+    struct sched applied;
+    bool pending;                /* a SetChargingProfile is in flight */
+    int64_t over_since_ms;       /* measured above the limit since (0: not) */
+    bool at_risk;
+    double short_kwh;
+    int session_index;           /* index in the plan in force, or -1 */
+};
+
+struct ctl_station {
+    struct station *st;
+    struct ctl_evse evse[CTL_EVSE_MAX];  /* [0] unused */
+    int max_evse;
+    /* capabilities */
+    bool rate_w, rate_a, rate_known;
+    int periods_per_schedule;    /* 0: unknown */
+    int max_stack_level;         /* 0: unknown */
+    int supply_phases;           /* 0: unknown */
+    /* fail-safe */
+    double failsafe_w;           /* the station's share of the site limit */
+    bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
+    double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
+    struct ctl_station *next;
+};
+
+/* A CALL in flight that control wants the answer to. */
+struct ctl_call {
+    uint64_t cookie;
+    char station[CFG_STATION_ID_MAX + 1];
+    int evse;                    /* 0: station-wide (fail-safe) */
+    int kind;                    /* CTL_CALL_* */
+    uint64_t plan_id;
+    int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
+    struct sched sched;          /* what was sent */
+    struct ctl_call *next;
+};
+enum { CTL_CALL_FAILSAFE = 1, CTL_CALL_TX_PROFILE, CTL_CALL_COMPOSITE };
+
+struct ctl_plan;          /* control_plan.c */
+struct ctl_planner;       /* control_plan.c */
+
+struct control {
+    struct depot *d;
+    struct ctl_config cfg;
+    struct ctl_station *stations;
+    int n_stations;
+    /* temporary site limit */
+    double override_kw;
+    int64_t override_until_ms;
+    /* re-planning */
+    struct ctl_planner *planner;
+    bool replan_wanted, solving;
+    char replan_reasons[160];
+    lws_sorted_usec_list_t replan_sul, boundary_sul;
+    bool sul_armed;
+    int64_t replan_requested_mono;
+    /* the plan in force and the one waiting for the saga to finish */
+    struct ctl_plan *plan, *waiting;
+    /* the transition saga */
+    int saga_phase;              /* 0: idle, 1: decreases in flight, 2: increases in flight */
+    int saga_in_flight;
+    bool saga_failed;
+    struct ctl_plan *saga_plan;
+    struct ctl_call *calls;
+    uint64_t next_cookie;
+    uint64_t next_plan_id;
+    int64_t last_event_mono;     /* benchmark: when the triggering event came */
+    struct control_stats stats;
+};
+
+/* control_model.c */
+int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, size_t err_len);
+void ctl_config_free(struct ctl_config *cfg);
+struct ctl_station *ctl_station(struct control *ctl, struct station *st);   /* creates */
+struct ctl_station *ctl_station_find(struct control *ctl, const char *id);
+struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id);             /* NULL when out of range */
+struct ctl_vehicle *ctl_vehicle_find(struct control *ctl, const char *id);
+/* Which vehicle an id token belongs to ("" when none). */
+const char *ctl_vehicle_for_token(struct control *ctl, const char *token);
+int ctl_restore(struct control *ctl, char *err, size_t err_len);
+/* Station's unit for profiles, phases and minimum. */
+void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e, struct sched_unit *u);
+double ctl_evse_max_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+/* Site limit in force at t (kW). */
+double ctl_site_limit_kw(const struct control *ctl, int64_t t);
+/* What a station that refused its fail-safe may draw: every EVSE at full power. */
+double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs);
+/* The station's fail-safe limit (W) and the per-EVSE one. */
+double ctl_failsafe_station_w(const struct control *ctl);
+double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+
+/* The need in force for a session: where it comes from, departure, energy still to deliver (kWh), limits. */
+struct ctl_need {
+    const char *source;          /* "dispatcher", "ev", "default" */
+    int64_t departure_ms;
+    double remaining_kwh;
+    double need_kwh;             /* total asked for this session */
+    double priority;
+    bool best_effort;            /* "charge to full": never at risk */
+    double max_kw;               /* the EV's own limit (0: none known) */
+};
+void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t now, struct ctl_need *out);
+
+/* control_plan.c */
+struct ctl_plan_session {
+    char station[CFG_STATION_ID_MAX + 1];
+    int evse;
+    char tx_id[37];
+    char vehicle[CTL_VEHICLE_ID_MAX + 1];
+    struct ctl_need need;
+    double max_kw, min_kw;
+    double shortfall_kwh, planned_kwh;
+};
+struct ctl_plan {
+    uint64_t id;
+    int64_t start_ms, first_end_ms, slot_ms;
+    int slots;
+    int n;                        /* sessions */
+    struct ctl_plan_session *sessions;
+    double *kw;                   /* [n * slots] */
+    double *site_limit_kw;        /* [slots]: what the LP was given (after reservations) */
+    double cost, shortfall_kwh, solve_ms;
+    const char *method;
+    bool failed;
+    char err[200];
+    int64_t requested_mono, solved_mono;
+    char reasons[160];
+};
+struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);
+void ctl_planner_stop(struct ctl_planner *p);
+/* Builds the problem from the model now, logs it, and hands it to the worker. 0, or -1 (nothing to do). */
+int ctl_planner_submit(struct control *ctl, const char *reasons);
+void ctl_plan_free(struct ctl_plan *p);
+/* control.c: a solved plan is back on the loop thread. */
+void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
+
+#endif

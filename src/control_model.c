@@ -1,0 +1,687 @@
+/*
+ * control_model.c - what depotd knows about every EVSE and session (from the stations' messages), the vehicle
+ * registry and the needs, and the `control` section of the config. Loop thread only.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_internal.h"
+#include "log.h"
+
+/* ---- config ------------------------------------------------------------------------------------------ */
+
+struct num_key {
+    const char *name;
+    size_t offset;
+    double def, lo, hi;
+    bool integer;
+};
+
+#define NUM(n, d, lo, hi) {#n, offsetof(struct ctl_config, n), d, lo, hi, false}
+#define INT(n, d, lo, hi) {#n, offsetof(struct ctl_config, n), d, lo, hi, true}
+
+static const struct num_key num_keys[] = {
+    NUM(site_limit_kw, 0, 0, 1e6),
+    INT(slot_minutes, 15, 1, 60),
+    INT(horizon_h, 24, 1, 168),
+    INT(failsafe_stations, 0, 0, 100000),
+    NUM(nominal_voltage_v, 230, 100, 1000),
+    NUM(min_current_a, 6, 0, 32),
+    NUM(evse_max_kw, 22, 1, 1000),
+    INT(tx_stack_level, 1, 0, 100),
+    INT(replan_delay_ms, 100, 0, 60000),
+    NUM(drift_kw, 2, 0.1, 1000),
+    NUM(drift_kwh, 1, 0.01, 1000),
+    NUM(noncompliance_kw, 1, 0, 1000),
+    INT(noncompliance_s, 120, 1, 86400),
+    NUM(default_dwell_h, 10, 0.25, 168),
+    NUM(default_energy_kwh, 0, 0, 10000),
+    NUM(at_risk_kwh, 0.5, 0, 10000),
+    INT(solver_time_limit_ms, 5000, 100, 600000),
+};
+
+static int parse_vehicles(struct ctl_config *cfg, const cJSON *arr, char *err, size_t err_len)
+{
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, err_len, "control.vehicles: must be an array");
+        return -1;
+    }
+    int n = cJSON_GetArraySize(arr);
+    cfg->vehicles = calloc((size_t)(n ? n : 1), sizeof *cfg->vehicles);
+    if (!cfg->vehicles) return -1;
+    int i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr) {
+        struct ctl_vehicle *veh = &cfg->vehicles[i];
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
+        if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > CTL_VEHICLE_ID_MAX) {
+            snprintf(err, err_len, "control.vehicles[%d].id: a string of 1 to %d characters", i, CTL_VEHICLE_ID_MAX);
+            return -1;
+        }
+        snprintf(veh->id, sizeof veh->id, "%s", id->valuestring);
+        const char *nums[] = {"battery_kwh", "max_kw"};
+        double *dst[] = {&veh->battery_kwh, &veh->max_kw};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, nums[k]);
+            if (!x) continue;
+            if (!cJSON_IsNumber(x) || x->valuedouble <= 0 || x->valuedouble > 10000) {
+                snprintf(err, err_len, "control.vehicles[%d].%s: a number in (0, 10000]", i, nums[k]);
+                return -1;
+            }
+            *dst[k] = x->valuedouble;
+        }
+        const cJSON *toks = cJSON_GetObjectItemCaseSensitive(v, "id_tokens");
+        if (toks) {
+            if (!cJSON_IsArray(toks)) {
+                snprintf(err, err_len, "control.vehicles[%d].id_tokens: must be an array of strings", i);
+                return -1;
+            }
+            veh->id_tokens = calloc((size_t)cJSON_GetArraySize(toks) + 1, sizeof(char *));
+            const cJSON *t;
+            cJSON_ArrayForEach(t, toks) {
+                if (!cJSON_IsString(t) || strlen(t->valuestring) > 36) {
+                    snprintf(err, err_len, "control.vehicles[%d].id_tokens: strings of at most 36 characters", i);
+                    return -1;
+                }
+                veh->id_tokens[veh->n_id_tokens++] = strdup(t->valuestring);
+            }
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(cfg->vehicles[j].id, veh->id) == 0) {
+                snprintf(err, err_len, "control.vehicles[%d].id: duplicate \"%s\"", i, veh->id);
+                return -1;
+            }
+        cfg->n_vehicles = ++i;
+    }
+    return 0;
+}
+
+static int parse_needs(struct ctl_config *cfg, const cJSON *arr, char *err, size_t err_len)
+{
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, err_len, "control.needs: must be an array");
+        return -1;
+    }
+    int i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr) {
+        const cJSON *veh = cJSON_GetObjectItemCaseSensitive(v, "vehicle");
+        struct ctl_vehicle *target = NULL;
+        for (int k = 0; cJSON_IsString(veh) && k < cfg->n_vehicles; k++)
+            if (strcmp(cfg->vehicles[k].id, veh->valuestring) == 0) target = &cfg->vehicles[k];
+        if (!target) {
+            snprintf(err, err_len, "control.needs[%d].vehicle: not one of control.vehicles", i);
+            return -1;
+        }
+        const cJSON *dep = cJSON_GetObjectItemCaseSensitive(v, "departure");
+        int64_t dep_ms;
+        if (!cJSON_IsString(dep) || ocpp_time_parse(dep->valuestring, &dep_ms)) {
+            snprintf(err, err_len, "control.needs[%d].departure: an RFC 3339 time", i);
+            return -1;
+        }
+        target->has_need = true;
+        target->need = (struct control_need){.departure_ms = dep_ms, .energy_kwh = -1, .target_soc = -1};
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "energy_kwh");
+        const cJSON *soc = cJSON_GetObjectItemCaseSensitive(v, "target_soc");
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(v, "priority");
+        if (e && (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 10000)) {
+            snprintf(err, err_len, "control.needs[%d].energy_kwh: a number in [0, 10000]", i);
+            return -1;
+        }
+        if (soc && (!cJSON_IsNumber(soc) || soc->valuedouble < 0 || soc->valuedouble > 1)) {
+            snprintf(err, err_len, "control.needs[%d].target_soc: a number in [0, 1]", i);
+            return -1;
+        }
+        if (!e && !soc) {
+            snprintf(err, err_len, "control.needs[%d]: energy_kwh or target_soc is required", i);
+            return -1;
+        }
+        if (pr && (!cJSON_IsNumber(pr) || pr->valuedouble < 0 || pr->valuedouble > 100)) {
+            snprintf(err, err_len, "control.needs[%d].priority: a number in [0, 100]", i);
+            return -1;
+        }
+        if (e) target->need.energy_kwh = e->valuedouble;
+        if (soc) target->need.target_soc = soc->valuedouble;
+        if (pr) target->need.priority = pr->valuedouble;
+        i++;
+    }
+    return 0;
+}
+
+int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, size_t err_len)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t k = 0; k < sizeof num_keys / sizeof num_keys[0]; k++) {
+        char *f = (char *)cfg + num_keys[k].offset;
+        if (num_keys[k].integer) *(int *)f = (int)num_keys[k].def;
+        else *(double *)f = num_keys[k].def;
+    }
+    cfg->failsafe = CTL_FAILSAFE_STATION_MAX;
+    cfg->enabled = false;
+    const cJSON *o = c->control;
+    if (!o) return 0;
+    cfg->enabled = true;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+        const char *name = it->string;
+        if (name[0] == '_') continue;
+        if (strcmp(name, "enabled") == 0 || strcmp(name, "verify_composite") == 0) {
+            if (!cJSON_IsBool(it)) {
+                snprintf(err, err_len, "control.%s: must be true or false", name);
+                return -1;
+            }
+            if (name[0] == 'e') cfg->enabled = cJSON_IsTrue(it);
+            else cfg->verify_composite = cJSON_IsTrue(it);
+            continue;
+        }
+        if (strcmp(name, "failsafe") == 0) {
+            if (cJSON_IsString(it) && strcmp(it->valuestring, "ChargingStationMaxProfile") == 0)
+                cfg->failsafe = CTL_FAILSAFE_STATION_MAX;
+            else if (cJSON_IsString(it) && strcmp(it->valuestring, "TxDefaultProfile") == 0)
+                cfg->failsafe = CTL_FAILSAFE_TX_DEFAULT;
+            else {
+                snprintf(err, err_len, "control.failsafe: \"ChargingStationMaxProfile\" or \"TxDefaultProfile\"");
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(name, "vehicles") == 0) {
+            if (parse_vehicles(cfg, it, err, err_len)) return -1;
+            continue;
+        }
+        if (strcmp(name, "needs") == 0) continue; /* after the vehicles, below */
+        const struct num_key *k = NULL;
+        for (size_t i = 0; i < sizeof num_keys / sizeof num_keys[0] && !k; i++)
+            if (strcmp(num_keys[i].name, name) == 0) k = &num_keys[i];
+        if (!k) {
+            snprintf(err, err_len, "control.%s: unknown key (see `depotd --config-doc`)", name);
+            return -1;
+        }
+        if (!cJSON_IsNumber(it) || it->valuedouble < k->lo || it->valuedouble > k->hi ||
+            (k->integer && it->valuedouble != floor(it->valuedouble))) {
+            snprintf(err, err_len, "control.%s: must be %s in [%g, %g]", name, k->integer ? "an integer" : "a number",
+                     k->lo, k->hi);
+            return -1;
+        }
+        char *f = (char *)cfg + k->offset;
+        if (k->integer) *(int *)f = (int)it->valuedouble;
+        else *(double *)f = it->valuedouble;
+    }
+    const cJSON *needs = cJSON_GetObjectItemCaseSensitive(o, "needs");
+    if (needs && parse_needs(cfg, needs, err, err_len)) return -1;
+    if (cfg->enabled && !(cfg->site_limit_kw > 0)) {
+        snprintf(err, err_len, "control.site_limit_kw: required (> 0) when control is enabled");
+        return -1;
+    }
+    if (60 % cfg->slot_minutes != 0) {
+        snprintf(err, err_len, "control.slot_minutes: must divide 60 (1, 5, 15, 30, 60...)");
+        return -1;
+    }
+    return 0;
+}
+
+void ctl_config_free(struct ctl_config *cfg)
+{
+    for (int i = 0; i < cfg->n_vehicles; i++) {
+        for (int k = 0; k < cfg->vehicles[i].n_id_tokens; k++) free(cfg->vehicles[i].id_tokens[k]);
+        free(cfg->vehicles[i].id_tokens);
+    }
+    free(cfg->vehicles);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- lookups ------------------------------------------------------------------------------------------- */
+
+struct ctl_station *ctl_station_find(struct control *ctl, const char *id)
+{
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        if (strcmp(cs->st->id, id) == 0) return cs;
+    return NULL;
+}
+
+struct ctl_station *ctl_station(struct control *ctl, struct station *st)
+{
+    struct ctl_station *cs = ctl_station_find(ctl, st->id);
+    if (cs) return cs;
+    cs = calloc(1, sizeof *cs);
+    if (!cs) return NULL;
+    cs->st = st;
+    for (int e = 0; e < CTL_EVSE_MAX; e++) {
+        cs->evse[e].id = e;
+        cs->evse[e].session_index = -1;
+    }
+    cs->next = ctl->stations;
+    ctl->stations = cs;
+    ctl->n_stations++;
+    return cs;
+}
+
+struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id)
+{
+    if (!cs || evse_id < 1 || evse_id >= CTL_EVSE_MAX) return NULL;
+    struct ctl_evse *e = &cs->evse[evse_id];
+    if (!e->present) {
+        e->present = true;
+        if (evse_id > cs->max_evse) cs->max_evse = evse_id;
+    }
+    return e;
+}
+
+struct ctl_vehicle *ctl_vehicle_find(struct control *ctl, const char *id)
+{
+    for (int i = 0; i < ctl->cfg.n_vehicles; i++)
+        if (strcmp(ctl->cfg.vehicles[i].id, id) == 0) return &ctl->cfg.vehicles[i];
+    return NULL;
+}
+
+const char *ctl_vehicle_for_token(struct control *ctl, const char *token)
+{
+    if (!token || !token[0]) return "";
+    for (int i = 0; i < ctl->cfg.n_vehicles; i++)
+        for (int k = 0; k < ctl->cfg.vehicles[i].n_id_tokens; k++)
+            if (strcmp(ctl->cfg.vehicles[i].id_tokens[k], token) == 0) return ctl->cfg.vehicles[i].id;
+    const struct config *c = &ctl->d->cfg;
+    for (size_t i = 0; i < c->n_id_tokens; i++)
+        if (strcmp(c->id_tokens[i].id_token, token) == 0) return c->id_tokens[i].vehicle;
+    return "";
+}
+
+/* ---- units and limits ------------------------------------------------------------------------------------ */
+
+static int evse_phases(const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    int ph = e && e->phases ? e->phases : cs->supply_phases;
+    return ph == 1 || ph == 2 || ph == 3 ? ph : 3;
+}
+
+void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e, struct sched_unit *u)
+{
+    /* W where the station takes it (no phase arithmetic at all), else A per phase. */
+    u->amps = cs->rate_known && !cs->rate_w && cs->rate_a;
+    u->phases = evse_phases(cs, e);
+    u->voltage_v = ctl->cfg.nominal_voltage_v;
+    u->min_w = ctl->cfg.min_current_a * u->phases * u->voltage_v;
+}
+
+double ctl_evse_max_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    (void)cs;
+    return e && e->max_w > 0 ? e->max_w : ctl->cfg.evse_max_kw * 1000.0;
+}
+
+double ctl_site_limit_kw(const struct control *ctl, int64_t t)
+{
+    double kw = ctl->cfg.site_limit_kw;
+    if (ctl->override_kw >= 0 && t < ctl->override_until_ms && ctl->override_kw < kw) kw = ctl->override_kw;
+    return kw;
+}
+
+double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs)
+{
+    double w = 0;
+    for (int k = 1; k <= cs->max_evse; k++)
+        if (cs->evse[k].present) w += ctl_evse_max_w(ctl, cs, &cs->evse[k]);
+    return w > 0 ? w : ctl->cfg.evse_max_kw * 1000.0;
+}
+
+double ctl_failsafe_station_w(const struct control *ctl)
+{
+    /* Shared over every station depotd knows (and at least failsafe_stations), connected or not: any of them
+     * may run on its fail-safe alone while depotd is down. A station that refused its fail-safe may draw its
+     * full hardware power: that comes off the top, the others share the rest. */
+    size_t n = ctl->d->n_stations;
+    if ((size_t)ctl->cfg.failsafe_stations > n) n = (size_t)ctl->cfg.failsafe_stations;
+    double w = ctl->cfg.site_limit_kw * 1000.0;
+    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        if (cs->failsafe_rejected) {
+            w -= ctl_station_hw_w(ctl, cs);
+            if (n > 1) n--;
+        }
+    if (n == 0) n = 1;
+    return w > 0 ? floor(w / (double)n) : 0;
+}
+
+double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    double st = ctl_failsafe_station_w(ctl);
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) st /= (cs->max_evse > 0 ? cs->max_evse : 1);
+    double m = ctl_evse_max_w(ctl, cs, e);
+    return st < m ? st : m;
+}
+
+/* ---- needs ------------------------------------------------------------------------------------------------- */
+
+static double delivered_kwh(const struct ctl_evse *e, double base_wh)
+{
+    if (!e->has_register) return 0;
+    double d = (e->register_wh - base_wh) / 1000.0;
+    return d > 0 ? d : 0;
+}
+
+void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t now, struct ctl_need *out)
+{
+    memset(out, 0, sizeof *out);
+    out->priority = 1;
+    const struct ctl_vehicle *veh = NULL;
+    for (int i = 0; e->vehicle[0] && i < ctl->cfg.n_vehicles; i++)
+        if (strcmp(ctl->cfg.vehicles[i].id, e->vehicle) == 0) veh = &ctl->cfg.vehicles[i];
+    double session_kwh = delivered_kwh(e, e->register_start_wh);
+    if (veh && veh->max_kw > 0) out->max_kw = veh->max_kw;
+    if (e->ev_need && e->ev_max_w > 0 && (out->max_kw == 0 || e->ev_max_w / 1000.0 < out->max_kw))
+        out->max_kw = e->ev_max_w / 1000.0;
+
+    if (veh && veh->has_need && veh->need.departure_ms > e->started_ms - 86400000LL) {
+        out->source = "dispatcher";
+        out->departure_ms = veh->need.departure_ms;
+        if (veh->need.energy_kwh >= 0) out->need_kwh = veh->need.energy_kwh;
+        else if (veh->need.target_soc >= 0 && veh->battery_kwh > 0) {
+            /* Without a state of charge from the EV, a target SoC reads as "this much of the battery". */
+            out->need_kwh = veh->need.target_soc * veh->battery_kwh;
+        } else {
+            out->need_kwh = veh->battery_kwh > 0 ? veh->battery_kwh : 0;
+            out->best_effort = true;
+        }
+        if (veh->need.priority > 0) out->priority = veh->need.priority;
+        out->remaining_kwh = out->need_kwh - session_kwh;
+    } else if (e->ev_need && e->ev_departure_ms > 0) {
+        out->source = "ev";
+        out->departure_ms = e->ev_departure_ms;
+        out->need_kwh = e->ev_energy_wh / 1000.0 + delivered_kwh(e, e->register_start_wh) -
+                        delivered_kwh(e, e->ev_need_base_wh);
+        out->remaining_kwh = e->ev_energy_wh / 1000.0 - delivered_kwh(e, e->ev_need_base_wh);
+    } else {
+        out->source = "default";
+        out->departure_ms = e->started_ms + (int64_t)(ctl->cfg.default_dwell_h * 3600000.0);
+        if (e->ev_need && e->ev_energy_wh > 0) {
+            out->need_kwh = e->ev_energy_wh / 1000.0;
+            out->remaining_kwh = out->need_kwh - delivered_kwh(e, e->ev_need_base_wh);
+        } else if (ctl->cfg.default_energy_kwh > 0) {
+            out->need_kwh = ctl->cfg.default_energy_kwh;
+            out->remaining_kwh = out->need_kwh - session_kwh;
+        } else {
+            /* Charge to full within the EV's limit: as much as it takes, never an alarm. */
+            double cap = veh && veh->battery_kwh > 0 ? veh->battery_kwh : 0;
+            double hours = (double)(out->departure_ms - now) / 3600000.0;
+            double max = out->max_kw > 0 ? out->max_kw : ctl->cfg.evse_max_kw;
+            out->need_kwh = cap > 0 ? cap : max * (hours > 0 ? hours : 0) + session_kwh;
+            out->remaining_kwh = out->need_kwh - session_kwh;
+            out->best_effort = true;
+        }
+    }
+    if (out->remaining_kwh < 0) out->remaining_kwh = 0;
+}
+
+/* ---- what stations tell ------------------------------------------------------------------------------------- */
+
+/* Energy.Active.Import.Register (Wh) and Power.Active.Import (W) from meterValue[] (multiplier and kWh/kW). */
+static void read_meter(const cJSON *meter_values, double *wh, bool *has_wh, double *w, bool *has_w, int64_t *t)
+{
+    const cJSON *mv;
+    cJSON_ArrayForEach(mv, meter_values) {
+        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(mv, "timestamp");
+        int64_t tms = 0;
+        if (cJSON_IsString(ts)) ocpp_time_parse(ts->valuestring, &tms);
+        const cJSON *sv;
+        cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(mv, "sampledValue")) {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
+            const cJSON *ph = cJSON_GetObjectItemCaseSensitive(sv, "phase");
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sv, "value");
+            if (!cJSON_IsNumber(v) || ph) continue; /* per-phase values: the totals are enough */
+            const char *meas = cJSON_IsString(m) ? m->valuestring : "Energy.Active.Import.Register";
+            const cJSON *uom = cJSON_GetObjectItemCaseSensitive(sv, "unitOfMeasure");
+            const cJSON *unit = cJSON_GetObjectItemCaseSensitive(uom, "unit");
+            const cJSON *mul = cJSON_GetObjectItemCaseSensitive(uom, "multiplier");
+            double x = v->valuedouble * (cJSON_IsNumber(mul) ? pow(10.0, mul->valueint) : 1.0);
+            if (cJSON_IsString(unit) && (strcmp(unit->valuestring, "kWh") == 0 || strcmp(unit->valuestring, "kW") == 0))
+                x *= 1000.0;
+            if (strcmp(meas, "Energy.Active.Import.Register") == 0) {
+                *wh = x;
+                *has_wh = true;
+                if (tms) *t = tms;
+            } else if (strcmp(meas, "Power.Active.Import") == 0) {
+                *w = x;
+                *has_w = true;
+                if (tms) *t = tms;
+            }
+        }
+    }
+}
+
+static void apply_meter(struct ctl_evse *e, const cJSON *meter_values)
+{
+    double wh = 0, w = 0;
+    bool has_wh = false, has_w = false;
+    int64_t t = 0;
+    read_meter(meter_values, &wh, &has_wh, &w, &has_w, &t);
+    if (!t) t = depot_now_ms();
+    if (has_wh) {
+        if (!e->has_register) {
+            e->register_start_wh = wh;
+            e->has_register = true;
+        } else if (!has_w && t > e->register_ms && e->register_ms) {
+            e->power_w = (wh - e->register_wh) / ((double)(t - e->register_ms) / 3600000.0);
+            e->power_ms = t;
+        }
+        e->register_wh = wh;
+        e->register_ms = t;
+    }
+    if (has_w) {
+        e->power_w = w;
+        e->power_ms = t;
+    }
+}
+
+void ctl_model_status(struct ctl_station *cs, const cJSON *p)
+{
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(p, "connectorStatus");
+    struct ctl_evse *e = ctl_evse(cs, cJSON_IsNumber(evse) ? evse->valueint : 0);
+    if (e && cJSON_IsString(status)) snprintf(e->status, sizeof e->status, "%s", status->valuestring);
+}
+
+/* Returns 1 when a session started or ended (the plan must change), 0 otherwise. */
+int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "eventType");
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(p, "transactionInfo");
+    const cJSON *txid = cJSON_GetObjectItemCaseSensitive(info, "transactionId");
+    const cJSON *state = cJSON_GetObjectItemCaseSensitive(info, "chargingState");
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "evse"), "id");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "idToken");
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(p, "timestamp");
+    const cJSON *offline = cJSON_GetObjectItemCaseSensitive(p, "offline");
+    int64_t t = 0;
+    if (cJSON_IsString(ts)) ocpp_time_parse(ts->valuestring, &t);
+    struct ctl_evse *e = NULL;
+    if (cJSON_IsNumber(evse)) e = ctl_evse(cs, evse->valueint);
+    if (!e) {
+        /* No evse in the event: the EVSE that holds this transaction. */
+        for (int k = 1; k <= cs->max_evse && !e; k++)
+            if (cs->evse[k].active && strcmp(cs->evse[k].tx_id, txid->valuestring) == 0) e = &cs->evse[k];
+    }
+    if (!e) return 0;
+    bool ended = strcmp(type->valuestring, "Ended") == 0;
+    int changed = 0;
+    if (ended) {
+        if (e->active && strcmp(e->tx_id, txid->valuestring) == 0) {
+            e->active = false;
+            e->ev_need = false;
+            e->applied_valid = false;
+            e->mode = CTL_MODE_FAILSAFE;
+            e->over_since_ms = 0;
+            e->charging = false;
+            e->at_risk = false;
+            changed = 1;
+        }
+        return changed;
+    }
+    if (cJSON_IsTrue(offline) && (!e->active || strcmp(e->tx_id, txid->valuestring) != 0)) {
+        /* A late offline event of a transaction that is not the live one: the store keeps it; the model does
+         * not go back in time. */
+        return 0;
+    }
+    if (!e->active || strcmp(e->tx_id, txid->valuestring) != 0) {
+        bool had_other = e->active;
+        memset(e->tx_id, 0, sizeof e->tx_id);
+        snprintf(e->tx_id, sizeof e->tx_id, "%s", txid->valuestring);
+        e->active = true;
+        e->started_ms = t ? t : depot_now_ms();
+        e->has_register = false;
+        e->power_w = 0;
+        e->applied_valid = false;
+        e->mode = CTL_MODE_FAILSAFE;
+        e->over_since_ms = 0;
+        e->at_risk = false;
+        e->id_token[0] = e->vehicle[0] = '\0';
+        if (!had_other) e->ev_need = e->ev_need && e->ev_departure_ms > e->started_ms;
+        changed = 1;
+    }
+    if (cJSON_IsString(tok) && strcmp(e->id_token, tok->valuestring) != 0) {
+        snprintf(e->id_token, sizeof e->id_token, "%s", tok->valuestring);
+        snprintf(e->vehicle, sizeof e->vehicle, "%s", ctl_vehicle_for_token(ctl, e->id_token));
+        changed = 1;
+    }
+    if (cJSON_IsString(state)) {
+        bool charging = strcmp(state->valuestring, "Charging") == 0;
+        e->charging = charging;
+    }
+    apply_meter(e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
+    return changed;
+}
+
+struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p)
+{
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
+    struct ctl_evse *e = ctl_evse(cs, cJSON_IsNumber(evse) ? evse->valueint : 0);
+    if (!e || !e->active) return NULL;
+    apply_meter(e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
+    return e;
+}
+
+struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p)
+{
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
+    struct ctl_evse *e = ctl_evse(cs, cJSON_IsNumber(evse) ? evse->valueint : 0);
+    if (!e) return NULL;
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(p, "chargingNeeds");
+    const cJSON *dep = cJSON_GetObjectItemCaseSensitive(cp, "departureTime");
+    const cJSON *ac = cJSON_GetObjectItemCaseSensitive(cp, "acChargingParameters");
+    const cJSON *dc = cJSON_GetObjectItemCaseSensitive(cp, "dcChargingParameters");
+    int64_t dep_ms = 0;
+    if (cJSON_IsString(dep)) ocpp_time_parse(dep->valuestring, &dep_ms);
+    e->ev_need = true;
+    e->ev_departure_ms = dep_ms;
+    e->ev_need_base_wh = e->has_register ? e->register_wh : 0;
+    if (!e->has_register) {
+        /* The register starts with the next meter value; count from there. */
+        e->ev_need_base_wh = 0;
+    }
+    e->ev_energy_wh = 0;
+    e->ev_max_w = e->ev_min_w = 0;
+    if (ac) {
+        const cJSON *en = cJSON_GetObjectItemCaseSensitive(ac, "energyAmount");
+        const cJSON *maxc = cJSON_GetObjectItemCaseSensitive(ac, "evMaxCurrent");
+        const cJSON *minc = cJSON_GetObjectItemCaseSensitive(ac, "evMinCurrent");
+        const cJSON *volt = cJSON_GetObjectItemCaseSensitive(ac, "evMaxVoltage");
+        double v = cJSON_IsNumber(volt) && volt->valuedouble > 0 ? volt->valuedouble : 230;
+        if (v > 260) v /= sqrt(3.0); /* line-to-line given: per phase */
+        int ph = e->phases ? e->phases : (cs->supply_phases ? cs->supply_phases : 3);
+        if (cJSON_IsNumber(en)) e->ev_energy_wh = en->valuedouble;
+        if (cJSON_IsNumber(maxc)) e->ev_max_w = maxc->valuedouble * v * ph;
+        if (cJSON_IsNumber(minc)) e->ev_min_w = minc->valuedouble * v * ph;
+    } else if (dc) {
+        const cJSON *en = cJSON_GetObjectItemCaseSensitive(dc, "energyAmount");
+        const cJSON *maxp = cJSON_GetObjectItemCaseSensitive(dc, "evMaxPower");
+        if (cJSON_IsNumber(en)) e->ev_energy_wh = en->valuedouble;
+        if (cJSON_IsNumber(maxp)) e->ev_max_w = maxp->valuedouble;
+    }
+    return e;
+}
+
+/* GetVariables: match each result to what was asked (component, evse, variable). */
+void ctl_model_variables(struct ctl_station *cs, const cJSON *result)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(result, "getVariableResult")) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "attributeStatus");
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(r, "attributeValue");
+        const cJSON *comp = cJSON_GetObjectItemCaseSensitive(r, "component");
+        const cJSON *var = cJSON_GetObjectItemCaseSensitive(r, "variable");
+        const cJSON *cname = cJSON_GetObjectItemCaseSensitive(comp, "name");
+        const cJSON *vname = cJSON_GetObjectItemCaseSensitive(var, "name");
+        const cJSON *evse = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(comp, "evse"), "id");
+        if (!cJSON_IsString(st) || strcmp(st->valuestring, "Accepted") != 0 || !cJSON_IsString(val) ||
+            !cJSON_IsString(cname) || !cJSON_IsString(vname))
+            continue;
+        const char *c = cname->valuestring, *v = vname->valuestring, *x = val->valuestring;
+        if (strcmp(c, "SmartChargingCtrlr") == 0) {
+            if (strcmp(v, "RateUnit") == 0) {
+                cs->rate_known = true;
+                cs->rate_w = strstr(x, "W") != NULL;
+                cs->rate_a = strstr(x, "A") != NULL;
+            } else if (strcmp(v, "PeriodsPerSchedule") == 0) {
+                cs->periods_per_schedule = atoi(x);
+            } else if (strcmp(v, "ProfileStackLevel") == 0) {
+                cs->max_stack_level = atoi(x);
+            }
+        } else if (strcmp(c, "ChargingStation") == 0 && strcmp(v, "SupplyPhases") == 0) {
+            cs->supply_phases = atoi(x);
+        } else if (strcmp(c, "EVSE") == 0 && cJSON_IsNumber(evse)) {
+            struct ctl_evse *e = ctl_evse(cs, evse->valueint);
+            if (!e) continue;
+            if (strcmp(v, "Power") == 0) e->max_w = atof(x);
+            else if (strcmp(v, "SupplyPhases") == 0) e->phases = atoi(x);
+        }
+    }
+}
+
+/* ---- restart ----------------------------------------------------------------------------------------------- */
+
+static void on_active(void *ctx, const struct store_active_tx *row)
+{
+    struct control *ctl = ctx;
+    struct station *st = depot_station_find(ctl->d, row->station);
+    if (!st) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    struct ctl_evse *e = ctl_evse(cs, row->evse_id);
+    if (!e) return;
+    e->active = true;
+    snprintf(e->tx_id, sizeof e->tx_id, "%s", row->tx_id);
+    snprintf(e->id_token, sizeof e->id_token, "%s", row->id_token ? row->id_token : "");
+    snprintf(e->vehicle, sizeof e->vehicle, "%s", ctl_vehicle_for_token(ctl, e->id_token));
+    e->started_ms = row->started_ms;
+    e->charging = row->charging_state && strcmp(row->charging_state, "Charging") == 0;
+    if (row->has_energy) {
+        e->has_register = true;
+        e->register_start_wh = row->energy_first_wh;
+        e->register_wh = row->energy_last_wh;
+        e->register_ms = row->energy_last_ms;
+    }
+    if (row->needs_payload) {
+        cJSON *p = cJSON_Parse(row->needs_payload);
+        if (p) {
+            ctl_model_needs(cs, p);
+            /* The EV's energy counted from the register as it was when it told us. */
+            e->ev_need_base_wh = row->needs_base_wh;
+            /* ev_needs keeps the EVSE's last needs, maybe of an earlier session: only a departure after this
+             * session's start can be its own. */
+            if (e->ev_departure_ms <= e->started_ms) e->ev_need = false;
+            cJSON_Delete(p);
+        }
+    }
+}
+
+int ctl_restore(struct control *ctl, char *err, size_t err_len)
+{
+    if (store_each_active_transaction(ctl->d->store, on_active, ctl)) {
+        snprintf(err, err_len, "cannot read the active transactions from the store");
+        return -1;
+    }
+    int n = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) n += cs->evse[k].active;
+    if (n) log_info("control", NULL, "restored %d active sessions from the event log", n);
+    return 0;
+}

@@ -1,0 +1,405 @@
+/*
+ * control_plan.c - the planner: on the loop thread the model becomes an optimizer problem (a snapshot, so the
+ * worker never touches live state) and the inputs are written down; on the worker thread GLPK solves it; the
+ * plan comes back through depot_post(). One solve at a time: control.c coalesces requests while one runs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_internal.h"
+#include "log.h"
+#include "optimizer.h"
+#include "prices.h"
+
+struct job {
+    struct control *ctl;
+    struct opt_problem pb;
+    struct opt_session *sessions;
+    struct opt_circuit *circuits;
+    double *price, *limit, *max_slot;
+    char **ids;
+    struct ctl_plan *plan;
+    cJSON *record;               /* the plan event: inputs now, the result added when it is back */
+};
+
+struct ctl_planner {
+    struct depot *d;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *job;
+    bool stop, started;
+    struct opt_options opts;
+};
+
+void ctl_plan_free(struct ctl_plan *p)
+{
+    if (!p) return;
+    free(p->sessions);
+    free(p->kw);
+    free(p->site_limit_kw);
+    free(p);
+}
+
+static void job_free(struct job *j)
+{
+    if (!j) return;
+    for (int i = 0; j->ids && i < j->pb.n_sessions; i++) free(j->ids[i]);
+    free(j->ids);
+    free(j->sessions);
+    free(j->circuits);
+    free(j->price);
+    free(j->limit);
+    free(j->max_slot);
+    ctl_plan_free(j->plan);
+    cJSON_Delete(j->record);
+    free(j);
+}
+
+/* ---- back on the loop thread -------------------------------------------------------------------------------- */
+
+static void on_solved(struct depot *d, void *arg)
+{
+    struct job *j = arg;
+    struct control *ctl = j->ctl;
+    (void)d;
+    struct ctl_plan *plan = j->plan;
+    plan->solved_mono = depot_mono_ms();
+    cJSON *res = cJSON_AddObjectToObject(j->record, "result");
+    if (plan->failed) {
+        cJSON_AddStringToObject(res, "error", plan->err);
+    } else {
+        cJSON_AddStringToObject(res, "method", plan->method);
+        cJSON_AddNumberToObject(res, "cost", round(plan->cost * 1e4) / 1e4);
+        cJSON_AddNumberToObject(res, "shortfall_kwh", round(plan->shortfall_kwh * 1e3) / 1e3);
+        cJSON_AddNumberToObject(res, "solve_ms", round(plan->solve_ms * 10) / 10);
+        cJSON *rows = cJSON_AddArrayToObject(res, "kw");
+        for (int i = 0; i < plan->n; i++) {
+            cJSON *row = cJSON_CreateArray();
+            for (int t = 0; t < plan->slots; t++)
+                cJSON_AddItemToArray(row, cJSON_CreateNumber(round(plan->kw[(size_t)i * plan->slots + t] * 1e3) / 1e3));
+            cJSON_AddItemToArray(rows, row);
+        }
+    }
+    char *json = cJSON_PrintUnformatted(j->record);
+    if (json) {
+        depot_log_station_event(ctl->d, "plan", NULL, json);
+        cJSON_free(json);
+    }
+    j->plan = NULL;
+    job_free(j);
+    ctl_plan_ready(ctl, plan);
+}
+
+/* ---- the worker -------------------------------------------------------------------------------------------- */
+
+static void *worker(void *arg)
+{
+    struct ctl_planner *p = arg;
+    opt_planner *pl = opt_planner_new(&p->opts);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && !p->job) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) break;
+        struct job *j = p->job;
+        p->job = NULL;
+        pthread_mutex_unlock(&p->mu);
+
+        struct ctl_plan *plan = j->plan;
+        struct opt_plan *out = NULL;
+        char err[200] = "";
+        int rc = pl ? opt_solve(pl, &j->pb, &out, err, sizeof err) : OPT_ENOMEM;
+        if (rc != OPT_OK || !out) {
+            plan->failed = true;
+            snprintf(plan->err, sizeof plan->err, "%s", err[0] ? err : "out of memory");
+        } else {
+            size_t cells = (size_t)out->n_sessions * (size_t)out->slots;
+            plan->kw = malloc((cells ? cells : 1) * sizeof(double));
+            if (!plan->kw) {
+                plan->failed = true;
+                snprintf(plan->err, sizeof plan->err, "out of memory");
+            } else {
+                memcpy(plan->kw, out->kw, cells * sizeof(double));
+                for (int i = 0; i < plan->n; i++) {
+                    plan->sessions[i].planned_kwh = out->delivered_kwh[i];
+                    plan->sessions[i].shortfall_kwh = out->shortfall_kwh[i];
+                }
+                plan->cost = out->cost;
+                plan->shortfall_kwh = out->total_shortfall_kwh;
+                plan->solve_ms = out->total_ms;
+                plan->method = out->method_name;
+            }
+            opt_plan_free(out);
+        }
+        if (depot_post(p->d, on_solved, j)) job_free(j); /* out of memory: the next trigger plans again */
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    opt_planner_free(pl);
+    opt_thread_cleanup();
+    return NULL;
+}
+
+struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len)
+{
+    struct ctl_planner *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->d = ctl->d;
+    p->opts.time_limit_ms = ctl->cfg.solver_time_limit_ms;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, worker, p)) {
+        snprintf(err, err_len, "cannot start the planner thread");
+        free(p);
+        return NULL;
+    }
+    p->started = true;
+    return p;
+}
+
+void ctl_planner_stop(struct ctl_planner *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->started) pthread_join(p->thread, NULL);
+    job_free(p->job);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}
+
+/* ---- building the problem (loop thread) ------------------------------------------------------------------- */
+
+static cJSON *num_array(const double *v, int n, double scale)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(round(v[i] * scale) / scale));
+    return a;
+}
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+    char buf[40];
+    cJSON_AddStringToObject(o, key, ocpp_time_format(ms, buf));
+}
+
+int ctl_planner_submit(struct control *ctl, const char *reasons)
+{
+    struct depot *d = ctl->d;
+    const struct ctl_config *cfg = &ctl->cfg;
+    int64_t now = depot_now_ms() / 1000 * 1000;
+    int64_t slot_ms = (int64_t)cfg->slot_minutes * 60000;
+    int64_t slot0 = now / slot_ms * slot_ms;
+    int64_t first_end = slot0 + slot_ms;
+    int T = cfg->horizon_h * 60 / cfg->slot_minutes;
+
+    int n_active = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) n_active += cs->evse[k].active;
+
+    struct job *j = calloc(1, sizeof *j);
+    struct ctl_plan *plan = calloc(1, sizeof *plan);
+    if (!j || !plan) {
+        free(j);
+        free(plan);
+        return -1;
+    }
+    j->ctl = ctl;
+    j->plan = plan;
+    j->sessions = calloc((size_t)n_active + 1, sizeof *j->sessions);
+    j->ids = calloc((size_t)n_active + 1, sizeof *j->ids);
+    j->circuits = calloc((size_t)ctl->n_stations + 1, sizeof *j->circuits);
+    j->price = calloc((size_t)T, sizeof(double));
+    j->limit = calloc((size_t)T, sizeof(double));
+    j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
+    plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
+    plan->site_limit_kw = calloc((size_t)T, sizeof(double));
+    struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
+    j->record = cJSON_CreateObject();
+    if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
+        !plan->site_limit_kw || !prices || !j->record) {
+        free(prices);
+        job_free(j);
+        return -1;
+    }
+    plan->id = ++ctl->next_plan_id;
+    plan->start_ms = now;
+    plan->first_end_ms = first_end;
+    plan->slot_ms = slot_ms;
+    plan->slots = T;
+    plan->requested_mono = ctl->replan_requested_mono;
+    snprintf(plan->reasons, sizeof plan->reasons, "%s", reasons);
+
+    char err[200];
+    cJSON *rec = j->record;
+    cJSON_AddNumberToObject(rec, "plan", (double)plan->id);
+    cJSON_AddStringToObject(rec, "reasons", reasons);
+    add_time(rec, "start", now);
+    cJSON_AddNumberToObject(rec, "slot_minutes", cfg->slot_minutes);
+    cJSON_AddNumberToObject(rec, "slots", T);
+    cJSON_AddNumberToObject(rec, "first_slot_s", (double)(first_end - now) / 1000.0);
+    cJSON_AddStringToObject(rec, "failsafe",
+                            cfg->failsafe == CTL_FAILSAFE_STATION_MAX ? "ChargingStationMaxProfile" : "TxDefaultProfile");
+    cJSON_AddNumberToObject(rec, "failsafe_station_kw", ctl_failsafe_station_w(ctl) / 1000.0);
+
+    if (prices_slots(d, slot0, slot_ms, (size_t)T, prices, err, sizeof err)) {
+        log_error("control", NULL, "plan %llu: no prices: %s", (unsigned long long)plan->id, err);
+        for (int t = 0; t < T; t++) prices[t].price = 0.30, prices[t].source = 0;
+    }
+    cJSON *pr = cJSON_AddArrayToObject(rec, "prices");
+    cJSON *src = cJSON_AddArrayToObject(rec, "price_sources");
+    for (int t = 0; t < T; t++) {
+        j->price[t] = prices[t].price;
+        cJSON_AddItemToArray(pr, cJSON_CreateNumber(round(prices[t].price * 1e5) / 1e5));
+        cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(prices[t].source)));
+    }
+    free(prices);
+    for (int t = 0; t < T; t++) {
+        int64_t ts = t == 0 ? now : first_end + (int64_t)(t - 1) * slot_ms;
+        j->limit[t] = ctl_site_limit_kw(ctl, ts);
+    }
+    cJSON_AddItemToObject(rec, "site_limit_kw", num_array(j->limit, T, 1e3));
+
+    /* Stations: one circuit each when their fail-safe is a station maximum (the plan must live within it). */
+    double station_cap_kw = ctl_failsafe_station_w(ctl) / 1000.0;
+    bool circuits = cfg->failsafe == CTL_FAILSAFE_STATION_MAX;
+    cJSON *reserved = cJSON_AddArrayToObject(rec, "reserved");
+    cJSON *ins = cJSON_AddArrayToObject(rec, "sessions");
+    int nc = 0, ns = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        int circuit = -1;
+        if (circuits) {
+            circuit = nc++;
+            j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = -1, .limit_kw = station_cap_kw};
+        }
+        bool connected = cs->st->conn != NULL;
+        for (int k = 1; k <= cs->max_evse; k++) {
+            struct ctl_evse *e = &cs->evse[k];
+            e->session_index = -1;
+            if (!e->present) continue;
+            /* What the LP cannot move: it is taken off the limits first. */
+            double reserve_kw = 0;
+            const char *why = NULL;
+            if (cs->failsafe_rejected) {
+                /* No cap in the station itself: any EVSE of it may draw its full power, plugged in or not. */
+                reserve_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
+                why = "no_failsafe";
+            } else if (e->active && e->mode == CTL_MODE_NONCOMPLIANT) {
+                reserve_kw = fmax(e->power_w, ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
+                why = "noncompliant";
+            } else if (e->active && (!connected || e->mode == CTL_MODE_UNCONTROLLED)) {
+                reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
+                why = connected ? "uncontrolled" : "disconnected";
+            } else if (!e->active && cfg->failsafe == CTL_FAILSAFE_TX_DEFAULT) {
+                /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan. */
+                reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
+                why = "idle";
+            }
+            if (why) {
+                cJSON *r = cJSON_CreateObject();
+                cJSON_AddStringToObject(r, "station", cs->st->id);
+                cJSON_AddNumberToObject(r, "evse", k);
+                cJSON_AddStringToObject(r, "why", why);
+                cJSON_AddNumberToObject(r, "kw", round(reserve_kw * 1e3) / 1e3);
+                cJSON_AddItemToArray(reserved, r);
+                for (int t = 0; t < T; t++) j->limit[t] = fmax(0, j->limit[t] - reserve_kw);
+                if (circuit >= 0) j->circuits[circuit].limit_kw = fmax(0, j->circuits[circuit].limit_kw - reserve_kw);
+                continue;
+            }
+            if (!e->active) continue;
+            struct ctl_need need;
+            ctl_need_for(ctl, e, now, &need);
+            struct sched_unit u;
+            ctl_unit(ctl, cs, e, &u);
+            double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
+            if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
+            /* The LP works on what the station can be told: the limit quantized down. */
+            max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
+            int64_t dep = need.departure_ms;
+            /* Past its departure and still plugged in: plan one more slot rather than none. */
+            if (dep < first_end) dep = first_end;
+            int end_slot = (int)((dep - first_end) / slot_ms) + 1;
+            if (end_slot > T) end_slot = T;
+            int i = ns++;
+            e->session_index = i;
+            char id[96];
+            snprintf(id, sizeof id, "%s/%d/%s", cs->st->id, k, e->tx_id);
+            j->ids[i] = strdup(id);
+            j->sessions[i] = (struct opt_session){
+                .id = j->ids[i] ? j->ids[i] : "?",
+                .first_slot = 0,
+                .end_slot = end_slot,
+                .energy_kwh = need.remaining_kwh,
+                .efficiency = 1,
+                .max_kw = max_kw,
+                .min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0,
+                .priority = need.priority,
+                .circuit = circuit,
+                .phases = OPT_THREE_PHASE,
+            };
+            struct ctl_plan_session *ps = &plan->sessions[i];
+            snprintf(ps->station, sizeof ps->station, "%s", cs->st->id);
+            ps->evse = k;
+            snprintf(ps->tx_id, sizeof ps->tx_id, "%s", e->tx_id);
+            snprintf(ps->vehicle, sizeof ps->vehicle, "%s", e->vehicle);
+            ps->need = need;
+            ps->max_kw = max_kw;
+            ps->min_kw = j->sessions[i].min_kw;
+            cJSON *s = cJSON_CreateObject();
+            cJSON_AddStringToObject(s, "station", cs->st->id);
+            cJSON_AddNumberToObject(s, "evse", k);
+            cJSON_AddStringToObject(s, "transaction", e->tx_id);
+            cJSON_AddStringToObject(s, "vehicle", e->vehicle);
+            cJSON_AddStringToObject(s, "need_source", need.source);
+            add_time(s, "departure", need.departure_ms);
+            cJSON_AddNumberToObject(s, "need_kwh", round(need.need_kwh * 1e3) / 1e3);
+            cJSON_AddNumberToObject(s, "remaining_kwh", round(need.remaining_kwh * 1e3) / 1e3);
+            cJSON_AddBoolToObject(s, "best_effort", need.best_effort);
+            cJSON_AddNumberToObject(s, "max_kw", round(max_kw * 1e3) / 1e3);
+            cJSON_AddNumberToObject(s, "min_kw", round(j->sessions[i].min_kw * 1e3) / 1e3);
+            cJSON_AddNumberToObject(s, "end_slot", end_slot);
+            cJSON_AddNumberToObject(s, "priority", need.priority);
+            cJSON_AddStringToObject(s, "rate_unit", u.amps ? "A" : "W");
+            cJSON_AddNumberToObject(s, "phases", u.phases);
+            cJSON_AddNumberToObject(s, "periods_per_schedule", cs->periods_per_schedule);
+            cJSON_AddItemToArray(ins, s);
+        }
+    }
+    plan->n = ns;
+    memcpy(plan->site_limit_kw, j->limit, (size_t)T * sizeof(double));
+    cJSON_AddItemToObject(rec, "lp_site_limit_kw", num_array(j->limit, T, 1e3));
+    if (circuits) {
+        cJSON *ca = cJSON_AddArrayToObject(rec, "circuits");
+        for (int c = 0; c < nc; c++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "station", j->circuits[c].id);
+            cJSON_AddNumberToObject(o, "limit_kw", round(j->circuits[c].limit_kw * 1e3) / 1e3);
+            cJSON_AddItemToArray(ca, o);
+        }
+    }
+    j->pb = (struct opt_problem){
+        .slots = T,
+        .slot_hours = (double)cfg->slot_minutes / 60.0,
+        .first_slot_hours = (double)(first_end - now) / 3600000.0,
+        .epoch_slot = slot0 / slot_ms,
+        .price = j->price,
+        .site_limit_kw = j->limit,
+        .sessions = j->sessions,
+        .n_sessions = ns,
+        .circuits = nc ? j->circuits : NULL,
+        .n_circuits = nc,
+    };
+    if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
+    struct ctl_planner *p = ctl->planner;
+    pthread_mutex_lock(&p->mu);
+    job_free(p->job); /* cannot happen: control.c submits one at a time */
+    p->job = j;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}

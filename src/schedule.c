@@ -1,0 +1,173 @@
+#include "schedule.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ocpp.h"
+
+double sched_quantize(const struct sched_unit *u, double w)
+{
+    if (!(w > 0)) return 0;
+    double per_a = u->amps ? u->phases * u->voltage_v : 1.0;
+    /* Down to the unit's step (0.1 A, 1 W), with a hair of tolerance so 11000.0000001 stays 11000. */
+    double step = u->amps ? 0.1 : 1.0;
+    double v = floor(w / per_a / step + 1e-6) * step;
+    double out = v * per_a;
+    if (out > 0 && out < u->min_w) out = out >= u->min_w * 0.98 ? u->min_w : 0;
+    return out;
+}
+
+double sched_unit_value(const struct sched_unit *u, double w)
+{
+    if (!u->amps) return floor(w + 1e-6);
+    return round(w / (u->phases * u->voltage_v) * 10.0) / 10.0;
+}
+
+void sched_const(struct sched *s, int64_t t0, double w)
+{
+    s->n = 1;
+    s->t[0] = t0;
+    s->w[0] = w;
+}
+
+static void push(struct sched *s, int64_t t, double w)
+{
+    if (s->n > 0 && s->w[s->n - 1] == w) return;
+    if (s->n > 0 && s->t[s->n - 1] == t) {
+        s->w[s->n - 1] = w;
+        if (s->n > 1 && s->w[s->n - 2] == w) s->n--;
+        return;
+    }
+    if (s->n >= SCHED_MAX) {
+        /* Out of room: keep the lower limit (never raise). */
+        if (w < s->w[s->n - 1]) s->w[s->n - 1] = w;
+        return;
+    }
+    s->t[s->n] = t;
+    s->w[s->n] = w;
+    s->n++;
+}
+
+void sched_from_plan(struct sched *s, const struct sched_unit *u, int64_t start_ms, int64_t first_end_ms,
+                     int64_t slot_ms, const double *kw, int slots)
+{
+    s->n = 0;
+    for (int k = 0; k < slots; k++) {
+        int64_t t = k == 0 ? start_ms : first_end_ms + (int64_t)(k - 1) * slot_ms;
+        push(s, t, sched_quantize(u, kw[k] * 1000.0));
+    }
+    if (s->n == 0) sched_const(s, start_ms, 0);
+}
+
+double sched_at(const struct sched *s, int64_t t)
+{
+    int k = 0;
+    while (k + 1 < s->n && s->t[k + 1] <= t) k++;
+    return s->w[k];
+}
+
+void sched_merge_equal(struct sched *s)
+{
+    int o = 0;
+    for (int k = 0; k < s->n; k++) {
+        if (o > 0 && s->w[o - 1] == s->w[k]) continue;
+        s->t[o] = s->t[k];
+        s->w[o] = s->w[k];
+        o++;
+    }
+    s->n = o;
+}
+
+void sched_compress(struct sched *s, int max_periods, int64_t horizon_ms)
+{
+    if (max_periods < 1) max_periods = 1;
+    sched_merge_equal(s);
+    while (s->n > max_periods) {
+        /* Merging k and k+1 into their minimum takes |w_k - w_k+1| x (duration of the higher) away. */
+        int best = 0;
+        double best_cost = INFINITY;
+        for (int k = 0; k + 1 < s->n; k++) {
+            int hi = s->w[k] > s->w[k + 1] ? k : k + 1;
+            int64_t end = hi + 1 < s->n ? s->t[hi + 1] : s->t[0] + horizon_ms;
+            double dur = (double)(end > s->t[hi] ? end - s->t[hi] : 1);
+            double cost = fabs(s->w[k] - s->w[k + 1]) * dur;
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = k;
+            }
+        }
+        double w = fmin(s->w[best], s->w[best + 1]);
+        s->w[best] = w;
+        memmove(&s->t[best + 1], &s->t[best + 2], (size_t)(s->n - best - 2) * sizeof s->t[0]);
+        memmove(&s->w[best + 1], &s->w[best + 2], (size_t)(s->n - best - 2) * sizeof s->w[0]);
+        s->n--;
+        sched_merge_equal(s);
+    }
+}
+
+/* Every breakpoint of a and b at or after `from`, with `from` first. */
+static int breakpoints(const struct sched *a, const struct sched *b, int64_t from, int64_t *out, int cap)
+{
+    int n = 0, i = 0, j = 0;
+    out[n++] = from;
+    while ((i < a->n || j < b->n) && n < cap) {
+        int64_t t;
+        if (j >= b->n || (i < a->n && a->t[i] <= b->t[j])) t = a->t[i++];
+        else t = b->t[j++];
+        if (t > out[n - 1]) out[n++] = t;
+    }
+    return n;
+}
+
+void sched_min(const struct sched *a, const struct sched *b, int64_t from, struct sched *out)
+{
+    int64_t ts[2 * SCHED_MAX + 1];
+    int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
+    out->n = 0;
+    for (int k = 0; k < n; k++) push(out, ts[k], fmin(sched_at(a, ts[k]), sched_at(b, ts[k])));
+}
+
+bool sched_le(const struct sched *a, const struct sched *b, int64_t from)
+{
+    int64_t ts[2 * SCHED_MAX + 1];
+    int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
+    for (int k = 0; k < n; k++)
+        if (sched_at(a, ts[k]) > sched_at(b, ts[k])) return false;
+    return true;
+}
+
+bool sched_equal(const struct sched *a, const struct sched *b, int64_t from)
+{
+    return sched_le(a, b, from) && sched_le(b, a, from);
+}
+
+void sched_trim(struct sched *s, int64_t from)
+{
+    int k = 0;
+    while (k + 1 < s->n && s->t[k + 1] <= from) k++;
+    if (k > 0) {
+        memmove(&s->t[0], &s->t[k], (size_t)(s->n - k) * sizeof s->t[0]);
+        memmove(&s->w[0], &s->w[k], (size_t)(s->n - k) * sizeof s->w[0]);
+        s->n -= k;
+    }
+    if (s->n > 0 && s->t[0] < from) s->t[0] = from;
+}
+
+cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id)
+{
+    cJSON *cs = cJSON_CreateObject();
+    char buf[40];
+    cJSON_AddNumberToObject(cs, "id", schedule_id);
+    cJSON_AddStringToObject(cs, "startSchedule", ocpp_time_format(s->t[0] / 1000 * 1000, buf));
+    cJSON_AddStringToObject(cs, "chargingRateUnit", u->amps ? "A" : "W");
+    cJSON *arr = cJSON_AddArrayToObject(cs, "chargingSchedulePeriod");
+    int64_t t0 = s->t[0] / 1000 * 1000;
+    for (int k = 0; k < s->n; k++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "startPeriod", (double)((s->t[k] - t0) / 1000));
+        cJSON_AddNumberToObject(p, "limit", sched_unit_value(u, s->w[k]));
+        if (u->amps) cJSON_AddNumberToObject(p, "numberPhases", u->phases);
+        cJSON_AddItemToArray(arr, p);
+    }
+    return cs;
+}

@@ -1,0 +1,64 @@
+/*
+ * schedule.h - one EVSE's charging limit over time, as depotd sends it in a TxProfile: pure arithmetic on
+ * step functions (no I/O, no clock), so the rules that keep the site safe can be tested on their own.
+ *
+ * A schedule is a list of periods: period k applies from t[k] (ms, planning clock) until t[k+1]; the last one
+ * holds for ever (a profile without duration keeps its last period until the transaction ends). Limits are in
+ * W, already quantized to what the station is told (whole W, or 0.1 A per phase x phases x voltage), so
+ * comparisons between what was sent and what will be sent are exact.
+ */
+#ifndef DEPOTD_SCHEDULE_H
+#define DEPOTD_SCHEDULE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SCHED_MAX 400
+
+struct sched {
+    int n;
+    int64_t t[SCHED_MAX];
+    double w[SCHED_MAX];
+};
+
+/* How a station is told a limit: W, or A per phase on `phases` phases at `voltage_v`; never between 0 and
+ * min_w (IEC 61851: 6 A per phase for AC). */
+struct sched_unit {
+    bool amps;
+    int phases;
+    double voltage_v;
+    double min_w;
+};
+
+/* The limit as the station will be told it (W), rounded down (never above the plan) and kept out of
+ * (0, min_w): values just under the minimum from round-off go up to it, others to 0. */
+double sched_quantize(const struct sched_unit *u, double w);
+/* The number sent in chargingSchedulePeriod.limit for a quantized limit (W, or A per phase). */
+double sched_unit_value(const struct sched_unit *u, double w);
+
+/* A constant schedule from t0. */
+void sched_const(struct sched *s, int64_t t0, double w);
+/* From a plan row: slot 0 is [start, first_end), slot k >= 1 is [first_end + (k-1) slot, +slot). kw values are
+ * quantized. Equal neighbours are merged. */
+void sched_from_plan(struct sched *s, const struct sched_unit *u, int64_t start_ms, int64_t first_end_ms,
+                     int64_t slot_ms, const double *kw, int slots);
+/* The limit in force at t (the first period's before it starts). */
+double sched_at(const struct sched *s, int64_t t);
+/* Merges equal neighbours. */
+void sched_merge_equal(struct sched *s);
+/* At most max_periods periods: merges neighbours into the lower of the two, cheapest (least energy taken away
+ * over horizon_ms) first. Never raises a limit. */
+void sched_compress(struct sched *s, int max_periods, int64_t horizon_ms);
+/* out = min(a, b) pointwise from `from` on (out starts at `from`). */
+void sched_min(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
+/* a <= b at every moment from `from` on. */
+bool sched_le(const struct sched *a, const struct sched *b, int64_t from);
+bool sched_equal(const struct sched *a, const struct sched *b, int64_t from);
+/* Cuts off what lies before `from` (the period in force at `from` then starts there). */
+void sched_trim(struct sched *s, int64_t from);
+
+/* chargingSchedule[0] for SetChargingProfile: startSchedule = t[0] (whole seconds), periods in the unit. */
+cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id);
+
+#endif
