@@ -45,6 +45,8 @@ bool depot_clock_simulated(void);
  * sessions from the store and starts the planner worker. With control.enabled false it only keeps the
  * model. Returns 0 or -1 with err. */
 int control_start(struct depot *d, char *err, size_t err_len);
+/* The `control` keys, as Markdown (after config_print_doc in `depotd --config-doc`). */
+void control_print_doc(void);
 /* Once the loop's lws context exists: arms the slot timer and asks for the first plan. */
 void control_loop_started(struct depot *d);
 void control_stop(struct depot *d);

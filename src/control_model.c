@@ -17,30 +17,52 @@ struct num_key {
     size_t offset;
     double def, lo, hi;
     bool integer;
+    const char *doc;
 };
 
-#define NUM(n, d, lo, hi) {#n, offsetof(struct ctl_config, n), d, lo, hi, false}
-#define INT(n, d, lo, hi) {#n, offsetof(struct ctl_config, n), d, lo, hi, true}
+#define NUM(n, d, lo, hi, doc) {#n, offsetof(struct ctl_config, n), d, lo, hi, false, doc}
+#define INT(n, d, lo, hi, doc) {#n, offsetof(struct ctl_config, n), d, lo, hi, true, doc}
 
 static const struct num_key num_keys[] = {
-    NUM(site_limit_kw, 0, 0, 1e6),
-    INT(slot_minutes, 15, 1, 60),
-    INT(horizon_h, 24, 1, 168),
-    INT(failsafe_stations, 0, 0, 100000),
-    NUM(nominal_voltage_v, 230, 100, 1000),
-    NUM(min_current_a, 6, 0, 32),
-    NUM(evse_max_kw, 22, 1, 1000),
-    INT(tx_stack_level, 1, 0, 100),
-    INT(replan_delay_ms, 100, 0, 60000),
-    NUM(drift_kw, 2, 0.1, 1000),
-    NUM(drift_kwh, 1, 0.01, 1000),
-    NUM(noncompliance_kw, 1, 0, 1000),
-    INT(noncompliance_s, 120, 1, 86400),
-    NUM(default_dwell_h, 10, 0.25, 168),
-    NUM(default_energy_kwh, 0, 0, 10000),
-    NUM(at_risk_kwh, 0.5, 0, 10000),
-    INT(solver_time_limit_ms, 5000, 100, 600000),
+    NUM(site_limit_kw, 0, 0, 1e6, "The grid connection's limit for all charging (kW). Required."),
+    INT(slot_minutes, 15, 1, 60, "Plan slot length (minutes; divides 60). Profiles change at slot boundaries."),
+    INT(horizon_h, 24, 1, 168, "How far ahead each plan looks (hours)."),
+    INT(failsafe_stations, 0, 0, 100000,
+        "Share the fail-safe over at least this many stations (room for stations not yet registered)."),
+    NUM(nominal_voltage_v, 230, 100, 1000, "Phase voltage used to turn W into A for stations that take A only."),
+    NUM(min_current_a, 6, 0, 32, "Lowest non-zero current per phase an EVSE is ever told (IEC 61851: 6 A)."),
+    NUM(evse_max_kw, 22, 1, 1000, "An EVSE's maximum when the station does not report EVSE Power (MaxSet)."),
+    INT(tx_stack_level, 1, 0, 100, "stackLevel of the TxProfiles depotd sends (capped by ProfileStackLevel)."),
+    INT(replan_delay_ms, 100, 0, 60000, "Events within this window (real ms) are planned together."),
+    NUM(drift_kw, 2, 0.1, 1000, "Re-plan when a session's measured power is this far from its plan (kW)."),
+    NUM(drift_kwh, 1, 0.01, 1000, "Reserved: energy drift tolerance (kWh)."),
+    NUM(noncompliance_kw, 1, 0, 1000, "Measured power above the limit by more than this counts as over (kW)."),
+    INT(noncompliance_s, 120, 1, 86400, "Over the limit this long (seconds) makes an EVSE non-compliant."),
+    NUM(default_dwell_h, 10, 0.25, 168, "Default policy: departure this long after arrival (hours)."),
+    NUM(default_energy_kwh, 0, 0, 10000,
+        "Default policy: energy per session (kWh); 0: charge to full within the EV's limit (best effort)."),
+    NUM(at_risk_kwh, 0.5, 0, 10000, "A planned shortfall above this raises departure_at_risk (kWh)."),
+    INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
 };
+
+void control_print_doc(void)
+{
+    printf("\n### `control` (smart charging)\n\n| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    printf("| `control.enabled` | boolean | `true` when `control` is given | true, false | Plan and send profiles. |\n");
+    printf("| `control.failsafe` | string | `ChargingStationMaxProfile` | ChargingStationMaxProfile, TxDefaultProfile "
+           "| The profile every station gets at boot so the site stays under its limit while depotd is down. |\n");
+    printf("| `control.verify_composite` | boolean | `false` | true, false | Reserved: GetCompositeSchedule after an "
+           "accepted profile (not implemented yet). |\n");
+    for (size_t k = 0; k < sizeof num_keys / sizeof num_keys[0]; k++)
+        printf("| `control.%s` | %s | `%g` | %g .. %g | %s |\n", num_keys[k].name,
+               num_keys[k].integer ? "integer" : "number", num_keys[k].def, num_keys[k].lo, num_keys[k].hi,
+               num_keys[k].doc);
+    printf("| `control.vehicles` | array | `[]` | | `{\"id\", \"battery_kwh\", \"max_kw\", \"id_tokens\": [..]}`: "
+           "the vehicle registry (id tokens also map through `id_tokens[].vehicle`). |\n");
+    printf("| `control.needs` | array | `[]` | | The dispatcher's needs: `{\"vehicle\", \"departure\": RFC 3339, "
+           "\"energy_kwh\" or \"target_soc\", \"priority\"}`. They come first, then the EV's "
+           "NotifyEVChargingNeeds, then the default policy. |\n");
+}
 
 static int parse_vehicles(struct ctl_config *cfg, const cJSON *arr, char *err, size_t err_len)
 {

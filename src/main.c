@@ -116,7 +116,7 @@ int main(int argc, char **argv)
         case 'p': port = optarg; break;
         case OPT_REBUILD: rebuild = true; break;
         case OPT_HASH: hash = true; break;
-        case OPT_DOC: config_print_doc(); return 0;
+        case OPT_DOC: config_print_doc(); control_print_doc(); return 0;
         case 'V': printf("depotd %s\n", DEPOTD_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

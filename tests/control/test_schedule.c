@@ -1,0 +1,167 @@
+/* The arithmetic that keeps the site under its limit between plans (src/schedule.c): quantizing to what a
+ * station is told, compressing to PeriodsPerSchedule without raising any limit, and the two-phase transition
+ * (min(old, new) first, then new) never exceeding the larger of the old and new site totals. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/check.h"
+#include "schedule.h"
+
+#define MIN_MS 60000LL
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static double rnd(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static const struct sched_unit W3 = {.amps = false, .phases = 3, .voltage_v = 230, .min_w = 6 * 3 * 230};
+static const struct sched_unit A3 = {.amps = true, .phases = 3, .voltage_v = 230, .min_w = 6 * 3 * 230};
+
+static void random_plan(double *kw, int slots, double max_kw)
+{
+    for (int t = 0; t < slots; t++) {
+        double r = rnd();
+        kw[t] = r < 0.3 ? 0 : r < 0.5 ? max_kw : rnd() * max_kw;
+    }
+}
+
+static void test_quantize(void)
+{
+    CHECK(sched_quantize(&A3, 11000) == 15.9 * 690, "11 kW in A on 3x230 V: 15.9 A (%.3f W)", sched_quantize(&A3, 11000));
+    CHECK(sched_unit_value(&A3, sched_quantize(&A3, 11000)) == 15.9, "sent as 15.9 A");
+    CHECK(sched_quantize(&W3, 11000.7) == 11000, "W: whole watts, rounded down");
+    CHECK(sched_quantize(&W3, 4100) == 4140, "just under 6 A from round-off goes to the minimum");
+    CHECK(sched_quantize(&W3, 3000) == 0, "well under 6 A goes to 0, never between 0 and the minimum");
+    CHECK(sched_quantize(&A3, -5) == 0 && sched_quantize(&A3, NAN) == 0, "negative and NaN are 0");
+    int bad = 0;
+    for (int i = 0; i < 10000; i++) {
+        double w = rnd() * 30000;
+        double q = sched_quantize(i % 2 ? &A3 : &W3, w);
+        if ((q > 0 && q < 4140) || q > w + 1e-9 * w + (w < 4140 ? 4140 : 0)) bad++;
+    }
+    CHECK(bad == 0, "10,000 random limits: never in (0, min), never above the plan except lifted to the minimum");
+}
+
+static void test_compress(void)
+{
+    int raised = 0, too_many = 0, wrong_start = 0;
+    for (int i = 0; i < 2000; i++) {
+        double kw[96];
+        random_plan(kw, 96, 22);
+        struct sched s, c;
+        int64_t t0 = 1000 * MIN_MS;
+        sched_from_plan(&s, i % 2 ? &A3 : &W3, t0, t0 + 7 * MIN_MS, 15 * MIN_MS, kw, 96);
+        c = s;
+        int max = 1 + i % 24;
+        sched_compress(&c, max, 96 * 15 * MIN_MS);
+        too_many += c.n > max;
+        raised += !sched_le(&c, &s, t0);
+        wrong_start += c.t[0] != t0;
+    }
+    CHECK(too_many == 0, "compressed to at most PeriodsPerSchedule (1..24) periods in 2,000 random plans");
+    CHECK(raised == 0, "compression never raises a limit above the plan");
+    CHECK(wrong_start == 0, "the first period still starts at the schedule's start");
+
+    /* Merging equal neighbours alone when it is enough: nothing is lost. */
+    double kw[8] = {11, 11, 11, 0, 0, 7, 7, 7};
+    struct sched s;
+    sched_from_plan(&s, &W3, 0, 15 * MIN_MS, 15 * MIN_MS, kw, 8);
+    struct sched c = s;
+    sched_compress(&c, 3, 8 * 15 * MIN_MS);
+    CHECK(s.n == 3 && sched_equal(&c, &s, 0), "equal neighbours merge first: 8 slots are 3 periods, unchanged");
+    sched_compress(&c, 2, 8 * 15 * MIN_MS);
+    CHECK(c.n == 2 && sched_le(&c, &s, 0), "one more merge takes the cheaper side down (%d periods)", c.n);
+}
+
+/* Ten EVSEs change from an old plan to a new one, both under the site limit. Any subset of them may have
+ * switched at any moment; the total must stay under the limit throughout. */
+static void test_transition(void)
+{
+    int violations = 0, checked = 0;
+    const int E = 10, T = 24;
+    const double limit_w = 60000;
+    for (int round = 0; round < 300; round++) {
+        struct sched old[10], new[10], step[10];
+        int64_t now = 5000 * MIN_MS + (int64_t)(rnd() * 30) * MIN_MS;
+        double kwo[10][24], kwn[10][24];
+        for (int e = 0; e < E; e++) {
+            random_plan(kwo[e], T, 22);
+            random_plan(kwn[e], T, 22);
+        }
+        /* Scale each slot so both plans respect the limit. */
+        for (int t = 0; t < T; t++) {
+            double so = 0, sn = 0;
+            for (int e = 0; e < E; e++) so += kwo[e][t], sn += kwn[e][t];
+            for (int e = 0; e < E; e++) {
+                if (so * 1000 > limit_w) kwo[e][t] *= limit_w / 1000 / so;
+                if (sn * 1000 > limit_w) kwn[e][t] *= limit_w / 1000 / sn;
+            }
+        }
+        for (int e = 0; e < E; e++) {
+            const struct sched_unit *u = e % 2 ? &A3 : &W3;
+            sched_from_plan(&old[e], u, 4990 * MIN_MS, 5000 * MIN_MS, 15 * MIN_MS, kwo[e], T);
+            sched_from_plan(&new[e], u, now, (now / (15 * MIN_MS) + 1) * 15 * MIN_MS, 15 * MIN_MS, kwn[e], T);
+            sched_compress(&new[e], 8, T * 15 * MIN_MS);
+            sched_min(&old[e], &new[e], now, &step[e]);
+            sched_compress(&step[e], 8, T * 15 * MIN_MS);
+        }
+        for (int probe = 0; probe < 50; probe++) {
+            int64_t t = now + (int64_t)(rnd() * T * 15) * MIN_MS;
+            unsigned mask = (unsigned)(rnd() * 1024);
+            double p1 = 0, p2 = 0;
+            for (int e = 0; e < E; e++) {
+                /* Phase 1: some switched to the step, the rest still on the old. Phase 2: step -> new. */
+                p1 += (mask >> e & 1) ? sched_at(&step[e], t) : sched_at(&old[e], t);
+                p2 += (mask >> e & 1) ? sched_at(&new[e], t) : sched_at(&step[e], t);
+            }
+            checked++;
+            violations += p1 > limit_w + 1e-6 || p2 > limit_w + 1e-6;
+        }
+    }
+    CHECK(violations == 0, "decreases first: %d random moments x subsets, the site never above its limit", checked);
+
+    /* The check can fail: sending the new plans in one go (some new, some old) does exceed it. */
+    struct sched a_old, a_new, b_old, b_new;
+    double ao[2] = {20, 0}, an[2] = {0, 20}, bo[2] = {0, 20}, bn[2] = {20, 0};
+    sched_from_plan(&a_old, &W3, 0, 15 * MIN_MS, 15 * MIN_MS, ao, 2);
+    sched_from_plan(&a_new, &W3, 0, 15 * MIN_MS, 15 * MIN_MS, an, 2);
+    sched_from_plan(&b_old, &W3, 0, 15 * MIN_MS, 15 * MIN_MS, bo, 2);
+    sched_from_plan(&b_new, &W3, 0, 15 * MIN_MS, 15 * MIN_MS, bn, 2);
+    double naive = sched_at(&a_old, 0) + sched_at(&b_new, 0);
+    struct sched b_step;
+    sched_min(&b_old, &b_new, 0, &b_step);
+    double safe = sched_at(&a_old, 0) + sched_at(&b_step, 0);
+    CHECK(naive > 20000 && safe <= 20000, "swap of two EVSEs on 20 kW: all-at-once can reach %.0f W, the step %.0f W",
+          naive, safe);
+}
+
+static void test_json(void)
+{
+    double kw[4] = {11, 11, 0, 7};
+    struct sched s;
+    int64_t t0 = 1764180000000LL + 123; /* not on a whole second */
+    sched_from_plan(&s, &A3, t0, t0 + 300000 - 123, 900000, kw, 4);
+    cJSON *j = sched_to_json(&s, &A3, 1);
+    cJSON *periods = cJSON_GetObjectItem(j, "chargingSchedulePeriod");
+    CHECK(cJSON_GetArraySize(periods) == 3, "3 periods (equal neighbours merged)");
+    cJSON *p1 = cJSON_GetArrayItem(periods, 1);
+    CHECK(cJSON_GetObjectItem(p1, "startPeriod")->valueint == 1200, "second period at the 2nd slot boundary (%d s)",
+          cJSON_GetObjectItem(p1, "startPeriod")->valueint);
+    CHECK(strcmp(cJSON_GetObjectItem(j, "chargingRateUnit")->valuestring, "A") == 0 &&
+              cJSON_GetObjectItem(cJSON_GetArrayItem(periods, 0), "numberPhases")->valueint == 3,
+          "A with numberPhases");
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    test_quantize();
+    test_compress();
+    test_transition();
+    test_json();
+    return CHECK_DONE();
+}
