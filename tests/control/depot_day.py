@@ -1,0 +1,204 @@
+"""A depot day under depotd's control, end to end: depotd (control on, simulated clock), depotsim playing
+examples/sim/scenario-day.json on 20 EVSEs behind a 150 kW limit, real hourly Belgian prices through depotd's
+CSV provider. depotsim samples the site's power every simulated minute and computes the uncontrolled
+baseline (full power on arrival, the limit shared equally) for the same visits and prices.
+
+Checks: no minute above the limit; every need met by departure; the controlled cost below the baseline by a
+margin computed from the scenario: at least a third of the gap between the baseline and the cheapest possible
+cost of the same needs (an LP bound, tests/sim/scenario_bound.py); depotd's event log holds the plans with
+their inputs, and the profiles it sent were accepted.
+
+Modes (argv[1]):
+  day       the plain day
+  faults    10 % of stations reject every profile, 10 % drop their connection a third into the run
+  mixed     half the stations take A only, PeriodsPerSchedule 8 (examples/sim/depot-day-mixed.json)
+  kill      depotd is killed (SIGKILL) a third into the day and restarted 3 real seconds later
+
+env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000).
+Network: 127.0.0.1 only. Every wait has a deadline.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
+from depotd_fixture import Depotd, base_config, hash_password  # noqa: E402
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print("%s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+    failures += not ok
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class FixedPortDepotd(Depotd):
+    """Same as the fixture, on a port chosen up front so stations find it again after a restart."""
+
+    def __init__(self, depotd, config, port):
+        super().__init__(depotd, config)
+        self.fixed_port = port
+
+    def start(self, timeout=30):
+        self._seen.clear()
+        self.proc = subprocess.Popen([self.depotd, "-c", self.config_path, "-d", self.db, "-p", str(self.fixed_port)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        import threading
+        threading.Thread(target=self._reader, daemon=True).start()
+        if not self._seen.wait(timeout):
+            raise RuntimeError("depotd did not start:\n" + "".join(self.log[-50:]))
+        return self
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "day"
+    depotd, depotsim = os.environ["DEPOTD"], os.environ["DEPOTSIM"]
+    ex = os.environ["SIM_EXAMPLES"]
+    prices = os.environ["PRICES_CSV"]
+    speed = float(os.environ.get("SPEED", "3000"))
+    depot_file = os.path.join(ex, "depot-day-mixed.json" if mode == "mixed" else "depot-day.json")
+    scen_file = os.path.join(ex, "scenario-day.json")
+    depot, scen = load(depot_file), load(scen_file)
+    st = depot["stations"][0]
+    pw_hash = hash_password(depotd, st["password"])
+    stations = [{"id": "%s%04d" % (st["id"], i + 1), "boot": "Accepted", "password_hash": pw_hash}
+                for i in range(st["count"])]
+
+    # The dispatcher knows the vans that do not speak ISO 15118: their departure and energy go in as needs
+    # (the others tell depotd themselves with NotifyEVChargingNeeds).
+    vehicles, needs, tokens = [], [], []
+    for v in scen["visits"]:
+        vid = v["ev"]
+        vehicles.append({"id": vid, "battery_kwh": v.get("capacityKwh", scen["evDefaults"]["capacityKwh"]),
+                         "max_kw": v.get("maxPowerKw", scen["evDefaults"]["maxPowerKw"]), "id_tokens": [v["idToken"]]})
+        if not v.get("iso15118"):
+            needs.append({"vehicle": vid, "departure": v["departure"], "energy_kwh": v["energyKwh"]})
+
+    anchor = int(time.time() * 1000) + 2500
+    port = free_port()
+    cfg = base_config(
+        stations=stations, log_level="info", call_timeout_s=5,
+        timezone="Europe/Brussels",
+        tariff={"provider": {"type": "csv", "name": "be-dayahead", "file": prices, "resolution_min": 60},
+                "fallback": {"type": "fixed", "name": "flat-fallback", "price": 0.30}},
+        control={"site_limit_kw": depot["gridLimitKw"], "slot_minutes": 15, "horizon_h": 24,
+                 "replan_delay_ms": 20, "vehicles": vehicles, "needs": needs},
+        clock={"start": scen["start"], "speed": speed, "anchor_unix_ms": anchor})
+    out = tempfile.mktemp(prefix="depot-day-", suffix=".json")
+    d = FixedPortDepotd(depotd, cfg, port)
+    d.start()
+    try:
+        cmd = [depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
+               "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
+               "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
+               "--max-real-seconds", "120", "--drop-delay-ms", "300"]
+        if mode == "faults":
+            cmd += ["--fault-reject-profiles", "0.1", "--fault-drop", "0.1", "--seed", "7"]
+        sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if mode == "kill":
+            total_real = (load_end(scen) - load_start(scen)) / speed
+            time.sleep(2.5 + total_real / 3)
+            d.kill()
+            print("depotd killed (SIGKILL) at about a third of the day", flush=True)
+            time.sleep(3)
+            d.start()
+            print("depotd restarted", flush=True)
+        so, se = sim.communicate(timeout=180)
+        print(so[-3000:])
+        if sim.returncode:
+            print(se[-2000:])
+        check(sim.returncode == 0, "depotsim run exits 0 (%d)" % sim.returncode)
+        time.sleep(0.5)
+        plans = d.query("SELECT count(*) FROM events WHERE type = 'plan'")[0][0]
+        sent = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile'"
+                       " AND msg_type = 2")[0][0]
+        accepted = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_in' AND action = 'SetChargingProfile'"
+                           " AND msg_type = 3 AND data LIKE '%Accepted%'")[0][0]
+        comp = d.query("SELECT count(*) FROM events WHERE type = 'compensation'")[0][0]
+        risk = d.query("SELECT count(*) FROM events WHERE type = 'departure_at_risk'")[0][0]
+        last_plan = d.query("SELECT data FROM events WHERE type = 'plan' ORDER BY seq DESC LIMIT 1")
+    finally:
+        d.stop()
+    rep = load(out)
+    os.unlink(out)
+    site, base = rep["site"], rep.get("baseline", {}).get("site", rep.get("baseline", {}))
+    print("controlled: cost %.2f EUR, peak %.1f kW, %d/%d met; baseline: cost %.2f EUR, peak %.1f kW"
+          % (site["costEur"], site["maxKw"], site["vehiclesMet"], site["vehicles"], base.get("costEur", float("nan")),
+             base.get("maxKw", float("nan"))))
+    print("depotd: %d plans, %d SetChargingProfile sent, %d accepted, %d compensation events, %d at-risk events"
+          % (plans, sent, accepted, comp, risk))
+    check(site["minutesAboveLimit"] == 0, "no simulated minute above the %g kW limit (worst %.2f kW over)"
+          % (depot["gridLimitKw"], site["worstExceedanceKw"]))
+    check(site["vehicles"] == len(scen["visits"]), "every visit plugged in (%d)" % site["vehicles"])
+    check(site["vehiclesMet"] == site["vehicles"], "every need met by departure (%d of %d)"
+          % (site["vehiclesMet"], site["vehicles"]))
+    check(plans >= 20 and sent >= 20, "depotd planned (%d plans) and sent profiles (%d)" % (plans, sent))
+    if last_plan:
+        p = json.loads(last_plan[0][0])
+        check(all(k in p for k in ("prices", "price_sources", "site_limit_kw", "sessions", "result")),
+              "each plan event carries its inputs (prices with sources, limits, sessions) and its result")
+    # The margin comes from the scenario: the LP bound says how much cheaper the same needs can be at best.
+    bound = scenario_bound(depot_file, scen_file, prices)
+    if bound is not None:
+        margin = (base["costEur"] - bound) / 3
+        check(site["costEur"] <= base["costEur"] - margin,
+              "cost %.2f EUR <= baseline %.2f - a third of (baseline - LP bound %.2f) = %.2f"
+              % (site["costEur"], base["costEur"], bound, base["costEur"] - margin))
+    else:
+        check(site["costEur"] < base["costEur"], "cost below the baseline")
+    if mode == "faults":
+        check(comp >= 1, "stations that rejected profiles were planned around (%d compensation events)" % comp)
+    print("%d failed" % failures)
+    return 1 if failures else 0
+
+
+def load_start(scen):
+    return iso_s(scen["start"])
+
+
+def load_end(scen):
+    return iso_s(scen["end"])
+
+
+def iso_s(s):
+    from datetime import datetime
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def scenario_bound(depot_file, scen_file, prices):
+    """The cheapest cost of the scenario's needs (LP over the visits, tests/sim/scenario_bound.py)."""
+    here = os.path.join(os.path.dirname(__file__), "..", "sim")
+    sys.path.insert(0, here)
+    try:
+        import scenario_bound as sb
+    except ImportError:
+        return None
+    return sb.lp_bound_cost(depot_file, scen_file, prices)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
