@@ -440,8 +440,9 @@ void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan)
     } else {
         ctl->stats.last_solve_ms = plan->solve_ms;
         ctl->stats.last_method = plan->method;
-        if (ctl->replan_wanted) ctl_plan_free(plan); /* already stale: the next one is on its way */
-        else apply_plan(ctl, plan);
+        /* Applied even when newer events are waiting: under a steady stream of triggers a plan that waits for
+         * quiet would never be applied. The next one follows at once. */
+        apply_plan(ctl, plan);
     }
     if (ctl->replan_wanted && !ctl->sul_armed) submit(ctl);
 }
@@ -621,7 +622,12 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     int64_t t = now < p->first_end_ms ? 0 : 1 + (now - p->first_end_ms) / p->slot_ms;
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
-    if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw) control_replan(ctl->d, "drift");
+    /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
+     * every meter value, and the plan would not change until the energy it is short of shows. */
+    if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {
+        e->drift_replan_ms = now;
+        control_replan(ctl->d, "drift");
+    }
 }
 
 void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload)

@@ -85,6 +85,7 @@ struct ctl_evse {
     struct sched applied;
     bool pending;                /* a SetChargingProfile is in flight */
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
+    int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
     bool at_risk;
     double short_kwh;
     int session_index;           /* index in the plan in force, or -1 */
