@@ -66,3 +66,11 @@ double sim_ev_energy_to_target_wh(const struct sim_ev *ev)
     double d = (ev->target_soc - ev->soc) * ev->spec.capacity_wh / ev->spec.efficiency;
     return d > 0 ? d : 0;
 }
+
+double sim_ev_shortfall_wh(const struct sim_ev *ev, double max_power_w, double seconds_left)
+{
+    double can = (max_power_w > 0 ? max_power_w : 0) * (seconds_left > 0 ? seconds_left : 0) / 3600.0;
+    double lack = sim_ev_energy_to_target_wh(ev) - can;
+    /* A watt-hour of slack: a plan that meets the need exactly must not flicker into "late" on rounding. */
+    return lack > 1.0 ? lack : 0;
+}

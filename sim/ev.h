@@ -45,4 +45,8 @@ double sim_ev_charge(struct sim_ev *ev, double limit_w, double dt_s);
 /* Grid energy still needed to reach target_soc, Wh. */
 double sim_ev_energy_to_target_wh(const struct sim_ev *ev);
 
+/* Grid energy the EV would still lack at departure even drawing max_power_w (its own maximum, capped by the
+ * EVSE; taper ignored) for all of the seconds_left, Wh; 0 when it can still make it. "Late" when > 0. */
+double sim_ev_shortfall_wh(const struct sim_ev *ev, double max_power_w, double seconds_left);
+
 #endif

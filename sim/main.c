@@ -1,13 +1,16 @@
 /* depotsim: command line. `run` simulates a depot against a CSMS; `load` and `conform` are listed
  * in --help with their state. */
+#include "baseline.h"
 #include "conform.h"
 #include "load.h"
 #include "sim.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 static void usage(FILE *o)
@@ -118,6 +121,126 @@ static uint64_t rnd(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* What run and baseline both read: depot, visits (scenario or ACN), prices. */
+struct inputs {
+    const char *depot_path, *scenario_path, *acn_path, *from, *prices_path;
+    double hours;
+    struct sim_depot *depot;
+    struct sim_scenario *sc;
+    struct sim_prices prices;
+};
+
+static void inputs_free(struct inputs *in)
+{
+    sim_prices_free(&in->prices);
+    sim_scenario_free(in->sc);
+    sim_depot_free(in->depot);
+    in->sc = NULL;
+    in->depot = NULL;
+}
+
+/* 0, or 2 (the usage exit code) after saying what is wrong on stderr. */
+static int inputs_load(struct inputs *in)
+{
+    char err[512] = "";
+    if (!in->depot_path || !in->scenario_path == !in->acn_path || in->hours <= 0) {
+        usage(stderr);
+        return 2;
+    }
+    int64_t f = 0;
+    if (in->from && sim_time_parse(in->from, &f)) {
+        fprintf(stderr, "depotsim: --from is not an RFC 3339 date-time\n");
+        return 2;
+    }
+    in->depot = sim_depot_load(in->depot_path, err, sizeof err);
+    if (in->depot && in->scenario_path)
+        in->sc = sim_scenario_load(in->scenario_path, err, sizeof err);
+    if (in->depot && in->acn_path)
+        in->sc = sim_scenario_load_acn(in->acn_path, f, f ? f + (int64_t)(in->hours * 3600000) : 0, err, sizeof err);
+    if (in->sc && in->sc->end_ms <= in->sc->start_ms) {
+        snprintf(err, sizeof err, "the scenario has no visits and no start and end");
+        sim_scenario_free(in->sc);
+        in->sc = NULL;
+    }
+    if (in->depot && in->sc && in->prices_path && sim_prices_load(in->prices_path, &in->prices, err, sizeof err))
+        in->sc = (sim_scenario_free(in->sc), NULL);
+    if (!in->depot || !in->sc) {
+        fprintf(stderr, "depotsim: %s\n", err);
+        inputs_free(in);
+        return 2;
+    }
+    return 0;
+}
+
+/* A number or a clear refusal: these options decide what a run measures. */
+static int parse_double(const char *opt, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno || !isfinite(v)) {
+        fprintf(stderr, "depotsim: %s: not a number: %s\n", opt, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_baseline(int argc, char **argv)
+{
+    struct inputs in = {.hours = 24};
+    const char *json = NULL;
+    double grid_kw = -1, step_s = 60;
+    static const struct option lo[] = {
+        {"depot", 1, 0, 'd'}, {"scenario", 1, 0, 's'}, {"acn", 1, 0, 'a'}, {"from", 1, 0, 'F'},
+        {"hours", 1, 0, 'H'}, {"prices", 1, 0, 'p'}, {"grid-limit-kw", 1, 0, 'g'}, {"step-seconds", 1, 0, 't'},
+        {"json", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': in.depot_path = optarg; break;
+        case 's': in.scenario_path = optarg; break;
+        case 'a': in.acn_path = optarg; break;
+        case 'F': in.from = optarg; break;
+        case 'H': if (parse_double("--hours", optarg, &in.hours)) return 2; break;
+        case 'p': in.prices_path = optarg; break;
+        case 'g': if (parse_double("--grid-limit-kw", optarg, &grid_kw)) return 2; break;
+        case 't': if (parse_double("--step-seconds", optarg, &step_s)) return 2; break;
+        case 'j': json = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || step_s < 1 || step_s > 900) {
+        fprintf(stderr, "depotsim baseline: %s\n", optind < argc ? "unexpected argument" : "--step-seconds is 1..900");
+        return 2;
+    }
+    int rc = inputs_load(&in);
+    if (rc)
+        return rc;
+    char err[256];
+    struct sim_baseline_options bo = {.grid_limit_w = grid_kw >= 0 ? grid_kw * 1000 : in.depot->grid_limit_w,
+                                      .step_ms = (int64_t)(step_s * 1000)};
+    struct sim_report *r = sim_baseline_run(in.depot, in.sc, &bo, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "depotsim: %s\n", err);
+        inputs_free(&in);
+        return 2;
+    }
+    const struct sim_prices *prices = in.prices.n ? &in.prices : NULL;
+    printf("uncontrolled baseline: every EV at full power from arrival, the site limit shared equally\n");
+    sim_report_print(r, prices, stdout);
+    rc = 0;
+    if (json && sim_report_write_json(r, NULL, prices, json, err, sizeof err)) {
+        fprintf(stderr, "depotsim: %s\n", err);
+        rc = 1;
+    }
+    sim_report_free(r);
+    inputs_free(&in);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct sim_world w;
@@ -130,9 +253,11 @@ static int cmd_run(int argc, char **argv)
     w.opt.max_real_ms = 3600 * 1000;
     w.opt.drop_delay_ms = 3000;
     w.opt.offline_sim_ms = 30 * 60000;
-    const char *url = NULL, *depot_path = NULL, *scen = NULL, *acn = NULL, *json = NULL, *prices_path = NULL;
-    const char *from = NULL;
-    double hours = 24, grid_kw = -1;
+    struct inputs in = {.hours = 24};
+    const char *url = NULL, *json = NULL;
+    double grid_kw = -1;
+    bool baseline = false, table = false;
+    int table_minutes = 15;
     static const struct option lo[] = {
         {"csms", 1, 0, 'c'}, {"depot", 1, 0, 'd'}, {"scenario", 1, 0, 's'}, {"acn", 1, 0, 'a'},
         {"from", 1, 0, 'F'}, {"hours", 1, 0, 'H'}, {"speed", 1, 0, 'x'}, {"meter-interval", 1, 0, 'm'},
@@ -140,21 +265,24 @@ static int cmd_run(int argc, char **argv)
         {"seed", 1, 0, 'S'}, {"max-real-seconds", 1, 0, 'M'}, {"fault-reject-profiles", 1, 0, 'r'},
         {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
         {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
-        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
+        {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
+    char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'c': url = optarg; break;
-        case 'd': depot_path = optarg; break;
-        case 's': scen = optarg; break;
-        case 'a': acn = optarg; break;
-        case 'F': from = optarg; break;
-        case 'H': hours = atof(optarg); break;
+        case 'd': in.depot_path = optarg; break;
+        case 's': in.scenario_path = optarg; break;
+        case 'a': in.acn_path = optarg; break;
+        case 'F': in.from = optarg; break;
+        case 'H': in.hours = atof(optarg); break;
         case 'x': w.opt.speed = atof(optarg); break;
         case 'm': w.opt.meter_interval_s = atoi(optarg); break;
         case 'j': json = optarg; break;
-        case 'p': prices_path = optarg; break;
+        case 'p': in.prices_path = optarg; break;
         case 'g': grid_kw = atof(optarg); break;
         case 'P': w.opt.progress = true; break;
         case 'S': w.opt.seed = strtoull(optarg, NULL, 10); break;
@@ -170,45 +298,70 @@ static int cmd_run(int argc, char **argv)
         case 'K': w.opt.skew_ms = (int64_t)(atof(optarg) * 1000); break;
         case 'L': w.opt.f_late = atof(optarg); break;
         case 'l': w.opt.late_ms = atoll(optarg); break;
+        case 'A':
+            errno = 0;
+            w.opt.anchor_unix_ms = strtoll(optarg, &end, 10);
+            /* Milliseconds, not seconds: a 10-digit value is a mistake that would put the anchor in 1970. */
+            if (end == optarg || *end || errno || w.opt.anchor_unix_ms < 100000000000LL) {
+                fprintf(stderr, "depotsim: --clock-anchor is Unix time in milliseconds (13 digits), got %s\n", optarg);
+                return 2;
+            }
+            w.opt.has_anchor = true;
+            break;
+        case 'B': baseline = true; break;
+        case 't': table = true; break;
+        case 'T':
+            table = true;
+            table_minutes = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || table_minutes < 1 || table_minutes > 1440) {
+                fprintf(stderr, "depotsim: --table-minutes is 1..1440\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!url || parse_url(url, &w.opt) || !depot_path || (!scen == !acn) || w.opt.speed <= 0 ||
-        w.opt.speed > 100000 || w.opt.meter_interval_s < 1 || hours <= 0) {
+    if (!url || parse_url(url, &w.opt) || w.opt.speed <= 0 || w.opt.speed > 100000 || w.opt.meter_interval_s < 1) {
         usage(stderr);
         return 2;
     }
+    int rc = inputs_load(&in);
+    if (rc)
+        return rc;
+    const struct sim_depot *depot = in.depot;
+    const struct sim_scenario *sc = in.sc;
+    const struct sim_prices *prices = in.prices.n ? &in.prices : NULL;
     char err[512] = "";
-    struct sim_depot *depot = sim_depot_load(depot_path, err, sizeof err);
-    struct sim_scenario *sc = NULL;
-    if (depot && scen)
-        sc = sim_scenario_load(scen, err, sizeof err);
-    if (depot && acn) {
-        int64_t f = 0;
-        if (from && sim_time_parse(from, &f)) {
-            fprintf(stderr, "depotsim: --from is not an RFC 3339 date-time\n");
-            return 2;
-        }
-        sc = sim_scenario_load_acn(acn, f, f ? f + (int64_t)(hours * 3600000) : 0, err, sizeof err);
-    }
-    struct sim_prices prices = {0};
-    if (depot && sc && prices_path && sim_prices_load(prices_path, &prices, err, sizeof err))
-        sc = (sim_scenario_free(sc), NULL);
-    if (!depot || !sc) {
-        fprintf(stderr, "depotsim: %s\n", err);
-        sim_depot_free(depot);
-        return 2;
-    }
+    rc = 2;
     w.depot = depot;
     w.scenario = sc;
+    w.prices = prices;
     w.clock.sim_start_ms = sc->start_ms;
     w.clock.speed = w.opt.speed;
     w.opt.run_until_sim = sc->end_ms;
-    w.report = sim_report_new(sc->start_ms, sc->end_ms, grid_kw >= 0 ? grid_kw * 1000 : depot->grid_limit_w);
+    w.opt.grid_limit_w = grid_kw >= 0 ? grid_kw * 1000 : depot->grid_limit_w;
+    w.opt.table_minutes = table ? table_minutes : 0;
+    w.opt.table_out = stdout;
+    if (w.opt.has_anchor) {
+        int64_t wall = sim_wall_ms();
+        double late_s = (double)(wall - w.opt.anchor_unix_ms) / 1000.0;
+        char tb[32];
+        if (sc->start_ms + late_s * 1000.0 * w.opt.speed >= (double)sc->end_ms) {
+            fprintf(stderr, "depotsim: --clock-anchor is %.1f s in the past: the scenario would already be over\n",
+                    late_s);
+            goto out;
+        }
+        fprintf(stderr, "depotsim: clock: %s at Unix ms %lld, speed %g (%s %.1f s)\n",
+                sim_time_format(sc->start_ms, tb), (long long)w.opt.anchor_unix_ms, w.opt.speed,
+                late_s <= 0 ? "starts in" : "started", late_s <= 0 ? -late_s : late_s);
+        if (late_s > 1.0)
+            fprintf(stderr, "depotsim: the anchor is in the past: visits before %s arrive late\n",
+                    sim_time_format(sc->start_ms + (int64_t)(late_s * 1000.0 * w.opt.speed), tb));
+    }
+    w.report = sim_report_new(sc->start_ms, sc->end_ms, w.opt.grid_limit_w);
     w.nstations = depot->n;
     w.stations = calloc((size_t)depot->n, sizeof *w.stations);
-    int rc = 2;
     if (!w.report || !w.stations) {
         fprintf(stderr, "depotsim: scenario too long or out of memory\n");
         goto out;
@@ -233,20 +386,32 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "depotsim: cannot create the websocket context\n");
         goto out;
     }
-    sim_report_print(w.report, prices.n ? &prices : NULL, stdout);
+    if (w.opt.table_minutes)
+        printf("\n");
+    sim_report_print(w.report, prices, stdout);
+    struct sim_report *base = NULL;
+    if (baseline) {
+        /* The same depot, visits, prices and limit, with nobody in control. */
+        struct sim_baseline_options bo = {.grid_limit_w = w.opt.grid_limit_w, .step_ms = 60000};
+        base = sim_baseline_run(depot, sc, &bo, err, sizeof err);
+        if (!base) {
+            fprintf(stderr, "depotsim: %s\n", err);
+            goto out;
+        }
+        sim_report_print_comparison(w.report, base, prices, stdout);
+    }
     rc = 0;
-    if (json && sim_report_write_json(w.report, prices.n ? &prices : NULL, json, err, sizeof err)) {
+    if (json && sim_report_write_json(w.report, base, prices, json, err, sizeof err)) {
         fprintf(stderr, "depotsim: %s\n", err);
         rc = 1;
     }
+    sim_report_free(base);
 out:
     for (int i = 0; w.stations && i < w.nstations; i++)
         sim_station_free(&w.stations[i]);
     free(w.stations);
     sim_report_free(w.report);
-    sim_prices_free(&prices);
-    sim_scenario_free(sc);
-    sim_depot_free(depot);
+    inputs_free(&in);
     return rc;
 }
 
@@ -297,6 +462,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "baseline") == 0)
+        return cmd_baseline(argc - 1, argv + 1);
     if (strcmp(argv[1], "load") == 0)
         return cmd_load(argc - 1, argv + 1);
     if (strcmp(argv[1], "conform") == 0)

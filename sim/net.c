@@ -19,6 +19,13 @@ int64_t sim_real_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sim_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static struct sim_world *g_world; /* the loop's world: lws sul callbacks carry no user pointer */
 static lws_sorted_usec_list_t g_tick;
 
@@ -151,6 +158,7 @@ static void arrive(struct sim_world *w, int vi, int64_t t, int64_t now_real)
         r->arrival_ms = v->arrival_ms;
         r->departure_ms = v->departure_ms;
         r->requested_wh = v->requested_wh;
+        r->max_power_w = v->ev.max_power_w;
     }
 }
 
@@ -194,13 +202,29 @@ static void tick(lws_sorted_usec_list_t *sul)
     int64_t t = sim_clock_now(&w->clock, now_real);
     if (t > w->opt.run_until_sim)
         t = w->opt.run_until_sim;
+    /* Before a --clock-anchor in the future the clock reads earlier than the scenario's start: stations are
+     * connected and booted (their messages carry that earlier time, as depotd's clock does), nothing else moves. */
+    if (t < w->clock.sim_start_ms)
+        t = w->clock.sim_start_ms;
     int64_t dt = t - w->last_step_sim;
     w->last_step_sim = t;
+    /* Charge [t - dt, t) for the EVs already plugged, let those due leave, then plug the arrivals: an EV is
+     * charged from the first tick after it arrives (never before), and a van leaving frees its EVSE for one
+     * arriving in the same tick. */
+    for (int i = 0; i < w->nstations; i++) {
+        struct sim_station *st = &w->stations[i];
+        sim_station_step(st, t, dt, now_real);
+        for (int e = 1; e <= st->cfg->spec.evse_count; e++) {
+            int vi = st->evse[e].visit;
+            if (vi >= 0 && (w->scenario->visits[vi].departure_ms <= t || t >= w->opt.run_until_sim))
+                sim_station_unplug(st, e, t, now_real);
+        }
+    }
     while (w->next_visit < w->scenario->n && w->scenario->visits[w->next_visit].arrival_ms <= t)
         arrive(w, w->next_visit++, t, now_real);
     for (int i = 0; i < w->nstations; i++) {
         struct sim_station *st = &w->stations[i];
-        sim_station_step(st, t, dt, now_real);
+        /* Plugged at the run's last moment, or came and went within this tick: leaves at once. */
         for (int e = 1; e <= st->cfg->spec.evse_count; e++) {
             int vi = st->evse[e].visit;
             if (vi >= 0 && (w->scenario->visits[vi].departure_ms <= t || t >= w->opt.run_until_sim))
@@ -215,6 +239,8 @@ static void tick(lws_sorted_usec_list_t *sul)
             lws_callback_on_writable(st->wsi);
     }
     progress(w, t);
+    if (w->opt.table_minutes > 0)
+        sim_table_tick(w, t);
     if (t >= w->opt.run_until_sim || now_real - w->start_real > w->opt.max_real_ms) {
         /* Give the last frames a moment to leave, then stop. */
         if (!w->stop)
@@ -245,7 +271,16 @@ int sim_run(struct sim_world *w)
         return -1;
     w->start_real = sim_real_ms();
     w->clock.real_start_ms = w->start_real;
-    w->last_step_sim = w->clock.sim_start_ms;
+    if (w->opt.has_anchor) {
+        sim_clock_anchor(&w->clock, w->clock.sim_start_ms, w->clock.speed, w->opt.anchor_unix_ms, sim_wall_ms(),
+                         w->start_real);
+        /* --max-real-seconds counts from when the scenario starts moving, not from the wait before it. */
+        if (w->clock.real_start_ms > w->start_real)
+            w->start_real = w->clock.real_start_ms;
+    }
+    /* An anchor in the past starts the scenario part-way: nothing is charged for the time before this. */
+    int64_t t0 = sim_clock_now(&w->clock, sim_real_ms());
+    w->last_step_sim = t0 > w->clock.sim_start_ms ? t0 : w->clock.sim_start_ms;
     for (int i = 0; i < w->nstations; i++)
         connect_station(w, &w->stations[i]);
     lws_sul_schedule(w->ctx, 0, &g_tick, tick, (lws_usec_t)w->opt.tick_ms * 1000);

@@ -84,6 +84,11 @@ struct sim_vehicle_result *sim_report_vehicle(struct sim_report *r)
     return v;
 }
 
+const struct sim_vehicle_result *sim_report_vehicle_at(const struct sim_report *r, int i)
+{
+    return i >= 0 && i < r->nveh ? &r->veh[i] : NULL;
+}
+
 struct sim_counters *sim_report_counters(struct sim_report *r)
 {
     return &r->c;
@@ -97,6 +102,32 @@ int sim_report_minutes(const struct sim_report *r)
 double sim_report_minute_kw(const struct sim_report *r, int m)
 {
     return m >= 0 && m < r->minutes ? r->minute_wh[m] * 60.0 / 1000.0 : 0;
+}
+
+double sim_report_average_kw(const struct sim_report *r, int64_t from_ms, int64_t to_ms)
+{
+    int64_t a = (from_ms - r->start_ms) / MINUTE_MS, b = (to_ms - r->start_ms) / MINUTE_MS;
+    if (from_ms < r->start_ms)
+        a = 0;
+    if (to_ms <= r->start_ms || b <= a)
+        return 0;
+    double wh = 0;
+    for (int64_t m = a; m < b && m < r->minutes; m++)
+        wh += r->minute_wh[m];
+    return wh * 60.0 / 1000.0 / (double)(b - a);
+}
+
+double sim_report_cost_until(const struct sim_report *r, const struct sim_prices *prices, int64_t until_ms)
+{
+    double cost = 0;
+    if (!prices || !prices->n)
+        return NAN;
+    for (int m = 0; m < r->minutes && r->start_ms + (m + 1) * MINUTE_MS <= until_ms; m++) {
+        double p = sim_prices_at(prices, r->start_ms + m * MINUTE_MS);
+        if (!isnan(p))
+            cost += p * r->minute_wh[m] / 1000.0;
+    }
+    return cost;
 }
 
 void sim_report_summary(const struct sim_report *r, const struct sim_prices *prices, struct sim_site_summary *o)
@@ -159,6 +190,10 @@ void sim_report_print(const struct sim_report *r, const struct sim_prices *price
     if (!isnan(s.cost_eur))
         fprintf(out, "cost %.2f EUR (prices cover %.0f %% of the energy)\n", s.cost_eur, s.priced_share * 100);
     const struct sim_counters *c = &r->c;
+    /* The offline baseline sends nothing: no line of zeros. */
+    if (!(c->sent | c->received | c->callerrors_in | c->callerrors_out | c->invalid_frames | c->reconnects |
+          c->timeouts | c->replayed | c->profiles_accepted | c->profiles_rejected))
+        return;
     fprintf(out, "messages sent %llu, received %llu, CALLERRORs in %llu / out %llu, invalid frames %llu, "
                  "timeouts %llu, reconnects %llu, replayed %llu, profiles accepted %llu / rejected %llu\n",
             (unsigned long long)c->sent, (unsigned long long)c->received, (unsigned long long)c->callerrors_in,
@@ -167,28 +202,30 @@ void sim_report_print(const struct sim_report *r, const struct sim_prices *price
             (unsigned long long)c->profiles_accepted, (unsigned long long)c->profiles_rejected);
 }
 
-int sim_report_write_json(const struct sim_report *r, const struct sim_prices *prices, const char *path, char *err,
-                          size_t len)
+static void add_summary(cJSON *o, const struct sim_report *r, const struct sim_site_summary *s)
 {
-    struct sim_site_summary s;
-    sim_report_summary(r, prices, &s);
-    char tb[32];
-    cJSON *root = cJSON_CreateObject();
-    cJSON *site = cJSON_AddObjectToObject(root, "site");
-    cJSON_AddStringToObject(site, "start", sim_time_format(r->start_ms, tb));
-    cJSON_AddNumberToObject(site, "gridLimitKw", r->grid_limit_w / 1000.0);
-    cJSON_AddNumberToObject(site, "energyKwh", s.energy_kwh);
-    cJSON_AddNumberToObject(site, "maxKw", s.max_kw);
-    cJSON_AddNumberToObject(site, "minutesAboveLimit", s.minutes_above);
-    cJSON_AddNumberToObject(site, "worstExceedanceKw", s.worst_exceed_kw);
-    if (!isnan(s.cost_eur)) {
-        cJSON_AddNumberToObject(site, "costEur", s.cost_eur);
-        cJSON_AddNumberToObject(site, "pricedShare", s.priced_share);
+    cJSON_AddNumberToObject(o, "gridLimitKw", r->grid_limit_w / 1000.0);
+    cJSON_AddNumberToObject(o, "energyKwh", s->energy_kwh);
+    cJSON_AddNumberToObject(o, "maxKw", s->max_kw);
+    cJSON_AddNumberToObject(o, "minutesAboveLimit", s->minutes_above);
+    cJSON_AddNumberToObject(o, "worstExceedanceKw", s->worst_exceed_kw);
+    if (!isnan(s->cost_eur)) {
+        cJSON_AddNumberToObject(o, "costEur", s->cost_eur);
+        cJSON_AddNumberToObject(o, "pricedShare", s->priced_share);
     }
-    cJSON *kw = cJSON_AddArrayToObject(site, "powerKwPerMinute");
+    cJSON_AddNumberToObject(o, "vehicles", s->vehicles);
+    cJSON_AddNumberToObject(o, "vehiclesMet", s->vehicles_met);
+    cJSON_AddNumberToObject(o, "requestedKwh", s->requested_kwh);
+    cJSON_AddNumberToObject(o, "deliveredKwh", s->delivered_kwh);
+    cJSON *kw = cJSON_AddArrayToObject(o, "powerKwPerMinute");
     for (int m = 0; m < r->minutes; m++)
         cJSON_AddItemToArray(kw, cJSON_CreateNumber(round(sim_report_minute_kw(r, m) * 1000) / 1000));
-    cJSON *vs = cJSON_AddArrayToObject(root, "vehicles");
+}
+
+static cJSON *vehicles_json(const struct sim_report *r)
+{
+    char tb[32];
+    cJSON *vs = cJSON_CreateArray();
     for (int i = 0; i < r->nveh; i++) {
         const struct sim_vehicle_result *v = &r->veh[i];
         cJSON *o = cJSON_CreateObject();
@@ -200,8 +237,23 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_prices *p
         cJSON_AddStringToObject(o, "departure", sim_time_format(v->departure_ms, tb));
         cJSON_AddNumberToObject(o, "requestedKwh", v->requested_wh / 1000.0);
         cJSON_AddNumberToObject(o, "deliveredKwh", v->delivered_wh / 1000.0);
+        cJSON_AddNumberToObject(o, "maxPowerKw", v->max_power_w / 1000.0);
         cJSON_AddItemToArray(vs, o);
     }
+    return vs;
+}
+
+int sim_report_write_json(const struct sim_report *r, const struct sim_report *baseline,
+                          const struct sim_prices *prices, const char *path, char *err, size_t len)
+{
+    struct sim_site_summary s;
+    sim_report_summary(r, prices, &s);
+    char tb[32];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *site = cJSON_AddObjectToObject(root, "site");
+    cJSON_AddStringToObject(site, "start", sim_time_format(r->start_ms, tb));
+    add_summary(site, r, &s);
+    cJSON_AddItemToObject(root, "vehicles", vehicles_json(r));
     cJSON *c = cJSON_AddObjectToObject(root, "messages");
     cJSON_AddNumberToObject(c, "sent", (double)r->c.sent);
     cJSON_AddNumberToObject(c, "received", (double)r->c.received);
@@ -213,6 +265,18 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_prices *p
     cJSON_AddNumberToObject(c, "replayed", (double)r->c.replayed);
     cJSON_AddNumberToObject(c, "profilesAccepted", (double)r->c.profiles_accepted);
     cJSON_AddNumberToObject(c, "profilesRejected", (double)r->c.profiles_rejected);
+    if (baseline) {
+        struct sim_site_summary b;
+        sim_report_summary(baseline, prices, &b);
+        /* Shaped like `depotsim baseline --json`: site and vehicles, plus what control saved. */
+        cJSON *bo = cJSON_AddObjectToObject(root, "baseline");
+        if (!isnan(s.cost_eur) && !isnan(b.cost_eur))
+            cJSON_AddNumberToObject(bo, "savingEur", b.cost_eur - s.cost_eur);
+        cJSON *bsite = cJSON_AddObjectToObject(bo, "site");
+        cJSON_AddStringToObject(bsite, "start", sim_time_format(baseline->start_ms, tb));
+        add_summary(bsite, baseline, &b);
+        cJSON_AddItemToObject(bo, "vehicles", vehicles_json(baseline));
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     FILE *f = text ? fopen(path, "w") : NULL;
@@ -227,4 +291,36 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_prices *p
         snprintf(err, len, "%s: cannot write", path);
     free(text);
     return rc;
+}
+
+void sim_report_print_comparison(const struct sim_report *ctl, const struct sim_report *base,
+                                 const struct sim_prices *prices, FILE *out)
+{
+    struct sim_site_summary c, b;
+    sim_report_summary(ctl, prices, &c);
+    sim_report_summary(base, prices, &b);
+    char cv[32], bv[32];
+    fprintf(out, "\n%-26s %14s %14s %14s\n", "controlled vs uncontrolled", "controlled", "baseline", "saving");
+    fprintf(out, "%-26s %14.2f %14.2f\n", "energy delivered kWh", c.delivered_kwh, b.delivered_kwh);
+    fprintf(out, "%-26s %14.2f %14.2f\n", "energy needed kWh", c.requested_kwh, b.requested_kwh);
+    snprintf(cv, sizeof cv, "%d/%d", c.vehicles_met, c.vehicles);
+    snprintf(bv, sizeof bv, "%d/%d", b.vehicles_met, b.vehicles);
+    fprintf(out, "%-26s %14s %14s\n", "vehicles met", cv, bv);
+    if (!isnan(c.cost_eur) && !isnan(b.cost_eur)) {
+        double saving = b.cost_eur - c.cost_eur;
+        fprintf(out, "%-26s %14.2f %14.2f %14.2f", "cost EUR", c.cost_eur, b.cost_eur, saving);
+        if (b.cost_eur > 0)
+            fprintf(out, " (%.1f %%)", 100.0 * saving / b.cost_eur);
+        fprintf(out, "\n");
+        if (c.energy_kwh > 0 && b.energy_kwh > 0)
+            fprintf(out, "%-26s %14.4f %14.4f %14.4f\n", "average EUR/kWh", c.cost_eur / c.energy_kwh,
+                    b.cost_eur / b.energy_kwh, b.cost_eur / b.energy_kwh - c.cost_eur / c.energy_kwh);
+    }
+    /* + 0.0: a saving of -0.00 reads as a loss. */
+    fprintf(out, "%-26s %14.2f %14.2f %14.2f\n", "peak kW (1-min average)", c.max_kw, b.max_kw,
+            fabs(b.max_kw - c.max_kw) < 0.005 ? 0.0 : b.max_kw - c.max_kw);
+    fprintf(out, "%-26s %14d %14d %14d\n", "minutes above limit", c.minutes_above, b.minutes_above,
+            b.minutes_above - c.minutes_above);
+    if (ctl->grid_limit_w > 0)
+        fprintf(out, "%-26s %14.2f %14.2f\n", "grid limit kW", ctl->grid_limit_w / 1000.0, base->grid_limit_w / 1000.0);
 }

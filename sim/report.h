@@ -19,6 +19,7 @@ struct sim_vehicle_result {
     int evse;
     int64_t arrival_ms, departure_ms;
     double requested_wh, delivered_wh;
+    double max_power_w;  /* the EV's own maximum, capped by its EVSE once plugged (what a plan may use) */
     bool plugged;        /* false: no free EVSE when it arrived */
 };
 
@@ -44,6 +45,8 @@ void sim_report_energy(struct sim_report *r, int64_t t_ms, int64_t dt_ms, double
 /* Returns the slot to fill (valid until the next call), NULL when full. */
 struct sim_vehicle_result *sim_report_vehicle(struct sim_report *r);
 struct sim_counters *sim_report_counters(struct sim_report *r);
+/* The i-th vehicle recorded (in the order they left), NULL past the last. */
+const struct sim_vehicle_result *sim_report_vehicle_at(const struct sim_report *r, int i);
 
 struct sim_site_summary {
     double energy_kwh;
@@ -58,11 +61,21 @@ struct sim_site_summary {
 void sim_report_summary(const struct sim_report *r, const struct sim_prices *prices, struct sim_site_summary *out);
 double sim_report_minute_kw(const struct sim_report *r, int minute);
 int sim_report_minutes(const struct sim_report *r);
+/* Average site power over the whole minutes in [from_ms, to_ms), kW (0 outside the report). */
+double sim_report_average_kw(const struct sim_report *r, int64_t from_ms, int64_t to_ms);
+/* Cost of the energy of the minutes before until_ms, EUR (each minute at the price in force at its start). */
+double sim_report_cost_until(const struct sim_report *r, const struct sim_prices *prices, int64_t until_ms);
 
+/* Vehicles, site and (when any) message counters. */
 void sim_report_print(const struct sim_report *r, const struct sim_prices *prices, FILE *out);
-/* 0, or -1 with err. */
-int sim_report_write_json(const struct sim_report *r, const struct sim_prices *prices, const char *path, char *err,
-                          size_t err_len);
+/* A controlled run next to the uncontrolled baseline of the same depot, visits and prices: energy delivered vs
+ * needed, vehicles met, cost, peak, minutes above the limit, and what control saved. */
+void sim_report_print_comparison(const struct sim_report *controlled, const struct sim_report *baseline,
+                                 const struct sim_prices *prices, FILE *out);
+/* The report as JSON; with a baseline (may be NULL) also "baseline": {"savingEur", "site", "vehicles"}.
+ * 0, or -1 with err. */
+int sim_report_write_json(const struct sim_report *r, const struct sim_report *baseline,
+                          const struct sim_prices *prices, const char *path, char *err, size_t err_len);
 
 /* Prices CSV: "time,price" with time RFC 3339 or ENTSO-E "01jan2022 00:00:00" (read as UTC), price in
  * EUR/kWh. 0, or -1 with err. */

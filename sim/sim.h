@@ -37,6 +37,13 @@ struct sim_options {
     int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
     int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
+    /* --clock-anchor: simulated time = scenario start + (CLOCK_REALTIME - anchor) x speed, the formula depotd
+     * is given too. Before the anchor the stations connect and boot but the scenario does not advance. */
+    bool has_anchor;
+    int64_t anchor_unix_ms;
+    int table_minutes;        /* --table: one row per this many simulated minutes; 0: no table */
+    double grid_limit_w;      /* the site's limit the report and table use (0: none) */
+    FILE *table_out;
 };
 
 struct sim_evse {
@@ -96,6 +103,7 @@ struct sim_world {
     const struct sim_depot *depot;
     const struct sim_scenario *scenario;
     struct sim_report *report;
+    const struct sim_prices *prices; /* NULL without --prices */
     struct sim_station *stations;
     int nstations;
     int next_visit;
@@ -104,9 +112,12 @@ struct sim_world {
     struct lws_context *ctx;
     bool stop, done;
     int64_t stop_at_real;
+    int64_t table_next_sim;   /* the next row's time (a multiple of table_minutes); 0: not started */
+    int table_rows;
 };
 
-int64_t sim_real_ms(void);
+int64_t sim_real_ms(void);   /* CLOCK_MONOTONIC, ms */
+int64_t sim_wall_ms(void);   /* CLOCK_REALTIME, ms since the Unix epoch */
 
 /* station.c: behaviour, driven by the loop */
 int sim_station_init(struct sim_station *st, struct sim_world *w, int index, const struct sim_station_cfg *cfg);
@@ -127,6 +138,9 @@ void sim_station_answer_late(struct sim_station *st, int64_t now_real);
 
 /* net.c */
 int sim_run(struct sim_world *w);
+
+/* table.c: --table, a row each time the simulated clock t passes a row boundary (called every tick). */
+void sim_table_tick(struct sim_world *w, int64_t t);
 
 /* main.c: ws://host:port/path into host[128], port, path[256] (no trailing slash). 0, or -1. */
 int sim_parse_url(const char *url, char *host, int *port, char *path);

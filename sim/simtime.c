@@ -132,3 +132,11 @@ int64_t sim_clock_real_delay(const struct sim_clock *c, int64_t real_now_ms, int
         return 0;
     return (int64_t)((double)(sim_ms - now) / c->speed) + 1;
 }
+
+void sim_clock_anchor(struct sim_clock *c, int64_t sim_start_ms, double speed, int64_t anchor_unix_ms,
+                      int64_t wall_now_ms, int64_t mono_now_ms)
+{
+    c->sim_start_ms = sim_start_ms;
+    c->speed = speed;
+    c->real_start_ms = mono_now_ms + (anchor_unix_ms - wall_now_ms);
+}

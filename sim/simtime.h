@@ -26,5 +26,13 @@ struct sim_clock {
 int64_t sim_clock_now(const struct sim_clock *c, int64_t real_now_ms);
 /* Real milliseconds until the simulated clock reaches sim_ms (0 when already past). */
 int64_t sim_clock_real_delay(const struct sim_clock *c, int64_t real_now_ms, int64_t sim_ms);
+/*
+ * A clock shared with another process (depotd): sim = sim_start + (wall now - anchor_unix_ms) x speed, where wall
+ * is CLOCK_REALTIME in ms. Both sides read the same formula, so they agree on simulated time whatever moment each
+ * was started. The clock keeps running on the monotonic clock (real_start_ms is the anchor moved onto it once),
+ * so a wall-clock step during the run does not make simulated time jump.
+ */
+void sim_clock_anchor(struct sim_clock *c, int64_t sim_start_ms, double speed, int64_t anchor_unix_ms,
+                      int64_t wall_now_ms, int64_t mono_now_ms);
 
 #endif

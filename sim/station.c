@@ -425,6 +425,7 @@ void sim_station_unplug(struct sim_station *st, int evse_id, int64_t t_sim, int6
         r->departure_ms = v->departure_ms;
         r->requested_wh = v->requested_wh;
         r->delivered_wh = e->ev.grid_wh;
+        r->max_power_w = v->ev.max_power_w < st->cfg->spec.evse_max_w ? v->ev.max_power_w : st->cfg->spec.evse_max_w;
         r->plugged = true;
     }
     e->charging = false;
