@@ -148,6 +148,9 @@ struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err
     if (!p) return NULL;
     p->d = ctl->d;
     p->opts.time_limit_ms = ctl->cfg.solver_time_limit_ms;
+    /* Exact minimum-current MIPs only for small fleets: a branch-and-bound that runs to its time limit would
+     * hold every re-plan back; larger ones get the LP repaired to 0-or-minimum (optimizer.h). */
+    p->opts.max_mip_binaries = 600;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, worker, p)) {
