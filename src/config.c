@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_INT, KEY_BOOL, KEY_STRING, KEY_OBJECT };
+enum key_type { KEY_INT, KEY_BOOL, KEY_STRING, KEY_OBJECT, KEY_ARRAY };
 
 struct key {
     const char *name;
@@ -24,6 +24,8 @@ struct key {
 #define BOOL_KEY(n, d, doc) {#n, KEY_BOOL, offsetof(struct config, n), 0, d, 0, 1, NULL, doc}
 /* An object handed as JSON to the module that owns it (tariffs, ...), which validates it and names its keys. */
 #define OBJ_KEY(n, doc) {#n, KEY_OBJECT, offsetof(struct config, n), 0, "null", 0, 0, NULL, doc}
+/* The same for an array (api_tokens: validated by api.c). */
+#define ARR_KEY(n, doc) {#n, KEY_ARRAY, offsetof(struct config, n), 0, "null", 0, 0, NULL, doc}
 #define STR_KEY(n, d, ch, doc)                                                                                \
     {#n, KEY_STRING, offsetof(struct config, n), sizeof(((struct config *)0)->n), d, 0, 0, ch, doc}
 
@@ -62,6 +64,13 @@ static const struct key keys[] = {
     INT_KEY(price_horizon_h, "48", 1, 240, "How far ahead prices are fetched and kept, in hours."),
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),
+    INT_KEY(api_port, "-1", -1, 65535,
+            "TCP port of the JSON API, /metrics, /healthz and /readyz on listen_address (0: a free port, printed in "
+            "the log; -1: no API). See examples/api.md."),
+    INT_KEY(api_max_body_bytes, "65536", 256, 16777216, "Largest API request body; larger ones are answered 413."),
+    ARR_KEY(api_tokens, "API bearer tokens: `{\"name\", \"token_hash\": \"sha256$<hex>\", \"role\", \"fleet\"}` with "
+                        "role viewer, dispatcher or admin and an optional fleet scope; examples/api.md shows how to make "
+                        "one. null: only /healthz and /readyz answer."),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -88,6 +97,7 @@ static int set_from_text(struct config *cfg, const struct key *k, const char *te
         *(bool *)field = strcmp(text, "true") == 0;
         return 0;
     case KEY_OBJECT:
+    case KEY_ARRAY:
         return 0; /* set by config_parse directly */
     case KEY_STRING:
         if (strlen(text) >= k->size) {
@@ -271,9 +281,10 @@ int config_parse(struct config *cfg, const char *json, char *err, size_t err_len
             goto out;
         }
         char text[600];
-        if (k->type == KEY_OBJECT) {
-            if (!cJSON_IsObject(item) && !cJSON_IsNull(item)) {
-                snprintf(err, err_len, "%s: must be an object or null", name);
+        if (k->type == KEY_OBJECT || k->type == KEY_ARRAY) {
+            if (k->type == KEY_OBJECT ? !cJSON_IsObject(item) && !cJSON_IsNull(item)
+                                      : !cJSON_IsArray(item) && !cJSON_IsNull(item)) {
+                snprintf(err, err_len, "%s: must be an %s or null", name, k->type == KEY_OBJECT ? "object" : "array");
                 goto out;
             }
             cJSON **slot = (cJSON **)((char *)cfg + k->offset);
@@ -349,7 +360,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t err_len)
 void config_free(struct config *cfg)
 {
     for (size_t i = 0; i < N_KEYS; i++)
-        if (keys[i].type == KEY_OBJECT) {
+        if (keys[i].type == KEY_OBJECT || keys[i].type == KEY_ARRAY) {
             cJSON **slot = (cJSON **)((char *)cfg + keys[i].offset);
             cJSON_Delete(*slot);
             *slot = NULL;
@@ -383,7 +394,8 @@ void config_print_doc(void)
                 if (*p == '|') *p = ',';
         }
         printf("| `%s` | %s | `%s` | %s | %s |\n", k->name,
-               k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : k->type == KEY_OBJECT ? "object" : "string",
+               k->type == KEY_INT ? "integer" : k->type == KEY_BOOL ? "boolean" : k->type == KEY_OBJECT ? "object"
+               : k->type == KEY_ARRAY ? "array" : "string",
                k->def, allowed, k->doc);
     }
     printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "

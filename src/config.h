@@ -49,6 +49,9 @@ struct config {
     cJSON *control;                /* owned; NULL: no smart charging (see control.c) */
     cJSON *clock;                  /* owned; NULL: the wall clock */
     int pbkdf2_iterations;
+    int api_port;                  /* -1: no API (api.c) */
+    int api_max_body_bytes;
+    cJSON *api_tokens;             /* owned; NULL: none (validated by api.c) */
 
     struct cfg_station *stations;
     size_t n_stations;

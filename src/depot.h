@@ -21,6 +21,7 @@
 struct conn;
 struct price_feed;
 struct control;
+struct api;
 
 /* A station depotd knows: from the config, or registered by auto-registration. Lives as long as depotd. */
 struct station {
@@ -91,6 +92,7 @@ struct depot {
     volatile sig_atomic_t stop;
     struct price_feed *prices;          /* prices.c */
     struct control *control;            /* control.c: the smart-charging loop */
+    struct api *api;                    /* api.c: the JSON API (NULL when off) */
     pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */
     struct posted *posted_head, *posted_tail;
 };

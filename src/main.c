@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "control.h"
 #include "depot.h"
 #include "log.h"
@@ -44,7 +45,7 @@ static void usage(FILE *out)
 }
 
 /* The config in force goes into the event log whenever it differs from the last one recorded, so every
- * later decision can be traced to the settings it was made under. Password hashes are left out. */
+ * later decision can be traced to the settings it was made under. Password and API token hashes are left out. */
 static void record_config(struct depot *d, const char *path)
 {
     char *text = NULL;
@@ -67,6 +68,9 @@ static void record_config(struct depot *d, const char *path)
     cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cfg, "stations"))
         if (cJSON_GetObjectItemCaseSensitive(st, "password_hash"))
             cJSON_ReplaceItemInObjectCaseSensitive(st, "password_hash", cJSON_CreateString("(redacted)"));
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cfg, "api_tokens"))
+        if (cJSON_GetObjectItemCaseSensitive(st, "token_hash"))
+            cJSON_ReplaceItemInObjectCaseSensitive(st, "token_hash", cJSON_CreateString("(redacted)"));
     cJSON_AddStringToObject(cfg, "_database", d->cfg.database);
     char *json = cJSON_PrintUnformatted(cfg);
     char *last = store_last_event_data(d->store, STORE_EV_CONFIG);
@@ -201,16 +205,23 @@ int main(int argc, char **argv)
         log_error("main", NULL, "%s", err);
         goto out;
     }
+    if (api_start(d, err, sizeof err)) {
+        log_error("main", NULL, "config error: %s", err);
+        depot_server_stop(d);
+        goto out;
+    }
     control_loop_started(d);
     depot_server_run(d);
     log_info("main", NULL, "shutting down");
     struct store_event stop = {.time_ms = depot_wall_ms(), .type = STORE_EV_STOP, .data = "{}"};
     store_append(d->store, &stop);
+    api_stop(d);
     control_stop(d);
     prices_stop(d);
     depot_server_stop(d);
     rc = 0;
 out:
+    api_stop(d);
     control_stop(d);
     prices_stop(d);
     if (d->store && store_close(d->store)) {

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "api.h"
 #include "control.h"
 #include "depot.h"
 #include "log.h"
@@ -226,7 +227,8 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
     case OCPP_EV_RESULT:
         depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLRESULT, ev->action, ev->id, "ok", text);
         c->frame_logged = true;
-        if (ev->user) control_on_answer(d, ev);
+        if (api_owns_call(ev->user)) api_on_answer(d, ev);
+        else if (ev->user) control_on_answer(d, ev);
         else depot_handle_result(c, ev);
         break;
     case OCPP_EV_ERROR:
@@ -239,7 +241,8 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
                  ev->timed_out ? "no answer in time" : ev->closed ? "connection closed" : ocpp_error_name(ev->error_code),
                  ev->error_description && ev->error_description[0] ? ": " : "",
                  ev->error_description ? ev->error_description : "");
-        if (ev->user) control_on_answer(d, ev);
+        if (api_owns_call(ev->user)) api_on_answer(d, ev);
+        else if (ev->user) control_on_answer(d, ev);
         else if (c->station && strcmp(ev->action, "GetVariables") == 0) control_on_variables(d, c->station, NULL, NULL);
         break;
     case OCPP_EV_PROTOCOL: {

@@ -1,0 +1,328 @@
+/*
+ * api_ops.c - the operator's routes answered from the loop's memory: /healthz, /readyz, /metrics, prices and
+ * the site limit. Thread: the loop thread only (the store read of /readyz runs on the reader thread).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+#include "control.h"
+#include "prices.h"
+
+#ifndef DEPOTD_VERSION
+#define DEPOTD_VERSION "dev"
+#endif
+
+#define LIMIT_MAX_AHEAD_MS (7LL * 86400 * 1000)        /* a curtailment lasts hours, not weeks */
+#define READY_LAG_MS 2000
+#define READY_FREE_BYTES (16LL << 20)
+
+/* ---- health ----------------------------------------------------------------------------------------- */
+
+void api_get_healthz(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    (void)a;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddStringToObject(o, "version", DEPOTD_VERSION);
+    api_reply(r, 200, o);
+}
+
+/* Reader thread: the store answers a read, and the loop-side checks decide the status. */
+static int run_ready(sqlite3 *db, struct api_job *job)
+{
+    cJSON *checks = cJSON_GetObjectItemCaseSensitive(job->in, "checks");
+    cJSON *c = cJSON_CreateObject();
+    sqlite3_stmt *s = NULL;
+    bool ok = sqlite3_prepare_v2(db, "SELECT max(seq) FROM events", -1, &s, NULL) == SQLITE_OK &&
+              sqlite3_step(s) == SQLITE_ROW;
+    cJSON_AddBoolToObject(c, "ok", ok);
+    if (ok) cJSON_AddNumberToObject(c, "last_seq", (double)sqlite3_column_int64(s, 0));
+    else cJSON_AddStringToObject(c, "detail", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    cJSON_AddItemToObject(checks, "store_read", c);
+    bool all = true;
+    cJSON *it;
+    cJSON_ArrayForEach(it, checks) all = all && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "ok"));
+    job->out = cJSON_CreateObject();
+    cJSON_AddStringToObject(job->out, "status", all ? "ready" : "not_ready");
+    cJSON_AddItemToObject(job->out, "checks", cJSON_DetachItemFromObjectCaseSensitive(job->in, "checks"));
+    return all ? 200 : 503;
+}
+
+static cJSON *check(cJSON *checks, const char *name, bool ok, const char *detail)
+{
+    cJSON *c = cJSON_AddObjectToObject(checks, name);
+    cJSON_AddBoolToObject(c, "ok", ok);
+    if (detail) cJSON_AddStringToObject(c, "detail", detail);
+    return c;
+}
+
+void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    struct depot *d = a->d;
+    cJSON *in = cJSON_CreateObject(), *checks = cJSON_AddObjectToObject(in, "checks");
+    /* The loop: its 1 s heartbeat timer came on time (a stalled loop would not answer at all; a slow one shows
+     * here). */
+    int64_t since_tick = depot_mono_ms() - a->tick_last_mono;
+    bool loop_ok = a->lag_ms < READY_LAG_MS && since_tick < 1000 + READY_LAG_MS;
+    cJSON *c = check(checks, "loop", loop_ok, loop_ok ? NULL : "the event loop is running late");
+    cJSON_AddNumberToObject(c, "lag_ms", (double)a->lag_ms);
+    /* The store: the database and its directory writable (WAL, journal), room on the disk, and the API's last
+     * write to the event log not failed. */
+    char dir[520];
+    snprintf(dir, sizeof dir, "%s", d->cfg.database);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+    else snprintf(dir, sizeof dir, ".");
+    bool writable = access(d->cfg.database, W_OK) == 0 && access(dir, W_OK) == 0;
+    check(checks, "store_writable", writable, writable ? NULL : "the database or its directory is not writable");
+    struct statvfs vfs;
+    long long free_bytes = statvfs(dir, &vfs) == 0 ? (long long)vfs.f_bavail * (long long)vfs.f_frsize : -1;
+    c = check(checks, "disk", free_bytes >= READY_FREE_BYTES, free_bytes >= READY_FREE_BYTES ? NULL : "less than 16 MiB free");
+    cJSON_AddNumberToObject(c, "free_bytes", (double)free_bytes);
+    bool commit_ok = !a->last_write_ticket || store_ticket_state(d->store, a->last_write_ticket) != STORE_FAILED;
+    check(checks, "store_commit", commit_ok, commit_ok ? NULL : "the last API write could not be committed");
+    api_reader_submit(a, r, run_ready, in);
+}
+
+/* ---- metrics ---------------------------------------------------------------------------------------- */
+
+static void metric(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    struct depot *d = a->d;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        api_problem(r, 500, NULL, "out of memory");
+        return;
+    }
+    const struct depot_counters *k = &d->counters;
+    metric(f, "depotd_stations_known", "gauge", "Stations in the registry (config and auto-registered).", (double)d->n_stations);
+    metric(f, "depotd_stations_connected", "gauge", "Stations connected now.", (double)d->n_connected);
+    metric(f, "depotd_connections_total", "counter", "Websocket connections accepted.", (double)k->connections);
+    metric(f, "depotd_connections_refused_total", "counter", "Websocket handshakes refused.", (double)k->refused);
+    metric(f, "depotd_ocpp_frames_in_total", "counter", "OCPP-J frames received.", (double)k->frames_in);
+    metric(f, "depotd_ocpp_frames_out_total", "counter", "OCPP-J frames sent.", (double)k->frames_out);
+    metric(f, "depotd_ocpp_calls_sent_total", "counter", "CALLs depotd sent to stations.", (double)k->calls_out);
+    metric(f, "depotd_ocpp_callerrors_sent_total", "counter", "CALLERRORs depotd sent to stations.",
+           (double)k->callerrors_out);
+    metric(f, "depotd_ocpp_call_timeouts_total", "counter", "CALLs a station did not answer in call_timeout_s.",
+           (double)k->timeouts);
+
+    struct control_stats cs;
+    control_stats(d, &cs);
+    metric(f, "depotd_plans_total", "counter", "Charging plans solved.", (double)cs.plans);
+    metric(f, "depotd_plans_failed_total", "counter", "Plans that failed (the fallback plan was used).",
+           (double)cs.plans_failed);
+    metric(f, "depotd_plan_solve_seconds", "gauge", "Duration of the last solve.", cs.last_solve_ms / 1000.0);
+    fprintf(f, "# HELP depotd_charging_profiles_total SetChargingProfile calls by result.\n"
+               "# TYPE depotd_charging_profiles_total counter\n"
+               "depotd_charging_profiles_total{result=\"sent\"} %llu\n"
+               "depotd_charging_profiles_total{result=\"accepted\"} %llu\n"
+               "depotd_charging_profiles_total{result=\"rejected\"} %llu\n"
+               "depotd_charging_profiles_total{result=\"failed\"} %llu\n",
+            (unsigned long long)cs.profiles_sent, (unsigned long long)cs.profiles_accepted,
+            (unsigned long long)cs.profiles_rejected, (unsigned long long)cs.profiles_failed);
+    metric(f, "depotd_compensations_total", "counter", "EVSEs planned around at their fail-safe limit.",
+           (double)cs.compensations);
+    metric(f, "depotd_noncompliant_total", "counter", "EVSEs found drawing above their limit.", (double)cs.noncompliant);
+    metric(f, "depotd_sessions", "gauge", "Charging sessions the control loop follows.", cs.sessions);
+    metric(f, "depotd_sessions_at_risk", "gauge", "Sessions planned to miss their departure need.", cs.sessions_at_risk);
+    metric(f, "depotd_site_limit_kw", "gauge", "Site limit in force (kW).", cs.site_limit_kw);
+    metric(f, "depotd_site_planned_kw", "gauge", "Site power the plan in force draws now (kW).", cs.planned_site_kw);
+    metric(f, "depotd_site_measured_kw", "gauge", "Site power measured from the stations' meter values (kW).",
+           cs.measured_site_kw);
+
+    struct prices_status ps;
+    prices_status(d, &ps);
+    fprintf(f, "# HELP depotd_price_breaker_state Circuit breaker of the price provider (1 for the state it is in).\n"
+               "# TYPE depotd_price_breaker_state gauge\n");
+    static const char *const states[] = {"closed", "open", "half_open", "none"};
+    const char *now = ps.breaker ? ps.breaker : "none";
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "depotd_price_breaker_state{provider=\"%s\",state=\"%s\"} %d\n", ps.provider[0] ? ps.provider : "none",
+                states[i], strcmp(now, states[i]) == 0);
+    metric(f, "depotd_price_fetches_total", "counter", "Price fetches.", (double)ps.fetches);
+    metric(f, "depotd_price_fetch_failures_total", "counter", "Price fetches that failed.", (double)ps.failures);
+    metric(f, "depotd_price_last_success_timestamp_seconds", "gauge", "When prices last came in (0: never).",
+           (double)ps.last_success_ms / 1000.0);
+
+    metric(f, "depotd_api_requests_total", "counter", "API requests.", (double)a->requests);
+    fprintf(f, "# HELP depotd_api_responses_total API responses by status class.\n"
+               "# TYPE depotd_api_responses_total counter\n");
+    for (int i = 2; i < 6; i++)
+        fprintf(f, "depotd_api_responses_total{class=\"%dxx\"} %llu\n", i, (unsigned long long)a->by_status[i]);
+    metric(f, "depotd_api_auth_failures_total", "counter", "API requests refused 401.", (double)a->auth_failures);
+    metric(f, "depotd_api_reads_refused_total", "counter", "API reads refused 503 (reader queue full).",
+           (double)a->reader_refused);
+    metric(f, "depotd_api_commands_total", "counter", "Station commands sent through the API.", (double)a->commands);
+    metric(f, "depotd_api_command_timeouts_total", "counter", "Station commands answered 504.",
+           (double)a->command_timeouts);
+    metric(f, "depotd_loop_lag_seconds", "gauge", "How late the event loop ran its last 1 s timer.", a->lag_ms / 1000.0);
+    metric(f, "depotd_loop_lag_max_seconds", "gauge", "The largest loop lag since start.", a->lag_max_ms / 1000.0);
+    fclose(f);
+    api_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+/* ---- prices ----------------------------------------------------------------------------------------- */
+
+void api_get_prices(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    struct depot *d = a->d;
+    char buf[32];
+    long slot_min = 15;
+    if (api_arg(r, "slot_minutes", buf, sizeof buf)) {
+        char *end;
+        slot_min = strtol(buf, &end, 10);
+        if (*end || end == buf || slot_min < 1 || slot_min > 1440 || 1440 % slot_min) {
+            api_problem(r, 400, "slot_minutes", "slot_minutes: must divide a day (1, 5, 15, 30, 60, ...)");
+            return;
+        }
+    }
+    int64_t slot_ms = slot_min * 60000, from = 0, to = 0;
+    int hf = api_arg_time(r, "from", &from), ht = hf < 0 ? -1 : api_arg_time(r, "to", &to);
+    if (hf < 0 || ht < 0) return;
+    if (!hf) from = depot_now_ms() / slot_ms * slot_ms;
+    if (!ht) to = from + (int64_t)d->cfg.price_horizon_h * 3600000;
+    if (to <= from) {
+        api_problem(r, 400, "to", "to: must be after from");
+        return;
+    }
+    int64_t n = (to - from + slot_ms - 1) / slot_ms;
+    if (n > 2000) {
+        api_problem(r, 400, "to", "to: at most 2000 slots per request (%lld asked); narrow the range or widen slot_minutes",
+                    (long long)n);
+        return;
+    }
+    struct tariff_price *slots = calloc((size_t)n, sizeof *slots);
+    char err[256];
+    if (!slots || prices_slots(d, from, slot_ms, (size_t)n, slots, err, sizeof err)) {
+        free(slots);
+        api_problem(r, 503, NULL, "prices are not available: %s", slots ? err : "out of memory");
+        return;
+    }
+    struct prices_status ps;
+    prices_status(d, &ps);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "provider", ps.provider[0] ? ps.provider : "none");
+    cJSON_AddStringToObject(o, "breaker", ps.breaker ? ps.breaker : "none");
+    cJSON_AddStringToObject(o, "last_outcome", ps.last_outcome ? ps.last_outcome : "none");
+    api_add_time(o, "last_success_at", ps.last_success_ms);
+    api_add_time(o, "covered_until", ps.covered_until_ms);
+    cJSON_AddNumberToObject(o, "slot_minutes", (double)slot_min);
+    cJSON *items = cJSON_AddArrayToObject(o, "items");
+    for (int64_t i = 0; i < n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        api_add_time(p, "start", slots[i].start_ms);
+        api_add_time(p, "end", slots[i].end_ms);
+        cJSON_AddNumberToObject(p, "price_per_kwh", slots[i].price);
+        cJSON_AddStringToObject(p, "source", tariff_source_name(slots[i].source));
+        cJSON_AddItemToArray(items, p);
+    }
+    free(slots);
+    api_reply(r, 200, o);
+}
+
+/* ---- the site limit --------------------------------------------------------------------------------- */
+
+static double configured_limit_kw(struct depot *d)
+{
+    const cJSON *v = d->cfg.control ? cJSON_GetObjectItemCaseSensitive(d->cfg.control, "site_limit_kw") : NULL;
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static cJSON *site_limit_doc(struct api *a)
+{
+    struct control_stats cs;
+    control_stats(a->d, &cs);
+    cJSON *o = cJSON_CreateObject();
+    double conf = configured_limit_kw(a->d);
+    cJSON_AddBoolToObject(o, "control_enabled", a->d->control && conf > 0 && cs.site_limit_kw > 0);
+    if (conf > 0) cJSON_AddNumberToObject(o, "configured_kw", conf);
+    else cJSON_AddNullToObject(o, "configured_kw");
+    cJSON_AddNumberToObject(o, "in_force_kw", cs.site_limit_kw);
+    cJSON_AddNumberToObject(o, "planned_kw", cs.planned_site_kw);
+    cJSON_AddNumberToObject(o, "measured_kw", cs.measured_site_kw);
+    if (a->override_kw >= 0 && a->override_until_ms > depot_now_ms()) {
+        cJSON *t = cJSON_AddObjectToObject(o, "temporary");
+        cJSON_AddNumberToObject(t, "kw", a->override_kw);
+        api_add_time(t, "until", a->override_until_ms);
+        cJSON_AddStringToObject(t, "set_by", a->override_by);
+    } else {
+        cJSON_AddNullToObject(o, "temporary");
+    }
+    return o;
+}
+
+void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    api_reply(r, 200, site_limit_doc(a));
+}
+
+void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
+{
+    static const char *const allowed[] = {"kw", "until", NULL};
+    if (!api_body_only(r, body, allowed)) return;
+    double conf = configured_limit_kw(a->d), kw = -1;
+    if (!cJSON_GetObjectItemCaseSensitive(body, "kw")) {
+        api_problem(r, 422, "kw", "kw: required (the temporary site limit in kW)");
+        return;
+    }
+    if (!api_body_number(r, body, "kw", 0, 1e6, &kw)) return;
+    /* A temporary limit is a curtailment: it may lower the limit the grid connection is sized for, never raise
+     * it, or a typo could overload the main breaker. */
+    if (conf > 0 && kw > conf) {
+        api_problem(r, 422, "kw", "kw: %g is above the configured site limit of %g kW; a temporary limit may only lower it",
+                    kw, conf);
+        return;
+    }
+    int64_t until, now = depot_now_ms();
+    if (!api_body_time(r, body, "until", &until)) return;
+    if (until <= now) {
+        api_problem(r, 422, "until", "until: is not in the future (depotd's clock reads %s)",
+                    ocpp_time_format(now, (char[40]){0}));
+        return;
+    }
+    if (until > now + LIMIT_MAX_AHEAD_MS) {
+        api_problem(r, 422, "until", "until: more than 7 days ahead; a standing change belongs in control.site_limit_kw");
+        return;
+    }
+    char err[256];
+    if (control_set_site_limit(a->d, kw, until, r->token->name, err, sizeof err)) {
+        api_problem(r, 409, NULL, "the site limit cannot be set: %s", err);
+        return;
+    }
+    a->override_kw = kw;
+    a->override_until_ms = until;
+    snprintf(a->override_by, sizeof a->override_by, "%s", r->token->name);
+    api_reply(r, 200, site_limit_doc(a));
+}
+
+void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    char err[256];
+    if (control_set_site_limit(a->d, -1, 0, r->token->name, err, sizeof err)) {
+        api_problem(r, 409, NULL, "the site limit cannot be changed: %s", err);
+        return;
+    }
+    a->override_kw = -1;
+    a->override_until_ms = 0;
+    api_reply(r, 200, site_limit_doc(a));
+}
