@@ -100,15 +100,15 @@ static bool route_match(const char *pattern, const char *path, char params[][API
 static const struct api_token *authenticate(struct api *a, struct api_req *r, const char **why)
 {
     char h[600];
-    *why = "no Authorization header; send Authorization: Bearer <token>";
+    *why = "Authorization: missing; send Authorization: Bearer <token>";
     if (lws_hdr_copy(r->wsi, h, sizeof h, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) return NULL;
-    *why = "the Authorization header is not \"Bearer <token>\"";
+    *why = "Authorization: not \"Bearer <token>\"";
     if (strncasecmp(h, "Bearer ", 7) != 0) return NULL;
     const char *tok = h + 7;
     while (*tok == ' ') tok++;
     size_t n = strlen(tok);
     while (n && tok[n - 1] == ' ') n--;
-    *why = "unknown or revoked token";
+    *why = "Authorization: unknown or revoked token";
     if (n < API_TOKEN_MIN) return NULL;
     unsigned char digest[32];
     SHA256((const unsigned char *)tok, n, digest);
@@ -292,9 +292,71 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                        (int)strlen(value), p, end);
 }
 
+/* ---- answers held until their event is durable -------------------------------------------------------- */
+
+#define API_HOLD_POLL_MS 2
+
+static void unhold(struct api *a, struct api_req *r)
+{
+    for (struct api_req **pp = &a->held; *pp; pp = &(*pp)->next_held)
+        if (*pp == r) {
+            *pp = r->next_held;
+            break;
+        }
+    r->held = false;
+    r->next_held = NULL;
+}
+
+/* The store's writer wakes the loop after each commit, but that wake-up belongs to server.c; a short poll
+ * while answers are held costs nothing when none are. */
+static void on_hold_timer(lws_sorted_usec_list_t *sul)
+{
+    struct api *a = lws_container_of(sul, struct api, hold_timer);
+    uint64_t settled = store_settled(a->d->store);
+    for (struct api_req **pp = &a->held; *pp;) {
+        struct api_req *r = *pp;
+        if (r->hold_ticket <= settled) {
+            *pp = r->next_held;
+            r->held = false;
+            r->next_held = NULL;
+            lws_callback_on_writable(r->wsi);
+        } else {
+            pp = &r->next_held;
+        }
+    }
+    if (a->held) lws_sul_schedule(a->d->lws, 0, &a->hold_timer, on_hold_timer, API_HOLD_POLL_MS * LWS_US_PER_MS);
+}
+
+/* True when the answer may go now; otherwise the request is parked until its event commits. */
+static bool durable_or_hold(struct api *a, struct api_req *r)
+{
+    if (!r->hold_ticket) return true;
+    enum store_ticket_state st = store_ticket_state(a->d->store, r->hold_ticket);
+    if (st == STORE_PENDING) {
+        if (!r->held) {
+            r->held = true;
+            r->next_held = a->held;
+            if (!a->held) lws_sul_schedule(a->d->lws, 0, &a->hold_timer, on_hold_timer, API_HOLD_POLL_MS * LWS_US_PER_MS);
+            a->held = r;
+        }
+        return false;
+    }
+    r->hold_ticket = 0;
+    if (st == STORE_FAILED) {
+        /* Done in memory but not recorded: the client must not take it for a normal success. */
+        free(r->out);
+        r->out = NULL;
+        r->answered = false;
+        r->etag[0] = 0;
+        api_problem(r, 500, NULL, "the change is in force but could not be recorded in the event log");
+    }
+    return true;
+}
+
 static int writeable(struct api *a, struct lws *wsi, struct api_req *r)
 {
     if (!r->answered) return 0; /* spurious: nothing to send yet */
+    if (!r->headers_sent && !durable_or_hold(a, r)) return 0;
     if (!r->headers_sent) {
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         char num[16];
@@ -331,11 +393,18 @@ static int writeable(struct api *a, struct lws *wsi, struct api_req *r)
             return 0;
         }
     }
-    if (r->close_after) return -1;
+    if (r->close_after) {
+        reset(r);
+        return -1;
+    }
+    /* Done with this transaction: keep-alive may bring the next one, and an idle connection may be dropped
+     * at shutdown without CLOSED_HTTP reaching us, so nothing of this one may be left behind. */
     free(r->body);
     free(r->out);
+    cJSON_Delete(r->audit);
     r->body = NULL;
     r->out = NULL;
+    r->audit = NULL;
     r->serial = 0;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -365,6 +434,7 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_CLOSED_HTTP:
         if (r) {
             if (a && r->waiting) api_unwait(a, r);
+            if (a && r->held) unhold(a, r);
             reset(r);
         }
         return 0;
@@ -474,6 +544,7 @@ static void api_free(struct api *a)
 {
     if (!a) return;
     while (a->waiting) api_unwait(a, a->waiting);
+    while (a->held) unhold(a, a->held);
     api_cmd_free(a);
     api_vehicles_free(a);
     free(a->tokens);
@@ -527,7 +598,10 @@ void api_stop(struct depot *d)
 {
     struct api *a = d->api;
     if (!a) return;
-    if (d->lws) lws_sul_cancel(&a->tick);
+    if (d->lws) {
+        lws_sul_cancel(&a->tick);
+        lws_sul_cancel(&a->hold_timer);
+    }
     api_reader_stop(a);
     /* From here on the callbacks see d->api == NULL: late requests are closed, late answers dropped. */
     d->api = NULL;

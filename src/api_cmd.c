@@ -113,7 +113,10 @@ static void answer(struct api *a, struct api_cmd *c, int status, cJSON *doc, boo
         c->idem->body = text ? strdup(text) : NULL;
     }
     struct api_req *r = api_resume(a, c->serial);
-    if (r) api_reply_text(r, status, ct, text ? text : "", text ? strlen(text) : 0);
+    if (r) {
+        r->hold_ticket = a->last_write_ticket; /* the outcome event, appended just before */
+        api_reply_text(r, status, ct, text ? text : "", text ? strlen(text) : 0);
+    }
     cJSON_free(text);
 }
 

@@ -83,6 +83,9 @@ struct api_req {
     bool answered, headers_sent, close_after;
     bool waiting;                 /* in api->waiting until an async result comes */
     struct api_req *next_waiting;
+    uint64_t hold_ticket;         /* a write's answer waits until its "api" event is durable */
+    bool held;                    /* in api->held until then */
+    struct api_req *next_held;
 };
 
 typedef void (*api_handler)(struct api *a, struct api_req *r, const cJSON *body);
@@ -110,6 +113,8 @@ struct api {
     cJSON *token_vehicle;         /* {"<id token>": "<vehicle>"}: sessions name their vehicle (read-only) */
     uint64_t next_serial;
     struct api_req *waiting;
+    struct api_req *held;         /* answers of writes waiting for their event to commit */
+    lws_sorted_usec_list_t hold_timer;
     struct api_reader *reader;
     /* commands (api_cmd.c) */
     struct api_cmd *cmds;
@@ -151,7 +156,8 @@ int api_arg_time(struct api_req *r, const char *name, int64_t *ms);
 int api_arg_limit(struct api_req *r);
 /* A boolean query argument: 0 false, 1 true, 2 absent, -1 invalid (answered 400 already). */
 int api_arg_bool(struct api_req *r, const char *name);
-/* Appends an "api" event to the log: who wrote what, and how it was answered. */
+/* Appends an "api" event to the log: who wrote what, and how it was answered. The answer is held until the
+ * event is durable, so a client that got its answer finds the write in the audit trail. */
 void api_log_write(struct api *a, struct api_req *r, int status, const cJSON *extra);
 /* cursor=<n> as given out in next_cursor; false when invalid (answered 400 already). */
 bool api_arg_cursor(struct api_req *r, long long *out);

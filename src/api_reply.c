@@ -204,6 +204,7 @@ void api_log_write(struct api *a, struct api_req *r, int status, const cJSON *ex
     const char *station = strstr(r->path, API_PREFIX "/stations/") == r->path ? r->params[0] : NULL;
     ev.station = station && station[0] ? station : NULL;
     a->last_write_ticket = store_append(a->d->store, &ev);
+    r->hold_ticket = a->last_write_ticket;
     cJSON_free(json);
 }
 

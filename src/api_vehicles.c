@@ -110,7 +110,7 @@ void api_get_departure(struct api *a, struct api_req *r, const cJSON *body)
 static bool departure_may_change(struct api_req *r, struct api_vehicle *v)
 {
     if (r->token->fleet[0] && strcmp(r->token->fleet, v->fleet) != 0) {
-        api_problem(r, 403, "vehicle_id", "token \"%s\" may change vehicles of fleet \"%s\" only; %s is in %s%s%s",
+        api_problem(r, 403, "vehicle_id", "vehicle_id: token \"%s\" may change vehicles of fleet \"%s\" only; %s is in %s%s%s",
                     r->token->name, r->token->fleet, v->id, v->fleet[0] ? "fleet \"" : "no fleet", v->fleet,
                     v->fleet[0] ? "\"" : "");
         return false;

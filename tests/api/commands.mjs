@@ -1,0 +1,171 @@
+// POST /stations/{id}/commands against a real station connection: the station's answer comes back, a
+// CALLERROR or a lost connection is 502, silence is 504 after call_timeout_s (2 s here), and Idempotency-Key
+// makes a retry return the first result without a second CALL reaching the station.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiDepotd, commandStation, depotConfig, makeTokens, problem, sql } from './lib.mjs';
+
+const tokens = makeTokens();
+let d;
+let st;
+// What the station does with each command: set per test.
+let behaviour = () => ({ status: 'Accepted' });
+
+before(async () => {
+  d = new ApiDepotd({ config: depotConfig(tokens) });
+  await d.start();
+  st = await commandStation(d, 'CS1', (action, payload) => behaviour(action, payload));
+});
+
+after(async () => {
+  if (st) await st.close();
+  if (d) {
+    await d.stop();
+    assert.deepEqual(d.sanitizerReports(), []);
+    await d.cleanup();
+  }
+});
+
+const post = (body, { key, token = tokens.admin, station = 'CS1' } = {}) =>
+  d.req('POST', `/api/v1/stations/${station}/commands`, { token, body, headers: key ? { 'Idempotency-Key': key } : {} });
+const callsOf = (action) => st.calls.filter((c) => c.action === action);
+
+test('each command reaches the station and its answer comes back', async () => {
+  behaviour = (action) => ({
+    RequestStartTransaction: { status: 'Accepted', transactionId: 'tx-remote-1' },
+    RequestStopTransaction: { status: 'Accepted' },
+    Reset: { status: 'Scheduled' },
+    ChangeAvailability: { status: 'Accepted' },
+    TriggerMessage: { status: 'Accepted' },
+    UnlockConnector: { status: 'Unlocked' },
+  })[action];
+  const cases = [
+    ['RequestStartTransaction', { evseId: 1, idToken: { idToken: 'VAN-1', type: 'ISO14443' } }],
+    ['RequestStopTransaction', { transactionId: 'tx-remote-1' }],
+    ['Reset', { type: 'OnIdle' }],
+    ['ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 1 } }],
+    ['TriggerMessage', { requestedMessage: 'StatusNotification', evse: { id: 1, connectorId: 1 } }],
+    ['UnlockConnector', { evseId: 1, connectorId: 1 }],
+  ];
+  for (const [action, request] of cases) {
+    const r = await post({ action, request });
+    assert.equal(r.status, 200, `${action}: ${r.text}`);
+    assert.equal(r.json.station, 'CS1');
+    assert.equal(r.json.action, action);
+    assert.deepEqual(r.json.response, behaviour(action));
+    const call = callsOf(action).at(-1);
+    assert.equal(call.id, r.json.message_id);
+    for (const [k, v] of Object.entries(request)) assert.deepEqual(call.payload[k], v);
+  }
+  // depotd chose a remoteStartId, as OCPP requires one.
+  assert.equal(typeof callsOf('RequestStartTransaction')[0].payload.remoteStartId, 'number');
+  // The audit trail: the command event sits right before the frame it caused, and its outcome is logged.
+  const rows = sql(d.db, "SELECT seq, type, action, data FROM events WHERE type IN ('api', 'ocpp_out') AND " +
+    "(action = 'UnlockConnector' OR type = 'api') ORDER BY seq DESC LIMIT 3").reverse();
+  assert.deepEqual(rows.map((x) => x.type), ['api', 'ocpp_out', 'api']);
+  assert.equal(rows[1].seq, rows[0].seq + 1);
+  const sent = JSON.parse(rows[0].data), done = JSON.parse(rows[2].data);
+  assert.deepEqual([sent.by, sent.status, sent.action], ['ops-admin', 202, 'UnlockConnector']);
+  assert.deepEqual([done.by, done.status, done.message_id], ['ops-admin', 200, callsOf('UnlockConnector').at(-1).id]);
+});
+
+test('a CALLERROR is 502 with the OCPP error code', async () => {
+  behaviour = () => ({ error: 'NotSupported', description: 'no such trigger here' });
+  const r = await post({ action: 'TriggerMessage', request: { requestedMessage: 'Heartbeat' } });
+  const p = problem(assert, r, 502);
+  assert.equal(p.ocpp_error_code, 'NotSupported');
+  assert.equal(p.ocpp_error_description, 'no such trigger here');
+  assert.match(p.detail, /CS1 answered TriggerMessage with CALLERROR NotSupported/);
+});
+
+test('no answer within call_timeout_s is 504', async () => {
+  behaviour = () => null;
+  const t0 = Date.now();
+  const r = await post({ action: 'UnlockConnector', request: { evseId: 1, connectorId: 1 } });
+  const p = problem(assert, r, 504);
+  assert.match(p.detail, /did not answer UnlockConnector within call_timeout_s \(2 s\)/);
+  const took = Date.now() - t0;
+  assert.ok(took >= 1900 && took < 10000, `answered after ${took} ms`);
+  const m = (await d.req('GET', '/metrics', { token: tokens.viewer })).text;
+  assert.match(m, /^depotd_api_command_timeouts_total 1$/m);
+});
+
+test('Idempotency-Key: a retry returns the first result and never sends a second command', async () => {
+  behaviour = () => ({ status: 'Accepted' });
+  const before_ = callsOf('Reset').length;
+  const body = { action: 'Reset', request: { type: 'Immediate' } };
+  const first = await post(body, { key: 'reset-cs1-0001' });
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('idempotent-replayed'), null);
+  const again = await post(body, { key: 'reset-cs1-0001' });
+  assert.equal(again.status, 200);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(again.json, first.json);
+  // Whitespace does not make it another request.
+  const spaced = await d.req('POST', '/api/v1/stations/CS1/commands', { token: tokens.admin,
+    body: ' {"action": "Reset",  "request": {"type": "Immediate"}} ', headers: { 'Idempotency-Key': 'reset-cs1-0001' } });
+  assert.equal(spaced.headers.get('idempotent-replayed'), 'true');
+  assert.equal(callsOf('Reset').length, before_ + 1, 'the station got one Reset');
+  // The same key with another request is refused; another token has its own keys.
+  problem(assert, await post({ action: 'Reset', request: { type: 'OnIdle' } }, { key: 'reset-cs1-0001' }), 422,
+    'Idempotency-Key');
+  // A failed first attempt is replayed too: the station is not asked twice.
+  behaviour = () => ({ error: 'InternalError', description: 'busy' });
+  const failed = await post({ action: 'Reset', request: { type: 'OnIdle' } }, { key: 'reset-cs1-0002' });
+  assert.equal(failed.status, 502);
+  behaviour = () => ({ status: 'Accepted' });
+  const retry = await post({ action: 'Reset', request: { type: 'OnIdle' } }, { key: 'reset-cs1-0002' });
+  assert.equal(retry.status, 502);
+  assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+  assert.equal(callsOf('Reset').length, before_ + 2);
+  problem(assert, await post(body, { key: 'x'.repeat(129) }), 400, 'Idempotency-Key');
+});
+
+test('Idempotency-Key: a retry while the first still waits for the station is 409', async () => {
+  behaviour = () => null;
+  const n0 = callsOf('ChangeAvailability').length;
+  const body = { action: 'ChangeAvailability', request: { operationalStatus: 'Operative' } };
+  const first = post(body, { key: 'avail-1' });
+  // Wait until the CALL reached the station, then retry.
+  for (let i = 0; i < 200 && callsOf('ChangeAvailability').length === n0; i++) await new Promise((r) => setTimeout(r, 10));
+  const call = callsOf('ChangeAvailability').at(-1);
+  const busy = await post(body, { key: 'avail-1' });
+  const p = problem(assert, busy, 409, 'Idempotency-Key');
+  assert.match(p.detail, /still waiting/);
+  assert.equal(busy.headers.get('retry-after'), '1');
+  st.send([3, call.id, { status: 'Accepted' }]);
+  const r = await first;
+  assert.equal(r.status, 200, r.text);
+  const replay = await post(body, { key: 'avail-1' });
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(callsOf('ChangeAvailability').length, n0 + 1);
+});
+
+test('404 unknown station, 409 station not connected, 422 bad action or request, 403 for dispatchers', async () => {
+  behaviour = () => ({ status: 'Accepted' });
+  problem(assert, await post({ action: 'Reset', request: { type: 'Immediate' } }, { station: 'NOPE' }), 404, 'station_id');
+  const p = problem(assert, await post({ action: 'Reset', request: { type: 'Immediate' } }, { station: 'CS2' }), 409,
+    'station_id');
+  assert.match(p.detail, /CS2 is not connected/);
+  problem(assert, await post({ action: 'GetVariables', request: {} }), 422, 'action');
+  problem(assert, await post({ request: {} }), 422, 'action');
+  problem(assert, await post({ action: 'Reset' }), 422, 'request');
+  problem(assert, await post({ action: 'Reset', request: 'Immediate' }), 422, 'request');
+  let q = problem(assert, await post({ action: 'Reset', request: { type: 'Now' } }), 422, 'request.type');
+  assert.match(q.detail, /Immediate, OnIdle/);
+  q = problem(assert, await post({ action: 'UnlockConnector', request: { evseId: 1 } }), 422);
+  assert.match(q.field, /^request/);
+  problem(assert, await post({ action: 'Reset', request: { type: 'OnIdle' }, force: true }), 422, 'force');
+  problem(assert, await post({ action: 'Reset', request: { type: 'OnIdle' } }, { token: tokens.dispatcher }), 403);
+});
+
+test('the connection closing before the answer is 502', async () => {
+  behaviour = () => null;
+  const n0 = callsOf('Reset').length;
+  const pending = post({ action: 'Reset', request: { type: 'Immediate' } });
+  for (let i = 0; i < 200 && callsOf('Reset').length === n0; i++) await new Promise((r) => setTimeout(r, 10));
+  st.terminate();
+  const p = problem(assert, await pending, 502);
+  assert.match(p.detail, /connection of station CS1 closed before it answered Reset/);
+  st = null;
+});
