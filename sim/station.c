@@ -358,6 +358,16 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
             else
                 cJSON_Delete(ev->user);
         }
+        if (ev->action && strcmp(ev->action, "Authorize") == 0 && (ev->closed || ev->timed_out)) {
+            /* C15: the CSMS went away before it answered; a known vehicle may charge and the station tells later,
+             * as when it was offline at plug-in. */
+            int evse_id = (int)(intptr_t)ev->user;
+            struct sim_evse *e = &st->evse[evse_id];
+            if (e->visit >= 0 && !e->authorized) {
+                e->authorized = e->charging = true;
+                tx_event(st, evse_id, "Updated", "Authorized", "Charging", true, false, NULL);
+            }
+        }
         if (ev->action && strcmp(ev->action, "BootNotification") == 0) {
             st->boot_in_flight = false;
             st->boot_retry_real = sim_real_ms() + 5000;

@@ -338,22 +338,23 @@ static void risk_events(struct control *ctl, struct ctl_plan *plan)
         struct ctl_station *cs = ctl_station_find(ctl, ps->station);
         struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
         if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0) continue;
-        bool risk = !ps->need.best_effort && ps->shortfall_kwh > ctl->cfg.at_risk_kwh;
+        double short_kwh = fmax(0, ps->shortfall_kwh - ps->margin_kwh);
+        bool risk = !ps->need.best_effort && short_kwh > ctl->cfg.at_risk_kwh;
         if (risk) at_risk++;
-        if (risk == e->at_risk && (!risk || fabs(ps->shortfall_kwh - e->short_kwh) < 1.0)) continue;
+        if (risk == e->at_risk && (!risk || fabs(short_kwh - e->short_kwh) < 1.0)) continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "vehicle", ps->vehicle);
         cJSON_AddNumberToObject(o, "evse", ps->evse);
         cJSON_AddStringToObject(o, "transaction", ps->tx_id);
         cJSON_AddStringToObject(o, "departure", ocpp_time_format(ps->need.departure_ms, buf));
         cJSON_AddStringToObject(o, "need_source", ps->need.source);
-        cJSON_AddNumberToObject(o, "kwh_short", round(ps->shortfall_kwh * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "kwh_short", round(short_kwh * 1000) / 1000);
         cJSON_AddNumberToObject(o, "plan", (double)plan->id);
         if (risk) log_warn("control", ps->station, "EVSE %d: vehicle %s will miss its need by %.1f kWh at departure",
-                           ps->evse, ps->vehicle[0] ? ps->vehicle : "?", ps->shortfall_kwh);
+                           ps->evse, ps->vehicle[0] ? ps->vehicle : "?", short_kwh);
         log_event(ctl, risk ? "departure_at_risk" : "departure_at_risk_cleared", ps->station, o);
         e->at_risk = risk;
-        e->short_kwh = risk ? ps->shortfall_kwh : 0;
+        e->short_kwh = risk ? short_kwh : 0;
     }
     ctl->stats.sessions_at_risk = at_risk;
     ctl->stats.sessions = plan->n;
@@ -622,6 +623,12 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     int64_t t = now < p->first_end_ms ? 0 : 1 + (now - p->first_end_ms) / p->slot_ms;
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
+    /* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Plan it at what it
+     * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more. */
+    if (planned_kw * 1000.0 - e->power_w > ctl->cfg.drift_kw * 1000.0 && e->charging && e->power_w > 0)
+        e->observed_max_w = e->power_w;
+    else if (e->observed_max_w > 0 && e->power_w > e->observed_max_w)
+        e->observed_max_w = e->power_w;
     /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
      * every meter value, and the plan would not change until the energy it is short of shows. */
     if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {

@@ -32,7 +32,8 @@ struct ctl_config {
     double site_limit_kw;
     int slot_minutes, horizon_h;
     enum ctl_failsafe failsafe;
-    int failsafe_stations;       /* the site limit is shared over at least this many stations */
+    int failsafe_stations;
+    double failsafe_evse_kw;     /* TxDefaultProfile: each EVSE's default (0: the station's share / EVSEs) */       /* the site limit is shared over at least this many stations */
     double nominal_voltage_v;
     double min_current_a;
     double evse_max_kw;          /* when the station does not say (EVSE Power MaxSet) */
@@ -42,9 +43,12 @@ struct ctl_config {
     double noncompliance_kw;
     int noncompliance_s;         /* planning-clock seconds above the limit before a station is non-compliant */
     double default_dwell_h, default_energy_kwh;
+    double departure_margin_min; /* plans finish this long before departure */
+    double energy_margin_pct;    /* plans aim this much above the need */
     double at_risk_kwh;          /* shortfall that raises departure_at_risk */
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
+    int mip_max_binaries;        /* exact min-current MIP up to this many on/off variables; 0: never */
     struct ctl_vehicle *vehicles;
     int n_vehicles;
 };
@@ -76,6 +80,7 @@ struct ctl_evse {
     bool ev_need;
     int64_t ev_departure_ms;
     double ev_energy_wh, ev_need_base_wh, ev_max_w, ev_min_w;
+    bool ev_need_base_known;     /* false: the needs came before any meter reading; count from the first */
     /* capabilities */
     double max_w;                /* EVSE Power MaxSet; 0: unknown */
     int phases;                  /* 0: unknown (then the station's) */
@@ -86,6 +91,7 @@ struct ctl_evse {
     bool pending;                /* a SetChargingProfile is in flight */
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
+    double observed_max_w;       /* the EV took only this much while offered more (full, tapering); 0: none */
     bool at_risk;
     double short_kwh;
     int session_index;           /* index in the plan in force, or -1 */
@@ -194,6 +200,7 @@ struct ctl_plan_session {
     struct ctl_need need;
     double max_kw, min_kw;
     double shortfall_kwh, planned_kwh;
+    double margin_kwh;           /* planned above the need (not an alarm when it is short) */
 };
 struct ctl_plan {
     uint64_t id;

@@ -29,6 +29,9 @@ static const struct num_key num_keys[] = {
     INT(horizon_h, 24, 1, 168, "How far ahead each plan looks (hours)."),
     INT(failsafe_stations, 0, 0, 100000,
         "Share the fail-safe over at least this many stations (room for stations not yet registered)."),
+    NUM(failsafe_evse_kw, 0, 0, 1000,
+        "TxDefaultProfile only: each EVSE's limit for sessions without a TxProfile (kW); 0: the station's share split "
+        "over its EVSEs. Smaller keeps more of the limit free for planned sessions (idle EVSEs reserve it)."),
     NUM(nominal_voltage_v, 230, 100, 1000, "Phase voltage used to turn W into A for stations that take A only."),
     NUM(min_current_a, 6, 0, 32, "Lowest non-zero current per phase an EVSE is ever told (IEC 61851: 6 A)."),
     NUM(evse_max_kw, 22, 1, 1000, "An EVSE's maximum when the station does not report EVSE Power (MaxSet)."),
@@ -41,8 +44,15 @@ static const struct num_key num_keys[] = {
     NUM(default_dwell_h, 10, 0.25, 168, "Default policy: departure this long after arrival (hours)."),
     NUM(default_energy_kwh, 0, 0, 10000,
         "Default policy: energy per session (kWh); 0: charge to full within the EV's limit (best effort)."),
+    NUM(departure_margin_min, 10, 0, 240, "Plans aim to finish this long before departure (minutes)."),
+    NUM(energy_margin_pct, 3, 0, 50,
+        "Plans aim this much above each need (%): meter lag and profile changes cost a little energy; the EV stops "
+        "by itself when full. A shortfall within the margin is not an alarm."),
     NUM(at_risk_kwh, 0.5, 0, 10000, "A planned shortfall above this raises departure_at_risk (kWh)."),
     INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
+    INT(mip_max_binaries, 600, 0, 100000,
+        "Solve the 0-or-at-least-6 A rule exactly (MIP) up to this many on/off variables, else repair the LP; "
+        "0: always repair (fastest)."),
 };
 
 void control_print_doc(void)
@@ -368,7 +378,10 @@ double ctl_failsafe_station_w(const struct control *ctl)
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
 {
     double st = ctl_failsafe_station_w(ctl);
-    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) st /= (cs->max_evse > 0 ? cs->max_evse : 1);
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) {
+        st /= (cs->max_evse > 0 ? cs->max_evse : 1);
+        if (ctl->cfg.failsafe_evse_kw > 0 && ctl->cfg.failsafe_evse_kw * 1000.0 < st) st = ctl->cfg.failsafe_evse_kw * 1000.0;
+    }
     double m = ctl_evse_max_w(ctl, cs, e);
     return st < m ? st : m;
 }
@@ -377,6 +390,7 @@ double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *
 
 static double delivered_kwh(const struct ctl_evse *e, double base_wh)
 {
+    if (isnan(base_wh)) base_wh = e->register_start_wh;
     if (!e->has_register) return 0;
     double d = (e->register_wh - base_wh) / 1000.0;
     return d > 0 ? d : 0;
@@ -411,14 +425,14 @@ void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t n
         out->source = "ev";
         out->departure_ms = e->ev_departure_ms;
         out->need_kwh = e->ev_energy_wh / 1000.0 + delivered_kwh(e, e->register_start_wh) -
-                        delivered_kwh(e, e->ev_need_base_wh);
-        out->remaining_kwh = e->ev_energy_wh / 1000.0 - delivered_kwh(e, e->ev_need_base_wh);
+                        delivered_kwh(e, e->ev_need_base_known ? e->ev_need_base_wh : NAN);
+        out->remaining_kwh = e->ev_energy_wh / 1000.0 - delivered_kwh(e, e->ev_need_base_known ? e->ev_need_base_wh : NAN);
     } else {
         out->source = "default";
         out->departure_ms = e->started_ms + (int64_t)(ctl->cfg.default_dwell_h * 3600000.0);
         if (e->ev_need && e->ev_energy_wh > 0) {
             out->need_kwh = e->ev_energy_wh / 1000.0;
-            out->remaining_kwh = out->need_kwh - delivered_kwh(e, e->ev_need_base_wh);
+            out->remaining_kwh = out->need_kwh - delivered_kwh(e, e->ev_need_base_known ? e->ev_need_base_wh : NAN);
         } else if (ctl->cfg.default_energy_kwh > 0) {
             out->need_kwh = ctl->cfg.default_energy_kwh;
             out->remaining_kwh = out->need_kwh - session_kwh;
@@ -533,15 +547,17 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
             e->applied_valid = false;
             e->mode = CTL_MODE_FAILSAFE;
             e->over_since_ms = 0;
+            e->observed_max_w = 0;
+            e->drift_replan_ms = 0;
             e->charging = false;
             e->at_risk = false;
             changed = 1;
         }
         return changed;
     }
-    if (cJSON_IsTrue(offline) && (!e->active || strcmp(e->tx_id, txid->valuestring) != 0)) {
-        /* A late offline event of a transaction that is not the live one: the store keeps it; the model does
-         * not go back in time. */
+    if (cJSON_IsTrue(offline) && e->active && strcmp(e->tx_id, txid->valuestring) != 0 && t && t < e->started_ms) {
+        /* A late offline event of a transaction older than the live one: the store keeps it; the model does not
+         * go back in time. (One that started while the station was offline is taken: it is the live one.) */
         return 0;
     }
     if (!e->active || strcmp(e->tx_id, txid->valuestring) != 0) {
@@ -555,6 +571,8 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->applied_valid = false;
         e->mode = CTL_MODE_FAILSAFE;
         e->over_since_ms = 0;
+        e->observed_max_w = 0;
+        e->drift_replan_ms = 0;
         e->at_risk = false;
         e->id_token[0] = e->vehicle[0] = '\0';
         if (!had_other) e->ev_need = e->ev_need && e->ev_departure_ms > e->started_ms;
@@ -595,11 +613,10 @@ struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p)
     if (cJSON_IsString(dep)) ocpp_time_parse(dep->valuestring, &dep_ms);
     e->ev_need = true;
     e->ev_departure_ms = dep_ms;
+    /* The EV's energyAmount counts from now: from the register as it reads now, or (no reading yet) from the
+     * session's first reading. */
+    e->ev_need_base_known = e->has_register;
     e->ev_need_base_wh = e->has_register ? e->register_wh : 0;
-    if (!e->has_register) {
-        /* The register starts with the next meter value; count from there. */
-        e->ev_need_base_wh = 0;
-    }
     e->ev_energy_wh = 0;
     e->ev_max_w = e->ev_min_w = 0;
     if (ac) {
@@ -687,6 +704,7 @@ static void on_active(void *ctx, const struct store_active_tx *row)
             ctl_model_needs(cs, p);
             /* The EV's energy counted from the register as it was when it told us. */
             e->ev_need_base_wh = row->needs_base_wh;
+            e->ev_need_base_known = true;
             /* ev_needs keeps the EVSE's last needs, maybe of an earlier session: only a departure after this
              * session's start can be its own. */
             if (e->ev_departure_ms <= e->started_ms) e->ev_need = false;

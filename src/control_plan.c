@@ -150,7 +150,7 @@ struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err
     p->opts.time_limit_ms = ctl->cfg.solver_time_limit_ms;
     /* Exact minimum-current MIPs only for small fleets: a branch-and-bound that runs to its time limit would
      * hold every re-plan back; larger ones get the LP repaired to 0-or-minimum (optimizer.h). */
-    p->opts.max_mip_binaries = 600;
+    p->opts.max_mip_binaries = ctl->cfg.mip_max_binaries > 0 ? ctl->cfg.mip_max_binaries : -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, worker, p)) {
@@ -321,13 +321,17 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
             ctl_unit(ctl, cs, e, &u);
             double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
             if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
+            if (e->observed_max_w > 0 && e->observed_max_w / 1000.0 < max_kw) max_kw = e->observed_max_w / 1000.0;
             /* The LP works on what the station can be told: the limit quantized down. */
             max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
-            int64_t dep = need.departure_ms;
+            /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a
+             * driver who leaves on time should find the van charged. */
+            int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
             /* Past its departure and still plugged in: plan one more slot rather than none. */
             if (dep < first_end) dep = first_end;
             int end_slot = (int)((dep - first_end) / slot_ms) + 1;
             if (end_slot > T) end_slot = T;
+            double margin_kwh = need.best_effort ? 0 : need.need_kwh * cfg->energy_margin_pct / 100.0;
             int i = ns++;
             e->session_index = i;
             char id[96];
@@ -337,7 +341,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 .id = j->ids[i] ? j->ids[i] : "?",
                 .first_slot = 0,
                 .end_slot = end_slot,
-                .energy_kwh = need.remaining_kwh,
+                .energy_kwh = need.remaining_kwh > 0 ? need.remaining_kwh + margin_kwh : 0,
                 .efficiency = 1,
                 .max_kw = max_kw,
                 .min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0,
@@ -353,6 +357,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
             ps->need = need;
             ps->max_kw = max_kw;
             ps->min_kw = j->sessions[i].min_kw;
+            ps->margin_kwh = j->sessions[i].energy_kwh > 0 ? margin_kwh : 0;
             cJSON *s = cJSON_CreateObject();
             cJSON_AddStringToObject(s, "station", cs->st->id);
             cJSON_AddNumberToObject(s, "evse", k);
