@@ -197,6 +197,10 @@ static int variable(const struct sim_station *st, const char *comp, const char *
             return snprintf(out, len, "%s", st->cfg->model), 0;
         if (strcmp(var, "VendorName") == 0)
             return snprintf(out, len, "%s", st->cfg->vendor), 0;
+        /* Device model: phases of the supply, 0 for DC. A CSMS turns A into W with it (a 1-phase 6 A minimum is
+         * 1.38 kW, not the 4.14 kW of three phases). */
+        if (strcmp(var, "SupplyPhases") == 0)
+            return snprintf(out, len, "%d", s->dc ? 0 : s->phases), 0;
     }
     return -1;
 }

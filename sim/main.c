@@ -23,6 +23,17 @@ static void usage(FILE *o)
             "                    [--offline-minutes M] [--drop-delay-ms MS] [--fault-silent F] [--fault-malformed F]\n"
             "                    [--fault-skew F --skew-seconds S] [--fault-late F --late-ms MS]\n"
             "                    (F: fraction of the stations, chosen by --seed)\n"
+            "                    [--clock-anchor UNIX_MS] simulated time = scenario start + (wall clock now in\n"
+            "                    Unix ms - UNIX_MS) x speed, the formula depotd gets too; before the anchor the\n"
+            "                    stations connect and boot but the scenario waits\n"
+            "                    [--baseline] after the run, compare with uncontrolled charging (table, --json)\n"
+            "                    [--table] [--table-minutes N] a row per N (15) simulated minutes: stations, EVs\n"
+            "                    plugged / charging, site kW, limit, price, EVs that can no longer make it, cost\n"
+            "                    [--tick-ms MS] real ms per simulation step (default: a simulated minute, 10..100)\n"
+            "       depotsim baseline --depot FILE (--scenario FILE | --acn FILE [--from RFC3339 --hours H])\n"
+            "                    [--prices CSV] [--grid-limit-kw KW] [--step-seconds S] [--json FILE]\n"
+            "                    uncontrolled charging, offline: every EV at full power from arrival, the site\n"
+            "                    limit shared equally; prints the same summary as run\n"
             "       depotsim load --csms URL [--stations K] [--rate R] [--seconds S] [--message Heartbeat|MeterValues]\n"
             "                    [--id-prefix P] [--password PW] [--connect-batch N] [--connect-timeout S]\n"
             "                    [--call-timeout S] [--no-validate] [--json]\n"
@@ -247,7 +258,7 @@ static int cmd_run(int argc, char **argv)
     memset(&w, 0, sizeof w);
     w.opt.speed = 60;
     w.opt.meter_interval_s = 300;
-    w.opt.tick_ms = 100;
+    w.opt.tick_ms = 0; /* after the options: from the speed */
     w.opt.late_ms = 2000;
     w.opt.seed = 1;
     w.opt.max_real_ms = 3600 * 1000;
@@ -267,6 +278,7 @@ static int cmd_run(int argc, char **argv)
         {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
         {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
+        {"tick-ms", 1, 0, 'i'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
@@ -308,6 +320,13 @@ static int cmd_run(int argc, char **argv)
             }
             w.opt.has_anchor = true;
             break;
+        case 'i':
+            w.opt.tick_ms = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || w.opt.tick_ms < 1 || w.opt.tick_ms > 1000) {
+                fprintf(stderr, "depotsim: --tick-ms is 1..1000\n");
+                return 2;
+            }
+            break;
         case 'B': baseline = true; break;
         case 't': table = true; break;
         case 'T':
@@ -325,6 +344,12 @@ static int cmd_run(int argc, char **argv)
     if (!url || parse_url(url, &w.opt) || w.opt.speed <= 0 || w.opt.speed > 100000 || w.opt.meter_interval_s < 1) {
         usage(stderr);
         return 2;
+    }
+    /* A step of at most a simulated minute (10..100 real ms): at high speed an EV still plugs in, and a new
+     * profile still takes effect, within a minute of when it should, as the baseline's 1-minute steps assume. */
+    if (!w.opt.tick_ms) {
+        double ms = 60000.0 / w.opt.speed;
+        w.opt.tick_ms = ms > 100 ? 100 : ms < 10 ? 10 : (int)ms;
     }
     int rc = inputs_load(&in);
     if (rc)

@@ -12,7 +12,8 @@ piece everything is constant and the LP over energies per piece is the exact con
 (whatever its slot length) can do better. When some needs cannot be met at all, the LP first delivers as much as
 possible, then minimises cost for that energy (and says so).
 
-Library: bound_for(depotsim, depot, ...) -> dict; required_max_cost(baseline, bound, fraction).
+Library: bound_for(depotsim, depot, prices, scenario=... | acn=..., from_=..., hours=...) -> dict;
+         lp_bound_cost(depot, scenario, prices[, depotsim]) -> EUR; required_max_cost(baseline, bound, fraction).
 CLI:     scenario_bound.py --depotsim BIN --depot F (--scenario F | --acn F --from T --hours H) --prices CSV
          [--grid-limit-kw KW] [--fraction 0.3] [--json]
 Needs scipy (Debian: python3-scipy) and runs with the system python3.
@@ -29,8 +30,9 @@ try:
     import numpy as np
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
-except ImportError as e:  # a clear message instead of a trace: the usual cause is a python without scipy
-    raise SystemExit("scenario_bound: needs numpy and scipy (apt install python3-scipy; run /usr/bin/python3): %s" % e)
+except ImportError as e:  # say what to do; still an ImportError, so an importer can fall back
+    raise ImportError("scenario_bound needs numpy and scipy (Debian: apt install python3-scipy, then run "
+                      "/usr/bin/python3): %s" % e) from e
 
 MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 DELIVER_WEIGHT = 1000.0  # EUR per kWh not delivered: far above any price, so energy comes first, then cost
@@ -195,6 +197,11 @@ def bound_for(depotsim, depot, prices, scenario=None, acn=None, from_=None, hour
         "boundMeetsEveryNeed": lp["met"], "plugged": len(veh), "unplugged": site["vehicles"] - len(veh),
         "lpPieces": lp["pieces"], "pricesCoverRun": not lp["unpriced"],
     }
+
+
+def lp_bound_cost(depot, scenario, prices, depotsim=None):
+    """The bound alone, EUR (depotsim: the argument or $DEPOTSIM)."""
+    return bound_for(depotsim or os.environ["DEPOTSIM"], depot, prices, scenario=scenario)["boundCostEur"]
 
 
 def required_max_cost(baseline, bound, fraction=0.3):
