@@ -83,10 +83,11 @@ def main():
     depot_file = os.path.join(ex, "depot-day-mixed.json" if mode == "mixed" else "depot-day.json")
     scen_file = os.path.join(ex, "scenario-day.json")
     depot, scen = load(depot_file), load(scen_file)
-    st = depot["stations"][0]
-    pw_hash = hash_password(depotd, st["password"])
-    stations = [{"id": "%s%04d" % (st["id"], i + 1), "boot": "Accepted", "password_hash": pw_hash}
-                for i in range(st["count"])]
+    stations = []
+    for st in depot["stations"]:
+        pw_hash = hash_password(depotd, st["password"])
+        ids = ["%s%04d" % (st["id"], i + 1) for i in range(st["count"])] if "count" in st else [st["id"]]
+        stations += [{"id": i, "boot": "Accepted", "password_hash": pw_hash} for i in ids]
 
     # The dispatcher knows the vans that do not speak ISO 15118: their departure and energy go in as needs
     # (the others tell depotd themselves with NotifyEVChargingNeeds).
@@ -145,6 +146,8 @@ def main():
                            " AND msg_type = 3 AND data LIKE '%Accepted%'")[0][0]
         comp = d.query("SELECT count(*) FROM events WHERE type = 'compensation'")[0][0]
         risk = d.query("SELECT count(*) FROM events WHERE type = 'departure_at_risk'")[0][0]
+        d_sent_a = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile'"
+                           " AND msg_type = 2 AND data LIKE '%\"chargingRateUnit\":\"A\"%'")[0][0]
         last_plan = d.query("SELECT data FROM events WHERE type = 'plan' ORDER BY seq DESC LIMIT 1")
     finally:
         if os.environ.get("KEEP_DB"):
@@ -182,6 +185,9 @@ def main():
               % (site["costEur"], base["costEur"], bound, base["costEur"] - margin))
     else:
         check(site["costEur"] < base["costEur"], "cost below the baseline")
+    if mode == "mixed":
+        a_only = d_sent_a
+        check(a_only > 0, "A-only stations got their profiles in A (%d SetChargingProfile in A)" % a_only)
     if mode == "faults":
         check(comp >= 1, "stations that rejected profiles were planned around (%d compensation events)" % comp)
     print("%d failed" % failures)
