@@ -514,7 +514,8 @@ static int parse_tokens(struct api *a, const cJSON *arr, char *err, size_t err_l
             t->hash[b] = (unsigned char)(hi * 16 + lo);
         }
         if (!ok) {
-            snprintf(err, err_len, "api_tokens[%d].token_hash: must be \"sha256$\" and 64 hex digits (see examples/api.md)", i);
+            snprintf(err, err_len,
+                     "api_tokens[%d].token_hash: must be \"sha256$\" and 64 hex digits (see examples/api.md)", i);
             return -1;
         }
         for (int j = 0; j < i; j++)

@@ -23,7 +23,8 @@ static int run_events(sqlite3 *db, struct api_job *job)
     bool desc = api_in_num(job, "desc", 0) != 0;
     int limit = (int)api_in_num(job, "limit", API_PAGE_DEFAULT);
     int64_t since = (int64_t)api_in_num(job, "since", 0), until = (int64_t)api_in_num(job, "until", 0);
-    const char *type = api_in_str(job, "type"), *station = api_in_str(job, "station"), *vehicle = api_in_str(job, "vehicle");
+    const char *type = api_in_str(job, "type"), *station = api_in_str(job, "station");
+    const char *vehicle = api_in_str(job, "vehicle");
     sqlite3_stmt *s = NULL;
     int rc = -1;
     cJSON *out = NULL;

@@ -84,7 +84,8 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
     check(checks, "store_writable", writable, writable ? NULL : "the database or its directory is not writable");
     struct statvfs vfs;
     long long free_bytes = statvfs(dir, &vfs) == 0 ? (long long)vfs.f_bavail * (long long)vfs.f_frsize : -1;
-    c = check(checks, "disk", free_bytes >= READY_FREE_BYTES, free_bytes >= READY_FREE_BYTES ? NULL : "less than 16 MiB free");
+    bool disk_ok = free_bytes >= READY_FREE_BYTES;
+    c = check(checks, "disk", disk_ok, disk_ok ? NULL : "less than 16 MiB free");
     cJSON_AddNumberToObject(c, "free_bytes", (double)free_bytes);
     bool commit_ok = !a->last_write_ticket || store_ticket_state(d->store, a->last_write_ticket) != STORE_FAILED;
     check(checks, "store_commit", commit_ok, commit_ok ? NULL : "the last API write could not be committed");
@@ -110,7 +111,8 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
         return;
     }
     const struct depot_counters *k = &d->counters;
-    metric(f, "depotd_stations_known", "gauge", "Stations in the registry (config and auto-registered).", (double)d->n_stations);
+    metric(f, "depotd_stations_known", "gauge", "Stations in the registry (config and auto-registered).",
+           (double)d->n_stations);
     metric(f, "depotd_stations_connected", "gauge", "Stations connected now.", (double)d->n_connected);
     metric(f, "depotd_connections_total", "counter", "Websocket connections accepted.", (double)k->connections);
     metric(f, "depotd_connections_refused_total", "counter", "Websocket handshakes refused.", (double)k->refused);

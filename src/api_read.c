@@ -320,7 +320,8 @@ static cJSON *vehicle_tokens(struct api *a, const char *vehicle)
     cJSON *arr = cJSON_CreateArray();
     const cJSON *it;
     cJSON_ArrayForEach(it, a->token_vehicle)
-        if (cJSON_IsString(it) && strcmp(it->valuestring, vehicle) == 0) cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
+        if (cJSON_IsString(it) && strcmp(it->valuestring, vehicle) == 0)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
     return arr;
 }
 

@@ -173,7 +173,7 @@ void api_reader_submit(struct api *a, struct api_req *r, int (*run)(sqlite3 *, s
 
 static const char *col_text(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
 
-/* ---- reader-thread helpers (api_read.c, api_events.c) ------------------------------------------------------------------------- */
+/* ---- reader-thread helpers (api_read.c, api_events.c) ------------------------------------------------- */
 
 void api_col_str(cJSON *o, const char *name, sqlite3_stmt *s, int i)
 {

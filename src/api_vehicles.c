@@ -74,7 +74,8 @@ void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
     bool by_fleet = api_arg(r, "fleet", fleet, sizeof fleet);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     for (int i = 0; i < a->n_vehicles; i++)
-        if (!by_fleet || strcmp(a->vehicles[i].fleet, fleet) == 0) cJSON_AddItemToArray(items, vehicle_doc(&a->vehicles[i]));
+        if (!by_fleet || strcmp(a->vehicles[i].fleet, fleet) == 0)
+            cJSON_AddItemToArray(items, vehicle_doc(&a->vehicles[i]));
     cJSON_AddNullToObject(o, "next_cursor");
     api_reply(r, 200, o);
 }
@@ -82,7 +83,9 @@ void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
 static struct api_vehicle *vehicle_or_404(struct api *a, struct api_req *r)
 {
     struct api_vehicle *v = vehicle_find(a, r->params[0]);
-    if (!v) api_problem(r, 404, "vehicle_id", "vehicle_id: no vehicle \"%s\" in the registry (control.vehicles)", r->params[0]);
+    if (!v)
+        api_problem(r, 404, "vehicle_id", "vehicle_id: no vehicle \"%s\" in the registry (control.vehicles)",
+                    r->params[0]);
     return v;
 }
 
@@ -110,7 +113,8 @@ void api_get_departure(struct api *a, struct api_req *r, const cJSON *body)
 static bool departure_may_change(struct api_req *r, struct api_vehicle *v)
 {
     if (r->token->fleet[0] && strcmp(r->token->fleet, v->fleet) != 0) {
-        api_problem(r, 403, "vehicle_id", "vehicle_id: token \"%s\" may change vehicles of fleet \"%s\" only; %s is in %s%s%s",
+        api_problem(r, 403, "vehicle_id",
+                    "vehicle_id: token \"%s\" may change vehicles of fleet \"%s\" only; %s is in %s%s%s",
                     r->token->name, r->token->fleet, v->id, v->fleet[0] ? "fleet \"" : "no fleet", v->fleet,
                     v->fleet[0] ? "\"" : "");
         return false;
