@@ -3,6 +3,7 @@
 #include "scenario.h"
 #include "simtime.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,11 @@ int sim_prices_load(const char *path, struct sim_prices *out, char *err, size_t 
             goto bad;
         }
         if (out->n && t <= out->t_ms[out->n - 1]) {
-            snprintf(err, len, "%s:%d: times must increase", path, line);
+            /* The usual cause: an ENTSO-E export in local time, whose autumn DST day repeats an hour. */
+            snprintf(err, len, "%s:%d: times must increase%s", path, line,
+                     isdigit((unsigned char)ln[0]) && !isdigit((unsigned char)ln[2])
+                         ? " (local times with a repeated DST hour? give UTC RFC 3339, as examples/prices does)"
+                         : "");
             goto bad;
         }
         if (out->n == cap) {

@@ -2,7 +2,8 @@
 // depotd is given too. An independent CSMS (npm ocpp-rpc, strict) takes the time every message arrives and checks
 // the timestamp inside against the formula: stations connect and boot before the anchor (stamped before the
 // scenario's start), the scenario does not move before the anchor, and afterwards every stamp is within a few
-// real milliseconds of the formula.
+// real milliseconds of the formula. The same run prints the live table (--table-minutes 5) and compares with the
+// uncontrolled baseline (--baseline): both are checked too.
 // Env: DEPOTSIM (binary), SIM_EXAMPLES (examples/sim), NODE_PATH (repo node_modules).
 'use strict';
 const { RPCServer } = require('ocpp-rpc');
@@ -45,17 +46,19 @@ async function main() {
     visits: [{ ev: 'VAN-01', idToken: 'VAN01', station: 'SIMCS01', evse: 1, arrival: '2026-11-26T18:05:00Z',
       departure: '2026-11-26T18:25:00Z', energyKwh: 2 }],
   }));
+  const json = path.join(os.tmpdir(), `depotsim-anchor-${process.pid}-report.json`);
   const anchor = Date.now() + 1500;
   const sim = spawn(process.env.DEPOTSIM, ['run', '--csms', `ws://127.0.0.1:${port}/ocpp`,
     '--depot', path.join(process.env.SIM_EXAMPLES, 'depot-small.json'), '--scenario', scen,
-    '--speed', String(SPEED), '--meter-interval', '60', '--clock-anchor', String(anchor), '--max-real-seconds', '20'],
+    '--speed', String(SPEED), '--meter-interval', '60', '--clock-anchor', String(anchor), '--max-real-seconds', '20',
+    '--table-minutes', '5', '--baseline', '--json', json],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   sim.stdout.on('data', (d) => { out += d; });
   const code = await new Promise((res) => sim.on('exit', res));
   await server.close({ force: true });
   fs.unlinkSync(scen);
-  process.stdout.write(out.split('\n').slice(-6).join('\n') + '\n');
+  process.stdout.write(out);
 
   check(code === 0, `depotsim exits 0 (${code})`);
   const boot = seen.find((m) => m.action === 'BootNotification');
@@ -82,6 +85,25 @@ async function main() {
     `the EV arrives at 18:05 simulated, ${started ? started.recv - anchor : '?'} ms after the anchor (${(ARRIVAL - START) / SPEED} due)`);
   check(ended && Date.parse(ended.params.timestamp) >= DEPARTURE, 'it leaves at 18:25 simulated');
   check(tx.every((m) => m.recv >= arrivalReal - 2), 'no transaction before the scenario reached the arrival');
+
+  // The live table: a header, then a row at 18:05, 18:10, ... 18:30, all the same width.
+  const lines = out.split('\n');
+  const header = lines.findIndex((l) => l.startsWith('sim time (UTC)'));
+  const rows = lines.slice(header + 1).filter((l) => /^2026-11-26 \d\d:\d\d /.test(l));
+  check(header >= 0 && rows.length === 6 && rows[0].startsWith('2026-11-26 18:05') &&
+    rows[5].startsWith('2026-11-26 18:30') && rows.every((r) => r.length === lines[header].length),
+  `table: 6 aligned rows every 5 simulated minutes (${rows.length})`);
+  const col = (r) => r.trim().split(/\s+/);  // date time stations plugged charging kW limit price late cost
+  check(rows.length === 6 && col(rows[1])[3] === '1' && col(rows[5])[3] === '0' && col(rows[1])[2] === '1/1' &&
+    Number(col(rows[1])[5]) > 5 && col(rows[1])[6] === '30.0',
+  `table: the van plugged at 18:10 drawing power, gone at 18:30 (${rows[1]})`);
+  check(/controlled vs uncontrolled/.test(out) && /vehicles met\s+1\/1\s+1\/1/.test(out),
+    'comparison with the baseline printed');
+  let rep = null;
+  try { rep = JSON.parse(fs.readFileSync(json, 'utf8')); fs.unlinkSync(json); } catch (e) { /* checked below */ }
+  check(rep && rep.baseline && Math.abs(rep.baseline.site.deliveredKwh - 2) < 0.01 &&
+    Math.abs(rep.site.deliveredKwh - 2) < 0.01 && rep.vehicles[0].maxPowerKw === 11,
+  'JSON: baseline site and vehicles, both delivered the 2 kWh; maxPowerKw per vehicle');
   console.log(`${failures} failed`);
   process.exit(failures ? 1 : 0);
 }
