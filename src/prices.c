@@ -174,7 +174,9 @@ static void *worker_main(void *arg)
         int64_t next = tariff_next_fetch(&f->schedule, now, f->last_attempt_ms, f->last_success_ms,
                                          f->covered_until_ms, &f->breaker);
         if (next > now) {
-            struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
+            /* `next` is on the planning clock (maybe simulated); the wait is on the real clock. */
+            int64_t wake = depot_wall_ms() + depot_clock_real_delay_ms(next);
+            struct timespec ts = {.tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000};
             pthread_cond_timedwait(&f->cv, &f->mu, &ts);
             continue; /* re-evaluate: stop, or the time has come */
         }
