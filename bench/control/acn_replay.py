@@ -54,7 +54,7 @@ MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oc
 
 
 def depotd_config(stations, prices_csv, clock_start, speed, anchor_ms, vehicles, needs, site_limit_kw=150,
-                  slot_minutes=15, horizon_h=24, failsafe="ChargingStationMaxProfile"):
+                  slot_minutes=15, horizon_h=24, failsafe="TxDefaultProfile"):
     """depotd's config for the replay: the one place that knows its control, clock and tariff keys."""
     return base_config(
         stations=stations, log_level="info", call_timeout_s=10, unknown_id_token="Accepted",
@@ -62,7 +62,10 @@ def depotd_config(stations, prices_csv, clock_start, speed, anchor_ms, vehicles,
         tariff={"provider": {"type": "csv", "name": "be-dayahead-mapped", "file": prices_csv, "resolution_min": 60},
                 "fallback": {"type": "fixed", "name": "flat-fallback", "price": 0.30}},
         control={"site_limit_kw": site_limit_kw, "slot_minutes": slot_minutes, "horizon_h": horizon_h,
-                 "failsafe": failsafe, "vehicles": vehicles, "needs": needs},
+                 "failsafe": failsafe, "vehicles": vehicles, "needs": needs,
+                 # An idle EVSE reserves 6 A on one phase for a car that may plug in while depotd is down; at
+                 # thousands of times real speed no solve may run to a MIP time limit (simulated hours).
+                 "failsafe_evse_kw": 1.4, "replan_delay_ms": 20, "mip_max_binaries": 0, "solver_time_limit_ms": 500},
         clock={"start": clock_start, "speed": speed, "anchor_unix_ms": anchor_ms})
 
 
