@@ -217,7 +217,7 @@ static void arm_boundary(struct control *ctl)
 
 /* ---- from plan to profiles -------------------------------------------------------------------------------------------- */
 
-struct target {
+struct ctl_target {
     struct ctl_station *cs;
     struct ctl_evse *e;
     struct sched next;           /* the plan's schedule, as the station will get it */
@@ -277,15 +277,12 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
         e->mode = CTL_MODE_UNCONTROLLED;
         ctl->saga_failed = true;
     } else {
-        e->pending = true;
         ctl->saga_in_flight++;
         ctl->stats.profiles_sent++;
     }
     cJSON_Delete(req);
 }
 
-static struct target *targets;
-static int n_targets;
 
 static void saga_finish(struct control *ctl);
 
@@ -299,10 +296,10 @@ static void saga_phase2(struct control *ctl)
         cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
         cJSON_AddStringToObject(o, "action", "increases withheld");
         log_event(ctl, "compensation", NULL, o);
-        n_targets = 0;
+        ctl->n_targets = 0;
     }
-    for (int i = 0; i < n_targets; i++) {
-        struct target *t = &targets[i];
+    for (int i = 0; i < ctl->n_targets; i++) {
+        struct ctl_target *t = &ctl->targets[i];
         if (!t->send_next || !t->e->active || t->e->mode == CTL_MODE_UNCONTROLLED ||
             t->e->mode == CTL_MODE_NONCOMPLIANT)
             continue;
@@ -316,7 +313,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan);
 static void saga_finish(struct control *ctl)
 {
     ctl->saga_phase = 0;
-    n_targets = 0;
+    ctl->n_targets = 0;
     if (ctl->saga_plan) {
         int64_t now = depot_mono_ms();
         log_debug("control", NULL, "plan %llu applied %lld ms after its first trigger",
@@ -373,10 +370,10 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
     ctl->saga_plan = plan;
     ctl->saga_failed = false;
     ctl->saga_in_flight = 0;
-    free(targets);
-    targets = calloc((size_t)plan->n + 1, sizeof *targets);
-    n_targets = 0;
-    if (!targets) return;
+    free(ctl->targets);
+    ctl->targets = calloc((size_t)plan->n + 1, sizeof *ctl->targets);
+    ctl->n_targets = 0;
+    if (!ctl->targets) return;
     int64_t now = depot_now_ms() / 1000 * 1000;
     int64_t horizon = plan->slot_ms * plan->slots;
     int decreases = 0, increases = 0;
@@ -388,7 +385,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         /* The session may have ended, or the station gone, while the plan was being solved. */
         if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0 || !cs->st->conn) continue;
         if (e->mode == CTL_MODE_UNCONTROLLED || e->mode == CTL_MODE_NONCOMPLIANT) continue;
-        struct target *t = &targets[n_targets];
+        struct ctl_target *t = &ctl->targets[ctl->n_targets];
         t->cs = cs;
         t->e = e;
         struct sched_unit u;
@@ -414,7 +411,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         }
         decreases += t->send_step;
         increases += t->send_next;
-        n_targets++;
+        ctl->n_targets++;
     }
     ctl->stats.planned_site_kw = site_now;
     risk_events(ctl, plan);
@@ -423,8 +420,8 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
              (unsigned long long)plan->id, plan->reasons, plan->n, site_now, ctl_site_limit_kw(ctl, now), plan->cost,
              ctl->stats.sessions_at_risk, decreases, increases, plan->solve_ms, plan->method);
     ctl->saga_phase = 1;
-    for (int i = 0; i < n_targets; i++)
-        if (targets[i].send_step) send_tx_profile(ctl, targets[i].cs, targets[i].e, &targets[i].step, plan->id, 1);
+    for (int i = 0; i < ctl->n_targets; i++)
+        if (ctl->targets[i].send_step) send_tx_profile(ctl, ctl->targets[i].cs, ctl->targets[i].e, &ctl->targets[i].step, plan->id, 1);
     if (ctl->saga_in_flight == 0) saga_phase2(ctl);
     arm_boundary(ctl);
 }
@@ -501,7 +498,6 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
     } else if (c->kind == CTL_CALL_TX_PROFILE) {
         struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
         if (e) {
-            e->pending = false;
             if (accepted && e->active) {
                 e->applied = c->sched;
                 e->applied_valid = true;
@@ -522,12 +518,6 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
 }
 
 /* ---- what stations tell ----------------------------------------------------------------------------------------------- */
-
-void ctl_model_status(struct ctl_station *cs, const cJSON *p);
-int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p);
-struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p);
-struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p);
-void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
 
 void control_on_boot_accepted(struct depot *d, struct station *st)
 {
@@ -582,7 +572,6 @@ void control_on_transaction_event(struct depot *d, struct station *st, const cJS
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     if (ctl_model_transaction(ctl, cs, payload)) {
-        ctl->last_event_mono = depot_mono_ms();
         control_replan(d, "session");
     }
 }
@@ -652,14 +641,12 @@ void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *paylo
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (cs && ctl_model_needs(cs, payload)) {
-        ctl->last_event_mono = depot_mono_ms();
         control_replan(d, "needs");
     }
 }
 
-void control_on_variables(struct depot *d, struct station *st, const cJSON *request, const cJSON *result)
+void control_on_variables(struct depot *d, struct station *st, const cJSON *result)
 {
-    (void)request;
     struct control *ctl = d->control;
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
@@ -787,9 +774,7 @@ void control_stop(struct depot *d)
         ctl->stations = cs->next;
         free(cs);
     }
-    free(targets);
-    targets = NULL;
-    n_targets = 0;
+    free(ctl->targets);
     ctl_config_free(&ctl->cfg);
     free(ctl);
     d->control = NULL;

@@ -59,7 +59,7 @@ void control_on_transaction_event(struct depot *d, struct station *st, const cJS
 void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload);
 void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload);
 /* A GetVariables result (capabilities: rate unit, periods per schedule, EVSE power and phases). */
-void control_on_variables(struct depot *d, struct station *st, const cJSON *request, const cJSON *result);
+void control_on_variables(struct depot *d, struct station *st, const cJSON *result);
 /* The answer (or error, timeout, close) to a CALL depotd sent with a control cookie (depot_call's user). */
 void control_on_answer(struct depot *d, const struct ocpp_event *ev);
 

@@ -88,7 +88,6 @@ struct ctl_evse {
     enum ctl_evse_mode mode;
     bool applied_valid;          /* `applied` is the TxProfile in force at the station */
     struct sched applied;
-    bool pending;                /* a SetChargingProfile is in flight */
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
     double observed_max_w;       /* the EV took only this much while offered more (full, tapering); 0: none */
@@ -151,10 +150,11 @@ struct control {
     int saga_in_flight;
     bool saga_failed;
     struct ctl_plan *saga_plan;
+    struct ctl_target *targets;  /* control.c: this saga's EVSEs and their schedules */
+    int n_targets;
     struct ctl_call *calls;
     uint64_t next_cookie;
     uint64_t next_plan_id;
-    int64_t last_event_mono;     /* benchmark: when the triggering event came */
     struct control_stats stats;
 };
 
@@ -190,6 +190,14 @@ struct ctl_need {
     double max_kw;               /* the EV's own limit (0: none known) */
 };
 void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t now, struct ctl_need *out);
+
+/* Model updates from the stations' messages (control_model.c); those returning an EVSE return NULL when the
+ * message names none depotd can place, ctl_model_transaction 1 when a session started or ended. */
+void ctl_model_status(struct ctl_station *cs, const cJSON *p);
+int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p);
+void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
 
 /* control_plan.c */
 struct ctl_plan_session {

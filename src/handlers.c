@@ -245,7 +245,7 @@ void depot_after_reply(struct conn *c, const char *action, const cJSON *payload)
 void depot_handle_result(struct conn *c, const struct ocpp_event *ev)
 {
     if (strcmp(ev->action, "GetVariables") != 0) return;
-    if (c->station) control_on_variables(c->depot, c->station, NULL, ev->payload);
+    if (c->station) control_on_variables(c->depot, c->station, ev->payload);
     /* The values themselves are kept by the store (projection `capabilities`); here only a summary line. */
     int n = 0, ok = 0;
     const cJSON *r;

@@ -243,7 +243,7 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
                  ev->error_description ? ev->error_description : "");
         if (api_owns_call(ev->user)) api_on_answer(d, ev);
         else if (ev->user) control_on_answer(d, ev);
-        else if (c->station && strcmp(ev->action, "GetVariables") == 0) control_on_variables(d, c->station, NULL, NULL);
+        else if (c->station && strcmp(ev->action, "GetVariables") == 0) control_on_variables(d, c->station, NULL);
         break;
     case OCPP_EV_PROTOCOL: {
         const struct ocpp_fault *f = ev->fault;
