@@ -117,6 +117,7 @@ async function run(nEvse) {
         lat.push(seen[seen.length - 1] - t0);
         frames.push(seen.length - before);
       }
+      if (process.env.DEBUG) console.error(`trigger ${k}: ${seen.length - before} frames, ${seen.length > before ? (seen[seen.length - 1] - t0).toFixed(1) : '-'} ms`);
     }
     if (process.env.DEBUG) console.error('after:\n' + d.stderr().split('\n').slice(-12).join('\n'));
     lat.sort((a, b) => a - b);
