@@ -38,12 +38,17 @@ static const struct api_route routes[] = {
     {API_PREFIX "/sessions/*", {{API_GET, API_VIEWER, false, false, api_get_session}}},
     {API_PREFIX "/events", {{API_GET, API_VIEWER, false, false, api_get_events}}},
     {API_PREFIX "/prices", {{API_GET, API_VIEWER, false, false, api_get_prices}}},
+    {API_PREFIX "/plan", {{API_GET, API_VIEWER, false, false, api_get_plan}}},
     {API_PREFIX "/site/limit",
      {{API_GET, API_VIEWER, false, false, api_get_site_limit},
       {API_PUT, API_ADMIN, true, true, api_put_site_limit},
       {API_DELETE, API_ADMIN, false, true, api_delete_site_limit}}},
-    {API_PREFIX "/vehicles", {{API_GET, API_VIEWER, false, false, api_get_vehicles}}},
-    {API_PREFIX "/vehicles/*", {{API_GET, API_VIEWER, false, false, api_get_vehicle}}},
+    {API_PREFIX "/vehicles",
+     {{API_GET, API_VIEWER, false, false, api_get_vehicles}, {API_POST, API_DISPATCHER, true, true, api_post_vehicle}}},
+    {API_PREFIX "/vehicles/*",
+     {{API_GET, API_VIEWER, false, false, api_get_vehicle},
+      {API_PUT, API_DISPATCHER, true, true, api_put_vehicle},
+      {API_DELETE, API_DISPATCHER, false, true, api_delete_vehicle}}},
     {API_PREFIX "/vehicles/*/departure",
      {{API_GET, API_VIEWER, false, false, api_get_departure},
       {API_PUT, API_DISPATCHER, true, true, api_put_departure},
@@ -547,7 +552,7 @@ static void api_free(struct api *a)
     while (a->waiting) api_unwait(a, a->waiting);
     while (a->held) unhold(a, a->held);
     api_cmd_free(a);
-    api_vehicles_free(a);
+    api_vehicles_stop(a);
     free(a->tokens);
     free(a);
 }
@@ -562,9 +567,7 @@ int api_start(struct depot *d, char *err, size_t err_len)
     }
     a->d = d;
     a->override_kw = -1;
-    if ((d->cfg.api_tokens && parse_tokens(a, d->cfg.api_tokens, err, err_len)) ||
-        api_vehicles_load(a, err, err_len))
-        goto fail;
+    if (d->cfg.api_tokens && parse_tokens(a, d->cfg.api_tokens, err, err_len)) goto fail;
     if (api_reader_start(a, err, err_len)) goto fail;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -586,6 +589,7 @@ int api_start(struct depot *d, char *err, size_t err_len)
     a->tick_due_mono = depot_mono_ms() + API_TICK_MS;
     a->tick_last_mono = depot_mono_ms();
     lws_sul_schedule(d->lws, 0, &a->tick, on_tick, API_TICK_MS * LWS_US_PER_MS);
+    api_vehicles_start(a);
     if (!a->n_tokens) log_warn("api", NULL, "no api_tokens configured: every route but /healthz and /readyz answers 401");
     log_info("api", NULL, "JSON API on http://%s:%d" API_PREFIX "/ (%d tokens)", d->cfg.listen_address, a->port,
              a->n_tokens);

@@ -8,7 +8,9 @@
  *   api_read.c     GET stations and sessions (SQL on the reader thread)
  *   api_events.c   GET events (windowed scans of the log on the reader thread)
  *   api_ops.c      healthz, readyz, metrics, prices, the site limit
- *   api_vehicles.c the vehicle registry and the dispatcher's departures (ETag, If-Match, fleet scope)
+ *   api_vehicles.c vehicles and the dispatcher's departures (ETag, If-Match, fleet scope), answered from the
+ *                  control loop's registry (control_query.c); a departure's answer waits for its plan
+ *   api_plan.c     the plan in force (from the control loop) and the plan at a time (from the event log)
  *   api_cmd.c      station commands: CALLs with tagged cookies, Idempotency-Key, 504 on timeout
  *
  * Threads: loop thread, except the api_job `run` functions, which run on the reader thread and may only touch
@@ -39,20 +41,6 @@ struct api_token {
     unsigned char hash[32];       /* SHA-256 of the token */
     enum api_role role;
     char fleet[API_NAME_MAX + 1]; /* "": every fleet */
-};
-
-/* A vehicle of the registry (config control.vehicles) and the dispatcher's need the API last set for it.
- * The control loop keeps the need in force; this copy answers GET and the ETag (see api_ops.c). */
-struct api_vehicle {
-    char id[API_VEHICLE_MAX + 1];
-    char fleet[API_NAME_MAX + 1];
-    double battery_kwh, max_kw;   /* 0: unknown */
-    cJSON *id_tokens;             /* array of strings (owned) */
-    bool has_need;
-    int64_t departure_ms;
-    double energy_kwh, target_soc, priority; /* < 0: not given */
-    char need_by[API_NAME_MAX + 1];
-    int64_t need_set_ms;
 };
 
 /* One HTTP transaction (lws per-session data; keep-alive reuses it, serial tells transactions apart). */
@@ -101,6 +89,7 @@ struct api_op {
 struct api_cmd;                   /* api_cmd.c */
 struct api_idem;                  /* api_cmd.c */
 struct api_reader;                /* api_reader.c */
+struct api_dep_wait;              /* api_vehicles.c */
 
 struct api {
     struct depot *d;
@@ -108,9 +97,8 @@ struct api {
     int port;
     struct api_token *tokens;
     int n_tokens;
-    struct api_vehicle *vehicles;
-    int n_vehicles;
-    cJSON *token_vehicle;         /* {"<id token>": "<vehicle>"}: sessions name their vehicle (read-only) */
+    struct api_dep_wait *dep_waits; /* departures waiting for the plan that includes them (api_vehicles.c) */
+    lws_sorted_usec_list_t dep_timer;
     uint64_t next_serial;
     struct api_req *waiting;
     struct api_req *held;         /* answers of writes waiting for their event to commit */
@@ -212,14 +200,20 @@ void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_vehicle(struct api *a, struct api_req *r, const cJSON *body);
+void api_post_vehicle(struct api *a, struct api_req *r, const cJSON *body);
+void api_put_vehicle(struct api *a, struct api_req *r, const cJSON *body);
+void api_delete_vehicle(struct api *a, struct api_req *r, const cJSON *body);
+void api_get_plan(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_put_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_delete_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_post_command(struct api *a, struct api_req *r, const cJSON *body);
 
-/* api_vehicles.c: the vehicle registry from the config (control.vehicles, control.needs, id_tokens). */
-int api_vehicles_load(struct api *a, char *err, size_t err_len);
-void api_vehicles_free(struct api *a);
+/* api_vehicles.c: listens for plans (departure answers); stop answers the waiting ones and forgets them. */
+void api_vehicles_start(struct api *a);
+void api_vehicles_stop(struct api *a);
+/* {"<id token>": "<vehicle>"} as sessions are matched now (a copy a reader job may own). */
+cJSON *api_token_vehicles(struct api *a);
 /* api_cmd.c */
 void api_cmd_free(struct api *a);
 

@@ -236,7 +236,7 @@ void api_get_stations(struct api *a, struct api_req *r, const cJSON *body)
     for (size_t i = 0; i < n && i < (size_t)limit; i++) cJSON_AddItemToArray(items, station_live(v[i]));
     if (n > (size_t)limit) cJSON_AddStringToObject(in, "next_cursor", v[limit - 1]->id);
     free(v);
-    cJSON_AddItemReferenceToObject(in, "token_vehicle", a->token_vehicle);
+    cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
     api_reader_submit(a, r, run_stations, in);
 }
 
@@ -250,7 +250,7 @@ void api_get_station(struct api *a, struct api_req *r, const cJSON *body)
     }
     cJSON *in = cJSON_CreateObject();
     cJSON_AddItemToObject(in, "station", station_live(st));
-    cJSON_AddItemReferenceToObject(in, "token_vehicle", a->token_vehicle);
+    cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
     api_reader_submit(a, r, run_station, in);
 }
 
@@ -317,11 +317,12 @@ static int run_sessions(sqlite3 *db, struct api_job *job)
 /* Which id tokens belong to a vehicle: id_tokens[].vehicle and control.vehicles[].id_tokens. */
 static cJSON *vehicle_tokens(struct api *a, const char *vehicle)
 {
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = cJSON_CreateArray(), *map = api_token_vehicles(a);
     const cJSON *it;
-    cJSON_ArrayForEach(it, a->token_vehicle)
+    cJSON_ArrayForEach(it, map)
         if (cJSON_IsString(it) && strcmp(it->valuestring, vehicle) == 0)
             cJSON_AddItemToArray(arr, cJSON_CreateString(it->string));
+    cJSON_Delete(map);
     return arr;
 }
 
@@ -344,7 +345,7 @@ void api_get_sessions(struct api *a, struct api_req *r, const cJSON *body)
     if (api_arg(r, "vehicle", vehicle, sizeof vehicle)) cJSON_AddItemToObject(in, "tokens", vehicle_tokens(a, vehicle));
     if (since) cJSON_AddNumberToObject(in, "since", (double)since);
     if (until) cJSON_AddNumberToObject(in, "until", (double)until);
-    cJSON_AddItemReferenceToObject(in, "token_vehicle", a->token_vehicle);
+    cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
     api_reader_submit(a, r, run_sessions, in);
 }
 
@@ -492,6 +493,6 @@ void api_get_session(struct api *a, struct api_req *r, const cJSON *body)
         cJSON_AddNumberToObject(in, "mc_seq", (double)s);
         cJSON_AddNumberToObject(in, "mc_idx", (double)i);
     }
-    cJSON_AddItemReferenceToObject(in, "token_vehicle", a->token_vehicle);
+    cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
     api_reader_submit(a, r, run_session, in);
 }

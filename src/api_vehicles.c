@@ -1,12 +1,20 @@
 /*
- * api_vehicles.c - the vehicle registry and the dispatcher's departures.
+ * api_vehicles.c - vehicles and the dispatcher's departures.
  *
- * The vehicle registry is the config's control.vehicles (with `fleet`, which the control loop ignores) until
- * vehicles get their own API. The control loop keeps the need in force; the API keeps the copy it last set
- * (or the config's control.needs) to answer GET and to compute the ETag for If-Match: nothing but the config
- * and this API sets a dispatcher's need.
+ * The registry and the needs live in the control loop (control_query.c): the config's control.vehicles and
+ * control.needs, with the API's writes on top, replayed from the event log at start. This file keeps no copy:
+ * GET answers from the control loop, so what the API shows is what the planner uses.
+ *
+ * Optimistic concurrency: vehicles and departures carry a strong ETag computed from their content (the same
+ * content gives the same tag, across restarts too); a write with a stale If-Match is 412.
+ *
+ * A departure's answer waits for the first plan solved after the change (bounded: API_DEPARTURE_WAIT_MS real)
+ * and says whether the need is feasible under it; a vehicle that is not plugged in is answered at once, since
+ * plans only cover sessions.
  * Thread: the loop thread only.
  */
+#include <ctype.h>
+#include <math.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,56 +24,119 @@
 #include "control.h"
 
 #define DEPARTURE_MAX_AHEAD_MS (30LL * 86400 * 1000)   /* a departure further out is a typo */
+#define API_DEPARTURE_WAIT_MS 5000                      /* real ms a departure's answer waits for its plan */
 
-/* ---- vehicles and departures ------------------------------------------------------------------------ */
+struct api_dep_wait {
+    uint64_t serial;             /* the request */
+    uint64_t min_plan;           /* the first plan id that includes the change */
+    int64_t deadline_mono;
+    char vehicle[API_VEHICLE_MAX + 1];
+    char etag[72];
+    cJSON *doc;                  /* the departure, without "plan" yet */
+    struct api_dep_wait *next;
+};
 
-static struct api_vehicle *vehicle_find(struct api *a, const char *id)
+/* ---- documents -------------------------------------------------------------------------------------------- */
+
+static void etag_of(const char *text, size_t n, char *out, size_t len)
 {
-    for (int i = 0; i < a->n_vehicles; i++)
-        if (strcmp(a->vehicles[i].id, id) == 0) return &a->vehicles[i];
-    return NULL;
-}
-
-/* A strong ETag from the need's content: the same need gives the same tag, across restarts too. */
-static void need_etag(const struct api_vehicle *v, char *out, size_t len)
-{
-    char text[256];
-    int n = snprintf(text, sizeof text, "%s|%d|%lld|%.6f|%.6f|%.6f", v->id, v->has_need, (long long)v->departure_ms,
-                     v->energy_kwh, v->target_soc, v->priority);
     unsigned char h[32];
-    SHA256((const unsigned char *)text, (size_t)n, h);
+    SHA256((const unsigned char *)text, n, h);
     snprintf(out, len, "\"%02x%02x%02x%02x%02x%02x%02x%02x\"", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
-static cJSON *departure_doc(const struct api_vehicle *v)
+static void need_etag(const char *vehicle, bool has, const struct control_need *n, char *out, size_t len)
+{
+    char text[256];
+    int k = snprintf(text, sizeof text, "%s|%d|%lld|%.6f|%.6f|%.6f", vehicle, has, has ? (long long)n->departure_ms : 0LL,
+                     has ? n->energy_kwh : -1, has ? n->target_soc : -1, has ? n->priority : 0);
+    etag_of(text, (size_t)k, out, len);
+}
+
+static void vehicle_etag(const struct control_vehicle *v, char *out, size_t len)
+{
+    char text[1024];
+    int k = snprintf(text, sizeof text, "%s|%s|%.6f|%.6f|%.6f", v->id, v->fleet, v->battery_kwh, v->max_kw, v->max_dc_kw);
+    for (int t = 0; t < v->n_id_tokens && k < (int)sizeof text - 40; t++)
+        k += snprintf(text + k, sizeof text - (size_t)k, "|%s", v->id_tokens[t]);
+    etag_of(text, (size_t)k, out, len);
+}
+
+static cJSON *departure_doc(const char *vehicle, const struct control_need *n, const char *who, int64_t set_ms)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "vehicle_id", v->id);
-    api_add_time(o, "departure", v->departure_ms);
-    if (v->energy_kwh >= 0) cJSON_AddNumberToObject(o, "energy_kwh", v->energy_kwh);
+    cJSON_AddStringToObject(o, "vehicle_id", vehicle);
+    api_add_time(o, "departure", n->departure_ms);
+    if (n->energy_kwh >= 0) cJSON_AddNumberToObject(o, "energy_kwh", n->energy_kwh);
     else cJSON_AddNullToObject(o, "energy_kwh");
-    if (v->target_soc >= 0) cJSON_AddNumberToObject(o, "target_soc", v->target_soc);
+    if (n->target_soc >= 0) cJSON_AddNumberToObject(o, "target_soc", n->target_soc);
     else cJSON_AddNullToObject(o, "target_soc");
-    cJSON_AddNumberToObject(o, "priority", v->priority > 0 ? v->priority : 1);
-    cJSON_AddStringToObject(o, "set_by", v->need_by);
-    api_add_time(o, "set_at", v->need_set_ms);
+    cJSON_AddNumberToObject(o, "priority", n->priority > 0 ? n->priority : 1);
+    cJSON_AddStringToObject(o, "set_by", who);
+    api_add_time(o, "set_at", set_ms);
     return o;
 }
 
-static cJSON *vehicle_doc(const struct api_vehicle *v)
+static void add_num_or_null(cJSON *o, const char *name, double v)
+{
+    if (v > 0) cJSON_AddNumberToObject(o, name, v);
+    else cJSON_AddNullToObject(o, name);
+}
+
+/* The registry's part of a vehicle (what an "api" event carries and the restore replays). */
+static cJSON *registry_doc(const struct control_vehicle *v)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", v->id);
     if (v->fleet[0]) cJSON_AddStringToObject(o, "fleet", v->fleet);
     else cJSON_AddNullToObject(o, "fleet");
-    if (v->battery_kwh > 0) cJSON_AddNumberToObject(o, "battery_kwh", v->battery_kwh);
-    else cJSON_AddNullToObject(o, "battery_kwh");
-    if (v->max_kw > 0) cJSON_AddNumberToObject(o, "max_kw", v->max_kw);
-    else cJSON_AddNullToObject(o, "max_kw");
-    cJSON_AddItemToObject(o, "id_tokens", v->id_tokens ? cJSON_Duplicate(v->id_tokens, true) : cJSON_CreateArray());
-    cJSON_AddItemToObject(o, "departure", v->has_need ? departure_doc(v) : cJSON_CreateNull());
+    add_num_or_null(o, "battery_kwh", v->battery_kwh);
+    add_num_or_null(o, "max_kw", v->max_kw);
+    add_num_or_null(o, "max_dc_kw", v->max_dc_kw);
+    cJSON *toks = cJSON_AddArrayToObject(o, "id_tokens");
+    for (int t = 0; t < v->n_id_tokens; t++) cJSON_AddItemToArray(toks, cJSON_CreateString(v->id_tokens[t]));
     return o;
 }
+
+static cJSON *vehicle_doc(struct api *a, const struct control_vehicle *v)
+{
+    cJSON *o = registry_doc(v);
+    struct control_need n;
+    char who[CONTROL_FLEET_MAX + 1];
+    int64_t set_ms = 0;
+    bool has = control_get_need(a->d, v->id, &n, who, &set_ms);
+    cJSON_AddItemToObject(o, "departure", has ? departure_doc(v->id, &n, who, set_ms) : cJSON_CreateNull());
+    char station[64], tx[40];
+    int evse = 0;
+    if (control_vehicle_session(a->d, v->id, station, sizeof station, &evse, tx, sizeof tx)) {
+        cJSON *s = cJSON_AddObjectToObject(o, "session");
+        cJSON_AddStringToObject(s, "station_id", station);
+        cJSON_AddNumberToObject(s, "evse_id", evse);
+        cJSON_AddStringToObject(s, "transaction_id", tx);
+    } else {
+        cJSON_AddNullToObject(o, "session");
+    }
+    char etag[72];
+    vehicle_etag(v, etag, sizeof etag);
+    cJSON_AddStringToObject(o, "etag", etag);
+    return o;
+}
+
+cJSON *api_token_vehicles(struct api *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    struct control_vehicle v;
+    for (int i = 0; control_vehicle_at(a->d, i, &v); i++)
+        for (int t = 0; t < v.n_id_tokens; t++)
+            if (!cJSON_GetObjectItemCaseSensitive(o, v.id_tokens[t])) cJSON_AddStringToObject(o, v.id_tokens[t], v.id);
+    const struct config *c = &a->d->cfg;
+    for (size_t i = 0; i < c->n_id_tokens; i++)
+        if (c->id_tokens[i].vehicle[0] && !cJSON_GetObjectItemCaseSensitive(o, c->id_tokens[i].id_token))
+            cJSON_AddStringToObject(o, c->id_tokens[i].id_token, c->id_tokens[i].vehicle);
+    return o;
+}
+
+/* ---- vehicles --------------------------------------------------------------------------------------------- */
 
 void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
 {
@@ -73,44 +144,216 @@ void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
     char fleet[API_NAME_MAX + 1];
     bool by_fleet = api_arg(r, "fleet", fleet, sizeof fleet);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
-    for (int i = 0; i < a->n_vehicles; i++)
-        if (!by_fleet || strcmp(a->vehicles[i].fleet, fleet) == 0)
-            cJSON_AddItemToArray(items, vehicle_doc(&a->vehicles[i]));
+    struct control_vehicle v;
+    for (int i = 0; control_vehicle_at(a->d, i, &v); i++)
+        if (!by_fleet || strcmp(v.fleet, fleet) == 0) cJSON_AddItemToArray(items, vehicle_doc(a, &v));
     cJSON_AddNullToObject(o, "next_cursor");
     api_reply(r, 200, o);
 }
 
-static struct api_vehicle *vehicle_or_404(struct api *a, struct api_req *r)
+static bool vehicle_or_404(struct api *a, struct api_req *r, struct control_vehicle *v)
 {
-    struct api_vehicle *v = vehicle_find(a, r->params[0]);
-    if (!v)
-        api_problem(r, 404, "vehicle_id", "vehicle_id: no vehicle \"%s\" in the registry (control.vehicles)",
-                    r->params[0]);
-    return v;
+    if (control_vehicle_get(a->d, r->params[0], v)) return true;
+    api_problem(r, 404, "vehicle_id", "vehicle_id: no vehicle \"%s\" in the registry", r->params[0]);
+    return false;
 }
 
 void api_get_vehicle(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
-    struct api_vehicle *v = vehicle_or_404(a, r);
-    if (v) api_reply(r, 200, vehicle_doc(v));
+    struct control_vehicle v;
+    if (!vehicle_or_404(a, r, &v)) return;
+    vehicle_etag(&v, r->etag, sizeof r->etag);
+    api_reply(r, 200, vehicle_doc(a, &v));
 }
+
+/* Fleet scope: a fleet-scoped token changes only its fleet's vehicles (and creates only in its fleet). */
+static bool fleet_allows(struct api_req *r, const char *vehicle, const char *fleet)
+{
+    if (!r->token->fleet[0] || strcmp(r->token->fleet, fleet) == 0) return true;
+    api_problem(r, 403, "fleet", "fleet: token \"%s\" may change vehicles of fleet \"%s\" only; %s is in %s%s%s",
+                r->token->name, r->token->fleet, vehicle, fleet[0] ? "fleet \"" : "no fleet", fleet, fleet[0] ? "\"" : "");
+    return false;
+}
+
+/* If-Match against the current ETag (none: the resource does not exist); answers 412 itself. */
+static bool if_match(struct api_req *r, bool exists, const char *have, const char *what, const char *id)
+{
+    char want[128];
+    if (lws_hdr_copy(r->wsi, want, sizeof want, WSI_TOKEN_HTTP_IF_MATCH) <= 0) return true;
+    bool match = strcmp(want, "*") == 0 ? exists : exists && strstr(want, have) != NULL;
+    if (match) return true;
+    snprintf(r->etag, sizeof r->etag, "%s", exists ? have : "");
+    api_problem(r, 412, "If-Match", "If-Match: the %s of %s changed since you read it (now %s); GET it again", what, id,
+                exists ? have : "none");
+    return false;
+}
+
+static bool id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > CONTROL_VEHICLE_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i])) return false;
+    return true;
+}
+
+/* The vehicle a POST or PUT body describes (a whole vehicle: members absent are unknown). Answers 422. */
+static bool vehicle_from_body(struct api_req *r, const cJSON *body, const char *path_id, struct control_vehicle *v)
+{
+    static const char *const allowed[] = {"id", "fleet", "battery_kwh", "max_kw", "max_dc_kw", "id_tokens", NULL};
+    if (!api_body_only(r, body, allowed)) return false;
+    memset(v, 0, sizeof *v);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+    if (path_id) {
+        if (id && (!cJSON_IsString(id) || strcmp(id->valuestring, path_id) != 0)) {
+            api_problem(r, 422, "id", "id: \"%s\" in the body is not the vehicle of the path (%s)",
+                        cJSON_IsString(id) ? id->valuestring : "?", path_id);
+            return false;
+        }
+        id = NULL;
+    } else if (!id) {
+        api_problem(r, 422, "id", "id: required (1 to %d letters, digits, '-', '_' or '.')", CONTROL_VEHICLE_ID_MAX);
+        return false;
+    }
+    const char *ids = path_id ? path_id : cJSON_IsString(id) ? id->valuestring : "";
+    if (!id_ok(ids)) {
+        api_problem(r, 422, "id", "id: 1 to %d letters, digits, '-', '_' or '.'", CONTROL_VEHICLE_ID_MAX);
+        return false;
+    }
+    snprintf(v->id, sizeof v->id, "%s", ids);
+    const cJSON *fleet = cJSON_GetObjectItemCaseSensitive(body, "fleet");
+    if (fleet && !cJSON_IsNull(fleet)) {
+        if (!cJSON_IsString(fleet) || !fleet->valuestring[0] || strlen(fleet->valuestring) > CONTROL_FLEET_MAX) {
+            api_problem(r, 422, "fleet", "fleet: a string of 1 to %d characters, or null", CONTROL_FLEET_MAX);
+            return false;
+        }
+        snprintf(v->fleet, sizeof v->fleet, "%s", fleet->valuestring);
+    } else if (!fleet && r->token->fleet[0]) {
+        /* A fleet-scoped dispatcher registers vehicles of its own fleet. */
+        snprintf(v->fleet, sizeof v->fleet, "%s", r->token->fleet);
+    }
+    const char *nums[] = {"battery_kwh", "max_kw", "max_dc_kw"};
+    double *dst[] = {&v->battery_kwh, &v->max_kw, &v->max_dc_kw};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(body, nums[k]);
+        if (!x || cJSON_IsNull(x)) continue;
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || x->valuedouble <= 0 || x->valuedouble > 10000) {
+            api_problem(r, 422, nums[k], "%s: must be a number above 0 and at most 10000, or null (unknown)", nums[k]);
+            return false;
+        }
+        *dst[k] = x->valuedouble;
+    }
+    const cJSON *toks = cJSON_GetObjectItemCaseSensitive(body, "id_tokens");
+    if (toks) {
+        if (!cJSON_IsArray(toks) || cJSON_GetArraySize(toks) > CONTROL_TOKENS_MAX) {
+            api_problem(r, 422, "id_tokens", "id_tokens: an array of at most %d strings", CONTROL_TOKENS_MAX);
+            return false;
+        }
+        const cJSON *t;
+        cJSON_ArrayForEach(t, toks) {
+            if (!cJSON_IsString(t) || !t->valuestring[0] || strlen(t->valuestring) > 36) {
+                api_problem(r, 422, "id_tokens", "id_tokens: each a string of 1 to 36 characters (an OCPP idToken)");
+                return false;
+            }
+            for (int k = 0; k < v->n_id_tokens; k++)
+                if (strcmp(v->id_tokens[k], t->valuestring) == 0) {
+                    api_problem(r, 422, "id_tokens", "id_tokens: \"%s\" is listed twice", t->valuestring);
+                    return false;
+                }
+            snprintf(v->id_tokens[v->n_id_tokens++], sizeof v->id_tokens[0], "%s", t->valuestring);
+        }
+    }
+    return true;
+}
+
+static void vehicle_write(struct api *a, struct api_req *r, const cJSON *body, const char *path_id)
+{
+    struct control_vehicle v, old;
+    r->audit = cJSON_CreateObject();
+    if (path_id) cJSON_AddStringToObject(r->audit, "vehicle", path_id);
+    if (!vehicle_from_body(r, body, path_id, &v)) return;
+    if (!path_id) cJSON_AddStringToObject(r->audit, "vehicle", v.id);
+    bool exists = control_vehicle_get(a->d, v.id, &old);
+    if (!path_id && exists) {
+        api_problem(r, 409, "id", "id: vehicle %s exists already (PUT /api/v1/vehicles/%s changes it)", v.id, v.id);
+        return;
+    }
+    if (exists && !fleet_allows(r, old.id, old.fleet)) return;
+    if (!fleet_allows(r, v.id, v.fleet)) return;
+    char have[72] = "";
+    if (exists) vehicle_etag(&old, have, sizeof have);
+    if (!if_match(r, exists, have, "vehicle", v.id)) return;
+    /* A smaller battery makes a need in energy impossible: say so rather than plan for it. */
+    struct control_need n;
+    if (v.battery_kwh > 0 && control_get_need(a->d, v.id, &n, NULL, NULL) && n.energy_kwh > v.battery_kwh) {
+        api_problem(r, 422, "battery_kwh", "battery_kwh: %g kWh is less than the %g kWh its departure asks for; "
+                    "change the departure first", v.battery_kwh, n.energy_kwh);
+        return;
+    }
+    bool created;
+    char err[256];
+    if (control_vehicle_put(a->d, &v, &created, err, sizeof err)) {
+        bool tokens = strncmp(err, "id_tokens", 9) == 0;
+        api_problem(r, tokens ? 409 : 500, tokens ? "id_tokens" : NULL, "%s", err);
+        return;
+    }
+    cJSON_AddItemToObject(r->audit, "registry", registry_doc(&v));
+    vehicle_etag(&v, r->etag, sizeof r->etag);
+    api_reply(r, created ? 201 : 200, vehicle_doc(a, &v));
+}
+
+void api_post_vehicle(struct api *a, struct api_req *r, const cJSON *body) { vehicle_write(a, r, body, NULL); }
+
+void api_put_vehicle(struct api *a, struct api_req *r, const cJSON *body) { vehicle_write(a, r, body, r->params[0]); }
+
+void api_delete_vehicle(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    struct control_vehicle v;
+    r->audit = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->audit, "vehicle", r->params[0]);
+    if (!vehicle_or_404(a, r, &v) || !fleet_allows(r, v.id, v.fleet)) return;
+    char have[72];
+    vehicle_etag(&v, have, sizeof have);
+    if (!if_match(r, true, have, "vehicle", v.id)) return;
+    /* A plugged-in vehicle stays: its session is planned with the vehicle's need, and deleting it under the
+     * session would silently change that need to the EV's own or the default. */
+    char station[64], tx[40];
+    int evse = 0;
+    if (control_vehicle_session(a->d, v.id, station, sizeof station, &evse, tx, sizeof tx)) {
+        api_problem(r, 409, "vehicle_id", "vehicle_id: %s is plugged in at %s EVSE %d (transaction %s); delete it once "
+                    "the session has ended", v.id, station, evse, tx);
+        return;
+    }
+    char err[256];
+    if (control_vehicle_delete(a->d, v.id, err, sizeof err)) {
+        api_problem(r, 404, "vehicle_id", "%s", err);
+        return;
+    }
+    api_reply(r, 204, NULL);
+}
+
+/* ---- departures ------------------------------------------------------------------------------------------- */
 
 void api_get_departure(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
-    struct api_vehicle *v = vehicle_or_404(a, r);
-    if (!v) return;
-    if (!v->has_need) {
-        api_problem(r, 404, "vehicle_id", "vehicle_id: \"%s\" has no departure set", v->id);
+    struct control_vehicle v;
+    if (!vehicle_or_404(a, r, &v)) return;
+    struct control_need n;
+    char who[CONTROL_FLEET_MAX + 1];
+    int64_t set_ms = 0;
+    if (!control_get_need(a->d, v.id, &n, who, &set_ms)) {
+        api_problem(r, 404, "vehicle_id", "vehicle_id: \"%s\" has no departure set", v.id);
         return;
     }
-    need_etag(v, r->etag, sizeof r->etag);
-    api_reply(r, 200, departure_doc(v));
+    need_etag(v.id, true, &n, r->etag, sizeof r->etag);
+    api_reply(r, 200, departure_doc(v.id, &n, who, set_ms));
 }
 
 /* Fleet scope and If-Match, shared by PUT and DELETE; answers 403 / 412 itself. */
-static bool departure_may_change(struct api_req *r, struct api_vehicle *v)
+static bool departure_may_change(struct api *a, struct api_req *r, const struct control_vehicle *v)
 {
     if (r->token->fleet[0] && strcmp(r->token->fleet, v->fleet) != 0) {
         api_problem(r, 403, "vehicle_id",
@@ -119,27 +362,137 @@ static bool departure_may_change(struct api_req *r, struct api_vehicle *v)
                     v->fleet[0] ? "\"" : "");
         return false;
     }
-    char want[128], have[72];
-    if (lws_hdr_copy(r->wsi, want, sizeof want, WSI_TOKEN_HTTP_IF_MATCH) > 0) {
-        need_etag(v, have, sizeof have);
-        bool match = strcmp(want, "*") == 0 ? v->has_need : strstr(want, have) != NULL;
-        if (!match) {
-            snprintf(r->etag, sizeof r->etag, "%s", v->has_need ? have : "");
-            api_problem(r, 412, "If-Match", "If-Match: the departure of %s changed since you read it (now %s); "
-                        "GET it again", v->id, v->has_need ? have : "none");
-            return false;
+    struct control_need n;
+    bool has = control_get_need(a->d, v->id, &n, NULL, NULL);
+    char have[72] = "";
+    if (has) need_etag(v->id, true, &n, have, sizeof have);
+    return if_match(r, has, have, "departure", v->id);
+}
+
+/* What the newest plan says about the vehicle's need: {"status", "plan_id", "feasible", ...}. */
+static cJSON *plan_status(struct api *a, const char *vehicle, bool timed_out)
+{
+    cJSON *o = cJSON_CreateObject();
+    struct control_vehicle_plan vp;
+    int found = control_plan_for_vehicle(a->d, vehicle, &vp);
+    const char *status, *detail;
+    if (timed_out) {
+        status = "pending";
+        detail = "no plan including this departure was solved within 5 s; GET /api/v1/plan shows it when it is";
+    } else if (found == 1) {
+        status = vp.feasible ? "feasible" : "at_risk";
+        detail = vp.feasible ? "the plan delivers the need by the departure"
+                             : "the plan cannot deliver the whole need by the departure (shortfall_kwh)";
+    } else {
+        status = "not_planned";
+        detail = "the vehicle's session is not in the plan (it may have just ended)";
+    }
+    cJSON_AddStringToObject(o, "status", status);
+    if (found >= 0 && !timed_out) cJSON_AddNumberToObject(o, "plan_id", (double)vp.plan_id);
+    else cJSON_AddNullToObject(o, "plan_id");
+    if (found == 1 && !timed_out) {
+        cJSON_AddBoolToObject(o, "feasible", vp.feasible);
+        cJSON_AddNumberToObject(o, "remaining_kwh", round(vp.remaining_kwh * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "planned_kwh", round(fmin(vp.planned_kwh, vp.remaining_kwh) * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "shortfall_kwh", round(vp.shortfall_kwh * 1000) / 1000);
+    } else {
+        cJSON_AddNullToObject(o, "feasible");
+        cJSON_AddNullToObject(o, "remaining_kwh");
+        cJSON_AddNullToObject(o, "planned_kwh");
+        cJSON_AddNullToObject(o, "shortfall_kwh");
+    }
+    cJSON_AddStringToObject(o, "detail", detail);
+    return o;
+}
+
+static cJSON *plan_status_simple(const char *status, const char *detail)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", status);
+    const char *nulls[] = {"plan_id", "feasible", "remaining_kwh", "planned_kwh", "shortfall_kwh"};
+    for (int i = 0; i < 5; i++) cJSON_AddNullToObject(o, nulls[i]);
+    cJSON_AddStringToObject(o, "detail", detail);
+    return o;
+}
+
+static void dep_wait_finish(struct api *a, struct api_dep_wait *w, bool timed_out)
+{
+    struct api_req *r = api_resume(a, w->serial);
+    if (r) {
+        cJSON_AddItemToObject(w->doc, "plan", plan_status(a, w->vehicle, timed_out));
+        snprintf(r->etag, sizeof r->etag, "%s", w->etag);
+        api_reply(r, 200, w->doc);
+    } else {
+        cJSON_Delete(w->doc);
+    }
+    free(w);
+}
+
+static void arm_dep_timer(struct api *a);
+
+static void on_dep_timer(lws_sorted_usec_list_t *sul)
+{
+    struct api *a = lws_container_of(sul, struct api, dep_timer);
+    int64_t now = depot_mono_ms();
+    for (struct api_dep_wait **pp = &a->dep_waits; *pp;) {
+        struct api_dep_wait *w = *pp;
+        if (w->deadline_mono <= now) {
+            *pp = w->next;
+            dep_wait_finish(a, w, true);
+        } else {
+            pp = &w->next;
         }
     }
-    return true;
+    arm_dep_timer(a);
+}
+
+static void arm_dep_timer(struct api *a)
+{
+    int64_t first = 0;
+    for (struct api_dep_wait *w = a->dep_waits; w; w = w->next)
+        if (!first || w->deadline_mono < first) first = w->deadline_mono;
+    if (!first) return;
+    int64_t in = first - depot_mono_ms();
+    lws_sul_schedule(a->d->lws, 0, &a->dep_timer, on_dep_timer, (in > 0 ? in : 0) * LWS_US_PER_MS);
+}
+
+/* control_plan_listener: a plan was solved (or failed); answer the departures it includes. */
+static void on_plan(struct depot *d, uint64_t plan_id)
+{
+    struct api *a = d->api;
+    if (!a) return;
+    for (struct api_dep_wait **pp = &a->dep_waits; *pp;) {
+        struct api_dep_wait *w = *pp;
+        if (plan_id >= w->min_plan) {
+            *pp = w->next;
+            dep_wait_finish(a, w, false);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+void api_vehicles_start(struct api *a) { control_plan_listener = on_plan; }
+
+void api_vehicles_stop(struct api *a)
+{
+    control_plan_listener = NULL;
+    if (a->d->lws) lws_sul_cancel(&a->dep_timer);
+    while (a->dep_waits) {
+        struct api_dep_wait *w = a->dep_waits;
+        a->dep_waits = w->next;
+        cJSON_Delete(w->doc);
+        free(w);
+    }
 }
 
 void api_put_departure(struct api *a, struct api_req *r, const cJSON *body)
 {
-    struct api_vehicle *v = vehicle_or_404(a, r);
-    if (!v) return;
+    struct control_vehicle v;
+    if (!vehicle_or_404(a, r, &v)) return;
     r->audit = cJSON_CreateObject();
-    cJSON_AddStringToObject(r->audit, "vehicle", v->id);
-    if (!departure_may_change(r, v)) return;
+    cJSON_AddStringToObject(r->audit, "vehicle", v.id);
+    if (!departure_may_change(a, r, &v)) return;
     static const char *const allowed[] = {"departure", "energy_kwh", "target_soc", "priority", NULL};
     if (!api_body_only(r, body, allowed)) return;
     struct control_need need = {.energy_kwh = -1, .target_soc = -1, .priority = 0};
@@ -166,124 +519,74 @@ void api_put_departure(struct api *a, struct api_req *r, const cJSON *body)
         !api_body_number(r, body, "target_soc", 0, 1, &need.target_soc) ||
         !api_body_number(r, body, "priority", 0, 100, &need.priority))
         return;
-    if (has_e && v->battery_kwh > 0 && need.energy_kwh > v->battery_kwh) {
+    if (has_e && v.battery_kwh > 0 && need.energy_kwh > v.battery_kwh) {
         api_problem(r, 422, "energy_kwh", "energy_kwh: %g kWh is more than the battery of %s holds (%g kWh)",
-                    need.energy_kwh, v->id, v->battery_kwh);
+                    need.energy_kwh, v.id, v.battery_kwh);
         return;
     }
-    if (has_soc && !(v->battery_kwh > 0)) {
-        api_problem(r, 422, "target_soc", "target_soc: the battery capacity of %s is not known; give energy_kwh", v->id);
+    if (has_soc && !(v.battery_kwh > 0)) {
+        api_problem(r, 422, "target_soc", "target_soc: the battery capacity of %s is not known; give energy_kwh", v.id);
         return;
     }
+    uint64_t min_plan = control_next_plan_id(a->d);
     char err[256];
-    if (control_set_need(a->d, v->id, &need, r->token->name, err, sizeof err)) {
+    if (control_put_need(a->d, v.id, &need, r->token->name, 0, err, sizeof err)) {
         api_problem(r, 409, NULL, "the need cannot be set: %s", err);
         return;
     }
-    v->has_need = true;
-    v->departure_ms = need.departure_ms;
-    v->energy_kwh = need.energy_kwh;
-    v->target_soc = need.target_soc;
-    v->priority = need.priority;
-    snprintf(v->need_by, sizeof v->need_by, "%s", r->token->name);
-    v->need_set_ms = depot_wall_ms();
-    need_etag(v, r->etag, sizeof r->etag);
-    cJSON *o = departure_doc(v);
-    /* The plan follows asynchronously (control_replan coalesces); GET /vehicles/{id} and the plan show it. */
-    cJSON_AddBoolToObject(o, "replan_requested", true);
-    api_reply(r, 200, o);
+    struct control_need n;
+    char who[CONTROL_FLEET_MAX + 1];
+    int64_t set_ms = 0;
+    control_get_need(a->d, v.id, &n, who, &set_ms);
+    need_etag(v.id, true, &n, r->etag, sizeof r->etag);
+    cJSON *o = departure_doc(v.id, &n, who, set_ms);
+    if (!control_planning(a->d)) {
+        cJSON_AddItemToObject(o, "plan", plan_status_simple("not_planned", "smart charging is off (control.enabled)"));
+        api_reply(r, 200, o);
+        return;
+    }
+    if (!control_vehicle_session(a->d, v.id, NULL, 0, NULL, NULL, 0)) {
+        cJSON_AddItemToObject(o, "plan", plan_status_simple("not_plugged_in",
+            "plans cover plugged-in vehicles; depotd plans this need when the vehicle's session starts"));
+        api_reply(r, 200, o);
+        return;
+    }
+    /* Recorded now (the change is in force); the answer waits for the plan that includes it. */
+    api_log_write(a, r, 200, r->audit);
+    struct api_dep_wait *w = calloc(1, sizeof *w);
+    if (!w) {
+        cJSON_AddItemToObject(o, "plan", plan_status(a, v.id, true));
+        api_reply(r, 200, o);
+        return;
+    }
+    w->serial = api_wait(a, r);
+    w->min_plan = min_plan;
+    w->deadline_mono = depot_mono_ms() + API_DEPARTURE_WAIT_MS;
+    snprintf(w->vehicle, sizeof w->vehicle, "%s", v.id);
+    snprintf(w->etag, sizeof w->etag, "%s", r->etag);
+    w->doc = o;
+    w->next = a->dep_waits;
+    a->dep_waits = w;
+    arm_dep_timer(a);
 }
 
 void api_delete_departure(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
-    struct api_vehicle *v = vehicle_or_404(a, r);
-    if (!v) return;
+    struct control_vehicle v;
+    if (!vehicle_or_404(a, r, &v)) return;
     r->audit = cJSON_CreateObject();
-    cJSON_AddStringToObject(r->audit, "vehicle", v->id);
-    if (!departure_may_change(r, v)) return;
-    if (!v->has_need) {
-        api_problem(r, 404, "vehicle_id", "vehicle_id: \"%s\" has no departure set", v->id);
+    cJSON_AddStringToObject(r->audit, "vehicle", v.id);
+    if (!departure_may_change(a, r, &v)) return;
+    struct control_need n;
+    if (!control_get_need(a->d, v.id, &n, NULL, NULL)) {
+        api_problem(r, 404, "vehicle_id", "vehicle_id: \"%s\" has no departure set", v.id);
         return;
     }
     char err[256];
-    if (control_set_need(a->d, v->id, NULL, r->token->name, err, sizeof err)) {
+    if (control_put_need(a->d, v.id, NULL, r->token->name, 0, err, sizeof err)) {
         api_problem(r, 409, NULL, "the need cannot be cleared: %s", err);
         return;
     }
-    v->has_need = false;
-    v->need_by[0] = 0;
     api_reply(r, 204, NULL);
-}
-
-/* ---- the registry from the config ------------------------------------------------------------------- */
-
-int api_vehicles_load(struct api *a, char *err, size_t err_len)
-{
-    struct depot *d = a->d;
-    a->token_vehicle = cJSON_CreateObject();
-    if (!a->token_vehicle) return -1;
-    for (size_t i = 0; i < d->cfg.n_id_tokens; i++)
-        if (d->cfg.id_tokens[i].vehicle[0] &&
-            !cJSON_GetObjectItemCaseSensitive(a->token_vehicle, d->cfg.id_tokens[i].id_token))
-            cJSON_AddStringToObject(a->token_vehicle, d->cfg.id_tokens[i].id_token, d->cfg.id_tokens[i].vehicle);
-    const cJSON *vs = d->cfg.control ? cJSON_GetObjectItemCaseSensitive(d->cfg.control, "vehicles") : NULL;
-    int n = cJSON_GetArraySize(vs);
-    a->vehicles = calloc((size_t)(n ? n : 1), sizeof *a->vehicles);
-    if (!a->vehicles) return -1;
-    const cJSON *v;
-    /* control_start validated ids, capacities and tokens; only `fleet` is ours to check. */
-    cJSON_ArrayForEach(v, vs) {
-        struct api_vehicle *x = &a->vehicles[a->n_vehicles];
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
-        const cJSON *fleet = cJSON_GetObjectItemCaseSensitive(v, "fleet");
-        if (!cJSON_IsString(id)) continue;
-        if (fleet && (!cJSON_IsString(fleet) || strlen(fleet->valuestring) > API_NAME_MAX)) {
-            snprintf(err, err_len, "control.vehicles[%d].fleet: a string of at most %d characters", a->n_vehicles,
-                     API_NAME_MAX);
-            return -1;
-        }
-        snprintf(x->id, sizeof x->id, "%s", id->valuestring);
-        if (fleet) snprintf(x->fleet, sizeof x->fleet, "%s", fleet->valuestring);
-        const cJSON *bat = cJSON_GetObjectItemCaseSensitive(v, "battery_kwh");
-        const cJSON *mx = cJSON_GetObjectItemCaseSensitive(v, "max_kw");
-        x->battery_kwh = cJSON_IsNumber(bat) ? bat->valuedouble : 0;
-        x->max_kw = cJSON_IsNumber(mx) ? mx->valuedouble : 0;
-        const cJSON *toks = cJSON_GetObjectItemCaseSensitive(v, "id_tokens");
-        x->id_tokens = cJSON_IsArray(toks) ? cJSON_Duplicate(toks, true) : cJSON_CreateArray();
-        const cJSON *t;
-        cJSON_ArrayForEach(t, toks)
-            if (cJSON_IsString(t) && !cJSON_GetObjectItemCaseSensitive(a->token_vehicle, t->valuestring))
-                cJSON_AddStringToObject(a->token_vehicle, t->valuestring, x->id);
-        x->energy_kwh = x->target_soc = -1;
-        a->n_vehicles++;
-    }
-    const cJSON *needs = d->cfg.control ? cJSON_GetObjectItemCaseSensitive(d->cfg.control, "needs") : NULL;
-    cJSON_ArrayForEach(v, needs) {
-        const cJSON *veh = cJSON_GetObjectItemCaseSensitive(v, "vehicle");
-        const cJSON *dep = cJSON_GetObjectItemCaseSensitive(v, "departure");
-        struct api_vehicle *x = cJSON_IsString(veh) ? vehicle_find(a, veh->valuestring) : NULL;
-        int64_t ms;
-        if (!x || !cJSON_IsString(dep) || ocpp_time_parse(dep->valuestring, &ms)) continue;
-        x->has_need = true;
-        x->departure_ms = ms;
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "energy_kwh");
-        const cJSON *soc = cJSON_GetObjectItemCaseSensitive(v, "target_soc");
-        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(v, "priority");
-        x->energy_kwh = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        x->target_soc = cJSON_IsNumber(soc) ? soc->valuedouble : -1;
-        x->priority = cJSON_IsNumber(pr) ? pr->valuedouble : 0;
-        snprintf(x->need_by, sizeof x->need_by, "config");
-    }
-    return 0;
-}
-
-void api_vehicles_free(struct api *a)
-{
-    for (int i = 0; i < a->n_vehicles; i++) cJSON_Delete(a->vehicles[i].id_tokens);
-    free(a->vehicles);
-    cJSON_Delete(a->token_vehicle);
-    a->vehicles = NULL;
-    a->token_vehicle = NULL;
-    a->n_vehicles = 0;
 }

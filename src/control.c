@@ -443,6 +443,7 @@ void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan)
         apply_plan(ctl, plan);
     }
     if (ctl->replan_wanted && !ctl->sul_armed) submit(ctl);
+    control_query_plan_done(ctl->d);
 }
 
 /* ---- answers ------------------------------------------------------------------------------------------------------------ */
@@ -731,6 +732,7 @@ int control_start(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     d->control = ctl;
+    if (control_query_restore(d, err, err_len)) return -1;
     if (ctl_restore(ctl, err, err_len)) return -1;
     if (!ctl->cfg.enabled) return 0;
     ctl->planner = ctl_planner_start(ctl, err, err_len);

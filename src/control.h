@@ -91,4 +91,63 @@ struct control_stats {
 };
 void control_stats(struct depot *d, struct control_stats *out);
 
+/* ==== For the JSON API (control_query.c, owned by the API): the vehicle registry, the dispatcher's needs as
+ * the control loop holds them, the plan in force, and the restore of both from the event log. Loop thread. */
+#define CONTROL_VEHICLE_ID_MAX 48
+#define CONTROL_FLEET_MAX 64
+#define CONTROL_TOKENS_MAX 16
+struct control_vehicle {
+    char id[CONTROL_VEHICLE_ID_MAX + 1];
+    char fleet[CONTROL_FLEET_MAX + 1];   /* "": none */
+    double battery_kwh, max_kw, max_dc_kw; /* 0: unknown; max_kw is what the planner uses (AC) */
+    int n_id_tokens;
+    char id_tokens[CONTROL_TOKENS_MAX][37];
+};
+/* Creates or replaces a vehicle (its need, if any, stays). An id token of another vehicle is refused (-1, err
+ * naming id_tokens). New sessions are matched with it; sessions already running keep their vehicle. Re-plans. */
+int control_vehicle_put(struct depot *d, const struct control_vehicle *v, bool *created, char *err, size_t err_len);
+/* Removes a vehicle and its need; -1 when unknown. */
+int control_vehicle_delete(struct depot *d, const char *id, char *err, size_t err_len);
+bool control_vehicle_get(struct depot *d, const char *id, struct control_vehicle *out);
+int control_vehicle_count(struct depot *d);
+bool control_vehicle_at(struct depot *d, int i, struct control_vehicle *out);
+/* Which vehicle an id token names ("" when none), as a new session would be matched. */
+const char *control_vehicle_for_token(struct depot *d, const char *token);
+/* The active session of a vehicle: true with its station, EVSE and transaction. */
+bool control_vehicle_session(struct depot *d, const char *vehicle, char *station, size_t station_len, int *evse,
+                             char *tx, size_t tx_len);
+/* control_set_need, remembering who set it and when (wall clock; 0 = now). */
+int control_put_need(struct depot *d, const char *vehicle, const struct control_need *need, const char *who,
+                     int64_t set_ms, char *err, size_t err_len);
+/* The dispatcher's need in force for a vehicle; false when none (or no such vehicle). who: >= 65 bytes. */
+bool control_get_need(struct depot *d, const char *vehicle, struct control_need *out, char *who, int64_t *set_ms);
+
+/* Whether the control loop plans at all (control.enabled). */
+bool control_planning(struct depot *d);
+/* control.at_risk_kwh: a shortfall above it is an alarm. */
+double control_at_risk_kwh(struct depot *d);
+/* Plans: the id the next submitted plan will get (a change made now is in it and every later one). */
+uint64_t control_next_plan_id(struct depot *d);
+/* Called (loop thread) after each solved or failed plan, with its id; set by the API. */
+extern void (*control_plan_listener)(struct depot *d, uint64_t plan_id);
+/* The newest solved plan's entry for a vehicle (it may still wait for the running transition). Returns 1 with
+ * the figures, 0 when that plan has no session of the vehicle, -1 when there is no plan. shortfall_kwh is the
+ * expected miss beyond the planning margin; feasible: not at risk. */
+struct control_vehicle_plan {
+    uint64_t plan_id;
+    bool feasible, best_effort;
+    double need_kwh, remaining_kwh, planned_kwh, shortfall_kwh;
+    int64_t departure_ms;
+    const char *need_source;
+};
+int control_plan_for_vehicle(struct depot *d, const char *vehicle, struct control_vehicle_plan *out);
+/* The plan in force as the API documents it (schemas/openapi.json, Plan); NULL when there is none. */
+cJSON *control_plan_json(struct depot *d);
+
+/* control_start's hook: the API's vehicle and departure writes replayed from the event log on top of the
+ * config (needs whose departure passed are dropped). 0, or -1 with err. */
+int control_query_restore(struct depot *d, char *err, size_t err_len);
+/* ctl_plan_ready's hook: tells control_plan_listener. */
+void control_query_plan_done(struct depot *d);
+
 #endif

@@ -35,8 +35,11 @@ test('a dispatcher sets a departure: the need goes to the control loop, the writ
   const when = iso(Date.now() + 6 * H);
   const r = await put(dep('van-2'), { departure: when, energy_kwh: 45, priority: 2 });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual({ ...r.json, set_at: undefined }, { vehicle_id: 'van-2', departure: when, energy_kwh: 45,
-    target_soc: null, priority: 2, set_by: 'dispatch-all', set_at: undefined, replan_requested: true });
+  assert.deepEqual({ ...r.json, set_at: undefined, plan: undefined }, { vehicle_id: 'van-2', departure: when,
+    energy_kwh: 45, target_soc: null, priority: 2, set_by: 'dispatch-all', set_at: undefined, plan: undefined });
+  // van-2 is not plugged in: the answer says so instead of waiting for a plan that cannot include it.
+  assert.equal(r.json.plan.status, 'not_plugged_in', r.text);
+  assert.equal(r.json.plan.plan_id, null);
   assert.match(r.headers.get('etag'), /^"[0-9a-f]{16}"$/);
   const ev = lastApiEvent();
   assert.equal(ev.by, 'dispatch-all');
