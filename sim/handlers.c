@@ -153,6 +153,12 @@ static void composite(struct sim_station *st, const struct ocpp_event *ev)
         reply(st, ev->id, status_with_reason("Rejected", &why));
         return;
     }
+    if (st->fault_wrong_composite) {
+        /* Fault: a station whose report does not match its profiles (it claims its hardware maximum). */
+        out.nperiods = 1;
+        out.periods[0].start_s = 0;
+        out.periods[0].limit = sim_profiles_from_w(st->profiles, st->cfg->spec.evse_max_w, u);
+    }
     char tb[32];
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "status", "Accepted");

@@ -22,7 +22,10 @@ static void usage(FILE *o)
             "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
             "                    [--offline-minutes M] [--drop-delay-ms MS] [--fault-silent F] [--fault-malformed F]\n"
             "                    [--fault-skew F --skew-seconds S] [--fault-late F --late-ms MS]\n"
-            "                    (F: fraction of the stations, chosen by --seed)\n"
+            "                    [--fault-ignore-profiles F] accept profiles, draw at full power anyway\n"
+            "                    [--fault-wrong-composite F] GetCompositeSchedule answers the hardware maximum\n"
+            "                    (F: fraction of the stations, chosen by --seed; the chosen ones are named on\n"
+            "                    stderr at start)\n"
             "                    [--clock-anchor UNIX_MS] simulated time = scenario start + (wall clock now in\n"
             "                    Unix ms - UNIX_MS) x speed, the formula depotd gets too; before the anchor the\n"
             "                    stations connect and boot but the scenario waits\n"
@@ -277,6 +280,7 @@ static int cmd_run(int argc, char **argv)
         {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
         {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
         {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
+        {"fault-ignore-profiles", 1, 0, 'I'}, {"fault-wrong-composite", 1, 0, 'W'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
         {"tick-ms", 1, 0, 'i'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -310,6 +314,8 @@ static int cmd_run(int argc, char **argv)
         case 'K': w.opt.skew_ms = (int64_t)(atof(optarg) * 1000); break;
         case 'L': w.opt.f_late = atof(optarg); break;
         case 'l': w.opt.late_ms = atoll(optarg); break;
+        case 'I': w.opt.f_ignore_profiles = atof(optarg); break;
+        case 'W': w.opt.f_wrong_composite = atof(optarg); break;
         case 'A':
             errno = 0;
             w.opt.anchor_unix_ms = strtoll(optarg, &end, 10);
@@ -405,6 +411,15 @@ static int cmd_run(int argc, char **argv)
         /* Drawn only when asked for, so the seeds of earlier runs keep giving the same fleet. */
         if (w.opt.f_late > 0)
             st->fault_late = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_late;
+        if (w.opt.f_ignore_profiles > 0)
+            st->fault_ignore_profiles = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_ignore_profiles;
+        if (w.opt.f_wrong_composite > 0)
+            st->fault_wrong_composite = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_wrong_composite;
+        /* Named, so a test can check that depotd singled out the right stations. */
+        if (st->fault_ignore_profiles)
+            fprintf(stderr, "depotsim: fault: %s ignores charging profiles\n", st->cfg->id);
+        if (st->fault_wrong_composite)
+            fprintf(stderr, "depotsim: fault: %s answers a wrong composite schedule\n", st->cfg->id);
     }
     signal(SIGPIPE, SIG_IGN);
     if (sim_run(&w) != 0) {

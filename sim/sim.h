@@ -33,6 +33,7 @@ struct sim_options {
     int64_t max_real_ms;      /* and in any case after this much real time */
     /* Fault injection as fractions of the fleet (chosen with the seed). */
     double f_reject_profiles, f_drop, f_offline, f_silent, f_malformed, f_skew, f_late;
+    double f_ignore_profiles, f_wrong_composite;
     int64_t late_ms;          /* fault late: how long the answer to a CSMS call is held back (real ms) */
     int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
@@ -78,6 +79,8 @@ struct sim_station {
     bool fault_reject_profiles, fault_drop, fault_offline, fault_done;
     bool fault_silent;        /* never answers the CSMS's CALLs */
     bool fault_late;          /* answers the CSMS's CALLs late_ms after they came */
+    bool fault_ignore_profiles; /* accepts profiles but draws as if it had none (a non-compliant charger) */
+    bool fault_wrong_composite; /* GetCompositeSchedule answers the hardware maximum, not what is in force */
     struct sim_late_call {
         int64_t due_real;
         char id[OCPP_MSG_ID_MAX + 1];

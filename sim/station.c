@@ -457,13 +457,15 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
         if (ev->visit < 0 || !ev->charging)
             continue;
         /* The EV draws min(its own limit, the composite limit): the schedule the CSMS sent is obeyed. */
-        double lim = sim_profiles_limit_w(st->profiles, e, t_sim, st->tx);
+        double lim = st->fault_ignore_profiles ? st->cfg->spec.evse_max_w
+                                               : sim_profiles_limit_w(st->profiles, e, t_sim, st->tx);
         double own = sim_ev_limit_w(&ev->ev);
         want[e] = own < lim ? own : lim;
         total += want[e];
     }
     /* The station's own limit caps the sum of its EVSEs; share it in proportion. */
-    double cap = sim_profiles_limit_w(st->profiles, 0, t_sim, st->tx);
+    double cap = st->fault_ignore_profiles ? st->cfg->spec.station_max_w
+                                           : sim_profiles_limit_w(st->profiles, 0, t_sim, st->tx);
     double scale = total > cap && total > 0 ? cap / total : 1.0;
     for (int e = 1; e <= n; e++) {
         struct sim_evse *ev = &st->evse[e];

@@ -566,16 +566,6 @@ void control_on_status(struct depot *d, struct station *st, const cJSON *payload
         send_failsafe(ctl, cs);
 }
 
-void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload)
-{
-    struct control *ctl = d->control;
-    if (!ctl) return;
-    struct ctl_station *cs = ctl_station(ctl, st);
-    if (!cs) return;
-    if (ctl_model_transaction(ctl, cs, payload)) {
-        control_replan(d, "session");
-    }
-}
 
 /* Meter drift and compliance: measured against what the EVSE was told. */
 static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e)
@@ -625,6 +615,25 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
         e->drift_replan_ms = now;
         control_replan(ctl->d, "drift");
     }
+}
+
+void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (!cs) return;
+    if (ctl_model_transaction(ctl, cs, payload)) {
+        control_replan(d, "session");
+    }
+    /* Stations report periodic meter values inside TransactionEvent (TxUpdatedInterval) as often as in
+     * MeterValues: both feed compliance and drift. */
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(payload, "meterValue");
+    const cJSON *txid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(payload, "transactionInfo"),
+                                                         "transactionId");
+    if (!cJSON_IsArray(mv) || !cJSON_IsString(txid)) return;
+    for (int k = 1; k <= cs->max_evse; k++)
+        if (cs->evse[k].active && strcmp(cs->evse[k].tx_id, txid->valuestring) == 0) check_meter(ctl, cs, &cs->evse[k]);
 }
 
 void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload)
