@@ -118,6 +118,10 @@ struct api {
     lws_sorted_usec_list_t tick;
     int64_t tick_due_mono, tick_last_mono, lag_ms, lag_max_ms;
     uint64_t last_write_ticket;
+    /* plan metrics, counted as the plans come (api_count_plan) */
+    uint64_t plan_hist[10], plan_count, plans_failed_seen;
+    double plan_sum_s;
+    bool last_plan_failed;
     /* metrics */
     uint64_t requests, by_status[6], auth_failures, reader_jobs, reader_refused, commands, command_timeouts;
 };
@@ -158,6 +162,12 @@ bool api_body_number(struct api_req *r, const cJSON *body, const char *name, dou
 /* "2024-05-01T06:00:00.000Z" into a JSON object, or null when ms is 0. */
 void api_add_time(cJSON *o, const char *name, int64_t ms);
 const char *api_role_name(enum api_role role);
+
+/* ---- api_ops.c: plan durations for /metrics (histogram bounds in seconds) ---- */
+#define API_PLAN_BUCKETS 10
+extern const double api_plan_bucket_s[API_PLAN_BUCKETS];
+/* A plan came (solved or failed): count it. */
+void api_count_plan(struct api *a);
 
 /* ---- api_reader.c ---- */
 struct api_job {

@@ -99,6 +99,36 @@ static void metric(FILE *f, const char *name, const char *type, const char *help
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
 }
 
+/* A Prometheus label value: station-chosen text (an unknown action) must not break the exposition format. */
+static void label_value(char *out, size_t len, const char *in)
+{
+    size_t o = 0;
+    for (; *in && o + 1 < len; in++) {
+        unsigned char ch = (unsigned char)*in;
+        out[o++] = ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x7f ? '_' : (char)ch;
+    }
+    out[o] = 0;
+}
+
+const double api_plan_bucket_s[API_PLAN_BUCKETS] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+void api_count_plan(struct api *a)
+{
+    struct control_stats cs;
+    control_stats(a->d, &cs);
+    a->last_plan_failed = cs.plans_failed > a->plans_failed_seen;
+    a->plans_failed_seen = cs.plans_failed;
+    if (a->last_plan_failed) return;
+    double s = cs.last_solve_ms / 1000.0;
+    a->plan_count++;
+    a->plan_sum_s += s;
+    for (int i = 0; i < API_PLAN_BUCKETS; i++)
+        if (s <= api_plan_bucket_s[i]) {
+            a->plan_hist[i]++;
+            break;
+        }
+}
+
 void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
@@ -123,6 +153,18 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
            (double)k->callerrors_out);
     metric(f, "depotd_ocpp_call_timeouts_total", "counter", "CALLs a station did not answer in call_timeout_s.",
            (double)k->timeouts);
+    fprintf(f, "# HELP depotd_ocpp_messages_total OCPP-J frames by direction, message type, action and status (ok, or "
+               "the error code a CALLERROR carried or a refused frame got).\n# TYPE depotd_ocpp_messages_total counter\n");
+    static const char *const types[] = {"invalid", "", "call", "callresult", "callerror"};
+    for (int i = 0; i < k->n_frames; i++) {
+        const struct depot_frame_count *fc = &k->frames[i];
+        char act[sizeof fc->action], st[sizeof fc->status];
+        label_value(act, sizeof act, fc->action);
+        label_value(st, sizeof st, fc->status);
+        fprintf(f, "depotd_ocpp_messages_total{direction=\"%s\",type=\"%s\",action=\"%s\",status=\"%s\"} %llu\n",
+                fc->out ? "out" : "in", fc->msg_type >= 2 && fc->msg_type <= 4 ? types[fc->msg_type] : types[0], act, st,
+                (unsigned long long)fc->n);
+    }
 
     struct control_stats cs;
     control_stats(d, &cs);
@@ -130,6 +172,22 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_plans_failed_total", "counter", "Plans that failed (the fallback plan was used).",
            (double)cs.plans_failed);
     metric(f, "depotd_plan_solve_seconds", "gauge", "Duration of the last solve.", cs.last_solve_ms / 1000.0);
+    fprintf(f, "# HELP depotd_plan_duration_seconds Solve time of each plan since the API started.\n"
+               "# TYPE depotd_plan_duration_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i < API_PLAN_BUCKETS; i++) {
+        cum += a->plan_hist[i];
+        fprintf(f, "depotd_plan_duration_seconds_bucket{le=\"%g\"} %llu\n", api_plan_bucket_s[i], (unsigned long long)cum);
+    }
+    fprintf(f, "depotd_plan_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)a->plan_count);
+    fprintf(f, "depotd_plan_duration_seconds_sum %.17g\ndepotd_plan_duration_seconds_count %llu\n", a->plan_sum_s,
+            (unsigned long long)a->plan_count);
+    fprintf(f, "# HELP depotd_plan_solver_status The last plan's solver method and outcome (1 for the one it had).\n"
+               "# TYPE depotd_plan_solver_status gauge\n");
+    if (a->plan_count || a->plans_failed_seen)
+        fprintf(f, "depotd_plan_solver_status{method=\"%s\",status=\"%s\"} 1\n",
+                a->last_plan_failed ? "none" : cs.last_method ? cs.last_method : "none",
+                a->last_plan_failed ? "failed" : "solved");
     fprintf(f, "# HELP depotd_charging_profiles_total SetChargingProfile calls by result.\n"
                "# TYPE depotd_charging_profiles_total counter\n"
                "depotd_charging_profiles_total{result=\"sent\"} %llu\n"

@@ -461,6 +461,7 @@ static void on_plan(struct depot *d, uint64_t plan_id)
 {
     struct api *a = d->api;
     if (!a) return;
+    api_count_plan(a);
     for (struct api_dep_wait **pp = &a->dep_waits; *pp;) {
         struct api_dep_wait *w = *pp;
         if (plan_id >= w->min_plan) {

@@ -68,8 +68,21 @@ struct conn {
     bool in_held_list;
 };
 
+/* OCPP-J frames counted by direction, message type, action and status ("ok" or the error code), for /metrics.
+ * Bounded: kinds past DEPOT_FRAME_KINDS are counted under action "other". */
+#define DEPOT_FRAME_KINDS 96
+struct depot_frame_count {
+    bool out;
+    int msg_type;                /* 2 CALL, 3 CALLRESULT, 4 CALLERROR, 0 not a valid frame */
+    char action[40];
+    char status[32];
+    uint64_t n;
+};
+
 struct depot_counters {
     uint64_t connections, refused, frames_in, frames_out, callerrors_out, calls_out, timeouts;
+    struct depot_frame_count frames[DEPOT_FRAME_KINDS];
+    int n_frames;
 };
 
 /* Work handed to the loop thread by another thread (depot_post). */

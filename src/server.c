@@ -38,8 +38,24 @@ uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const c
         .status = status,
         .data = text,
     };
-    if (strcmp(type, STORE_EV_OCPP_IN) == 0) c->depot->counters.frames_in++;
-    else c->depot->counters.frames_out++;
+    struct depot_counters *k = &c->depot->counters;
+    bool out = strcmp(type, STORE_EV_OCPP_IN) != 0;
+    if (out) k->frames_out++;
+    else k->frames_in++;
+    /* By kind for /metrics: the last slot collects whatever does not fit (actions are station-chosen text). */
+    const char *act = action ? action : "", *stat = status ? status : "";
+    int i = 0;
+    while (i < k->n_frames && !(k->frames[i].out == out && k->frames[i].msg_type == msg_type &&
+                                strcmp(k->frames[i].action, act) == 0 && strcmp(k->frames[i].status, stat) == 0))
+        i++;
+    if (i == k->n_frames && i < DEPOT_FRAME_KINDS) {
+        struct depot_frame_count *f = &k->frames[k->n_frames++];
+        f->out = out;
+        f->msg_type = msg_type;
+        snprintf(f->action, sizeof f->action, "%s", i == DEPOT_FRAME_KINDS - 1 ? "other" : act);
+        snprintf(f->status, sizeof f->status, "%s", i == DEPOT_FRAME_KINDS - 1 ? "other" : stat);
+    }
+    k->frames[i < DEPOT_FRAME_KINDS ? i : DEPOT_FRAME_KINDS - 1].n++;
     return store_append(c->depot->store, &ev);
 }
 

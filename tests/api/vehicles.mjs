@@ -144,6 +144,37 @@ test('a departure is answered with the plan that includes it: feasible, or at ri
   assert.equal(np.json.plan.status, 'not_plugged_in', np.text);
 });
 
+test('metrics: messages by action and result, plan durations, solver status, site power vs limit, sessions at risk', async () => {
+  // A CALL depotd does not know: answered with a CALLERROR, counted by its code.
+  st.send([2, 'm-unknown-1', 'FrobnicateWidget', {}]);
+  const text = await eventually(async () => {
+    const m = await req('GET', '/metrics', undefined, tokens.viewer);
+    return /action="FrobnicateWidget"/.test(m.text) && m.text;
+  }, 'the unknown action counted');
+  const value = (re) => {
+    const m = new RegExp('^' + re + ' (\\S+)$', 'm').exec(text);
+    assert.ok(m, `metric ${re} in\n${text}`);
+    return Number(m[1]);
+  };
+  assert.ok(value('depotd_ocpp_messages_total\\{direction="in",type="call",action="BootNotification",status="ok"\\}') >= 1);
+  assert.ok(value('depotd_ocpp_messages_total\\{direction="in",type="call",action="TransactionEvent",status="ok"\\}') >= 1);
+  assert.ok(value('depotd_ocpp_messages_total\\{direction="out",type="callresult",action="TransactionEvent",status="ok"\\}') >= 1);
+  assert.ok(value('depotd_ocpp_messages_total\\{direction="in",type="callresult",action="SetChargingProfile",status="ok"\\}') >= 1);
+  const err = /^depotd_ocpp_messages_total\{direction="out",type="callerror",action="FrobnicateWidget",status="(\w+)"\} 1$/m.exec(text);
+  assert.ok(err && err[1] !== 'ok', text);
+  const count = value('depotd_plan_duration_seconds_count');
+  assert.ok(count >= 2, `plans counted: ${count}`);
+  assert.equal(value('depotd_plan_duration_seconds_bucket\\{le="\\+Inf"\\}'), count);
+  assert.ok(value('depotd_plan_duration_seconds_bucket\\{le="10"\\}') <= count);
+  assert.ok(value('depotd_plan_duration_seconds_sum') > 0);
+  assert.equal(value('depotd_plan_solver_status\\{method="\\w+",status="solved"\\}'), 1);
+  assert.equal(value('depotd_sessions_at_risk'), 1, 'van-7 cannot get 50 kWh in 30 minutes');
+  assert.equal(value('depotd_site_limit_kw'), 100);
+  assert.ok(value('depotd_site_planned_kw') <= 100);
+  assert.ok(value('depotd_site_measured_kw') >= 0);
+  assert.match(text, /^depotd_price_breaker_state\{provider="[^"]+",state="closed"\} [01]$/m);
+});
+
 test('plan?at=: the plan in force then, with its inputs, from the event log', async () => {
   const now = await req('GET', '/api/v1/plan', undefined, tokens.viewer);
   const at = await req('GET', `/api/v1/plan?at=${encodeURIComponent(iso(Date.now() + 1000))}`, undefined, tokens.viewer);
