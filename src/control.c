@@ -73,7 +73,7 @@ int64_t depot_clock_real_delay_ms(int64_t t)
 
 /* ---- events in the log ------------------------------------------------------------------------------------------ */
 
-static void log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
+void ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
 {
     char *json = cJSON_PrintUnformatted(o);
     if (json) depot_log_station_event(ctl->d, type, station, json);
@@ -83,7 +83,7 @@ static void log_event(struct control *ctl, const char *type, const char *station
 
 /* ---- calls with a cookie ---------------------------------------------------------------------------------------- */
 
-static struct ctl_call *call_new(struct control *ctl, const char *station, int evse, int kind)
+struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind)
 {
     struct ctl_call *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -139,7 +139,7 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
     cJSON_AddStringToObject(cp, "chargingProfileKind", "Absolute");
     cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
     cJSON_AddItemToArray(arr, sched_to_json(&s, &u, 1));
-    struct ctl_call *c = call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
+    struct ctl_call *c = ctl_call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
     char err[200];
     if (c) {
         c->sched = s;
@@ -262,7 +262,7 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
     cJSON_AddStringToObject(cp, "transactionId", e->tx_id);
     cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
     cJSON_AddItemToArray(arr, sched_to_json(s, &u, 1));
-    struct ctl_call *c = call_new(ctl, cs->st->id, e->id, CTL_CALL_TX_PROFILE);
+    struct ctl_call *c = ctl_call_new(ctl, cs->st->id, e->id, CTL_CALL_TX_PROFILE);
     char err[200];
     if (!c) {
         cJSON_Delete(req);
@@ -295,7 +295,7 @@ static void saga_phase2(struct control *ctl)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
         cJSON_AddStringToObject(o, "action", "increases withheld");
-        log_event(ctl, "compensation", NULL, o);
+        ctl_log_event(ctl, "compensation", NULL, o);
         ctl->n_targets = 0;
     }
     for (int i = 0; i < ctl->n_targets; i++) {
@@ -349,7 +349,7 @@ static void risk_events(struct control *ctl, struct ctl_plan *plan)
         cJSON_AddNumberToObject(o, "plan", (double)plan->id);
         if (risk) log_warn("control", ps->station, "EVSE %d: vehicle %s will miss its need by %.1f kWh at departure",
                            ps->evse, ps->vehicle[0] ? ps->vehicle : "?", short_kwh);
-        log_event(ctl, risk ? "departure_at_risk" : "departure_at_risk_cleared", ps->station, o);
+        ctl_log_event(ctl, risk ? "departure_at_risk" : "departure_at_risk_cleared", ps->station, o);
         e->at_risk = risk;
         e->short_kwh = risk ? short_kwh : 0;
     }
@@ -448,7 +448,7 @@ void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan)
 
 /* ---- answers ------------------------------------------------------------------------------------------------------------ */
 
-static void compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id)
+void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id)
 {
     e->mode = CTL_MODE_UNCONTROLLED;
     ctl->stats.compensations++;
@@ -458,7 +458,7 @@ static void compensate(struct control *ctl, struct ctl_station *cs, struct ctl_e
     cJSON_AddStringToObject(o, "transaction", e->tx_id);
     cJSON_AddStringToObject(o, "why", why);
     cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0);
-    log_event(ctl, "compensation", cs->st->id, o);
+    ctl_log_event(ctl, "compensation", cs->st->id, o);
     log_warn("control", cs->st->id, "EVSE %d: profile %s; planned around at its fail-safe limit", e->id, why);
     control_replan(ctl->d, "compensation");
 }
@@ -469,6 +469,11 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
     if (!ctl) return;
     struct ctl_call *c = call_take(ctl, (uint64_t)(uintptr_t)ev->user);
     if (!c) return;
+    if (c->kind == CTL_CALL_COMPOSITE) {
+        ctl_verify_answer(ctl, c, ev);
+        free(c);
+        return;
+    }
     struct ctl_station *cs = ctl_station_find(ctl, c->station);
     const char *status = NULL;
     if (ev->type == OCPP_EV_RESULT) {
@@ -492,7 +497,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "why", "failsafe rejected");
             cJSON_AddNumberToObject(o, "assumed_kw", ctl_station_hw_w(ctl, cs) / 1000.0);
-            log_event(ctl, "compensation", cs->st->id, o);
+            ctl_log_event(ctl, "compensation", cs->st->id, o);
             refresh_failsafes(ctl);
             control_replan(d, "failsafe");
         }
@@ -502,10 +507,12 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             if (accepted && e->active) {
                 e->applied = c->sched;
                 e->applied_valid = true;
-                if (e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) e->mode = CTL_MODE_CONTROLLED;
+                if ((e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) && !e->distrusted)
+                    e->mode = CTL_MODE_CONTROLLED;
+                if (ctl->cfg.verify_composite && e->mode == CTL_MODE_CONTROLLED) ctl_verify_send(ctl, cs, e, &c->sched, c->plan_id);
             } else if (!accepted && e->active) {
                 if (c->phase == 1) ctl->saga_failed = true;
-                compensate(ctl, cs, e, why, c->plan_id);
+                ctl_compensate(ctl, cs, e, why, c->plan_id);
             }
         }
         if (ctl->saga_in_flight > 0 && c->plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
@@ -583,7 +590,7 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
             cJSON_AddStringToObject(o, "transaction", e->tx_id);
             cJSON_AddNumberToObject(o, "measured_kw", round(e->power_w) / 1000.0);
             cJSON_AddNumberToObject(o, "limit_kw", round(limit_w) / 1000.0);
-            log_event(ctl, "noncompliant", cs->st->id, o);
+            ctl_log_event(ctl, "noncompliant", cs->st->id, o);
             log_warn("control", cs->st->id, "EVSE %d draws %.1f kW above its %.1f kW limit: planned around it",
                      e->id, e->power_w / 1000.0, limit_w / 1000.0);
             control_replan(ctl->d, "noncompliant");
@@ -687,7 +694,7 @@ int control_set_need(struct depot *d, const char *vehicle, const struct control_
         if (need->energy_kwh >= 0) cJSON_AddNumberToObject(o, "energy_kwh", need->energy_kwh);
         if (need->target_soc >= 0) cJSON_AddNumberToObject(o, "target_soc", need->target_soc);
     }
-    log_event(ctl, "need", NULL, o);
+    ctl_log_event(ctl, "need", NULL, o);
     control_replan(d, "needs");
     return 0;
 }
@@ -706,7 +713,7 @@ int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const c
     char buf[40];
     cJSON_AddStringToObject(o, "until", ocpp_time_format(until_ms, buf));
     cJSON_AddStringToObject(o, "by", who ? who : "");
-    log_event(ctl, "site_limit", NULL, o);
+    ctl_log_event(ctl, "site_limit", NULL, o);
     control_replan(d, "limit");
     return 0;
 }

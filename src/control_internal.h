@@ -44,7 +44,7 @@ struct ctl_config {
     double evse_max_kw;          /* when the station does not say (EVSE Power MaxSet) */
     int tx_stack_level;
     int replan_delay_ms;         /* coalescing window (real ms) */
-    double drift_kw, drift_kwh;  /* meter drift that triggers a re-plan */
+    double drift_kw, drift_kwh;  /* meter drift (power, energy since the plan) that triggers a re-plan */
     double noncompliance_kw;
     int noncompliance_s;         /* planning-clock seconds above the limit before a station is non-compliant */
     double default_dwell_h, default_energy_kwh;
@@ -91,10 +91,15 @@ struct ctl_evse {
     int phases;                  /* 0: unknown (then the station's) */
     /* control */
     enum ctl_evse_mode mode;
+    bool distrusted;             /* its composite schedule did not match: stays uncontrolled for the session */
     bool applied_valid;          /* `applied` is the TxProfile in force at the station */
     struct sched applied;
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
+    uint64_t drift_plan_id;      /* energy drift: the plan the baseline below belongs to */
+    double drift_base_wh;        /* the register at the first reading under that plan */
+    int64_t drift_base_ms;
+    int64_t energy_drift_ms;     /* the last re-plan this session's energy drift asked for */
     double observed_max_w;       /* the EV took only this much while offered more (full, tapering); 0: none */
     bool at_risk;
     double short_kwh;
@@ -237,5 +242,16 @@ int ctl_planner_submit(struct control *ctl, const char *reasons);
 void ctl_plan_free(struct ctl_plan *p);
 /* control.c: a solved plan is back on the loop thread. */
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
+/* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer; an EVSE that does
+ * not follow its profile is planned around at its fail-safe limit (event, re-plan). */
+void ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o);
+struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
+void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);
+
+/* control_verify.c: control.verify_composite. After a TxProfile is accepted, GetCompositeSchedule for its
+ * EVSE; an answer that does not match what was sent (or Rejected) is a composite_mismatch and a compensation. */
+void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *sent,
+                     uint64_t plan_id);
+void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev);
 
 #endif

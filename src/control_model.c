@@ -61,8 +61,10 @@ void control_print_doc(void)
     printf("| `control.enabled` | boolean | `true` when `control` is given | true, false | Plan and send profiles. |\n");
     printf("| `control.failsafe` | string | `ChargingStationMaxProfile` | ChargingStationMaxProfile, TxDefaultProfile "
            "| The profile every station gets at boot so the site stays under its limit while depotd is down. |\n");
-    printf("| `control.verify_composite` | boolean | `false` | true, false | Reserved: GetCompositeSchedule after an "
-           "accepted profile (not implemented yet). |\n");
+    printf("| `control.verify_composite` | boolean | `false` | true, false | After each accepted TxProfile, ask the "
+           "station for its GetCompositeSchedule over the plan and compare it with what was sent (unit rounding "
+           "allowed); a difference or a refusal is a `composite_mismatch` event and the EVSE is planned around at its "
+           "fail-safe limit. One more CALL per profile. |\n");
     for (size_t k = 0; k < sizeof num_keys / sizeof num_keys[0]; k++)
         printf("| `control.%s` | %s | `%g` | %g .. %g | %s |\n", num_keys[k].name,
                num_keys[k].integer ? "integer" : "number", num_keys[k].def, num_keys[k].lo, num_keys[k].hi,
@@ -548,7 +550,9 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
             e->mode = CTL_MODE_FAILSAFE;
             e->over_since_ms = 0;
             e->observed_max_w = 0;
-            e->drift_replan_ms = 0;
+            e->drift_replan_ms = e->energy_drift_ms = 0;
+            e->drift_plan_id = 0;
+            e->distrusted = false;
             e->charging = false;
             e->at_risk = false;
             changed = 1;
@@ -572,7 +576,9 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->mode = CTL_MODE_FAILSAFE;
         e->over_since_ms = 0;
         e->observed_max_w = 0;
-        e->drift_replan_ms = 0;
+        e->drift_replan_ms = e->energy_drift_ms = 0;
+        e->drift_plan_id = 0;
+        e->distrusted = false;
         e->at_risk = false;
         e->id_token[0] = e->vehicle[0] = '\0';
         if (!had_other) e->ev_need = e->ev_need && e->ev_departure_ms > e->started_ms;

@@ -1,0 +1,156 @@
+/*
+ * control_verify.c - control.verify_composite: an accepted SetChargingProfile says the station stored the
+ * profile, not that it will charge by it. GetCompositeSchedule (OCPP 2.0.1 K08) asks what the EVSE will
+ * actually allow; when that differs from what depotd sent (beyond unit rounding), or the station refuses to
+ * say, the EVSE is planned around at its fail-safe limit like one that rejected its profile. Loop thread only.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_internal.h"
+#include "log.h"
+
+#define VERIFY_MIN_SEGMENT_MS 60000 /* shorter stretches between two boundaries are clock skew, not a limit */
+
+void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *sent,
+                     uint64_t plan_id)
+{
+    struct conn *conn = cs->st->conn;
+    if (!conn || sent->n < 1) return;
+    struct sched_unit u;
+    ctl_unit(ctl, cs, e, &u);
+    int64_t now = depot_now_ms();
+    /* Up to the end of the plan the profile came from (its last period holds on after that). */
+    int64_t end = sent->t[0] + (int64_t)ctl->cfg.horizon_h * 3600000;
+    int64_t duration_s = (end - now) / 1000;
+    if (duration_s < 60) duration_s = 60;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddNumberToObject(req, "duration", (double)duration_s);
+    cJSON_AddNumberToObject(req, "evseId", e->id);
+    cJSON_AddStringToObject(req, "chargingRateUnit", u.amps ? "A" : "W");
+    struct ctl_call *c = ctl_call_new(ctl, cs->st->id, e->id, CTL_CALL_COMPOSITE);
+    char err[200];
+    if (c) {
+        c->sched = *sent;
+        c->plan_id = plan_id;
+        if (depot_call_user(conn, "GetCompositeSchedule", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+            log_warn("control", cs->st->id, "EVSE %d: cannot ask for the composite schedule: %s", e->id, err);
+            /* Not in flight: take it back off the list (it is the newest). */
+            ctl->calls = c->next;
+            free(c);
+        }
+    }
+    cJSON_Delete(req);
+}
+
+/* What the EVSE should report at t: the TxProfile sent, capped by what else depotd knows limits it. */
+static double expected_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e,
+                         const struct sched *sent, int64_t t)
+{
+    double w = sched_at(sent, t);
+    double hw = ctl_evse_max_w(ctl, cs, e);
+    if (hw > 0 && hw < w) w = hw;
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs->failsafe_accepted && cs->failsafe_sent_w < w)
+        w = cs->failsafe_sent_w;
+    return w;
+}
+
+static void mismatch(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *c,
+                     const char *why, int64_t at, double sent_w, double reported_w)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "plan", (double)c->plan_id);
+    cJSON_AddNumberToObject(o, "evse", e->id);
+    cJSON_AddStringToObject(o, "transaction", e->tx_id);
+    cJSON_AddStringToObject(o, "why", why);
+    if (at) {
+        char buf[40];
+        cJSON_AddStringToObject(o, "at", ocpp_time_format(at, buf));
+        cJSON_AddNumberToObject(o, "sent_kw", round(sent_w) / 1000.0);
+        cJSON_AddNumberToObject(o, "reported_kw", round(reported_w) / 1000.0);
+    }
+    ctl_log_event(ctl, "composite_mismatch", cs->st->id, o);
+    e->distrusted = true; /* a profile accepted later proves nothing more about this station's word */
+    log_warn("control", cs->st->id, "EVSE %d: composite schedule %s", e->id, why);
+    ctl_compensate(ctl, cs, e, "composite_mismatch", c->plan_id);
+}
+
+void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev)
+{
+    struct ctl_station *cs = ctl_station_find(ctl, c->station);
+    struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
+    /* Only the profile still in force is worth judging: a newer one gets its own question. */
+    if (!e || !e->active || !e->applied_valid || e->mode != CTL_MODE_CONTROLLED ||
+        !sched_equal(&e->applied, &c->sched, c->sched.t[0]))
+        return;
+    if (ev->type != OCPP_EV_RESULT) {
+        /* No answer says nothing about the profile; a lost connection is handled as such. */
+        log_debug("control", c->station, "EVSE %d: no composite schedule (%s)", c->evse,
+                  ev->timed_out ? "timed out" : ev->closed ? "connection lost" : "error");
+        return;
+    }
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(ev->payload, "status");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(ev->payload, "schedule");
+    if (!cJSON_IsString(status) || strcmp(status->valuestring, "Accepted") != 0 || !cJSON_IsObject(s)) {
+        mismatch(ctl, cs, e, c, "rejected", 0, 0, 0);
+        return;
+    }
+    const cJSON *start = cJSON_GetObjectItemCaseSensitive(s, "scheduleStart");
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(s, "duration");
+    const cJSON *unit = cJSON_GetObjectItemCaseSensitive(s, "chargingRateUnit");
+    const cJSON *periods = cJSON_GetObjectItemCaseSensitive(s, "chargingSchedulePeriod");
+    int64_t t0 = 0;
+    if (!cJSON_IsString(start) || ocpp_time_parse(start->valuestring, &t0) || !cJSON_IsNumber(dur) ||
+        !cJSON_IsString(unit) || !cJSON_IsArray(periods) || cJSON_GetArraySize(periods) < 1) {
+        mismatch(ctl, cs, e, c, "unreadable", 0, 0, 0);
+        return;
+    }
+    struct sched_unit u;
+    ctl_unit(ctl, cs, e, &u);
+    bool amps = strcmp(unit->valuestring, "A") == 0;
+    /* The station's answer as a step function in W (periods in order, as K08 lists them). */
+    struct sched rep = {0};
+    const cJSON *p;
+    cJSON_ArrayForEach(p, periods) {
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(p, "startPeriod");
+        const cJSON *lim = cJSON_GetObjectItemCaseSensitive(p, "limit");
+        const cJSON *np = cJSON_GetObjectItemCaseSensitive(p, "numberPhases");
+        if (!cJSON_IsNumber(sp) || !cJSON_IsNumber(lim) || rep.n >= SCHED_MAX) continue;
+        int phases = cJSON_IsNumber(np) && np->valueint > 0 ? np->valueint : u.phases;
+        rep.t[rep.n] = t0 + (int64_t)sp->valuedouble * 1000;
+        rep.w[rep.n++] = amps ? lim->valuedouble * phases * u.voltage_v : lim->valuedouble;
+    }
+    /* Unit rounding: limits go out rounded down to whole W or 0.1 A, stations may report 0.1 of their unit. */
+    double tol = amps || u.amps ? 0.25 * u.phases * u.voltage_v : 50;
+    int64_t end = t0 + (int64_t)dur->valuedouble * 1000;
+    /* Boundaries of both schedules within the window; each stretch between two is compared at its middle, so
+     * a station clock a few seconds off does not count as a mismatch. */
+    int64_t b[2 * SCHED_MAX + 2];
+    int nb = 0;
+    b[nb++] = t0;
+    for (int i = 0; i < rep.n; i++)
+        if (rep.t[i] > t0 && rep.t[i] < end) b[nb++] = rep.t[i];
+    for (int i = 0; i < c->sched.n; i++)
+        if (c->sched.t[i] > t0 && c->sched.t[i] < end) b[nb++] = c->sched.t[i];
+    b[nb++] = end;
+    for (int i = 1; i < nb; i++) /* insertion sort: a few dozen boundaries */
+        for (int k = i; k > 0 && b[k] < b[k - 1]; k--) {
+            int64_t x = b[k];
+            b[k] = b[k - 1];
+            b[k - 1] = x;
+        }
+    for (int i = 0; i + 1 < nb; i++) {
+        if (b[i + 1] - b[i] < VERIFY_MIN_SEGMENT_MS) continue;
+        int64_t mid = b[i] + (b[i + 1] - b[i]) / 2;
+        double want = expected_w(ctl, cs, e, &c->sched, mid), got = sched_at(&rep, mid);
+        if (fabs(got - want) > tol) {
+            mismatch(ctl, cs, e, c, got > want ? "allows more than it was sent" : "allows less than it was sent", mid,
+                     want, got);
+            return;
+        }
+    }
+    log_debug("control", c->station, "EVSE %d: composite schedule matches plan %llu", c->evse,
+              (unsigned long long)c->plan_id);
+}
