@@ -616,6 +616,30 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
         e->observed_max_w = e->power_w;
     else if (e->observed_max_w > 0 && e->power_w > e->observed_max_w)
         e->observed_max_w = e->power_w;
+    /* Energy drift: what the session took since the first reading under this plan against what the plan told
+     * its EVSE it may take over the same time. Catches what the power check cannot: a draw a little off the
+     * plan for long, meter values too far apart to show the power. Once per slot per session too. */
+    if (e->has_register && e->register_ms == now) {
+        if (e->drift_plan_id != p->id) {
+            e->drift_plan_id = p->id;
+            e->drift_base_wh = e->register_wh;
+            e->drift_base_ms = e->register_ms;
+        } else if (now > e->drift_base_ms && now - e->energy_drift_ms >= p->slot_ms) {
+            struct sched_unit u;
+            ctl_unit(ctl, cs, e, &u);
+            struct sched planned;
+            sched_from_plan(&planned, &u, p->start_ms, p->first_end_ms, p->slot_ms, &p->kw[(size_t)i * p->slots],
+                            p->slots);
+            double expected_wh = sched_energy_wh(&planned, e->drift_base_ms, now);
+            double got_wh = e->register_wh - e->drift_base_wh;
+            if (fabs(got_wh - expected_wh) > ctl->cfg.drift_kwh * 1000.0) {
+                e->energy_drift_ms = now;
+                log_debug("control", cs->st->id, "EVSE %d: %.2f kWh since plan %llu expected %.2f: re-plan", e->id,
+                          got_wh / 1000.0, (unsigned long long)p->id, expected_wh / 1000.0);
+                control_replan(ctl->d, "energy_drift");
+            }
+        }
+    }
     /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
      * every meter value, and the plan would not change until the energy it is short of shows. */
     if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {

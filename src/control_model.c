@@ -38,7 +38,9 @@ static const struct num_key num_keys[] = {
     INT(tx_stack_level, 1, 0, 100, "stackLevel of the TxProfiles depotd sends (capped by ProfileStackLevel)."),
     INT(replan_delay_ms, 100, 0, 60000, "Events within this window (real ms) are planned together."),
     NUM(drift_kw, 2, 0.1, 1000, "Re-plan when a session's measured power is this far from its plan (kW)."),
-    NUM(drift_kwh, 1, 0.01, 1000, "Reserved: energy drift tolerance (kWh)."),
+    NUM(drift_kwh, 1, 0.01, 1000,
+        "Re-plan when a session's energy since the plan in force departs from what the plan let it take by more "
+        "than this (kWh); at most once per slot per session."),
     NUM(noncompliance_kw, 1, 0, 1000, "Measured power above the limit by more than this counts as over (kW)."),
     INT(noncompliance_s, 120, 1, 86400, "Over the limit this long (seconds) makes an EVSE non-compliant."),
     NUM(default_dwell_h, 10, 0.25, 168, "Default policy: departure this long after arrival (hours)."),

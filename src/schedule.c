@@ -66,6 +66,19 @@ double sched_at(const struct sched *s, int64_t t)
     return s->w[k];
 }
 
+double sched_energy_wh(const struct sched *s, int64_t from, int64_t to)
+{
+    double wh = 0;
+    for (int k = 0; k < s->n && from < to; k++) {
+        int64_t end = k + 1 < s->n ? s->t[k + 1] : to;
+        if (end <= from) continue;
+        if (end > to) end = to;
+        wh += s->w[k] * (double)(end - from) / 3600000.0;
+        from = end;
+    }
+    return wh;
+}
+
 void sched_merge_equal(struct sched *s)
 {
     int o = 0;

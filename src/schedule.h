@@ -55,6 +55,8 @@ void sched_min(const struct sched *a, const struct sched *b, int64_t from, struc
 /* a <= b at every moment from `from` on. */
 bool sched_le(const struct sched *a, const struct sched *b, int64_t from);
 bool sched_equal(const struct sched *a, const struct sched *b, int64_t from);
+/* Energy (Wh) the schedule allows over [from, to) (0 when to <= from); before t[0] the first period's limit. */
+double sched_energy_wh(const struct sched *s, int64_t from, int64_t to);
 /* Cuts off what lies before `from` (the period in force at `from` then starts there). */
 void sched_trim(struct sched *s, int64_t from);
 

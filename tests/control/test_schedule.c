@@ -157,8 +157,30 @@ static void test_json(void)
     cJSON_Delete(j);
 }
 
+/* The energy a plan expects by a given time (energy drift is measured against it). */
+static void test_energy(void)
+{
+    struct sched s;
+    sched_const(&s, 0, 11000);
+    CHECK(fabs(sched_energy_wh(&s, 0, 60 * MIN_MS) - 11000) < 1e-9, "11 kW for an hour: 11 kWh");
+    CHECK(sched_energy_wh(&s, 60 * MIN_MS, 60 * MIN_MS) == 0 && sched_energy_wh(&s, 5, 0) == 0, "empty span: 0");
+    int off = 0;
+    for (int i = 0; i < 500; i++) {
+        double kw[48];
+        random_plan(kw, 48, 22);
+        int64_t t0 = 500 * MIN_MS + (int64_t)(rnd() * 14) * MIN_MS;
+        sched_from_plan(&s, i % 2 ? &A3 : &W3, t0, 510 * MIN_MS, 15 * MIN_MS, kw, 48);
+        int64_t from = t0 + (int64_t)(rnd() * 300) * MIN_MS, to = from + (int64_t)(rnd() * 400) * MIN_MS;
+        double brute = 0; /* minute by minute: every boundary is on a whole minute */
+        for (int64_t t = from; t < to; t += MIN_MS) brute += sched_at(&s, t) / 60.0;
+        if (fabs(sched_energy_wh(&s, from, to) - brute) > 1e-6) off++;
+    }
+    CHECK(off == 0, "500 random plans: the energy over a random span equals the minute-by-minute sum");
+}
+
 int main(void)
 {
+    test_energy();
     test_quantize();
     test_compress();
     test_transition();
