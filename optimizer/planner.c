@@ -34,6 +34,7 @@ struct run {
     glp_prob *lp;
     int rc, status, warm, iterations, mapped, dropped;
     double objective, build_ms, solve_ms;
+    const char *cold_why; /* a kept basis existed but the solve started cold: why */
 };
 
 static double now_ms(void)
@@ -129,6 +130,149 @@ static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
     pl->last = lp;
 }
 
+/* The nonbasic status a variable of type `type` takes at value v (its nearer bound). */
+static int bound_stat(int type, double lb, double ub, double v)
+{
+    switch (type) {
+    case GLP_FR: return GLP_NF;
+    case GLP_LO: return GLP_NL;
+    case GLP_UP: return GLP_NU;
+    case GLP_FX: return GLP_NS;
+    default: return v - lb <= ub - v ? GLP_NL : GLP_NU;
+    }
+}
+
+/* Variable k of a GLPK problem in GLPK's numbering: rows 1..m, then columns m+1..m+n. */
+static int var_stat(glp_prob *lp, int m, int k)
+{
+    return k <= m ? glp_get_row_stat(lp, k) : glp_get_col_stat(lp, k - m);
+}
+
+static void var_leave(glp_prob *lp, int m, int k)
+{
+    if (k <= m)
+        glp_set_row_stat(lp, k, bound_stat(glp_get_row_type(lp, k), glp_get_row_lb(lp, k), glp_get_row_ub(lp, k),
+                                           glp_get_row_prim(lp, k)));
+    else
+        glp_set_col_stat(lp, k - m, bound_stat(glp_get_col_type(lp, k - m), glp_get_col_lb(lp, k - m),
+                                               glp_get_col_ub(lp, k - m), glp_get_col_prim(lp, k - m)));
+}
+
+static void var_enter(glp_prob *lp, int m, int k)
+{
+    if (k <= m)
+        glp_set_row_stat(lp, k, GLP_BS);
+    else
+        glp_set_col_stat(lp, k - m, GLP_BS);
+}
+
+/*
+ * Marks which variables of the kept problem have a counterpart in the new one (the same mapping as
+ * transfer_basis: sessions by id, slots by absolute number, limit rows by circuit and phase).
+ */
+static void mark_kept(const opt_planner *pl, const struct opt_model *m, int shift, char *keep, int rows)
+{
+    for (int i = 0; i < m->n; i++) {
+        const struct key *k = find_key(pl, m->pb->sessions[i].id);
+        if (!k)
+            continue;
+        keep[k->row] = keep[rows + k->scol] = 1;
+        for (int u = k->first; u < k->end; u++)
+            if (u - shift >= m->lfirst[i] && u - shift < m->lend[i])
+                keep[rows + k->col0 + u - k->first] = 1;
+    }
+    for (int g = 0; g < pl->last_ngroups; g++)
+        if (g < m->ngroups && pl->last_gcircuit[g] == m->group[g].circuit && pl->last_gphase[g] == m->group[g].phase)
+            for (int u = 0; u < pl->last_L; u++)
+                if (u - shift >= 0 && u - shift < m->L)
+                    keep[pl->last_row_group0 + g * pl->last_L + u] = 1;
+    if (m->peak_col && pl->last_peak_col) {
+        keep[rows + pl->last_peak_col] = 1;
+        for (int u = 0; u < pl->last_L; u++)
+            if (u - shift >= 0 && u - shift < m->L)
+                keep[pl->last_row_peak0 + u] = 1;
+    }
+}
+
+/*
+ * Before the basis is carried over, pivots the kept problem so that what the new problem loses leaves the
+ * basis square and nonsingular: a lost row whose auxiliary is nonbasic (a binding limit of a slot that is
+ * gone, the energy row of a van that left) enters the basis, preferably in place of a lost basic variable;
+ * every other lost basic variable (a column of a slot that is gone or outside a shortened window) leaves in
+ * favour of a kept nonbasic one. Each choice uses the simplex tableau (a nonzero pivot, the largest one), so
+ * the kept basis stays nonsingular; dropping lost rows whose auxiliaries are basic keeps it so.
+ * Without this one lost basic column (a van whose departure moved earlier, a slot that passed) made the
+ * carried basis one short and the solve cold: 200-300 ms instead of a few at 100 vans x 96 slots.
+ * Returns 0, or -1 (then the solve is cold). Runs under the error guard.
+ */
+static int pivot_out_lost(const opt_planner *pl, const struct opt_model *m, int shift)
+{
+    glp_prob *old = pl->last;
+    int rows = glp_get_num_rows(old), cols = glp_get_num_cols(old), nv = rows + cols, rc = -1;
+    char *keep = calloc((size_t)nv + 1, 1);
+    int *ind = malloc(sizeof(int) * ((size_t)nv + 1));
+    double *val = malloc(sizeof(double) * ((size_t)nv + 1));
+    if (!keep || !ind || !val)
+        goto out;
+    mark_kept(pl, m, shift, keep, rows);
+    int lost_basic = 0, lost_row = 0;
+    for (int k = 1; k <= nv; k++)
+        if (!keep[k]) {
+            int st = var_stat(old, rows, k);
+            lost_basic += st == GLP_BS;
+            lost_row += k <= rows && st != GLP_BS;
+        }
+    if (lost_basic == 0 && lost_row == 0) {
+        rc = 0;
+        goto out;
+    }
+    /* Each pivot refactorizes the (small) kept basis; past this many a cold solve is the better bet. */
+    if (lost_basic + lost_row > 64 + rows / 4)
+        goto out;
+    if (!glp_bf_exists(old) && glp_factorize(old) != 0)
+        goto out;
+    /* Lost rows with a nonbasic auxiliary enter: a lost basic leaves if the pivot allows, else a kept one. */
+    for (int r = 1; r <= rows; r++) {
+        if (keep[r] || glp_get_row_stat(old, r) == GLP_BS)
+            continue;
+        int len = glp_eval_tab_col(old, r, ind, val), best = 0;
+        double top = 0, big = 0;
+        for (int q = 1; q <= len; q++)
+            top = fmax(top, fabs(val[q]));
+        for (int q = 1; q <= len; q++) { /* a lost one first, if its pivot is not small */
+            double a = fabs(val[q]) * (keep[ind[q]] ? 1 : 1e3);
+            if (fabs(val[q]) > 1e-3 * top && fabs(val[q]) > 1e-9 && a > big)
+                big = a, best = ind[q];
+        }
+        if (!best)
+            goto out;
+        var_leave(old, rows, best);
+        var_enter(old, rows, r);
+        if (glp_factorize(old) != 0)
+            goto out;
+    }
+    /* Lost basic variables that are left leave; a kept nonbasic variable takes their place. */
+    for (int k = 1; k <= nv; k++) {
+        if (keep[k] || var_stat(old, rows, k) != GLP_BS || k <= rows) /* a lost row's basic auxiliary goes with it */
+            continue;
+        int len = glp_eval_tab_row(old, k, ind, val), best = 0;
+        double big = 1e-7;
+        for (int q = 1; q <= len; q++)
+            if (keep[ind[q]] && fabs(val[q]) > big)
+                big = fabs(val[q]), best = ind[q];
+        if (!best)
+            goto out;
+        var_leave(old, rows, k);
+        var_enter(old, rows, best);
+        if (glp_factorize(old) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(keep), free(ind), free(val);
+    return rc;
+}
+
 /*
  * Carries the last basis over by meaning, not by index: sessions by id, slots by absolute slot number
  * (epoch_slot), limit rows by circuit and phase. A new session starts with its shortfall basic and its
@@ -145,6 +289,8 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
     if ((m->L != m->T || pl->last_coarse) && (shift64 != 0 || m->L != pl->last_L))
         return -1;
     int shift = (int)shift64, basic = 0, carried = 0;
+    if (pivot_out_lost(pl, m, shift))
+        return -1;
     for (int i = 0; i < m->n; i++) {
         const struct key *k = find_key(pl, m->pb->sessions[i].id);
         int row = 1 + i;
@@ -218,7 +364,11 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
     t0 = now_ms();
     if (pl->last && !pl->opt.no_warm_start && !pl->opt.use_interior) {
         r->mapped = transfer_basis(pl, m, r->lp);
-        if (r->mapped >= 0 && glp_warm_up(r->lp) == 0) {
+        int wu = r->mapped >= 0 ? glp_warm_up(r->lp) : -1;
+        if (wu != 0)
+            r->cold_why = r->mapped < 0 ? "last basis not carried over (other grid, or too much changed)"
+                                        : "carried basis singular";
+        if (wu == 0) {
             r->warm = 1;
             /* Only costs changed: the old basis is still primal feasible and the primal simplex goes on
              * from it; bounds changed: it is (mostly) dual feasible and the dual simplex fits. (Measured: with
@@ -242,6 +392,8 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
         r->rc = glp_simplex(r->lp, &sm);
     }
     if (r->rc == GLP_EBADB || r->rc == GLP_ESING || r->rc == GLP_ECOND) { /* a basis GLPK cannot use */
+        if (r->warm)
+            r->cold_why = "simplex rejected the carried basis";
         r->warm = 0;
         glp_adv_basis(r->lp, 0);
         sm.presolve = GLP_OFF;
@@ -360,6 +512,8 @@ int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **o
         note(plan, "fallback: degenerate input (%s); ", degenerate);
     } else {
         guarded_lp(pl, &m, &r);
+        if (r.cold_why)
+            note(plan, "cold start: %s; ", r.cold_why);
         int interior = pl->opt.use_interior && !r.warm;
         int optimal = r.rc == 0 && r.status == GLP_OPT;
         if (r.rc == -2)

@@ -184,7 +184,11 @@ struct opt_plan {
     enum opt_method method;
     const char *method_name;  /* static string */
     char note[200];           /* why a fallback/repair happened, GLPK's return and status codes */
-    int warm_start;           /* 1 when the LP started from the previous solve's basis */
+    int warm_start;           /* 1 when the LP started from the previous solve's basis: sessions matched by
+                                 id, slots by epoch_slot; what the new problem no longer has (a van that left,
+                                 slots past a moved-up departure, a slot that passed) is first pivoted out of
+                                 that basis, so such re-plans stay warm. Cold despite a previous solve: note
+                                 says why. */
     int iterations;           /* simplex iterations of this solve (GLPK counter, all phases) */
     double build_ms, solve_ms, total_ms; /* wall time (monotonic clock: instrumentation, not planning) */
     size_t glpk_peak_bytes;   /* GLPK's peak memory in this thread's environment so far */
