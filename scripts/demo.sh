@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: a demo depot. depotd runs with examples/depotd.json on 127.0.0.1:8180 with a fresh database under
-# ./demo/; when depotsim is built, simulated stations connect to it; otherwise it waits for a real charger.
+# `make demo`: a demo depot in two parts, with fresh databases under ./demo/.
+#   1. A depot day replayed at DEMO_SPEED (1500x) on a simulated clock shared by depotd and depotsim, then its
+#      report (skipped with DEMO_SKIP_REPLAY=1, or when depotsim is not built).
+#   2. A live depot on the real clock until Ctrl-C: depotd (scripts/demo_live.py: examples/depotd.json) on
+#      127.0.0.1:8180, its JSON API on 127.0.0.1:8181, and three vans plugged in now at two simulated stations,
+#      for examples/api.md's curl calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -41,15 +45,15 @@ cfg["control"] = {"site_limit_kw": depot["gridLimitKw"], "failsafe": "TxDefaultP
 cfg["clock"] = {"start": scen["start"], "speed": speed, "anchor_unix_ms": anchor}
 json.dump(cfg, sys.stdout, indent=1)
 PY
-"$build/src/depotd" -c demo/depotd.json -d demo/depotd.db 2> demo/depotd.log &
-depotd_pid=$!
-trap 'kill $depotd_pid 2>/dev/null; wait $depotd_pid 2>/dev/null || true' EXIT INT TERM
-sleep 0.5
-if ! kill -0 $depotd_pid 2>/dev/null; then
-  echo "demo: depotd did not start (is port 8180 taken?); see demo/depotd.log" >&2
-  exit 1
-fi
-if (( have_sim )); then
+if (( have_sim )) && [[ -z "${DEMO_SKIP_REPLAY:-}" ]]; then
+  "$build/src/depotd" -c demo/depotd.json -d demo/depotd.db 2> demo/depotd.log &
+  depotd_pid=$!
+  trap 'kill $depotd_pid 2>/dev/null; wait $depotd_pid 2>/dev/null || true' EXIT INT TERM
+  sleep 0.5
+  if ! kill -0 $depotd_pid 2>/dev/null; then
+    echo "demo: depotd did not start (are ports 8180/8181 taken?); see demo/depotd.log" >&2
+    exit 1
+  fi
   echo "demo: a depot day at ${speed}x: 20 EVSEs (examples/sim/depot-day.json), 30 vans (scenario-day.json),"
   echo "      150 kW limit, Belgian day-ahead prices; depotd plans and sends profiles (its log: demo/depotd.log)"
   "$build/sim/depotsim" run --csms ws://127.0.0.1:8180/ocpp --depot examples/sim/depot-day.json \
@@ -64,14 +68,36 @@ if (( have_sim )); then
     "SELECT type, station, json_extract(data, '$.vehicle') AS vehicle, json_extract(data, '$.kwh_short') AS kwh_short,
             json_extract(data, '$.departure') AS departure
        FROM events WHERE type IN ('departure_at_risk', 'departure_at_risk_cleared', 'compensation') LIMIT 20" || true
+  kill $depotd_pid 2>/dev/null; wait $depotd_pid 2>/dev/null || true
+  trap - EXIT INT TERM
+fi
+
+# ---- the live depot (real clock) for examples/api.md ----
+rm -f demo/live.db demo/live.db-wal demo/live.db-shm
+/usr/bin/env python3 scripts/demo_live.py demo
+"$build/src/depotd" -c demo/live.json 2> demo/live.log &
+live_pid=$!
+sim_pid=
+trap 'kill $live_pid $sim_pid 2>/dev/null; wait $live_pid $sim_pid 2>/dev/null || true' EXIT INT TERM
+sleep 0.5
+if ! kill -0 $live_pid 2>/dev/null; then
+  echo "demo: the live depotd did not start (are ports 8180/8181 taken?); see demo/live.log" >&2
+  exit 1
+fi
+if (( have_sim )); then
+  "$build/sim/depotsim" run --csms ws://127.0.0.1:8180/ocpp --depot demo/live-depot.json \
+    --scenario demo/live-scenario.json --speed 1 --meter-interval 60 > demo/live-sim.log 2>&1 &
+  sim_pid=$!
 fi
 cat <<'TXT'
 
-depotd is running: ws://127.0.0.1:8180/ocpp/{stationId}, subprotocol ocpp2.0.1.
-Connect a charger (OCPP 2.0.1, security profile 1) as one of the stations in examples/depotd.json:
-  station id CS001, CS002 (Accepted) or CS003 (Pending), password demo-station-password-0001.
-The event log and projections are in demo/depotd.db, e.g.:
-  sqlite3 demo/depotd.db 'SELECT seq, type, station, action, status FROM events ORDER BY seq DESC LIMIT 20'
+demo: a LIVE depot on the real clock: depotd ws://127.0.0.1:8180/ocpp/{stationId} (subprotocol ocpp2.0.1),
+      JSON API http://127.0.0.1:8181 (tokens in examples/api.md), site limit 44 kW, fixed price.
+      Simulated stations CS001 and CS002 (demo/live-depot.json): van-01 and van-02 on CS001, van-03 on CS002.
+Try examples/api.md's curl calls in another terminal, e.g.:
+  curl -s -H 'Authorization: Bearer demo-viewer-token-0001-not-for-production' http://127.0.0.1:8181/api/v1/plan | jq .
+Logs: demo/live.log (depotd), demo/live-sim.log (depotsim); the event log: sqlite3 demo/live.db.
+A real charger may connect as CS003 (Pending), password demo-station-password-0001.
 Press Ctrl-C to stop.
 TXT
-wait $depotd_pid
+wait $live_pid
