@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct depot;
@@ -47,6 +48,10 @@ bool depot_clock_simulated(void);
 int control_start(struct depot *d, char *err, size_t err_len);
 /* The `control` keys, as Markdown (after config_print_doc in `depotd --config-doc`). */
 void control_print_doc(void);
+/* `depotd --replay-plan N`: re-solves plan N from its event in the log at db_path and prints the comparison
+ * to out. 0: the same plan within rounding; 1: a different plan; 2: cannot (no such plan, not logged with
+ * its problem, unreadable), said on stderr. Needs no running depotd. */
+int control_replay_plan(const char *db_path, uint64_t plan, FILE *out);
 /* Once the loop's lws context exists: arms the slot timer and asks for the first plan. */
 void control_loop_started(struct depot *d);
 void control_stop(struct depot *d);

@@ -403,6 +403,8 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
         .n_circuits = nc,
     };
     if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
+    /* The problem exactly as the worker gets it, so `depotd --replay-plan N` can re-run it from the log alone. */
+    cJSON_AddItemToObject(rec, "lp", ctl_lp_to_json(&j->pb, &ctl->planner->opts));
     struct ctl_planner *p = ctl->planner;
     pthread_mutex_lock(&p->mu);
     job_free(p->job); /* cannot happen: control.c submits one at a time */

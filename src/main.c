@@ -40,6 +40,7 @@ static void usage(FILE *out)
             "      --rebuild-projections  rebuild every projection from the event log, then exit\n"
             "      --hash-password        read a password on stdin, print its hash for the config, exit\n"
             "      --config-doc           print every config key with its default and meaning, exit\n"
+            "      --replay-plan N        re-solve plan N from the event log (-d) and compare, exit 0 if the same\n"
             "  -V, --version              print the version, exit\n"
             "  -h, --help                 this text\n");
 }
@@ -100,16 +101,17 @@ static int hash_password(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_REBUILD = 1000, OPT_HASH, OPT_DOC };
+    enum { OPT_REBUILD = 1000, OPT_HASH, OPT_DOC, OPT_REPLAY };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},   {"database", required_argument, NULL, 'd'},
         {"log-level", required_argument, NULL, 'l'}, {"port", required_argument, NULL, 'p'},
         {"rebuild-projections", no_argument, NULL, OPT_REBUILD},
         {"hash-password", no_argument, NULL, OPT_HASH}, {"config-doc", no_argument, NULL, OPT_DOC},
+        {"replay-plan", required_argument, NULL, OPT_REPLAY},
         {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_path = NULL, *db_path = NULL, *level = NULL, *port = NULL;
+    const char *config_path = NULL, *db_path = NULL, *level = NULL, *port = NULL, *replay = NULL;
     bool rebuild = false, hash = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:d:l:p:Vh", opts, NULL)) != -1) {
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
         case OPT_REBUILD: rebuild = true; break;
         case OPT_HASH: hash = true; break;
         case OPT_DOC: config_print_doc(); control_print_doc(); return 0;
+        case OPT_REPLAY: replay = optarg; break;
         case 'V': printf("depotd %s\n", DEPOTD_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -158,6 +161,15 @@ int main(int argc, char **argv)
     }
     log_set_level(ll);
     if (hash) return hash_password(&d->cfg);
+    if (replay) {
+        char *end;
+        unsigned long long n = strtoull(replay, &end, 10);
+        if (*end || !n) {
+            fprintf(stderr, "depotd: --replay-plan: a plan number, got '%s'\n", replay);
+            return 2;
+        }
+        return control_replay_plan(d->cfg.database, n, stdout);
+    }
     if (rebuild) {
         if (store_rebuild_projections(d->cfg.database, err, sizeof err)) {
             log_error("store", NULL, "rebuild failed: %s", err);

@@ -11,6 +11,8 @@ Modes (argv[1]):
   composite     control.verify_composite on, one station answers GetCompositeSchedule with its hardware
                 maximum (--fault-wrong-composite): `composite_mismatch` and a compensation for that station,
                 none for the honest ones, which were verified too.
+The noncompliant run also re-runs logged plans with `depotd --replay-plan N` (the same plan; a copy of the
+log with a need halved gives a different one).
 Energy drift rides along: with control.drift_kwh 0.5 and power drift off (composite), plans give
 `energy_drift` among their reasons; with drift_kwh 1000 (noncompliant) never.
 
@@ -111,6 +113,7 @@ def main():
             check(drift >= 1, "energy drift asked for re-plans with control.drift_kwh 0.5 (%d of %d plans)"
                   % (drift, len(plans)))
         if mode == "noncompliant":
+            check_replay(d, depotd, plans)
             check_noncompliant(d, events("noncompliant"), plans, bad, load(out), limit_kw, scen)
         else:
             check_composite(d, events("composite_mismatch"), comp, bad)
@@ -161,6 +164,50 @@ def check_noncompliant(d, nc, plans, bad, rep, limit_kw, scen):
           % (site["maxKw"], site["minutesAboveLimit"], limit_kw, before))
     check(not after and applied, "no simulated minute above %g kW from 2 minutes after plan %d on (%s)"
           % (limit_kw, p["plan"], after[:5]))
+
+
+def check_replay(d, depotd, plans):
+    """`depotd --replay-plan N` re-solves logged plans from the event log alone and finds the same plans; a copy
+    of the log with one input changed gives a different one (exit 1)."""
+    import shutil
+    import sqlite3
+    solved = [p for _, _, p, _ in plans if "kw" in p.get("result", {}) and p["sessions"]]
+    if not solved:
+        check(False, "plans with sessions to replay")
+        return
+    picks = [solved[len(solved) // 2], solved[len(solved) // 4]]
+    for p in picks:
+        r = subprocess.run([depotd, "--replay-plan", str(p["plan"]), "-d", d.db], capture_output=True, text=True,
+                           timeout=60)
+        print(r.stdout[-1200:], r.stderr[-500:])
+        check(r.returncode == 0 and ("the same plan" in r.stdout or "an equivalent plan" in r.stdout),
+              "depotd --replay-plan %d: the logged inputs give the same (or an equivalent) plan (exit %d)" % (p["plan"], r.returncode))
+    # Tampered: the biggest need of the middle plan halved in a copy of the log (the copy drops the append-only
+    # trigger; the real log keeps it).
+    p = picks[0]
+    tampered = d.db + ".tampered"
+    src = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True)
+    dst = sqlite3.connect(tampered)
+    src.backup(dst)
+    src.close()
+    seq, data = dst.execute("SELECT seq, data FROM events WHERE type = 'plan' AND json_extract(data, '$.plan') = ? "
+                            "ORDER BY seq DESC LIMIT 1", (p["plan"],)).fetchone()
+    ev = json.loads(data)
+    big = max(ev["lp"]["sessions"], key=lambda s: s["energy_kwh"])
+    big["energy_kwh"] /= 2
+    dst.execute("DROP TRIGGER events_append_only_u")
+    dst.execute("UPDATE events SET data = ? WHERE seq = ?", (json.dumps(ev), seq))
+    dst.commit()
+    dst.close()
+    r = subprocess.run([depotd, "--replay-plan", str(p["plan"]), "-d", tampered], capture_output=True, text=True,
+                       timeout=60)
+    print(r.stdout[-800:])
+    check(r.returncode == 1 and "DIFFERENT" in r.stdout,
+          "plan %d with %s's energy halved in a copy of the log: a different plan (exit %d)"
+          % (p["plan"], big["id"], r.returncode))
+    os.unlink(tampered)
+    r = subprocess.run([depotd, "--replay-plan", "999999", "-d", d.db], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "no plan 999999" in r.stderr, "an unknown plan number: exit 2 and says so")
 
 
 def check_composite(d, mism, comp, bad):
