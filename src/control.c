@@ -575,7 +575,7 @@ void control_on_status(struct depot *d, struct station *st, const cJSON *payload
 
 
 /* Meter drift and compliance: measured against what the EVSE was told. */
-static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e)
+static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, bool learn)
 {
     if (!ctl->plan || !e->active || e->power_ms == 0) return;
     int64_t now = e->power_ms;
@@ -612,7 +612,9 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
     /* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Plan it at what it
      * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more. */
-    if (planned_kw * 1000.0 - e->power_w > ctl->cfg.drift_kw * 1000.0 && e->charging && e->power_w > 0)
+    if (!learn) {
+        /* learn false: only compliance and energy drift from this reading (see control_on_transaction_event). */
+    } else if (planned_kw * 1000.0 - e->power_w > ctl->cfg.drift_kw * 1000.0 && e->charging && e->power_w > 0)
         e->observed_max_w = e->power_w;
     else if (e->observed_max_w > 0 && e->power_w > e->observed_max_w)
         e->observed_max_w = e->power_w;
@@ -642,7 +644,7 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     }
     /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
      * every meter value, and the plan would not change until the energy it is short of shows. */
-    if (fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {
+    if (learn && fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {
         e->drift_replan_ms = now;
         control_replan(ctl->d, "drift");
     }
@@ -664,7 +666,8 @@ void control_on_transaction_event(struct depot *d, struct station *st, const cJS
                                                          "transactionId");
     if (!cJSON_IsArray(mv) || !cJSON_IsString(txid)) return;
     for (int k = 1; k <= cs->max_evse; k++)
-        if (cs->evse[k].active && strcmp(cs->evse[k].tx_id, txid->valuestring) == 0) check_meter(ctl, cs, &cs->evse[k]);
+        if (cs->evse[k].active && strcmp(cs->evse[k].tx_id, txid->valuestring) == 0)
+            check_meter(ctl, cs, &cs->evse[k], false);
 }
 
 void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload)
@@ -673,7 +676,7 @@ void control_on_meter_values(struct depot *d, struct station *st, const cJSON *p
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     struct ctl_evse *e = cs ? ctl_model_meter(cs, payload) : NULL;
-    if (e) check_meter(ctl, cs, e);
+    if (e) check_meter(ctl, cs, e, true);
 }
 
 void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload)
