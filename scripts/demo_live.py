@@ -24,8 +24,8 @@ cfg["port"] = args.port
 cfg["api_port"] = args.api_port
 cfg["database"] = os.path.join(os.path.abspath(args.outdir), "live.db")
 cfg["call_timeout_s"] = 10
-# Vans registered through the API bring id tokens the config does not list: let them start sessions.
-cfg["unknown_id_token"] = "Accepted"
+# unknown_id_token stays Invalid (examples/depotd.json): a van registered through the API authorizes with the
+# id tokens it was registered with.
 # The sample CSV of day-ahead prices covers a few days of 2024: a live depot today plans on a fixed price.
 cfg["tariff"] = {"provider": {"type": "fixed", "name": "demo-flat", "price": 0.25}}
 cfg["control"]["replan_delay_ms"] = 100

@@ -49,7 +49,7 @@ static const struct key keys[] = {
     BOOL_KEY(auto_register, "false",
              "Unknown stations may connect and are registered as Pending (their first password is kept)."),
     STR_KEY(unknown_id_token, "Invalid", "Invalid|Accepted",
-            "How Authorize and TransactionEvent answer an id token not listed in id_tokens."),
+            "How Authorize and TransactionEvent answer an id token neither in id_tokens nor of a registered vehicle."),
     BOOL_KEY(read_capabilities, "true",
              "After a station is Accepted, read its SmartChargingCtrlr variables with GetVariables."),
     STR_KEY(timezone, "UTC", NULL,
@@ -242,6 +242,17 @@ static int parse_tokens(struct config *cfg, const cJSON *arr, char *err, size_t 
         const cJSON *veh = cJSON_GetObjectItemCaseSensitive(it, "vehicle");
         snprintf(path, sizeof path, "id_tokens[%zu].vehicle", i);
         if (veh && copy_str(t->vehicle, sizeof t->vehicle, veh, path, err, err_len)) return -1;
+        /* A token listed here answers with its status whatever else knows it (a Blocked card of a registered
+         * vehicle stays Blocked). */
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(it, "status");
+        snprintf(path, sizeof path, "id_tokens[%zu].status", i);
+        snprintf(t->status, sizeof t->status, "Accepted");
+        if (status && copy_str(t->status, sizeof t->status, status, path, err, err_len)) return -1;
+        if (strcmp(t->status, "Accepted") && strcmp(t->status, "Blocked") && strcmp(t->status, "Expired") &&
+            strcmp(t->status, "Invalid")) {
+            snprintf(err, err_len, "%s: must be Accepted, Blocked, Expired or Invalid", path);
+            return -1;
+        }
         i++;
     }
     cfg->n_id_tokens = n;
@@ -400,6 +411,8 @@ void config_print_doc(void)
     }
     printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "
            "\"Accepted\"\\|\"Pending\"\\|\"Rejected\"}`. `password_hash` comes from `depotd --hash-password`. |\n");
-    printf("| `id_tokens` | array | `[]` | | Known id tokens, answered Accepted: `{\"id_token\", \"type\", "
-           "\"vehicle\"}`. |\n");
+    printf("| `id_tokens` | array | `[]` | | Known id tokens: `{\"id_token\", \"type\", \"vehicle\", \"status\"}`, "
+           "answered with `status` (Accepted, the default, Blocked, Expired or Invalid) before anything else; "
+           "then a token of a vehicle in the registry (`control.vehicles`, the API's vehicles) is Accepted; "
+           "any other as `unknown_id_token` says. |\n");
 }

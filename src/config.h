@@ -26,6 +26,7 @@ struct cfg_id_token {
     char id_token[37];
     char type[21];             /* IdTokenEnumType, e.g. "ISO14443"; empty matches any type */
     char vehicle[49];          /* vehicle this token belongs to (may be empty) */
+    char status[16];           /* how Authorize answers it: Accepted (default), Blocked, Expired, Invalid */
 };
 
 struct config {

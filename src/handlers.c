@@ -60,18 +60,26 @@ static cJSON *heartbeat(struct conn *c, const cJSON *p)
     return o;
 }
 
-/* C01: a token in the registry is Accepted; any other is answered as the config says. */
+/* C01. Precedence: an entry of the config's id_tokens answers with its status (default Accepted; a Blocked card
+ * stays Blocked even when a registered vehicle lists it); then a token of a vehicle in the registry (the
+ * config's control.vehicles and the vehicles registered through the JSON API, control_query.c) is Accepted;
+ * any other is answered as unknown_id_token says. */
 static const char *token_status(struct depot *d, const cJSON *id_token)
 {
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(id_token, "idToken");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(id_token, "type");
     if (!cJSON_IsString(tok)) return d->cfg.unknown_id_token;
+    bool listed = false;
     for (size_t i = 0; i < d->cfg.n_id_tokens; i++) {
         const struct cfg_id_token *t = &d->cfg.id_tokens[i];
-        if (strcmp(t->id_token, tok->valuestring) == 0 &&
-            (!t->type[0] || (cJSON_IsString(type) && strcmp(t->type, type->valuestring) == 0)))
-            return "Accepted";
+        if (strcmp(t->id_token, tok->valuestring) != 0) continue;
+        listed = true;
+        if (!t->type[0] || (cJSON_IsString(type) && strcmp(t->type, type->valuestring) == 0))
+            return t->status[0] ? t->status : "Accepted";
     }
+    /* Vehicles' tokens carry no type (the text is what a dispatcher registers); a token the config lists with
+     * another type is not made good by the vehicle it names there. */
+    if (!listed && tok->valuestring[0] && control_vehicle_for_token(d, tok->valuestring)[0]) return "Accepted";
     return d->cfg.unknown_id_token;
 }
 

@@ -28,6 +28,12 @@ int main(void)
                        sizeof err) == 0 && cfg.port == 9000 && cfg.auto_register && cfg.n_stations == 1,
           "a valid config is applied %s", err);
     config_free(&cfg);
+    CHECK(config_parse(&cfg, "{\"id_tokens\": [{\"id_token\": \"A\"}, {\"id_token\": \"B\", \"status\": \"Blocked\"}]}",
+                       err, sizeof err) == 0 &&
+              cfg.n_id_tokens == 2 && strcmp(cfg.id_tokens[0].status, "Accepted") == 0 &&
+              strcmp(cfg.id_tokens[1].status, "Blocked") == 0,
+          "id_tokens[].status: Accepted by default, Blocked as given %s", err);
+    config_free(&cfg);
 
     static const struct {
         const char *json, *key, *what;
@@ -45,6 +51,8 @@ int main(void)
         {"{\"stations\": [{\"id\": \"A\", \"password_hash\": \"plain\"}]}", "stations[0].password_hash",
          "a password that is not a hash"},
         {"{\"id_tokens\": [{\"type\": \"ISO14443\"}]}", "id_tokens[0].id_token", "a token without id_token"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"status\": \"Maybe\"}]}", "id_tokens[0].status",
+         "an id token status that is not an AuthorizationStatus depotd answers"},
         {"[1,2]", "object", "a config that is not an object"},
         {"{\"port\": ", "JSON", "text that is not JSON"},
     };
