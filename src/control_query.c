@@ -463,11 +463,12 @@ int control_query_restore(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT time_ms, data FROM events WHERE type = 'api' ORDER BY seq", -1, &s, NULL);
+    /* Index events_type (store.c): the api events only, not the whole log. */
+    int rc = sqlite3_prepare_v2(db, STORE_SQL_API_EVENTS, -1, &s, NULL);
     int applied = 0;
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *data = (const char *)sqlite3_column_text(s, 1);
-        if (data) applied += replay_event(ctl, data, sqlite3_column_int64(s, 0));
+        const char *data = (const char *)sqlite3_column_text(s, 2);
+        if (data) applied += replay_event(ctl, data, sqlite3_column_int64(s, 1));
         rc = SQLITE_OK;
     }
     if (rc != SQLITE_DONE) {

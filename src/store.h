@@ -63,6 +63,17 @@ enum store_ticket_state store_ticket_state(store *st, uint64_t ticket);
 /* The highest ticket such that it and all before it are settled (durable or failed). */
 uint64_t store_settled(store *st);
 
+/* Queries other modules run on the log, kept here so the store's indexes are made for them (and its tests check
+ * their query plans). STORE_SQL_API_EVENTS: every "api" event in order (index events_type). STORE_PLAN_START_SQL:
+ * a "plan" event's planning-clock start, an RFC 3339 text as ocpp_time_format writes it, so texts compare as
+ * times (index events_plan_start; a query must use this exact expression and `type = 'plan'`). */
+#define STORE_SQL_API_EVENTS "SELECT seq, time_ms, data FROM events WHERE type = 'api' ORDER BY seq"
+#define STORE_PLAN_START_SQL "CASE WHEN json_valid(data) THEN json_extract(data, '$.start') END"
+/* The newest "plan" events whose planning-clock start is at or before ?1 (RFC 3339 text), at most ?2. */
+#define STORE_SQL_PLANS_AT                                                                                    \
+    "SELECT seq, time_ms, data FROM events INDEXED BY events_plan_start WHERE type = 'plan' AND "               \
+    STORE_PLAN_START_SQL " <= ?1 ORDER BY " STORE_PLAN_START_SQL " DESC, seq DESC LIMIT ?2"
+
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(void);
 
