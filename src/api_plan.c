@@ -129,16 +129,18 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     return o;
 }
 
-/* Reader thread: the newest solved plan recorded at or before `at`. */
+/* Reader thread: the solved plan in force at `at`, a time on depotd's planning clock like every other time of
+ * the API: the one with the latest planning-clock start (the record's "start") at or before it. Not the time
+ * the event was recorded: that is the real clock, hours or days away from a simulated planning clock. */
 static int run_plan_at(sqlite3 *db, struct api_job *job)
 {
     int64_t at = (int64_t)api_in_num(job, "at", 0);
     double at_risk_kwh = api_in_num(job, "at_risk_kwh", 0);
+    char at_text[40];
+    ocpp_time_format(at, at_text);
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT seq, time_ms, data FROM events WHERE type = 'plan' AND time_ms <= ?1 "
-                           "ORDER BY time_ms DESC, seq DESC LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
-        return api_db_error(job, db);
-    sqlite3_bind_int64(s, 1, at);
+    if (sqlite3_prepare_v2(db, STORE_SQL_PLANS_AT, -1, &s, NULL) != SQLITE_OK) return api_db_error(job, db);
+    sqlite3_bind_text(s, 1, at_text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 2, PLAN_SCAN_MAX);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -32,9 +32,10 @@ static const char *const migrations[] = {
     NULL,
     /* 4: the log by type. Start-up replays every "api" event (vehicles, departures, idempotency keys) and
      * GET /plan?at= looks for "plan" events by their planning-clock start: without these both scanned the whole
-     * log (measured on a 1e5-event, 88 MB log with 60 api and 485 plan events: the replay query 30 ms warm
-     * and a read of the whole file cold, 0.4 ms with the index; this migration took 0.12 s there; tests/store/test_store.c checks the query plans). The plan index is partial
-     * and guarded by json_valid, so a malformed record can neither fail an insert nor this migration. */
+     * log (measured on a 1e5-event, 88 MB log with 60 api and 485 plan events: the replay query 30 ms warm and
+     * a read of the whole file cold, 0.4 ms with the index; this migration took 0.12 s there; the query plans
+     * are checked by tests/store/test_store.c). The plan index is partial and guarded by json_valid, so a
+     * malformed record can neither fail an insert nor this migration. */
     "CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);"
     "CREATE INDEX IF NOT EXISTS events_plan_start ON events(" STORE_PLAN_START_SQL ", seq) WHERE type = 'plan';",
 };
