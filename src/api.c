@@ -568,6 +568,7 @@ int api_start(struct depot *d, char *err, size_t err_len)
     a->d = d;
     a->override_kw = -1;
     if (d->cfg.api_tokens && parse_tokens(a, d->cfg.api_tokens, err, err_len)) goto fail;
+    if (api_cmd_restore(a, err, err_len)) goto fail;
     if (api_reader_start(a, err, err_len)) goto fail;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

@@ -6,12 +6,16 @@
  * Idempotency-Key (per token): the first request with a key sends the command; a retry with the same key and
  * the same request gets the first answer again (header Idempotent-Replayed: true) and never sends a second
  * command; a retry while the first is still waiting for the station gets 409; the same key with another
- * request gets 422. Keys are kept API_IDEM_TTL_MS in memory (not across restarts: see examples/api.md).
+ * request gets 422. Keys are kept API_IDEM_TTL_MS, across restarts too: the command's "api" events carry the
+ * key, the request's fingerprint and (the outcome event) the answer, and api_cmd_restore() reloads the keys
+ * of the retention window at start. A command sent but not answered before depotd stopped is answered 502
+ * "outcome unknown" on a retry, never sent twice.
  *
  * The CALL's cookie is API_CALL_TAG | command number (api.h), so server.c routes the answer here and the
  * control loop's cookies stay its own.
  */
 #include <openssl/sha.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,7 @@ struct api_cmd {
     char action[40];
     char path[API_PATH_MAX];
     char idem_key[API_IDEM_KEY_MAX + 1];
+    unsigned char fingerprint[32];
     struct api_cmd *next;
 };
 
@@ -97,6 +102,122 @@ static struct api_idem *idem_find(struct api *a, const char *token, const char *
     for (struct api_idem *e = a->idem; e; e = e->next)
         if (strcmp(e->key, key) == 0 && strcmp(e->token, token) == 0) return e;
     return NULL;
+}
+
+static cJSON *problem_doc(int status, const char *title, const char *path, const char *detail);
+
+static void hex32(const unsigned char fp[32], char out[65])
+{
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", fp[i]);
+}
+
+static bool unhex32(const char *in, unsigned char fp[32])
+{
+    if (!in || strlen(in) != 64) return false;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (sscanf(in + 2 * i, "%2x", &v) != 1) return false;
+        fp[i] = (unsigned char)v;
+    }
+    return true;
+}
+
+/* One "api" event of a command with a key, in log order: the request sent (202) makes an entry whose outcome is
+ * unknown until the outcome event (with "answer") completes it; another status (409: not sent) forgets it. */
+static void restore_event(struct api *a, const cJSON *o, int64_t time_ms, int64_t now_wall, int64_t now_mono)
+{
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "idempotency_key");
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "by");
+    const cJSON *fpx = cJSON_GetObjectItemCaseSensitive(o, "fingerprint");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(o, "method");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(o, "action");
+    unsigned char fp[32];
+    if (!cJSON_IsString(key) || !key->valuestring[0] || strlen(key->valuestring) > API_IDEM_KEY_MAX ||
+        !cJSON_IsString(by) || strlen(by->valuestring) > API_NAME_MAX || !cJSON_IsNumber(status) ||
+        !cJSON_IsString(method) || strcmp(method->valuestring, "POST") || !unhex32(cJSON_GetStringValue(fpx), fp))
+        return;
+    struct api_idem *e = idem_find(a, by->valuestring, key->valuestring);
+    const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answer");
+    if (status->valueint == 202) {
+        if (e) {
+            idem_unlink(a, e);
+            idem_free(e);
+        }
+        if (!idem_make_room(a) || !(e = calloc(1, sizeof *e))) return;
+        snprintf(e->key, sizeof e->key, "%s", key->valuestring);
+        snprintf(e->token, sizeof e->token, "%s", by->valuestring);
+        memcpy(e->fingerprint, fp, sizeof fp);
+        e->created_mono = now_mono - (now_wall - time_ms);
+        /* Until its outcome event says otherwise: sent, and depotd stopped before the station answered. */
+        char detail[512];
+        snprintf(detail, sizeof detail,
+                 "depotd restarted before the station answered %s: the command may have been carried out (see "
+                 "GET " API_PREFIX "/events); it is not sent again for this Idempotency-Key",
+                 cJSON_IsString(action) ? action->valuestring : "the command");
+        cJSON *doc = problem_doc(502, "Bad Gateway", cJSON_IsString(path) ? path->valuestring : "", detail);
+        e->done = true;
+        e->status = 502;
+        e->content_type = "application/problem+json";
+        char *text = cJSON_PrintUnformatted(doc);
+        e->body = text ? strdup(text) : NULL;
+        cJSON_free(text);
+        cJSON_Delete(doc);
+        e->next = a->idem;
+        a->idem = e;
+        a->n_idem++;
+    } else if (e && memcmp(e->fingerprint, fp, sizeof fp) == 0 && cJSON_IsObject(ans)) {
+        char *text = cJSON_PrintUnformatted(ans);
+        if (!text) return;
+        free(e->body);
+        e->body = strdup(text);
+        cJSON_free(text);
+        e->status = status->valueint;
+        e->content_type = status->valueint == 200 ? "application/json" : "application/problem+json";
+    } else if (e && !cJSON_IsObject(ans)) {
+        /* Refused before it was sent (409): a retry may send it. */
+        idem_unlink(a, e);
+        idem_free(e);
+    }
+}
+
+int api_cmd_restore(struct api *a, char *err, size_t err_len)
+{
+    struct depot *d = a->d;
+    if (!d->cfg.database[0]) return 0;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(d->cfg.database, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, err_len, "cannot read the Idempotency-Keys from the event log %s: %s", d->cfg.database,
+                 db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return -1;
+    }
+    int64_t now_wall = depot_wall_ms(), now_mono = depot_mono_ms();
+    sqlite3_stmt *s = NULL;
+    /* Index events_type; only the retention window (keys live API_IDEM_TTL_MS, on the real clock). */
+    int rc = sqlite3_prepare_v2(db, STORE_SQL_API_EVENTS_SINCE, -1, &s, NULL);
+    if (rc == SQLITE_OK) sqlite3_bind_int64(s, 1, now_wall - API_IDEM_TTL_MS);
+    int n = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        const char *data = (const char *)sqlite3_column_text(s, 2);
+        if (!data || !strstr(data, "\"idempotency_key\"")) continue;
+        cJSON *o = cJSON_Parse(data);
+        if (o) restore_event(a, o, sqlite3_column_int64(s, 1), now_wall, now_mono);
+        cJSON_Delete(o);
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, err_len, "reading the Idempotency-Keys from the event log: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (a->n_idem) log_info("api", NULL, "%d Idempotency-Keys of commands restored from the event log", a->n_idem);
+    return 0;
 }
 
 /* ---- answering -------------------------------------------------------------------------------------- */
@@ -183,7 +304,14 @@ void api_on_answer(struct depot *d, const struct ocpp_event *ev)
     cJSON_AddNumberToObject(o, "status", status);
     cJSON_AddStringToObject(o, "action", c->action);
     cJSON_AddStringToObject(o, "message_id", ev->id ? ev->id : "");
-    if (c->idem_key[0]) cJSON_AddStringToObject(o, "idempotency_key", c->idem_key);
+    if (c->idem_key[0]) {
+        /* What a retry after a restart is answered with (api_cmd_restore). */
+        char fpx[65];
+        cJSON_AddStringToObject(o, "idempotency_key", c->idem_key);
+        hex32(c->fingerprint, fpx);
+        cJSON_AddStringToObject(o, "fingerprint", fpx);
+        cJSON_AddItemToObject(o, "answer", cJSON_Duplicate(doc, true));
+    }
     char *json = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (json) {
@@ -269,9 +397,9 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         return;
     }
     struct api_idem *idem = NULL;
+    unsigned char fp[32] = {0};
     if (has_key) {
         /* The request's fingerprint: the station and the body as parsed (so whitespace does not matter). */
-        unsigned char fp[32];
         char *canon = cJSON_PrintUnformatted(body);
         size_t n = strlen(st->id) + 1 + (canon ? strlen(canon) : 0);
         char *text = malloc(n + 1);
@@ -342,21 +470,29 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     snprintf(c->action, sizeof c->action, "%s", action->valuestring);
     snprintf(c->path, sizeof c->path, "%s", r->path);
     snprintf(c->idem_key, sizeof c->idem_key, "%s", key);
-    /* Logged before the CALL, so the "api" event sits right before the ocpp_out frame it caused. */
+    memcpy(c->fingerprint, fp, sizeof fp);
+    /* Logged before the CALL, so the "api" event sits right before the ocpp_out frame it caused. With a key,
+     * also the fingerprint: after a restart this event alone says the command was sent. */
     cJSON *audit = cJSON_CreateObject();
     cJSON_AddStringToObject(audit, "action", c->action);
-    if (key[0]) cJSON_AddStringToObject(audit, "idempotency_key", key);
+    if (key[0]) {
+        char fpx[65];
+        hex32(fp, fpx);
+        cJSON_AddStringToObject(audit, "idempotency_key", key);
+        cJSON_AddStringToObject(audit, "fingerprint", fpx);
+    }
     api_log_write(a, r, 202, audit);
-    cJSON_Delete(audit);
     char err[256];
     if (depot_call_user(st->conn, c->action, payload, (void *)(uintptr_t)(API_CALL_TAG | c->number), err, sizeof err)) {
         cJSON_Delete(payload);
         free(c);
         free(idem);
         api_problem(r, 409, NULL, "the command cannot be sent now: %s", err);
-        api_log_write(a, r, 409, NULL);
+        api_log_write(a, r, 409, audit); /* with the key: not sent, a retry after a restart may send it */
+        cJSON_Delete(audit);
         return;
     }
+    cJSON_Delete(audit);
     cJSON_Delete(payload);
     a->commands++;
     if (idem) {

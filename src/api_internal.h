@@ -224,7 +224,8 @@ void api_vehicles_start(struct api *a);
 void api_vehicles_stop(struct api *a);
 /* {"<id token>": "<vehicle>"} as sessions are matched now (a copy a reader job may own). */
 cJSON *api_token_vehicles(struct api *a);
-/* api_cmd.c */
+/* api_cmd.c; restore: the Idempotency-Keys of the retention window from the event log (at start). */
 void api_cmd_free(struct api *a);
+int api_cmd_restore(struct api *a, char *err, size_t err_len);
 
 #endif

@@ -68,6 +68,9 @@ uint64_t store_settled(store *st);
  * a "plan" event's planning-clock start, an RFC 3339 text as ocpp_time_format writes it, so texts compare as
  * times (index events_plan_start; a query must use this exact expression and `type = 'plan'`). */
 #define STORE_SQL_API_EVENTS "SELECT seq, time_ms, data FROM events WHERE type = 'api' ORDER BY seq"
+/* The "api" events recorded (wall clock) at or after ?1, in order. */
+#define STORE_SQL_API_EVENTS_SINCE                                                                            \
+    "SELECT seq, time_ms, data FROM events WHERE type = 'api' AND time_ms >= ?1 ORDER BY seq"
 #define STORE_PLAN_START_SQL "CASE WHEN json_valid(data) THEN json_extract(data, '$.start') END"
 /* The newest "plan" events whose planning-clock start is at or before ?1 (RFC 3339 text), at most ?2. */
 #define STORE_SQL_PLANS_AT                                                                                    \

@@ -1,9 +1,10 @@
 // POST /stations/{id}/commands against a real station connection: the station's answer comes back, a
 // CALLERROR or a lost connection is 502, silence is 504 after call_timeout_s (2 s here), and Idempotency-Key
-// makes a retry return the first result without a second CALL reaching the station.
+// makes a retry return the first result without a second CALL reaching the station, also after depotd restarted
+// (the keys are reloaded from the event log; a command sent but unanswered when depotd died is answered 502).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiDepotd, commandStation, depotConfig, makeTokens, problem, sql } from './lib.mjs';
+import { ApiDepotd, commandStation, depotConfig, eventually, makeTokens, problem, sql } from './lib.mjs';
 
 const tokens = makeTokens();
 let d;
@@ -168,4 +169,55 @@ test('the connection closing before the answer is 502', async () => {
   const p = problem(assert, await pending, 502);
   assert.match(p.detail, /connection of station CS1 closed before it answered Reset/);
   st = null;
+});
+
+test('Idempotency-Key survives a restart: the first answer again, the station sees one command', async () => {
+  behaviour = () => ({ status: 'Accepted' });
+  st = await commandStation(d, 'CS1', (action, payload) => behaviour(action, payload)); // the last test dropped it
+  const trigger = { action: 'TriggerMessage', request: { requestedMessage: 'Heartbeat' } };
+  const first = await post(trigger, { key: 'trigger-restart-1' });
+  assert.equal(first.status, 200, first.text);
+  const resetFirst = await post({ action: 'Reset', request: { type: 'Immediate' } }, { key: 'reset-cs1-0001' });
+  assert.equal(resetFirst.headers.get('idempotent-replayed'), 'true');
+  // A command the station got but had not answered when depotd died.
+  behaviour = () => null;
+  const nAvail = callsOf('ChangeAvailability').length;
+  const avail = { action: 'ChangeAvailability', request: { operationalStatus: 'Inoperative' } };
+  const lost = post(avail, { key: 'avail-restart-1' }).catch((e) => e);
+  for (let i = 0; i < 200 && callsOf('ChangeAvailability').length === nAvail; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(callsOf('ChangeAvailability').length, nAvail + 1);
+  await eventually(() => sql(d.db, "SELECT count(*) AS n FROM events WHERE type = 'api' AND data LIKE '%avail-restart-1%'")[0].n === 1,
+    'the sent command in the event log');
+  const sent = { trigger: callsOf('TriggerMessage').length, avail: callsOf('ChangeAvailability').length };
+  await d.kill9();
+  await lost;
+  await st.close();
+  await d.start();
+  st = await commandStation(d, 'CS1', (action, payload) => behaviour(action, payload));
+  behaviour = () => ({ status: 'Accepted' });
+  assert.match(d.stderrText, /Idempotency-Keys of commands restored from the event log/);
+
+  const again = await post(trigger, { key: 'trigger-restart-1' });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(again.json, first.json);
+  const reset = await post({ action: 'Reset', request: { type: 'Immediate' } }, { key: 'reset-cs1-0001' });
+  assert.equal(reset.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(reset.json, resetFirst.json);
+  const failed = await post({ action: 'Reset', request: { type: 'OnIdle' } }, { key: 'reset-cs1-0002' });
+  assert.equal(failed.status, 502, 'a failed first answer is replayed too');
+  assert.equal(failed.headers.get('idempotent-replayed'), 'true');
+  const unknown = problem(assert, await post(avail, { key: 'avail-restart-1' }), 502);
+  assert.match(unknown.detail, /restarted before the station answered ChangeAvailability/);
+  problem(assert, await post({ action: 'Reset', request: { type: 'OnIdle' } }, { key: 'trigger-restart-1' }), 422,
+    'Idempotency-Key');
+  // The restarted depotd's station connection got none of them: ONE command each in all.
+  assert.equal(callsOf('TriggerMessage').length + callsOf('Reset').length + callsOf('ChangeAvailability').length, 0,
+    JSON.stringify(st.calls.map((c) => c.action)));
+  assert.ok(sent.trigger >= 1 && sent.avail >= 1);
+  // A new key is sent.
+  const fresh = await post(trigger, { key: 'trigger-restart-2' });
+  assert.equal(fresh.status, 200);
+  assert.equal(fresh.headers.get('idempotent-replayed'), null);
+  assert.equal(callsOf('TriggerMessage').length, 1);
 });

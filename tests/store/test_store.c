@@ -253,6 +253,10 @@ int main(void)
     CHECK(strstr(qp, "USING INDEX events_type") && !strstr(qp, "SCAN events") && !strstr(qp, "TEMP B-TREE"),
           "the api-event replay reads index events_type, no scan, no sort: %s", qp);
     free(qp);
+    qp = query_plan(STORE_SQL_API_EVENTS_SINCE);
+    CHECK(strstr(qp, "USING INDEX events_type") && !strstr(qp, "SCAN events") && !strstr(qp, "TEMP B-TREE"),
+          "the Idempotency-Key reload reads index events_type, no scan, no sort: %s", qp);
+    free(qp);
     qp = query_plan(STORE_SQL_PLANS_AT);
     CHECK(strstr(qp, "USING INDEX events_plan_start") && !strstr(qp, "SCAN events") && !strstr(qp, "TEMP B-TREE"),
           "plans by planning-clock start read index events_plan_start, no scan, no sort: %s", qp);
