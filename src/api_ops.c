@@ -73,22 +73,32 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
     bool loop_ok = a->lag_ms < READY_LAG_MS && since_tick < 1000 + READY_LAG_MS;
     cJSON *c = check(checks, "loop", loop_ok, loop_ok ? NULL : "the event loop is running late");
     cJSON_AddNumberToObject(c, "lag_ms", (double)a->lag_ms);
-    /* The store: the database and its directory writable (WAL, journal), room on the disk, and the API's last
-     * write to the event log not failed. */
+    /* The store: the database and its directory writable (WAL, journal) on a file system mounted read-write
+     * (access() says yes to root whatever the modes: the mount flag and the commits are what tell then), room
+     * on the disk, and the writer's last commit of the event log (any event, not only the API's) not failed. */
     char dir[520];
     snprintf(dir, sizeof dir, "%s", d->cfg.database);
     char *slash = strrchr(dir, '/');
     if (slash) *(slash == dir ? slash + 1 : slash) = 0;
     else snprintf(dir, sizeof dir, ".");
-    bool writable = access(d->cfg.database, W_OK) == 0 && access(dir, W_OK) == 0;
-    check(checks, "store_writable", writable, writable ? NULL : "the database or its directory is not writable");
     struct statvfs vfs;
-    long long free_bytes = statvfs(dir, &vfs) == 0 ? (long long)vfs.f_bavail * (long long)vfs.f_frsize : -1;
+    bool have_vfs = statvfs(dir, &vfs) == 0;
+    bool read_only_fs = have_vfs && (vfs.f_flag & ST_RDONLY);
+    bool writable = access(d->cfg.database, W_OK) == 0 && access(dir, W_OK) == 0 && !read_only_fs;
+    check(checks, "store_writable", writable,
+          writable ? NULL : read_only_fs ? "the file system of the database is mounted read-only"
+                                         : "the database or its directory is not writable");
+    long long free_bytes = have_vfs ? (long long)vfs.f_bavail * (long long)vfs.f_frsize : -1;
     bool disk_ok = free_bytes >= READY_FREE_BYTES;
     c = check(checks, "disk", disk_ok, disk_ok ? NULL : "less than 16 MiB free");
     cJSON_AddNumberToObject(c, "free_bytes", (double)free_bytes);
-    bool commit_ok = !a->last_write_ticket || store_ticket_state(d->store, a->last_write_ticket) != STORE_FAILED;
-    check(checks, "store_commit", commit_ok, commit_ok ? NULL : "the last API write could not be committed");
+    struct store_health h;
+    store_health(d->store, &h);
+    bool commit_ok = h.last_commit_ok;
+    char detail[300];
+    snprintf(detail, sizeof detail, "the last commit to the event log failed: %s", h.last_error);
+    c = check(checks, "store_commit", commit_ok, commit_ok ? NULL : detail);
+    cJSON_AddNumberToObject(c, "commits_failed", h.commits_failed);
     api_reader_submit(a, r, run_ready, in);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_internal.h"
 
@@ -70,12 +71,22 @@ struct store {
     uint64_t settled;                       /* under mu */
     uint64_t failed[FAILED_RING];           /* under mu: recent failed tickets */
     int n_failed_total;
+    bool last_commit_failed;                /* under mu: the writer's last commit (store_health) */
+    int64_t last_failed_ms;                 /* under mu */
+    char last_error[200];                   /* under mu */
     bool stop;
     void (*notify)(void *);
     void *notify_ctx;
 };
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int64_t store_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void batch_free(struct batch *b)
 {
@@ -165,17 +176,37 @@ static int insert_event(sqlite3 *db, sqlite3_stmt *ins, const struct owned_event
     return store_project(db, seq, &view);
 }
 
+/* Remembers the outcome for store_health: the error text of a failure, as SQLite said it. */
+static void note_commit(struct store *st, const char *err)
+{
+    pthread_mutex_lock(&st->mu);
+    st->last_commit_failed = err != NULL;
+    if (err) {
+        snprintf(st->last_error, sizeof st->last_error, "%s", err);
+        st->last_failed_ms = store_wall_ms();
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
 static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
 {
     char err[256];
-    if (exec(st->wdb, "BEGIN IMMEDIATE", err, sizeof err)) return -1;
+    if (exec(st->wdb, "BEGIN IMMEDIATE", err, sizeof err)) {
+        note_commit(st, err);
+        return -1;
+    }
     for (size_t i = 0; i < b->n; i++) {
         if (insert_event(st->wdb, ins, &b->ev[i])) {
-            exec(st->wdb, "ROLLBACK", err, sizeof err);
+            snprintf(err, sizeof err, "%s", sqlite3_errmsg(st->wdb));
+            note_commit(st, err);
+            char e2[64];
+            exec(st->wdb, "ROLLBACK", e2, sizeof e2);
             return -1;
         }
     }
-    return exec(st->wdb, "COMMIT", err, sizeof err);
+    int rc = exec(st->wdb, "COMMIT", err, sizeof err);
+    note_commit(st, rc ? err : NULL);
+    return rc;
 }
 
 static void *writer_main(void *arg)
@@ -303,6 +334,17 @@ void store_flush(store *st)
     else st->queue_head = b;
     st->queue_tail = b;
     pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+void store_health(store *st, struct store_health *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&st->mu);
+    out->last_commit_ok = !st->last_commit_failed;
+    out->commits_failed = st->n_failed_total;
+    out->last_failed_ms = st->last_failed_ms;
+    snprintf(out->last_error, sizeof out->last_error, "%s", st->last_error);
     pthread_mutex_unlock(&st->mu);
 }
 

@@ -77,6 +77,16 @@ uint64_t store_settled(store *st);
     "SELECT seq, time_ms, data FROM events INDEXED BY events_plan_start WHERE type = 'plan' AND "               \
     STORE_PLAN_START_SQL " <= ?1 ORDER BY " STORE_PLAN_START_SQL " DESC, seq DESC LIMIT ?2"
 
+/* The writer's last commit, for readiness: ok, or the SQLite error it failed with (a full disk, a read-only
+ * file system, a database another process broke). A later successful commit makes it ok again. Any thread. */
+struct store_health {
+    bool last_commit_ok;
+    int commits_failed;          /* since open */
+    int64_t last_failed_ms;      /* wall clock; 0: never */
+    char last_error[200];
+};
+void store_health(store *st, struct store_health *out);
+
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(void);
 

@@ -1,0 +1,52 @@
+// /readyz reflects the store: a commit of the event log that fails (here a trigger added to the live database
+// with the sqlite3 CLI makes SQLite refuse every insert: a real failed commit, which works as root, unlike a
+// read-only chmod) turns it not ready with SQLite's reason; the next good commit makes it ready again.
+// Not covered: a database that cannot be read (the reader keeps its open file; nothing short of breaking the
+// file under a running depotd makes a read fail) and a read-only mount (needs privileges a test has not).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiDepotd, depotConfig, makeTokens, sql } from './lib.mjs';
+
+const tokens = makeTokens();
+let d;
+
+before(async () => {
+  d = new ApiDepotd({ config: depotConfig(tokens) });
+  await d.start();
+});
+
+after(async () => {
+  if (d) {
+    await d.stop();
+    assert.deepEqual(d.sanitizerReports(), []);
+    await d.cleanup();
+  }
+});
+
+const vehicle = (id) => d.req('POST', '/api/v1/vehicles', { token: tokens.dispatcher, body: { id, fleet: 'south' } });
+
+test('a failing commit of the event log makes /readyz not ready with the reason, a good one ready again', async () => {
+  let r = await d.req('GET', '/readyz');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.checks.store_commit.ok, true);
+  assert.equal(r.json.checks.store_commit.commits_failed, 0);
+
+  sql(d.db, "CREATE TRIGGER ready_test_refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'ready-test: no room'); END");
+  const w = await vehicle('van-90');
+  assert.equal(w.status, 500, `a write whose event cannot be committed: ${w.text}`);
+  r = await d.req('GET', '/readyz');
+  assert.equal(r.status, 503, r.text);
+  assert.equal(r.json.status, 'not_ready');
+  assert.equal(r.json.checks.store_commit.ok, false);
+  assert.match(r.json.checks.store_commit.detail, /last commit to the event log failed: ready-test: no room/);
+  assert.ok(r.json.checks.store_commit.commits_failed >= 1);
+  assert.equal(r.json.checks.store_read.ok, true, 'reads still work');
+
+  sql(d.db, 'DROP TRIGGER ready_test_refuse');
+  const ok = await vehicle('van-91');
+  assert.equal(ok.status, 201, ok.text);
+  r = await d.req('GET', '/readyz');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.status, 'ready');
+  assert.ok(r.json.checks.store_commit.commits_failed >= 1, 'the count stays');
+});
