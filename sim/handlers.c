@@ -1,5 +1,7 @@
 /* The CSMS's CALLs a simulated station answers: block K (smart charging), B06/B05 device model
- * variables; anything else gets a CALLERROR NotImplemented, as OCPP-J 4.3 asks. */
+ * variables, the remote control of F (RequestStart/StopTransaction, TriggerMessage, UnlockConnector), B11/B12
+ * Reset and G03 ChangeAvailability; anything else gets a CALLERROR NotImplemented, as OCPP-J 4.3 asks.
+ * Each command is answered first and acted on after, so the CSMS sees the answer before what it caused. */
 #include "sim.h"
 
 #include <math.h>
@@ -269,6 +271,155 @@ static void set_variables(struct sim_station *st, const struct ocpp_event *ev)
     reply(st, ev->id, p);
 }
 
+
+/* ---- remote control -------------------------------------------------------------------------------------- */
+
+static bool evse_ok(const struct sim_station *st, int id) { return id >= 1 && id <= st->cfg->spec.evse_count; }
+
+static void request_start(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId");
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(ev->payload, "remoteStartId");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(ev->payload, "idToken");
+    const char *token = cJSON_GetObjectItemCaseSensitive(tok, "idToken")->valuestring;
+    const char *type = cJSON_GetObjectItemCaseSensitive(tok, "type")->valuestring;
+    int id = cJSON_IsNumber(evse) ? evse->valueint : 0;
+    if (!cJSON_IsNumber(evse)) {
+        /* No EVSE named: a plugged vehicle waiting for authorization first, else the first free one. */
+        for (int e = 1; e <= st->cfg->spec.evse_count && !id; e++)
+            if (st->evse[e].visit >= 0 && !st->evse[e].authorized && !st->evse[e].inoperative_pending)
+                id = e;
+        for (int e = 1; e <= st->cfg->spec.evse_count && !id; e++)
+            if (st->evse[e].visit < 0 && !st->evse[e].inoperative)
+                id = e;
+    }
+    struct sim_reject why = {{0}, {0}};
+    const struct sim_evse *e = evse_ok(st, id) ? &st->evse[id] : NULL;
+    if (!e) {
+        snprintf(why.reason, sizeof why.reason, cJSON_IsNumber(evse) ? "UnknownEvse" : "NoFreeEvse");
+    } else if (e->inoperative || e->inoperative_pending) {
+        snprintf(why.reason, sizeof why.reason, "Unavailable");
+    } else if (e->visit >= 0 && (e->authorized || !st->tx[id].tx_id[0])) {
+        snprintf(why.reason, sizeof why.reason, "Occupied");
+        snprintf(why.info, sizeof why.info, "a session is already authorized on EVSE %d", id);
+    }
+    if (why.reason[0]) {
+        reply(st, ev->id, status_with_reason("Rejected", &why));
+        return;
+    }
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "status", "Accepted");
+    if (e->visit >= 0) /* F02: the transaction the cable started */
+        cJSON_AddStringToObject(p, "transactionId", st->tx[id].tx_id);
+    reply(st, ev->id, p);
+    char tx[40];
+    if (sim_station_remote_start(st, id, token, type, rid->valueint, tx, sizeof tx) < 0 && st->w->opt.progress)
+        fprintf(stderr, "%s: RequestStartTransaction accepted but not started on EVSE %d\n", st->cfg->id, id);
+}
+
+static void request_stop(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const char *tx = cJSON_GetObjectItemCaseSensitive(ev->payload, "transactionId")->valuestring;
+    bool known = false;
+    for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+        known |= st->tx[e].tx_id[0] && strcmp(st->tx[e].tx_id, tx) == 0;
+    reply(st, ev->id, status_with_reason(known ? "Accepted" : "Rejected", NULL));
+    if (known)
+        sim_station_remote_stop(st, tx);
+}
+
+static void reset(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const char *type = cJSON_GetObjectItemCaseSensitive(ev->payload, "type")->valuestring;
+    if (cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId")) {
+        struct sim_reject why = {{0}, {0}};
+        snprintf(why.reason, sizeof why.reason, "UnsupportedRequest");
+        snprintf(why.info, sizeof why.info, "depotsim resets whole stations only");
+        reply(st, ev->id, status_with_reason("Rejected", &why));
+        return;
+    }
+    bool immediate = strcmp(type, "Immediate") == 0;
+    /* B11: OnIdle waits for the running transactions to end (Scheduled); B12: Immediate ends them now. */
+    bool later = !immediate && !sim_station_idle(st);
+    reply(st, ev->id, status_with_reason(later ? "Scheduled" : "Accepted", NULL));
+    if (later)
+        st->reset_on_idle = true;
+    else
+        sim_station_reset_now(st);
+}
+
+static void change_availability(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const char *op = cJSON_GetObjectItemCaseSensitive(ev->payload, "operationalStatus")->valuestring;
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(ev->payload, "evse");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(evse, "id");
+    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(evse, "connectorId");
+    bool operative = strcmp(op, "Operative") == 0;
+    int from = 1, to = st->cfg->spec.evse_count;
+    if (cJSON_IsNumber(id) && id->valueint != 0) {
+        if (!evse_ok(st, id->valueint) || (cJSON_IsNumber(conn) && conn->valueint != 1)) {
+            struct sim_reject why = {{0}, {0}};
+            snprintf(why.reason, sizeof why.reason, "UnknownEvse");
+            reply(st, ev->id, status_with_reason("Rejected", &why));
+            return;
+        }
+        from = to = id->valueint;
+    }
+    /* Decide first (answer before the StatusNotifications), then act. */
+    bool scheduled = false;
+    for (int e = from; e <= to; e++)
+        scheduled |= !operative && (st->tx[e].tx_id[0] || st->evse[e].visit >= 0);
+    reply(st, ev->id, status_with_reason(scheduled ? "Scheduled" : "Accepted", NULL));
+    for (int e = from; e <= to; e++)
+        sim_station_availability(st, e, operative);
+}
+
+static void trigger_message(struct sim_station *st, const struct ocpp_event *ev)
+{
+    const char *what = cJSON_GetObjectItemCaseSensitive(ev->payload, "requestedMessage")->valuestring;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev->payload, "evse"), "id");
+    int from = 1, to = st->cfg->spec.evse_count;
+    if (cJSON_IsNumber(id) && id->valueint != 0) {
+        if (!evse_ok(st, id->valueint)) {
+            reply(st, ev->id, status_with_reason("Rejected", NULL));
+            return;
+        }
+        from = to = id->valueint;
+    }
+    if (strcmp(what, "BootNotification") == 0) {
+        /* F06.FR.17: once a boot was Accepted, a triggered BootNotification is Rejected. */
+        bool ok = !st->booted;
+        reply(st, ev->id, status_with_reason(ok ? "Accepted" : "Rejected", NULL));
+        if (ok && !st->boot_in_flight)
+            sim_station_send_boot(st, "Triggered");
+    } else if (strcmp(what, "Heartbeat") == 0) {
+        reply(st, ev->id, status_with_reason("Accepted", NULL));
+        sim_station_send_heartbeat(st);
+    } else if (strcmp(what, "StatusNotification") == 0) {
+        reply(st, ev->id, status_with_reason("Accepted", NULL));
+        for (int e = from; e <= to; e++)
+            sim_station_send_status(st, e);
+    } else if (strcmp(what, "MeterValues") == 0) {
+        reply(st, ev->id, status_with_reason("Accepted", NULL));
+        for (int e = from; e <= to; e++)
+            sim_station_send_meter_values(st, e);
+    } else {
+        reply(st, ev->id, status_with_reason("NotImplemented", NULL));
+    }
+}
+
+static void unlock_connector(struct sim_station *st, const struct ocpp_event *ev)
+{
+    int id = cJSON_GetObjectItemCaseSensitive(ev->payload, "evseId")->valueint;
+    int conn = cJSON_GetObjectItemCaseSensitive(ev->payload, "connectorId")->valueint;
+    const char *status = "Unlocked";
+    if (!evse_ok(st, id) || conn != 1)
+        status = "UnknownConnector";
+    else if (st->tx[id].tx_id[0] && st->evse[id].authorized)
+        status = "OngoingAuthorizedTransaction"; /* F05.FR.02: stop the transaction first */
+    reply(st, ev->id, status_with_reason(status, NULL));
+}
+
 void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real)
 {
     const char *a = ev->action;
@@ -295,6 +446,18 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
         get_variables(st, ev);
     else if (strcmp(a, "SetVariables") == 0)
         set_variables(st, ev);
+    else if (strcmp(a, "RequestStartTransaction") == 0)
+        request_start(st, ev);
+    else if (strcmp(a, "RequestStopTransaction") == 0)
+        request_stop(st, ev);
+    else if (strcmp(a, "Reset") == 0)
+        reset(st, ev);
+    else if (strcmp(a, "ChangeAvailability") == 0)
+        change_availability(st, ev);
+    else if (strcmp(a, "TriggerMessage") == 0)
+        trigger_message(st, ev);
+    else if (strcmp(a, "UnlockConnector") == 0)
+        unlock_connector(st, ev);
     else {
         ocpp_session_reply_error(st->session, ev->id, OCPP_E_NOT_IMPLEMENTED, "depotsim does not implement this");
         sim_report_counters(st->w->report)->callerrors_out++;

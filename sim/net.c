@@ -216,7 +216,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         sim_station_step(st, t, dt, now_real);
         for (int e = 1; e <= st->cfg->spec.evse_count; e++) {
             int vi = st->evse[e].visit;
-            if (vi >= 0 && (w->scenario->visits[vi].departure_ms <= t || t >= w->opt.run_until_sim))
+            if (vi >= 0 && (sim_visit_at(w, vi)->departure_ms <= t || t >= w->opt.run_until_sim))
                 sim_station_unplug(st, e, t, now_real);
         }
     }
@@ -227,10 +227,17 @@ static void tick(lws_sorted_usec_list_t *sul)
         /* Plugged at the run's last moment, or came and went within this tick: leaves at once. */
         for (int e = 1; e <= st->cfg->spec.evse_count; e++) {
             int vi = st->evse[e].visit;
-            if (vi >= 0 && (w->scenario->visits[vi].departure_ms <= t || t >= w->opt.run_until_sim))
+            if (vi >= 0 && (sim_visit_at(w, vi)->departure_ms <= t || t >= w->opt.run_until_sim))
                 sim_station_unplug(st, e, t, now_real);
         }
         faults(w, st, t);
+        if (st->reset_at_real && now_real >= st->reset_at_real && st->wsi && !st->out_n &&
+            !(st->session && ocpp_session_has_output(st->session))) {
+            /* Reset: the answer and the Ended events have left; the reboot drops the connection, and the
+             * usual reconnect brings a BootNotification (reason RemoteReset). */
+            st->reset_at_real = 0;
+            lws_set_timeout(st->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        }
         sim_station_answer_late(st, now_real);
         if (!st->wsi && st->reconnect_at_real && now_real >= st->reconnect_at_real && t >= st->offline_until_sim &&
             !w->stop)

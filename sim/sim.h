@@ -19,6 +19,7 @@
 #define SIM_OFFLINE_MAX 4096  /* TransactionEvents a station keeps while offline */
 #define SIM_OUT_MAX 512       /* frames waiting for the socket per station */
 #define SIM_LATE_MAX 32       /* CSMS calls a late-answering station holds at once */
+#define SIM_EXTRA_VISITS 256  /* walk-in vehicles plugged by RequestStartTransaction */
 
 struct sim_options {
     char host[128];
@@ -55,6 +56,12 @@ struct sim_evse {
     double register_wh;       /* energy register of the EVSE, never reset */
     int64_t next_meter_sim;
     bool needs_sent;
+    char token[SIM_ID_MAX + 1];   /* the idToken the transaction runs under (the EV's, or a remote start's) */
+    char token_type[21];
+    int remote_start_id;          /* RequestStartTransaction's remoteStartId, told in the next event; -1: none */
+    bool inoperative;             /* ChangeAvailability Inoperative: Unavailable, nobody plugs in */
+    bool inoperative_pending;     /* asked while a transaction ran: applied when it ends */
+    bool restart_after_boot;      /* its transaction ended with an immediate reset; the EV is still plugged */
 };
 
 struct sim_world;
@@ -90,6 +97,11 @@ struct sim_station {
     int late_n;
     bool fault_malformed, malformed_sent; /* sends one broken frame after boot */
     int64_t skew_ms;          /* added to every timestamp it sends */
+    /* Reset (B11/B12): the reboot closes the connection once the answer has left; OnIdle waits for no
+     * transaction. The next BootNotification says why. */
+    int64_t reset_at_real;    /* 0: none due */
+    bool reset_on_idle;
+    const char *boot_reason;  /* NULL: PowerUp */
 
     char *out[SIM_OUT_MAX];   /* frames for the socket, oldest first */
     int out_head, out_n;
@@ -107,6 +119,9 @@ struct sim_world {
     const struct sim_scenario *scenario;
     struct sim_report *report;
     const struct sim_prices *prices; /* NULL without --prices */
+    /* Walk-in vehicles: a RequestStartTransaction on a free EVSE plugs one (visit index scenario->n + k). */
+    struct sim_visit extra_visits[SIM_EXTRA_VISITS];
+    int n_extra_visits;
     struct sim_station *stations;
     int nstations;
     int next_visit;
@@ -131,6 +146,26 @@ void sim_station_receive(struct sim_station *st, const char *msg, size_t len, in
 void sim_station_step(struct sim_station *st, int64_t now_sim, int64_t dt_sim, int64_t now_real);
 bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t now_sim, int64_t now_real);
 void sim_station_unplug(struct sim_station *st, int evse_id, int64_t now_sim, int64_t now_real);
+/* A visit by index: the scenario's, then the walk-ins'. */
+const struct sim_visit *sim_visit_at(const struct sim_world *w, int visit);
+
+/* station.c, for the CSMS's commands (handlers.c). All answer after the CALLRESULT is queued. */
+/* RequestStartTransaction: authorizes the plugged EV's transaction with token, or plugs a walk-in EV on a
+ * free EVSE. 1 started on a plugged EV (tx_id set), 2 walk-in plugged, -1 cannot (occupied by an authorized
+ * session, inoperative, no walk-in room). */
+int sim_station_remote_start(struct sim_station *st, int evse_id, const char *token, const char *type, int remote_id,
+                             char *tx_id, size_t tx_len);
+/* RequestStopTransaction: the session ends (RemoteStop / Remote) and the driver unplugs. 0, or -1 unknown. */
+int sim_station_remote_stop(struct sim_station *st, const char *tx_id);
+/* Ends every transaction (ImmediateReset) keeping the EVs plugged, and reboots. */
+void sim_station_reset_now(struct sim_station *st);
+bool sim_station_idle(const struct sim_station *st);
+/* ChangeAvailability for one EVSE: "Accepted", or "Scheduled" while a transaction runs. */
+const char *sim_station_availability(struct sim_station *st, int evse_id, bool operative);
+void sim_station_send_status(struct sim_station *st, int evse_id);
+void sim_station_send_meter_values(struct sim_station *st, int evse_id);
+void sim_station_send_heartbeat(struct sim_station *st);
+void sim_station_send_boot(struct sim_station *st, const char *reason);
 void sim_station_flush(struct sim_station *st);  /* move session output to the socket queue */
 char *sim_station_next_out(struct sim_station *st);
 

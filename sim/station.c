@@ -11,6 +11,7 @@
 #include <string.h>
 
 static void on_event(void *ctx, const struct ocpp_event *ev);
+static void begin_tx(struct sim_station *st, int evse_id, int64_t t_sim, bool remote);
 
 static char *fmt_time(int64_t ms, char *buf)
 {
@@ -82,7 +83,7 @@ static void send_tx_event(struct sim_station *st, cJSON *p)
 static void send_boot(struct sim_station *st)
 {
     cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "reason", st->w->stop ? "Unknown" : "PowerUp");
+    cJSON_AddStringToObject(p, "reason", st->w->stop ? "Unknown" : st->boot_reason ? st->boot_reason : "PowerUp");
     cJSON *cs = cJSON_AddObjectToObject(p, "chargingStation");
     cJSON_AddStringToObject(cs, "model", st->cfg->model);
     cJSON_AddStringToObject(cs, "vendorName", st->cfg->vendor);
@@ -97,7 +98,9 @@ static void send_status(struct sim_station *st, int evse_id)
     char tb[32];
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "timestamp", fmt_time(now_sim(st), tb));
-    cJSON_AddStringToObject(p, "connectorStatus", st->evse[evse_id].visit >= 0 ? "Occupied" : "Available");
+    /* G01/G03: an inoperative EVSE is Unavailable; one with a session still running stays Occupied until it ends. */
+    const struct sim_evse *e = &st->evse[evse_id];
+    cJSON_AddStringToObject(p, "connectorStatus", e->visit >= 0 ? "Occupied" : e->inoperative ? "Unavailable" : "Available");
     cJSON_AddNumberToObject(p, "evseId", evse_id);
     cJSON_AddNumberToObject(p, "connectorId", 1);
     call(st, "StatusNotification", p, NULL);
@@ -153,6 +156,11 @@ static void tx_event(struct sim_station *st, int evse_id, const char *type, cons
         cJSON_AddStringToObject(ti, "chargingState", state);
     if (stopped)
         cJSON_AddStringToObject(ti, "stoppedReason", stopped);
+    if (e->remote_start_id >= 0 && with_token) {
+        /* F01/F02: the first event after a RequestStartTransaction carries its remoteStartId. */
+        cJSON_AddNumberToObject(ti, "remoteStartId", e->remote_start_id);
+        e->remote_start_id = -1;
+    }
     if (strcmp(type, "Started") == 0 || with_token) {
         cJSON *ev = cJSON_AddObjectToObject(p, "evse");
         cJSON_AddNumberToObject(ev, "id", evse_id);
@@ -160,8 +168,8 @@ static void tx_event(struct sim_station *st, int evse_id, const char *type, cons
     }
     if (with_token && e->visit >= 0) {
         cJSON *tok = cJSON_AddObjectToObject(p, "idToken");
-        cJSON_AddStringToObject(tok, "idToken", e->ev.spec.id_token);
-        cJSON_AddStringToObject(tok, "type", "ISO14443");
+        cJSON_AddStringToObject(tok, "idToken", e->token[0] ? e->token : e->ev.spec.id_token);
+        cJSON_AddStringToObject(tok, "type", e->token_type[0] ? e->token_type : "ISO14443");
     }
     if (with_meter)
         cJSON_AddItemToObject(p, "meterValue", meter_value(st, evse_id, t));
@@ -215,8 +223,10 @@ int sim_station_init(struct sim_station *st, struct sim_world *w, int index, con
     st->cfg = cfg;
     st->profiles = sim_profiles_new(&cfg->spec);
     st->heartbeat_s = 60;
-    for (int e = 0; e <= SIM_EVSE_MAX; e++)
+    for (int e = 0; e <= SIM_EVSE_MAX; e++) {
         st->evse[e].visit = -1;
+        st->evse[e].remote_start_id = -1;
+    }
     return st->profiles ? 0 : -1;
 }
 
@@ -308,8 +318,13 @@ static void on_boot_result(struct sim_station *st, const cJSON *p)
             st->heartbeat_s = interval->valueint;
         st->next_heartbeat_sim = now_sim(st) + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
         replay_offline(st);
+        st->boot_reason = NULL;
         for (int e = 1; e <= st->cfg->spec.evse_count; e++)
             send_status(st, e);
+        int64_t t = now_sim(st);
+        for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+            if (st->evse[e].restart_after_boot && st->evse[e].visit >= 0)
+                begin_tx(st, e, t, false); /* still plugged after a reset: a new transaction */
     } else {
         /* B02 / B03: Pending or Rejected; boot again after the interval given (real time). */
         int64_t wait_s = cJSON_IsNumber(interval) && interval->valueint > 0 ? interval->valueint : 10;
@@ -383,50 +398,96 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
     }
 }
 
-bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t t_sim, int64_t now_real)
+const struct sim_visit *sim_visit_at(const struct sim_world *w, int visit)
+{
+    if (visit < w->scenario->n)
+        return &w->scenario->visits[visit];
+    return &w->extra_visits[visit - w->scenario->n];
+}
+
+/* E02: a transaction starts when the cable is plugged in (trigger CablePluggedIn) or when the CSMS started it
+ * on a free EVSE (RemoteStart: authorized already, AuthorizeRemoteStart being false); authorization follows. */
+static void begin_tx(struct sim_station *st, int evse_id, int64_t t_sim, bool remote)
 {
     struct sim_evse *e = &st->evse[evse_id];
-    const struct sim_visit *v = &st->w->scenario->visits[visit];
-    if (e->visit >= 0)
-        return false;
-    e->visit = visit;
-    sim_ev_init(&e->ev, &v->ev, v->arrival_soc, v->target_soc);
-    e->authorized = e->charging = e->needs_sent = false;
+    const struct sim_visit *v = sim_visit_at(st->w, e->visit);
+    e->authorized = e->charging = e->needs_sent = e->restart_after_boot = false;
     e->seq = 0;
     e->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
     snprintf(st->tx[evse_id].tx_id, sizeof st->tx[evse_id].tx_id, "%.24s-%d-%d", st->cfg->id,
              evse_id % 100, ++st->tx_counter % 100000);
     st->tx[evse_id].start_ms = t_sim;
-    if (st->booted)
-        send_status(st, evse_id);
-    /* E02: the transaction starts when the cable is plugged in; authorization follows. */
-    tx_event(st, evse_id, "Started", "CablePluggedIn", "EVConnected", false, true, NULL);
-    if (st->booted) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON *tok = cJSON_AddObjectToObject(p, "idToken");
-        cJSON_AddStringToObject(tok, "idToken", v->ev.id_token);
-        cJSON_AddStringToObject(tok, "type", "ISO14443");
-        call(st, "Authorize", p, (void *)(intptr_t)evse_id);
-        cJSON_Delete(p);
-    } else {
-        /* C15 offline authorization: the station lets a known vehicle charge and tells later. */
+    if (remote) {
         e->authorized = e->charging = true;
-        tx_event(st, evse_id, "Updated", "Authorized", "Charging", true, false, NULL);
+        tx_event(st, evse_id, "Started", "RemoteStart", "Charging", true, true, NULL);
+    } else {
+        tx_event(st, evse_id, "Started", "CablePluggedIn", "EVConnected", false, true, NULL);
+        if (st->booted) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON *tok = cJSON_AddObjectToObject(p, "idToken");
+            cJSON_AddStringToObject(tok, "idToken", v->ev.id_token);
+            cJSON_AddStringToObject(tok, "type", "ISO14443");
+            call(st, "Authorize", p, (void *)(intptr_t)evse_id);
+            cJSON_Delete(p);
+        } else {
+            /* C15 offline authorization: the station lets a known vehicle charge and tells later. */
+            e->authorized = e->charging = true;
+            tx_event(st, evse_id, "Updated", "Authorized", "Charging", true, false, NULL);
+        }
     }
     if (v->iso15118 && st->booted) {
         send_needs(st, evse_id, v);
         e->needs_sent = true;
     }
+}
+
+static bool plug(struct sim_station *st, int evse_id, int visit, int64_t t_sim, bool remote)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    const struct sim_visit *v = sim_visit_at(st->w, visit);
+    if (e->visit >= 0 || e->inoperative)
+        return false;
+    e->visit = visit;
+    sim_ev_init(&e->ev, &v->ev, v->arrival_soc, v->target_soc);
+    if (!remote) {
+        snprintf(e->token, sizeof e->token, "%s", v->ev.id_token);
+        snprintf(e->token_type, sizeof e->token_type, "ISO14443");
+    }
+    if (st->booted)
+        send_status(st, evse_id);
+    begin_tx(st, evse_id, t_sim, remote);
     return true;
 }
 
-void sim_station_unplug(struct sim_station *st, int evse_id, int64_t t_sim, int64_t now_real)
+bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t t_sim, int64_t now_real)
+{
+    (void)now_real;
+    return plug(st, evse_id, visit, t_sim, false);
+}
+
+/* The transaction ends; the EV stays plugged (its visit goes on) unless the caller unplugs it. */
+static void end_tx(struct sim_station *st, int evse_id, const char *trigger, const char *stopped)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    if (!st->tx[evse_id].tx_id[0])
+        return;
+    e->charging = e->authorized = false;
+    tx_event(st, evse_id, "Ended", trigger, e->visit >= 0 && strcmp(trigger, "EVDeparted") ? "EVConnected" : "Idle",
+             false, true, stopped);
+    sim_profiles_transaction_ended(st->profiles, st->tx[evse_id].tx_id);
+    st->tx[evse_id].tx_id[0] = '\0';
+    e->token[0] = e->token_type[0] = '\0';
+    e->remote_start_id = -1;
+}
+
+static void leave(struct sim_station *st, int evse_id, int64_t t_sim, const char *trigger, const char *stopped)
 {
     struct sim_evse *e = &st->evse[evse_id];
     if (e->visit < 0)
         return;
+    (void)t_sim;
     struct sim_vehicle_result *r = sim_report_vehicle(st->w->report);
-    const struct sim_visit *v = &st->w->scenario->visits[e->visit];
+    const struct sim_visit *v = sim_visit_at(st->w, e->visit);
     if (r) {
         snprintf(r->ev, sizeof r->ev, "%s", v->ev.id);
         snprintf(r->station, sizeof r->station, "%s", st->cfg->id);
@@ -438,13 +499,155 @@ void sim_station_unplug(struct sim_station *st, int evse_id, int64_t t_sim, int6
         r->max_power_w = v->ev.max_power_w < st->cfg->spec.evse_max_w ? v->ev.max_power_w : st->cfg->spec.evse_max_w;
         r->plugged = true;
     }
-    e->charging = false;
-    tx_event(st, evse_id, "Ended", "EVDeparted", "Idle", false, true, "EVDisconnected");
-    sim_profiles_transaction_ended(st->profiles, st->tx[evse_id].tx_id);
-    st->tx[evse_id].tx_id[0] = '\0';
+    end_tx(st, evse_id, trigger, stopped);
     e->visit = -1;
+    e->restart_after_boot = false;
+    if (e->inoperative_pending) {
+        e->inoperative = true;
+        e->inoperative_pending = false;
+    }
     if (st->booted)
         send_status(st, evse_id);
+}
+
+void sim_station_unplug(struct sim_station *st, int evse_id, int64_t t_sim, int64_t now_real)
+{
+    (void)now_real;
+    leave(st, evse_id, t_sim, "EVDeparted", "EVDisconnected");
+}
+
+/* ---- the CSMS's commands (handlers.c answers, these act) ---- */
+
+int sim_station_remote_start(struct sim_station *st, int evse_id, const char *token, const char *type, int remote_id,
+                             char *tx_id, size_t tx_len)
+{
+    struct sim_world *w = st->w;
+    int64_t t = sim_clock_now(&w->clock, sim_real_ms());
+    struct sim_evse *e = &st->evse[evse_id];
+    tx_id[0] = '\0';
+    if (e->inoperative || e->inoperative_pending || (e->visit >= 0 && e->authorized))
+        return -1;
+    if (e->visit >= 0) {
+        /* F02: the cable was plugged in first; the CSMS's token authorizes the transaction already running. */
+        if (!st->tx[evse_id].tx_id[0])
+            return -1; /* between a reset's end and the reboot */
+        snprintf(tx_id, tx_len, "%s", st->tx[evse_id].tx_id);
+        snprintf(e->token, sizeof e->token, "%s", token);
+        snprintf(e->token_type, sizeof e->token_type, "%s", type);
+        e->remote_start_id = remote_id;
+        e->authorized = e->charging = true;
+        tx_event(st, evse_id, "Updated", "RemoteStart", "Charging", true, false, NULL);
+        return 1;
+    }
+    /* F01: nobody is plugged in; in the simulator a driver plugs a walk-in EV at once: 60 kWh, the EVSE's
+     * power, 20 % -> 80 %, staying 8 hours. */
+    if (w->n_extra_visits >= SIM_EXTRA_VISITS)
+        return -1;
+    int k = w->n_extra_visits++;
+    struct sim_visit *v = &w->extra_visits[k];
+    memset(v, 0, sizeof *v);
+    snprintf(v->station, sizeof v->station, "%s", st->cfg->id);
+    v->evse = evse_id;
+    v->arrival_ms = t;
+    v->departure_ms = t + 8 * 3600000LL;
+    v->arrival_soc = 0.2;
+    v->target_soc = 0.8;
+    snprintf(v->ev.id, sizeof v->ev.id, "REMOTE-%.28s", token);
+    snprintf(v->ev.id_token, sizeof v->ev.id_token, "%s", token);
+    v->ev.capacity_wh = 60000;
+    v->ev.max_power_w = st->cfg->spec.evse_max_w;
+    v->ev.taper_soc = 0.8;
+    v->ev.taper_floor = 0.1;
+    v->ev.efficiency = 0.92;
+    v->requested_wh = (v->target_soc - v->arrival_soc) * v->ev.capacity_wh / v->ev.efficiency;
+    snprintf(e->token, sizeof e->token, "%s", token);
+    snprintf(e->token_type, sizeof e->token_type, "%s", type);
+    e->remote_start_id = remote_id;
+    if (!plug(st, evse_id, w->scenario->n + k, t, true)) {
+        w->n_extra_visits--;
+        e->remote_start_id = -1;
+        return -1;
+    }
+    return 2;
+}
+
+int sim_station_remote_stop(struct sim_station *st, const char *tx_id)
+{
+    for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+        if (st->tx[e].tx_id[0] && strcmp(st->tx[e].tx_id, tx_id) == 0) {
+            /* F03: the session ends; the simulated driver then takes the vehicle away. */
+            leave(st, e, sim_clock_now(&st->w->clock, sim_real_ms()), "RemoteStop", "Remote");
+            return 0;
+        }
+    return -1;
+}
+
+bool sim_station_idle(const struct sim_station *st)
+{
+    for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+        if (st->tx[e].tx_id[0])
+            return false;
+    return true;
+}
+
+void sim_station_reset_now(struct sim_station *st)
+{
+    /* B12: transactions end (ImmediateReset) before the reboot; the vehicles stay plugged and get a new
+     * transaction once the station is back. */
+    for (int e = 1; e <= st->cfg->spec.evse_count; e++)
+        if (st->tx[e].tx_id[0]) {
+            end_tx(st, e, "ResetCommand", "ImmediateReset");
+            st->evse[e].restart_after_boot = st->evse[e].visit >= 0;
+        }
+    st->reset_on_idle = false;
+    st->boot_reason = "RemoteReset";
+    st->reset_at_real = sim_real_ms() + 100; /* net.c closes once the answer and the Ended events are out */
+}
+
+const char *sim_station_availability(struct sim_station *st, int evse_id, bool operative)
+{
+    struct sim_evse *e = &st->evse[evse_id];
+    if (operative) {
+        bool changed = e->inoperative;
+        e->inoperative = e->inoperative_pending = false;
+        if (changed && st->booted)
+            send_status(st, evse_id);
+        return "Accepted";
+    }
+    if (st->tx[evse_id].tx_id[0] || e->visit >= 0) {
+        /* G03.FR.05: a running transaction is not interrupted; Unavailable once the vehicle has gone. */
+        e->inoperative_pending = true;
+        return "Scheduled";
+    }
+    bool changed = !e->inoperative;
+    e->inoperative = true;
+    if (changed && st->booted)
+        send_status(st, evse_id);
+    return "Accepted";
+}
+
+void sim_station_send_status(struct sim_station *st, int evse_id) { send_status(st, evse_id); }
+
+void sim_station_send_meter_values(struct sim_station *st, int evse_id)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "evseId", evse_id);
+    cJSON_AddItemToObject(p, "meterValue", meter_value(st, evse_id, now_sim(st)));
+    call(st, "MeterValues", p, NULL);
+    cJSON_Delete(p);
+}
+
+void sim_station_send_heartbeat(struct sim_station *st)
+{
+    cJSON *p = cJSON_CreateObject();
+    call(st, "Heartbeat", p, NULL);
+    cJSON_Delete(p);
+}
+
+void sim_station_send_boot(struct sim_station *st, const char *reason)
+{
+    st->boot_reason = reason;
+    send_boot(st);
 }
 
 void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int64_t now_real)
@@ -476,14 +679,14 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
             ev->register_wh += wh;
             sim_report_energy(st->w->report, t_sim - dt_sim, dt_sim, wh);
         }
-        if (t_sim >= ev->next_meter_sim) {
+        if (t_sim >= ev->next_meter_sim && st->tx[e].tx_id[0]) {
             ev->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
             tx_event(st, e, "Updated", "MeterValuePeriodic", ev->charging && ev->ev.power_w > 0 ? "Charging"
                                                                                              : "SuspendedEVSE",
                      false, true, NULL);
         }
-        if (st->booted && !ev->needs_sent && st->w->scenario->visits[ev->visit].iso15118) {
-            send_needs(st, e, &st->w->scenario->visits[ev->visit]);
+        if (st->booted && !ev->needs_sent && sim_visit_at(st->w, ev->visit)->iso15118) {
+            send_needs(st, e, sim_visit_at(st->w, ev->visit));
             ev->needs_sent = true;
         }
     }
@@ -496,6 +699,8 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
         st->malformed_sent = true;
         st->out[(st->out_head + st->out_n++) % SIM_OUT_MAX] = strdup("[2,\"bad-1\",\"Heartbeat\",{");
     }
+    if (st->reset_on_idle && sim_station_idle(st))
+        sim_station_reset_now(st);
     if (st->booted && t_sim >= st->next_heartbeat_sim) {
         st->next_heartbeat_sim = t_sim + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
         cJSON *p = cJSON_CreateObject();
