@@ -192,6 +192,13 @@ test('Idempotency-Key survives a restart: the first answer again, the station se
   await d.kill9();
   await lost;
   await st.close();
+  // Records the reload must skip without harm: not JSON, wrong types, a fingerprint that is not hex.
+  const now = Date.now();
+  for (const data of ['{"idempotency_key": broken', '{"idempotency_key": 5, "by": [], "status": "202"}',
+    '{"idempotency_key":"k1","by":"ops-admin","method":"POST","status":202,"fingerprint":"zz"}',
+    `{"idempotency_key":"${'k'.repeat(300)}","by":"ops-admin","method":"POST","status":200,"answer":{}}`]) {
+    sql(d.db, `INSERT INTO events(time_ms, type, data) VALUES (${now}, 'api', '${data.replace(/'/g, "''")}')`);
+  }
   await d.start();
   st = await commandStation(d, 'CS1', (action, payload) => behaviour(action, payload));
   behaviour = () => ({ status: 'Accepted' });

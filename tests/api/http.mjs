@@ -233,6 +233,8 @@ test('bad api_tokens stop depotd with an error naming the key', async () => {
     const r = await runBadConfig(extra);
     assert.notEqual(r.code, 0, JSON.stringify(extra));
     assert.match(r.stderr, re);
+    // The refusal path frees what it parsed (an ASan build reports leaks at exit).
+    assert.deepEqual(r.stderr.split('\n').filter((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l)), []);
   }
 });
 
