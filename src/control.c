@@ -274,10 +274,12 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
     if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
         log_warn("control", cs->st->id, "EVSE %d: cannot send the profile: %s", e->id, err);
         call_drop(ctl, c);
-        e->mode = CTL_MODE_UNCONTROLLED;
-        ctl->saga_failed = true;
+        if (phase != 0) {
+            e->mode = CTL_MODE_UNCONTROLLED;
+            ctl->saga_failed = true;
+        }
     } else {
-        ctl->saga_in_flight++;
+        if (phase != 0) ctl->saga_in_flight++; /* phase 0: a probe, outside the saga (plan_id 0) */
         ctl->stats.profiles_sent++;
     }
     cJSON_Delete(req);
@@ -285,6 +287,7 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
 
 
 static void saga_finish(struct control *ctl);
+static void station_compliant(struct control *ctl, struct ctl_station *cs, const struct ctl_evse *by, int64_t followed_ms);
 
 static void saga_phase2(struct control *ctl)
 {
@@ -357,6 +360,26 @@ static void risk_events(struct control *ctl, struct ctl_plan *plan)
     ctl->stats.sessions = plan->n;
 }
 
+/* Sessions planned around as non-compliant get one probe: a TxProfile at their fail-safe limit, which the plan
+ * already covers (it reserves at least that much), so the probe costs nothing even when it is ignored. Followed
+ * for a full slot, measured, it clears the station (check_meter). */
+static void send_probes(struct control *ctl, int64_t now)
+{
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (!cs->st->conn) continue;
+        for (int k = 1; k <= cs->max_evse; k++) {
+            struct ctl_evse *e = &cs->evse[k];
+            if (!e->active || e->mode != CTL_MODE_NONCOMPLIANT || e->probe_sent) continue;
+            struct sched_unit u;
+            ctl_unit(ctl, cs, e, &u);
+            struct sched s;
+            sched_const(&s, now, sched_quantize(&u, ctl_failsafe_evse_w(ctl, cs, e)));
+            e->probe_sent = true;
+            send_tx_profile(ctl, cs, e, &s, 0, 0);
+        }
+    }
+}
+
 static void apply_plan(struct control *ctl, struct ctl_plan *plan)
 {
     if (ctl->saga_phase) {
@@ -419,6 +442,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
              "%d decreases then %d increases, solved in %.0f ms by %s",
              (unsigned long long)plan->id, plan->reasons, plan->n, site_now, ctl_site_limit_kw(ctl, now), plan->cost,
              ctl->stats.sessions_at_risk, decreases, increases, plan->solve_ms, plan->method);
+    send_probes(ctl, now);
     ctl->saga_phase = 1;
     for (int i = 0; i < ctl->n_targets; i++)
         if (ctl->targets[i].send_step) send_tx_profile(ctl, ctl->targets[i].cs, ctl->targets[i].e, &ctl->targets[i].step, plan->id, 1);
@@ -501,6 +525,14 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             refresh_failsafes(ctl);
             control_replan(d, "failsafe");
         }
+    } else if (c->kind == CTL_CALL_TX_PROFILE && c->phase == 0) {
+        /* A probe: in force when accepted; refused, the session simply stays planned around. */
+        struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
+        if (e && e->active && accepted && e->mode == CTL_MODE_NONCOMPLIANT) {
+            e->applied = c->sched;
+            e->applied_valid = true;
+            e->probe_ok_ms = 0;
+        }
     } else if (c->kind == CTL_CALL_TX_PROFILE) {
         struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
         if (e) {
@@ -540,6 +572,9 @@ void control_on_boot_accepted(struct depot *d, struct station *st)
         cs->evse[k].applied_valid = false;
         if (cs->evse[k].mode != CTL_MODE_NONCOMPLIANT) cs->evse[k].mode = CTL_MODE_FAILSAFE;
     }
+    /* A reboot (new firmware, a fixed configuration) earns a station its trust back; if it still ignores its
+     * profiles the meter shows it again within control.noncompliance_s. */
+    if (cs->noncompliant && ctl->cfg.enabled) station_compliant(ctl, cs, NULL, 0);
     if (!ctl->cfg.enabled) return;
     if (d->cfg.read_capabilities) cs->failsafe_due = true; /* sent once the rate unit is known */
     else send_failsafe(ctl, cs);
@@ -574,16 +609,64 @@ void control_on_status(struct depot *d, struct station *st, const cJSON *payload
 }
 
 
+/* The station follows profiles again (a probe for a full slot) or rebooted: its sessions are trusted again. */
+static void station_compliant(struct control *ctl, struct ctl_station *cs, const struct ctl_evse *by, int64_t followed_ms)
+{
+    cs->noncompliant = false;
+    for (int k = 1; k <= cs->max_evse; k++) {
+        struct ctl_evse *x = &cs->evse[k];
+        if (x->mode == CTL_MODE_NONCOMPLIANT) x->mode = x->applied_valid ? CTL_MODE_CONTROLLED : CTL_MODE_FAILSAFE;
+        x->over_since_ms = x->probe_ok_ms = 0;
+        x->probe_sent = false;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (by) {
+        cJSON_AddNumberToObject(o, "evse", by->id);
+        cJSON_AddStringToObject(o, "transaction", by->tx_id);
+        cJSON_AddNumberToObject(o, "followed_s", (double)(followed_ms / 1000));
+        cJSON_AddStringToObject(o, "why", "followed its profile for a slot");
+    } else {
+        cJSON_AddStringToObject(o, "why", "rebooted");
+    }
+    ctl_log_event(ctl, "compliant", cs->st->id, o);
+    log_info("control", cs->st->id, "trusted again: %s", by ? "followed its profile for a slot" : "rebooted");
+    control_replan(ctl->d, "compliant");
+}
+
 /* Meter drift and compliance: measured against what the EVSE was told. */
 static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, bool learn)
 {
     if (!ctl->plan || !e->active || e->power_ms == 0) return;
     int64_t now = e->power_ms;
+    int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
     double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_failsafe_evse_w(ctl, cs, e);
-    if (e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0) {
+    bool over = e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0;
+    if (e->mode == CTL_MODE_NONCOMPLIANT) {
+        /* Planned around. Back to trusted only once it follows a profile it accepted (the probe, or a TxProfile
+         * of an earlier plan) for a full slot, measured; a draw above what the plan reserved re-plans. */
+        if (over) {
+            e->probe_ok_ms = 0;
+            if (e->power_w > e->reserved_w + ctl->cfg.noncompliance_kw * 1000.0 && now - e->drift_replan_ms >= slot_ms) {
+                e->drift_replan_ms = now;
+                control_replan(ctl->d, "noncompliant");
+            }
+        } else if (e->applied_valid && e->charging && limit_w > 0 && e->power_w > 0 &&
+                   e->power_w >= limit_w - ctl->cfg.drift_kw * 1000.0) {
+            /* Drawing at its limit, not above: the profile is what holds it. (An EV that takes less by itself,
+             * full or tapering, proves nothing about the station and restarts the count.) */
+            if (!e->probe_ok_ms) e->probe_ok_ms = now;
+            else if (now - e->probe_ok_ms >= slot_ms) station_compliant(ctl, cs, e, now - e->probe_ok_ms);
+        } else {
+            e->probe_ok_ms = 0;
+        }
+        return;
+    }
+    if (over) {
         if (!e->over_since_ms) e->over_since_ms = now;
-        else if (e->mode != CTL_MODE_NONCOMPLIANT && now - e->over_since_ms >= (int64_t)ctl->cfg.noncompliance_s * 1000) {
+        else if (now - e->over_since_ms >= (int64_t)ctl->cfg.noncompliance_s * 1000) {
             e->mode = CTL_MODE_NONCOMPLIANT;
+            e->probe_ok_ms = 0;
+            cs->noncompliant = true;
             ctl->stats.noncompliant++;
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "evse", e->id);
@@ -598,11 +681,6 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
         return;
     }
     e->over_since_ms = 0;
-    if (e->mode == CTL_MODE_NONCOMPLIANT) {
-        e->mode = e->applied_valid ? CTL_MODE_CONTROLLED : CTL_MODE_FAILSAFE;
-        control_replan(ctl->d, "compliant");
-        return;
-    }
     /* Drift: drawing much less than planned (EV full, tapering) frees power for others. */
     struct ctl_plan *p = ctl->plan;
     int i = e->session_index;
@@ -611,13 +689,14 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
     /* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Plan it at what it
-     * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more. */
-    if (!learn) {
-        /* learn false: only compliance and energy drift from this reading (see control_on_transaction_event). */
-    } else if (planned_kw * 1000.0 - e->power_w > ctl->cfg.drift_kw * 1000.0 && e->charging && e->power_w > 0)
-        e->observed_max_w = e->power_w;
-    else if (e->observed_max_w > 0 && e->power_w > e->observed_max_w)
-        e->observed_max_w = e->power_w;
+     * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more, and
+     * forgotten after control.ev_max_retry_min (sched_evmax). learn false: only compliance and energy drift from
+     * this reading (see control_on_transaction_event). */
+    if (learn && sched_evmax_reading(&e->observed, planned_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
+                                     now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
+        log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
+        control_replan(ctl->d, "ev_max_retry");
+    }
     /* Energy drift: what the session took since the first reading under this plan against what the plan told
      * its EVSE it may take over the same time. Catches what the power check cannot: a draw a little off the
      * plan for long, meter values too far apart to show the power. Once per slot per session too. */
@@ -684,7 +763,10 @@ void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *paylo
     struct control *ctl = d->control;
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
-    if (cs && ctl_model_needs(cs, payload)) {
+    struct ctl_evse *e = cs ? ctl_model_needs(cs, payload) : NULL;
+    if (e) {
+        /* The EV says it takes more than the meter taught: offer it again. */
+        if (e->ev_max_w > 0) sched_evmax_ev_says(&e->observed, e->ev_max_w);
         control_replan(d, "needs");
     }
 }

@@ -47,6 +47,7 @@ struct ctl_config {
     double drift_kw, drift_kwh;  /* meter drift (power, energy since the plan) that triggers a re-plan */
     double noncompliance_kw;
     int noncompliance_s;         /* planning-clock seconds above the limit before a station is non-compliant */
+    int ev_max_retry_min;        /* a learned EV maximum is forgotten (full power offered again) after this; 0: never */
     double default_dwell_h, default_energy_kwh;
     double departure_margin_min; /* plans finish this long before departure */
     double energy_margin_pct;    /* plans aim this much above the need */
@@ -100,7 +101,12 @@ struct ctl_evse {
     double drift_base_wh;        /* the register at the first reading under that plan */
     int64_t drift_base_ms;
     int64_t energy_drift_ms;     /* the last re-plan this session's energy drift asked for */
-    double observed_max_w;       /* the EV took only this much while offered more (full, tapering); 0: none */
+    struct sched_evmax observed; /* the EV took only this much while offered more (full, tapering) */
+    /* A session on a station flagged non-compliant: a probe TxProfile (its fail-safe limit) went out; readings at
+     * or under it since probe_ok_ms (0: not). One slot of them clears the station. */
+    bool probe_sent;
+    int64_t probe_ok_ms;
+    double reserved_w;           /* what the plan in force reserved for it while non-compliant */
     bool at_risk;
     double short_kwh;
     int session_index;           /* index in the plan in force, or -1 */
@@ -119,6 +125,9 @@ struct ctl_station {
     double failsafe_w;           /* the station's share of the site limit */
     bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
     double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
+    /* Sticky non-compliance: an EVSE of it drew above its limit. Every session on it starts planned around (at
+     * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
+    bool noncompliant;
     struct ctl_station *next;
 };
 

@@ -42,7 +42,13 @@ static const struct num_key num_keys[] = {
         "Re-plan when a session's energy since the plan in force departs from what the plan let it take by more "
         "than this (kWh); at most once per slot per session."),
     NUM(noncompliance_kw, 1, 0, 1000, "Measured power above the limit by more than this counts as over (kW)."),
-    INT(noncompliance_s, 120, 1, 86400, "Over the limit this long (seconds) makes an EVSE non-compliant."),
+    INT(noncompliance_s, 120, 1, 86400,
+        "Over the limit this long (seconds) makes an EVSE non-compliant. Sticky per station: its next sessions are "
+        "planned around too until it reboots or follows a probe profile for a full slot."),
+    INT(ev_max_retry_min, 60, 0, 10080,
+        "An EV maximum learned from the meter (offered more, took less) is forgotten after this many minutes: the "
+        "next plan offers the EVSE's power again. 0: kept for the session (a higher NotifyEVChargingNeeds limit "
+        "still clears it)."),
     NUM(default_dwell_h, 10, 0.25, 168, "Default policy: departure this long after arrival (hours)."),
     NUM(default_energy_kwh, 0, 0, 10000,
         "Default policy: energy per session (kWh); 0: charge to full within the EV's limit (best effort)."),
@@ -551,7 +557,9 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
             e->applied_valid = false;
             e->mode = CTL_MODE_FAILSAFE;
             e->over_since_ms = 0;
-            e->observed_max_w = 0;
+            e->observed = (struct sched_evmax){0};
+            e->probe_sent = false;
+            e->probe_ok_ms = 0;
             e->drift_replan_ms = e->energy_drift_ms = 0;
             e->drift_plan_id = 0;
             e->distrusted = false;
@@ -575,9 +583,13 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->has_register = false;
         e->power_w = 0;
         e->applied_valid = false;
-        e->mode = CTL_MODE_FAILSAFE;
+        /* A station that ignored its profile in an earlier session will likely do it again: planned around from
+         * the start (control.c sends it a probe profile to prove otherwise). */
+        e->mode = cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE;
         e->over_since_ms = 0;
-        e->observed_max_w = 0;
+        e->observed = (struct sched_evmax){0};
+        e->probe_sent = false;
+        e->probe_ok_ms = 0;
         e->drift_replan_ms = e->energy_drift_ms = 0;
         e->drift_plan_id = 0;
         e->distrusted = false;

@@ -293,7 +293,18 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 reserve_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
                 why = "no_failsafe";
             } else if (e->active && e->mode == CTL_MODE_NONCOMPLIANT) {
-                reserve_kw = fmax(e->power_w, ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
+                /* It ignores profiles: what it draws, or (no reading yet this session, the station flagged in an
+                 * earlier one) what the EV may take. */
+                double may_w = ctl_evse_max_w(ctl, cs, e);
+                if (e->power_ms <= e->started_ms) {
+                    struct ctl_need nd;
+                    ctl_need_for(ctl, e, now, &nd);
+                    if (nd.max_kw > 0 && nd.max_kw * 1000.0 < may_w) may_w = nd.max_kw * 1000.0;
+                } else {
+                    may_w = e->power_w;
+                }
+                reserve_kw = fmax(may_w, ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
+                e->reserved_w = reserve_kw * 1000.0;
                 why = "noncompliant";
             } else if (e->active && (!connected || e->mode == CTL_MODE_UNCONTROLLED)) {
                 reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
@@ -321,7 +332,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
             ctl_unit(ctl, cs, e, &u);
             double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
             if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
-            if (e->observed_max_w > 0 && e->observed_max_w / 1000.0 < max_kw) max_kw = e->observed_max_w / 1000.0;
+            if (e->observed.w > 0 && e->observed.w / 1000.0 < max_kw) max_kw = e->observed.w / 1000.0;
             /* The LP works on what the station can be told: the limit quantized down. */
             max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
             /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a

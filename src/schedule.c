@@ -184,3 +184,28 @@ cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int sche
     }
     return cs;
 }
+
+bool sched_evmax_reading(struct sched_evmax *m, double offered_w, double power_w, bool charging, double tolerance_w,
+                         int64_t now, int64_t retry_ms)
+{
+    if (m->w > 0 && retry_ms > 0 && now - m->since_ms >= retry_ms) {
+        m->w = 0;
+        m->since_ms = 0;
+        return true;
+    }
+    if (charging && power_w > 0 && offered_w - power_w > tolerance_w) {
+        if (m->w <= 0) m->since_ms = now;
+        m->w = power_w;
+    } else if (m->w > 0 && power_w > m->w) {
+        m->w = power_w;
+    }
+    return false;
+}
+
+bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w)
+{
+    if (m->w <= 0 || ev_max_w <= m->w) return false;
+    m->w = 0;
+    m->since_ms = 0;
+    return true;
+}

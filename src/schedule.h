@@ -60,6 +60,22 @@ double sched_energy_wh(const struct sched *s, int64_t from, int64_t to);
 /* Cuts off what lies before `from` (the period in force at `from` then starts there). */
 void sched_trim(struct sched *s, int64_t from);
 
+/* The EV's own maximum as learned from the meter: offered clearly more than it takes (battery nearly full, a
+ * tapering or cold battery), it is planned at what it takes, so its remaining energy is spread over enough time.
+ * A value learned this way cannot rise by itself (the profile sent caps the EV at it), so it is forgotten
+ * retry_ms after it was learned (the next plan offers the EVSE's power again and the meter teaches it anew), and
+ * whenever the EV says it can take more (NotifyEVChargingNeeds). */
+struct sched_evmax {
+    double w;                /* 0: nothing learned */
+    int64_t since_ms;        /* when it was learned (planning clock) */
+};
+/* One reading: offered_w is what the EVSE may draw now (its profile in force), power_w what it drew. Returns
+ * true when the learned value was forgotten (a re-plan offers more again). */
+bool sched_evmax_reading(struct sched_evmax *m, double offered_w, double power_w, bool charging, double tolerance_w,
+                         int64_t now, int64_t retry_ms);
+/* The EV says it takes up to ev_max_w: a lower learned value is forgotten; true when it was. */
+bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w);
+
 /* chargingSchedule[0] for SetChargingProfile: startSchedule = t[0] (whole seconds), periods in the unit. */
 cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id);
 

@@ -8,6 +8,9 @@ Modes (argv[1]):
                 depotd logs `noncompliant` for that station (and no other), a later plan reserves the measured
                 draw (the other sessions' planned kW + the reservations <= the limit in every slot), and once
                 that plan is applied no simulated minute is above the limit (the faulty draw alone fits).
+                Sticky: VAN-F7, a second session on that station later, is planned around from its first plan
+                (reserved as noncompliant, never planned as controlled) without a new detection; it gets a probe
+                profile, ignores it, and the station is never trusted again (no `compliant` event).
   composite     control.verify_composite on, one station answers GetCompositeSchedule with its hardware
                 maximum (--fault-wrong-composite): `composite_mismatch` and a compensation for that station,
                 none for the honest ones, which were verified too.
@@ -115,6 +118,7 @@ def main():
         if mode == "noncompliant":
             check_replay(d, depotd, plans)
             check_noncompliant(d, events("noncompliant"), plans, bad, load(out), limit_kw, scen)
+            check_sticky(d, events, plans, bad, scen)
         else:
             check_composite(d, events("composite_mismatch"), comp, bad)
     finally:
@@ -164,6 +168,43 @@ def check_noncompliant(d, nc, plans, bad, rep, limit_kw, scen):
           % (site["maxKw"], site["minutesAboveLimit"], limit_kw, before))
     check(not after and applied, "no simulated minute above %g kW from 2 minutes after plan %d on (%s)"
           % (limit_kw, p["plan"], after[:5]))
+
+
+def check_sticky(d, events, plans, bad, scen):
+    """Non-compliance is sticky per station: the next session there is planned around from the start."""
+    v7 = [v for v in scen["visits"] if v["ev"] == "VAN-F7"][0]
+    check(v7["station"] == bad, "VAN-F7 comes to the faulty station %s (%s)" % (bad, v7["station"]))
+    arrive = iso_ms(v7["arrival"])
+    later = [p for _, _, p, _ in plans if iso_ms(p["start"]) >= arrive and "result" in p]
+    first = [p for p in later if any(r["station"] == bad for r in p["reserved"])
+             or any(s["station"] == bad for s in p["sessions"])]
+    check(bool(first), "plans with VAN-F7's session at %s (%d)" % (bad, len(first)))
+    if not first:
+        return
+    p = first[0]
+    res = [r for r in p["reserved"] if r["station"] == bad and r["why"] == "noncompliant"]
+    check(len(res) == 1 and res[0]["kw"] >= 10.9,
+          "its first plan (%d, %s) reserves it as noncompliant at what the EV may take: %s" % (p["plan"], p["reasons"], res))
+    check(not [p for p in first if any(s["station"] == bad for s in p["sessions"])],
+          "VAN-F7's session is never planned as controlled (%d plans)" % len(first))
+    nc = [e for _, s, e, _ in events("noncompliant") if s == bad]
+    check(len(nc) == 1, "one noncompliant detection at %s, in the first session: none needed for VAN-F7 (%d)"
+          % (bad, len(nc)))
+    def payloads(t, action):
+        out = []
+        for (data,) in d.query("SELECT data FROM events WHERE type = ? AND station = ? AND action = ? AND msg_type = 2 "
+                               "ORDER BY seq", (t, bad, action)):
+            x = json.loads(data)
+            out.append(x[3] if isinstance(x, list) else x)
+        return out
+    txs = [p["transactionInfo"]["transactionId"] for p in payloads("ocpp_in", "TransactionEvent")
+           if p.get("eventType") == "Started"]
+    sent = [json.dumps(p) for p in payloads("ocpp_out", "SetChargingProfile")]
+    probe = [x for x in sent if txs and txs[-1] in x]
+    check(len(txs) >= 2 and len(probe) >= 1, "a probe TxProfile went to VAN-F7's transaction %s (%d)"
+          % (txs[-1] if txs else "?", len(probe)))
+    check(not [e for _, s, e, _ in events("compliant") if s == bad], "%s, ignoring the probe too, is never trusted again"
+          % bad)
 
 
 def check_replay(d, depotd, plans):

@@ -178,8 +178,40 @@ static void test_energy(void)
     CHECK(off == 0, "500 random plans: the energy over a random span equals the minute-by-minute sum");
 }
 
+/* The learned EV maximum: learned when offered clearly more, never stuck: forgotten after the retry time, and
+ * when the EV says it can take more. */
+static void test_evmax(void)
+{
+    struct sched_evmax m = {0};
+    const int64_t retry = 60 * MIN_MS;
+    CHECK(!sched_evmax_reading(&m, 11000, 10500, true, 2000, 0, retry) && m.w == 0,
+          "taking about what it is offered teaches nothing");
+    sched_evmax_reading(&m, 11000, 4000, true, 2000, 5 * MIN_MS, retry);
+    CHECK(m.w == 4000 && m.since_ms == 5 * MIN_MS, "offered 11 kW, took 4 kW: learned 4 kW (%.0f)", m.w);
+    sched_evmax_reading(&m, 11000, 0, false, 2000, 6 * MIN_MS, retry);
+    CHECK(m.w == 4000, "a pause (not charging) changes nothing");
+    /* Planned at 4 kW from now on: the profile caps it, so on its own it could never rise. */
+    int stuck = 0;
+    for (int64_t t = 6 * MIN_MS; t < 65 * MIN_MS; t += MIN_MS)
+        stuck += sched_evmax_reading(&m, 4000, 3990, true, 2000, t, retry);
+    CHECK(stuck == 0 && m.w == 4000, "capped at what it learned, for the hour after: kept");
+    CHECK(sched_evmax_reading(&m, 4000, 3990, true, 2000, 65 * MIN_MS, retry) && m.w == 0,
+          "an hour after it was learned: forgotten, the next plan offers full power again");
+    sched_evmax_reading(&m, 11000, 3000, true, 2000, 70 * MIN_MS, retry);
+    CHECK(m.w == 3000 && m.since_ms == 70 * MIN_MS, "still taking less: learned again, from then");
+    sched_evmax_reading(&m, 11000, 3500, true, 2000, 71 * MIN_MS, retry);
+    CHECK(m.w == 3500 && m.since_ms == 70 * MIN_MS, "taking more than it was thought to: raised");
+    CHECK(!sched_evmax_ev_says(&m, 3000) && m.w == 3500, "the EV saying less: kept");
+    CHECK(sched_evmax_ev_says(&m, 11000) && m.w == 0, "the EV saying 11 kW (NotifyEVChargingNeeds): forgotten");
+    struct sched_evmax k = {0};
+    sched_evmax_reading(&k, 11000, 4000, true, 2000, 0, 0);
+    CHECK(!sched_evmax_reading(&k, 4000, 3990, true, 2000, 1000 * MIN_MS, 0) && k.w == 4000,
+          "retry 0: kept for the session");
+}
+
 int main(void)
 {
+    test_evmax();
     test_energy();
     test_quantize();
     test_compress();
