@@ -82,6 +82,16 @@ static void on_solved(struct depot *d, void *arg)
                 cJSON_AddItemToArray(row, cJSON_CreateNumber(round(plan->kw[(size_t)i * plan->slots + t] * 1e3) / 1e3));
             cJSON_AddItemToArray(rows, row);
         }
+        /* Per session, in the order of "sessions" and "kw": what the plan delivers by the session's end slot and
+         * what it misses of the target it was given (the need plus control.energy_margin_pct). */
+        cJSON *per = cJSON_AddArrayToObject(res, "sessions");
+        for (int i = 0; i < plan->n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "transaction", plan->sessions[i].tx_id);
+            cJSON_AddNumberToObject(o, "planned_kwh", round(plan->sessions[i].planned_kwh * 1e3) / 1e3);
+            cJSON_AddNumberToObject(o, "shortfall_kwh", round(plan->sessions[i].shortfall_kwh * 1e3) / 1e3);
+            cJSON_AddItemToArray(per, o);
+        }
     }
     char *json = cJSON_PrintUnformatted(j->record);
     if (json) {

@@ -151,6 +151,7 @@ def check_noncompliant(d, nc, plans, bad, rep, limit_kw, scen):
     worst = max(sum(row[t] for row in p["result"]["kw"]) + reserved - p["site_limit_kw"][t]
                 for t in range(p["slots"]))
     check(all(s["station"] != bad for s in p["sessions"]), "the non-compliant session is not planned as controlled")
+    check_plan_sessions(later)
     check(worst <= 0.01, "plan %d: other sessions' planned kW + reserved %.1f kW <= the limit in every slot "
           "(worst %+.3f kW)" % (p["plan"], reserved, worst))
     # Under the limit once that plan is in force (a slot for its profiles to be accepted and take effect); before
@@ -168,6 +169,26 @@ def check_noncompliant(d, nc, plans, bad, rep, limit_kw, scen):
           % (site["maxKw"], site["minutesAboveLimit"], limit_kw, before))
     check(not after and applied, "no simulated minute above %g kW from 2 minutes after plan %d on (%s)"
           % (limit_kw, p["plan"], after[:5]))
+
+
+def check_plan_sessions(plans):
+    """The plan event's result carries per session (in the order of "sessions" and "kw") planned_kwh, the energy of
+    its kW row, and shortfall_kwh, which add up to the plan's total shortfall."""
+    bad = []
+    for _, p in plans:
+        res = p["result"]
+        per = res.get("sessions")
+        if per is None or len(per) != len(p["sessions"]):
+            bad.append((p["plan"], "sessions missing or of another length"))
+            continue
+        for s, r, row in zip(p["sessions"], per, res["kw"]):
+            kwh = row[0] * p["first_slot_s"] / 3600 + sum(row[1:]) * p["slot_minutes"] / 60
+            if r["transaction"] != s["transaction"] or abs(r["planned_kwh"] - kwh) > 0.01 or r["shortfall_kwh"] < 0:
+                bad.append((p["plan"], s["transaction"], r, round(kwh, 3)))
+        if abs(sum(r["shortfall_kwh"] for r in per) - res["shortfall_kwh"]) > 0.01 * max(1, len(per)):
+            bad.append((p["plan"], "shortfalls do not add up"))
+    check(plans and not bad, "result.sessions of %d plans: planned_kwh is each kW row's energy, shortfall_kwh adds up "
+          "to the total (%s)" % (len(plans), bad[:3]))
 
 
 def check_sticky(d, events, plans, bad, scen):
