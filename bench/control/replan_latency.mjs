@@ -3,9 +3,14 @@
 // (NotifyEVChargingNeeds), which moves energy between many sessions. Latency = from sending the trigger to the
 // last SetChargingProfile of the resulting plan received (decreases, their answers, then increases), measured
 // at the stations over real websockets on 127.0.0.1. Prints a table.
+// Every trigger's plan is counted: after each trigger the bench waits (at most PLAN_WAIT_MS) for depotd's log
+// line of the plan that took it ("plan N (..needs..): ... D decreases then I increases, solved in X ms"),
+// then (at most PLAN_WAIT_MS more) for those D + I SetChargingProfile frames. A plan or frames that do not
+// come in time are counted in the "timed out" column, never dropped silently.
 //
 //   node bench/control/replan_latency.mjs [EVSES...]      (default: 100 500)
-// env: DEPOTD (default build/src/depotd), TRIGGERS (default 40), REPLAN_DELAY_MS (default 20)
+// env: DEPOTD (default build/src/depotd), TRIGGERS (default 40), REPLAN_DELAY_MS (default 20),
+//      PLAN_WAIT_MS (default 30000), DEBUG=1 (per-trigger lines on stderr)
 import {
   Depotd, baseConfig, stationEntries, connectRaw, bootPayload, statusPayload, txEvent, isoNow, newId,
 } from '../../tests/integration/lib.mjs';
@@ -13,6 +18,9 @@ import {
 const TRIGGERS = Number(process.env.TRIGGERS || 40);
 const DELAY = Number(process.env.REPLAN_DELAY_MS || 20);
 const QUIET_MS = 400;
+const PLAN_WAIT_MS = Number(process.env.PLAN_WAIT_MS || 30000);
+const PLAN_RE = /plan (\d+) \(([^)]*)\): .*?(\d+) decreases then (\d+) increases, solved in (\d+) ms by (\S+)/g;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const VALUES = { PeriodsPerSchedule: '24', ProfileStackLevel: '8', RateUnit: 'W', SupplyPhases: '3', Power: '22000' };
 
@@ -86,22 +94,28 @@ async function run(nEvse) {
         });
       }
     }
-    const quiet = async () => {
-      for (let i = 0; i < 200; i++) {
-        const last = seen.length ? seen[seen.length - 1] : 0;
-        if (performance.now() - last >= QUIET_MS) return;
-        await new Promise((r) => setTimeout(r, 50));
+    // Quiet: no frame and no depotd log output for QUIET_MS (a plan still solving logs when it is applied).
+    const quiet = async (maxMs = 10000) => {
+      const start = performance.now();
+      let n = -1, len = -1, since = start;
+      while (performance.now() - start < maxMs) {
+        if (seen.length !== n || d.stderr().length !== len) {
+          n = seen.length; len = d.stderr().length; since = performance.now();
+        } else if (performance.now() - since >= QUIET_MS) return;
+        await sleep(50);
       }
     };
-    await quiet();
+    await quiet(120000);
     if (process.env.DEBUG) console.error(`set-up: ${seen.length} profiles\n` + d.stderr().split('\n').filter((l) => /control|WARN|ERROR/.test(l)).slice(-15).join('\n'));
-    const lat = [], frames = [];
+    const lat = [], frames = [], solve = [];
+    let planned = 0, unchanged = 0, timedOut = 0;
     let rnd = 12345;
     const rand = () => ((rnd = (rnd * 1103515245 + 12345) % 2147483648) / 2147483648);
     for (let k = 0; k < TRIGGERS; k++) {
       const c = clients[Math.floor(rand() * clients.length)];
       const evse = 1 + Math.floor(rand() * 2);
       const before = seen.length;
+      const logFrom = d.stderr().length;
       const t0 = performance.now();
       await call(c.ws, c.pending, 'NotifyEVChargingNeeds', {
         evseId: evse,
@@ -111,18 +125,44 @@ async function run(nEvse) {
           acChargingParameters: { energyAmount: Math.round(10000 + rand() * 50000), evMinCurrent: 6, evMaxCurrent: 32, evMaxVoltage: 400 },
         },
       });
-      for (let i = 0; i < 100 && seen.length === before; i++) await new Promise((r) => setTimeout(r, 20));
-      await quiet();
-      if (seen.length > before) {
-        lat.push(seen[seen.length - 1] - t0);
-        frames.push(seen.length - before);
+      // The first plan logged after the trigger whose reasons include the new needs.
+      let plan = null;
+      while (!plan && performance.now() - t0 < PLAN_WAIT_MS) {
+        for (const m of d.stderr().slice(logFrom).matchAll(PLAN_RE)) {
+          if (m[2].split(',').includes('needs')) { plan = { id: +m[1], frames: +m[3] + +m[4], ms: +m[5], method: m[6] }; break; }
+        }
+        if (!plan) await sleep(10);
       }
-      if (process.env.DEBUG) console.error(`trigger ${k}: ${seen.length - before} frames, ${seen.length > before ? (seen[seen.length - 1] - t0).toFixed(1) : '-'} ms`);
+      let line = 'no plan';
+      if (!plan) {
+        timedOut++;
+      } else {
+        planned++;
+        solve.push(plan.ms);
+        if (plan.frames === 0) {
+          unchanged++;
+          line = `plan ${plan.id}: no changes, solved in ${plan.ms} ms`;
+        } else {
+          while (seen.length - before < plan.frames && performance.now() - t0 < 2 * PLAN_WAIT_MS) await sleep(5);
+          if (seen.length - before < plan.frames) {
+            timedOut++;
+            line = `plan ${plan.id}: only ${seen.length - before} of ${plan.frames} frames`;
+          } else {
+            lat.push(seen[before + plan.frames - 1] - t0);
+            frames.push(plan.frames);
+            line = `plan ${plan.id}: ${plan.frames} frames, ${lat[lat.length - 1].toFixed(1)} ms, solved in ${plan.ms} ms by ${plan.method}`;
+          }
+        }
+      }
+      await quiet(); // frames of later plans (drift, coalesced triggers) must not count for the next trigger
+      if (process.env.DEBUG) console.error(`trigger ${k}: ${line}`);
     }
     if (process.env.DEBUG) console.error('after:\n' + d.stderr().split('\n').slice(-12).join('\n'));
-    lat.sort((a, b) => a - b);
-    frames.sort((a, b) => a - b);
-    return { nEvse, triggers: TRIGGERS, planned: lat.length, frames: pct(frames, 0.5), p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat[lat.length - 1] };
+    for (const v of [lat, frames, solve]) v.sort((a, b) => a - b);
+    return {
+      nEvse, triggers: TRIGGERS, planned, changed: lat.length, unchanged, timedOut, frames: pct(frames, 0.5),
+      p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat[lat.length - 1], solve50: pct(solve, 0.5), solve99: pct(solve, 0.99),
+    };
   } finally {
     for (const c of clients) c.ws.terminate();
     await d.stop();
@@ -134,8 +174,9 @@ const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const rows = [];
 for (const n of sizes.length ? sizes : [100, 500]) rows.push(await run(n));
 console.log(`\nevent -> last changed SetChargingProfile received (96 slots of 15 min, replan_delay_ms ${DELAY}, ${TRIGGERS} triggers)`);
-console.log('| EVSEs | plans with changes | profiles per plan (median) | p50 ms | p99 ms | max ms |');
-console.log('|---:|---:|---:|---:|---:|---:|');
+console.log('| EVSEs | plans found | with changes | timed out | profiles per plan (median) | p50 ms | p99 ms | max ms | solve p50 / p99 ms |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const f = (v) => (v === undefined ? '-' : v.toFixed(1));
 for (const r of rows) {
-  console.log(`| ${r.nEvse} | ${r.planned}/${r.triggers} | ${r.frames} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`);
+  console.log(`| ${r.nEvse} | ${r.planned}/${r.triggers} | ${r.changed} | ${r.timedOut} | ${r.frames ?? '-'} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${r.solve50 ?? '-'} / ${r.solve99 ?? '-'} |`);
 }
