@@ -238,6 +238,7 @@ struct ctl_plan {
     double *kw;                   /* [n * slots] */
     double *site_limit_kw;        /* [slots]: what the LP was given (after reservations) */
     double cost, shortfall_kwh, solve_ms;
+    double lp_cost;              /* the LP relaxation's cost (unique at the optimum; cost after the 6 A repair) */
     const char *method;
     bool failed;
     char err[200];

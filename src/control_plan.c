@@ -73,6 +73,9 @@ static void on_solved(struct depot *d, void *arg)
     } else {
         cJSON_AddStringToObject(res, "method", plan->method);
         cJSON_AddNumberToObject(res, "cost", round(plan->cost * 1e4) / 1e4);
+        /* Full precision: --replay-plan compares it (the LP optimum is unique; what the 6 A repair makes of it
+         * depends on which optimal vertex the warm-started simplex stopped at). */
+        if (isfinite(plan->lp_cost)) cJSON_AddNumberToObject(res, "lp_cost", plan->lp_cost);
         cJSON_AddNumberToObject(res, "shortfall_kwh", round(plan->shortfall_kwh * 1e3) / 1e3);
         cJSON_AddNumberToObject(res, "solve_ms", round(plan->solve_ms * 10) / 10);
         cJSON *rows = cJSON_AddArrayToObject(res, "kw");
@@ -137,6 +140,7 @@ static void *worker(void *arg)
                     plan->sessions[i].shortfall_kwh = out->shortfall_kwh[i];
                 }
                 plan->cost = out->cost;
+                plan->lp_cost = out->lp_cost;
                 plan->shortfall_kwh = out->total_shortfall_kwh;
                 plan->solve_ms = out->total_ms;
                 plan->method = out->method_name;

@@ -16,8 +16,10 @@
 /* The same plan: every kW within the logged rounding (1e-3). An equivalent plan: every session gets the same
  * energy and the cost is within 0.5 %. GLPK is deterministic, but the live planner starts each simplex from
  * the previous plan's basis, which the log does not hold: where an LP has several optimal schedules (slots of
- * equal price) a cold re-run may find another one, and the 6 A repair (a heuristic on top of the LP) may then
- * end a little apart in cost. */
+ * equal price) a cold re-run may find another one. The LP optimum's cost is the same for all of them, but the
+ * 6 A repair (a heuristic on top of the LP) rounds each vertex differently, and its cost has no bound: under
+ * ASan, control_faults saw a repaired plan 0.6 % apart. So for a repaired plan whose event carries result.lp_cost
+ * the cost compared is the LP relaxation's; the repaired costs are printed, not judged. */
 #define REPLAY_KW_TOL 0.01
 #define REPLAY_KWH_TOL 0.05
 #define REPLAY_COST_ABS 0.01
@@ -296,11 +298,18 @@ int control_replay_plan(const char *db_path, uint64_t n, FILE *out)
     }
     double dcost = fabs(plan->cost - logged_cost);
     bool cost_ok = dcost <= REPLAY_COST_ABS || dcost <= REPLAY_COST_REL * fabs(logged_cost);
+    double logged_lp = num(res, "lp_cost", NAN);
+    if (plan->method == OPT_METHOD_LP_REPAIR && isfinite(logged_lp) && isfinite(plan->lp_cost)) {
+        double dlp = fabs(plan->lp_cost - logged_lp);
+        cost_ok = dlp <= REPLAY_COST_ABS || dlp <= REPLAY_COST_REL * fabs(logged_lp);
+        fprintf(out, "LP relaxation cost: logged %.4f, re-run %.4f (compared: the 6 A repair's cost depends on the LP "
+                     "vertex)\n", logged_lp, plan->lp_cost);
+    }
     bool same = cost_ok && worst <= REPLAY_KW_TOL;
     bool equivalent = cost_ok && worst_kwh <= REPLAY_KWH_TOL;
     fprintf(out, "cost: logged %.4f, re-run %.4f; largest energy difference %.3f kWh, largest kW difference %.3f: %s\n",
             logged_cost, plan->cost, worst_kwh, worst,
-            same ? "the same plan" : equivalent ? "an equivalent plan (same energy per session, cost within 0.5 %)"
+            same ? "the same plan" : equivalent ? "an equivalent plan (same energy per session, cost within 0.5 %; of the LP relaxation for a repaired plan)"
                                                 : "DIFFERENT");
     rc = same || equivalent ? 0 : 1;
     goto done;

@@ -244,6 +244,11 @@ def check_replay(d, depotd, plans):
         print(r.stdout[-1200:], r.stderr[-500:])
         check(r.returncode == 0 and ("the same plan" in r.stdout or "an equivalent plan" in r.stdout),
               "depotd --replay-plan %d: the logged inputs give the same (or an equivalent) plan (exit %d)" % (p["plan"], r.returncode))
+        if "re-run by lp-repair" in r.stdout:
+            # A repaired plan is judged on its LP relaxation's cost (unique), logged as result.lp_cost.
+            check("lp_cost" in p["result"] and "LP relaxation cost: logged" in r.stdout,
+                  "plan %d (6 A repair): compared on the LP relaxation's cost, result.lp_cost %s"
+                  % (p["plan"], p["result"].get("lp_cost")))
     # Tampered: the biggest need of the middle plan halved in a copy of the log (the copy drops the append-only
     # trigger; the real log keeps it).
     p = picks[0]
