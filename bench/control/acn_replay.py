@@ -22,6 +22,12 @@ else kWhDelivered and the disconnect time); depotd learns it as a dispatcher nee
 vehicle per ACN user: a user with several sessions in the window gets the need of the first; the others run on
 depotd's default policy, and the table says how many).
 
+Why a session got less than uncontrolled charging gave it (--sessions prints every session): from depotd's plan
+events, "station cap" (a plan left it short while its station's ChargingStationMaxProfile share, which plans live
+within, was used up), "left early" (it disconnected before the departure depotd was told), "past told" (it stayed
+past that departure, still short). The summary also counts the needs feasible at the EV's 6.6 kW by the real
+disconnect, and what the sessions that left before their told departure got.
+
 Price mapping: the ACN sessions are from May-June 2021, the prices from 2022. A Pasadena day D (2021) is
 priced with the Brussels day D + 364 days (2022: same weekday, same season), hour by local hour: a session
 charging at 08:00 Pasadena time on Wednesday 2021-06-23 pays the Brussels 08:00 price of Wednesday 2022-06-22.
@@ -36,6 +42,7 @@ import datetime
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -165,6 +172,100 @@ def bound(depotsim, depot, acn, from_, hours, prices, limit_kw):
     return sb.bound_for(depotsim, depot, prices, acn=acn, from_=from_, hours=hours, grid_limit_kw=limit_kw)
 
 
+def iso_ms(s):
+    return int(datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def plan_views(plans):
+    """Per depotd session (station, EVSE, transaction) what its plans said: the departure depotd was told, and
+    whether a plan left it short while its station's cap (a ChargingStationMaxProfile fail-safe: the plan lives
+    within it) was used up in that plan's first slot. plans: the 'plan' events' data, in order."""
+    out = {}
+    for p in plans:
+        caps = {c["station"]: c["limit_kw"] for c in p.get("circuits") or []}
+        res = p.get("result") or {}
+        kw, per = res.get("kw") or [], res.get("sessions") or []
+        used = {}
+        for s, row in zip(p.get("sessions") or [], kw):
+            used[s["station"]] = used.get(s["station"], 0) + (row[0] if row else 0)
+        t = iso_ms(p["start"])
+        for s, r in zip(p.get("sessions") or [], per):
+            v = out.setdefault((s["station"], s["evse"], s["transaction"]),
+                               {"first_ms": t, "departure_ms": iso_ms(s["departure"]), "source": s["need_source"],
+                                "cap_short": False})
+            v["last_ms"] = t
+            v["departure_ms"] = iso_ms(s["departure"])  # the latest the plans were told
+            cap = caps.get(s["station"])
+            if cap is not None and r.get("shortfall_kwh", 0) > 0.05 and used[s["station"]] >= cap - 0.05:
+                v["cap_short"] = True
+    return out
+
+
+def causes(rep, views):
+    """Each vehicle of the controlled run, next to its baseline twin, with why it got less than uncontrolled
+    charging gave it (kWh and its causes; several can apply, and they are counted together):
+      station cap  - a plan left it short while its station's fail-safe cap was full (the site was not)
+      left early   - it disconnected before the departure depotd was told, and the plan had put energy later
+      past told    - it stayed past the told departure, short of its need at that time
+      other        - none of those."""
+    base = {v["ev"]: v for v in rep.get("baseline", {}).get("vehicles", [])}
+    rows = []
+    for v in rep["vehicles"]:
+        b = base.get(v["ev"], {})
+        arr, dep = iso_ms(v["arrival"]), iso_ms(v["departure"])
+        view = None
+        for (st, evse, _tx), x in views.items():
+            if st == v["station"] and evse == v["evse"] and arr - 60000 <= x["first_ms"] <= dep:
+                view = x
+        told = view["departure_ms"] if view else None
+        gap = (b.get("deliveredKwh") or 0) - v["deliveredKwh"]
+        why = []
+        if view and view["cap_short"]:
+            why.append("station cap")
+        if told and dep < told - 60000:
+            why.append("left early")
+        if told and dep > told + 60000 and v["deliveredKwh"] < 0.99 * v["requestedKwh"]:
+            why.append("past told")
+        # What 6.6 kW (the EV's maximum) could give from arrival to each departure: which needs were feasible.
+        kw = v.get("maxPowerKw") or 6.6
+        rows.append({"ev": v["ev"], "station": "%s/%d" % (v["station"], v["evse"]), "arr": arr, "dep": dep,
+                     "told": told, "source": view and view["source"], "req": v["requestedKwh"],
+                     "got": v["deliveredKwh"], "base": b.get("deliveredKwh"), "gap": gap,
+                     "feasible_dep": min(v["requestedKwh"], kw * (dep - arr) / 3.6e6),
+                     "feasible_told": told and min(v["requestedKwh"], kw * (told - arr) / 3.6e6),
+                     "why": why if gap > 0.1 else []})
+    return rows
+
+
+def cause_table(rows, per_session):
+    hm = lambda ms: "-" if ms is None else datetime.datetime.fromtimestamp(ms / 1000, LA).strftime("%H:%M")  # noqa: E731
+    if per_session:
+        print("\n%-9s %-10s %5s %5s %5s %-10s %6s %6s %6s %6s %6s  %s" % (
+            "vehicle", "EVSE", "arr", "left", "told", "need from", "req", "feas.", "ctrl", "uncon.", "gap", "why"))
+        for r in rows:
+            print("%-9s %-10s %5s %5s %5s %-10s %6.1f %6.1f %6.1f %6.1f %6.1f  %s" % (
+                r["ev"], r["station"], hm(r["arr"]), hm(r["dep"]), hm(r["told"]), r["source"] or "-", r["req"],
+                r["feasible_dep"], r["got"], r["base"] or 0, r["gap"], ", ".join(r["why"])))
+    by = {}
+    for r in rows:
+        if r["gap"] > 0.1:
+            k = " + ".join(r["why"]) or "other"
+            n, kwh, met = by.get(k, (0, 0.0, 0))
+            lost_met = r["base"] is not None and r["base"] >= 0.99 * r["req"] and r["got"] < 0.99 * r["req"]
+            by[k] = (n + 1, kwh + r["gap"], met + lost_met)
+    gained = sum(-r["gap"] for r in rows if r["gap"] < -0.1)
+    print("less than uncontrolled, by cause:\n  %s%s" % (
+        "\n  ".join("%-26s %2d sessions %.1f kWh (%d no longer met)" % (k, n, kwh, m) for k, (n, kwh, m) in sorted(by.items()))
+        or "none", "\n  more than uncontrolled: %.1f kWh" % gained if gained else ""))
+    early = [r for r in rows if r["told"] and r["dep"] < r["told"] - 60000]
+    feas = [r for r in rows if r["feasible_dep"] >= 0.99 * r["req"]]
+    print("needs feasible at 6.6 kW by the real disconnect: %d, met %d (uncontrolled %d); %d sessions left before "
+          "the departure depotd was told (%.1f kWh to them, uncontrolled %.1f)" % (
+              len(feas), sum(r["got"] >= 0.99 * r["req"] for r in feas),
+              sum((r["base"] or 0) >= 0.99 * r["req"] for r in feas), len(early), sum(r["got"] for r in early),
+              sum(r["base"] or 0 for r in early)))
+
+
 def table(rep, lp, stats, args, extra):
     s = rep["site"]
     b = rep.get("baseline", {}).get("site", {})
@@ -194,6 +295,7 @@ def table(rep, lp, stats, args, extra):
     print("sessions %d, with a dispatcher need %d; depotd: %d plans, %d SetChargingProfile sent, %d accepted, "
           "%d departure_at_risk, %d compensation; real %.1f s" % (extra["sessions"], extra["with_need"], *stats,
                                                                   extra["real_s"]))
+    print("fail-safe: %s" % extra["failsafe"])
     if extra["filled"]:
         print("(%d hours had no 2022 price of their own and took the previous hour's)" % extra["filled"])
 
@@ -213,6 +315,8 @@ def main():
     ap.add_argument("--failsafe", default="ChargingStationMaxProfile")
     ap.add_argument("--json", help="write depotsim's report (with its baseline) here")
     ap.add_argument("--keep-log", help="write depotd's log here")
+    ap.add_argument("--sessions", action="store_true", help="print every session with its cause")
+    ap.add_argument("--keep-db", help="copy depotd's event log (SQLite) here, for `depotd --replay-plan` and queries")
     args = ap.parse_args()
 
     day0 = datetime.datetime.strptime(args.from_, "%Y-%m-%d").replace(tzinfo=LA)
@@ -254,12 +358,27 @@ def main():
                        "AND msg_type = 3 AND data LIKE '%Accepted%'"),
                      q("SELECT count(*) FROM events WHERE type = 'departure_at_risk'"),
                      q("SELECT count(*) FROM events WHERE type = 'compensation'"))
+            plans = [json.loads(r[0]) for r in d.query("SELECT data FROM events WHERE type = 'plan' ORDER BY seq")]
+            views = plan_views(plans)
+            fs = plans[-1] if plans else {}
+            failsafe = "%s, a share of %.1f kW per station%s" % (
+                fs.get("failsafe"), fs.get("failsafe_station_kw", 0),
+                ": a station cap the plans live within" if fs.get("circuits") else
+                " over its EVSEs (at most control.failsafe_evse_kw each), for sessions without a TxProfile")
+            if args.keep_db:
+                src = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True, timeout=10)
+                dst = sqlite3.connect(args.keep_db)
+                with dst:
+                    src.backup(dst)
+                src.close()
+                dst.close()
         real_s = time.monotonic() - t0
         with open(report) as f:
             rep = json.load(f)
         lp = bound(args.depotsim, args.depot, args.acn, start_s, hours, prices, limit)
         table(rep, lp, stats, args, {"sessions": n_sessions, "with_need": with_need, "real_s": real_s,
-                                     "filled": filled})
+                                     "filled": filled, "failsafe": failsafe})
+        cause_table(causes(rep, views), args.sessions)
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
