@@ -119,12 +119,45 @@ static void call_drop(struct control *ctl, struct ctl_call *c)
 
 /* ---- fail-safe profiles ----------------------------------------------------------------------------------------- */
 
+/* Every change of a station maximum, sent or answered, with every station's counted cap: the log shows the sum in
+ * force at each step, and a restarted depotd takes the caps from the newest one (restore_caps). */
+static void log_caps(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id, int phase)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "what", what);
+    cJSON_AddNumberToObject(o, "kw", round(w) / 1000.0);
+    if (plan_id) cJSON_AddNumberToObject(o, "plan", (double)plan_id);
+    cJSON_AddNumberToObject(o, "phase", phase);
+    cJSON *m = cJSON_AddObjectToObject(o, "caps");
+    for (struct ctl_station *x = ctl->stations; x; x = x->next)
+        cJSON_AddNumberToObject(m, x->st->id, round(ctl_cap_counted_w(ctl, x)) / 1000.0);
+    cJSON_AddNumberToObject(o, "unseen_kw", round(ctl_caps_unseen_w(ctl)) / 1000.0);
+    cJSON_AddNumberToObject(o, "sum_kw", round(ctl_caps_sum_w(ctl)) / 1000.0);
+    cJSON_AddNumberToObject(o, "limit_kw", round(ctl_caps_limit_w(ctl, depot_now_ms())) / 1000.0);
+    ctl_log_event(ctl, "station_cap", cs->st->id, o);
+}
+
+static void send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase);
+
 static void send_failsafe(struct control *ctl, struct ctl_station *cs)
+{
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
+        /* The cap it had (or the equal share it is counted at when it never had one), but never more than the
+         * others leave: a raise waits for a plan's saga, after the decreases that make room. */
+        double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
+        double room = ctl_caps_limit_w(ctl, depot_now_ms()) - (ctl_caps_sum_w(ctl) - ctl_cap_counted_w(ctl, cs));
+        if (w > room) w = room > 0 ? room : 0;
+        send_failsafe_w(ctl, cs, w, 0, 0);
+    } else {
+        send_failsafe_w(ctl, cs, ctl_failsafe_evse_w(ctl, cs, NULL), 0, 0);
+    }
+}
+
+static void send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase)
 {
     struct conn *conn = cs->st->conn;
     if (!conn || cs->failsafe_rejected) return;
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
-    double w = station_max ? ctl_failsafe_station_w(ctl) : ctl_failsafe_evse_w(ctl, cs, NULL);
     struct sched_unit u;
     ctl_unit(ctl, cs, NULL, &u);
     u.min_w = 0; /* a cap, not a charging limit: any value is fine */
@@ -143,13 +176,23 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
     char err[200];
     if (c) {
         c->sched = s;
+        c->plan_id = plan_id;
+        c->phase = phase;
+        c->prev_cap_w = ctl_cap_counted_w(ctl, cs);
         if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
             log_warn("control", cs->st->id, "cannot send the fail-safe profile: %s", err);
             call_drop(ctl, c);
+            if (phase == 1) ctl->saga_failed = true;
         } else {
             cs->failsafe_sent = true;
             cs->failsafe_due = false;
             ctl->stats.profiles_sent++;
+            if (phase != 0) ctl->saga_in_flight++;
+            if (station_max) {
+                cs->cap_inflight = true;
+                cs->cap_inflight_w = s.w[0];
+                log_caps(ctl, cs, "sent", s.w[0], plan_id, phase);
+            }
         }
     }
     cJSON_Delete(req);
@@ -158,6 +201,11 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
 /* The shares changed (a station refused its fail-safe, or more stations are known): lower ones go out now. */
 static void refresh_failsafes(struct control *ctl)
 {
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
+        /* The caps follow the plan: the next one moves them, decreases first. */
+        control_replan(ctl->d, "failsafe");
+        return;
+    }
     double w = ctl_failsafe_station_w(ctl);
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
         if (cs->st->conn && cs->failsafe_accepted && cs->failsafe_sent_w > w + 0.5) send_failsafe(ctl, cs);
@@ -289,9 +337,36 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
 static void saga_finish(struct control *ctl);
 static void station_compliant(struct control *ctl, struct ctl_station *cs, const struct ctl_evse *by, int64_t followed_ms);
 
+/* Phase 2 for the station maxima: each raise only if the caps counted, with it, still fit under the site limit
+ * (the decreases that make room were answered in phase 1; a station that went away or refused since keeps its
+ * cap counted, and then the raise waits for the next plan). */
+static void send_cap_raises(struct control *ctl)
+{
+    double limit = ctl_caps_limit_w(ctl, depot_now_ms());
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (!cs->cap_raise) continue;
+        cs->cap_raise = false;
+        if (ctl->saga_failed || !ctl_cap_adjustable(cs)) continue;
+        double room = limit - (ctl_caps_sum_w(ctl) - ctl_cap_counted_w(ctl, cs));
+        if (cs->cap_raise_w > room + 0.5) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
+            cJSON_AddStringToObject(o, "action", "station cap raise withheld");
+            cJSON_AddNumberToObject(o, "kw", round(cs->cap_raise_w) / 1000.0);
+            cJSON_AddNumberToObject(o, "room_kw", round(room) / 1000.0);
+            ctl_log_event(ctl, "compensation", cs->st->id, o);
+            control_replan(ctl->d, "failsafe");
+            continue;
+        }
+        send_failsafe_w(ctl, cs, cs->cap_raise_w, ctl->saga_plan->id, 2);
+    }
+}
+
 static void saga_phase2(struct control *ctl)
 {
     ctl->saga_phase = 2;
+    /* Caps first: a station processes its CALLs in order, so the raised TxProfiles find room under its cap. */
+    send_cap_raises(ctl);
     if (ctl->saga_failed) {
         /* A decrease did not land: that EVSE may still draw its old limit, so no one else goes up on this plan.
          * The re-plan already asked for plans around it. */
@@ -312,6 +387,54 @@ static void saga_phase2(struct control *ctl)
 }
 
 static void apply_plan(struct control *ctl, struct ctl_plan *plan);
+
+/* A plan's station maxima (ChargingStationMaxProfile): decreases go out now with the TxProfile decreases (phase
+ * 1), raises wait in cap_raise for phase 2. Caps in force that still cover the plan are kept where the sum allows
+ * (sched_caps_keep): fewer messages. */
+static void plan_caps(struct control *ctl, struct ctl_plan *plan, int *decreases, int *increases)
+{
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) cs->cap_raise = false;
+    if (!plan->caps || ctl->n_stations <= 0) return;
+    struct sched_cap *t = calloc((size_t)ctl->n_stations, sizeof *t);
+    struct ctl_station **who = calloc((size_t)ctl->n_stations, sizeof *who);
+    if (!t || !who) {
+        free(t);
+        free(who);
+        return;
+    }
+    int m = 0;
+    for (struct ctl_station *cs = ctl->stations; cs && m < ctl->n_stations; cs = cs->next) {
+        const struct ctl_plan_cap *pc = NULL;
+        for (int c = 0; c < plan->n_caps; c++)
+            if (strcmp(plan->caps[c].station, cs->st->id) == 0) pc = &plan->caps[c];
+        double counted = ctl_cap_counted_w(ctl, cs);
+        t[m] = (struct sched_cap){.old_w = counted, .cap_w = counted};
+        if (pc && pc->adjustable && ctl_cap_adjustable(cs)) {
+            t[m].adjustable = true;
+            t[m].want_w = pc->want_w;
+            t[m].cap_w = pc->cap_w;
+        }
+        who[m++] = cs;
+    }
+    sched_caps_keep(t, m, ctl_caps_limit_w(ctl, depot_now_ms()), ctl_caps_unseen_w(ctl));
+    for (int i = 0; i < m; i++) {
+        if (!t[i].adjustable) continue;
+        struct sched_unit u;
+        ctl_unit(ctl, who[i], NULL, &u);
+        u.min_w = 0; /* a cap, not a charging limit */
+        double w = sched_quantize(&u, t[i].cap_w);
+        if (w < t[i].old_w - 0.5) {
+            send_failsafe_w(ctl, who[i], w, plan->id, 1);
+            (*decreases)++;
+        } else if (w > t[i].old_w + 0.5) {
+            who[i]->cap_raise = true;
+            who[i]->cap_raise_w = w;
+            (*increases)++;
+        }
+    }
+    free(t);
+    free(who);
+}
 
 static void saga_finish(struct control *ctl)
 {
@@ -444,6 +567,11 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
              ctl->stats.sessions_at_risk, decreases, increases, plan->solve_ms, plan->method);
     send_probes(ctl, now);
     ctl->saga_phase = 1;
+    int cap_down = 0, cap_up = 0;
+    plan_caps(ctl, plan, &cap_down, &cap_up);
+    if (cap_down || cap_up)
+        log_info("control", NULL, "plan %llu: station caps: %d decreases then %d increases", (unsigned long long)plan->id,
+                 cap_down, cap_up);
     for (int i = 0; i < ctl->n_targets; i++)
         if (ctl->targets[i].send_step) send_tx_profile(ctl, ctl->targets[i].cs, ctl->targets[i].e, &ctl->targets[i].step, plan->id, 1);
     if (ctl->saga_in_flight == 0) saga_phase2(ctl);
@@ -510,9 +638,55 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
     else if (status) ctl->stats.profiles_rejected++;
     else ctl->stats.profiles_failed++;
 
-    if (c->kind == CTL_CALL_FAILSAFE && cs) {
+    if (c->kind == CTL_CALL_FAILSAFE && cs && ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && c->phase != 0) {
+        /* A plan's cap change (saga phase 1 or 2). */
+        cs->cap_inflight = false;
+        double sent = c->sched.w[0];
+        if (accepted) {
+            cs->cap_known = cs->failsafe_accepted = true;
+            cs->cap_w = cs->failsafe_sent_w = sent;
+        } else {
+            /* Refused: the old cap stays in force. Not answered: either may be, the higher one counts. Either way
+             * this station's cap is left alone (planned within it) until it boots again; a decrease that did not
+             * land withholds the plan's increases, as for TxProfiles. */
+            if (!status) {
+                cs->cap_w = fmax(c->prev_cap_w, sent);
+                cs->cap_known = true;
+            }
+            cs->cap_stuck = true;
+            if (c->phase == 1) ctl->saga_failed = true;
+            ctl->stats.compensations++;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "plan", (double)c->plan_id);
+            cJSON_AddStringToObject(o, "why", c->phase == 1 ? "station cap decrease" : "station cap raise");
+            cJSON_AddStringToObject(o, "status", why);
+            cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_cap_counted_w(ctl, cs)) / 1000.0);
+            ctl_log_event(ctl, "compensation", cs->st->id, o);
+            log_warn("control", cs->st->id, "station cap %.1f kW %s: %.1f kW counted", sent / 1000.0, why,
+                     ctl_cap_counted_w(ctl, cs) / 1000.0);
+            control_replan(d, "compensation");
+        }
+        log_caps(ctl, cs, accepted ? "accepted" : why, sent, c->plan_id, c->phase);
+        if (ctl->saga_in_flight > 0 && c->plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
+            if (--ctl->saga_in_flight == 0) {
+                if (ctl->saga_phase == 1) saga_phase2(ctl);
+                else saga_finish(ctl);
+            }
+        }
+    } else if (c->kind == CTL_CALL_FAILSAFE && cs) {
         cs->failsafe_accepted = accepted;
         if (accepted) cs->failsafe_sent_w = c->sched.w[0];
+        if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
+            cs->cap_inflight = false;
+            if (accepted) {
+                cs->cap_known = true;
+                cs->cap_w = c->sched.w[0];
+            } else if (!status) {
+                cs->cap_w = fmax(c->prev_cap_w, c->sched.w[0]);
+                cs->cap_known = true;
+            }
+            log_caps(ctl, cs, accepted ? "accepted" : why, c->sched.w[0], 0, 0);
+        }
         if (!accepted && status && !cs->failsafe_rejected) {
             /* It will not cap itself: it counts at full power and everyone else gets a smaller share. */
             cs->failsafe_rejected = true;
@@ -568,6 +742,7 @@ void control_on_boot_accepted(struct depot *d, struct station *st)
     /* A (re)booted station has dropped or kept its profiles; either way it gets its fail-safe again and its
      * sessions are no longer known to follow a TxProfile of ours. */
     cs->failsafe_sent = cs->failsafe_accepted = false;
+    cs->cap_stuck = cs->cap_raise = false;
     for (int k = 1; k <= cs->max_evse; k++) {
         cs->evse[k].applied_valid = false;
         if (cs->evse[k].mode != CTL_MODE_NONCOMPLIANT) cs->evse[k].mode = CTL_MODE_FAILSAFE;
@@ -845,6 +1020,29 @@ void control_stats(struct depot *d, struct control_stats *out)
 
 static void on_prices(struct depot *d) { control_replan(d, "prices"); }
 
+/* After a restart the stations still hold the caps of the last run, which need not be equal shares: each counts
+ * at what the newest station_cap event says (a cap in flight then counted at the higher one), so a station that
+ * reconnects first cannot be given room another one still uses. */
+static void restore_caps(struct control *ctl)
+{
+    char *data = store_last_event_data(ctl->d->store, "station_cap");
+    cJSON *o = data ? cJSON_Parse(data) : NULL;
+    free(data);
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "caps")) {
+        struct station *st = depot_station_find(ctl->d, it->string);
+        struct ctl_station *cs = st && cJSON_IsNumber(it) ? ctl_station(ctl, st) : NULL;
+        if (!cs) continue;
+        cs->cap_known = true;
+        cs->cap_w = ceil(it->valuedouble * 1000.0 - 1e-6);
+        n++;
+    }
+    cJSON_Delete(o);
+    if (n) log_info("control", NULL, "station caps of %d stations restored from the event log (%.1f kW of %.1f kW)", n,
+                    ctl_caps_sum_w(ctl) / 1000.0, ctl_caps_limit_w(ctl, depot_now_ms()) / 1000.0);
+}
+
 int control_start(struct depot *d, char *err, size_t err_len)
 {
     struct control *ctl = calloc(1, sizeof *ctl);
@@ -860,6 +1058,7 @@ int control_start(struct depot *d, char *err, size_t err_len)
     if (control_query_restore(d, err, err_len)) return -1;
     if (ctl_restore(ctl, err, err_len)) return -1;
     if (!ctl->cfg.enabled) return 0;
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) restore_caps(ctl);
     ctl->planner = ctl_planner_start(ctl, err, err_len);
     if (!ctl->planner) return -1;
     prices_on_update = on_prices;

@@ -125,6 +125,15 @@ struct ctl_station {
     double failsafe_w;           /* the station's share of the site limit */
     bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
     double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
+    /* ChargingStationMaxProfile that follows the plan (README "Smart charging"): what depotd counts against the
+     * site limit for this station is ctl_cap_counted_w, the cap in force or the one in flight when higher. */
+    bool cap_known;              /* cap_w was accepted (or restored from the log) */
+    double cap_w;                /* the cap in force */
+    bool cap_inflight;
+    double cap_inflight_w;       /* sent, not answered */
+    bool cap_stuck;              /* refused or lost a cap change: counted as it is, not changed until it boots */
+    bool cap_raise;              /* saga phase 2: raise to cap_raise_w once every decrease is answered */
+    double cap_raise_w;
     /* Sticky non-compliance: an EVSE of it drew above its limit. Every session on it starts planned around (at
      * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
     bool noncompliant;
@@ -140,6 +149,7 @@ struct ctl_call {
     uint64_t plan_id;
     int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
     struct sched sched;          /* what was sent */
+    double prev_cap_w;           /* CTL_CALL_FAILSAFE with a station maximum: the cap in force when it was sent */
     struct ctl_call *next;
 };
 enum { CTL_CALL_FAILSAFE = 1, CTL_CALL_TX_PROFILE, CTL_CALL_COMPOSITE };
@@ -197,6 +207,19 @@ double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs)
 /* The station's fail-safe limit (W) and the per-EVSE one. */
 double ctl_failsafe_station_w(const struct control *ctl);
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+/* Station maxima that follow the plan (ChargingStationMaxProfile). Counted: the cap in force, or in flight when
+ * higher; the equal share for a station that never accepted one; its hardware when it refused the fail-safe. */
+double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs);
+/* Stations depotd has not seen yet (registered, or failsafe_stations): the equal share each. */
+double ctl_caps_unseen_w(const struct control *ctl);
+/* The sum the caps must stay under: the site limit in force now (a temporary lower limit included). */
+double ctl_caps_limit_w(const struct control *ctl, int64_t now);
+/* Sum of every station's counted cap plus the unseen ones. */
+double ctl_caps_sum_w(const struct control *ctl);
+/* Whether depotd may change this station's cap now (connected, answered, never refused one). */
+bool ctl_cap_adjustable(const struct ctl_station *cs);
+/* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
+double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 
 /* The need in force for a session: where it comes from, departure, energy still to deliver (kWh), limits. */
 struct ctl_need {
@@ -229,6 +252,11 @@ struct ctl_plan_session {
     double shortfall_kwh, planned_kwh;
     double margin_kwh;           /* planned above the need (not an alarm when it is short) */
 };
+struct ctl_plan_cap {
+    char station[CFG_STATION_ID_MAX + 1];
+    bool adjustable;
+    double want_w, cap_w;        /* the plan's peak + reservations + idle floor; the cap it leaves room for */
+};
 struct ctl_plan {
     uint64_t id;
     int64_t start_ms, first_end_ms, slot_ms;
@@ -244,6 +272,9 @@ struct ctl_plan {
     char err[200];
     int64_t requested_mono, solved_mono;
     char reasons[160];
+    struct ctl_plan_cap *caps;   /* ChargingStationMaxProfile: per station; NULL otherwise */
+    int n_caps;
+    int caps_pass;               /* 1, or 2 when the first plan's peaks did not fit and it was re-planned */
 };
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);
 void ctl_planner_stop(struct ctl_planner *p);

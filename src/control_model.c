@@ -30,8 +30,10 @@ static const struct num_key num_keys[] = {
     INT(failsafe_stations, 0, 0, 100000,
         "Share the fail-safe over at least this many stations (room for stations not yet registered)."),
     NUM(failsafe_evse_kw, 0, 0, 1000,
-        "TxDefaultProfile only: each EVSE's limit for sessions without a TxProfile (kW); 0: the station's share split "
-        "over its EVSEs. Smaller keeps more of the limit free for planned sessions (idle EVSEs reserve it)."),
+        "TxDefaultProfile: each EVSE's limit for sessions without a TxProfile (kW); 0: the station's share split "
+        "over its EVSEs. Smaller keeps more of the limit free for planned sessions (idle EVSEs reserve it). "
+        "ChargingStationMaxProfile: what each idle EVSE keeps in its station's cap for a car that plugs in while "
+        "depotd is down (kW); 0: min_current_a on its phases (4.14 kW on 3 x 230 V)."),
     NUM(nominal_voltage_v, 230, 100, 1000, "Phase voltage used to turn W into A for stations that take A only."),
     NUM(min_current_a, 6, 0, 32, "Lowest non-zero current per phase an EVSE is ever told (IEC 61851: 6 A)."),
     NUM(evse_max_kw, 22, 1, 1000, "An EVSE's maximum when the station does not report EVSE Power (MaxSet)."),
@@ -387,13 +389,58 @@ double ctl_failsafe_station_w(const struct control *ctl)
 
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
 {
-    double st = ctl_failsafe_station_w(ctl);
+    /* With a station maximum that follows the plan an EVSE without a TxProfile is bounded by its station's cap. */
+    double st = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs ? ctl_cap_counted_w(ctl, cs)
+                                                                    : ctl_failsafe_station_w(ctl);
     if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) {
         st /= (cs->max_evse > 0 ? cs->max_evse : 1);
         if (ctl->cfg.failsafe_evse_kw > 0 && ctl->cfg.failsafe_evse_kw * 1000.0 < st) st = ctl->cfg.failsafe_evse_kw * 1000.0;
     }
     double m = ctl_evse_max_w(ctl, cs, e);
     return st < m ? st : m;
+}
+
+double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs)
+{
+    if (cs->failsafe_rejected) return ctl_station_hw_w(ctl, cs);
+    double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
+    if (cs->cap_inflight && cs->cap_inflight_w > w) w = cs->cap_inflight_w;
+    return w;
+}
+
+double ctl_caps_unseen_w(const struct control *ctl)
+{
+    size_t n = ctl->d->n_stations, known = 0;
+    if ((size_t)ctl->cfg.failsafe_stations > n) n = (size_t)ctl->cfg.failsafe_stations;
+    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) known++;
+    return n > known ? (double)(n - known) * ctl_failsafe_station_w(ctl) : 0;
+}
+
+double ctl_caps_limit_w(const struct control *ctl, int64_t now)
+{
+    return ctl_site_limit_kw(ctl, now) * 1000.0;
+}
+
+double ctl_caps_sum_w(const struct control *ctl)
+{
+    double w = ctl_caps_unseen_w(ctl);
+    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) w += ctl_cap_counted_w(ctl, cs);
+    return w;
+}
+
+bool ctl_cap_adjustable(const struct ctl_station *cs)
+{
+    return cs->st->conn && cs->cap_known && !cs->cap_inflight && !cs->cap_stuck && !cs->failsafe_rejected;
+}
+
+double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    /* failsafe_evse_kw when set, else the least a car can charge with at all (min_current_a on its phases). */
+    struct sched_unit u;
+    ctl_unit(ctl, cs, e, &u);
+    double w = ctl->cfg.failsafe_evse_kw > 0 ? ctl->cfg.failsafe_evse_kw * 1000.0 : u.min_w;
+    double m = ctl_evse_max_w(ctl, cs, e);
+    return w < m ? w : m;
 }
 
 /* ---- needs ------------------------------------------------------------------------------------------------- */
@@ -418,7 +465,9 @@ void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t n
     if (e->ev_need && e->ev_max_w > 0 && (out->max_kw == 0 || e->ev_max_w / 1000.0 < out->max_kw))
         out->max_kw = e->ev_max_w / 1000.0;
 
-    if (veh && veh->has_need && veh->need.departure_ms > e->started_ms - 86400000LL) {
+    /* A dispatcher's need whose departure is before this session started belongs to an earlier visit of the
+     * vehicle: it does not apply (the EV's own needs or the default do). */
+    if (veh && veh->has_need && veh->need.departure_ms > e->started_ms) {
         out->source = "dispatcher";
         out->departure_ms = veh->need.departure_ms;
         if (veh->need.energy_kwh >= 0) out->need_kwh = veh->need.energy_kwh;

@@ -20,6 +20,10 @@ struct job {
     struct opt_circuit *circuits;
     double *price, *limit, *max_slot;
     char **ids;
+    /* ChargingStationMaxProfile: one row per station (index = its circuit), the budget outside them */
+    struct sched_cap *caps;
+    int n_caps;
+    double caps_limit_w, caps_other_w;
     struct ctl_plan *plan;
     cJSON *record;               /* the plan event: inputs now, the result added when it is back */
 };
@@ -40,6 +44,7 @@ void ctl_plan_free(struct ctl_plan *p)
     free(p->sessions);
     free(p->kw);
     free(p->site_limit_kw);
+    free(p->caps);
     free(p);
 }
 
@@ -53,6 +58,7 @@ static void job_free(struct job *j)
     free(j->price);
     free(j->limit);
     free(j->max_slot);
+    free(j->caps);
     ctl_plan_free(j->plan);
     cJSON_Delete(j->record);
     free(j);
@@ -95,6 +101,32 @@ static void on_solved(struct depot *d, void *arg)
             cJSON_AddNumberToObject(o, "shortfall_kwh", round(plan->sessions[i].shortfall_kwh * 1e3) / 1e3);
             cJSON_AddItemToArray(per, o);
         }
+        if (plan->caps) {
+            /* The station maxima this plan leaves room for (sent through the saga, decreases first). */
+            cJSON_AddNumberToObject(res, "caps_pass", plan->caps_pass);
+            cJSON *ca = cJSON_AddArrayToObject(res, "station_caps");
+            for (int c = 0; c < plan->n_caps; c++) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "station", plan->caps[c].station);
+                cJSON_AddBoolToObject(o, "adjustable", plan->caps[c].adjustable);
+                cJSON_AddNumberToObject(o, "want_kw", round(plan->caps[c].want_w) / 1000.0);
+                cJSON_AddNumberToObject(o, "cap_kw", round(plan->caps[c].cap_w) / 1000.0);
+                cJSON_AddItemToArray(ca, o);
+            }
+            if (plan->caps_pass == 2) {
+                /* Re-planned within the caps: the problem solved last is the one --replay-plan must re-run. */
+                cJSON_ReplaceItemInObjectCaseSensitive(j->record, "lp", ctl_lp_to_json(&j->pb, &ctl->planner->opts));
+                cJSON *circ = cJSON_GetObjectItemCaseSensitive(j->record, "circuits");
+                cJSON *o;
+                int c = 0;
+                cJSON_ArrayForEach(o, circ) {
+                    if (c < j->pb.n_circuits)
+                        cJSON_ReplaceItemInObjectCaseSensitive(o, "limit_kw",
+                                                               cJSON_CreateNumber(round(j->pb.circuits[c].limit_kw * 1e3) / 1e3));
+                    c++;
+                }
+            }
+        }
     }
     char *json = cJSON_PrintUnformatted(j->record);
     if (json) {
@@ -107,6 +139,24 @@ static void on_solved(struct depot *d, void *arg)
 }
 
 /* ---- the worker -------------------------------------------------------------------------------------------- */
+
+/* Each station's want from a plan: the highest its sessions reach together in any slot, plus its floor (and a step
+ * of slack for the unit rounding), then the caps shared. Returns sched_caps_share's answer. */
+static int caps_from(struct job *j, const struct opt_plan *out)
+{
+    for (int c = 0; c < j->n_caps; c++) {
+        if (!j->caps[c].adjustable) continue;
+        double peak = 0;
+        for (int t = 0; t < out->slots; t++) {
+            double sum = 0;
+            for (int i = 0; i < out->n_sessions; i++)
+                if (j->sessions[i].circuit == c) sum += out->kw[(size_t)i * out->slots + t];
+            if (sum > peak) peak = sum;
+        }
+        j->caps[c].want_w = j->caps[c].floor_w + (peak > 0 ? peak * 1000.0 + 70 : 0);
+    }
+    return sched_caps_share(j->caps, j->n_caps, j->caps_limit_w, j->caps_other_w);
+}
 
 static void *worker(void *arg)
 {
@@ -124,6 +174,24 @@ static void *worker(void *arg)
         struct opt_plan *out = NULL;
         char err[200] = "";
         int rc = pl ? opt_solve(pl, &j->pb, &out, err, sizeof err) : OPT_ENOMEM;
+        plan->caps_pass = 1;
+        if (rc == OPT_OK && out && j->n_caps && caps_from(j, out) != 0 && j->pb.n_sessions > 0) {
+            /* The plan's peaks per station do not fit under the site limit together (it shifts load between
+             * stations over the day): plan again with each station a circuit of the cap it can have. */
+            for (int c = 0; c < j->n_caps; c++)
+                if (j->caps[c].adjustable)
+                    j->circuits[c].limit_kw = fmax(0, j->caps[c].cap_w - j->caps[c].floor_w - 70) / 1000.0;
+            struct opt_plan *out2 = NULL;
+            rc = opt_solve(pl, &j->pb, &out2, err, sizeof err);
+            opt_plan_free(out);
+            out = out2;
+            plan->caps_pass = 2;
+            if (rc == OPT_OK && out) caps_from(j, out);
+        }
+        for (int c = 0; plan->caps && c < j->n_caps; c++) {
+            plan->caps[c].want_w = j->caps[c].want_w;
+            plan->caps[c].cap_w = j->caps[c].cap_w;
+        }
         if (rc != OPT_OK || !out) {
             plan->failed = true;
             snprintf(plan->err, sizeof plan->err, "%s", err[0] ? err : "out of memory");
@@ -236,10 +304,15 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
     plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
     plan->site_limit_kw = calloc((size_t)T, sizeof(double));
+    bool caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX;
+    if (caps) {
+        j->caps = calloc((size_t)ctl->n_stations + 1, sizeof *j->caps);
+        plan->caps = calloc((size_t)ctl->n_stations + 1, sizeof *plan->caps);
+    }
     struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
     j->record = cJSON_CreateObject();
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
-        !plan->site_limit_kw || !prices || !j->record) {
+        !plan->site_limit_kw || !prices || !j->record || (caps && (!j->caps || !plan->caps))) {
         free(prices);
         job_free(j);
         return -1;
@@ -282,19 +355,45 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     }
     cJSON_AddItemToObject(rec, "site_limit_kw", num_array(j->limit, T, 1e3));
 
-    /* Stations: one circuit each when their fail-safe is a station maximum (the plan must live within it). */
-    double station_cap_kw = ctl_failsafe_station_w(ctl) / 1000.0;
-    bool circuits = cfg->failsafe == CTL_FAILSAFE_STATION_MAX;
+    /* Stations, with a station maximum as the fail-safe: one circuit each. A station whose cap depotd may change
+     * is bounded only by its hardware here (the caps follow the plan: the worker shares the site limit out after
+     * the solve, and re-plans within those shares when the peaks do not fit together); one whose cap is fixed
+     * (refused a change, an answer pending) plans within it; a disconnected one counts its cap, its sessions are
+     * not planned. Idle EVSEs of the others keep a floor in their station's cap (ctl_idle_floor_w). */
+    bool circuits = caps;
+    j->caps_limit_w = ctl_caps_limit_w(ctl, now);
+    j->caps_other_w = ctl_caps_unseen_w(ctl);
     cJSON *reserved = cJSON_AddArrayToObject(rec, "reserved");
     cJSON *ins = cJSON_AddArrayToObject(rec, "sessions");
     int nc = 0, ns = 0;
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
         int circuit = -1;
+        bool connected = cs->st->conn != NULL;
+        bool adjustable = caps && ctl_cap_adjustable(cs);
         if (circuits) {
             circuit = nc++;
-            j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = -1, .limit_kw = station_cap_kw};
+            double counted = ctl_cap_counted_w(ctl, cs);
+            j->circuits[circuit] = (struct opt_circuit){
+                .id = cs->st->id, .parent = -1,
+                .limit_kw = (adjustable ? ctl_station_hw_w(ctl, cs) : counted) / 1000.0};
+            j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .old_w = counted,
+                                                  .max_w = ctl_station_hw_w(ctl, cs), .cap_w = counted};
+            snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
+            plan->caps[circuit].adjustable = adjustable;
+            plan->caps[circuit].cap_w = counted;
+            if (!connected && !cs->failsafe_rejected) {
+                /* Nothing of it can be planned or changed: its cap is what it may draw, all of it. */
+                for (int k = 1; k <= cs->max_evse; k++) cs->evse[k].session_index = -1;
+                cJSON *r = cJSON_CreateObject();
+                cJSON_AddStringToObject(r, "station", cs->st->id);
+                cJSON_AddStringToObject(r, "why", "station_cap");
+                cJSON_AddNumberToObject(r, "kw", round(counted) / 1000.0);
+                cJSON_AddItemToArray(reserved, r);
+                for (int t = 0; t < T; t++) j->limit[t] = fmax(0, j->limit[t] - counted / 1000.0);
+                j->circuits[circuit].limit_kw = 0;
+                continue;
+            }
         }
-        bool connected = cs->st->conn != NULL;
         for (int k = 1; k <= cs->max_evse; k++) {
             struct ctl_evse *e = &cs->evse[k];
             e->session_index = -1;
@@ -327,6 +426,10 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan. */
                 reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
                 why = "idle";
+            } else if (!e->active && adjustable) {
+                /* Room in its station's cap for a car that plugs in while depotd is down. */
+                reserve_kw = ctl_idle_floor_w(ctl, cs, e) / 1000.0;
+                why = "idle_floor";
             }
             if (why) {
                 cJSON *r = cJSON_CreateObject();
@@ -337,6 +440,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 cJSON_AddItemToArray(reserved, r);
                 for (int t = 0; t < T; t++) j->limit[t] = fmax(0, j->limit[t] - reserve_kw);
                 if (circuit >= 0) j->circuits[circuit].limit_kw = fmax(0, j->circuits[circuit].limit_kw - reserve_kw);
+                if (circuit >= 0) j->caps[circuit].floor_w += reserve_kw * 1000.0;
                 continue;
             }
             if (!e->active) continue;
@@ -404,6 +508,11 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
         }
     }
     plan->n = ns;
+    if (caps) {
+        j->n_caps = nc;
+        plan->n_caps = nc;
+        for (int c = 0; c < nc; c++) j->caps[c].want_w = j->caps[c].floor_w;
+    }
     memcpy(plan->site_limit_kw, j->limit, (size_t)T * sizeof(double));
     cJSON_AddItemToObject(rec, "lp_site_limit_kw", num_array(j->limit, T, 1e3));
     if (circuits) {

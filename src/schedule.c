@@ -209,3 +209,84 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w)
     m->since_ms = 0;
     return true;
 }
+
+/* ---- station maxima that follow the plan ------------------------------------------------------------------------ */
+
+int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w)
+{
+    double avail = limit_w - other_w, want = 0, floor_sum = 0;
+    int n_adj = 0;
+    for (int i = 0; i < n; i++) {
+        if (!c[i].adjustable) {
+            c[i].cap_w = c[i].old_w;
+            avail -= c[i].old_w;
+            continue;
+        }
+        if (!(c[i].floor_w > 0)) c[i].floor_w = 0;
+        if (!(c[i].want_w > c[i].floor_w)) c[i].want_w = c[i].floor_w;
+        if (!(c[i].max_w > c[i].want_w)) c[i].max_w = c[i].want_w;
+        want += c[i].want_w;
+        floor_sum += c[i].floor_w;
+        n_adj++;
+    }
+    if (avail < 0) avail = 0;
+    if (want <= avail) {
+        /* Every want fits: the rest goes equally to all (water-filling up to the hardware), so a car that arrives
+         * while depotd is down finds power wherever it plugs in. At most n rounds: each fills a station or ends. */
+        double left = avail - want;
+        for (int i = 0; i < n; i++)
+            if (c[i].adjustable) c[i].cap_w = c[i].want_w;
+        for (int round = 0; round < n && left > 1e-6; round++) {
+            int open = 0;
+            for (int i = 0; i < n; i++) open += c[i].adjustable && c[i].cap_w < c[i].max_w;
+            if (!open) break;
+            double share = left / open;
+            for (int i = 0; i < n; i++) {
+                if (!c[i].adjustable || c[i].cap_w >= c[i].max_w) continue;
+                double add = fmin(share, c[i].max_w - c[i].cap_w);
+                c[i].cap_w += add;
+                left -= add;
+            }
+        }
+        /* Round-off must never push the sum over: floor to whole W (the station is told whole W or 0.1 A, less). */
+        for (int i = 0; i < n; i++)
+            if (c[i].adjustable) c[i].cap_w = floor(c[i].cap_w);
+        return 0;
+    }
+    if (floor_sum >= avail) {
+        double k = floor_sum > 0 ? avail / floor_sum : 0;
+        for (int i = 0; i < n; i++)
+            if (c[i].adjustable) c[i].cap_w = floor(c[i].floor_w * k);
+        return 1;
+    }
+    double k = (avail - floor_sum) / (want - floor_sum);
+    for (int i = 0; i < n; i++)
+        if (c[i].adjustable) c[i].cap_w = floor(c[i].floor_w + (c[i].want_w - c[i].floor_w) * k);
+    return 1;
+}
+
+int sched_caps_keep(struct sched_cap *c, int n, double limit_w, double other_w)
+{
+    double sum = other_w;
+    for (int i = 0; i < n; i++) sum += c[i].cap_w;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (!c[i].adjustable || c[i].old_w < c[i].want_w || c[i].old_w > c[i].cap_w) continue;
+        sum -= c[i].cap_w - c[i].old_w;
+        c[i].cap_w = c[i].old_w;
+        kept++;
+    }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            if (!c[i].adjustable || c[i].old_w < c[i].want_w || c[i].old_w <= c[i].cap_w) continue;
+            if (sum + (c[i].old_w - c[i].cap_w) > limit_w) continue;
+            if (best < 0 || c[i].old_w - c[i].cap_w < c[best].old_w - c[best].cap_w) best = i;
+        }
+        if (best < 0) break;
+        sum += c[best].old_w - c[best].cap_w;
+        c[best].cap_w = c[best].old_w;
+        kept++;
+    }
+    return kept;
+}

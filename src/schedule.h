@@ -79,4 +79,25 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w);
 /* chargingSchedule[0] for SetChargingProfile: startSchedule = t[0] (whole seconds), periods in the unit. */
 cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id);
 
+/* ---- Station maxima that follow the plan (ChargingStationMaxProfile) -------------------------------------------
+ * The caps in force, summed over every station (plus what stations outside the table count for), never exceed the
+ * site limit, so the site stays under it with depotd down. A station whose cap may change now gets at least its
+ * want (the plan's peak on it, plus its reservations and what its idle EVSEs may draw: its floor); what is left is
+ * shared equally, never above the station's hardware. */
+struct sched_cap {
+    bool adjustable;     /* false: counts at old_w, not changed (disconnected, refused a cap, an answer pending) */
+    double old_w;        /* the cap counted now: the one in force, or the one in flight when higher */
+    double want_w;       /* adjustable: peak of the plan on the station + floor_w */
+    double floor_w;      /* adjustable: reservations + idle EVSEs' floor; kept first when the wants do not fit */
+    double max_w;        /* adjustable: its hardware (more is of no use) */
+    double cap_w;        /* out: the new cap (old_w for the others) */
+};
+/* 0 when every want fits: cap >= want, the rest shared equally up to max_w. 1 when they do not: caps are the
+ * floors plus the budget left in proportion to want - floor (the planner then re-plans within cap - floor), or
+ * the floors scaled down when even those do not fit. sum(cap_w) + other_w <= limit_w in every case. */
+int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w);
+/* Fewer messages: where the cap in force still covers the want it is kept (lower ones first, which frees room,
+ * then higher ones, smallest change first, while the sum fits). Call after sched_caps_share. Returns how many. */
+int sched_caps_keep(struct sched_cap *c, int n, double limit_w, double other_w);
+
 #endif

@@ -14,6 +14,8 @@ Modes (argv[1]):
   composite     control.verify_composite on, one station answers GetCompositeSchedule with its hardware
                 maximum (--fault-wrong-composite): `composite_mismatch` and a compensation for that station,
                 none for the honest ones, which were verified too.
+The composite run also gives VAN-F7 (in at 13:24) a stale dispatcher need, departure 12:00, as a vehicle's
+earlier visit leaves behind: it must not apply to the later session (need_source "default", never "dispatcher").
 The noncompliant run also re-runs logged plans with `depotd --replay-plan N` (the same plan; a copy of the
 log with a need halved gives a different one).
 Energy drift rides along: with control.drift_kwh 0.5 and power drift off (composite), plans give
@@ -79,6 +81,10 @@ def main():
                "noncompliance_kw": 1, "noncompliance_s": 120}
     if mode == "composite":
         control["verify_composite"] = True
+        # A need from the vehicle's earlier visit: its departure is before this session starts.
+        for n in needs:
+            if n["vehicle"] == "VAN-F7":
+                n["departure"] = "2022-09-26T12:00:00Z"
         # Energy drift alone: power drift out of the way, a tight energy tolerance (at thousands of times real
         # speed profiles land simulated minutes after their plan starts: the energy falls behind the plan).
         control.update({"drift_kw": 1000, "drift_kwh": 0.5})
@@ -121,6 +127,9 @@ def main():
             check_sticky(d, events, plans, bad, scen)
         else:
             check_composite(d, events("composite_mismatch"), comp, bad)
+            src = [s["need_source"] for _, _, p, _ in plans for s in p.get("sessions", []) if s["vehicle"] == "VAN-F7"]
+            check(src and "dispatcher" not in src, "a dispatcher need whose departure is before the session started "
+                  "does not apply to it (VAN-F7 planned %d times, sources %s)" % (len(src), sorted(set(src))))
     finally:
         d.stop()
         if os.path.exists(out):

@@ -13,8 +13,12 @@ Modes (argv[1]):
   faults    10 % of stations reject every profile, 10 % drop their connection a third into the run
   mixed     half the stations take A only, PeriodsPerSchedule 8 (examples/sim/depot-day-mixed.json)
   kill      depotd is killed (SIGKILL) a third into the day and restarted 3 real seconds later
+  stationmax  the fail-safe is ChargingStationMaxProfile (station maxima that follow the plan) on an uneven depot
+            (tests/control/data/depot-stationmax.json: 12 of the 20 EVSEs on two stations). Also checks, from the
+            SetChargingProfile frames and their answers alone, that the station maxima in force (or in flight,
+            counted at the higher) never sum above the limit, and that they moved to the loaded stations.
 
-env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000).
+env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000), TEST_DATA (stationmax).
 Network: 127.0.0.1 only. Every wait has a deadline.
 """
 import json
@@ -81,6 +85,8 @@ def main():
     prices = os.environ["PRICES_CSV"]
     speed = float(os.environ.get("SPEED", "3000"))
     depot_file = os.path.join(ex, "depot-day-mixed.json" if mode == "mixed" else "depot-day.json")
+    if mode == "stationmax":
+        depot_file = os.path.join(os.environ["TEST_DATA"], "depot-stationmax.json")
     scen_file = os.path.join(ex, "scenario-day.json")
     depot, scen = load(depot_file), load(scen_file)
     stations = []
@@ -88,6 +94,9 @@ def main():
         pw_hash = hash_password(depotd, st["password"])
         ids = ["%s%04d" % (st["id"], i + 1) for i in range(st["count"])] if "count" in st else [st["id"]]
         stations += [{"id": i, "boot": "Accepted", "password_hash": pw_hash} for i in ids]
+    failsafe = {"failsafe": "TxDefaultProfile", "failsafe_evse_kw": 4.2}
+    if mode == "stationmax":
+        failsafe = {"failsafe": "ChargingStationMaxProfile", "failsafe_evse_kw": 4.2}
 
     # The dispatcher knows the vans that do not speak ISO 15118: their departure and energy go in as needs
     # (the others tell depotd themselves with NotifyEVChargingNeeds).
@@ -109,7 +118,7 @@ def main():
         control={"site_limit_kw": depot["gridLimitKw"], "slot_minutes": 15, "horizon_h": 24,
                  # Per-EVSE fail-safe: an idle EVSE reserves 6 A x 3 phases for a van that may plug in while
                  # depotd is down; the rest of the limit is free for planned sessions wherever they are.
-                 "failsafe": "TxDefaultProfile", "failsafe_evse_kw": 4.2,
+                 **failsafe,
                  "replan_delay_ms": 20, "vehicles": vehicles, "needs": needs,
                  # At thousands of times real speed a solve that runs to a MIP time limit costs simulated hours.
                  "mip_max_binaries": 0, "solver_time_limit_ms": 500},
@@ -149,6 +158,9 @@ def main():
         d_sent_a = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile'"
                            " AND msg_type = 2 AND data LIKE '%\"chargingRateUnit\":\"A\"%'")[0][0]
         last_plan = d.query("SELECT data FROM events WHERE type = 'plan' ORDER BY seq DESC LIMIT 1")
+        cap_frames = d.query("SELECT type, msg_type, message_id, station, data FROM events WHERE action = "
+                             "'SetChargingProfile' AND type IN ('ocpp_out', 'ocpp_in') ORDER BY seq")
+        cap_events = d.query("SELECT data FROM events WHERE type = 'station_cap' ORDER BY seq")
     finally:
         if os.environ.get("KEEP_DB"):
             import shutil
@@ -188,10 +200,54 @@ def main():
     if mode == "mixed":
         a_only = d_sent_a
         check(a_only > 0, "A-only stations got their profiles in A (%d SetChargingProfile in A)" % a_only)
+    if mode == "stationmax":
+        check_caps(cap_frames, cap_events, depot["gridLimitKw"])
     if mode == "faults":
         check(comp >= 1, "stations that rejected profiles were planned around (%d compensation events)" % comp)
     print("%d failed" % failures)
     return 1 if failures else 0
+
+
+def check_caps(frames, events, limit_kw):
+    """The station maxima in force, from the frames alone: per station the last accepted, or the one in flight
+    when higher (it may land any moment). Their sum at every frame, and depotd's own count in its station_cap
+    events, stay under the limit."""
+    accepted, inflight, sent_at = {}, {}, {}
+    worst, n_caps, steps = 0.0, 0, 0
+    peak = {}
+    for typ, msg_type, mid, station, data in frames:
+        f = json.loads(data)
+        if typ == "ocpp_out" and msg_type == 2:
+            cp = f[3].get("chargingProfile", {})
+            if cp.get("chargingProfilePurpose") != "ChargingStationMaxProfile":
+                continue
+            sch = cp["chargingSchedule"][0]
+            per = sch["chargingSchedulePeriod"][0]
+            w = per["limit"] * (per.get("numberPhases", 3) * 230.0 if sch["chargingRateUnit"] == "A" else 1.0)
+            inflight[station] = w
+            sent_at[mid] = (station, w)
+            n_caps += 1
+        elif typ == "ocpp_in" and mid in sent_at:
+            station, w = sent_at.pop(mid)
+            inflight.pop(station, None)
+            if msg_type == 3 and f[2].get("status") == "Accepted":
+                accepted[station] = w
+                peak[station] = max(peak.get(station, 0), w)
+        else:
+            continue
+        steps += 1
+        total = sum(max(accepted.get(s, 0), inflight.get(s, 0)) for s in set(accepted) | set(inflight))
+        worst = max(worst, total)
+    check(n_caps > 20 and worst <= limit_kw * 1000 + 1,
+          "station maxima in force or in flight never sum above %g kW (%d ChargingStationMaxProfile sent, %d steps, "
+          "worst %.1f kW)" % (limit_kw, n_caps, steps, worst / 1000))
+    sums = [json.loads(e[0]) for e in events]
+    over = [e for e in sums if e["sum_kw"] > e["limit_kw"] + 0.001]
+    check(len(sums) > 20 and not over, "depotd's own count (station_cap events, unseen stations included) never above "
+          "the limit (%d events, %d over)" % (len(sums), len(over)))
+    loaded = max(peak.get(s, 0) for s in ("DEPOTA0001", "DEPOTA0002"))
+    check(loaded > limit_kw * 1000 / 10 * 2, "the caps followed the cars: a 6-EVSE station got %.1f kW (equal share "
+          "%.1f kW)" % (loaded / 1000, limit_kw / 10))
 
 
 def load_start(scen):

@@ -209,8 +209,97 @@ static void test_evmax(void)
           "retry 0: kept for the session");
 }
 
+/* Station caps that follow the plan: whatever the table, the caps sum under the limit; when the wants fit every
+ * station gets at least its want (so every slot of its plan fits under its cap) and never less than its floor;
+ * when they do not, a re-plan within cap - floor fits the second time; keeping caps in force never breaks either. */
+static void test_caps(void)
+{
+    int over = 0, under_want = 0, under_floor = 0, above_max = 0, second_pass = 0, refit = 0, keep_bad = 0, kept = 0;
+    int fit = 0, nofit = 0;
+    for (int it = 0; it < 20000; it++) {
+        struct sched_cap c[24];
+        int n = 1 + (int)(rnd() * 24);
+        double limit = 20000 + rnd() * 300000, other = rnd() < 0.3 ? rnd() * 40000 : 0;
+        double peak[24];
+        for (int i = 0; i < n; i++) {
+            memset(&c[i], 0, sizeof c[i]);
+            c[i].adjustable = rnd() < 0.8;
+            c[i].old_w = rnd() * 40000;
+            c[i].max_w = 22000 * (1 + (int)(rnd() * 4));
+            c[i].floor_w = rnd() < 0.5 ? 4140 * (int)(rnd() * 4) : 0;
+            peak[i] = rnd() < 0.3 ? 0 : rnd() * (c[i].max_w - c[i].floor_w);
+            c[i].want_w = c[i].floor_w + peak[i];
+        }
+        double fixed = other;
+        for (int i = 0; i < n; i++) fixed += c[i].adjustable ? 0 : c[i].old_w;
+        int rc = sched_caps_share(c, n, limit, other);
+        double sum = other, floors = 0;
+        for (int i = 0; i < n; i++) sum += c[i].cap_w, floors += c[i].adjustable ? c[i].floor_w : 0;
+        if (fixed <= limit && sum > limit + 1e-6) over++;
+        if (rc == 0) {
+            fit++;
+            for (int i = 0; i < n; i++) {
+                if (!c[i].adjustable) continue;
+                under_want += c[i].cap_w < floor(c[i].want_w) - 1e-9;
+                above_max += c[i].cap_w > c[i].max_w + 1e-9;
+            }
+        } else {
+            nofit++;
+            if (floors + fixed <= limit)
+                for (int i = 0; i < n; i++) under_floor += c[i].adjustable && c[i].cap_w < floor(c[i].floor_w) - 1;
+            /* The planner re-plans each station within cap - floor (the LP's circuit): its peak is at most that. */
+            for (int i = 0; i < n; i++)
+                if (c[i].adjustable) {
+                    double room = fmax(0, c[i].cap_w - c[i].floor_w);
+                    c[i].want_w = c[i].floor_w + fmin(peak[i], room);
+                    if (c[i].cap_w < c[i].floor_w) c[i].want_w = c[i].floor_w = c[i].cap_w;
+                }
+            second_pass++;
+            if (fixed <= limit && sched_caps_share(c, n, limit, other) != 0) refit++;
+        }
+        /* Keep the caps in force where they still cover the want. */
+        double before[24];
+        for (int i = 0; i < n; i++) before[i] = c[i].cap_w;
+        kept += sched_caps_keep(c, n, limit, other);
+        sum = other;
+        for (int i = 0; i < n; i++) {
+            sum += c[i].cap_w;
+            if (c[i].adjustable && c[i].cap_w != before[i] && (c[i].cap_w != c[i].old_w || c[i].old_w < c[i].want_w))
+                keep_bad++;
+        }
+        if (fixed <= limit && sum > limit + 1e-6) keep_bad++;
+    }
+    CHECK(fit > 1000 && nofit > 1000, "both cases drawn (%d fit, %d do not)", fit, nofit);
+    CHECK(over == 0, "20,000 tables: caps + fixed never above the limit (%d over)", over);
+    CHECK(under_want == 0 && above_max == 0, "wants fit: every station's cap covers its plan's peak and floor, "
+          "never above its hardware (%d under, %d above)", under_want, above_max);
+    CHECK(under_floor == 0, "wants do not fit: floors kept when they fit (%d under)", under_floor);
+    CHECK(refit == 0, "re-planned within cap - floor, all %d fit the second time (%d did not)", second_pass, refit);
+    CHECK(keep_bad == 0 && kept > 0, "keeping caps in force: only where they cover the want, sum still under the limit "
+          "(%d kept, %d wrong)", kept, keep_bad);
+
+    /* The ACN case: 14 stations of 4 x 6.6 kW, 150 kW; two carry 3-4 cars, the rest idle (floor 4 x 1.38 kW). */
+    struct sched_cap a[14];
+    for (int i = 0; i < 14; i++) {
+        int cars = i == 0 ? 4 : i == 1 ? 3 : 0;
+        a[i] = (struct sched_cap){.adjustable = true, .old_w = 10714, .max_w = 26400,
+                                  .floor_w = (4 - cars) * 1380.0, .want_w = (4 - cars) * 1380.0 + cars * 6600.0};
+    }
+    CHECK(sched_caps_share(a, 14, 150000, 0) == 0 && a[0].cap_w >= 26400 && a[1].cap_w >= 21180,
+          "ACN: the station with 4 cars gets 26.4 kW (%.0f W), with 3 cars >= 21.2 kW (%.0f W)", a[0].cap_w, a[1].cap_w);
+    double s = 0;
+    for (int i = 0; i < 14; i++) s += a[i].cap_w;
+    CHECK(s <= 150000 && s > 149900 && a[5].cap_w >= 5520 && a[5].cap_w == a[13].cap_w,
+          "the rest shared equally: idle ones above their 4 x 1.38 kW floor (%.0f W each), sum %.0f W", a[5].cap_w, s);
+    struct sched_cap f[2] = {{.adjustable = false, .old_w = 90000},
+                             {.adjustable = true, .old_w = 0, .want_w = 80000, .floor_w = 5000, .max_w = 88000}};
+    CHECK(sched_caps_share(f, 2, 150000, 10000) == 1 && f[1].cap_w == 50000,
+          "a fixed station's 90 kW and 10 kW outside: the other gets the 50 kW left (%.0f)", f[1].cap_w);
+}
+
 int main(void)
 {
+    test_caps();
     test_evmax();
     test_energy();
     test_quantize();
