@@ -23,8 +23,9 @@ vehicle per ACN user: a user with several sessions in the window gets the need o
 depotd's default policy, and the table says how many).
 
 Why a session got less than uncontrolled charging gave it (--sessions prints every session): from depotd's plan
-events, "station cap" (a plan left it short while its station's ChargingStationMaxProfile share, which plans live
-within, was used up), "left early" (it disconnected before the departure depotd was told), "past told" (it stayed
+events, "station cap" (a plan left it short while its station's circuit in the LP was used up: with
+ChargingStationMaxProfile the station's hardware, or the share it got when the stations' peaks did not fit
+together; the caps sent follow the plan), "left early" (it disconnected before the departure depotd was told), "past told" (it stayed
 past that departure, still short). The summary also counts the needs feasible at the EV's 6.6 kW by the real
 disconnect, and what the sessions that left before their told departure got.
 
@@ -365,6 +366,15 @@ def main():
                 fs.get("failsafe"), fs.get("failsafe_station_kw", 0),
                 ": a station cap the plans live within" if fs.get("circuits") else
                 " over its EVSEs (at most control.failsafe_evse_kw each), for sessions without a TxProfile")
+            caps = [json.loads(r[0]) for r in d.query("SELECT data FROM events WHERE type = 'station_cap' ORDER BY seq")]
+            if caps:
+                # Station maxima that follow the plan: the equal share only at first boot.
+                top = max(max(c["caps"].values() or [0]) for c in caps)
+                worst = max(c["sum_kw"] - c["limit_kw"] for c in caps)
+                failsafe = ("%s that follow the plan (equal share %.1f kW at first boot): %d cap changes sent, "
+                            "largest cap %.1f kW, sum of caps counted at most %+.1f kW from the limit" % (
+                                fs.get("failsafe"), fs.get("failsafe_station_kw", 0),
+                                sum(1 for c in caps if c["what"] == "sent"), top, worst))
             if args.keep_db:
                 src = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True, timeout=10)
                 dst = sqlite3.connect(args.keep_db)
