@@ -73,12 +73,13 @@ int64_t depot_clock_real_delay_ms(int64_t t)
 
 /* ---- events in the log ------------------------------------------------------------------------------------------ */
 
-void ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
+uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
 {
     char *json = cJSON_PrintUnformatted(o);
-    if (json) depot_log_station_event(ctl->d, type, station, json);
+    uint64_t ticket = json ? depot_log_station_event(ctl->d, type, station, json) : 0;
     cJSON_free(json);
     cJSON_Delete(o);
+    return ticket;
 }
 
 /* ---- calls with a cookie ---------------------------------------------------------------------------------------- */
@@ -114,6 +115,7 @@ static void call_drop(struct control *ctl, struct ctl_call *c)
             *pp = c->next;
             break;
         }
+    cJSON_Delete(c->held_req);
     free(c);
 }
 
@@ -121,7 +123,8 @@ static void call_drop(struct control *ctl, struct ctl_call *c)
 
 /* Every change of a station maximum, sent or answered, with every station's counted cap: the log shows the sum in
  * force at each step, and a restarted depotd takes the caps from the newest one (restore_caps). */
-static void log_caps(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id, int phase)
+static uint64_t log_caps(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id,
+                         int phase)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "what", what);
@@ -134,7 +137,7 @@ static void log_caps(struct control *ctl, struct ctl_station *cs, const char *wh
     cJSON_AddNumberToObject(o, "unseen_kw", round(ctl_caps_unseen_w(ctl)) / 1000.0);
     cJSON_AddNumberToObject(o, "sum_kw", round(ctl_caps_sum_w(ctl)) / 1000.0);
     cJSON_AddNumberToObject(o, "limit_kw", round(ctl_caps_limit_w(ctl, depot_now_ms())) / 1000.0);
-    ctl_log_event(ctl, "station_cap", cs->st->id, o);
+    return ctl_log_event(ctl, "station_cap", cs->st->id, o);
 }
 
 static void send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase);
@@ -151,6 +154,90 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
     } else {
         send_failsafe_w(ctl, cs, ctl_failsafe_evse_w(ctl, cs, NULL), 0, 0);
     }
+}
+
+/* Write-ahead for a cap raise. A raise gives a station room the others may no longer use, and a restarted depotd
+ * counts each station from the newest station_cap event; so the station must never hold a cap the log has not seen.
+ * The frame and the event would otherwise both be queued (the frame written at the next writable callback, the
+ * event committed by the store's writer whenever it gets to it), and a kill between the two leaves the station
+ * raised behind the log's back. Hence the order: count the raise (cap_inflight), append its "sending" event, and
+ * only when that event is durable (depot_after_durable) queue the SetChargingProfile. If the commit fails, or the
+ * station went away meanwhile, the raise is withheld: not sent, uncounted again, and re-planned. Decreases need no
+ * write-ahead: a lost event of a decrease only counts the station higher than it is. */
+static void on_cap_raise_durable(struct depot *d, void *arg, enum store_ticket_state state);
+static void cap_raise_withheld(struct control *ctl, struct ctl_call *c, const char *why, bool in_saga);
+
+static void hold_cap_raise(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, cJSON *req)
+{
+    c->held_req = req;
+    cs->cap_inflight = true;
+    cs->cap_inflight_w = c->sched.w[0];
+    cs->failsafe_sent = true;
+    cs->failsafe_due = false;
+    uint64_t ticket = log_caps(ctl, cs, "sending", c->sched.w[0], c->plan_id, c->phase);
+    if (!ticket || depot_after_durable(ctl->d, ticket, on_cap_raise_durable, (void *)(uintptr_t)c->cookie)) {
+        cap_raise_withheld(ctl, c, "out of memory", false); /* not counted in the saga yet */
+        return;
+    }
+    if (c->phase != 0) ctl->saga_in_flight++;
+    ctl->caps_held++;
+}
+
+static void saga_call_done(struct control *ctl, uint64_t plan_id);
+static void saga_send_increases(struct control *ctl);
+
+/* The raise did not leave: the station keeps the cap it has, counted as such again (the "sending" event, if it
+ * was stored, only counts it higher). The saga goes on without it; the next plan tries again. */
+static void cap_raise_withheld(struct control *ctl, struct ctl_call *c, const char *why, bool in_saga)
+{
+    struct ctl_station *cs = ctl_station_find(ctl, c->station);
+    uint64_t plan_id = c->plan_id;
+    int phase = c->phase;
+    if (cs) {
+        cs->cap_inflight = false;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "plan", (double)plan_id);
+        cJSON_AddStringToObject(o, "action", "station cap raise withheld");
+        cJSON_AddStringToObject(o, "why", why);
+        cJSON_AddNumberToObject(o, "kw", round(c->sched.w[0]) / 1000.0);
+        ctl_log_event(ctl, "compensation", cs->st->id, o);
+        log_caps(ctl, cs, "withheld", c->sched.w[0], plan_id, phase);
+        log_warn("control", cs->st->id, "station cap raise to %.1f kW withheld: %s", c->sched.w[0] / 1000.0, why);
+    }
+    call_drop(ctl, c);
+    control_replan(ctl->d, "failsafe");
+    if (in_saga && phase != 0) saga_call_done(ctl, plan_id);
+}
+
+static void on_cap_raise_durable(struct depot *d, void *arg, enum store_ticket_state state)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    uint64_t cookie = (uint64_t)(uintptr_t)arg;
+    struct ctl_call *c = ctl->calls;
+    while (c && c->cookie != cookie) c = c->next;
+    if (!c || !c->held_req) return; /* withheld already (the station went away) */
+    ctl->caps_held--;
+    struct ctl_station *cs = ctl_station_find(ctl, c->station);
+    char err[200] = "the station is not connected, or refused its fail-safe";
+    cJSON *req = c->held_req;
+    c->held_req = NULL;
+    bool sent = false;
+    if (state == STORE_DURABLE && cs && cs->st->conn && !cs->failsafe_rejected) {
+        if (depot_call_user(cs->st->conn, "SetChargingProfile", req, arg, err, sizeof err) == 0) {
+            sent = true;
+            ctl->stats.profiles_sent++;
+        }
+    } else if (state != STORE_DURABLE) {
+        snprintf(err, sizeof err, "its station_cap event could not be stored");
+    }
+    cJSON_Delete(req);
+    /* Phase 2's TxProfiles go out behind the last cap raise, so each station finds its room already there. */
+    if (ctl->caps_held == 0 && ctl->saga_tx_deferred) {
+        ctl->saga_tx_deferred = false;
+        saga_send_increases(ctl);
+    }
+    if (!sent) cap_raise_withheld(ctl, c, err, true);
 }
 
 static void send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase)
@@ -174,6 +261,14 @@ static void send_failsafe_w(struct control *ctl, struct ctl_station *cs, double 
     cJSON_AddItemToArray(arr, sched_to_json(&s, &u, 1));
     struct ctl_call *c = ctl_call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
     char err[200];
+    if (c && station_max && s.w[0] > ctl_cap_counted_w(ctl, cs) + 0.5) {
+        c->sched = s;
+        c->plan_id = plan_id;
+        c->phase = phase;
+        c->prev_cap_w = ctl_cap_counted_w(ctl, cs);
+        hold_cap_raise(ctl, cs, c, req);
+        return;
+    }
     if (c) {
         c->sched = s;
         c->plan_id = plan_id;
@@ -376,6 +471,17 @@ static void saga_phase2(struct control *ctl)
         ctl_log_event(ctl, "compensation", NULL, o);
         ctl->n_targets = 0;
     }
+    if (ctl->caps_held > 0) {
+        /* Raises waiting for their write-ahead event: the TxProfiles follow them (on_cap_raise_durable). */
+        ctl->saga_tx_deferred = true;
+        return;
+    }
+    saga_send_increases(ctl);
+    if (ctl->saga_in_flight == 0) saga_finish(ctl);
+}
+
+static void saga_send_increases(struct control *ctl)
+{
     for (int i = 0; i < ctl->n_targets; i++) {
         struct ctl_target *t = &ctl->targets[i];
         if (!t->send_next || !t->e->active || t->e->mode == CTL_MODE_UNCONTROLLED ||
@@ -383,7 +489,17 @@ static void saga_phase2(struct control *ctl)
             continue;
         send_tx_profile(ctl, t->cs, t->e, &t->next, ctl->saga_plan->id, 2);
     }
-    if (ctl->saga_in_flight == 0) saga_finish(ctl);
+}
+
+/* A saga call is answered, failed or withheld: the next phase when it was the last. */
+static void saga_call_done(struct control *ctl, uint64_t plan_id)
+{
+    if (ctl->saga_in_flight > 0 && plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
+        if (--ctl->saga_in_flight == 0) {
+            if (ctl->saga_phase == 1) saga_phase2(ctl);
+            else saga_finish(ctl);
+        }
+    }
 }
 
 static void apply_plan(struct control *ctl, struct ctl_plan *plan);
@@ -667,12 +783,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             control_replan(d, "compensation");
         }
         log_caps(ctl, cs, accepted ? "accepted" : why, sent, c->plan_id, c->phase);
-        if (ctl->saga_in_flight > 0 && c->plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
-            if (--ctl->saga_in_flight == 0) {
-                if (ctl->saga_phase == 1) saga_phase2(ctl);
-                else saga_finish(ctl);
-            }
-        }
+        saga_call_done(ctl, c->plan_id);
     } else if (c->kind == CTL_CALL_FAILSAFE && cs) {
         cs->failsafe_accepted = accepted;
         if (accepted) cs->failsafe_sent_w = c->sched.w[0];
@@ -721,12 +832,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
                 ctl_compensate(ctl, cs, e, why, c->plan_id);
             }
         }
-        if (ctl->saga_in_flight > 0 && c->plan_id == (ctl->saga_plan ? ctl->saga_plan->id : 0)) {
-            if (--ctl->saga_in_flight == 0) {
-                if (ctl->saga_phase == 1) saga_phase2(ctl);
-                else saga_finish(ctl);
-            }
-        }
+        saga_call_done(ctl, c->plan_id);
     }
     free(c);
 }
@@ -763,6 +869,20 @@ void control_on_disconnect(struct depot *d, struct station *st)
     if (!ctl) return;
     struct ctl_station *cs = ctl_station_find(ctl, st->id);
     if (!cs) return;
+    /* A raise still waiting for its write-ahead event is not sent to a later connection (which boots and gets
+     * its fail-safe again). */
+    for (struct ctl_call *c = ctl->calls, *next; c; c = next) {
+        next = c->next;
+        if (c->held_req && strcmp(c->station, st->id) == 0) {
+            ctl->caps_held--;
+            if (ctl->caps_held == 0 && ctl->saga_tx_deferred) {
+                ctl->saga_tx_deferred = false;
+                saga_send_increases(ctl);
+            }
+            cap_raise_withheld(ctl, c, "the station disconnected", true);
+            next = ctl->calls; /* the list may have changed: withheld ones are gone, so start over */
+        }
+    }
     bool any = false;
     for (int k = 1; k <= cs->max_evse; k++) {
         cs->evse[k].applied_valid = cs->evse[k].active && cs->evse[k].applied_valid;
@@ -1093,6 +1213,7 @@ void control_stop(struct depot *d)
     while (ctl->calls) {
         struct ctl_call *c = ctl->calls;
         ctl->calls = c->next;
+        cJSON_Delete(c->held_req);
         free(c);
     }
     while (ctl->stations) {

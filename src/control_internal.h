@@ -150,6 +150,7 @@ struct ctl_call {
     int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
     struct sched sched;          /* what was sent */
     double prev_cap_w;           /* CTL_CALL_FAILSAFE with a station maximum: the cap in force when it was sent */
+    cJSON *held_req;             /* a cap raise waiting for its station_cap event to be durable (write-ahead) */
     struct ctl_call *next;
 };
 enum { CTL_CALL_FAILSAFE = 1, CTL_CALL_TX_PROFILE, CTL_CALL_COMPOSITE };
@@ -182,6 +183,8 @@ struct control {
     struct ctl_target *targets;  /* control.c: this saga's EVSEs and their schedules */
     int n_targets;
     struct ctl_call *calls;
+    int caps_held;               /* cap raises waiting for their write-ahead event to be durable */
+    bool saga_tx_deferred;       /* phase 2's TxProfiles wait for those raises to leave first */
     uint64_t next_cookie;
     uint64_t next_plan_id;
     struct control_stats stats;
@@ -289,7 +292,7 @@ cJSON *ctl_lp_to_json(const struct opt_problem *pb, const struct opt_options *o)
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
 /* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer; an EVSE that does
  * not follow its profile is planned around at its fail-safe limit (event, re-plan). */
-void ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o);
+uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o); /* the ticket, or 0 */
 struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
 void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);
 

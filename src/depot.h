@@ -19,6 +19,7 @@
 #include "store.h"
 
 struct conn;
+struct depot;
 struct price_feed;
 struct control;
 struct api;
@@ -43,6 +44,14 @@ struct held_reply {
     cJSON *payload;
     uint64_t ticket;
     struct held_reply *next;
+};
+
+/* Work that must wait until a ticket's events are durable (depot_after_durable). */
+struct after_durable {
+    uint64_t ticket;
+    void (*fn)(struct depot *d, void *arg, enum store_ticket_state state);
+    void *arg;
+    struct after_durable *next;
 };
 
 struct raw_frame {
@@ -100,6 +109,7 @@ struct depot {
     size_t n_buckets, n_stations, n_connected;
     unsigned char mac_key[32];
     struct conn *held_list;
+    struct after_durable *after_head, *after_tail;  /* in ticket order */
     struct depot_counters counters;
     uint64_t conn_serial;
     volatile sig_atomic_t stop;
@@ -137,12 +147,19 @@ int depot_call(struct conn *c, const char *action, const cJSON *payload, char *e
 int depot_call_user(struct conn *c, const char *action, const cJSON *payload, void *user, char *err, size_t err_len);
 /* Queue an answer held until `ticket` is durable (ticket 0: now). Takes the payload. */
 void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket);
+/* Run fn(d, arg, state) on the loop thread once `ticket` is settled: state STORE_DURABLE, or STORE_FAILED when its
+ * batch could not be committed. For what must not leave before the log has it (write-ahead: control's station cap
+ * raises). Entries not settled when the server stops are dropped without calling fn, so arg must need no freeing
+ * (a cookie). Returns 0, or -1 if out of memory (fn is then not called). */
+int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depot *d, void *arg, enum store_ticket_state state),
+                        void *arg);
 /* Append a frame event for this connection's station to the log; returns the batch ticket. */
 uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const char *action, const char *id,
                          const char *status, const char *text);
 
-/* Append a non-frame event (connect, refused, registry...) for a station; json is the event's data. */
-void depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json);
+/* Append a non-frame event (connect, refused, registry...) for a station; json is the event's data. Returns the
+ * batch ticket. */
+uint64_t depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json);
 
 /* handshake.c: checks an upgrade request (FILTER_PROTOCOL_CONNECTION); 0 and the station id, or -1 refused. */
 int depot_handshake_filter(struct depot *d, struct lws *wsi, char *station_out, size_t station_len);

@@ -59,10 +59,10 @@ uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const c
     return store_append(c->depot->store, &ev);
 }
 
-void depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json)
+uint64_t depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json)
 {
     struct store_event ev = {.time_ms = depot_wall_ms(), .type = type, .station = station, .data = json};
-    store_append(d->store, &ev);
+    return store_append(d->store, &ev);
 }
 
 /* ---- output ----------------------------------------------------------------------------------------- */
@@ -185,6 +185,8 @@ void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON 
     }
 }
 
+static void release_after_durable(struct depot *d, uint64_t settled);
+
 static void release_durable(struct depot *d)
 {
     uint64_t settled = store_settled(d->store);
@@ -205,6 +207,31 @@ static void release_durable(struct depot *d)
         } else {
             pp = &c->next_held;
         }
+    }
+    release_after_durable(d, settled);
+}
+
+int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depot *d, void *arg, enum store_ticket_state state),
+                        void *arg)
+{
+    struct after_durable *a = calloc(1, sizeof *a);
+    if (!a) return -1;
+    *a = (struct after_durable){.ticket = ticket, .fn = fn, .arg = arg};
+    if (d->after_tail) d->after_tail->next = a;
+    else d->after_head = a;
+    d->after_tail = a;
+    return 0;
+}
+
+static void release_after_durable(struct depot *d, uint64_t settled)
+{
+    /* Tickets only grow, so the list is in ticket order. Unlinked before fn runs: fn may queue more. */
+    while (d->after_head && d->after_head->ticket <= settled) {
+        struct after_durable *a = d->after_head;
+        d->after_head = a->next;
+        if (!d->after_head) d->after_tail = NULL;
+        a->fn(d, a->arg, store_ticket_state(d->store, a->ticket));
+        free(a);
     }
 }
 
@@ -621,6 +648,12 @@ void depot_server_stop(struct depot *d)
         lws_cancel_service(d->lws); /* lws_service below returns at once after doing what is ready */
         lws_service(d->lws, 0);
     }
+    while (d->after_head) { /* never settled: dropped (depot_after_durable) */
+        struct after_durable *a = d->after_head;
+        d->after_head = a->next;
+        free(a);
+    }
+    d->after_tail = NULL;
     lws_context_destroy(d->lws);
     d->lws = NULL;
 }
