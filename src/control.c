@@ -934,6 +934,9 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     if (!ctl->plan || !e->active || e->power_ms == 0) return;
     int64_t now = e->power_ms;
     int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
+    /* A reading from before the profile in force was sent (a station replaying what it measured while offline, or
+     * while depotd was down) was taken under another limit: it says nothing about this one. */
+    if (e->applied_valid && e->applied.n > 0 && now < e->applied.t[0]) return;
     double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_failsafe_evse_w(ctl, cs, e);
     bool over = e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0;
     if (e->mode == CTL_MODE_NONCOMPLIANT) {

@@ -14,9 +14,13 @@ Modes (argv[1]):
   mixed     half the stations take A only, PeriodsPerSchedule 8 (examples/sim/depot-day-mixed.json)
   kill      depotd is killed (SIGKILL) a third into the day and restarted 3 real seconds later
   stationmax  the fail-safe is ChargingStationMaxProfile (station maxima that follow the plan) on an uneven depot
-            (tests/control/data/depot-stationmax.json: 12 of the 20 EVSEs on two stations). Also checks, from the
-            SetChargingProfile frames and their answers alone, that the station maxima in force (or in flight,
-            counted at the higher) never sum above the limit, and that they moved to the loaded stations.
+            (tests/control/data/depot-stationmax.json: 12 of the 20 EVSEs on two stations), and depotd is killed
+            (SIGKILL) a third into the day and restarted 3 real seconds later on the same database, as in `kill`.
+            Also checks, from the SetChargingProfile frames, their answers and the station_cap events, that the
+            station maxima in force (or in flight, or announced by a write-ahead "sending" event, counted at the
+            higher) never sum above the limit, across the restart too; that every cap raise was logged
+            ("sending") before its frame; that the restarted depotd restored the caps and went on planning and
+            moving them; and that they moved to the loaded stations.
 
 env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000), TEST_DATA (stationmax).
 Network: 127.0.0.1 only. Every wait has a deadline.
@@ -134,7 +138,7 @@ def main():
         if mode == "faults":
             cmd += ["--fault-reject-profiles", "0.1", "--fault-drop", "0.1", "--seed", "7"]
         sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if mode == "kill":
+        if mode in ("kill", "stationmax"):
             total_real = (load_end(scen) - load_start(scen)) / speed
             time.sleep(2.5 + total_real / 3)
             d.kill()
@@ -158,9 +162,14 @@ def main():
         d_sent_a = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile'"
                            " AND msg_type = 2 AND data LIKE '%\"chargingRateUnit\":\"A\"%'")[0][0]
         last_plan = d.query("SELECT data FROM events WHERE type = 'plan' ORDER BY seq DESC LIMIT 1")
-        cap_frames = d.query("SELECT type, msg_type, message_id, station, data FROM events WHERE action = "
-                             "'SetChargingProfile' AND type IN ('ocpp_out', 'ocpp_in') ORDER BY seq")
-        cap_events = d.query("SELECT data FROM events WHERE type = 'station_cap' ORDER BY seq")
+        cap_log = d.query("SELECT seq, type, msg_type, message_id, station, data FROM events WHERE (action = "
+                          "'SetChargingProfile' AND type IN ('ocpp_out', 'ocpp_in')) OR type IN ('station_cap', 'start')"
+                          " ORDER BY seq")
+        restart_seq = d.query("SELECT coalesce(max(seq), 0) FROM events WHERE type = 'start'")[0][0]
+        after_restart = d.query("SELECT (SELECT count(*) FROM events WHERE type = 'plan' AND seq > ?1), (SELECT count(*)"
+                                " FROM events WHERE type = 'station_cap' AND seq > ?1 AND data LIKE '%\"accepted\"%')",
+                                (restart_seq,))[0]
+        restored = any("restored from the event log" in line for line in d.log)
     finally:
         if os.environ.get("KEEP_DB"):
             import shutil
@@ -201,22 +210,46 @@ def main():
         a_only = d_sent_a
         check(a_only > 0, "A-only stations got their profiles in A (%d SetChargingProfile in A)" % a_only)
     if mode == "stationmax":
-        check_caps(cap_frames, cap_events, depot["gridLimitKw"])
+        check_caps(cap_log, depot["gridLimitKw"])
+        check(restored and after_restart[0] >= 5 and after_restart[1] >= 1,
+              "after the restart depotd restored the station caps from its log (%s) and went on: %d plans, %d cap "
+              "changes accepted" % ("yes" if restored else "no", after_restart[0], after_restart[1]))
     if mode == "faults":
         check(comp >= 1, "stations that rejected profiles were planned around (%d compensation events)" % comp)
     print("%d failed" % failures)
     return 1 if failures else 0
 
 
-def check_caps(frames, events, limit_kw):
-    """The station maxima in force, from the frames alone: per station the last accepted, or the one in flight
-    when higher (it may land any moment). Their sum at every frame, and depotd's own count in its station_cap
-    events, stay under the limit."""
-    accepted, inflight, sent_at = {}, {}, {}
-    worst, n_caps, steps = 0.0, 0, 0
-    peak = {}
-    for typ, msg_type, mid, station, data in frames:
+def check_caps(log, limit_kw):
+    """The station maxima in force, from the event log, across depotd's restart (the stations keep their caps):
+    per station the last accepted cap, or a higher one that may be in force any moment: a frame not answered (in
+    flight, or lost with the connection or the kill), or a raise depotd announced ("sending" station_cap event,
+    the write-ahead) whose frame the log may never show. An accepted answer supersedes what was sent before it
+    (same profile id). Their sum at every step, and depotd's own count in its station_cap events, stay under
+    the limit; and every raise was announced before its frame."""
+    accepted, pending, sent_at = {}, {}, {}
+    worst, n_caps, steps, starts, raises, unannounced = 0.0, 0, 0, 0, 0, []
+    peak, sums = {}, []
+
+    def counted(s):
+        return max([accepted.get(s, 0)] + [w for _, w in pending.get(s, [])])
+
+    for seq, typ, msg_type, mid, station, data in log:
         f = json.loads(data)
+        if typ == "start":
+            starts += 1
+            continue
+        if typ == "station_cap":
+            sums.append(f)
+            w = f["kw"] * 1000
+            if f["what"] == "sending":
+                pending.setdefault(station, []).append([None, w])
+            elif f["what"] == "withheld":
+                p = pending.get(station, [])
+                k = next((k for k, (m, pw) in enumerate(p) if m is None and abs(pw - w) < 1), None)
+                if k is not None:
+                    del p[k]
+            continue
         if typ == "ocpp_out" and msg_type == 2:
             cp = f[3].get("chargingProfile", {})
             if cp.get("chargingProfilePurpose") != "ChargingStationMaxProfile":
@@ -224,24 +257,41 @@ def check_caps(frames, events, limit_kw):
             sch = cp["chargingSchedule"][0]
             per = sch["chargingSchedulePeriod"][0]
             w = per["limit"] * (per.get("numberPhases", 3) * 230.0 if sch["chargingRateUnit"] == "A" else 1.0)
-            inflight[station] = w
-            sent_at[mid] = (station, w)
+            p = pending.setdefault(station, [])
+            k = next((k for k, (m, pw) in enumerate(p) if m is None and abs(pw - w) < 1), None)
+            if k is not None:
+                p[k][0] = mid  # the announced raise leaves
+            else:
+                if station in accepted and w > counted(station) + 1:
+                    unannounced.append((seq, station, w))
+                p.append([mid, w])
+            raises += k is not None
+            sent_at[mid] = station
             n_caps += 1
         elif typ == "ocpp_in" and mid in sent_at:
-            station, w = sent_at.pop(mid)
-            inflight.pop(station, None)
+            station = sent_at.pop(mid)
+            p = pending.get(station, [])
+            k = next((k for k, (m, _) in enumerate(p) if m == mid), None)
+            if k is None:
+                continue
+            w = p[k][1]
             if msg_type == 3 and f[2].get("status") == "Accepted":
                 accepted[station] = w
                 peak[station] = max(peak.get(station, 0), w)
+                del p[:k + 1]
+            else:
+                del p[k]
         else:
             continue
         steps += 1
-        total = sum(max(accepted.get(s, 0), inflight.get(s, 0)) for s in set(accepted) | set(inflight))
-        worst = max(worst, total)
+        worst = max(worst, sum(counted(s) for s in set(accepted) | set(pending)))
+    check(starts == 2, "depotd ran twice on the same database (%d start events)" % starts)
     check(n_caps > 20 and worst <= limit_kw * 1000 + 1,
-          "station maxima in force or in flight never sum above %g kW (%d ChargingStationMaxProfile sent, %d steps, "
-          "worst %.1f kW)" % (limit_kw, n_caps, steps, worst / 1000))
-    sums = [json.loads(e[0]) for e in events]
+          "station maxima in force, in flight or announced never sum above %g kW, across the restart too (%d "
+          "ChargingStationMaxProfile sent, %d steps, worst %.1f kW)" % (limit_kw, n_caps, steps, worst / 1000))
+    check(raises >= 5 and not unannounced,
+          "every cap raise was logged (station_cap \"sending\") before its frame went out (%d raises; unannounced: %s)"
+          % (raises, unannounced[:3] or "none"))
     over = [e for e in sums if e["sum_kw"] > e["limit_kw"] + 0.001]
     check(len(sums) > 20 and not over, "depotd's own count (station_cap events, unseen stations included) never above "
           "the limit (%d events, %d over)" % (len(sums), len(over)))
