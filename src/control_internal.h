@@ -1,6 +1,7 @@
 /*
  * control_internal.h - the control loop's own state, shared by control.c (orchestration, profiles, saga),
- * control_model.c (the live model of EVSEs, sessions and needs) and control_plan.c (the planner worker).
+ * control_model.c (the live model of EVSEs, sessions and needs), control_plan.c (the planner worker) and
+ * control_caps.c (the station maxima that follow the plan).
  * Not part of any contract: only the control_*.c files include it.
  */
 #ifndef DEPOTD_CONTROL_INTERNAL_H
@@ -210,19 +211,6 @@ double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs)
 /* The station's fail-safe limit (W) and the per-EVSE one. */
 double ctl_failsafe_station_w(const struct control *ctl);
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
-/* Station maxima that follow the plan (ChargingStationMaxProfile). Counted: the cap in force, or in flight when
- * higher; the equal share for a station that never accepted one; its hardware when it refused the fail-safe. */
-double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs);
-/* Stations depotd has not seen yet (registered, or failsafe_stations): the equal share each. */
-double ctl_caps_unseen_w(const struct control *ctl);
-/* The sum the caps must stay under: the site limit in force now (a temporary lower limit included). */
-double ctl_caps_limit_w(const struct control *ctl, int64_t now);
-/* Sum of every station's counted cap plus the unseen ones. */
-double ctl_caps_sum_w(const struct control *ctl);
-/* Whether depotd may change this station's cap now (connected, answered, never refused one). */
-bool ctl_cap_adjustable(const struct ctl_station *cs);
-/* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
-double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 
 /* The need in force for a session: where it comes from, departure, energy still to deliver (kWh), limits. */
 struct ctl_need {
@@ -295,6 +283,44 @@ void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
 uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o); /* the ticket, or 0 */
 struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
 void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);
+/* control.c, for control_caps.c: a fail-safe profile (the station maximum when the fail-safe is one) at w, in saga
+ * phase 1 or 2 of plan_id (0: outside the saga); forget a call; a saga call answered, failed or withheld (the next
+ * phase when it was the last); phase 2's TxProfile raises. */
+void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase);
+void ctl_call_drop(struct control *ctl, struct ctl_call *c);
+void ctl_saga_call_done(struct control *ctl, uint64_t plan_id);
+void ctl_saga_send_increases(struct control *ctl);
+
+/* control_caps.c: */
+/* Station maxima that follow the plan (ChargingStationMaxProfile). Counted: the cap in force, or in flight when
+ * higher; the equal share for a station that never accepted one; its hardware when it refused the fail-safe. */
+double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs);
+/* Stations depotd has not seen yet (registered, or failsafe_stations): the equal share each. */
+double ctl_caps_unseen_w(const struct control *ctl);
+/* The sum the caps must stay under: the site limit in force now (a temporary lower limit included). */
+double ctl_caps_limit_w(const struct control *ctl, int64_t now);
+/* Sum of every station's counted cap plus the unseen ones. */
+double ctl_caps_sum_w(const struct control *ctl);
+/* Whether depotd may change this station's cap now (connected, answered, never refused one). */
+bool ctl_cap_adjustable(const struct ctl_station *cs);
+/* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
+double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+/* Every cap change sent or answered as a station_cap event with every station's counted cap (returns the ticket). */
+uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id,
+                      int phase);
+/* At start: each station counted at the newest station_cap event. */
+void ctl_caps_restore(struct control *ctl);
+/* A raise (call c, request req, taken) leaves only once its "sending" event is durable. */
+void ctl_caps_hold_raise(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, cJSON *req);
+/* The station went away: its raises still waiting for their event are withheld. */
+void ctl_caps_on_disconnect(struct control *ctl, const char *station);
+/* A plan's caps: decreases sent now (phase 1), raises marked for phase 2; counts both. */
+void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, int *increases);
+/* Phase 2: the marked raises that still fit. */
+void ctl_caps_send_raises(struct control *ctl);
+/* The answer to a plan's cap change (status NULL: none came; why says what happened). */
+void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, bool accepted, const char *status,
+                     const char *why);
 
 /* control_verify.c: control.verify_composite. After a TxProfile is accepted, GetCompositeSchedule for its
  * EVSE; an answer that does not match what was sent (or Rejected) is a composite_mismatch and a compensation. */

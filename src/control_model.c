@@ -400,49 +400,6 @@ double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *
     return st < m ? st : m;
 }
 
-double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs)
-{
-    if (cs->failsafe_rejected) return ctl_station_hw_w(ctl, cs);
-    double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
-    if (cs->cap_inflight && cs->cap_inflight_w > w) w = cs->cap_inflight_w;
-    return w;
-}
-
-double ctl_caps_unseen_w(const struct control *ctl)
-{
-    size_t n = ctl->d->n_stations, known = 0;
-    if ((size_t)ctl->cfg.failsafe_stations > n) n = (size_t)ctl->cfg.failsafe_stations;
-    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) known++;
-    return n > known ? (double)(n - known) * ctl_failsafe_station_w(ctl) : 0;
-}
-
-double ctl_caps_limit_w(const struct control *ctl, int64_t now)
-{
-    return ctl_site_limit_kw(ctl, now) * 1000.0;
-}
-
-double ctl_caps_sum_w(const struct control *ctl)
-{
-    double w = ctl_caps_unseen_w(ctl);
-    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) w += ctl_cap_counted_w(ctl, cs);
-    return w;
-}
-
-bool ctl_cap_adjustable(const struct ctl_station *cs)
-{
-    return cs->st->conn && cs->cap_known && !cs->cap_inflight && !cs->cap_stuck && !cs->failsafe_rejected;
-}
-
-double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
-{
-    /* failsafe_evse_kw when set, else the least a car can charge with at all (min_current_a on its phases). */
-    struct sched_unit u;
-    ctl_unit(ctl, cs, e, &u);
-    double w = ctl->cfg.failsafe_evse_kw > 0 ? ctl->cfg.failsafe_evse_kw * 1000.0 : u.min_w;
-    double m = ctl_evse_max_w(ctl, cs, e);
-    return w < m ? w : m;
-}
-
 /* ---- needs ------------------------------------------------------------------------------------------------- */
 
 static double delivered_kwh(const struct ctl_evse *e, double base_wh)
