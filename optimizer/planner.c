@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "guard.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct opt_planner {
     int nkeys, last_L, last_coarse, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
     int *last_gcircuit, *last_gphase;
     int64_t last_epoch;
+    int solves;          /* opt_solve() calls with a GLPK run (for the tests' fault 3) */
     unsigned generation; /* opt_guard_generation() when `last` was kept */
     jmp_buf jb;
 };
@@ -33,6 +35,7 @@ struct opt_planner {
 struct run {
     glp_prob *lp;
     int rc, status, warm, iterations, mapped, dropped;
+    int switched; /* cold: the dual stopped after this many iterations and the primal took over; 0: not */
     double objective, build_ms, solve_ms;
     const char *cold_why; /* a kept basis existed but the solve started cold: why */
 };
@@ -341,10 +344,62 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
     return basic == m->nrows ? carried : -1;
 }
 
+/*
+ * A cold solve: the dual simplex (presolved) for at most `budget` iterations; if it has not finished by then,
+ * the primal simplex (presolved, from scratch: GLPK keeps no basis of a presolved run that stopped) in the
+ * time that is left. See "Which simplex" in optimizer.h for why and the figures.
+ */
+static int dual_then_primal(glp_prob *lp, glp_smcp *sm, int budget, double t0, int *switched)
+{
+    int lim = sm->tm_lim;
+    sm->meth = GLP_DUALP;
+    sm->it_lim = budget;
+    int rc = glp_simplex(lp, sm);
+    sm->it_lim = INT_MAX;
+    if (rc != GLP_EITLIM)
+        return rc;
+    *switched = glp_get_it_cnt(lp);
+    sm->meth = GLP_PRIMAL;
+    sm->tm_lim = lim - (int)(now_ms() - t0);
+    if (sm->tm_lim < 1)
+        return GLP_ETMLIM;
+    rc = glp_simplex(lp, sm);
+    sm->tm_lim = lim;
+    return rc;
+}
+
+/*
+ * The share of nonbasic variables (not fixed, not free) with a zero reduced cost in a warm-started basis: how
+ * dual degenerate it is. One flat price with a binding site limit: mostly 0.1-0.9 (each session costs the same in
+ * a slot); hourly market prices (bench/optimizer): 0.001-0.04.
+ */
+static double dual_degenerate_share(glp_prob *lp, const struct opt_model *m)
+{
+    double cmax = 1;
+    for (int t = 0; t < m->T; t++)
+        cmax = fmax(cmax, fabs(m->pb->price[t]));
+    double tol = 1e-9 * cmax;
+    int nonbasic = 0, zero = 0, rows = glp_get_num_rows(lp), cols = glp_get_num_cols(lp);
+    for (int j = 1; j <= cols; j++)
+        if (glp_get_col_stat(lp, j) != GLP_BS && glp_get_col_type(lp, j) != GLP_FX) {
+            nonbasic++;
+            zero += fabs(glp_get_col_dual(lp, j)) <= tol;
+        }
+    for (int i = 1; i <= rows; i++) {
+        int type = glp_get_row_type(lp, i);
+        if (glp_get_row_stat(lp, i) != GLP_BS && type != GLP_FX && type != GLP_FR) {
+            nonbasic++;
+            zero += fabs(glp_get_row_dual(lp, i)) <= tol;
+        }
+    }
+    return nonbasic ? (double)zero / nonbasic : 0;
+}
+
 static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
 {
     if (pl->last && pl->generation != opt_guard_generation())
         forget(pl, 0); /* a GLPK error or opt_thread_cleanup() freed it */
+    pl->solves++;
     double t0 = now_ms();
     r->lp = opt_model_build(m, 0, &r->dropped);
     if (!r->lp)
@@ -370,10 +425,16 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
                                         : "carried basis singular";
         if (wu == 0) {
             r->warm = 1;
-            /* Only costs changed: the old basis is still primal feasible and the primal simplex goes on
-             * from it; bounds changed: it is (mostly) dual feasible and the dual simplex fits. (Measured: with
-             * circuits the price-only warm solve is now slower than a cold one, see docs/benchmarks.md.) */
-            sm.meth = glp_get_prim_stat(r->lp) == GLP_FEAS ? GLP_PRIMAL : GLP_DUALP;
+            /* Primal feasible (only costs changed): the primal goes on from it (measured: with circuits
+             * that price-only warm solve is slower than a cold one, see docs/benchmarks.md). Only dual
+             * feasible (needs, limits, windows changed): the dual, unless the basis is dual degenerate
+             * (optimizer.h, "Which simplex"): there the dual stalled for seconds, the primal takes ms. */
+            if (pl->opt.simplex == OPT_SIMPLEX_PRIMAL || glp_get_prim_stat(r->lp) == GLP_FEAS)
+                sm.meth = GLP_PRIMAL;
+            else if (pl->opt.simplex == OPT_SIMPLEX_DUAL)
+                sm.meth = GLP_DUALP;
+            else
+                sm.meth = dual_degenerate_share(r->lp, m) < 0.05 ? GLP_DUALP : GLP_PRIMAL;
             r->rc = glp_simplex(r->lp, &sm);
         }
     }
@@ -389,7 +450,15 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
             return r->rc;
         }
         sm.presolve = GLP_ON;
-        r->rc = glp_simplex(r->lp, &sm);
+        if (pl->opt.simplex == OPT_SIMPLEX_AUTO) {
+            /* Cold: the dual, unless it takes more than 2 iterations per row that can bind (the bench
+             * instances need <= 1.5: they keep the dual's 1.3-1.8x lead), then the primal. */
+            int rows = m->nrows - r->dropped;
+            r->rc = dual_then_primal(r->lp, &sm, 2 * (rows > 0 ? rows : 1), t0, &r->switched);
+        } else {
+            sm.meth = pl->opt.simplex == OPT_SIMPLEX_PRIMAL ? GLP_PRIMAL : GLP_DUALP;
+            r->rc = glp_simplex(r->lp, &sm);
+        }
     }
     if (r->rc == GLP_EBADB || r->rc == GLP_ESING || r->rc == GLP_ECOND) { /* a basis GLPK cannot use */
         if (r->warm)
@@ -399,7 +468,7 @@ static int run_glpk(opt_planner *pl, const struct opt_model *m, struct run *r)
         sm.presolve = GLP_OFF;
         r->rc = glp_simplex(r->lp, &sm);
     }
-    if (pl->opt.fault == 2)
+    if (pl->opt.fault == 2 || (pl->opt.fault == 3 && pl->solves == 2))
         r->rc = GLP_ETMLIM;
     r->solve_ms = now_ms() - t0;
     r->status = glp_get_status(r->lp);
@@ -514,6 +583,8 @@ int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **o
         guarded_lp(pl, &m, &r);
         if (r.cold_why)
             note(plan, "cold start: %s; ", r.cold_why);
+        if (r.switched)
+            note(plan, "dual simplex stopped at %d iterations, primal; ", r.switched);
         int interior = pl->opt.use_interior && !r.warm;
         int optimal = r.rc == 0 && r.status == GLP_OPT;
         if (r.rc == -2)
@@ -533,6 +604,13 @@ int opt_solve(opt_planner *pl, const struct opt_problem *pb, struct opt_plan **o
             else
                 glp_delete_prob(r.lp);
         }
+    }
+    /* No optimal LP (time limit, GLPK error or status, degenerate input): the kept basis is stale, and was
+     * pivoted for this problem already. Warm-starting every later re-plan from it again kept depotd at the
+     * 5 s time limit plan after plan; the next solve is cold instead. */
+    if (!ok && pl->last) {
+        forget(pl, 1);
+        note(plan, "kept basis dropped; ");
     }
     plan->lp_slots = m.L;
     plan->lp_rows_dropped = r.dropped;

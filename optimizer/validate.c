@@ -102,6 +102,8 @@ int opt_validate_resolved(const struct opt_problem *pb, const struct opt_options
 {
     if (!pb)
         BAD("problem: NULL");
+    if (o->simplex < OPT_SIMPLEX_AUTO || o->simplex > OPT_SIMPLEX_PRIMAL)
+        BAD("options.simplex %d: must be 0 (auto), 1 (dual) or 2 (primal)", o->simplex);
     if (pb->slots < 1 || pb->slots > o->max_slots)
         BAD("slots %d: must be 1..%d", pb->slots, o->max_slots);
     if (!isfinite(pb->slot_hours) || pb->slot_hours <= 0)

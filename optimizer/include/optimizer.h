@@ -37,8 +37,9 @@
  *   earliest departure first (then higher priority), each session gets as much as its own maximum, its
  *   remaining need and the headroom of every limit above it allow. Limits and windows hold; cost is not
  *   optimised and a feasible demand may show shortfall.
- * Minimum power (min_kw > 0): every kw[i][t] is 0 or >= min_kw * (1 - 1e-6). Solved exactly with a MIP
- *   when the instance has at most max_mip_binaries on/off variables (time-limited; see min_power_method),
+ * Minimum power (min_kw > 0): every kw[i][t] is 0 or >= min_kw * (1 - 1e-6). Solved exactly (to a relative
+ *   gap of 1e-4, the size of the earliness tie-break) with a MIP when the instance has at most
+ *   max_mip_binaries on/off variables (time-limited; see min_power_method),
  *   else the LP is repaired: slots below the minimum go to 0 and the lost energy is moved to that
  *   session's cheapest slots that can take it within every limit. Repair can leave shortfall that an exact
  *   solution would avoid; plan->min_power_extra_cost says what the minimum cost compared with the LP.
@@ -58,6 +59,24 @@
  *     computed on the fine slots. The guarantees above hold unchanged; a min-power repair or the final
  *     round-off pass may make a coarse slot slightly uneven. A warm start needs the same grid (same
  *     epoch_slot and coarse layout), else the solve is cold. opt_export() writes the coarse LP.
+ *
+ * ---- Which simplex (opt_options.simplex = OPT_SIMPLEX_AUTO, the default) ------------------------------------
+ *   - Warm start, carried basis primal feasible (only prices changed, or a van added): primal simplex.
+ *   - Warm start, basis only dual feasible (needs, limits or windows changed): dual simplex, unless more than
+ *     5 % of the nonbasic variables have a zero reduced cost (a dual degenerate basis): then primal.
+ *   - Cold: dual simplex (presolved, long-step ratio test) for at most 2 iterations per row that can bind,
+ *     then, if unfinished, the primal simplex from scratch in the time left (plan->note says so).
+ *   - A solve that ends without an optimal LP (time limit, GLPK error) drops the kept basis: the next is cold.
+ * Why (2026-11-26, 2-core VM; bench/optimizer/opt_bench and bench/optimizer/replay_plans on depotd's logs):
+ * depotd's re-plans with one flat price and a binding site limit are massively dual degenerate (every
+ * session costs the same in a slot; mostly 10-90 % of nonbasic reduced costs are 0, against 0.1-4 % with
+ * hourly market prices). There the dual stalls: replaying 125 recorded plans at 500 EVSEs, warm dual p99 548 ms
+ * (max 1.8 s) vs primal 27 ms; a set-up plan from 354 to 500 vans took 13,000 dual iterations and hit the
+ * 5 s limit (primal: 835 iterations, 58 ms); cold, the dual hit 5 s on 51 of 125 plans (primal p99 135 ms,
+ * this rule 302 ms); at 100 EVSEs cold dual 284 ms vs primal 7 ms (rule 14 ms). On the price-varying
+ * ACN instances the dual stays ahead: cold 1.3-1.8x faster than the primal at 500-2000 vans (it needs
+ * 1.3-1.5 iterations per row, under the budget, so those solves are unchanged), warm after a lower site
+ * limit 1.2x. The primal is never far behind, the dual can be 20-60x behind: hence primal when in doubt.
  *
  * ---- Units ----------------------------------------------------------------------------------------------
  * Power kW, energy kWh, time hours, prices currency/kWh, demand charge currency/kW. Energies are at the
@@ -141,6 +160,13 @@ struct opt_problem {
     double fine_hours;
 };
 
+enum opt_simplex {
+    OPT_SIMPLEX_AUTO = 0,     /* the rule in "Which simplex" above */
+    OPT_SIMPLEX_DUAL = 1,     /* the rule before: dual, except primal for a warm start from a primal feasible
+                                 basis (no budget, no degeneracy check) */
+    OPT_SIMPLEX_PRIMAL = 2,   /* primal simplex, cold and warm */
+};
+
 struct opt_options {          /* zero-initialised fields take the defaults in brackets */
     int max_sessions;         /* [2000] more is OPT_EINVAL */
     int max_slots;            /* [2880] */
@@ -151,13 +177,15 @@ struct opt_options {          /* zero-initialised fields take the defaults in br
     int use_interior;         /* 1: cold solves use GLPK's interior-point method (then a simplex cleanup) */
     int keep_redundant_rows;  /* 1: keep limit rows that cannot bind (their members' maxima fit under the
                                  limit); by default they are left free. For measuring what dropping saves. */
+    int simplex;              /* [OPT_SIMPLEX_AUTO] see enum opt_simplex; the others are for measuring */
     int fault;                /* tests only: 1 = raise a GLPK error inside the solve, 2 = pretend the time
-                                 limit was hit. 0 in production. */
+                                 limit was hit, 3 = pretend so on the planner's second solve only. 0 in
+                                 production. */
 };
 
 enum opt_method {
     OPT_METHOD_LP = 0,        /* optimal LP (no minimum power, or every slot already respected it) */
-    OPT_METHOD_MIP,           /* MIP with on/off variables, optimal */
+    OPT_METHOD_MIP,           /* MIP with on/off variables, optimal within a relative gap of 1e-4 */
     OPT_METHOD_MIP_TIMELIMIT, /* MIP stopped by the time limit with an integer plan: feasible, maybe not best */
     OPT_METHOD_LP_REPAIR,     /* LP, then slots rounded to 0 or >= min_kw within every limit */
     OPT_METHOD_FALLBACK,      /* earliest departure first; see fallback_reason */

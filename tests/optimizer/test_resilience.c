@@ -191,6 +191,105 @@ static void test_warm_sequence(void)
     inst_free(&x);
 }
 
+/*
+ * depotd's set-up at 500 EVSEs: one flat price, a site limit that binds, identical vans (massively dual
+ * degenerate). GLPK's dual simplex did not solve it in 5 s, warm (13,000 iterations) or cold (> 20,000), and
+ * the plan was the earliest-departure fallback. Not a timed test: the time limit is 20 s, far above the
+ * 0.1-0.3 s the planner's rule needs (also under ASan), so only a stalling simplex reaches it; the iteration
+ * counts (deterministic) are checked too.
+ */
+static void depot500(struct inst *x, int n)
+{
+    enum { T = 96 };
+    gen_instance(x, 500, n, T, 0);
+    x->pb.epoch_slot = 1995234;
+    x->pb.first_slot_hours = 0.236;
+    x->pb.demand_charge = 0;
+    for (int t = 0; t < T; t++)
+        x->price[t] = 0.30, x->limit[t] = 4.0 * n;
+    for (int i = 0; i < n; i++)
+        x->s[i] = (struct opt_session){ .id = x->ids[i], .first_slot = 0, .end_slot = 31 - (i % 3 == 0),
+                                        .energy_kwh = 20.6 - (i % 7 == 0) * 5, .max_kw = 22, .circuit = -1 };
+}
+
+static void test_degenerate_depot_500(void)
+{
+    enum { N = 500 };
+    struct inst x;
+    depot500(&x, N);
+    int rows = N + 96; /* energy rows and site rows */
+    struct opt_options o = { .time_limit_ms = 20000 };
+    opt_planner *pl = opt_planner_new(&o);
+    struct opt_plan *p = solve(pl, &x.pb);
+    CHECK(p && p->method == OPT_METHOD_LP && p->total_shortfall_kwh < 1e-6 && p->iterations <= 8 * rows,
+          "500 identical vans, one price, binding limit, cold: optimal LP, no shortfall, <= %d iterations "
+          "(%s, %.3f kWh short, %d iterations, %.0f ms: %s)", 8 * rows, p ? p->method_name : "no plan",
+          p ? p->total_shortfall_kwh : -1, p ? p->iterations : -1, p ? p->total_ms : -1, p ? p->note : "");
+    CHECK(p && check_plan(&x.pb, p, 1e-6, "depot 500 cold") == 0, "... and keeps every limit");
+    opt_plan_free(p);
+
+    /* The set-up jump: 354 vans planned, then 500 at once, with new needs for some of the 354. */
+    opt_planner_reset(pl);
+    x.pb.n_sessions = 354;
+    p = solve(pl, &x.pb);
+    opt_plan_free(p);
+    x.pb.n_sessions = N;
+    for (int i = 0; i < 354; i += 5)
+        x.s[i].energy_kwh = 12;
+    p = solve(pl, &x.pb);
+    CHECK(p && p->method == OPT_METHOD_LP && p->warm_start && p->iterations <= 4 * rows,
+          "354 -> 500 vans with new needs: warm optimal LP, <= %d iterations (%s, warm %d, %d iterations, %.0f ms: "
+          "%s)", 4 * rows, p ? p->method_name : "no plan", p ? p->warm_start : -1, p ? p->iterations : -1,
+          p ? p->total_ms : -1, p ? p->note : "");
+    opt_plan_free(p);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+/* A solve that hits the time limit must not leave the basis it started from (pivoted for it) to the next. */
+static void test_basis_dropped_after_fallback(void)
+{
+    struct inst x;
+    gen_instance(&x, 77, 20, 48, 1);
+    struct opt_options o = { .fault = 3 };
+    opt_planner *pl = opt_planner_new(&o);
+    struct opt_plan *p1 = solve(pl, &x.pb);
+    x.s[0].energy_kwh *= 0.5;
+    struct opt_plan *p2 = solve(pl, &x.pb), *p3 = solve(pl, &x.pb);
+    CHECK(p1 && p1->method == OPT_METHOD_LP, "fault 3: first solve is an LP (%s)", p1 ? p1->method_name : "none");
+    CHECK(p2 && p2->method == OPT_METHOD_FALLBACK && strstr(p2->note, "kept basis dropped"),
+          "time limit: fallback, kept basis dropped (%s)", p2 ? p2->note : "no plan");
+    CHECK(p3 && p3->method == OPT_METHOD_LP && !p3->warm_start,
+          "the next solve is a cold optimal LP, not warm from the stale basis (%s, warm %d)",
+          p3 ? p3->method_name : "none", p3 ? p3->warm_start : -1);
+    opt_plan_free(p1), opt_plan_free(p2), opt_plan_free(p3);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+/* depotd's first plan under the 8 kW fail-safe limit: two identical vans with a 4.14 kW minimum cannot charge
+ * at once. GLPK's branch and bound did not prove an optimum in 5 s (many equal on/off patterns), and its
+ * solution, with an "off" slot at 1.9e-13 kW, failed the minimum-power check: a repaired plan after 5 s. */
+static void test_two_vans_min_power_mip(void)
+{
+    double price[96], lim[96];
+    for (int t = 0; t < 96; t++)
+        price[t] = 0.3, lim[t] = 8;
+    struct opt_session s[2] = {
+        { .id = "a", .end_slot = 32, .energy_kwh = 20.6, .max_kw = 22, .min_kw = 4.14, .circuit = -1 },
+        { .id = "b", .end_slot = 32, .energy_kwh = 20.6, .max_kw = 22, .min_kw = 4.14, .circuit = -1 } };
+    struct opt_problem pb = { .slots = 96, .slot_hours = 0.25, .first_slot_hours = 0.0183333, .epoch_slot = 1995235,
+                              .price = price, .site_limit_kw = lim, .sessions = s, .n_sessions = 2 };
+    struct opt_options o = { .time_limit_ms = 20000 }; /* not a timed test: see test_degenerate_depot_500 */
+    opt_planner *pl = opt_planner_new(&o);
+    struct opt_plan *p = solve(pl, &pb);
+    CHECK(p && p->method == OPT_METHOD_MIP && p->total_shortfall_kwh < 1e-6,
+          "two vans, 4.14 kW minimum, 8 kW limit: exact MIP plan, no shortfall (%s, %.0f ms: %s)",
+          p ? p->method_name : "no plan", p ? p->total_ms : -1, p ? p->note : "");
+    opt_plan_free(p);
+    opt_planner_free(pl);
+}
+
 int main(void)
 {
     test_glpk_error_gives_fallback_and_recovers();
@@ -198,6 +297,9 @@ int main(void)
     test_empty_and_zero_limit();
     test_warm_start();
     test_warm_sequence();
+    test_degenerate_depot_500();
+    test_basis_dropped_after_fallback();
+    test_two_vans_min_power_mip();
     opt_thread_cleanup();
     return check_done("test_resilience");
 }

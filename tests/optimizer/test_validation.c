@@ -112,6 +112,12 @@ int main(void)
     CHECK(rc == OPT_EINVAL && strstr(err, "maximum"), "more sessions than max_sessions: \"%s\"", err);
     opt_planner_free(small);
 
+    struct opt_options bad_simplex = { .simplex = 3 };
+    base_init(&b);
+    rc = opt_validate(&b.pb, &bad_simplex, err, sizeof(err));
+    CHECK(rc == OPT_EINVAL && strstr(err, "options.simplex"), "an unknown simplex option: \"%s\"", err);
+    err[0] = 0;
+
     base_init(&b);
     b.limit[1] = INFINITY;
     b.pb.first_slot_hours = 0.1;
