@@ -10,7 +10,7 @@
 //
 //   node bench/control/replan_latency.mjs [EVSES...]      (default: 100 500)
 // env: DEPOTD (default build/src/depotd), TRIGGERS (default 40), REPLAN_DELAY_MS (default 20),
-//      PLAN_WAIT_MS (default 30000), DEBUG=1 (per-trigger lines on stderr)
+//      PLAN_WAIT_MS (default 30000), DEBUG=1 (per-trigger lines on stderr), KEEP_DB=dir (keep the event logs)
 import {
   Depotd, baseConfig, stationEntries, connectRaw, bootPayload, statusPayload, txEvent, isoNow, newId,
 } from '../../tests/integration/lib.mjs';
@@ -57,7 +57,10 @@ const pct = (v, q) => v[Math.min(v.length - 1, Math.floor(q * v.length))];
 async function run(nEvse) {
   const nStations = Math.ceil(nEvse / 2);
   const ids = Array.from({ length: nStations }, (_, i) => `BENCH${String(i + 1).padStart(4, '0')}`);
+  // KEEP_DB=dir: keep depotd's event log as dir/replan-N.db (plan events carry the exact LP, for
+  // bench/optimizer/replay_plans).
   const d = new Depotd({
+    db: process.env.KEEP_DB ? `${process.env.KEEP_DB}/replan-${nEvse}.db` : undefined,
     config: baseConfig({
       stations: stationEntries(ids), log_level: 'info', unknown_id_token: 'Accepted', max_queued_calls: 256,
       control: { site_limit_kw: nEvse * 4, slot_minutes: 15, horizon_h: 24, replan_delay_ms: DELAY, failsafe: 'TxDefaultProfile' },

@@ -2,7 +2,8 @@
  * opt_bench.c - solve-time benchmark of the optimizer on instances built from real data (not a test).
  * Sessions: ACN-Data arrivals, stays and energies (sampled with replacement, seeded); prices: Belgian
  * day-ahead 2022, hourly, spread over 15-minute slots. For each size: a cold solve, a warm re-plan after a
- * price update and after one more van, GLPK's peak memory, and the LP exported as MPS for HiGHS.
+ * price update, after one more van and after that a site limit 20 % lower (a warm start that is only
+ * dual feasible), GLPK's peak memory, and the LP exported as MPS for HiGHS.
  * Usage: opt_bench DATA_DIR OUT_DIR [SIZES...]   (prints one tab-separated line per instance)
  */
 #include <cjson/cJSON.h>
@@ -179,8 +180,13 @@ int main(int argc, char **argv)
     struct opt_options o = { .max_sessions = 5000, .time_limit_ms = 20000,
                              .use_interior = variant && !strcmp(variant, "interior"),
                              .keep_redundant_rows = variant && !strcmp(variant, "keeprows") };
+    /* OPT_BENCH_SIMPLEX=dual|primal: one simplex for every solve instead of the planner's rule. */
+    const char *sx = getenv("OPT_BENCH_SIMPLEX");
+    o.simplex = !sx ? OPT_SIMPLEX_AUTO : !strcmp(sx, "dual") ? OPT_SIMPLEX_DUAL : !strcmp(sx, "primal") ? OPT_SIMPLEX_PRIMAL
+                                                                                                          : OPT_SIMPLEX_AUTO;
     printf("n\tcircuits\tvariant\tmethod\tcold_ms\tcold_build_ms\tcold_iter\twarm_price_ms\twarm_price_iter"
-           "\twarm_van_ms\twarm_van_iter\tglpk_mb\tobjective\tshortfall_kwh\tcost\tlp_slots\trows_dropped\tmps\tnote\n");
+           "\twarm_van_ms\twarm_van_iter\tglpk_mb\tobjective\tshortfall_kwh\tcost\tlp_slots\trows_dropped"
+           "\twarm_limit_ms\twarm_limit_iter\tmps\tnote\n");
     for (int k = 0; k < ns; k++)
         for (int circuits = 0; circuits < 2; circuits++) {
             int n = sizes[k];
@@ -197,6 +203,14 @@ int main(int argc, char **argv)
             struct opt_plan *wp = run(pl, &x.pb);
             x.pb.n_sessions = n + 1;
             struct opt_plan *wv = run(pl, &x.pb);
+            /* a new building-load forecast: the site limit 20 % lower in every slot. The carried basis is no
+             * longer primal feasible, only dual feasible (a need that changes does the same, on one row). */
+            double saved[T];
+            memcpy(saved, x.limit, sizeof(saved));
+            for (int t = 0; t < T; t++)
+                x.limit[t] *= 0.8;
+            struct opt_plan *wn = run(pl, &x.pb);
+            memcpy(x.limit, saved, sizeof(saved));
             x.pb.n_sessions = n;
             for (int t = 0; t < T; t++)
                 x.price[t] = hourly[(100 * 24 + 6 + t / 4) % n_hourly];
@@ -204,14 +218,15 @@ int main(int argc, char **argv)
             snprintf(mps, sizeof(mps), "%s/bench_%d_%s.mps", argv[2], n, circuits ? "circuits" : "site");
             if (opt_export(&x.pb, &o, mps, OPT_EXPORT_MPS, err, sizeof(err)))
                 fprintf(stderr, "export: %s\n", err);
-            printf("%d\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%.1f\t%d\t%.1f\t%d\t%.1f\t%.10g\t%.3f\t%.2f\t%d\t%d\t%s\t%s\n", n,
+            printf("%d\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%.1f\t%d\t%.1f\t%d\t%.1f\t%.10g\t%.3f\t%.2f\t%d\t%d\t%.1f\t%d\t%s\t%s\n", n,
                    circuits ? "yes" : "no", variant ? variant : "simplex", cold->method_name, cold->total_ms,
                    cold->build_ms, cold->iterations, wp->warm_start ? wp->total_ms : -wp->total_ms,
                    wp->iterations, wv->warm_start ? wv->total_ms : -wv->total_ms, wv->iterations,
                    cold->glpk_peak_bytes / 1048576.0, cold->solver_objective, cold->total_shortfall_kwh,
-                   cold->cost, cold->lp_slots, cold->lp_rows_dropped, mps, cold->note);
+                   cold->cost, cold->lp_slots, cold->lp_rows_dropped, wn->warm_start ? wn->total_ms : -wn->total_ms,
+                   wn->iterations, mps, cold->note);
             fflush(stdout);
-            opt_plan_free(cold), opt_plan_free(wp), opt_plan_free(wv);
+            opt_plan_free(cold), opt_plan_free(wp), opt_plan_free(wv), opt_plan_free(wn);
             opt_planner_free(pl);
             drop(&x);
         }

@@ -2,7 +2,9 @@
 # Optimizer benchmark (not a test): GLPK cold and warm solve times and memory on instances from real data,
 # GLPK's interior point, and HiGHS on the same exported LPs. Bounded: GLPK time limit 20 s per solve, the
 # interior-point run stops at 1,000 vehicles; the whole run takes about a minute on 2 cores.
-# Usage: bench/optimizer/run.sh BUILD_DIR [SIZES...]
+# Usage: bench/optimizer/run.sh BUILD_DIR [SIZES...]   (OPT_BENCH_SIMPLEX=dual|primal: one simplex for all solves)
+# Real re-plan sequences: BUILD_DIR/tests/optimizer/replay_plans DEPOTD_DB re-solves a depotd event log's plans
+# through one planner (KEEP_DB=dir node bench/control/replan_latency.mjs 500 keeps one); see replay_plans.c.
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [SIZES...]}
 shift
@@ -24,9 +26,9 @@ echo
 echo "coarse grid (15 min for 6 h, then 1 h; HiGHS solves the same coarse LP):"
 timeout 300 /usr/bin/python3 "$root/bench/optimizer/highs_side.py" "$out/coarse.tsv"
 echo "raw GLPK rows (limit rows that cannot bind kept):"
-cut -f1-17 "$out/keeprows.tsv" | column -t
+cut -f1-19 "$out/keeprows.tsv" | column -t
 echo
 echo "raw GLPK rows (simplex):"
-cut -f1-17 "$out/simplex.tsv" | column -t
+cut -f1-19 "$out/simplex.tsv" | column -t
 echo "raw GLPK rows (interior point):"
-cut -f1-17 "$out/interior.tsv" | column -t
+cut -f1-19 "$out/interior.tsv" | column -t
