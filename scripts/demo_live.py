@@ -24,6 +24,9 @@ cfg["port"] = args.port
 cfg["api_port"] = args.api_port
 cfg["database"] = os.path.join(os.path.abspath(args.outdir), "live.db")
 cfg["call_timeout_s"] = 10
+# Only the stations of the live depot (and CS003 for a real charger): every registered station that never
+# connected is counted at an equal share of the 44 kW (the fail-safe guarantee), so SIMCS01 would hold 11 kW.
+cfg["stations"] = [s for s in cfg["stations"] if s["id"] != "SIMCS01"]
 # unknown_id_token stays Invalid (examples/depotd.json): a van registered through the API authorizes with the
 # id tokens it was registered with.
 # The sample CSV of day-ahead prices covers a few days of 2024: a live depot today plans on a fixed price.

@@ -474,7 +474,10 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 .efficiency = 1,
                 .max_kw = max_kw,
                 .min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0,
-                .priority = need.priority,
+                /* "Charge to full" is a wish, not a need: it must never take energy from a van a dispatcher or
+                 * its EV gave a departure need (the LP weighs shortfall by priority; 1/100 keeps the best-effort
+                 * one far cheaper to cut, yet still above any price, so it still charges whatever is left). */
+                .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
                 .circuit = circuit,
                 .phases = OPT_THREE_PHASE,
             };
