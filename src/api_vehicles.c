@@ -138,16 +138,46 @@ cJSON *api_token_vehicles(struct api *a)
 
 /* ---- vehicles --------------------------------------------------------------------------------------------- */
 
+struct vehicle_key {
+    char id[CONTROL_VEHICLE_ID_MAX + 1];
+    int index;
+};
+
+static int cmp_vehicle_key(const void *x, const void *y)
+{
+    return strcmp(((const struct vehicle_key *)x)->id, ((const struct vehicle_key *)y)->id);
+}
+
+/* In id order, paged like stations (the cursor is the last id of the page): the registry is in memory and holds
+ * the few thousand vehicles a depot has, so sorting per request is cheap. */
 void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
-    char fleet[API_NAME_MAX + 1];
+    int limit = api_arg_limit(r);
+    if (limit < 0) return;
+    char fleet[API_NAME_MAX + 1], cursor[API_PARAM_MAX] = "";
     bool by_fleet = api_arg(r, "fleet", fleet, sizeof fleet);
-    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
+    api_arg(r, "cursor", cursor, sizeof cursor);
+    int total = control_vehicle_count(a->d);
+    struct vehicle_key *keys = malloc((total > 0 ? (size_t)total : 1) * sizeof *keys);
+    if (!keys) {
+        api_problem(r, 500, NULL, "out of memory");
+        return;
+    }
+    int n = 0;
     struct control_vehicle v;
-    for (int i = 0; control_vehicle_at(a->d, i, &v); i++)
-        if (!by_fleet || strcmp(v.fleet, fleet) == 0) cJSON_AddItemToArray(items, vehicle_doc(a, &v));
-    cJSON_AddNullToObject(o, "next_cursor");
+    for (int i = 0; i < total && control_vehicle_at(a->d, i, &v); i++)
+        if ((!by_fleet || strcmp(v.fleet, fleet) == 0) && strcmp(v.id, cursor) > 0) {
+            snprintf(keys[n].id, sizeof keys[n].id, "%s", v.id);
+            keys[n++].index = i;
+        }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_vehicle_key);
+    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
+    for (int k = 0; k < n && k < limit; k++)
+        if (control_vehicle_at(a->d, keys[k].index, &v)) cJSON_AddItemToArray(items, vehicle_doc(a, &v));
+    if (n > limit) cJSON_AddStringToObject(o, "next_cursor", keys[limit - 1].id);
+    else cJSON_AddNullToObject(o, "next_cursor");
+    free(keys);
     api_reply(r, 200, o);
 }
 

@@ -85,6 +85,28 @@ test('422 names the field; id tokens belong to one vehicle (409); viewers cannot
   problem(assert, await req('PUT', `${V}/van-2`, { fleet: 'south', battery_kwh: 50, id_tokens: ['VAN-2'] }), 422, 'battery_kwh');
 });
 
+test('the registry is listed in id order, paged with a cursor, filtered by fleet', async () => {
+  for (const id of ['pg-c', 'pg-a', 'pg-e', 'pg-b', 'pg-d']) {
+    const c = await req('POST', V, { id, fleet: 'paging', battery_kwh: 50 });
+    assert.equal(c.status, 201, c.text);
+  }
+  const seen = [];
+  let cursor = '';
+  for (let page = 0; page < 10; page++) {
+    const r = await req('GET', `${V}?fleet=paging&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, tokens.viewer);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.length <= 2);
+    seen.push(...r.json.items.map((v) => v.id));
+    if (r.json.next_cursor === null) break;
+    cursor = r.json.next_cursor;
+  }
+  assert.deepEqual(seen, ['pg-a', 'pg-b', 'pg-c', 'pg-d', 'pg-e']);
+  const all = (await req('GET', `${V}?limit=500`, undefined, tokens.viewer)).json.items.map((v) => v.id);
+  assert.deepEqual(all, [...all].sort(), 'id order');
+  problem(assert, await req('GET', `${V}?limit=0`, undefined, tokens.viewer), 400, 'limit');
+  for (const id of ['pg-a', 'pg-b', 'pg-c', 'pg-d', 'pg-e']) assert.equal((await req('DELETE', `${V}/${id}`)).status, 204);
+});
+
 test('fleet scope: a fleet dispatcher creates and changes only its fleet\'s vehicles', async () => {
   const own = await req('POST', V, { id: 'north-5', battery_kwh: 60 }, tokens.north);
   assert.equal(own.status, 201, own.text);
