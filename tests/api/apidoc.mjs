@@ -37,11 +37,7 @@ before(async () => {
 
 after(async () => {
   if (sim && sim.exitCode === null) sim.kill('SIGTERM');
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 function shBlocks() {

@@ -20,11 +20,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 test('healthz answers without a token', async () => {

@@ -1,6 +1,7 @@
 // Helpers of the API tests: a real depotd with its JSON API on a free port of 127.0.0.1, bearer tokens made
 // the way examples/api.md makes them, HTTP through node's fetch (and raw sockets where fetch would hide what
 // is on the wire), and stations that answer depotd's commands as a test tells them to.
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { Depotd, connectRaw, bootPayload, withTimeout, WAIT_MS, eventually } from '../integration/lib.mjs';
@@ -58,6 +59,13 @@ export class ApiDepotd extends Depotd {
     this.apiPort = Number(m[1]);
     this.base = `http://127.0.0.1:${this.apiPort}`;
     return this.port;
+  }
+
+  // The end of a test file: depotd stops cleanly with no sanitizer report, then its files go.
+  async finish() {
+    await this.stop();
+    assert.deepEqual(this.sanitizerReports(), []);
+    await this.cleanup();
   }
 
   // One HTTP request. body: an object (sent as JSON) or a string (sent as is). Resolves with

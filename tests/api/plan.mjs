@@ -18,11 +18,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 test('plan?at= picks the plan in force at a time of the planning clock', async () => {

@@ -41,11 +41,7 @@ before(async () => {
 
 after(async () => {
   for (const s of stations) await s.close();
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 const get = (p, token = T) => d.req('GET', p, { token });

@@ -16,11 +16,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 const vehicle = (id) => d.req('POST', '/api/v1/vehicles', { token: tokens.dispatcher, body: { id, fleet: 'south' } });

@@ -20,11 +20,7 @@ before(async () => {
 
 after(async () => {
   if (st) await st.close();
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 test('create, read, replace and delete a vehicle; ETag and If-Match; the writes are api events', async () => {

@@ -14,11 +14,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await d.stop();
-    assert.deepEqual(d.sanitizerReports(), []);
-    await d.cleanup();
-  }
+  if (d) await d.finish();
 });
 
 const H = 3600e3;
@@ -200,8 +196,6 @@ test('site limit without smart charging: 409', async () => {
       body: { kw: 10, until: iso(Date.now() + H) } }), 409);
     problem(assert, await plain.req('GET', dep('van-1'), { token: tokens.viewer }), 404, 'vehicle_id');
   } finally {
-    await plain.stop();
-    assert.deepEqual(plain.sanitizerReports(), []);
-    await plain.cleanup();
+    await plain.finish();
   }
 });
