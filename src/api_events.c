@@ -122,13 +122,7 @@ static int run_events(sqlite3 *db, struct api_job *job)
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     /* More may follow unless the scan ran off the end of the log. */
     bool end = full ? (desc ? last <= lo : last >= hi) : (desc ? pos < lo : pos > hi) || hi == 0;
-    if (!end && last >= 0) {
-        char c[32];
-        snprintf(c, sizeof c, "%lld", (long long)last);
-        cJSON_AddStringToObject(out, "next_cursor", c);
-    } else {
-        cJSON_AddNullToObject(out, "next_cursor");
-    }
+    api_add_cursor(out, !end && last >= 0, last);
     job->out = out;
     return 200;
 fail:

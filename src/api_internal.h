@@ -161,6 +161,8 @@ bool api_body_time(struct api_req *r, const cJSON *body, const char *name, int64
 bool api_body_number(struct api_req *r, const cJSON *body, const char *name, double lo, double hi, double *out);
 /* "2024-05-01T06:00:00.000Z" into a JSON object, or null when ms is 0. */
 void api_add_time(cJSON *o, const char *name, int64_t ms);
+/* next_cursor of a page keyed by a log sequence: the last one given when more may follow, else null. */
+void api_add_cursor(cJSON *o, bool more, int64_t last);
 const char *api_role_name(enum api_role role);
 
 /* ---- api_ops.c: plan durations for /metrics (histogram bounds in seconds) ---- */

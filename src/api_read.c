@@ -303,13 +303,7 @@ static int run_sessions(sqlite3 *db, struct api_job *job)
         cJSON_Delete(out);
         return api_db_error(job, db);
     }
-    if (more) {
-        char c[32];
-        snprintf(c, sizeof c, "%lld", (long long)last);
-        cJSON_AddStringToObject(out, "next_cursor", c);
-    } else {
-        cJSON_AddNullToObject(out, "next_cursor");
-    }
+    api_add_cursor(out, more, last);
     job->out = out;
     return 200;
 }

@@ -175,6 +175,17 @@ int api_arg_bool(struct api_req *r, const char *name)
     return -1;
 }
 
+void api_add_cursor(cJSON *o, bool more, int64_t last)
+{
+    if (!more) {
+        cJSON_AddNullToObject(o, "next_cursor");
+        return;
+    }
+    char c[32];
+    snprintf(c, sizeof c, "%lld", (long long)last);
+    cJSON_AddStringToObject(o, "next_cursor", c);
+}
+
 void api_add_time(cJSON *o, const char *name, int64_t ms)
 {
     char buf[40];

@@ -534,6 +534,22 @@ void ctl_model_status(struct ctl_station *cs, const cJSON *p)
 }
 
 /* Returns 1 when a session started or ended (the plan must change), 0 otherwise. */
+/* What control knew of the EVSE's last session (profile in force, compliance, learned EV maximum, drift, risk)
+ * does not carry over to the next one. */
+static void session_control_reset(struct ctl_evse *e, enum ctl_evse_mode mode)
+{
+    e->applied_valid = false;
+    e->mode = mode;
+    e->over_since_ms = 0;
+    e->observed = (struct sched_evmax){0};
+    e->probe_sent = false;
+    e->probe_ok_ms = 0;
+    e->drift_replan_ms = e->energy_drift_ms = 0;
+    e->drift_plan_id = 0;
+    e->distrusted = false;
+    e->at_risk = false;
+}
+
 int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "eventType");
@@ -560,17 +576,8 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         if (e->active && strcmp(e->tx_id, txid->valuestring) == 0) {
             e->active = false;
             e->ev_need = false;
-            e->applied_valid = false;
-            e->mode = CTL_MODE_FAILSAFE;
-            e->over_since_ms = 0;
-            e->observed = (struct sched_evmax){0};
-            e->probe_sent = false;
-            e->probe_ok_ms = 0;
-            e->drift_replan_ms = e->energy_drift_ms = 0;
-            e->drift_plan_id = 0;
-            e->distrusted = false;
             e->charging = false;
-            e->at_risk = false;
+            session_control_reset(e, CTL_MODE_FAILSAFE);
             changed = 1;
         }
         return changed;
@@ -588,18 +595,9 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->started_ms = t ? t : depot_now_ms();
         e->has_register = false;
         e->power_w = 0;
-        e->applied_valid = false;
         /* A station that ignored its profile in an earlier session will likely do it again: planned around from
          * the start (control.c sends it a probe profile to prove otherwise). */
-        e->mode = cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE;
-        e->over_since_ms = 0;
-        e->observed = (struct sched_evmax){0};
-        e->probe_sent = false;
-        e->probe_ok_ms = 0;
-        e->drift_replan_ms = e->energy_drift_ms = 0;
-        e->drift_plan_id = 0;
-        e->distrusted = false;
-        e->at_risk = false;
+        session_control_reset(e, cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE);
         e->id_token[0] = e->vehicle[0] = '\0';
         if (!had_other) e->ev_need = e->ev_need && e->ev_departure_ms > e->started_ms;
         changed = 1;
