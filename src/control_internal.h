@@ -272,10 +272,6 @@ void ctl_planner_stop(struct ctl_planner *p);
 /* Builds the problem from the model now, logs it, and hands it to the worker. 0, or -1 (nothing to do). */
 int ctl_planner_submit(struct control *ctl, const char *reasons);
 void ctl_plan_free(struct ctl_plan *p);
-/* control_replay.c: the optimizer problem as JSON, full precision (the plan event's "lp"). */
-struct opt_problem;
-struct opt_options;
-cJSON *ctl_lp_to_json(const struct opt_problem *pb, const struct opt_options *o);
 /* control.c: a solved plan is back on the loop thread. */
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
 /* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer; an EVSE that does

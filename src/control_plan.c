@@ -11,6 +11,7 @@
 #include "control_internal.h"
 #include "log.h"
 #include "optimizer.h"
+#include "plan_lp.h"
 #include "prices.h"
 
 struct job {
@@ -115,7 +116,7 @@ static void on_solved(struct depot *d, void *arg)
             }
             if (plan->caps_pass == 2) {
                 /* Re-planned within the caps: the problem solved last is the one --replay-plan must re-run. */
-                cJSON_ReplaceItemInObjectCaseSensitive(j->record, "lp", ctl_lp_to_json(&j->pb, &ctl->planner->opts));
+                cJSON_ReplaceItemInObjectCaseSensitive(j->record, "lp", plan_lp_to_json(&j->pb, &ctl->planner->opts));
                 cJSON *circ = cJSON_GetObjectItemCaseSensitive(j->record, "circuits");
                 cJSON *o;
                 int c = 0;
@@ -562,7 +563,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     };
     if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
     /* The problem exactly as the worker gets it, so `depotd --replay-plan N` can re-run it from the log alone. */
-    cJSON_AddItemToObject(rec, "lp", ctl_lp_to_json(&j->pb, &ctl->planner->opts));
+    cJSON_AddItemToObject(rec, "lp", plan_lp_to_json(&j->pb, &ctl->planner->opts));
     struct ctl_planner *p = ctl->planner;
     pthread_mutex_lock(&p->mu);
     job_free(p->job); /* cannot happen: control.c submits one at a time */

@@ -1,8 +1,8 @@
 /*
  * replay_plans.c - re-solves depotd's recorded plans through ONE planner, in log order, as depotd's planner
  * worker did (warm starts from plan to plan), from the event log alone: every plan event carries the exact
- * optimizer problem under "lp" (src/control_replay.c). A benchmark, not a test: it prints one line per plan
- * and a summary, to compare solver settings on real re-plan sequences.
+ * optimizer problem under "lp" (src/plan_lp.h, read here with the code that wrote it). A benchmark, not a
+ * test: it prints one line per plan and a summary, to compare solver settings on real re-plan sequences.
  *
  * Usage: replay_plans DEPOTD_DB [FIRST_PLAN [LAST_PLAN]]
  * env:   REPLAY_SIMPLEX=auto|dual|primal   (opt_options.simplex; default auto, depotd's rule)
@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan_lp.h"
+
 static double num(const cJSON *o, const char *k, double def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -30,86 +32,6 @@ static const char *str(const cJSON *o, const char *k, const char *def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : def;
-}
-
-static int read_array(const cJSON *a, double *out, int n)
-{
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-        return -1;
-    int i = 0;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, a) out[i++] = cJSON_IsNumber(v) ? v->valuedouble : INFINITY;
-    return 0;
-}
-
-struct lp {
-    struct opt_problem pb;
-    struct opt_options opts;
-    double *price, *limit, *max_slot;
-    struct opt_session *s;
-    struct opt_circuit *c;
-};
-
-static void lp_free(struct lp *l)
-{
-    free(l->price), free(l->limit), free(l->max_slot), free(l->s), free(l->c);
-}
-
-/* The problem of a plan event's "lp" (strings borrowed from the JSON), as src/control_replay.c reads it. */
-static int lp_read(const cJSON *lp, struct lp *l)
-{
-    memset(l, 0, sizeof(*l));
-    int T = (int)num(lp, "slots", 0);
-    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(lp, "sessions");
-    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(lp, "circuits");
-    if (T < 1 || T > 100000 || !cJSON_IsArray(ss) || !cJSON_IsArray(cs))
-        return -1;
-    int n = cJSON_GetArraySize(ss), nc = cJSON_GetArraySize(cs);
-    l->price = calloc((size_t)T, sizeof(double));
-    l->limit = calloc((size_t)T, sizeof(double));
-    l->max_slot = calloc((size_t)T * (size_t)(n + 1), sizeof(double));
-    l->s = calloc((size_t)n + 1, sizeof(*l->s));
-    l->c = calloc((size_t)nc + 1, sizeof(*l->c));
-    if (!l->price || !l->limit || !l->max_slot || !l->s || !l->c ||
-        read_array(cJSON_GetObjectItemCaseSensitive(lp, "price"), l->price, T) ||
-        read_array(cJSON_GetObjectItemCaseSensitive(lp, "site_limit_kw"), l->limit, T))
-        return -1;
-    int i = 0;
-    const cJSON *s;
-    cJSON_ArrayForEach(s, ss) {
-        const cJSON *mks = cJSON_GetObjectItemCaseSensitive(s, "max_kw_slot");
-        l->s[i] = (struct opt_session){ .id = str(s, "id", "?"), .first_slot = (int)num(s, "first_slot", 0),
-                                        .end_slot = (int)num(s, "end_slot", 0),
-                                        .energy_kwh = num(s, "energy_kwh", 0), .efficiency = num(s, "efficiency", 1),
-                                        .max_kw = num(s, "max_kw", 0), .min_kw = num(s, "min_kw", 0),
-                                        .priority = num(s, "priority", 1), .circuit = (int)num(s, "circuit", -1),
-                                        .phases = (enum opt_phases)(int)num(s, "phases", 0) };
-        if (mks) {
-            if (read_array(mks, &l->max_slot[(size_t)i * T], T))
-                return -1;
-            l->s[i].max_kw_slot = &l->max_slot[(size_t)i * T];
-        }
-        i++;
-    }
-    int c = 0;
-    cJSON_ArrayForEach(s, cs) {
-        l->c[c++] = (struct opt_circuit){ .id = str(s, "id", NULL), .parent = (int)num(s, "parent", -1),
-                                          .limit_kw = num(s, "limit_kw", INFINITY),
-                                          .per_phase = (int)num(s, "per_phase", 0) };
-    }
-    l->pb = (struct opt_problem){ .slots = T, .slot_hours = num(lp, "slot_hours", 0.25),
-                                  .first_slot_hours = num(lp, "first_slot_hours", 0),
-                                  .epoch_slot = (int64_t)num(lp, "epoch_slot", 0), .price = l->price,
-                                  .site_limit_kw = l->limit, .demand_charge = num(lp, "demand_charge", 0),
-                                  .existing_peak_kw = num(lp, "existing_peak_kw", 0), .sessions = l->s,
-                                  .n_sessions = n, .circuits = nc ? l->c : NULL, .n_circuits = nc,
-                                  .coarse_slot_hours = num(lp, "coarse_slot_hours", 0),
-                                  .fine_hours = num(lp, "fine_hours", 0) };
-    const cJSON *op = cJSON_GetObjectItemCaseSensitive(lp, "options");
-    l->opts.time_limit_ms = (int)num(op, "time_limit_ms", 0);
-    l->opts.max_mip_binaries = (int)num(op, "max_mip_binaries", 0);
-    l->opts.earliness = num(op, "earliness", 0);
-    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -153,9 +75,11 @@ int main(int argc, char **argv)
         cJSON *ev = text ? cJSON_Parse(text) : NULL;
         const cJSON *lpj = cJSON_GetObjectItemCaseSensitive(ev, "lp");
         long plan = (long)num(ev, "plan", 0);
-        struct lp l;
-        if (!lpj || plan < first || (last >= 0 && plan > last) || lp_read(lpj, &l)) {
+        struct plan_lp l = {0};
+        char lp_err[200];
+        if (!lpj || plan < first || (last >= 0 && plan > last) || plan_lp_read(lpj, &l, lp_err, sizeof lp_err)) {
             no_lp += ev && !lpj;
+            plan_lp_free(&l);
             cJSON_Delete(ev);
             continue;
         }
@@ -173,7 +97,7 @@ int main(int argc, char **argv)
         char err[256];
         if (opt_solve(pl, &l.pb, &p, err, sizeof(err)) != OPT_OK) {
             fprintf(stderr, "plan %ld: %s\n", plan, err);
-            lp_free(&l);
+            plan_lp_free(&l);
             cJSON_Delete(ev);
             continue;
         }
@@ -194,7 +118,7 @@ int main(int argc, char **argv)
         warm += p->warm_start;
         iters += p->iterations;
         opt_plan_free(p);
-        lp_free(&l);
+        plan_lp_free(&l);
         cJSON_Delete(ev);
     }
     sqlite3_finalize(st);
