@@ -569,6 +569,8 @@ void api_put_departure(struct api *a, struct api_req *r, const cJSON *body)
     char who[CONTROL_FLEET_MAX + 1];
     int64_t set_ms = 0;
     control_get_need(a->d, v.id, &n, who, &set_ms);
+    /* The replay at start gives the need this time back (the event's own time is a moment later). */
+    cJSON_AddNumberToObject(r->audit, "set_ms", (double)set_ms);
     need_etag(v.id, true, &n, r->etag, sizeof r->etag);
     cJSON *o = departure_doc(v.id, &n, who, set_ms);
     if (!control_planning(a->d)) {

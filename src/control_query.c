@@ -416,7 +416,9 @@ static int replay_event(struct control *ctl, const char *data, int64_t time_ms)
             } else if (!departure && strcmp(m, "DELETE") == 0 && id[0]) {
                 applied = vehicle_delete(ctl, id) == 0;
             } else if (departure && id[0] && strcmp(m, "PUT") == 0) {
-                replay_need(ctl, id, cJSON_GetObjectItemCaseSensitive(o, "request"), who, time_ms);
+                const cJSON *set = cJSON_GetObjectItemCaseSensitive(o, "set_ms");
+                replay_need(ctl, id, cJSON_GetObjectItemCaseSensitive(o, "request"), who,
+                            cJSON_IsNumber(set) ? (int64_t)set->valuedouble : time_ms);
                 applied = 1;
             } else if (departure && id[0] && strcmp(m, "DELETE") == 0) {
                 replay_need(ctl, id, NULL, who, time_ms);
