@@ -20,7 +20,7 @@
  * equal price) a cold re-run may find another one. The LP optimum's cost is the same for all of them, but the
  * 6 A repair (a heuristic on top of the LP) rounds each vertex differently, and its cost has no bound: under
  * ASan, control_faults saw a repaired plan 0.6 % apart. So for a repaired plan whose event carries result.lp_cost
- * the cost compared is the LP relaxation's; the repaired costs are printed, not judged. */
+ * the cost compared is the LP relaxation's, and the repaired costs and energies are printed, not judged. */
 #define REPLAY_KW_TOL 0.01
 #define REPLAY_KWH_TOL 0.05
 #define REPLAY_COST_ABS 0.01
@@ -134,17 +134,22 @@ int control_replay_plan(const char *db_path, uint64_t n, FILE *out)
     double dcost = fabs(plan->cost - logged_cost);
     bool cost_ok = dcost <= REPLAY_COST_ABS || dcost <= REPLAY_COST_REL * fabs(logged_cost);
     double logged_lp = num(res, "lp_cost", NAN);
+    bool repaired = false;
     if (plan->method == OPT_METHOD_LP_REPAIR && isfinite(logged_lp) && isfinite(plan->lp_cost)) {
         double dlp = fabs(plan->lp_cost - logged_lp);
         cost_ok = dlp <= REPLAY_COST_ABS || dlp <= REPLAY_COST_REL * fabs(logged_lp);
+        repaired = true;
         fprintf(out, "LP relaxation cost: logged %.4f, re-run %.4f (compared: the 6 A repair's cost depends on the LP "
                      "vertex)\n", logged_lp, plan->lp_cost);
     }
     bool same = cost_ok && worst <= REPLAY_KW_TOL;
-    bool equivalent = cost_ok && worst_kwh <= REPLAY_KWH_TOL;
+    /* The repair moves energy between slots and sessions from whichever vertex it starts at: its energies are
+     * printed, not judged (CI saw 1.2 kWh moved between two sessions with the LP cost equal to 1e-4). */
+    bool equivalent = cost_ok && (repaired || worst_kwh <= REPLAY_KWH_TOL);
     fprintf(out, "cost: logged %.4f, re-run %.4f; largest energy difference %.3f kWh, largest kW difference %.3f: %s\n",
             logged_cost, plan->cost, worst_kwh, worst,
-            same ? "the same plan" : equivalent ? "an equivalent plan (same energy per session, cost within 0.5 %; of the LP relaxation for a repaired plan)"
+            same ? "the same plan" : equivalent ? (repaired ? "an equivalent plan (a repaired plan: its LP relaxation's cost within 0.5 %)"
+                                                           : "an equivalent plan (same energy per session, cost within 0.5 %)")
                                                 : "DIFFERENT");
     rc = same || equivalent ? 0 : 1;
     goto done;
