@@ -130,6 +130,9 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
         double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
         double room = ctl_caps_limit_w(ctl, depot_now_ms()) - (ctl_caps_sum_w(ctl) - ctl_cap_counted_w(ctl, cs));
         if (w > room) w = room > 0 ? room : 0;
+        /* Offered again after a refusal it counts at its hardware: a cap above that would be a raise that waits
+         * for a plan, and changes nothing at the station anyway. */
+        if (cs->failsafe_rejected && w > ctl_station_hw_w(ctl, cs)) w = ctl_station_hw_w(ctl, cs);
         ctl_send_failsafe_w(ctl, cs, w, 0, 0);
     } else {
         ctl_send_failsafe_w(ctl, cs, ctl_failsafe_evse_w(ctl, cs, NULL), 0, 0);
@@ -139,7 +142,8 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
 void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase)
 {
     struct conn *conn = cs->st->conn;
-    if (!conn || cs->failsafe_rejected) return;
+    if (!conn || (cs->failsafe_rejected && !cs->failsafe_reoffer)) return;
+    cs->failsafe_reoffer = false;
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
     struct sched_unit u;
     ctl_unit(ctl, cs, NULL, &u);
@@ -482,7 +486,8 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         site_now += sched_at(&t->next, now) / 1000.0;
         struct sched old;
         current_bound(ctl, cs, e, now, &old);
-        if (e->applied_valid && sched_equal(&t->next, &old, now)) continue; /* nothing changes */
+        if (e->applied_valid && !e->resend && sched_equal(&t->next, &old, now)) continue; /* nothing changes */
+        e->resend = false;
         if (sched_le(&t->next, &old, now)) {
             t->step = t->next;
             t->send_step = true;
@@ -593,6 +598,16 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             }
             ctl_caps_log(ctl, cs, accepted ? "accepted" : why, c->sched.w[0], 0, 0);
         }
+        if (accepted && cs->failsafe_rejected) {
+            /* Offered again at a boot or reconnect, and taken this time: it counts at its share again. */
+            cs->failsafe_rejected = false;
+            log_info("control", cs->st->id, "fail-safe profile accepted after an earlier refusal");
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "why", "failsafe accepted after refusal");
+            ctl_log_event(ctl, "compensation_cleared", cs->st->id, o);
+            refresh_failsafes(ctl);
+            control_replan(d, "failsafe");
+        }
         if (!accepted && status && !cs->failsafe_rejected) {
             /* It will not cap itself: it counts at full power and everyone else gets a smaller share. */
             cs->failsafe_rejected = true;
@@ -634,16 +649,30 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
 
 /* ---- what stations tell ----------------------------------------------------------------------------------------------- */
 
-void control_on_boot_accepted(struct depot *d, struct station *st)
+/* A registered station on a new connection: its fail-safe is offered again (also to a station that refused it
+ * before: the refusal counts only until it accepts) once its capabilities are read, or now; then a re-plan
+ * sends every session's TxProfile. */
+static void station_registered(struct control *ctl, struct ctl_station *cs, bool caps_coming, const char *why)
+{
+    cs->failsafe_sent = false;
+    cs->failsafe_reoffer = cs->failsafe_rejected;
+    cs->cap_stuck = cs->cap_raise = false;
+    if (!ctl->cfg.enabled) return;
+    if (caps_coming) cs->failsafe_due = true; /* sent once the rate unit is known */
+    else send_failsafe(ctl, cs);
+    refresh_failsafes(ctl);
+    control_replan(ctl->d, why);
+}
+
+void control_on_boot_accepted(struct depot *d, struct station *st, bool caps_coming)
 {
     struct control *ctl = d->control;
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
-    /* A (re)booted station has dropped or kept its profiles; either way it gets its fail-safe again and its
-     * sessions are no longer known to follow a TxProfile of ours. */
-    cs->failsafe_sent = cs->failsafe_accepted = false;
-    cs->cap_stuck = cs->cap_raise = false;
+    /* A rebooted station has dropped or kept its profiles: it is no longer known to follow a TxProfile of ours,
+     * and it counts at what its fail-safe allows (or its hardware) until one is accepted again. */
+    cs->failsafe_accepted = false;
     for (int k = 1; k <= cs->max_evse; k++) {
         cs->evse[k].applied_valid = false;
         if (cs->evse[k].mode != CTL_MODE_NONCOMPLIANT) cs->evse[k].mode = CTL_MODE_FAILSAFE;
@@ -651,11 +680,22 @@ void control_on_boot_accepted(struct depot *d, struct station *st)
     /* A reboot (new firmware, a fixed configuration) earns a station its trust back; if it still ignores its
      * profiles the meter shows it again within control.noncompliance_s. */
     if (cs->noncompliant && ctl->cfg.enabled) station_compliant(ctl, cs, NULL, 0);
-    if (!ctl->cfg.enabled) return;
-    if (d->cfg.read_capabilities) cs->failsafe_due = true; /* sent once the rate unit is known */
-    else send_failsafe(ctl, cs);
-    refresh_failsafes(ctl);
-    control_replan(d, "station");
+    station_registered(ctl, cs, caps_coming, "station");
+}
+
+void control_on_reconnect(struct depot *d, struct station *st, bool caps_coming)
+{
+    struct control *ctl = d->control;
+    if (!ctl) return;
+    struct ctl_station *cs = ctl_station(ctl, st);
+    if (!cs) return;
+    /* No reboot: OCPP removes a profile only on ClearChargingProfile, a replacement or its transaction's end, so
+     * the station is assumed to keep what it accepted (and is counted at it, as while it was away). Both are
+     * sent again all the same, under the same ids, so they replace rather than add: depotd may have restarted
+     * and planned otherwise meanwhile, or the station may not have persisted them. Trust is not restored. */
+    for (int k = 1; k <= cs->max_evse; k++)
+        if (cs->evse[k].active) cs->evse[k].resend = true;
+    station_registered(ctl, cs, caps_coming, "reconnect");
 }
 
 void control_on_disconnect(struct depot *d, struct station *st)
@@ -858,7 +898,13 @@ void control_on_variables(struct depot *d, struct station *st, const cJSON *resu
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     if (result) ctl_model_variables(cs, result);
-    if (cs->failsafe_due && ctl->cfg.enabled) send_failsafe(ctl, cs);
+}
+
+void control_on_capabilities_read(struct depot *d, struct station *st)
+{
+    struct control *ctl = d->control;
+    struct ctl_station *cs = ctl ? ctl_station(ctl, st) : NULL;
+    if (cs && cs->failsafe_due && ctl->cfg.enabled) send_failsafe(ctl, cs);
 }
 
 /* ---- dispatcher and operator --------------------------------------------------------------------------------------------- */

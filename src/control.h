@@ -57,7 +57,10 @@ void control_loop_started(struct depot *d);
 void control_stop(struct depot *d);
 
 /* ---- what stations tell (handlers.c calls these after validating the payload) ---- */
-void control_on_boot_accepted(struct depot *d, struct station *st);
+/* caps_coming: a capability read is on its way; the fail-safe waits for control_on_capabilities_read. */
+void control_on_boot_accepted(struct depot *d, struct station *st, bool caps_coming);
+/* A new connection of an Accepted station without a boot (handlers.c depot_resume_station). */
+void control_on_reconnect(struct depot *d, struct station *st, bool caps_coming);
 void control_on_disconnect(struct depot *d, struct station *st);
 void control_on_status(struct depot *d, struct station *st, const cJSON *payload);
 void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload);
@@ -65,6 +68,8 @@ void control_on_meter_values(struct depot *d, struct station *st, const cJSON *p
 void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload);
 /* A GetVariables result (capabilities: rate unit, periods per schedule, EVSE power and phases). */
 void control_on_variables(struct depot *d, struct station *st, const cJSON *result);
+/* The capability read that a boot or reconnect started has ended (answered or not): the fail-safe goes out. */
+void control_on_capabilities_read(struct depot *d, struct station *st);
 /* The answer (or error, timeout, close) to a CALL depotd sent with a control cookie (depot_call's user). */
 void control_on_answer(struct depot *d, const struct ocpp_event *ev);
 

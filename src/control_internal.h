@@ -95,6 +95,7 @@ struct ctl_evse {
     enum ctl_evse_mode mode;
     bool distrusted;             /* its composite schedule did not match: stays uncontrolled for the session */
     bool applied_valid;          /* `applied` is the TxProfile in force at the station */
+    bool resend;                 /* its station reconnected: the next plan sends its TxProfile even if unchanged */
     struct sched applied;
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
@@ -125,6 +126,7 @@ struct ctl_station {
     /* fail-safe */
     double failsafe_w;           /* the station's share of the site limit */
     bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
+    bool failsafe_reoffer;       /* a station that refused it gets it offered once more (boot, reconnect) */
     double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
     /* ChargingStationMaxProfile that follows the plan (README "Smart charging"): what depotd counts against the
      * site limit for this station is ctl_cap_counted_w, the cap in force or the one in flight when higher. */

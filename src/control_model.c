@@ -538,7 +538,7 @@ void ctl_model_status(struct ctl_station *cs, const cJSON *p)
  * does not carry over to the next one. */
 static void session_control_reset(struct ctl_evse *e, enum ctl_evse_mode mode)
 {
-    e->applied_valid = false;
+    e->applied_valid = e->resend = false;
     e->mode = mode;
     e->over_since_ms = 0;
     e->observed = (struct sched_evmax){0};

@@ -28,6 +28,12 @@ struct api;
 struct station {
     char id[CFG_STATION_ID_MAX + 1];
     enum cfg_boot registry_boot;         /* how its BootNotification is answered */
+    /* What depotd answered its last BootNotification (OCPP_BOOT_NONE: never), from the event log at start, then
+     * live. The registration is the station's, not the connection's: a station that reconnects without booting
+     * is served in this state (B01: it boots only when it reboots). */
+    enum ocpp_boot_state last_boot;
+    int items_per_get;                   /* DeviceDataCtrlr ItemsPerMessage GetVariables; 0: not known */
+    bool caps_read;                      /* its SmartChargingCtrlr capabilities were read since it booted */
     char password_hash[AUTH_HASH_MAX];
     unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
     bool has_verified_mac;
@@ -75,6 +81,11 @@ struct conn {
     lws_sorted_usec_list_t sul;     /* the session's next call timeout */
     struct conn *next_held;         /* in depot.held_list while it holds replies */
     bool in_held_list;
+    /* The capability reads (GetVariables, handlers.c) in flight, oldest first: answers come back in the order the
+     * CALLs went out (one in flight per session), so the head is the one answered. */
+    unsigned char gv_kind[16];
+    int gv_head, gv_n;
+    bool caps_after_limit, evses_after_limit; /* waiting for ItemsPerMessage before reading */
 };
 
 /* OCPP-J frames counted by direction, message type, action and status ("ok" or the error code), for /metrics.
@@ -172,6 +183,11 @@ int depot_refuse(struct depot *d, struct lws *wsi, unsigned int http_status, con
 void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t ticket);
 /* After depotd answered a BootNotification or saw a new EVSE: read capabilities (GetVariables). */
 void depot_after_reply(struct conn *c, const char *action, const cJSON *payload);
+/* A new connection of a station whose registration stands (no BootNotification on it): restores the session's
+ * boot state; when Accepted, re-reads what may have moved on and has control re-send its profiles. */
+void depot_resume_station(struct conn *c);
+/* Answers (results and errors) to the GetVariables depotd sent without a cookie. */
 void depot_handle_result(struct conn *c, const struct ocpp_event *ev);
+void depot_handle_call_error(struct conn *c, const struct ocpp_event *ev);
 
 #endif

@@ -188,6 +188,9 @@ void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t tic
 
 /* ---- capabilities ---------------------------------------------------------------------------------- */
 
+/* What a GetVariables of ours asked for: its answer is routed by the kind at the head of the connection's queue. */
+enum gv_kind { GV_LIMIT, GV_STATION, GV_EVSE };
+
 static void add_var(cJSON *arr, const char *component, int evse, const char *variable, const char *instance,
                     const char *attribute)
 {
@@ -202,20 +205,53 @@ static void add_var(cJSON *arr, const char *component, int evse, const char *var
     cJSON_AddItemToArray(arr, item);
 }
 
+static int get_variables(struct conn *c, cJSON *items, int from, int n, enum gv_kind kind)
+{
+    if (c->gv_n == (int)sizeof c->gv_kind) return -1;
+    cJSON *req = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(req, "getVariableData");
+    for (int i = from; i < from + n; i++) cJSON_AddItemToArray(arr, cJSON_Duplicate(cJSON_GetArrayItem(items, i), 1));
+    char err[256];
+    int rc = depot_call(c, "GetVariables", req, err, sizeof err);
+    cJSON_Delete(req);
+    if (rc) {
+        log_warn("ocpp", c->station->id, "cannot read capabilities: %s", err);
+        return -1;
+    }
+    c->gv_kind[(c->gv_head + c->gv_n++) % (int)sizeof c->gv_kind] = (unsigned char)kind;
+    return 0;
+}
+
+/* B06.FR.?: a station may refuse a GetVariables of more items than its DeviceDataCtrlr ItemsPerMessage
+ * GetVariables (OccurrenceConstraintViolation), so the items go in requests of at most that many. Returns how
+ * many requests went out, -1 when one could not. Takes items. */
+static int get_variables_split(struct conn *c, cJSON *items, enum gv_kind kind)
+{
+    int n = cJSON_GetArraySize(items), per = c->station->items_per_get > 0 ? c->station->items_per_get : n, sent = 0;
+    for (int from = 0; from < n; from += per, sent++)
+        if (get_variables(c, items, from, from + per <= n ? per : n - from, kind)) {
+            sent = -1;
+            break;
+        }
+    cJSON_Delete(items);
+    return sent;
+}
+
 /* What the planner needs to know before it sends a profile (K01, and Part 2 appendix: SmartChargingCtrlr). */
 static void read_station_capabilities(struct conn *c)
 {
-    cJSON *req = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(req, "getVariableData");
+    if (!c->station->items_per_get) {
+        c->caps_after_limit = true; /* read once ItemsPerMessage is known */
+        return;
+    }
+    cJSON *arr = cJSON_CreateArray();
     static const char *const vars[] = {"Enabled", "LimitChangeSignificance", "PeriodsPerSchedule", "ProfileStackLevel",
                                        "RateUnit"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) add_var(arr, "SmartChargingCtrlr", 0, vars[i], NULL, NULL);
     add_var(arr, "SmartChargingCtrlr", 0, "Entries", "ChargingProfiles", NULL);
     add_var(arr, "ChargingStation", 0, "SupplyPhases", NULL, NULL);
-    char err[256];
-    if (depot_call(c, "GetVariables", req, err, sizeof err))
-        log_warn("ocpp", c->station->id, "cannot read capabilities: %s", err);
-    cJSON_Delete(req);
+    /* The fail-safe waits for the last of them (it goes out in the rate unit the station takes); none sent: now. */
+    if (get_variables_split(c, arr, GV_STATION) <= 0) control_on_capabilities_read(c->depot, c->station);
 }
 
 static void read_evse_capabilities(struct conn *c)
@@ -223,37 +259,146 @@ static void read_evse_capabilities(struct conn *c)
     struct station *st = c->station;
     uint64_t todo = st->evses_seen & ~st->evses_queried;
     if (!todo) return;
-    cJSON *req = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(req, "getVariableData");
+    if (!st->items_per_get) {
+        c->evses_after_limit = true;
+        return;
+    }
+    cJSON *arr = cJSON_CreateArray();
     for (int e = 1; e < 64; e++) {
         if (!(todo & (1ULL << e))) continue;
         add_var(arr, "EVSE", e, "Power", NULL, "MaxSet");
         add_var(arr, "EVSE", e, "SupplyPhases", NULL, NULL);
     }
-    char err[256];
-    if (depot_call(c, "GetVariables", req, err, sizeof err) == 0) st->evses_queried |= todo;
-    else log_warn("ocpp", st->id, "cannot read EVSE capabilities: %s", err);
-    cJSON_Delete(req);
+    if (get_variables_split(c, arr, GV_EVSE) >= 0) st->evses_queried |= todo;
+}
+
+/* The first question after a boot: how many variables one GetVariables may ask for. */
+static void read_items_limit(struct conn *c)
+{
+    cJSON *arr = cJSON_CreateArray();
+    add_var(arr, "DeviceDataCtrlr", 0, "ItemsPerMessage", "GetVariables", NULL);
+    c->station->items_per_get = 0;
+    if (get_variables(c, arr, 0, 1, GV_LIMIT)) c->station->items_per_get = -1; /* read all at once */
+    cJSON_Delete(arr);
+}
+
+static void read_capabilities(struct conn *c)
+{
+    if (!c->station->items_per_get) read_items_limit(c);
+    read_station_capabilities(c);
 }
 
 void depot_after_reply(struct conn *c, const char *action, const cJSON *payload)
 {
-    if (!c->station || ocpp_session_boot_state(c->session) != OCPP_BOOT_ACCEPTED) return;
+    if (!c->station) return;
+    if (strcmp(action, "BootNotification") == 0) {
+        /* What was answered, now that it has left: a reconnect without a boot is served in this state. */
+        c->station->last_boot = ocpp_session_boot_state(c->session);
+        c->station->caps_read = false;
+        c->station->items_per_get = 0;
+        c->caps_after_limit = c->evses_after_limit = false;
+    }
+    if (ocpp_session_boot_state(c->session) != OCPP_BOOT_ACCEPTED) return;
     bool boot_accepted = false;
     if (strcmp(action, "BootNotification") == 0) {
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(payload, "status");
         boot_accepted = cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0;
     }
-    /* Capabilities are asked for first: the fail-safe profile goes out in the rate unit the station takes. */
-    if (boot_accepted && c->depot->cfg.read_capabilities) read_station_capabilities(c);
-    if (boot_accepted) control_on_boot_accepted(c->depot, c->station);
+    /* Control first, told that capabilities are coming: its fail-safe waits for them (it goes out in the rate
+     * unit the station takes), and a read that sends nothing reports back at once. */
+    if (boot_accepted) control_on_boot_accepted(c->depot, c->station, c->depot->cfg.read_capabilities);
+    if (boot_accepted && c->depot->cfg.read_capabilities) read_capabilities(c);
     if (c->depot->cfg.read_capabilities && strcmp(action, "StatusNotification") == 0) read_evse_capabilities(c);
+}
+
+void depot_resume_station(struct conn *c)
+{
+    struct station *st = c->station;
+    struct depot *d = c->depot;
+    /* Pending and Accepted stand while the registry still answers so (B02: a Pending station keeps sending
+     * BootNotification and gets SecurityError for the rest); Rejected or a changed registry: it must boot. */
+    bool accepted = st->last_boot == OCPP_BOOT_ACCEPTED && st->registry_boot == CFG_BOOT_ACCEPTED;
+    bool pending = st->last_boot == OCPP_BOOT_PENDING && st->registry_boot == CFG_BOOT_PENDING;
+    if (!accepted && !pending) return;
+    ocpp_session_set_boot_state(c->session, accepted ? OCPP_BOOT_ACCEPTED : OCPP_BOOT_PENDING);
+    c->caps_after_limit = c->evses_after_limit = false;
+    char json[64];
+    snprintf(json, sizeof json, "{\"boot_state\":\"%s\"}", accepted ? "Accepted" : "Pending");
+    depot_log_station_event(d, STORE_EV_RESUME, st->id, json);
+    log_info("ocpp", st->id, "reconnected without a boot: registration %s stands", accepted ? "Accepted" : "Pending");
+    if (!accepted) return;
+    /* Its state may have moved on while it was away: what the EVSEs are doing now (F06), the capabilities if
+     * depotd does not know them (a restart of depotd), then control re-sends the fail-safe and the TxProfiles. */
+    bool read = d->cfg.read_capabilities && !st->caps_read;
+    control_on_reconnect(d, st, read);
+    if (read) read_capabilities(c);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "requestedMessage", "StatusNotification");
+    char err[256];
+    if (depot_call(c, "TriggerMessage", req, err, sizeof err))
+        log_warn("ocpp", st->id, "cannot ask for the EVSEs' status: %s", err);
+    cJSON_Delete(req);
+}
+
+static enum gv_kind gv_pop(struct conn *c)
+{
+    if (!c->gv_n) return GV_EVSE; /* not ours to route (cannot happen: every cookie-less GetVariables is queued) */
+    enum gv_kind k = c->gv_kind[c->gv_head];
+    c->gv_head = (c->gv_head + 1) % (int)sizeof c->gv_kind;
+    c->gv_n--;
+    return k;
+}
+
+static bool gv_waiting(const struct conn *c, enum gv_kind kind)
+{
+    for (int i = 0; i < c->gv_n; i++)
+        if (c->gv_kind[(c->gv_head + i) % (int)sizeof c->gv_kind] == kind) return true;
+    return false;
+}
+
+/* ItemsPerMessage answered (limit > 0) or not (-1: ask for everything at once, as a station without the
+ * variable gets): the reads that waited for it go out. */
+static void on_items_limit(struct conn *c, int limit)
+{
+    c->station->items_per_get = limit;
+    log_info("ocpp", c->station->id, "GetVariables: %s", limit > 0 ? "limit read" : "no ItemsPerMessage limit known");
+    if (c->caps_after_limit) {
+        c->caps_after_limit = false;
+        read_station_capabilities(c);
+    }
+    if (c->evses_after_limit) {
+        c->evses_after_limit = false;
+        read_evse_capabilities(c);
+    }
+}
+
+static int items_limit_of(const cJSON *payload)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(payload, "getVariableResult")) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "attributeStatus");
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(r, "attributeValue");
+        if (!cJSON_IsString(st) || strcmp(st->valuestring, "Accepted") != 0 || !cJSON_IsString(val)) continue;
+        char *end;
+        long v = strtol(val->valuestring, &end, 10);
+        if (end != val->valuestring && !*end && v > 0) return v > 1000 ? 1000 : (int)v;
+    }
+    return -1;
 }
 
 void depot_handle_result(struct conn *c, const struct ocpp_event *ev)
 {
-    if (strcmp(ev->action, "GetVariables") != 0) return;
-    if (c->station) control_on_variables(c->depot, c->station, ev->payload);
+    if (strcmp(ev->action, "GetVariables") != 0 || !c->station) return;
+    enum gv_kind kind = gv_pop(c);
+    if (kind == GV_LIMIT) {
+        on_items_limit(c, items_limit_of(ev->payload));
+        return;
+    }
+    control_on_variables(c->depot, c->station, ev->payload);
+    if (kind == GV_STATION && !gv_waiting(c, GV_STATION)) {
+        c->station->caps_read = true;
+        control_on_capabilities_read(c->depot, c->station);
+    }
     /* The values themselves are kept by the store (projection `capabilities`); here only a summary line. */
     int n = 0, ok = 0;
     const cJSON *r;
@@ -262,5 +407,14 @@ void depot_handle_result(struct conn *c, const struct ocpp_event *ev)
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "attributeStatus");
         if (cJSON_IsString(st) && strcmp(st->valuestring, "Accepted") == 0) ok++;
     }
-    log_info("ocpp", c->station ? c->station->id : NULL, "capabilities: %d of %d variables reported", ok, n);
+    log_info("ocpp", c->station->id, "capabilities: %d of %d variables reported", ok, n);
+}
+
+void depot_handle_call_error(struct conn *c, const struct ocpp_event *ev)
+{
+    if (strcmp(ev->action, "GetVariables") != 0 || !c->station) return;
+    enum gv_kind kind = gv_pop(c);
+    if (ev->closed) return; /* the session is going: nothing may be sent on it */
+    if (kind == GV_LIMIT) on_items_limit(c, -1);
+    else if (kind == GV_STATION && !gv_waiting(c, GV_STATION)) control_on_capabilities_read(c->depot, c->station);
 }

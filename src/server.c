@@ -286,7 +286,7 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
                  ev->error_description ? ev->error_description : "");
         if (api_owns_call(ev->user)) api_on_answer(d, ev);
         else if (ev->user) control_on_answer(d, ev);
-        else if (c->station && strcmp(ev->action, "GetVariables") == 0) control_on_variables(d, c->station, NULL);
+        else depot_handle_call_error(c, ev);
         break;
     case OCPP_EV_PROTOCOL: {
         const struct ocpp_fault *f = ev->fault;
@@ -356,6 +356,7 @@ static int established(struct depot *d, struct lws *wsi, struct slot *slot)
     cJSON_free(json);
     cJSON_Delete(o);
     log_info("ocpp", st->id, "connected from %s", peer);
+    depot_resume_station(c);
     return 0;
 }
 

@@ -63,13 +63,22 @@ struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot
     return s;
 }
 
+static enum ocpp_boot_state boot_state_of(const char *status)
+{
+    if (!status) return OCPP_BOOT_NONE;
+    if (strcmp(status, "Accepted") == 0) return OCPP_BOOT_ACCEPTED;
+    if (strcmp(status, "Pending") == 0) return OCPP_BOOT_PENDING;
+    return strcmp(status, "Rejected") == 0 ? OCPP_BOOT_REJECTED : OCPP_BOOT_NONE;
+}
+
 static void on_stored_station(void *ctx, const struct store_station_row *row)
 {
     struct depot *d = ctx;
     struct station *s = depot_station_find(d, row->id);
-    if (s) return; /* the config wins over what auto-registration stored */
-    if (!row->password_hash) return; /* seen, but never registered: it must connect again under the rules */
-    depot_station_add(d, row->id, CFG_BOOT_PENDING, row->password_hash);
+    /* The config wins over what auto-registration stored; a station seen but never registered must connect
+     * again under the rules. */
+    if (!s && row->password_hash) s = depot_station_add(d, row->id, CFG_BOOT_PENDING, row->password_hash);
+    if (s) s->last_boot = boot_state_of(row->boot_status);
 }
 
 int depot_load_stations(struct depot *d, char *err, size_t err_len)

@@ -29,6 +29,7 @@ typedef struct store store;
 #define STORE_EV_OCPP_OUT "ocpp_out"
 #define STORE_EV_CONNECT "connect"
 #define STORE_EV_DISCONNECT "disconnect"
+#define STORE_EV_RESUME "resume"      /* a connection without a boot: the station's registration stands */
 #define STORE_EV_REFUSED "refused"
 #define STORE_EV_REGISTRY "registry"
 #define STORE_EV_CONFIG "config"

@@ -181,7 +181,7 @@ export function sql(db, query) {
 // Connects; resolves with a RawClient, or rejects with an Error carrying `refusal` = {status} (HTTP status of
 // a refused upgrade) or {closeCode} / {error} describing how the handshake failed.
 export function connectRaw(url, { station, password = PASSWORD, protocols = ['ocpp2.0.1'], headers = {},
-  answerCalls = true } = {}) {
+  answerCalls = true, answer = answerServerCall } = {}) {
   const opts = { headers: { ...headers }, handshakeTimeout: WAIT_MS, perMessageDeflate: false };
   if (password !== null && password !== undefined) {
     const user = station ?? decodeURIComponent(url.split('/').pop());
@@ -208,7 +208,7 @@ export function connectRaw(url, { station, password = PASSWORD, protocols = ['oc
       settled = true;
       ws.removeAllListeners('error');
       ws.removeAllListeners('close');
-      resolve(new RawClient(ws, { answerCalls }));
+      resolve(new RawClient(ws, { answerCalls, answer }));
     });
   });
 }
@@ -225,11 +225,13 @@ export function newId(prefix = 't') {
 
 // One websocket with an inbox. Frames the server sends are parsed and kept until a test takes them.
 // When answerCalls is on, depotd's own CALLs (GetVariables after boot and after a new EVSE) are answered
-// at once, as a real station would, and recorded in serverCalls.
+// at once, as a real station would (by `answer(frame)`, answerServerCall unless given), and recorded in
+// serverCalls. Given to the constructor, so that CALLs depotd sends with the handshake are answered too.
 export class RawClient {
-  constructor(ws, { answerCalls = true } = {}) {
+  constructor(ws, { answerCalls = true, answer = answerServerCall } = {}) {
     this.ws = ws;
     this.answerCalls = answerCalls;
+    this.answerFn = answer;
     this.inbox = [];
     this.waiters = [];
     this.serverCalls = [];
@@ -258,7 +260,7 @@ export class RawClient {
     const msg = { frame, text, isBinary };
     if (this.answerCalls && Array.isArray(frame) && frame[0] === 2) {
       this.serverCalls.push(frame);
-      const answer = answerServerCall(frame);
+      const answer = this.answerFn(frame);
       this.send(answer);
       this.serverAnswers.push(answer);
       for (const w of [...this.callWaiters]) w();
@@ -361,7 +363,7 @@ export class RawClient {
 // anything else NotImplemented (depotd must cope).
 const VARIABLE_VALUES = {
   Enabled: 'true', LimitChangeSignificance: '10', PeriodsPerSchedule: '24', ProfileStackLevel: '8',
-  RateUnit: 'A,W', Entries: '16', SupplyPhases: '3', Power: '22000',
+  RateUnit: 'A,W', Entries: '16', SupplyPhases: '3', Power: '22000', ItemsPerMessage: '4',
 };
 export function answerServerCall(frame) {
   const [, id, action, payload] = frame;
