@@ -218,6 +218,45 @@ static int parse_stations(struct config *cfg, const cJSON *arr, char *err, size_
     return 0;
 }
 
+/* OCPP 2.0.1 IdTokenEnumType, as the official schema lists it. */
+static bool id_token_type_valid(const char *type)
+{
+    static const char *const types[] = {"Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress",
+                                        "NoAuthorization"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i], type) == 0) return true;
+    return false;
+}
+
+/* id_tokens[i].group and .group_type: an IdTokenType sent back as idTokenInfo.groupIdToken, so a station may let
+ * another token of the same group stop the transaction (C09). Answers are validated against the official schema
+ * on the way out: what that schema would refuse is refused here, at start, naming the key. */
+static int parse_token_group(struct cfg_id_token *t, const cJSON *it, size_t i, char *err, size_t err_len)
+{
+    const cJSON *group = cJSON_GetObjectItemCaseSensitive(it, "group");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "group_type");
+    if (!group) {
+        if (!type) return 0;
+        snprintf(err, err_len, "id_tokens[%zu].group_type: given without id_tokens[%zu].group", i, i);
+        return -1;
+    }
+    if (!cJSON_IsString(group) || !group->valuestring[0] || strlen(group->valuestring) >= sizeof t->group) {
+        snprintf(err, err_len, "id_tokens[%zu].group: a string of 1 to %zu characters (an OCPP idToken)", i,
+                 sizeof t->group - 1);
+        return -1;
+    }
+    snprintf(t->group, sizeof t->group, "%s", group->valuestring);
+    snprintf(t->group_type, sizeof t->group_type, "Central");
+    if (!type) return 0;
+    if (!cJSON_IsString(type) || !id_token_type_valid(type->valuestring)) {
+        snprintf(err, err_len, "id_tokens[%zu].group_type: must be one of Central, eMAID, ISO14443, ISO15693, KeyCode, "
+                 "Local, MacAddress, NoAuthorization", i);
+        return -1;
+    }
+    snprintf(t->group_type, sizeof t->group_type, "%s", type->valuestring);
+    return 0;
+}
+
 static int parse_tokens(struct config *cfg, const cJSON *arr, char *err, size_t err_len)
 {
     if (!cJSON_IsArray(arr)) {
@@ -253,6 +292,7 @@ static int parse_tokens(struct config *cfg, const cJSON *arr, char *err, size_t 
             snprintf(err, err_len, "%s: must be Accepted, Blocked, Expired or Invalid", path);
             return -1;
         }
+        if (parse_token_group(t, it, i, err, err_len)) return -1;
         i++;
     }
     cfg->n_id_tokens = n;
@@ -411,8 +451,10 @@ void config_print_doc(void)
     }
     printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "
            "\"Accepted\"\\|\"Pending\"\\|\"Rejected\"}`. `password_hash` comes from `depotd --hash-password`. |\n");
-    printf("| `id_tokens` | array | `[]` | | Known id tokens: `{\"id_token\", \"type\", \"vehicle\", \"status\"}`, "
-           "answered with `status` (Accepted, the default, Blocked, Expired or Invalid) before anything else; "
-           "then a token of a vehicle in the registry (`control.vehicles`, the API's vehicles) is Accepted; "
-           "any other as `unknown_id_token` says. |\n");
+    printf("| `id_tokens` | array | `[]` | | Known id tokens: `{\"id_token\", \"type\", \"vehicle\", \"status\", "
+           "\"group\", \"group_type\"}`, answered with `status` (Accepted, the default, Blocked, Expired or Invalid) "
+           "before anything else; then a token of a vehicle in the registry (`control.vehicles`, the API's vehicles) "
+           "is Accepted; any other as `unknown_id_token` says. `group` (an idToken of 1 to 36 characters; "
+           "`group_type` an IdTokenEnumType, default Central) is answered as `idTokenInfo.groupIdToken`, before "
+           "the group of the token's vehicle (`group_id_token`). |\n");
 }

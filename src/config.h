@@ -27,6 +27,8 @@ struct cfg_id_token {
     char type[21];             /* IdTokenEnumType, e.g. "ISO14443"; empty matches any type */
     char vehicle[49];          /* vehicle this token belongs to (may be empty) */
     char status[16];           /* how Authorize answers it: Accepted (default), Blocked, Expired, Invalid */
+    char group[37];            /* its group's IdToken, answered as idTokenInfo.groupIdToken; "": none */
+    char group_type[16];       /* the group's IdTokenEnumType (default Central) */
 };
 
 struct config {

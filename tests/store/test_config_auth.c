@@ -34,6 +34,18 @@ int main(void)
               strcmp(cfg.id_tokens[1].status, "Blocked") == 0,
           "id_tokens[].status: Accepted by default, Blocked as given %s", err);
     config_free(&cfg);
+    CHECK(config_parse(&cfg, "{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"FLEET-N\"}, {\"id_token\": \"B\", "
+                             "\"group\": \"EMA-1\", \"group_type\": \"eMAID\"}, {\"id_token\": \"C\"}]}",
+                       err, sizeof err) == 0 &&
+              strcmp(cfg.id_tokens[0].group, "FLEET-N") == 0 && strcmp(cfg.id_tokens[0].group_type, "Central") == 0 &&
+              strcmp(cfg.id_tokens[1].group_type, "eMAID") == 0 && cfg.id_tokens[2].group[0] == 0,
+          "id_tokens[].group: an IdTokenType, type Central by default; none when not given %s", err);
+    config_free(&cfg);
+    CHECK(config_parse(&cfg, "{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"012345678901234567890123456789012345\", "
+                             "\"group_type\": \"NoAuthorization\"}]}", err, sizeof err) == 0 &&
+              strlen(cfg.id_tokens[0].group) == 36 && strcmp(cfg.id_tokens[0].group_type, "NoAuthorization") == 0,
+          "id_tokens[].group: 36 characters and the longest IdTokenEnumType fit %s", err);
+    config_free(&cfg);
 
     static const struct {
         const char *json, *key, *what;
@@ -53,6 +65,17 @@ int main(void)
         {"{\"id_tokens\": [{\"type\": \"ISO14443\"}]}", "id_tokens[0].id_token", "a token without id_token"},
         {"{\"id_tokens\": [{\"id_token\": \"A\", \"status\": \"Maybe\"}]}", "id_tokens[0].status",
          "an id token status that is not an AuthorizationStatus depotd answers"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"0123456789012345678901234567890123456\"}]}",
+         "id_tokens[0].group:", "a group longer than an IdToken's 36 characters"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"\"}]}", "id_tokens[0].group:", "an empty group"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\"}, {\"id_token\": \"B\", \"group\": 7}]}", "id_tokens[1].group:",
+         "a group that is not a string"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"G\", \"group_type\": \"RFID\"}]}",
+         "id_tokens[0].group_type", "a group_type that is not an IdTokenEnumType"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"group\": \"G\", \"group_type\": \"central\"}]}",
+         "id_tokens[0].group_type", "a group_type in the wrong case (the enum is case-sensitive)"},
+        {"{\"id_tokens\": [{\"id_token\": \"A\", \"group_type\": \"Central\"}]}", "id_tokens[0].group_type",
+         "a group_type without a group"},
         {"[1,2]", "object", "a config that is not an object"},
         {"{\"port\": ", "JSON", "text that is not JSON"},
     };
