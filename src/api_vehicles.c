@@ -59,6 +59,8 @@ static void vehicle_etag(const struct control_vehicle *v, char *out, size_t len)
     int k = snprintf(text, sizeof text, "%s|%s|%.6f|%.6f|%.6f", v->id, v->fleet, v->battery_kwh, v->max_kw, v->max_dc_kw);
     for (int t = 0; t < v->n_id_tokens && k < (int)sizeof text - 40; t++)
         k += snprintf(text + k, sizeof text - (size_t)k, "|%s", v->id_tokens[t]);
+    /* Only when set: a vehicle without a group keeps the tag it had before vehicles had groups. */
+    if (v->group_id_token[0]) k += snprintf(text + k, sizeof text - (size_t)k, "|group=%s", v->group_id_token);
     etag_of(text, (size_t)k, out, len);
 }
 
@@ -95,6 +97,8 @@ static cJSON *registry_doc(const struct control_vehicle *v)
     add_num_or_null(o, "max_dc_kw", v->max_dc_kw);
     cJSON *toks = cJSON_AddArrayToObject(o, "id_tokens");
     for (int t = 0; t < v->n_id_tokens; t++) cJSON_AddItemToArray(toks, cJSON_CreateString(v->id_tokens[t]));
+    /* Absent rather than null when there is none: the documents of vehicles without a group stay as they were. */
+    if (v->group_id_token[0]) cJSON_AddStringToObject(o, "group_id_token", v->group_id_token);
     return o;
 }
 
@@ -228,10 +232,47 @@ static bool id_ok(const char *s)
     return true;
 }
 
+/* A vehicle's id_tokens and their group_id_token from a POST or PUT body. Answers 422. */
+static bool tokens_from_body(struct api_req *r, const cJSON *body, struct control_vehicle *v)
+{
+    const cJSON *toks = cJSON_GetObjectItemCaseSensitive(body, "id_tokens");
+    if (toks) {
+        if (!cJSON_IsArray(toks) || cJSON_GetArraySize(toks) > CONTROL_TOKENS_MAX) {
+            api_problem(r, 422, "id_tokens", "id_tokens: an array of at most %d strings", CONTROL_TOKENS_MAX);
+            return false;
+        }
+        const cJSON *t;
+        cJSON_ArrayForEach(t, toks) {
+            if (!cJSON_IsString(t) || !t->valuestring[0] || strlen(t->valuestring) > 36) {
+                api_problem(r, 422, "id_tokens", "id_tokens: each a string of 1 to 36 characters (an OCPP idToken)");
+                return false;
+            }
+            for (int k = 0; k < v->n_id_tokens; k++)
+                if (strcmp(v->id_tokens[k], t->valuestring) == 0) {
+                    api_problem(r, 422, "id_tokens", "id_tokens: \"%s\" is listed twice", t->valuestring);
+                    return false;
+                }
+            snprintf(v->id_tokens[v->n_id_tokens++], sizeof v->id_tokens[0], "%s", t->valuestring);
+        }
+    }
+    /* Answered to stations as groupIdToken.idToken: what the official schema would refuse is refused here. */
+    const cJSON *group = cJSON_GetObjectItemCaseSensitive(body, "group_id_token");
+    if (group && !cJSON_IsNull(group)) {
+        if (!cJSON_IsString(group) || !group->valuestring[0] || strlen(group->valuestring) >= sizeof v->group_id_token) {
+            api_problem(r, 422, "group_id_token", "group_id_token: a string of 1 to %zu characters (an OCPP idToken), "
+                        "or null", sizeof v->group_id_token - 1);
+            return false;
+        }
+        snprintf(v->group_id_token, sizeof v->group_id_token, "%s", group->valuestring);
+    }
+    return true;
+}
+
 /* The vehicle a POST or PUT body describes (a whole vehicle: members absent are unknown). Answers 422. */
 static bool vehicle_from_body(struct api_req *r, const cJSON *body, const char *path_id, struct control_vehicle *v)
 {
-    static const char *const allowed[] = {"id", "fleet", "battery_kwh", "max_kw", "max_dc_kw", "id_tokens", NULL};
+    static const char *const allowed[] = {"id",        "fleet",     "battery_kwh",    "max_kw",
+                                          "max_dc_kw", "id_tokens", "group_id_token", NULL};
     if (!api_body_only(r, body, allowed)) return false;
     memset(v, 0, sizeof *v);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
@@ -274,27 +315,7 @@ static bool vehicle_from_body(struct api_req *r, const cJSON *body, const char *
         }
         *dst[k] = x->valuedouble;
     }
-    const cJSON *toks = cJSON_GetObjectItemCaseSensitive(body, "id_tokens");
-    if (toks) {
-        if (!cJSON_IsArray(toks) || cJSON_GetArraySize(toks) > CONTROL_TOKENS_MAX) {
-            api_problem(r, 422, "id_tokens", "id_tokens: an array of at most %d strings", CONTROL_TOKENS_MAX);
-            return false;
-        }
-        const cJSON *t;
-        cJSON_ArrayForEach(t, toks) {
-            if (!cJSON_IsString(t) || !t->valuestring[0] || strlen(t->valuestring) > 36) {
-                api_problem(r, 422, "id_tokens", "id_tokens: each a string of 1 to 36 characters (an OCPP idToken)");
-                return false;
-            }
-            for (int k = 0; k < v->n_id_tokens; k++)
-                if (strcmp(v->id_tokens[k], t->valuestring) == 0) {
-                    api_problem(r, 422, "id_tokens", "id_tokens: \"%s\" is listed twice", t->valuestring);
-                    return false;
-                }
-            snprintf(v->id_tokens[v->n_id_tokens++], sizeof v->id_tokens[0], "%s", t->valuestring);
-        }
-    }
-    return true;
+    return tokens_from_body(r, body, v);
 }
 
 static void vehicle_write(struct api *a, struct api_req *r, const cJSON *body, const char *path_id)

@@ -112,6 +112,7 @@ struct control_vehicle {
     double battery_kwh, max_kw, max_dc_kw; /* 0: unknown; max_kw is what the planner uses (AC) */
     int n_id_tokens;
     char id_tokens[CONTROL_TOKENS_MAX][37];
+    char group_id_token[37];             /* "": none; its tokens' idTokenInfo.groupIdToken (type Central) */
 };
 /* Creates or replaces a vehicle (its need, if any, stays). An id token of another vehicle is refused (-1, err
  * naming id_tokens). New sessions are matched with it; sessions already running keep their vehicle. Re-plans. */
@@ -123,6 +124,9 @@ int control_vehicle_count(struct depot *d);
 bool control_vehicle_at(struct depot *d, int i, struct control_vehicle *out);
 /* Which vehicle an id token names ("" when none), as a new session would be matched. */
 const char *control_vehicle_for_token(struct depot *d, const char *token);
+/* The group_id_token of the vehicle an id token names ("" when none, or the vehicle has no group). Borrowed:
+ * valid until the registry changes. */
+const char *control_group_for_token(struct depot *d, const char *token);
 /* The active session of a vehicle: true with its station, EVSE and transaction. */
 bool control_vehicle_session(struct depot *d, const char *vehicle, char *station, size_t station_len, int *evse,
                              char *tx, size_t tx_len);

@@ -26,8 +26,9 @@ struct ctl_vehicle {
     int n_id_tokens;
     bool has_need;               /* the dispatcher's need */
     struct control_need need;
-    /* the API's registry (control_query.c): fleet scope, DC limit, who set the need and when */
+    /* the API's registry (control_query.c): fleet scope, id token group, DC limit, who set the need and when */
     char fleet[CONTROL_FLEET_MAX + 1];
+    char group_id_token[37];     /* "": none (answered to stations, unused by the planner) */
     double max_dc_kw;            /* 0: unknown (recorded; the planner uses max_kw) */
     char need_by[CONTROL_FLEET_MAX + 1];
     int64_t need_set_ms;         /* wall clock */

@@ -79,8 +79,10 @@ void control_print_doc(void)
         printf("| `control.%s` | %s | `%g` | %g .. %g | %s |\n", num_keys[k].name,
                num_keys[k].integer ? "integer" : "number", num_keys[k].def, num_keys[k].lo, num_keys[k].hi,
                num_keys[k].doc);
-    printf("| `control.vehicles` | array | `[]` | | `{\"id\", \"battery_kwh\", \"max_kw\", \"id_tokens\": [..]}`: "
-           "the vehicle registry (id tokens also map through `id_tokens[].vehicle`). |\n");
+    printf("| `control.vehicles` | array | `[]` | | `{\"id\", \"battery_kwh\", \"max_kw\", \"id_tokens\": [..], "
+           "\"group_id_token\"}`: the vehicle registry (id tokens also map through `id_tokens[].vehicle`). "
+           "`group_id_token` (1 to 36 characters) is answered as its tokens' `idTokenInfo.groupIdToken` (type "
+           "Central) unless their `id_tokens[]` entry has a `group`. |\n");
     printf("| `control.needs` | array | `[]` | | The dispatcher's needs: `{\"vehicle\", \"departure\": RFC 3339, "
            "\"energy_kwh\" or \"target_soc\", \"priority\"}`. They come first, then the EV's "
            "NotifyEVChargingNeeds, then the default policy. |\n");

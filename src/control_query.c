@@ -27,6 +27,7 @@ static void vehicle_out(const struct ctl_vehicle *v, struct control_vehicle *out
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", v->id);
     snprintf(out->fleet, sizeof out->fleet, "%s", v->fleet);
+    snprintf(out->group_id_token, sizeof out->group_id_token, "%s", v->group_id_token);
     out->battery_kwh = v->battery_kwh;
     out->max_kw = v->max_kw;
     out->max_dc_kw = v->max_dc_kw;
@@ -84,6 +85,7 @@ static int vehicle_put(struct control *ctl, const struct control_vehicle *in, bo
     v->id_tokens = toks;
     v->n_id_tokens = in->n_id_tokens;
     snprintf(v->fleet, sizeof v->fleet, "%s", in->fleet);
+    snprintf(v->group_id_token, sizeof v->group_id_token, "%s", in->group_id_token);
     v->battery_kwh = in->battery_kwh;
     v->max_kw = in->max_kw;
     v->max_dc_kw = in->max_dc_kw;
@@ -148,6 +150,12 @@ bool control_vehicle_at(struct depot *d, int i, struct control_vehicle *out)
 const char *control_vehicle_for_token(struct depot *d, const char *token)
 {
     return d->control ? ctl_vehicle_for_token(d->control, token) : "";
+}
+
+const char *control_group_for_token(struct depot *d, const char *token)
+{
+    struct ctl_vehicle *v = d->control ? ctl_vehicle_find(d->control, ctl_vehicle_for_token(d->control, token)) : NULL;
+    return v ? v->group_id_token : "";
 }
 
 bool control_vehicle_session(struct depot *d, const char *vehicle, char *station, size_t station_len, int *evse,
@@ -339,6 +347,9 @@ static void replay_vehicle(struct control *ctl, const cJSON *reg)
     if (!cJSON_IsString(id)) return;
     snprintf(v.id, sizeof v.id, "%s", id->valuestring);
     if (cJSON_IsString(fleet)) snprintf(v.fleet, sizeof v.fleet, "%s", fleet->valuestring);
+    /* Absent in events written before vehicles had groups: no group. */
+    const cJSON *group = cJSON_GetObjectItemCaseSensitive(reg, "group_id_token");
+    if (cJSON_IsString(group)) snprintf(v.group_id_token, sizeof v.group_id_token, "%s", group->valuestring);
     const char *nums[] = {"battery_kwh", "max_kw", "max_dc_kw"};
     double *dst[] = {&v.battery_kwh, &v.max_kw, &v.max_dc_kw};
     for (int k = 0; k < 3; k++) {
@@ -430,29 +441,44 @@ static int replay_event(struct control *ctl, const char *data, int64_t time_ms)
     return applied;
 }
 
+/* The config's vehicles: `fleet`, `max_dc_kw` and `group_id_token` are the API's keys (control_model.c does not
+ * read them). v: control.vehicles[i] of the config, the i-th vehicle of the registry. */
+static int config_vehicle_keys(struct ctl_vehicle *veh, const cJSON *v, int i, char *err, size_t err_len)
+{
+    const cJSON *fleet = cJSON_GetObjectItemCaseSensitive(v, "fleet");
+    const cJSON *dc = cJSON_GetObjectItemCaseSensitive(v, "max_dc_kw");
+    const cJSON *group = cJSON_GetObjectItemCaseSensitive(v, "group_id_token");
+    if (fleet && (!cJSON_IsString(fleet) || strlen(fleet->valuestring) > CONTROL_FLEET_MAX)) {
+        snprintf(err, err_len, "control.vehicles[%d].fleet: a string of at most %d characters", i, CONTROL_FLEET_MAX);
+        return -1;
+    }
+    if (dc && (!cJSON_IsNumber(dc) || dc->valuedouble <= 0 || dc->valuedouble > 10000)) {
+        snprintf(err, err_len, "control.vehicles[%d].max_dc_kw: a number in (0, 10000]", i);
+        return -1;
+    }
+    /* Sent to stations as groupIdToken.idToken (the official schema: at most 36 characters). */
+    if (group && (!cJSON_IsString(group) || !group->valuestring[0] ||
+                  strlen(group->valuestring) >= sizeof veh->group_id_token)) {
+        snprintf(err, err_len, "control.vehicles[%d].group_id_token: a string of 1 to %zu characters (an OCPP idToken)",
+                 i, sizeof veh->group_id_token - 1);
+        return -1;
+    }
+    if (fleet) snprintf(veh->fleet, sizeof veh->fleet, "%s", fleet->valuestring);
+    if (dc) veh->max_dc_kw = dc->valuedouble;
+    if (group) snprintf(veh->group_id_token, sizeof veh->group_id_token, "%s", group->valuestring);
+    return 0;
+}
+
 int control_query_restore(struct depot *d, char *err, size_t err_len)
 {
     struct control *ctl = d->control;
+    const cJSON *vs = d->cfg.control ? cJSON_GetObjectItemCaseSensitive(d->cfg.control, "vehicles") : NULL;
     for (int i = 0; i < ctl->cfg.n_vehicles; i++) {
-        /* The config's vehicles: `fleet` is the API's key (control_model.c does not read it). */
-        const cJSON *vs = d->cfg.control ? cJSON_GetObjectItemCaseSensitive(d->cfg.control, "vehicles") : NULL;
         const cJSON *v;
         cJSON_ArrayForEach(v, vs) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "id");
-            const cJSON *fleet = cJSON_GetObjectItemCaseSensitive(v, "fleet");
-            const cJSON *dc = cJSON_GetObjectItemCaseSensitive(v, "max_dc_kw");
             if (!cJSON_IsString(id) || strcmp(id->valuestring, ctl->cfg.vehicles[i].id) != 0) continue;
-            if (fleet && (!cJSON_IsString(fleet) || strlen(fleet->valuestring) > CONTROL_FLEET_MAX)) {
-                snprintf(err, err_len, "control.vehicles[%d].fleet: a string of at most %d characters", i,
-                         CONTROL_FLEET_MAX);
-                return -1;
-            }
-            if (dc && (!cJSON_IsNumber(dc) || dc->valuedouble <= 0 || dc->valuedouble > 10000)) {
-                snprintf(err, err_len, "control.vehicles[%d].max_dc_kw: a number in (0, 10000]", i);
-                return -1;
-            }
-            if (fleet) snprintf(ctl->cfg.vehicles[i].fleet, sizeof ctl->cfg.vehicles[i].fleet, "%s", fleet->valuestring);
-            if (dc) ctl->cfg.vehicles[i].max_dc_kw = dc->valuedouble;
+            if (config_vehicle_keys(&ctl->cfg.vehicles[i], v, i, err, err_len)) return -1;
         }
         if (ctl->cfg.vehicles[i].has_need) snprintf(ctl->cfg.vehicles[i].need_by, sizeof ctl->cfg.vehicles[i].need_by, "config");
     }
