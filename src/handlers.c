@@ -60,33 +60,61 @@ static cJSON *heartbeat(struct conn *c, const cJSON *p)
     return o;
 }
 
+/* What depotd answers for an id token: its AuthorizationStatus and its group ("": none). Borrowed from the config
+ * and the registry: used before the handler returns. */
+struct token_answer {
+    const char *status;
+    const char *group, *group_type;
+};
+
 /* C01. Precedence: an entry of the config's id_tokens answers with its status (default Accepted; a Blocked card
  * stays Blocked even when a registered vehicle lists it); then a token of a vehicle in the registry (the
  * config's control.vehicles and the vehicles registered through the JSON API, control_query.c) is Accepted;
- * any other is answered as unknown_id_token says. */
-static const char *token_status(struct depot *d, const cJSON *id_token)
+ * any other is answered as unknown_id_token says.
+ * C09: the group is the entry's `group`, else its vehicle's group_id_token. A token depotd does not know is in no
+ * group, also when unknown_id_token Accepts it: a group lets its members stop each other's transactions. */
+static void token_answer(struct depot *d, const cJSON *id_token, struct token_answer *out)
 {
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(id_token, "idToken");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(id_token, "type");
-    if (!cJSON_IsString(tok)) return d->cfg.unknown_id_token;
+    *out = (struct token_answer){.status = d->cfg.unknown_id_token, .group = "", .group_type = "Central"};
+    if (!cJSON_IsString(tok)) return;
     bool listed = false;
     for (size_t i = 0; i < d->cfg.n_id_tokens; i++) {
         const struct cfg_id_token *t = &d->cfg.id_tokens[i];
         if (strcmp(t->id_token, tok->valuestring) != 0) continue;
         listed = true;
-        if (!t->type[0] || (cJSON_IsString(type) && strcmp(t->type, type->valuestring) == 0))
-            return t->status[0] ? t->status : "Accepted";
+        if (t->type[0] && !(cJSON_IsString(type) && strcmp(t->type, type->valuestring) == 0)) continue;
+        out->status = t->status[0] ? t->status : "Accepted";
+        if (t->group[0]) {
+            out->group = t->group;
+            out->group_type = t->group_type;
+        } else {
+            out->group = control_group_for_token(d, tok->valuestring);
+        }
+        return;
     }
     /* Vehicles' tokens carry no type (the text is what a dispatcher registers); a token the config lists with
      * another type is not made good by the vehicle it names there. */
-    if (!listed && tok->valuestring[0] && control_vehicle_for_token(d, tok->valuestring)[0]) return "Accepted";
-    return d->cfg.unknown_id_token;
+    if (!listed && tok->valuestring[0] && control_vehicle_for_token(d, tok->valuestring)[0]) {
+        out->status = "Accepted";
+        out->group = control_group_for_token(d, tok->valuestring);
+    }
 }
 
+/* C09: depotd says which group a token is in; whether a token of the group may stop a transaction another one
+ * started is the station's decision (it compares the groupIdToken of both answers). */
 static cJSON *id_token_info(struct depot *d, const cJSON *id_token)
 {
+    struct token_answer a;
+    token_answer(d, id_token, &a);
     cJSON *info = cJSON_CreateObject();
-    cJSON_AddStringToObject(info, "status", token_status(d, id_token));
+    cJSON_AddStringToObject(info, "status", a.status);
+    if (a.group[0]) {
+        cJSON *g = cJSON_AddObjectToObject(info, "groupIdToken");
+        cJSON_AddStringToObject(g, "idToken", a.group);
+        cJSON_AddStringToObject(g, "type", a.group_type);
+    }
     return info;
 }
 
