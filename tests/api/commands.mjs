@@ -25,7 +25,10 @@ after(async () => {
 
 const post = (body, { key, token = tokens.admin, station = 'CS1' } = {}) =>
   d.req('POST', `/api/v1/stations/${station}/commands`, { token, body, headers: key ? { 'Idempotency-Key': key } : {} });
-const callsOf = (action) => st.calls.filter((c) => c.action === action);
+// depotd's own CALLs are not the API's: the station-wide TriggerMessage StatusNotification it sends when a
+// station comes back without a boot (issue 13) is left out.
+const callsOf = (action) => st.calls.filter((c) => c.action === action &&
+  !(action === 'TriggerMessage' && c.payload.requestedMessage === 'StatusNotification' && !c.payload.evse));
 
 test('each command reaches the station and its answer comes back', async () => {
   behaviour = (action) => ({
