@@ -21,6 +21,10 @@ static void usage(FILE *o)
             "                    [--prices CSV] [--grid-limit-kw KW] [--progress] [--seed N] [--max-real-seconds S]\n"
             "                    [--fault-reject-profiles F] [--fault-drop F] [--fault-offline F]\n"
             "                    [--offline-minutes M] [--drop-delay-ms MS] [--fault-silent F] [--fault-malformed F]\n"
+            "                    (a dropped or offline station reconnects WITHOUT BootNotification: it did not\n"
+            "                    reboot; it goes on Accepted, sends its offline TransactionEvents, keeps its\n"
+            "                    profiles, and boots only if the CSMS answers SecurityError)\n"
+            "                    [--reboot-on-reconnect] BootNotification on every connection instead\n"
             "                    [--fault-skew F --skew-seconds S] [--fault-late F --late-ms MS]\n"
             "                    [--fault-ignore-profiles F] accept profiles, draw at full power anyway\n"
             "                    [--fault-wrong-composite F] GetCompositeSchedule answers the hardware maximum\n"
@@ -282,7 +286,7 @@ static int cmd_run(int argc, char **argv)
         {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
         {"fault-ignore-profiles", 1, 0, 'I'}, {"fault-wrong-composite", 1, 0, 'W'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
-        {"tick-ms", 1, 0, 'i'},
+        {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
@@ -308,6 +312,7 @@ static int cmd_run(int argc, char **argv)
         case 'O': w.opt.f_offline = atof(optarg); break;
         case 'o': w.opt.offline_sim_ms = (int64_t)(atof(optarg) * 60000); break;
         case 'y': w.opt.drop_delay_ms = atoll(optarg); break;
+        case 'R': w.opt.reboot_on_reconnect = true; break;
         case 'q': w.opt.f_silent = atof(optarg); break;
         case 'f': w.opt.f_malformed = atof(optarg); break;
         case 'k': w.opt.f_skew = atof(optarg); break;

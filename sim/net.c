@@ -186,6 +186,10 @@ static void faults(struct sim_world *w, struct sim_station *st, int64_t t)
     int64_t at = w->scenario->start_ms + span / 3;
     if (st->fault_done || t < at)
         return;
+    /* Neither fault is a reboot: a drop is a network blip or a CSMS restart, and offline is a station that
+     * lost its network (modem, backhaul) but kept power, its transactions and its profiles. Both come back
+     * without a BootNotification (link.c), which is what a CSMS must handle; --reboot-on-reconnect makes
+     * every reconnect a reboot instead. */
     if (st->fault_drop || st->fault_offline) {
         st->fault_done = true;
         if (st->fault_offline)
@@ -234,7 +238,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         if (st->reset_at_real && now_real >= st->reset_at_real && st->wsi && !st->out_n &&
             !(st->session && ocpp_session_has_output(st->session))) {
             /* Reset: the answer and the Ended events have left; the reboot drops the connection, and the
-             * usual reconnect brings a BootNotification (reason RemoteReset). */
+             * usual reconnect brings a BootNotification (reason RemoteReset: the reset left it unregistered). */
             st->reset_at_real = 0;
             lws_set_timeout(st->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
         }

@@ -195,10 +195,12 @@ void sim_report_print(const struct sim_report *r, const struct sim_prices *price
           c->timeouts | c->replayed | c->profiles_accepted | c->profiles_rejected))
         return;
     fprintf(out, "messages sent %llu, received %llu, CALLERRORs in %llu / out %llu, invalid frames %llu, "
-                 "timeouts %llu, reconnects %llu, replayed %llu, profiles accepted %llu / rejected %llu\n",
+                 "timeouts %llu, reconnects %llu (without boot %llu, refused %llu), replayed %llu, "
+                 "profiles accepted %llu / rejected %llu\n",
             (unsigned long long)c->sent, (unsigned long long)c->received, (unsigned long long)c->callerrors_in,
             (unsigned long long)c->callerrors_out, (unsigned long long)c->invalid_frames,
-            (unsigned long long)c->timeouts, (unsigned long long)c->reconnects, (unsigned long long)c->replayed,
+            (unsigned long long)c->timeouts, (unsigned long long)c->reconnects, (unsigned long long)c->resumed,
+            (unsigned long long)c->resume_refused, (unsigned long long)c->replayed,
             (unsigned long long)c->profiles_accepted, (unsigned long long)c->profiles_rejected);
 }
 
@@ -262,6 +264,8 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_report *b
     cJSON_AddNumberToObject(c, "invalidFrames", (double)r->c.invalid_frames);
     cJSON_AddNumberToObject(c, "timeouts", (double)r->c.timeouts);
     cJSON_AddNumberToObject(c, "reconnects", (double)r->c.reconnects);
+    cJSON_AddNumberToObject(c, "resumedWithoutBoot", (double)r->c.resumed);
+    cJSON_AddNumberToObject(c, "resumeRefused", (double)r->c.resume_refused);
     cJSON_AddNumberToObject(c, "replayed", (double)r->c.replayed);
     cJSON_AddNumberToObject(c, "profilesAccepted", (double)r->c.profiles_accepted);
     cJSON_AddNumberToObject(c, "profilesRejected", (double)r->c.profiles_rejected);

@@ -25,7 +25,10 @@ struct sim_vehicle_result {
 
 struct sim_counters {
     uint64_t sent, received, callerrors_in, callerrors_out, invalid_frames, reconnects, timeouts;
-    uint64_t profiles_accepted, profiles_rejected, replayed;
+    uint64_t profiles_accepted, profiles_rejected;
+    uint64_t replayed;        /* offline TransactionEvents (offline=true) the CSMS answered */
+    uint64_t resumed;         /* connections that went on Accepted without a BootNotification (no reboot) */
+    uint64_t resume_refused;  /* of those, refused with SecurityError (the CSMS lost the registration): booted */
 };
 
 struct sim_prices {

@@ -39,6 +39,7 @@ struct sim_options {
     int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
     int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
+    bool reboot_on_reconnect; /* --reboot-on-reconnect: BootNotification on every connection (the old way) */
     /* --clock-anchor: simulated time = scenario start + (CLOCK_REALTIME - anchor) x speed, the formula depotd
      * is given too. Before the anchor the stations connect and boot but the scenario does not advance. */
     bool has_anchor;
@@ -77,7 +78,11 @@ struct sim_station {
 
     ocpp_session *session;    /* NULL while disconnected */
     struct lws *wsi;
-    bool connected, booted, boot_in_flight;
+    bool connected, booted, boot_in_flight; /* booted: Accepted on this connection */
+    /* Accepted since the station last (re)booted. OCPP 2.0.1 sends BootNotification only when a station boots,
+     * so a new connection then resumes Accepted without one (link.c); a Reset clears it. */
+    bool registered;
+    bool resumed;             /* this connection resumed without BootNotification and has not booted since */
     int64_t heartbeat_s;
     int64_t next_heartbeat_sim;
     int64_t boot_retry_real;
@@ -140,9 +145,9 @@ int64_t sim_wall_ms(void);   /* CLOCK_REALTIME, ms since the Unix epoch */
 /* station.c: behaviour, driven by the loop */
 int sim_station_init(struct sim_station *st, struct sim_world *w, int index, const struct sim_station_cfg *cfg);
 void sim_station_free(struct sim_station *st);
-void sim_station_connected(struct sim_station *st, int64_t now_real);
-void sim_station_disconnected(struct sim_station *st, int64_t now_real);
 void sim_station_receive(struct sim_station *st, const char *msg, size_t len, int64_t now_real);
+/* What the station's ocpp_session reports (ctx: the station). */
+void sim_station_on_event(void *ctx, const struct ocpp_event *ev);
 void sim_station_step(struct sim_station *st, int64_t now_sim, int64_t dt_sim, int64_t now_real);
 bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t now_sim, int64_t now_real);
 void sim_station_unplug(struct sim_station *st, int evse_id, int64_t now_sim, int64_t now_real);
@@ -166,8 +171,21 @@ void sim_station_send_status(struct sim_station *st, int evse_id);
 void sim_station_send_meter_values(struct sim_station *st, int evse_id);
 void sim_station_send_heartbeat(struct sim_station *st);
 void sim_station_send_boot(struct sim_station *st, const char *reason);
+
+/* link.c: the connection to the CSMS. A new connection boots, or resumes Accepted when the station is
+ * registered (and --reboot-on-reconnect is off); closing it sends unanswered TransactionEvents back to the
+ * offline queue. */
+void sim_station_connected(struct sim_station *st, int64_t now_real);
+void sim_station_disconnected(struct sim_station *st, int64_t now_real);
 void sim_station_flush(struct sim_station *st);  /* move session output to the socket queue */
 char *sim_station_next_out(struct sim_station *st);
+/* A TransactionEvent payload (taken) goes to the offline queue with offline=true; dropped when full. */
+void sim_station_keep_offline(struct sim_station *st, cJSON *p);
+/* E12: sends the offline queue, oldest first. */
+void sim_station_replay_offline(struct sim_station *st);
+/* A CALLERROR SecurityError on a resumed connection: the CSMS has lost the registration, so the station boots
+ * (once per connection: no loop). true when ev was that refusal (or a queued call the fallback refused). */
+bool sim_station_refused(struct sim_station *st, const struct ocpp_event *ev);
 
 /* handlers.c: the CSMS's CALLs */
 void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev, int64_t now_real);

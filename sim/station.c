@@ -1,7 +1,8 @@
 /*
  * A simulated station's own messages (OCPP 2.0.1 B01 boot, B05 heartbeat, G01 status, C01 authorize,
- * E transactions with meter values, K15 charging needs) and its offline queue (E12: replay with
- * offline=true). What it answers to the CSMS is in handlers.c.
+ * E transactions with meter values, K15 charging needs), queued with offline=true while it is not Accepted
+ * on a connection. What it answers to the CSMS is in handlers.c; the connection and the offline queue (boot or
+ * resume, E12 replay) are in link.c.
  */
 #include "sim.h"
 
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void on_event(void *ctx, const struct ocpp_event *ev);
 static void begin_tx(struct sim_station *st, int evse_id, int64_t t_sim, bool remote);
 
 static char *fmt_time(int64_t ms, char *buf)
@@ -22,28 +22,6 @@ static int64_t now_sim(const struct sim_station *st)
 {
     /* Fault: a station whose clock is off by skew_ms stamps everything it sends with it. */
     return sim_clock_now(&st->w->clock, sim_real_ms()) + st->skew_ms;
-}
-
-void sim_station_flush(struct sim_station *st)
-{
-    if (!st->session)
-        return;
-    char *f;
-    while (st->out_n < SIM_OUT_MAX && (f = ocpp_session_take_output(st->session))) {
-        st->out[(st->out_head + st->out_n) % SIM_OUT_MAX] = f;
-        st->out_n++;
-    }
-}
-
-char *sim_station_next_out(struct sim_station *st)
-{
-    sim_station_flush(st);
-    if (!st->out_n)
-        return NULL;
-    char *f = st->out[st->out_head];
-    st->out_head = (st->out_head + 1) % SIM_OUT_MAX;
-    st->out_n--;
-    return f;
 }
 
 static int call(struct sim_station *st, const char *action, const cJSON *payload, void *user)
@@ -60,24 +38,11 @@ static int call(struct sim_station *st, const char *action, const cJSON *payload
     return 0;
 }
 
-/* E: a TransactionEvent the CSMS has not answered is not delivered. The payload rides along as the call's
- * user pointer; when the connection dies first it goes back to the offline queue (offline=true) and is
- * replayed after the next boot, so a drop loses nothing. Takes p. */
-static void keep_offline(struct sim_station *st, cJSON *p)
-{
-    if (st->offline_n < SIM_OFFLINE_MAX) {
-        if (!cJSON_GetObjectItemCaseSensitive(p, "offline"))
-            cJSON_AddBoolToObject(p, "offline", true);
-        st->offline_q[st->offline_n++] = p;
-    } else {
-        cJSON_Delete(p);
-    }
-}
-
+/* Takes p: the payload rides along as the call's user pointer until the CSMS answers (link.c). */
 static void send_tx_event(struct sim_station *st, cJSON *p)
 {
     if (call(st, "TransactionEvent", p, p) != 0)
-        keep_offline(st, p);
+        sim_station_keep_offline(st, p);
 }
 
 static void send_boot(struct sim_station *st)
@@ -173,14 +138,10 @@ static void tx_event(struct sim_station *st, int evse_id, const char *type, cons
     }
     if (with_meter)
         cJSON_AddItemToObject(p, "meterValue", meter_value(st, evse_id, t));
-    if (st->session && st->booted) {
+    if (st->session && st->booted)
         send_tx_event(st, p);
-    } else if (st->offline_n < SIM_OFFLINE_MAX) {
-        cJSON_AddBoolToObject(p, "offline", true);
-        st->offline_q[st->offline_n++] = p;
-    } else {
-        cJSON_Delete(p); /* bounded: the oldest part of history is what a real station keeps */
-    }
+    else
+        sim_station_keep_offline(st, p);
 }
 
 static void send_needs(struct sim_station *st, int evse_id, const struct sim_visit *v)
@@ -211,7 +172,7 @@ static void send_needs(struct sim_station *st, int evse_id, const struct sim_vis
                                 (int)(v->ev.max_power_w / (st->cfg->spec.phases * st->cfg->spec.voltage_v)));
         cJSON_AddNumberToObject(a, "evMaxVoltage", (int)st->cfg->spec.voltage_v);
     }
-    call(st, "NotifyEVChargingNeeds", p, NULL);
+    call(st, "NotifyEVChargingNeeds", p, (void *)(intptr_t)evse_id);
     cJSON_Delete(p);
 }
 
@@ -233,7 +194,7 @@ int sim_station_init(struct sim_station *st, struct sim_world *w, int index, con
 void sim_station_free(struct sim_station *st)
 {
     if (st->session)
-        ocpp_session_close(st->session, on_event, st); /* frees the payloads riding on unanswered calls */
+        ocpp_session_close(st->session, sim_station_on_event, st); /* frees the payloads riding on unanswered calls */
     st->session = NULL;
     for (int i = 0; i < st->out_n; i++)
         free(st->out[(st->out_head + i) % SIM_OUT_MAX]);
@@ -245,65 +206,13 @@ void sim_station_free(struct sim_station *st)
     st->profiles = NULL;
 }
 
-void sim_station_connected(struct sim_station *st, int64_t now_real)
-{
-    char prefix[24];
-    snprintf(prefix, sizeof prefix, "s%d-", st->index);
-    struct ocpp_session_config c = {.role = OCPP_ROLE_STATION, .call_timeout_ms = 30000, .queue_max = 1024,
-                                    .id_prefix = prefix, .validate_outgoing = true};
-    st->session = ocpp_session_new(&c);
-    st->connected = st->session != NULL;
-    st->booted = false;
-    st->boot_in_flight = false;
-    if (st->session)
-        send_boot(st);
-}
-
-static void drop_session_output(struct sim_station *st)
-{
-    for (int i = 0; i < st->out_n; i++)
-        free(st->out[(st->out_head + i) % SIM_OUT_MAX]);
-    st->out_n = 0;
-}
-
-void sim_station_disconnected(struct sim_station *st, int64_t now_real)
-{
-    if (st->session)
-        ocpp_session_close(st->session, on_event, st);
-    st->session = NULL;
-    drop_session_output(st);
-    /* Calls held back by the late fault belonged to that connection: they can never be answered now. */
-    for (int i = 0; i < st->late_n; i++)
-        cJSON_Delete(st->late[i].payload);
-    st->late_n = 0;
-    st->connected = st->booted = st->boot_in_flight = false;
-    st->wsi = NULL;
-}
-
 void sim_station_receive(struct sim_station *st, const char *msg, size_t len, int64_t now_real)
 {
     if (!st->session)
         return;
     sim_report_counters(st->w->report)->received++;
-    ocpp_session_feed(st->session, msg, len, now_real, on_event, st);
+    ocpp_session_feed(st->session, msg, len, now_real, sim_station_on_event, st);
     sim_station_flush(st);
-}
-
-static void replay_offline(struct sim_station *st)
-{
-    /* E12: what happened while offline goes first, in order, before anything new. A payload the session
-     * cannot take now goes back to the queue (send_tx_event), so the queue is emptied first. */
-    int n = st->offline_n;
-    cJSON **q = malloc((size_t)(n ? n : 1) * sizeof *q);
-    if (!q)
-        return;
-    memcpy(q, st->offline_q, (size_t)n * sizeof *q);
-    st->offline_n = 0;
-    for (int i = 0; i < n; i++) {
-        send_tx_event(st, q[i]);
-        sim_report_counters(st->w->report)->replayed++;
-    }
-    free(q);
 }
 
 static void on_boot_result(struct sim_station *st, const cJSON *p)
@@ -312,12 +221,13 @@ static void on_boot_result(struct sim_station *st, const cJSON *p)
     const cJSON *interval = cJSON_GetObjectItemCaseSensitive(p, "interval");
     st->boot_in_flight = false;
     if (cJSON_IsString(status) && strcmp(status->valuestring, "Accepted") == 0) {
-        st->booted = true;
+        st->booted = st->registered = true;
+        st->resumed = false; /* booted on this connection: a later SecurityError is not a lost registration */
         /* B01.FR.xx: heartbeat at the interval the CSMS returns. */
         if (cJSON_IsNumber(interval) && interval->valueint > 0)
             st->heartbeat_s = interval->valueint;
         st->next_heartbeat_sim = now_sim(st) + (int64_t)(st->heartbeat_s * 1000 * st->w->opt.speed);
-        replay_offline(st);
+        sim_station_replay_offline(st);
         st->boot_reason = NULL;
         for (int e = 1; e <= st->cfg->spec.evse_count; e++)
             send_status(st, e);
@@ -345,7 +255,7 @@ static void on_authorize_result(struct sim_station *st, int evse_id, const cJSON
     }
 }
 
-static void on_event(void *ctx, const struct ocpp_event *ev)
+void sim_station_on_event(void *ctx, const struct ocpp_event *ev)
 {
     struct sim_station *st = ctx;
     struct sim_counters *c = sim_report_counters(st->w->report);
@@ -354,28 +264,37 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
         sim_station_handle_call(st, ev, sim_real_ms());
         break;
     case OCPP_EV_RESULT:
-        if (strcmp(ev->action, "TransactionEvent") == 0)
+        if (strcmp(ev->action, "TransactionEvent") == 0) {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev->user, "offline")))
+                c->replayed++; /* delivered: an offline event sent twice (refused once) counts once */
             cJSON_Delete(ev->user);
+        }
         if (strcmp(ev->action, "BootNotification") == 0)
             on_boot_result(st, ev->payload);
         else if (strcmp(ev->action, "Authorize") == 0)
             on_authorize_result(st, (int)(intptr_t)ev->user, ev->payload);
         break;
-    case OCPP_EV_ERROR:
+    case OCPP_EV_ERROR: {
+        /* Refused after a reconnect without boot: the CSMS did not know the station, so it judged nothing
+         * (link.c boots, and counts the CALLERROR itself). */
+        bool refused = sim_station_refused(st, ev);
+        bool unjudged = ev->closed || ev->timed_out || refused;
         if (ev->timed_out)
             c->timeouts++;
-        else if (!ev->closed)
+        else if (!unjudged)
             c->callerrors_in++;
         if (ev->action && strcmp(ev->action, "TransactionEvent") == 0) {
-            /* Closed or timed out: try again after the next boot. A CALLERROR is the CSMS's verdict on it. */
-            if (ev->closed || ev->timed_out)
-                keep_offline(st, ev->user);
+            /* Not judged: try again once Accepted on a connection. A CALLERROR is the CSMS's verdict on it. */
+            if (unjudged)
+                sim_station_keep_offline(st, ev->user);
             else
                 cJSON_Delete(ev->user);
         }
-        if (ev->action && strcmp(ev->action, "Authorize") == 0 && (ev->closed || ev->timed_out)) {
-            /* C15: the CSMS went away before it answered; a known vehicle may charge and the station tells later,
-             * as when it was offline at plug-in. */
+        if (ev->action && strcmp(ev->action, "NotifyEVChargingNeeds") == 0 && refused)
+            st->evse[(int)(intptr_t)ev->user].needs_sent = false; /* told again after the boot */
+        if (ev->action && strcmp(ev->action, "Authorize") == 0 && unjudged) {
+            /* C15: the CSMS went away (or did not know the station) before it answered; a known vehicle may
+             * charge and the station tells later, as when it was offline at plug-in. */
             int evse_id = (int)(intptr_t)ev->user;
             struct sim_evse *e = &st->evse[evse_id];
             if (e->visit >= 0 && !e->authorized) {
@@ -388,6 +307,7 @@ static void on_event(void *ctx, const struct ocpp_event *ev)
             st->boot_retry_real = sim_real_ms() + 5000;
         }
         break;
+    }
     case OCPP_EV_PROTOCOL:
         /* The CSMS sent something invalid: a conformance failure, counted and shown. */
         c->invalid_frames++;
@@ -600,6 +520,7 @@ void sim_station_reset_now(struct sim_station *st)
             st->evse[e].restart_after_boot = st->evse[e].visit >= 0;
         }
     st->reset_on_idle = false;
+    st->registered = false; /* a reboot: the next connection boots (B11/B12), with the reason below */
     st->boot_reason = "RemoteReset";
     st->reset_at_real = sim_real_ms() + 100; /* net.c closes once the answer and the Ended events are out */
 }
@@ -708,7 +629,7 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
         cJSON_Delete(p);
     }
     if (st->session) {
-        ocpp_session_tick(st->session, now_real, on_event, st);
+        ocpp_session_tick(st->session, now_real, sim_station_on_event, st);
         sim_station_flush(st);
     }
 }
