@@ -135,7 +135,8 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
         if (cs->failsafe_rejected && w > ctl_station_hw_w(ctl, cs)) w = ctl_station_hw_w(ctl, cs);
         ctl_send_failsafe_w(ctl, cs, w, 0, 0);
     } else {
-        ctl_send_failsafe_w(ctl, cs, ctl_failsafe_evse_w(ctl, cs, NULL), 0, 0);
+        /* What the plan in force keeps for its idle EVSEs: its floor, or 0 (control_floors.c). */
+        ctl_send_failsafe_w(ctl, cs, cs->txdefault_w, 0, 0);
     }
 }
 
@@ -181,6 +182,7 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
         } else {
             cs->failsafe_sent = true;
             cs->failsafe_due = false;
+            cs->failsafe_sent_ms = depot_now_ms();
             ctl->stats.profiles_sent++;
             if (phase != 0) ctl->saga_in_flight++;
             if (station_max) {
@@ -193,17 +195,27 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
     cJSON_Delete(req);
 }
 
-/* The shares changed (a station refused its fail-safe, or more stations are known): lower ones go out now. */
+/* The shares changed (a station refused its fail-safe, or more stations are known): the station caps and the
+ * TxDefaultProfiles follow the plan, so the next one moves them, decreases first. */
 static void refresh_failsafes(struct control *ctl)
 {
-    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
-        /* The caps follow the plan: the next one moves them, decreases first. */
-        control_replan(ctl->d, "failsafe");
-        return;
+    control_replan(ctl->d, "failsafe");
+}
+
+/* TxDefaultProfile: a station's default follows the floors of the plan (control_floors.c), through the saga:
+ * lowered in phase 1, raised in phase 2 once every decrease is answered. */
+static int send_txdefaults(struct control *ctl, uint64_t plan_id, int phase)
+{
+    int n = 0;
+    if (ctl->cfg.failsafe != CTL_FAILSAFE_TX_DEFAULT) return 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (!cs->st->conn || cs->failsafe_rejected || !cs->failsafe_sent || !cs->failsafe_accepted) continue;
+        bool down = cs->txdefault_w < cs->failsafe_sent_w - 0.5, up = cs->txdefault_w > cs->failsafe_sent_w + 0.5;
+        if (phase == 1 ? !down : !up) continue;
+        ctl_send_failsafe_w(ctl, cs, cs->txdefault_w, plan_id, phase);
+        n++;
     }
-    double w = ctl_failsafe_station_w(ctl);
-    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
-        if (cs->st->conn && cs->failsafe_accepted && cs->failsafe_sent_w > w + 0.5) send_failsafe(ctl, cs);
+    return n;
 }
 
 /* ---- re-planning --------------------------------------------------------------------------------------------------- */
@@ -281,7 +293,7 @@ static void current_bound(struct control *ctl, struct ctl_station *cs, struct ct
         *out = e->applied;
         return;
     }
-    double fs = cs->failsafe_accepted ? ctl_failsafe_evse_w(ctl, cs, e) : ctl_evse_max_w(ctl, cs, e);
+    double fs = cs->failsafe_accepted && !e->profile_unknown ? ctl_failsafe_evse_w(ctl, cs, e) : ctl_evse_max_w(ctl, cs, e);
     sched_const(out, now, fs);
 }
 
@@ -346,6 +358,7 @@ static void saga_phase2(struct control *ctl)
         ctl_log_event(ctl, "compensation", NULL, o);
         ctl->n_targets = 0;
     }
+    if (!ctl->saga_failed) send_txdefaults(ctl, ctl->saga_plan->id, 2);
     if (ctl->caps_held > 0) {
         /* Raises waiting for their write-ahead event: the TxProfiles follow them (on_cap_raise_durable). */
         ctl->saga_tx_deferred = true;
@@ -516,6 +529,9 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
     if (cap_down || cap_up)
         log_info("control", NULL, "plan %llu: station caps: %d decreases then %d increases", (unsigned long long)plan->id,
                  cap_down, cap_up);
+    int default_down = send_txdefaults(ctl, plan->id, 1);
+    if (default_down) log_info("control", NULL, "plan %llu: %d TxDefaultProfile decreases", (unsigned long long)plan->id,
+                               default_down);
     for (int i = 0; i < ctl->n_targets; i++)
         if (ctl->targets[i].send_step) send_tx_profile(ctl, ctl->targets[i].cs, ctl->targets[i].e, &ctl->targets[i].step, plan->id, 1);
     if (ctl->saga_in_flight == 0) saga_phase2(ctl);
@@ -553,7 +569,7 @@ void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse
     cJSON_AddNumberToObject(o, "evse", e->id);
     cJSON_AddStringToObject(o, "transaction", e->tx_id);
     cJSON_AddStringToObject(o, "why", why);
-    cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0);
+    cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_evse_held_w(ctl, cs, e)) / 1000.0);
     ctl_log_event(ctl, "compensation", cs->st->id, o);
     log_warn("control", cs->st->id, "EVSE %d: profile %s; planned around at its fail-safe limit", e->id, why);
     control_replan(ctl->d, "compensation");
@@ -585,8 +601,14 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
     if (c->kind == CTL_CALL_FAILSAFE && cs && ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && c->phase != 0) {
         ctl_caps_answer(ctl, cs, c, accepted, status, why);
     } else if (c->kind == CTL_CALL_FAILSAFE && cs) {
-        cs->failsafe_accepted = accepted;
+        /* The first one of this boot frees what was held for a default depotd did not know. */
+        if (accepted && !cs->failsafe_accepted && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT)
+            control_replan(d, "failsafe");
+        cs->failsafe_accepted = accepted || (cs->failsafe_accepted && !status);
         if (accepted) cs->failsafe_sent_w = c->sched.w[0];
+        /* Lost: it may be in force or not, so the higher of the two counts. */
+        else if (!status) cs->failsafe_sent_w = fmax(cs->failsafe_sent_w, c->sched.w[0]);
+        if (c->phase == 1 && !accepted) ctl->saga_failed = true;
         if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
             cs->cap_inflight = false;
             if (accepted) {
@@ -620,6 +642,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             refresh_failsafes(ctl);
             control_replan(d, "failsafe");
         }
+        if (c->phase != 0) ctl_saga_call_done(ctl, c->plan_id); /* a TxDefaultProfile moved by the plan */
     } else if (c->kind == CTL_CALL_TX_PROFILE && c->phase == 0) {
         /* A probe: in force when accepted; refused, the session simply stays planned around. */
         struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
@@ -634,6 +657,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             if (accepted && e->active) {
                 e->applied = c->sched;
                 e->applied_valid = true;
+                e->profile_unknown = false;
                 if ((e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) && !e->distrusted)
                     e->mode = CTL_MODE_CONTROLLED;
                 if (ctl->cfg.verify_composite && e->mode == CTL_MODE_CONTROLLED) ctl_verify_send(ctl, cs, e, &c->sched, c->plan_id);
@@ -674,6 +698,7 @@ void control_on_boot_accepted(struct depot *d, struct station *st, bool caps_com
      * and it counts at what its fail-safe allows (or its hardware) until one is accepted again. */
     cs->failsafe_accepted = false;
     for (int k = 1; k <= cs->max_evse; k++) {
+        cs->evse[k].profile_unknown = cs->evse[k].active;
         cs->evse[k].applied_valid = false;
         if (cs->evse[k].mode != CTL_MODE_NONCOMPLIANT) cs->evse[k].mode = CTL_MODE_FAILSAFE;
     }
@@ -759,7 +784,9 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     /* A reading from before the profile in force was sent (a station replaying what it measured while offline, or
      * while depotd was down) was taken under another limit: it says nothing about this one. */
     if (e->applied_valid && e->applied.n > 0 && now < e->applied.t[0]) return;
-    double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_failsafe_evse_w(ctl, cs, e);
+    /* The same for one measured under an earlier fail-safe (a session that started while depotd was down). */
+    if (!e->applied_valid && now < cs->failsafe_sent_ms) return;
+    double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_evse_held_w(ctl, cs, e);
     bool over = e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0;
     if (e->mode == CTL_MODE_NONCOMPLIANT) {
         /* Planned around. Back to trusted only once it follows a profile it accepted (the probe, or a TxProfile

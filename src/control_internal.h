@@ -40,7 +40,8 @@ struct ctl_config {
     int slot_minutes, horizon_h;
     enum ctl_failsafe failsafe;
     int failsafe_stations;
-    double failsafe_evse_kw;     /* TxDefaultProfile: each EVSE's default (0: the station's share / EVSEs) */       /* the site limit is shared over at least this many stations */
+    double failsafe_evse_kw;     /* an idle EVSE's floor, the TxDefaultProfile of a station that keeps floors */
+    double idle_reserve_pct;     /* the least share of the limit the idle floors get when not all fit */
     double nominal_voltage_v;
     double min_current_a;
     double evse_max_kw;          /* when the station does not say (EVSE Power MaxSet) */
@@ -54,6 +55,7 @@ struct ctl_config {
     double departure_margin_min; /* plans finish this long before departure */
     double energy_margin_pct;    /* plans aim this much above the need */
     double at_risk_kwh;          /* shortfall that raises departure_at_risk */
+    double earliness_pct;        /* the optimizer's earliness, in % */
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
     int mip_max_binaries;        /* exact min-current MIP up to this many on/off variables; 0: never */
@@ -97,6 +99,9 @@ struct ctl_evse {
     bool distrusted;             /* its composite schedule did not match: stays uncontrolled for the session */
     bool applied_valid;          /* `applied` is the TxProfile in force at the station */
     bool resend;                 /* its station reconnected: the next plan sends its TxProfile even if unchanged */
+    bool profile_unknown;        /* a TxProfile depotd does not know may be in force: one of before its restart, or
+                                    of before the station's reboot (kept or not); cleared by one of ours accepted */
+    bool floor;                  /* idle, it keeps a fail-safe floor in the plan in force (control_floors.c) */
     struct sched applied;
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
@@ -128,6 +133,8 @@ struct ctl_station {
     double failsafe_w;           /* the station's share of the site limit */
     bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
     bool failsafe_reoffer;       /* a station that refused it gets it offered once more (boot, reconnect) */
+    double txdefault_w;          /* TxDefaultProfile: per EVSE, what the plan in force keeps (its floor, or 0) */
+    int64_t failsafe_sent_ms;    /* planning clock: when the fail-safe now in force (or in flight) was sent */
     double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
     /* ChargingStationMaxProfile that follows the plan (README "Smart charging"): what depotd counts against the
      * site limit for this station is ctl_cap_counted_w, the cap in force or the one in flight when higher. */
@@ -214,6 +221,9 @@ double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs)
 /* The station's fail-safe limit (W) and the per-EVSE one. */
 double ctl_failsafe_station_w(const struct control *ctl);
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+/* What an EVSE may draw while depotd sends it nothing new (planned around: uncontrolled, disconnected): its
+ * fail-safe, or the TxProfile it accepted last when that is higher. */
+double ctl_evse_held_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 
 /* The need in force for a session: where it comes from, departure, energy still to deliver (kWh), limits. */
 struct ctl_need {
@@ -304,6 +314,9 @@ double ctl_caps_sum_w(const struct control *ctl);
 bool ctl_cap_adjustable(const struct ctl_station *cs);
 /* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
 double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
+/* control_floors.c: before a plan, which idle EVSEs keep a floor (e->floor; TxDefaultProfile: cs->txdefault_w);
+ * a summary goes into the plan event rec. */
+void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec);
 /* Every cap change sent or answered as a station_cap event with every station's counted cap (returns the ticket). */
 uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id,
                       int phase);

@@ -30,10 +30,15 @@ static const struct num_key num_keys[] = {
     INT(failsafe_stations, 0, 0, 100000,
         "Share the fail-safe over at least this many stations (room for stations not yet registered)."),
     NUM(failsafe_evse_kw, 0, 0, 1000,
-        "TxDefaultProfile: each EVSE's limit for sessions without a TxProfile (kW); 0: the station's share split "
-        "over its EVSEs. Smaller keeps more of the limit free for planned sessions (idle EVSEs reserve it). "
-        "ChargingStationMaxProfile: what each idle EVSE keeps in its station's cap for a car that plugs in while "
-        "depotd is down (kW); 0: min_current_a on its phases (4.14 kW on 3 x 230 V)."),
+        "The floor an idle EVSE keeps for a car that plugs in while depotd is down (kW): room in its station's "
+        "cap (ChargingStationMaxProfile), or its TxDefaultProfile, which also bounds a new session until its first "
+        "TxProfile; 0: min_current_a on its phases (4.14 kW on 3 x 230 V). Idle EVSEs reserve it in every plan, "
+        "so smaller keeps more of the limit for the sessions; kept only while the floors fit (idle_reserve_pct)."),
+    NUM(idle_reserve_pct, 10, 0, 100,
+        "When the idle EVSEs' fail-safe floors do not all fit beside the sessions, they get what the sessions "
+        "cannot use, or at least this share of the site limit (%): one EVSE per station in turn, those that had a "
+        "floor first (TxDefaultProfile: whole stations; the others' default is 0). The rest keep none: a car that "
+        "plugs in there while depotd is down waits. README \"The guarantee\"."),
     NUM(nominal_voltage_v, 230, 100, 1000, "Phase voltage used to turn W into A for stations that take A only."),
     NUM(min_current_a, 6, 0, 32, "Lowest non-zero current per phase an EVSE is ever told (IEC 61851: 6 A)."),
     NUM(evse_max_kw, 22, 1, 1000, "An EVSE's maximum when the station does not report EVSE Power (MaxSet)."),
@@ -59,6 +64,10 @@ static const struct num_key num_keys[] = {
         "Plans aim this much above each need (%): meter lag and profile changes cost a little energy; the EV stops "
         "by itself when full. A shortfall within the margin is not an alarm."),
     NUM(at_risk_kwh, 0.5, 0, 10000, "A planned shortfall above this raises departure_at_risk (kWh)."),
+    NUM(earliness_pct, 0.01, 0, 100,
+        "How much a kWh planned at the horizon's end costs more than one planned now, as a share of the horizon's "
+        "highest price (%); in between in proportion. A hedge against vehicles that leave before the departure "
+        "depotd was told: higher front-loads charging at some cost."),
     INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
     INT(mip_max_binaries, 600, 0, 100000,
         "Solve the 0-or-at-least-6 A rule exactly (MIP) up to this many on/off variables, else repair the LP; "
@@ -391,15 +400,30 @@ double ctl_failsafe_station_w(const struct control *ctl)
 
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
 {
-    /* With a station maximum that follows the plan an EVSE without a TxProfile is bounded by its station's cap. */
-    double st = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs ? ctl_cap_counted_w(ctl, cs)
-                                                                    : ctl_failsafe_station_w(ctl);
-    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) {
-        st /= (cs->max_evse > 0 ? cs->max_evse : 1);
-        if (ctl->cfg.failsafe_evse_kw > 0 && ctl->cfg.failsafe_evse_kw * 1000.0 < st) st = ctl->cfg.failsafe_evse_kw * 1000.0;
-    }
+    /* With a station maximum that follows the plan an EVSE without a TxProfile is bounded by its station's cap;
+     * with a TxDefaultProfile by it: the plan's (its floor or 0), or the one still in force when higher (a
+     * decrease not answered yet); until one of ours is accepted (after a boot, or a restart of depotd) it may
+     * have any, so by the EVSE's maximum. */
+    double st = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX ? ctl_cap_counted_w(ctl, cs)
+                : cs->failsafe_accepted                    ? fmax(cs->txdefault_w, cs->failsafe_sent_w)
+                                                           : INFINITY; /* none of ours yet: whatever it has */
     double m = ctl_evse_max_w(ctl, cs, e);
     return st < m ? st : m;
+}
+
+double ctl_evse_held_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    double w = ctl_failsafe_evse_w(ctl, cs, e);
+    /* A TxProfile outranks the TxDefaultProfile: one accepted before stays in force until replaced, whatever the
+     * default says (a station maximum bounds both, so there the fail-safe is the bound). */
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT && e && e->active && e->profile_unknown && !e->applied_valid)
+        return ctl_evse_max_w(ctl, cs, e);
+    if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT && e && e->active && e->applied_valid) {
+        double m = 0;
+        for (int i = 0; i < e->applied.n; i++) m = fmax(m, e->applied.w[i]);
+        w = fmax(w, fmin(m, ctl_evse_max_w(ctl, cs, e)));
+    }
+    return w;
 }
 
 /* ---- needs ------------------------------------------------------------------------------------------------- */
@@ -540,7 +564,7 @@ void ctl_model_status(struct ctl_station *cs, const cJSON *p)
  * does not carry over to the next one. */
 static void session_control_reset(struct ctl_evse *e, enum ctl_evse_mode mode)
 {
-    e->applied_valid = e->resend = false;
+    e->applied_valid = e->resend = e->profile_unknown = false;
     e->mode = mode;
     e->over_since_ms = 0;
     e->observed = (struct sched_evmax){0};
@@ -713,6 +737,7 @@ static void on_active(void *ctx, const struct store_active_tx *row)
     struct ctl_evse *e = ctl_evse(cs, row->evse_id);
     if (!e) return;
     e->active = true;
+    e->profile_unknown = true; /* a TxProfile of the run before may still be in force at the station */
     snprintf(e->tx_id, sizeof e->tx_id, "%s", row->tx_id);
     snprintf(e->id_token, sizeof e->id_token, "%s", row->id_token ? row->id_token : "");
     snprintf(e->vehicle, sizeof e->vehicle, "%s", ctl_vehicle_for_token(ctl, e->id_token));

@@ -231,6 +231,7 @@ struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err
     if (!p) return NULL;
     p->d = ctl->d;
     p->opts.time_limit_ms = ctl->cfg.solver_time_limit_ms;
+    p->opts.earliness = ctl->cfg.earliness_pct > 0 ? ctl->cfg.earliness_pct / 100.0 : -1;
     /* Exact minimum-current MIPs only for small fleets: a branch-and-bound that runs to its time limit would
      * hold every re-plan back; larger ones get the LP repaired to 0-or-minimum (optimizer.h). */
     p->opts.max_mip_binaries = ctl->cfg.mip_max_binaries > 0 ? ctl->cfg.mip_max_binaries : -1;
@@ -362,6 +363,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
      * (refused a change, an answer pending) plans within it; a disconnected one counts its cap, its sessions are
      * not planned. Idle EVSEs of the others keep a floor in their station's cap (ctl_idle_floor_w). */
     bool circuits = caps;
+    ctl_plan_floors(ctl, now, rec);
     j->caps_limit_w = ctl_caps_limit_w(ctl, now);
     j->caps_other_w = ctl_caps_unseen_w(ctl);
     cJSON *reserved = cJSON_AddArrayToObject(rec, "reserved");
@@ -419,17 +421,18 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 } else {
                     may_w = e->power_w;
                 }
-                reserve_kw = fmax(may_w, ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
+                reserve_kw = fmax(may_w, ctl_evse_held_w(ctl, cs, e)) / 1000.0;
                 e->reserved_w = reserve_kw * 1000.0;
                 why = "noncompliant";
             } else if (e->active && (!connected || e->mode == CTL_MODE_UNCONTROLLED)) {
-                reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
+                reserve_kw = ctl_evse_held_w(ctl, cs, e) / 1000.0;
                 why = connected ? "uncontrolled" : "disconnected";
             } else if (!e->active && cfg->failsafe == CTL_FAILSAFE_TX_DEFAULT) {
-                /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan. */
+                /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan (0 where the
+                 * station keeps no floors, once that is in force). */
                 reserve_kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
-                why = "idle";
-            } else if (!e->active && adjustable) {
+                why = reserve_kw > 0 ? "idle" : NULL;
+            } else if (!e->active && adjustable && e->floor) {
                 /* Room in its station's cap for a car that plugs in while depotd is down. */
                 reserve_kw = ctl_idle_floor_w(ctl, cs, e) / 1000.0;
                 why = "idle_floor";

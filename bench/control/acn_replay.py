@@ -314,6 +314,8 @@ def main():
     ap.add_argument("--site-limit-kw", type=float, help="default: the depot file's gridLimitKw")
     ap.add_argument("--lead-seconds", type=float, default=4, help="real seconds between now and the anchor")
     ap.add_argument("--failsafe", default="ChargingStationMaxProfile")
+    ap.add_argument("--control", action="append", default=[], metavar="KEY=JSON",
+                    help="override one of depotd's control keys (repeatable), e.g. earliness_pct=5")
     ap.add_argument("--json", help="write depotsim's report (with its baseline) here")
     ap.add_argument("--keep-log", help="write depotd's log here")
     ap.add_argument("--sessions", action="store_true", help="print every session with its cause")
@@ -337,6 +339,9 @@ def main():
         limit = args.site_limit_kw or depot.get("gridLimitKw", 150)
         cfg = depotd_config(stations, prices, start_s, args.speed, anchor, vehicles, needs,
                             site_limit_kw=limit, failsafe=args.failsafe)
+        for kv in args.control:
+            k, _, v = kv.partition("=")
+            cfg["control"][k] = json.loads(v)
         report = args.json or os.path.join(tmp, "report.json")
         t0 = time.monotonic()
         with Depotd(args.depotd, cfg, keep_log=args.keep_log) as d:

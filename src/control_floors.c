@@ -1,0 +1,93 @@
+/*
+ * control_floors.c - before each plan, which idle EVSEs keep a fail-safe floor (floors.h has the rule, README
+ * "The guarantee" the policy): the planner reserves the floors granted, the station caps carry them
+ * (ChargingStationMaxProfile), or each station's TxDefaultProfile is its floor or 0 (TxDefaultProfile: one value
+ * per station, so whole stations). Loop thread only.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "control_internal.h"
+#include "floors.h"
+
+/* What the sessions of a station could take at most, and what nobody can move (the planner's reservations, in
+ * short: the budget only decides how many floors are kept, never whether the limit holds). */
+static void station_load(const struct control *ctl, const struct ctl_station *cs, double *committed, double *demand)
+{
+    bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
+    bool connected = cs->st->conn != NULL;
+    if (station_max && !connected && !cs->failsafe_rejected) {
+        *committed += ctl_cap_counted_w(ctl, cs);
+        return;
+    }
+    for (int k = 1; k <= cs->max_evse; k++) {
+        const struct ctl_evse *e = &cs->evse[k];
+        if (!e->present) continue;
+        if (cs->failsafe_rejected || (e->active && e->mode == CTL_MODE_NONCOMPLIANT))
+            *committed += ctl_evse_max_w(ctl, cs, e);
+        else if (e->active && (!connected || e->mode == CTL_MODE_UNCONTROLLED))
+            *committed += ctl_evse_held_w(ctl, cs, e);
+        else if (e->active)
+            *demand += ctl_evse_max_w(ctl, cs, e);
+    }
+}
+
+static bool asks_floor(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    if (!e->present || e->active || cs->failsafe_rejected) return false;
+    return ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT || ctl_cap_adjustable(cs);
+}
+
+void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec)
+{
+    bool tx_default = ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT;
+    int n = 0, station = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) n += asks_floor(ctl, cs, &cs->evse[k]);
+    struct floor_ask *a = calloc((size_t)n + 1, sizeof *a);
+    double committed = tx_default ? 0 : ctl_caps_unseen_w(ctl), demand = 0, floors = 0;
+    int i = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next, station++) {
+        station_load(ctl, cs, &committed, &demand);
+        for (int k = 1; k <= cs->max_evse; k++) {
+            struct ctl_evse *e = &cs->evse[k];
+            bool ask = asks_floor(ctl, cs, e);
+            if (!ask) e->floor = false;
+            if (!ask || !a) continue;
+            a[i] = (struct floor_ask){.station = station, .w = ctl_idle_floor_w(ctl, cs, e),
+                                      .had = tx_default ? cs->txdefault_w > 0 : e->floor};
+            floors += a[i++].w;
+        }
+    }
+    double limit_w = ctl_site_limit_kw(ctl, now) * 1000.0;
+    double budget = floors_budget(limit_w, committed, demand, floors, ctl->cfg.idle_reserve_pct);
+    double kept_w = a ? floors_grant(a, i, budget, tx_default) : 0;
+    int kept = 0;
+    i = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        double station_w = 0;
+        for (int k = 1; k <= cs->max_evse; k++) {
+            struct ctl_evse *e = &cs->evse[k];
+            if (!asks_floor(ctl, cs, e) || !a) continue;
+            e->floor = a[i].granted;
+            kept += e->floor;
+            if (e->floor && a[i].w > station_w) station_w = a[i].w;
+            i++;
+        }
+        /* A station without an idle EVSE keeps what it has: its next idle EVSE asks at the next plan. */
+        if (tx_default && station_w == 0 && !cs->failsafe_rejected) {
+            bool idle = false;
+            for (int k = 1; k <= cs->max_evse; k++) idle |= cs->evse[k].present && !cs->evse[k].active;
+            if (idle) cs->txdefault_w = 0;
+        } else if (tx_default) {
+            cs->txdefault_w = station_w;
+        }
+    }
+    free(a);
+    cJSON *o = cJSON_AddObjectToObject(rec, "floors");
+    cJSON_AddNumberToObject(o, "idle_evses", n);
+    cJSON_AddNumberToObject(o, "kept", kept);
+    cJSON_AddNumberToObject(o, "asked_kw", round(floors) / 1000.0);
+    cJSON_AddNumberToObject(o, "budget_kw", round(budget) / 1000.0);
+    cJSON_AddNumberToObject(o, "kept_kw", round(kept_w) / 1000.0);
+}
