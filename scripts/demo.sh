@@ -55,9 +55,11 @@ if (( have_sim )) && [[ -z "${DEMO_SKIP_REPLAY:-}" ]]; then
     exit 1
   fi
   echo "demo: a depot day at ${speed}x: 20 EVSEs (examples/sim/depot-day.json), 30 vans (scenario-day.json),"
-  echo "      150 kW limit, Belgian day-ahead prices; depotd plans and sends profiles (its log: demo/depotd.log)"
+  echo "      150 kW limit, Belgian day-ahead prices; depotd plans and sends profiles (its log: demo/depotd.log)."
+  echo "      One station in ten loses its connection once and comes back without rebooting, as real chargers do."
   "$build/sim/depotsim" run --csms ws://127.0.0.1:8180/ocpp --depot examples/sim/depot-day.json \
     --scenario examples/sim/scenario-day.json --speed "$speed" --clock-anchor "$anchor" --meter-interval 300 \
+    --fault-drop 0.1 \
     --prices examples/prices/be-dayahead-sample.csv --table --table-minutes 60 --baseline || true
   echo
   echo "demo: depotd's plans and warnings (demo/depotd.db):"
