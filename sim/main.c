@@ -25,7 +25,7 @@ static void usage(FILE *o)
             "                    reboot; it goes on Accepted, sends its offline TransactionEvents, keeps its\n"
             "                    profiles, and boots only if the CSMS answers SecurityError)\n"
             "                    [--reboot-on-reconnect] BootNotification on every connection instead\n"
-            "                    [--fault-skew F --skew-seconds S] [--fault-late F --late-ms MS]\n"
+            "                    [--fault-skew F --skew-seconds S] [--fault-clock-offset S] [--fault-late F --late-ms MS]\n"
             "                    [--fault-ignore-profiles F] accept profiles, draw at full power anyway\n"
             "                    [--fault-wrong-composite F] GetCompositeSchedule answers the hardware maximum\n"
             "                    (F: fraction of the stations, chosen by --seed; the chosen ones are named on\n"
@@ -283,7 +283,7 @@ static int cmd_run(int argc, char **argv)
         {"seed", 1, 0, 'S'}, {"max-real-seconds", 1, 0, 'M'}, {"fault-reject-profiles", 1, 0, 'r'},
         {"fault-drop", 1, 0, 'D'}, {"fault-offline", 1, 0, 'O'}, {"offline-minutes", 1, 0, 'o'},
         {"drop-delay-ms", 1, 0, 'y'}, {"fault-silent", 1, 0, 'q'}, {"fault-malformed", 1, 0, 'f'},
-        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
+        {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-clock-offset", 1, 0, 'C'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
         {"fault-ignore-profiles", 1, 0, 'I'}, {"fault-wrong-composite", 1, 0, 'W'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
         {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'},
@@ -317,6 +317,12 @@ static int cmd_run(int argc, char **argv)
         case 'f': w.opt.f_malformed = atof(optarg); break;
         case 'k': w.opt.f_skew = atof(optarg); break;
         case 'K': w.opt.skew_ms = (int64_t)(atof(optarg) * 1000); break;
+        case 'C':
+            /* --fault-clock-offset S: the stations chosen by --fault-skew (all without it) run S seconds off,
+             * signed as given (--skew-seconds alternates the sign). */
+            w.opt.clock_offset_ms = (int64_t)(atof(optarg) * 1000);
+            w.opt.has_clock_offset = true;
+            break;
         case 'L': w.opt.f_late = atof(optarg); break;
         case 'l': w.opt.late_ms = atoll(optarg); break;
         case 'I': w.opt.f_ignore_profiles = atof(optarg); break;
@@ -411,8 +417,11 @@ static int cmd_run(int argc, char **argv)
         st->fault_offline = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_offline;
         st->fault_silent = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_silent;
         st->fault_malformed = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_malformed;
-        if ((double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_skew)
+        bool skewed = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_skew;
+        if (skewed)
             st->skew_ms = rnd(&seed) & 1 ? w.opt.skew_ms : -w.opt.skew_ms;
+        if (w.opt.has_clock_offset && (w.opt.f_skew == 0 || skewed))
+            st->skew_ms = w.opt.clock_offset_ms;
         /* Drawn only when asked for, so the seeds of earlier runs keep giving the same fleet. */
         if (w.opt.f_late > 0)
             st->fault_late = (double)(rnd(&seed) >> 11) / 9007199254740992.0 < w.opt.f_late;
@@ -425,6 +434,8 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "depotsim: fault: %s ignores charging profiles\n", st->cfg->id);
         if (st->fault_wrong_composite)
             fprintf(stderr, "depotsim: fault: %s answers a wrong composite schedule\n", st->cfg->id);
+        if (st->skew_ms)
+            fprintf(stderr, "depotsim: fault: %s clock %+lld s\n", st->cfg->id, (long long)(st->skew_ms / 1000));
     }
     signal(SIGPIPE, SIG_IGN);
     if (sim_run(&w) != 0) {

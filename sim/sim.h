@@ -37,6 +37,8 @@ struct sim_options {
     double f_ignore_profiles, f_wrong_composite;
     int64_t late_ms;          /* fault late: how long the answer to a CSMS call is held back (real ms) */
     int64_t skew_ms;          /* clock skew of a skewed station (sign alternates with the seed) */
+    int64_t clock_offset_ms;  /* --fault-clock-offset: this skew, signed, for the skewed stations (all by default) */
+    bool has_clock_offset;
     int64_t drop_delay_ms;    /* real ms before reconnecting after a drop */
     int64_t offline_sim_ms;   /* how long an offline period lasts, simulated */
     bool reboot_on_reconnect; /* --reboot-on-reconnect: BootNotification on every connection (the old way) */

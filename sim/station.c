@@ -575,21 +575,23 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
 {
     int n = st->cfg->spec.evse_count;
     double want[SIM_EVSE_MAX + 1] = {0}, total = 0;
-    sim_profiles_expire(st->profiles, t_sim);
+    /* Profiles run on the station's own clock: a skewed one applies each period skew_ms early (ahead) or late. */
+    int64_t own = t_sim + st->skew_ms;
+    sim_profiles_expire(st->profiles, own);
     for (int e = 1; e <= n; e++) {
         struct sim_evse *ev = &st->evse[e];
         if (ev->visit < 0 || !ev->charging)
             continue;
         /* The EV draws min(its own limit, the composite limit): the schedule the CSMS sent is obeyed. */
         double lim = st->fault_ignore_profiles ? st->cfg->spec.evse_max_w
-                                               : sim_profiles_limit_w(st->profiles, e, t_sim, st->tx);
-        double own = sim_ev_limit_w(&ev->ev);
-        want[e] = own < lim ? own : lim;
+                                               : sim_profiles_limit_w(st->profiles, e, own, st->tx);
+        double ev_w = sim_ev_limit_w(&ev->ev);
+        want[e] = ev_w < lim ? ev_w : lim;
         total += want[e];
     }
     /* The station's own limit caps the sum of its EVSEs; share it in proportion. */
     double cap = st->fault_ignore_profiles ? st->cfg->spec.station_max_w
-                                           : sim_profiles_limit_w(st->profiles, 0, t_sim, st->tx);
+                                           : sim_profiles_limit_w(st->profiles, 0, own, st->tx);
     double scale = total > cap && total > 0 ? cap / total : 1.0;
     for (int e = 1; e <= n; e++) {
         struct sim_evse *ev = &st->evse[e];

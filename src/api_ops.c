@@ -139,6 +139,24 @@ void api_count_plan(struct api *a)
         }
 }
 
+/* Each station's measured clock offset, and how many are beyond clock_skew_tolerance_s (stations.c). */
+static void station_clocks(FILE *f, const struct depot *d)
+{
+    int beyond = 0;
+    fprintf(f, "# HELP depotd_station_clock_offset_seconds A station's clock minus depotd's, from its message "
+               "timestamps (stations measured so far).\n# TYPE depotd_station_clock_offset_seconds gauge\n");
+    for (size_t b = 0; d->buckets && b < d->n_buckets; b++)
+        for (const struct station *st = d->buckets[b]; st; st = st->next) {
+            if (!st->clock_known) continue;
+            char id[2 * CFG_STATION_ID_MAX + 2];
+            label_value(id, sizeof id, st->id);
+            fprintf(f, "depotd_station_clock_offset_seconds{station=\"%s\"} %.3f\n", id, st->clock_offset_ms / 1000.0);
+            beyond += st->clock_warned;
+        }
+    metric(f, "depotd_stations_clock_beyond_tolerance", "gauge",
+           "Stations whose clock is further from depotd's than clock_skew_tolerance_s.", (double)beyond);
+}
+
 void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
@@ -154,6 +172,7 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_stations_known", "gauge", "Stations in the registry (config and auto-registered).",
            (double)d->n_stations);
     metric(f, "depotd_stations_connected", "gauge", "Stations connected now.", (double)d->n_connected);
+    station_clocks(f, d);
     metric(f, "depotd_connections_total", "counter", "Websocket connections accepted.", (double)k->connections);
     metric(f, "depotd_connections_refused_total", "counter", "Websocket handshakes refused.", (double)k->refused);
     metric(f, "depotd_ocpp_frames_in_total", "counter", "OCPP-J frames received.", (double)k->frames_in);

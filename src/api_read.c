@@ -6,6 +6,7 @@
  * Every page is bounded: at most `limit` rows (API_PAGE_MAX), events also by bytes and by how many log rows
  * one request may scan, so no query can run for long even on a log of millions of events.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,8 @@ static cJSON *station_live(const struct station *st)
     cJSON_AddStringToObject(o, "id", st->id);
     cJSON_AddStringToObject(o, "registry_boot", cfg_boot_name(st->registry_boot));
     cJSON_AddBoolToObject(o, "connected", st->conn != NULL);
+    if (st->clock_known) cJSON_AddNumberToObject(o, "clock_offset_s", round((double)st->clock_offset_ms / 100.0) / 10.0);
+    else cJSON_AddNullToObject(o, "clock_offset_s");
     return o;
 }
 

@@ -42,6 +42,11 @@ static const struct key keys[] = {
     INT_KEY(pending_retry_interval_s, "60", 5, 86400,
             "Interval after which a Pending or Rejected station may send BootNotification again."),
     INT_KEY(call_timeout_s, "30", 1, 600, "How long depotd waits for a station's answer to its CALL."),
+    INT_KEY(clock_skew_tolerance_s, "300", 0, 3600,
+            "How far a station's clock may be from depotd's (planning clock) and its profiles still hold: each starts "
+            "this much in the past, and until a station's offset is measured from its message timestamps its "
+            "limits change this much early (lower) or late (higher). An offset beyond it is a warning (event "
+            "clock_offset); within it, profiles are sent in the station's own time."),
     INT_KEY(max_frame_bytes, "65536", 1024, 16777216,
             "Largest websocket message accepted from a station; larger ones get a CALLERROR and are dropped."),
     INT_KEY(max_stations, "2000", 1, 100000, "Most stations connected at once; more are refused at handshake."),

@@ -38,6 +38,7 @@ struct config {
     char database[512];
     char log_level[8];
     int heartbeat_interval_s;
+    int clock_skew_tolerance_s;
     int pending_retry_interval_s;
     int call_timeout_s;
     int max_frame_bytes;

@@ -120,6 +120,28 @@ void ctl_call_drop(struct control *ctl, struct ctl_call *c)
     free(c);
 }
 
+/* ---- the station's clock ------------------------------------------------------------------------------------- */
+
+/* Profiles go out in the station's own time: shifted by its measured offset, eroded by what is not known of it, and
+ * starting clock_skew_tolerance_s in the past (README "Clock skew"), so that a limit is in force the moment it is
+ * accepted and never above the plan on a clock that is off. */
+cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const struct sched *s, const struct sched_unit *u,
+                         struct ctl_call *c)
+{
+    int64_t off, unc;
+    depot_station_clock(ctl->d, cs->st, &off, &unc);
+    if (c) c->clock_off_ms = off, c->clock_unc_ms = unc;
+    struct sched wire;
+    sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, &wire);
+    return sched_to_json(&wire, u, 1);
+}
+
+void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire)
+{
+    sched_for_clock(&c->sched, c->clock_off_ms, c->clock_unc_ms, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000,
+                    wire);
+}
+
 /* ---- fail-safe profiles ----------------------------------------------------------------------------------------- */
 
 static void send_failsafe(struct control *ctl, struct ctl_station *cs)
@@ -159,8 +181,8 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
     cJSON_AddStringToObject(cp, "chargingProfilePurpose", station_max ? "ChargingStationMaxProfile" : "TxDefaultProfile");
     cJSON_AddStringToObject(cp, "chargingProfileKind", "Absolute");
     cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
-    cJSON_AddItemToArray(arr, sched_to_json(&s, &u, 1));
     struct ctl_call *c = ctl_call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
+    cJSON_AddItemToArray(arr, ctl_wire_schedule(ctl, cs, &s, &u, c));
     char err[200];
     if (c && station_max && s.w[0] > ctl_cap_counted_w(ctl, cs) + 0.5) {
         c->sched = s;
@@ -316,13 +338,13 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
     cJSON_AddStringToObject(cp, "chargingProfileKind", "Absolute");
     cJSON_AddStringToObject(cp, "transactionId", e->tx_id);
     cJSON *arr = cJSON_AddArrayToObject(cp, "chargingSchedule");
-    cJSON_AddItemToArray(arr, sched_to_json(s, &u, 1));
     struct ctl_call *c = ctl_call_new(ctl, cs->st->id, e->id, CTL_CALL_TX_PROFILE);
     char err[200];
     if (!c) {
         cJSON_Delete(req);
         return;
     }
+    cJSON_AddItemToArray(arr, ctl_wire_schedule(ctl, cs, s, &u, c));
     c->sched = *s;
     c->plan_id = plan_id;
     c->phase = phase;
@@ -660,7 +682,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
                 e->profile_unknown = false;
                 if ((e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) && !e->distrusted)
                     e->mode = CTL_MODE_CONTROLLED;
-                if (ctl->cfg.verify_composite && e->mode == CTL_MODE_CONTROLLED) ctl_verify_send(ctl, cs, e, &c->sched, c->plan_id);
+                if (ctl->cfg.verify_composite && e->mode == CTL_MODE_CONTROLLED) ctl_verify_send(ctl, cs, e, c, c->plan_id);
             } else if (!accepted && e->active) {
                 if (c->phase == 1) ctl->saga_failed = true;
                 ctl_compensate(ctl, cs, e, why, c->plan_id);

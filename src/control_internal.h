@@ -159,7 +159,8 @@ struct ctl_call {
     int kind;                    /* CTL_CALL_* */
     uint64_t plan_id;
     int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
-    struct sched sched;          /* what was sent */
+    struct sched sched;          /* what was sent, on depotd's clock */
+    int64_t clock_off_ms, clock_unc_ms; /* how it went on the wire, in the station's time (ctl_wire_schedule) */
     double prev_cap_w;           /* CTL_CALL_FAILSAFE with a station maximum: the cap in force when it was sent */
     cJSON *held_req;             /* a cap raise waiting for its station_cap event to be durable (write-ahead) */
     struct ctl_call *next;
@@ -336,7 +337,13 @@ void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_cal
 
 /* control_verify.c: control.verify_composite. After a TxProfile is accepted, GetCompositeSchedule for its
  * EVSE; an answer that does not match what was sent (or Rejected) is a composite_mismatch and a compensation. */
-void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *sent,
+/* chargingSchedule[0] of a profile for this station: s in its own time (sched_for_clock with its measured clock
+ * and control's clock_skew_tolerance_s), noted in c so the same can be rebuilt. */
+cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const struct sched *s, const struct sched_unit *u,
+                         struct ctl_call *c);
+/* The same rebuilt from what c noted. */
+void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire);
+void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id);
 void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev);
 

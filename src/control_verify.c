@@ -14,9 +14,10 @@
 
 #define VERIFY_MIN_SEGMENT_MS 60000 /* shorter stretches between two boundaries are clock skew, not a limit */
 
-void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *sent,
+void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id)
 {
+    const struct sched *sent = &tx->sched;
     struct conn *conn = cs->st->conn;
     if (!conn || sent->n < 1) return;
     struct sched_unit u;
@@ -34,6 +35,8 @@ void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evs
     char err[200];
     if (c) {
         c->sched = *sent;
+        c->clock_off_ms = tx->clock_off_ms;
+        c->clock_unc_ms = tx->clock_unc_ms;
         c->plan_id = plan_id;
         if (depot_call_user(conn, "GetCompositeSchedule", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
             log_warn("control", cs->st->id, "EVSE %d: cannot ask for the composite schedule: %s", e->id, err);
@@ -110,6 +113,9 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     struct sched_unit u;
     ctl_unit(ctl, cs, e, &u);
     bool amps = strcmp(unit->valuestring, "A") == 0;
+    /* The station answers in its own time: compared with the profile as it went on the wire. */
+    struct sched wire;
+    ctl_wire_of(ctl, c, &wire);
     /* The station's answer as a step function in W (periods in order, as K08 lists them). */
     struct sched rep = {0};
     const cJSON *p;
@@ -132,8 +138,8 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     b[nb++] = t0;
     for (int i = 0; i < rep.n; i++)
         if (rep.t[i] > t0 && rep.t[i] < end) b[nb++] = rep.t[i];
-    for (int i = 0; i < c->sched.n; i++)
-        if (c->sched.t[i] > t0 && c->sched.t[i] < end) b[nb++] = c->sched.t[i];
+    for (int i = 0; i < wire.n; i++)
+        if (wire.t[i] > t0 && wire.t[i] < end) b[nb++] = wire.t[i];
     b[nb++] = end;
     for (int i = 1; i < nb; i++) /* insertion sort: a few dozen boundaries */
         for (int k = i; k > 0 && b[k] < b[k - 1]; k--) {
@@ -144,7 +150,7 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     for (int i = 0; i + 1 < nb; i++) {
         if (b[i + 1] - b[i] < VERIFY_MIN_SEGMENT_MS) continue;
         int64_t mid = b[i] + (b[i + 1] - b[i]) / 2;
-        double want = expected_w(ctl, cs, e, &c->sched, mid), got = sched_at(&rep, mid);
+        double want = expected_w(ctl, cs, e, &wire, mid), got = sched_at(&rep, mid);
         if (fabs(got - want) > tol) {
             mismatch(ctl, cs, e, c, got > want ? "allows more than it was sent" : "allows less than it was sent", mid,
                      want, got);

@@ -34,6 +34,13 @@ struct station {
     enum ocpp_boot_state last_boot;
     int items_per_get;                   /* DeviceDataCtrlr ItemsPerMessage GetVariables; 0: not known */
     bool caps_read;                      /* its SmartChargingCtrlr capabilities were read since it booted */
+    /* Its clock against depotd's planning clock (station minus depotd), from the timestamps of what it sends now
+     * (StatusNotification, TransactionEvent not offline): the largest of the last samples, as transit only
+     * makes a timestamp look older (stations.c depot_station_clock_sample). */
+    int64_t clock_samples[8];
+    int clock_n, clock_next;
+    int64_t clock_offset_ms, clock_logged_ms;
+    bool clock_known, clock_warned;
     char password_hash[AUTH_HASH_MAX];
     unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
     bool has_verified_mac;
@@ -139,6 +146,10 @@ int64_t depot_wall_ms(void);
 struct station *depot_station_find(struct depot *d, const char *id);
 struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot boot, const char *password_hash);
 int depot_load_stations(struct depot *d, char *err, size_t err_len);
+/* A timestamp the station sent just now (its clock) and depotd's planning clock when it came. */
+void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms);
+/* How to tell this station a time: add *offset_ms; known to within *uncertainty_ms (the tolerance until measured). */
+void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms);
 /* Checks a station's password (fast path for a password that verified before). */
 bool depot_station_check_password(struct depot *d, struct station *st, const char *password);
 

@@ -17,10 +17,21 @@
 
 typedef cJSON *(*handler_fn)(struct conn *c, const cJSON *payload);
 
+/* depotd's planning clock (the wall clock unless a simulated one is configured): a station that syncs its clock
+ * to Heartbeat or BootNotification currentTime applies its profiles on depotd's time. */
 static void add_now(cJSON *o, const char *key)
 {
     char buf[32];
-    cJSON_AddStringToObject(o, key, ocpp_time_format(depot_wall_ms(), buf));
+    cJSON_AddStringToObject(o, key, ocpp_time_format(depot_now_ms(), buf));
+}
+
+/* A timestamp the station put on something it sends as it happens: a sample of its clock's offset. */
+static void clock_sample(struct conn *c, const cJSON *p)
+{
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(p, "timestamp");
+    int64_t ms;
+    if (cJSON_IsString(ts) && ocpp_time_parse(ts->valuestring, &ms) == 0)
+        depot_station_clock_sample(c->depot, c->station, ms, depot_now_ms());
 }
 
 static cJSON *empty(struct conn *c, const cJSON *p)
@@ -135,6 +146,7 @@ static cJSON *transaction_event(struct conn *c, const cJSON *p)
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(p, "transactionInfo");
     const cJSON *txid = cJSON_GetObjectItemCaseSensitive(info, "transactionId");
     log_debug("ocpp", c->station->id, "TransactionEvent %s %s", type->valuestring, txid->valuestring);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "offline"))) clock_sample(c, p);
     control_on_transaction_event(c->depot, c->station, p);
     return o;
 }
@@ -165,6 +177,7 @@ static cJSON *data_transfer(struct conn *c, const cJSON *p)
 
 static cJSON *status_notification(struct conn *c, const cJSON *p)
 {
+    clock_sample(c, p);
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
     if (cJSON_IsNumber(evse) && evse->valueint > 0 && evse->valueint < 64)
         c->station->evses_seen |= 1ULL << evse->valueint;

@@ -1,6 +1,7 @@
 #include "schedule.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocpp.h"
@@ -164,6 +165,44 @@ void sched_trim(struct sched *s, int64_t from)
         s->n -= k;
     }
     if (s->n > 0 && s->t[0] < from) s->t[0] = from;
+}
+
+/* in's minimum over [a, b] (before t[0]: the first period). */
+static double min_over(const struct sched *in, int64_t a, int64_t b)
+{
+    double w = sched_at(in, a);
+    for (int k = 1; k < in->n; k++)
+        if (in->t[k] > a && in->t[k] <= b && in->w[k] < w) w = in->w[k];
+    return w;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void sched_for_clock(const struct sched *in, int64_t offset_ms, int64_t uncertainty_ms, int64_t backdate_ms,
+                     struct sched *out)
+{
+    int64_t u = uncertainty_ms > 0 ? uncertainty_ms : 0;
+    out->n = 0;
+    if (in->n == 0) return;
+    /* The eroded step function (in's minimum over [t - u, t + u]) can change only at t[k] - u or t[k] + u:
+     * evaluated at each of them, in order, it is exact in between. */
+    int64_t cand[2 * SCHED_MAX];
+    int m = 0;
+    int64_t first = in->t[0] - (backdate_ms > u ? backdate_ms : u);
+    cand[m++] = first;
+    for (int k = 1; k < in->n; k++) {
+        cand[m++] = in->t[k] - u;
+        cand[m++] = in->t[k] + u;
+    }
+    qsort(cand, (size_t)m, sizeof cand[0], cmp_i64);
+    for (int i = 0; i < m; i++)
+        if (cand[i] >= first && (out->n == 0 || cand[i] > out->t[out->n - 1]))
+            push(out, cand[i], min_over(in, cand[i] - u, cand[i] + u));
+    for (int k = 0; k < out->n; k++) out->t[k] += offset_ms;
 }
 
 cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id)

@@ -76,6 +76,18 @@ bool sched_evmax_reading(struct sched_evmax *m, double offered_w, double power_w
 /* The EV says it takes up to ev_max_w: a lower learned value is forgotten; true when it was. */
 bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w);
 
+/* The schedule in the clock of a station that reads depotd's time t as t + offset_ms, known to within
+ * uncertainty_ms (>= 0), so that at every real moment the limit it applies is at most `in`'s, and a limit is in
+ * force from the moment it has the profile:
+ *   - each boundary that raises the limit moves uncertainty_ms later, each that lowers it uncertainty_ms earlier
+ *     (out is in's minimum over [t - u, t + u]); periods that vanish are dropped;
+ *   - the first period starts backdate_ms earlier (a station whose clock is behind by up to that already finds
+ *     its startSchedule in the past: OCPP applies a profile only from its startSchedule on);
+ *   - everything shifted by offset_ms.
+ * in and out may not be the same. */
+void sched_for_clock(const struct sched *in, int64_t offset_ms, int64_t uncertainty_ms, int64_t backdate_ms,
+                     struct sched *out);
+
 /* chargingSchedule[0] for SetChargingProfile: startSchedule = t[0] (whole seconds), periods in the unit. */
 cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id);
 

@@ -115,3 +115,48 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
     st->has_verified_mac = true;
     return true;
 }
+
+void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms)
+{
+    int cap = (int)(sizeof st->clock_samples / sizeof st->clock_samples[0]);
+    st->clock_samples[st->clock_next] = station_ms - now_ms;
+    st->clock_next = (st->clock_next + 1) % cap;
+    if (st->clock_n < cap) st->clock_n++;
+    int64_t hi = st->clock_samples[0];
+    for (int i = 1; i < st->clock_n; i++)
+        if (st->clock_samples[i] > hi) hi = st->clock_samples[i];
+    /* Three samples before it counts: a station that comes back replays what it measured while away, stamped then,
+     * and its first samples can be minutes old (the largest of a few is the fresh one). */
+    if (st->clock_n < 3) return;
+    bool first = !st->clock_known;
+    st->clock_known = true;
+    st->clock_offset_ms = hi;
+    int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
+    bool over = llabs(hi) > tol;
+    /* Logged when first measured, when it moves by more than a tenth of the tolerance (at least 5 s), and when it
+     * crosses the tolerance: a drifting clock shows in the log without a line per message. */
+    int64_t step = tol / 10 > 5000 ? tol / 10 : 5000;
+    if (!first && llabs(hi - st->clock_logged_ms) < step && over == st->clock_warned) return;
+    st->clock_logged_ms = hi;
+    char json[128];
+    snprintf(json, sizeof json, "{\"offset_s\":%.1f,\"samples\":%d,\"tolerance_s\":%d,\"beyond_tolerance\":%s}",
+             (double)hi / 1000.0, st->clock_n, d->cfg.clock_skew_tolerance_s, over ? "true" : "false");
+    depot_log_station_event(d, "clock_offset", st->id, json);
+    if (over && !st->clock_warned)
+        log_warn("ocpp", st->id, "clock %+.0f s off depotd's, beyond clock_skew_tolerance_s (%d): its profiles may "
+                 "apply at the wrong time; sync it (Heartbeat currentTime is depotd's clock)", (double)hi / 1000.0,
+                 d->cfg.clock_skew_tolerance_s);
+    else if (!over && st->clock_warned)
+        log_info("ocpp", st->id, "clock back within clock_skew_tolerance_s: %+.1f s", (double)hi / 1000.0);
+    st->clock_warned = over;
+}
+
+void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
+{
+    int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
+    *offset_ms = st->clock_known ? st->clock_offset_ms : 0;
+    /* A timestamp is never later than the station's clock when it left, and transit only makes it look older, so
+     * the largest sample is the offset to within one message's transit (milliseconds on a real network): no
+     * margin. The spread says nothing about it (a station replaying what it measured while away scatters it). */
+    *uncertainty_ms = st->clock_known ? 0 : tol;
+}

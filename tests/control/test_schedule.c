@@ -297,8 +297,44 @@ static void test_caps(void)
           "a fixed station's 90 kW and 10 kW outside: the other gets the 50 kW left (%.0f)", f[1].cap_w);
 }
 
+/* A station whose clock is off by offset (known to within u) applies out at depotd's time t as out(t + offset + e),
+ * |e| <= u: never above the plan, and a limit in force from the start even when it is behind by the backdate. */
+static void test_clock(void)
+{
+    struct sched in = {.n = 3, .t = {0, 900000, 1800000}, .w = {10000, 4000, 11000}}, out;
+    sched_for_clock(&in, 0, 0, 300000, &out);
+    CHECK(out.n == 3 && out.t[0] == -300000 && out.t[1] == 900000 && out.w[2] == 11000,
+          "exact clock: the same periods, the first one backdated 300 s");
+    sched_for_clock(&in, -120000, 60000, 300000, &out);
+    CHECK(out.n == 3 && out.t[0] == -420000 && out.t[1] == 840000 - 120000 && out.t[2] == 1860000 - 120000 &&
+              out.w[1] == 4000,
+          "120 s behind, known to 60 s: the drop 60 s early, the raise 60 s late, all 120 s earlier on its clock");
+    struct sched spike = {.n = 3, .t = {0, 900000, 960000}, .w = {4000, 11000, 3000}};
+    sched_for_clock(&spike, 0, 60000, 0, &out);
+    bool spike_gone = true;
+    for (int k = 0; k < out.n; k++) spike_gone &= out.w[k] < 11000;
+    CHECK(spike_gone && sched_at(&out, 900000) == 3000, "a raise shorter than the uncertainty is dropped");
+    int bad = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        struct sched s = {.n = 1 + (int)(rnd() * 8)};
+        for (int k = 0; k < s.n; k++) {
+            s.t[k] = (k ? s.t[k - 1] : 0) + 1000 * (int64_t)(1 + rnd() * 1200);
+            s.w[k] = rnd() < 0.3 ? 0 : round(rnd() * 22000);
+        }
+        int64_t off = (int64_t)((rnd() - 0.5) * 600000), u = (int64_t)(rnd() * 120000);
+        sched_for_clock(&s, off, u, 300000, &out);
+        for (int64_t t = s.t[0]; t < s.t[s.n - 1] + 200000; t += 5000) {
+            int64_t e = (int64_t)((rnd() * 2 - 1) * (double)u);
+            if (sched_at(&out, t + off + e) > sched_at(&s, t) || out.t[0] > s.t[0] + off + e) bad++;
+        }
+    }
+    CHECK(bad == 0, "random schedules, offsets and clock errors within the uncertainty: never above the plan, "
+                    "never before the start (%d bad moments)", bad);
+}
+
 int main(void)
 {
+    test_clock();
     test_caps();
     test_evmax();
     test_energy();
