@@ -57,6 +57,8 @@ int depot_clock_configure(const cJSON *c, char *err, size_t err_len)
 
 bool depot_clock_simulated(void) { return clk.simulated; }
 
+double depot_clock_speed(void) { return clk.simulated ? clk.speed : 1.0; }
+
 int64_t depot_now_ms(void)
 {
     int64_t wall = depot_wall_ms();

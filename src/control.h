@@ -41,6 +41,8 @@ int64_t depot_now_ms(void);
 /* Real milliseconds until the planning clock reaches t (0 when it has). */
 int64_t depot_clock_real_delay_ms(int64_t t);
 bool depot_clock_simulated(void);
+/* Planning-clock milliseconds per real millisecond (1 on the wall clock). */
+double depot_clock_speed(void);
 
 /* Starts the control loop: reads control.* from the config (errors name the key), restores the active
  * sessions from the store and starts the planner worker. With control.enabled false it only keeps the

@@ -38,7 +38,7 @@ struct station {
      * (StatusNotification, TransactionEvent not offline): the largest of the last samples, as transit only
      * makes a timestamp look older (stations.c depot_station_clock_sample). */
     int64_t clock_samples[8];
-    int clock_n, clock_next;
+    int clock_n, clock_next, clock_stable; /* stable: samples in a row that left the largest where it was */
     int64_t clock_offset_ms, clock_logged_ms;
     bool clock_known, clock_warned;
     char password_hash[AUTH_HASH_MAX];

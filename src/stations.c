@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "control.h"
 #include "depot.h"
 #include "log.h"
 
@@ -116,6 +117,13 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
     return true;
 }
 
+/* What transit can make a clock look off by, on the planning clock: 1 ms of it is 3 s at 3000 x real speed. */
+static double clock_noise_ms(void)
+{
+    double noise = 20.0 * depot_clock_speed();
+    return noise < 2000 ? 2000 : noise;
+}
+
 void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms)
 {
     int cap = (int)(sizeof st->clock_samples / sizeof st->clock_samples[0]);
@@ -125,6 +133,11 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
     int64_t hi = st->clock_samples[0];
     for (int i = 1; i < st->clock_n; i++)
         if (st->clock_samples[i] > hi) hi = st->clock_samples[i];
+    /* The largest sample is a lower bound of the offset: a timestamp is never later than the station's clock when
+     * it left, but a message can wait (a station working off a backlog after a reconnect stamps live messages
+     * minutes back, and the largest climbs as fresher ones come). It counts once it holds still. */
+    if (st->clock_known && (double)llabs(hi - st->clock_offset_ms) <= clock_noise_ms()) st->clock_stable++;
+    else st->clock_stable = 0;
     /* Three samples before it counts: a station that comes back replays what it measured while away, stamped then,
      * and its first samples can be minutes old (the largest of a few is the fresh one). */
     if (st->clock_n < 3) return;
@@ -153,10 +166,10 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
 {
-    int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
-    *offset_ms = st->clock_known ? st->clock_offset_ms : 0;
-    /* A timestamp is never later than the station's clock when it left, and transit only makes it look older, so
-     * the largest sample is the offset to within one message's transit (milliseconds on a real network): no
-     * margin. The spread says nothing about it (a station replaying what it measured while away scatters it). */
-    *uncertainty_ms = st->clock_known ? 0 : tol;
+    /* Shifted by the offset once it holds still (to within one message's transit); until then on depotd's time,
+     * as if in sync. An offset transit alone can explain counts as none. */
+    (void)d;
+    bool settled = st->clock_known && st->clock_stable >= 2;
+    *offset_ms = settled && (double)llabs(st->clock_offset_ms) > clock_noise_ms() ? st->clock_offset_ms : 0;
+    *uncertainty_ms = 0;
 }
