@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Benchmark (not a test): depotd's outcome against the site limit. Runs bench/control/acn_replay.py once per
+site limit and fail-safe mode and prints one table (energy delivered and needs met, EUR/kWh and peak for depotd,
+depotsim's uncontrolled baseline and the LP bound; minutes above the limit; plans and profiles sent), and writes
+the rows as JSON for bench/control/plot_sweep.py.
+
+    /usr/bin/python3 bench/control/sweep.py [--from 2021-06-21] [--days 1] [--limits 30,45,60,90,150]
+        [--failsafes ChargingStationMaxProfile,TxDefaultProfile] [--json docs/sweep-acn.json]
+
+Each run is a whole replay (about 40 s per simulated day at 2400x); nothing runs in parallel (the simulated
+clocks need the cores). Network: 127.0.0.1 only, through acn_replay.py.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+ROWS = {
+    "energy": r"energy delivered kWh\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+    "met": r"vehicles met\s+(\d+)/(\d+)\s+(\d+)/(\d+)",
+    "eur_kwh": r"average EUR/kWh\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+    "peak": r"peak kW \(1-min\)\s+([\d.]+)\s+([\d.]+)",
+    "above": r"minutes above [\d.]+ kW\s+(\d+)\s+(\d+)",
+    "plans": r"depotd: (\d+) plans, (\d+) SetChargingProfile sent",
+}
+
+
+def parse(text):
+    out = {}
+    for key, rx in ROWS.items():
+        m = re.search(rx, text)
+        if not m:
+            raise ValueError("acn_replay output without %s:\n%s" % (key, text[-2000:]))
+        out[key] = [float(g) for g in m.groups()]
+    return {
+        "energy_kwh": {"depotd": out["energy"][0], "baseline": out["energy"][1], "lp_bound": out["energy"][2]},
+        "met": {"depotd": int(out["met"][0]), "baseline": int(out["met"][2]), "of": int(out["met"][1])},
+        "eur_per_kwh": {"depotd": out["eur_kwh"][0], "baseline": out["eur_kwh"][1], "lp_bound": out["eur_kwh"][2]},
+        "peak_kw": {"depotd": out["peak"][0], "baseline": out["peak"][1]},
+        "minutes_above": {"depotd": int(out["above"][0]), "baseline": int(out["above"][1])},
+        "plans": int(out["plans"][0]), "profiles_sent": int(out["plans"][1]),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description="depotd against the site limit (benchmark).")
+    ap.add_argument("--from", dest="from_", default="2021-06-21")
+    ap.add_argument("--days", default="1")
+    ap.add_argument("--limits", default="30,45,60,90,150")
+    ap.add_argument("--failsafes", default="ChargingStationMaxProfile,TxDefaultProfile")
+    ap.add_argument("--json", default=None, help="write the rows here")
+    args = ap.parse_args()
+    rows = []
+    for fs in args.failsafes.split(","):
+        for lim in args.limits.split(","):
+            cmd = [sys.executable, os.path.join(HERE, "acn_replay.py"), "--from", args.from_, "--days", args.days,
+                   "--site-limit-kw", lim, "--failsafe", fs]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+            if r.returncode != 0:
+                print("sweep: %s at %s kW failed:\n%s" % (fs, lim, r.stderr[-2000:]), file=sys.stderr)
+                return 1
+            row = {"failsafe": fs, "site_limit_kw": float(lim), **parse(r.stdout)}
+            rows.append(row)
+            e, m, c = row["energy_kwh"], row["met"], row["eur_per_kwh"]
+            print("%-26s %5s kW: energy %6.1f / %6.1f / %6.1f kWh, met %2d / %2d of %d, EUR/kWh %.4f / %.4f / %.4f, "
+                  "peak %5.1f, above %d, plans %d, profiles %d" % (
+                      fs, lim, e["depotd"], e["baseline"], e["lp_bound"], m["depotd"], m["baseline"], m["of"],
+                      c["depotd"], c["baseline"], c["lp_bound"], row["peak_kw"]["depotd"],
+                      row["minutes_above"]["depotd"], row["plans"], row["profiles_sent"]), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"from": args.from_, "days": float(args.days), "rows": rows}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
