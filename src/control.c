@@ -799,6 +799,12 @@ static void station_compliant(struct control *ctl, struct ctl_station *cs, const
     control_replan(ctl->d, "compliant");
 }
 
+/* The plan's slot that holds t (slot 0 ends at first_end_ms). */
+static int64_t plan_slot(const struct ctl_plan *p, int64_t t)
+{
+    return t < p->first_end_ms ? 0 : 1 + (t - p->first_end_ms) / p->slot_ms;
+}
+
 /* Meter drift and compliance: measured against what the EVSE was told. */
 static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, bool learn)
 {
@@ -856,14 +862,20 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     struct ctl_plan *p = ctl->plan;
     int i = e->session_index;
     if (i < 0 || i >= p->n || strcmp(p->sessions[i].tx_id, e->tx_id) != 0) return;
-    int64_t t = now < p->first_end_ms ? 0 : 1 + (now - p->first_end_ms) / p->slot_ms;
+    int64_t t = plan_slot(p, now);
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
+    /* What it was offered over all the time the reading covers: a mean over a rise of its limit is no sign the
+     * EV takes less. */
+    int64_t from = e->power_from_ms > 0 && e->power_from_ms < now ? e->power_from_ms : now;
+    double offered_kw = planned_kw;
+    for (int64_t k = plan_slot(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
+    if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(&e->applied, from, now) / 1000.0);
     /* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Plan it at what it
      * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more, and
      * forgotten after control.ev_max_retry_min (sched_evmax). learn false: only compliance and energy drift from
      * this reading (see control_on_transaction_event). */
-    if (learn && sched_evmax_reading(&e->observed, planned_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
+    if (learn && sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
                                      now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
         log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
         control_replan(ctl->d, "ev_max_retry");
@@ -925,7 +937,7 @@ void control_on_meter_values(struct depot *d, struct station *st, const cJSON *p
     struct control *ctl = d->control;
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
-    struct ctl_evse *e = cs ? ctl_model_meter(cs, payload) : NULL;
+    struct ctl_evse *e = cs ? ctl_model_meter(ctl, cs, payload) : NULL;
     if (e) check_meter(ctl, cs, e, true);
 }
 
@@ -934,7 +946,7 @@ void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *paylo
     struct control *ctl = d->control;
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
-    struct ctl_evse *e = cs ? ctl_model_needs(cs, payload) : NULL;
+    struct ctl_evse *e = cs ? ctl_model_needs(ctl, cs, payload) : NULL;
     if (e) {
         /* The EV says it takes more than the meter taught: offer it again. */
         if (e->ev_max_w > 0) sched_evmax_ev_says(&e->observed, e->ev_max_w);

@@ -85,6 +85,7 @@ struct ctl_evse {
     double register_start_wh, register_wh;
     double power_w;              /* last measured (or derived from the register) */
     int64_t power_ms, register_ms;
+    int64_t power_from_ms;       /* power_w is the mean over [power_from_ms, power_ms] (equal: a measured power) */
     bool charging;               /* chargingState Charging */
     /* the EV's own needs (NotifyEVChargingNeeds) */
     bool ev_need;
@@ -242,8 +243,8 @@ void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t n
  * message names none depotd can place, ctl_model_transaction 1 when a session started or ended. */
 void ctl_model_status(struct ctl_station *cs, const cJSON *p);
 int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p);
-struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p);
-struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_meter(struct control *ctl, struct ctl_station *cs, const cJSON *p);
+struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, const cJSON *p);
 void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
 
 /* control_plan.c */

@@ -527,19 +527,32 @@ static void read_meter(const cJSON *meter_values, double *wh, bool *has_wh, doub
     }
 }
 
-static void apply_meter(struct ctl_evse *e, const cJSON *meter_values)
+/* A time the station stamped, on depotd's clock: less the station's offset once measured (stations.c). A reading
+ * judged against the profile in force at the wrong moment teaches wrong things (an EV maximum learned at a slot
+ * boundary the station has not reached yet). */
+static int64_t station_ms(const struct control *ctl, const struct ctl_station *cs, int64_t t)
+{
+    if (!t) return 0;
+    int64_t off, unc;
+    depot_station_clock(ctl->d, cs->st, &off, &unc);
+    return t - off;
+}
+
+static void apply_meter(const struct control *ctl, const struct ctl_station *cs, struct ctl_evse *e,
+                        const cJSON *meter_values)
 {
     double wh = 0, w = 0;
     bool has_wh = false, has_w = false;
     int64_t t = 0;
     read_meter(meter_values, &wh, &has_wh, &w, &has_w, &t);
-    if (!t) t = depot_now_ms();
+    t = t ? station_ms(ctl, cs, t) : depot_now_ms();
     if (has_wh) {
         if (!e->has_register) {
             e->register_start_wh = wh;
             e->has_register = true;
         } else if (!has_w && t > e->register_ms && e->register_ms) {
             e->power_w = (wh - e->register_wh) / ((double)(t - e->register_ms) / 3600000.0);
+            e->power_from_ms = e->register_ms;
             e->power_ms = t;
         }
         e->register_wh = wh;
@@ -547,7 +560,7 @@ static void apply_meter(struct ctl_evse *e, const cJSON *meter_values)
     }
     if (has_w) {
         e->power_w = w;
-        e->power_ms = t;
+        e->power_from_ms = e->power_ms = t;
     }
 }
 
@@ -587,7 +600,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(p, "timestamp");
     const cJSON *offline = cJSON_GetObjectItemCaseSensitive(p, "offline");
     int64_t t = 0;
-    if (cJSON_IsString(ts)) ocpp_time_parse(ts->valuestring, &t);
+    if (cJSON_IsString(ts) && ocpp_time_parse(ts->valuestring, &t) == 0) t = station_ms(ctl, cs, t);
     struct ctl_evse *e = NULL;
     if (cJSON_IsNumber(evse)) e = ctl_evse(cs, evse->valueint);
     if (!e) {
@@ -637,20 +650,20 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         bool charging = strcmp(state->valuestring, "Charging") == 0;
         e->charging = charging;
     }
-    apply_meter(e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
+    apply_meter(ctl, cs, e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
     return changed;
 }
 
-struct ctl_evse *ctl_model_meter(struct ctl_station *cs, const cJSON *p)
+struct ctl_evse *ctl_model_meter(struct control *ctl, struct ctl_station *cs, const cJSON *p)
 {
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
     struct ctl_evse *e = ctl_evse(cs, cJSON_IsNumber(evse) ? evse->valueint : 0);
     if (!e || !e->active) return NULL;
-    apply_meter(e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
+    apply_meter(ctl, cs, e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));
     return e;
 }
 
-struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p)
+struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, const cJSON *p)
 {
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(p, "evseId");
     struct ctl_evse *e = ctl_evse(cs, cJSON_IsNumber(evse) ? evse->valueint : 0);
@@ -660,7 +673,7 @@ struct ctl_evse *ctl_model_needs(struct ctl_station *cs, const cJSON *p)
     const cJSON *ac = cJSON_GetObjectItemCaseSensitive(cp, "acChargingParameters");
     const cJSON *dc = cJSON_GetObjectItemCaseSensitive(cp, "dcChargingParameters");
     int64_t dep_ms = 0;
-    if (cJSON_IsString(dep)) ocpp_time_parse(dep->valuestring, &dep_ms);
+    if (cJSON_IsString(dep) && ocpp_time_parse(dep->valuestring, &dep_ms) == 0) dep_ms = station_ms(ctl, cs, dep_ms);
     e->ev_need = true;
     e->ev_departure_ms = dep_ms;
     /* The EV's energyAmount counts from now: from the register as it reads now, or (no reading yet) from the
@@ -752,7 +765,7 @@ static void on_active(void *ctx, const struct store_active_tx *row)
     if (row->needs_payload) {
         cJSON *p = cJSON_Parse(row->needs_payload);
         if (p) {
-            ctl_model_needs(cs, p);
+            ctl_model_needs(ctl, cs, p);
             /* The EV's energy counted from the register as it was when it told us. */
             e->ev_need_base_wh = row->needs_base_wh;
             e->ev_need_base_known = true;

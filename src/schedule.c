@@ -67,6 +67,14 @@ double sched_at(const struct sched *s, int64_t t)
     return s->w[k];
 }
 
+double sched_min_over(const struct sched *s, int64_t from, int64_t to)
+{
+    double lo = sched_at(s, from);
+    for (int k = 1; k < s->n; k++)
+        if (s->t[k] > from && s->t[k] <= to && s->w[k] < lo) lo = s->w[k];
+    return lo;
+}
+
 double sched_energy_wh(const struct sched *s, int64_t from, int64_t to)
 {
     double wh = 0;
@@ -228,15 +236,20 @@ bool sched_evmax_reading(struct sched_evmax *m, double offered_w, double power_w
                          int64_t now, int64_t retry_ms)
 {
     if (m->w > 0 && retry_ms > 0 && now - m->since_ms >= retry_ms) {
-        m->w = 0;
-        m->since_ms = 0;
+        *m = (struct sched_evmax){0};
         return true;
     }
     if (charging && power_w > 0 && offered_w - power_w > tolerance_w) {
+        if (m->pending_w <= 0) {
+            m->pending_w = power_w;
+            return false;
+        }
         if (m->w <= 0) m->since_ms = now;
-        m->w = power_w;
-    } else if (m->w > 0 && power_w > m->w) {
-        m->w = power_w;
+        m->w = fmax(power_w, m->pending_w);
+        m->pending_w = power_w;
+    } else {
+        if (charging && power_w > 0) m->pending_w = 0;
+        if (m->w > 0 && power_w > m->w) m->w = power_w;
     }
     return false;
 }
@@ -246,6 +259,7 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w)
     if (m->w <= 0 || ev_max_w <= m->w) return false;
     m->w = 0;
     m->since_ms = 0;
+    m->pending_w = 0;
     return true;
 }
 

@@ -55,6 +55,8 @@ void sched_min(const struct sched *a, const struct sched *b, int64_t from, struc
 /* a <= b at every moment from `from` on. */
 bool sched_le(const struct sched *a, const struct sched *b, int64_t from);
 bool sched_equal(const struct sched *a, const struct sched *b, int64_t from);
+/* The least limit in force at any moment of [from, to]. */
+double sched_min_over(const struct sched *s, int64_t from, int64_t to);
 /* Energy (Wh) the schedule allows over [from, to) (0 when to <= from); before t[0] the first period's limit. */
 double sched_energy_wh(const struct sched *s, int64_t from, int64_t to);
 /* Cuts off what lies before `from` (the period in force at `from` then starts there). */
@@ -68,9 +70,12 @@ void sched_trim(struct sched *s, int64_t from);
 struct sched_evmax {
     double w;                /* 0: nothing learned */
     int64_t since_ms;        /* when it was learned (planning clock) */
+    double pending_w;        /* one reading took less than offered: learned only if the next one does too (one
+                                reading may straddle a change of limit the station made late, or on its clock) */
 };
-/* One reading: offered_w is what the EVSE may draw now (its profile in force), power_w what it drew. Returns
- * true when the learned value was forgotten (a re-plan offers more again). */
+/* One reading: offered_w is the least the EVSE was allowed over the time the reading covers (its profile in
+ * force), power_w what it drew. Two readings in a row that take clearly less teach the higher of the two.
+ * Returns true when the learned value was forgotten (a re-plan offers more again). */
 bool sched_evmax_reading(struct sched_evmax *m, double offered_w, double power_w, bool charging, double tolerance_w,
                          int64_t now, int64_t retry_ms);
 /* The EV says it takes up to ev_max_w: a lower learned value is forgotten; true when it was. */

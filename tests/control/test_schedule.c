@@ -178,6 +178,15 @@ static void test_energy(void)
     CHECK(off == 0, "500 random plans: the energy over a random span equals the minute-by-minute sum");
 }
 
+static void test_min_over(void)
+{
+    struct sched s = {.n = 3, .t = {0, 10 * MIN_MS, 20 * MIN_MS}, .w = {4000, 11000, 2000}};
+    CHECK(sched_min_over(&s, 5 * MIN_MS, 15 * MIN_MS) == 4000, "a span across a rise: the lower limit before it");
+    CHECK(sched_min_over(&s, 11 * MIN_MS, 19 * MIN_MS) == 11000, "a span inside one period: its limit");
+    CHECK(sched_min_over(&s, 12 * MIN_MS, 20 * MIN_MS) == 2000, "a span that reaches a fall: the fall counts");
+    CHECK(sched_min_over(&s, -5 * MIN_MS, -1 * MIN_MS) == 4000, "before the first period: the first's limit");
+}
+
 /* The learned EV maximum: learned when offered clearly more, never stuck: forgotten after the retry time, and
  * when the EV says it can take more. */
 static void test_evmax(void)
@@ -186,8 +195,13 @@ static void test_evmax(void)
     const int64_t retry = 60 * MIN_MS;
     CHECK(!sched_evmax_reading(&m, 11000, 10500, true, 2000, 0, retry) && m.w == 0,
           "taking about what it is offered teaches nothing");
+    sched_evmax_reading(&m, 11000, 1000, true, 2000, 3 * MIN_MS, retry);
+    CHECK(m.w == 0, "one reading under its offer (a limit the station raised late): nothing learned yet");
+    sched_evmax_reading(&m, 11000, 10800, true, 2000, 4 * MIN_MS, retry);
     sched_evmax_reading(&m, 11000, 4000, true, 2000, 5 * MIN_MS, retry);
-    CHECK(m.w == 4000 && m.since_ms == 5 * MIN_MS, "offered 11 kW, took 4 kW: learned 4 kW (%.0f)", m.w);
+    CHECK(m.w == 0, "the next one took its offer: the first is forgotten, one more under it is still one");
+    sched_evmax_reading(&m, 11000, 3800, true, 2000, 5 * MIN_MS, retry);
+    CHECK(m.w == 4000 && m.since_ms == 5 * MIN_MS, "offered 11 kW, took 4 kW twice: learned 4 kW (%.0f)", m.w);
     sched_evmax_reading(&m, 11000, 0, false, 2000, 6 * MIN_MS, retry);
     CHECK(m.w == 4000, "a pause (not charging) changes nothing");
     /* Planned at 4 kW from now on: the profile caps it, so on its own it could never rise. */
@@ -197,6 +211,7 @@ static void test_evmax(void)
     CHECK(stuck == 0 && m.w == 4000, "capped at what it learned, for the hour after: kept");
     CHECK(sched_evmax_reading(&m, 4000, 3990, true, 2000, 65 * MIN_MS, retry) && m.w == 0,
           "an hour after it was learned: forgotten, the next plan offers full power again");
+    sched_evmax_reading(&m, 11000, 3000, true, 2000, 69 * MIN_MS, retry);
     sched_evmax_reading(&m, 11000, 3000, true, 2000, 70 * MIN_MS, retry);
     CHECK(m.w == 3000 && m.since_ms == 70 * MIN_MS, "still taking less: learned again, from then");
     sched_evmax_reading(&m, 11000, 3500, true, 2000, 71 * MIN_MS, retry);
@@ -204,6 +219,7 @@ static void test_evmax(void)
     CHECK(!sched_evmax_ev_says(&m, 3000) && m.w == 3500, "the EV saying less: kept");
     CHECK(sched_evmax_ev_says(&m, 11000) && m.w == 0, "the EV saying 11 kW (NotifyEVChargingNeeds): forgotten");
     struct sched_evmax k = {0};
+    sched_evmax_reading(&k, 11000, 4000, true, 2000, 0, 0);
     sched_evmax_reading(&k, 11000, 4000, true, 2000, 0, 0);
     CHECK(!sched_evmax_reading(&k, 4000, 3990, true, 2000, 1000 * MIN_MS, 0) && k.w == 4000,
           "retry 0: kept for the session");
@@ -337,6 +353,7 @@ int main(void)
     test_clock();
     test_caps();
     test_evmax();
+    test_min_over();
     test_energy();
     test_quantize();
     test_compress();

@@ -109,6 +109,15 @@ class Depotd:
         if self.keep_log:
             with open(self.keep_log, "w") as f:
                 f.writelines(self.log)
+        keep = os.environ.get("DEPOTD_KEEP_DIR")  # to diagnose a failure after the fact: the log and the event log
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            stem = os.path.join(keep, os.path.basename(self.dir))
+            with open(stem + ".log", "w") as f:
+                f.writelines(self.log)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.db + suffix):
+                    shutil.copy(self.db + suffix, stem + ".db" + suffix)
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc
 
