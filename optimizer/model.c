@@ -16,7 +16,10 @@ double opt_pmax(const struct opt_model *m, int i, int t)
 
 double opt_group_limit(const struct opt_model *m, int g, int t)
 {
-    return m->group[g].circuit < 0 ? m->pb->site_limit_kw[t] : m->group[g].limit;
+    const struct opt_group *gr = &m->group[g];
+    if (gr->circuit < 0) return m->pb->site_limit_kw[t];
+    const double *slot = m->pb->circuits[gr->circuit].limit_kw_slot;
+    return slot && slot[t] < gr->limit ? slot[t] : gr->limit;
 }
 
 static int win_lo(const struct opt_model *m, int i, int u)

@@ -143,6 +143,9 @@ int opt_validate_resolved(const struct opt_problem *pb, const struct opt_options
             BAD("circuits[%d] %s: parent %d must be -1 or an earlier circuit", c, name, k->parent);
         if (isnan(k->limit_kw) || k->limit_kw < 0)
             BAD("circuits[%d] %s: limit_kw %g must be >= 0", c, name, k->limit_kw);
+        for (int t = 0; k->limit_kw_slot && t < pb->slots; t++)
+            if (isnan(k->limit_kw_slot[t]) || k->limit_kw_slot[t] < 0)
+                BAD("circuits[%d] %s: limit_kw_slot[%d] %g must be >= 0", c, name, t, k->limit_kw_slot[t]);
     }
     if (pb->n_sessions < 0 || (pb->n_sessions > 0 && !pb->sessions))
         BAD("sessions: n_sessions %d without an array", pb->n_sessions);

@@ -53,6 +53,7 @@ cJSON *plan_lp_to_json(const struct opt_problem *pb, const struct opt_options *o
         if (isfinite(ci->limit_kw)) cJSON_AddNumberToObject(o2, "limit_kw", ci->limit_kw);
         else cJSON_AddNullToObject(o2, "limit_kw");
         cJSON_AddNumberToObject(o2, "per_phase", ci->per_phase);
+        if (ci->limit_kw_slot) cJSON_AddItemToObject(o2, "limit_kw_slot", num_array(ci->limit_kw_slot, pb->slots));
         cJSON_AddItemToArray(cs, o2);
     }
     cJSON_AddNumberToObject(lp, "coarse_slot_hours", pb->coarse_slot_hours);
@@ -72,6 +73,7 @@ void plan_lp_free(struct plan_lp *l)
     free(l->max_slot);
     free(l->sessions);
     free(l->circuits);
+    free(l->circuit_slot);
 }
 
 static double num(const cJSON *o, const char *k, double def)
@@ -108,7 +110,8 @@ int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len)
     l->max_slot = calloc((size_t)T * (size_t)(n + 1), sizeof(double));
     l->sessions = calloc((size_t)n + 1, sizeof *l->sessions);
     l->circuits = calloc((size_t)nc + 1, sizeof *l->circuits);
-    if (!l->price || !l->limit || !l->max_slot || !l->sessions || !l->circuits) {
+    l->circuit_slot = calloc((size_t)T * (size_t)(nc + 1), sizeof(double));
+    if (!l->price || !l->limit || !l->max_slot || !l->sessions || !l->circuits || !l->circuit_slot) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
@@ -142,10 +145,16 @@ int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len)
     int c = 0;
     cJSON_ArrayForEach(s, cs) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(s, "id");
-        l->circuits[c++] = (struct opt_circuit){.id = cJSON_IsString(id) ? id->valuestring : NULL,
-                                                .parent = (int)num(s, "parent", -1),
-                                                .limit_kw = num(s, "limit_kw", INFINITY),
-                                                .per_phase = (int)num(s, "per_phase", 0)};
+        const cJSON *lks = cJSON_GetObjectItemCaseSensitive(s, "limit_kw_slot");
+        l->circuits[c] = (struct opt_circuit){.id = cJSON_IsString(id) ? id->valuestring : NULL,
+                                              .parent = (int)num(s, "parent", -1),
+                                              .limit_kw = num(s, "limit_kw", INFINITY),
+                                              .per_phase = (int)num(s, "per_phase", 0)};
+        if (lks) {
+            if (read_array(lks, &l->circuit_slot[(size_t)c * T], T, err, err_len, "circuits[].limit_kw_slot")) return -1;
+            l->circuits[c].limit_kw_slot = &l->circuit_slot[(size_t)c * T];
+        }
+        c++;
     }
     l->pb = (struct opt_problem){
         .slots = T,

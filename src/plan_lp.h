@@ -22,6 +22,7 @@ struct plan_lp {
     double *price, *limit, *max_slot;
     struct opt_session *sessions;
     struct opt_circuit *circuits;
+    double *circuit_slot;
 };
 /* 0, or -1 with err naming what is missing; call plan_lp_free() either way. */
 int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len);

@@ -134,6 +134,7 @@ struct opt_circuit {
     const char *id;           /* for error messages; may be NULL */
     int parent;               /* -1 (directly under the site) or an index < this circuit's own index */
     double limit_kw;          /* >= 0; INFINITY allowed */
+    const double *limit_kw_slot; /* NULL, or [slots] per-slot limits (>= 0); the lower of it and limit_kw holds */
     int per_phase;            /* 0: limit_kw bounds the total; 1: limit_kw bounds each phase L1, L2, L3
                                  (a 3-phase session loads each by p/3, a 1-phase one loads its phase by p) */
 };

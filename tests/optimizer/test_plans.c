@@ -135,6 +135,22 @@ static void test_nested_circuit(void)
     opt_plan_free(p);
 }
 
+/* A circuit whose limit changes per slot (a station cap that follows an earlier plan): the cheap slot is only as
+ * cheap as the room it leaves. */
+static void test_circuit_limit_per_slot(void)
+{
+    struct fx f;
+    fx_init(&f, 3, 1, (double[]){ 0.1, 0.2, 0.3 }, 100);
+    f.c[0] = (struct opt_circuit){ .id = "station", .parent = -1, .limit_kw = 11,
+                                   .limit_kw_slot = (double[]){ 2, 20, 4 } };
+    f.pb.n_circuits = 1;
+    fx_add(&f, "a", 0, 3, 15, 11)->circuit = 0;
+    struct opt_plan *p = fx_solve(&f, NULL);
+    check_row(p, 0, (double[]){ 2, 11, 2 }, "per-slot circuit: 2 kW, then the scalar 11 kW binds, the rest last");
+    CHECK_NEAR(p->cost, 0.2 + 2.2 + 0.6, 1e-6, "per-slot circuit: cost");
+    opt_plan_free(p);
+}
+
 static void test_phase_limits(void)
 {
     struct fx f;
@@ -239,6 +255,7 @@ int main(void)
     test_infeasible_by_priority();
     test_circuit_limit();
     test_nested_circuit();
+    test_circuit_limit_per_slot();
     test_phase_limits();
     test_demand_charge();
     test_partial_first_slot();
