@@ -39,6 +39,8 @@ struct station {
      * makes a timestamp look older (stations.c depot_station_clock_sample). */
     int64_t clock_samples[8];
     int clock_n, clock_next, clock_stable; /* stable: samples in a row that left the largest where it was */
+    bool clock_reported;             /* a clock_offset event was logged (once the offset settled) */
+    int64_t clock_stable_since_ms;   /* planning clock: since when (a backlog worked off in a burst is not "held") */
     int64_t clock_offset_ms, clock_logged_ms;
     bool clock_known, clock_warned;
     char password_hash[AUTH_HASH_MAX];

@@ -117,11 +117,18 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
     return true;
 }
 
+#define CLOCK_SETTLE_MS (5 * 60 * 1000)
+
 /* What transit can make a clock look off by, on the planning clock: 1 ms of it is 3 s at 3000 x real speed. */
 static double clock_noise_ms(void)
 {
     double noise = 20.0 * depot_clock_speed();
     return noise < 2000 ? 2000 : noise;
+}
+
+static bool clock_settled(const struct station *st)
+{
+    return st->clock_known && st->clock_stable >= 2 && depot_now_ms() - st->clock_stable_since_ms >= CLOCK_SETTLE_MS;
 }
 
 void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms)
@@ -136,14 +143,21 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
     /* The largest sample is a lower bound of the offset: a timestamp is never later than the station's clock when
      * it left, but a message can wait (a station working off a backlog after a reconnect stamps live messages
      * minutes back, and the largest climbs as fresher ones come). It counts once it holds still. */
-    if (st->clock_known && (double)llabs(hi - st->clock_offset_ms) <= clock_noise_ms()) st->clock_stable++;
-    else st->clock_stable = 0;
+    if (st->clock_known && (double)llabs(hi - st->clock_offset_ms) <= clock_noise_ms()) {
+        st->clock_stable++;
+    } else {
+        st->clock_stable = 0;
+        st->clock_stable_since_ms = now_ms;
+    }
     /* Three samples before it counts: a station that comes back replays what it measured while away, stamped then,
      * and its first samples can be minutes old (the largest of a few is the fresh one). */
     if (st->clock_n < 3) return;
-    bool first = !st->clock_known;
     st->clock_known = true;
     st->clock_offset_ms = hi;
+    /* Logged and judged against the tolerance only once it is what depotd acts on (depot_station_clock). */
+    if (!clock_settled(st)) return;
+    bool first = !st->clock_reported;
+    st->clock_reported = true;
     int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
     bool over = llabs(hi) > tol;
     /* Logged when first measured, when it moves by more than a tenth of the tolerance (at least 5 s), and when it
@@ -166,10 +180,12 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
 {
-    /* Shifted by the offset once it holds still (to within one message's transit); until then on depotd's time,
-     * as if in sync. An offset transit alone can explain counts as none. */
+    /* Shifted by the offset once it holds still (to within one message's transit) over a few samples and
+     * CLOCK_SETTLE_MS of time: a station working off its backlog after a reconnect sends minutes-old stamps in one
+     * burst, and the largest of them climbs until fresh ones come. Until then on depotd's time, as if in sync. An
+     * offset transit alone can explain counts as none. */
     (void)d;
-    bool settled = st->clock_known && st->clock_stable >= 2;
+    bool settled = clock_settled(st);
     *offset_ms = settled && (double)llabs(st->clock_offset_ms) > clock_noise_ms() ? st->clock_offset_ms : 0;
     *uncertainty_ms = 0;
 }
