@@ -16,7 +16,9 @@
 
 #define TX_PROFILE_ID_BASE 1000
 #define FAILSAFE_PROFILE_ID 1
-#define DEFAULT_PERIODS 24 /* when a station does not say (PeriodsPerSchedule): a common minimum */
+#define DEFAULT_PERIODS CTL_CAP_PERIODS_DEFAULT
+
+static int periods_for(const struct ctl_station *cs);
 
 /* ---- the planning clock --------------------------------------------------------------------------------------- */
 
@@ -138,6 +140,13 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
     return sched_to_json(&wire, u, 1);
 }
 
+void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire)
+{
+    int64_t off, unc;
+    depot_station_clock(ctl->d, cs->st, &off, &unc);
+    sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, wire);
+}
+
 void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire)
 {
     sched_for_clock(&c->sched, c->clock_off_ms, c->clock_unc_ms, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000,
@@ -150,14 +159,29 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
 {
     if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
         /* The cap it had (or the equal share it is counted at when it never had one), but never more than the
-         * others leave: a raise waits for a plan's saga, after the decreases that make room. */
-        double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
-        double room = ctl_caps_limit_w(ctl, depot_now_ms()) - (ctl_caps_sum_w(ctl) - ctl_cap_counted_w(ctl, cs));
-        if (w > room) w = room > 0 ? room : 0;
+         * others leave at any moment: a raise waits for a plan's saga, after the decreases that make room. */
+        int64_t now = depot_now_ms() / 1000 * 1000;
+        struct sched s, room, limit;
+        if (cs->cap_known) s = cs->cap;
+        else sched_const(&s, now, ctl_failsafe_station_w(ctl));
+        if (!ctl_caps_fit(ctl, cs, &s)) {
+            ctl_caps_sum(ctl, cs, &room);
+            sched_const(&limit, now, ctl_caps_limit_w(ctl, now));
+            for (int k = 0; k < room.n; k++) room.w[k] = fmax(0, limit.w[0] - room.w[k]);
+            sched_min(&s, &room, now, &s);
+        }
         /* Offered again after a refusal it counts at its hardware: a cap above that would be a raise that waits
          * for a plan, and changes nothing at the station anyway. */
-        if (cs->failsafe_rejected && w > ctl_station_hw_w(ctl, cs)) w = ctl_station_hw_w(ctl, cs);
-        ctl_send_failsafe_w(ctl, cs, w, 0, 0);
+        if (cs->failsafe_rejected) {
+            sched_const(&limit, now, ctl_station_hw_w(ctl, cs));
+            sched_min(&s, &limit, now, &s);
+        }
+        struct sched_unit u;
+        ctl_unit(ctl, cs, NULL, &u);
+        u.min_w = 0;
+        for (int k = 0; k < s.n; k++) s.w[k] = sched_quantize(&u, s.w[k]);
+        sched_merge_equal(&s);
+        ctl_send_failsafe_sched(ctl, cs, &s, 0, 0);
     } else {
         /* What the plan in force keeps for its idle EVSEs: its floor, or 0 (control_floors.c). */
         ctl_send_failsafe_w(ctl, cs, cs->txdefault_w, 0, 0);
@@ -166,15 +190,31 @@ static void send_failsafe(struct control *ctl, struct ctl_station *cs)
 
 void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase)
 {
+    struct sched_unit u;
+    ctl_unit(ctl, cs, NULL, &u);
+    u.min_w = 0; /* a cap, not a charging limit: any value is fine */
+    struct sched s;
+    sched_const(&s, depot_now_ms() / 1000 * 1000, sched_quantize(&u, w));
+    ctl_send_failsafe_sched(ctl, cs, &s, plan_id, phase);
+}
+
+void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const struct sched *sched, uint64_t plan_id,
+                             int phase)
+{
     struct conn *conn = cs->st->conn;
     if (!conn || (cs->failsafe_rejected && !cs->failsafe_reoffer)) return;
     cs->failsafe_reoffer = false;
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
     struct sched_unit u;
     ctl_unit(ctl, cs, NULL, &u);
-    u.min_w = 0; /* a cap, not a charging limit: any value is fine */
-    struct sched s;
-    sched_const(&s, depot_now_ms() / 1000 * 1000, sched_quantize(&u, w));
+    u.min_w = 0;
+    /* On the wire from now on: what lies before is past. */
+    int64_t now = depot_now_ms() / 1000 * 1000;
+    struct sched s = *sched;
+    sched_trim(&s, now);
+    if (s.t[0] < now) s.t[0] = now;
+    /* What the station takes (PeriodsPerSchedule): merged into the lower, never above what was meant. */
+    sched_compress(&s, periods_for(cs), (int64_t)ctl->cfg.horizon_h * 3600000);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddNumberToObject(req, "evseId", 0);
     cJSON *cp = cJSON_AddObjectToObject(req, "chargingProfile");
@@ -186,19 +226,21 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
     struct ctl_call *c = ctl_call_new(ctl, cs->st->id, 0, CTL_CALL_FAILSAFE);
     cJSON_AddItemToArray(arr, ctl_wire_schedule(ctl, cs, &s, &u, c));
     char err[200];
-    if (c && station_max && s.w[0] > ctl_cap_counted_w(ctl, cs) + 0.5) {
-        c->sched = s;
-        c->plan_id = plan_id;
-        c->phase = phase;
-        c->prev_cap_w = ctl_cap_counted_w(ctl, cs);
-        ctl_caps_hold_raise(ctl, cs, c, req);
-        return;
+    if (c && station_max) {
+        struct sched counted;
+        ctl_cap_counted(ctl, cs, &counted);
+        if (!sched_le(&s, &counted, now)) {
+            c->sched = s;
+            c->plan_id = plan_id;
+            c->phase = phase;
+            ctl_caps_hold_raise(ctl, cs, c, req);
+            return;
+        }
     }
     if (c) {
         c->sched = s;
         c->plan_id = plan_id;
         c->phase = phase;
-        c->prev_cap_w = ctl_cap_counted_w(ctl, cs);
         if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
             log_warn("control", cs->st->id, "cannot send the fail-safe profile: %s", err);
             ctl_call_drop(ctl, c);
@@ -211,8 +253,8 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
             if (phase != 0) ctl->saga_in_flight++;
             if (station_max) {
                 cs->cap_inflight = true;
-                cs->cap_inflight_w = s.w[0];
-                ctl_caps_log(ctl, cs, "sent", s.w[0], plan_id, phase);
+                cs->cap_sent = s;
+                ctl_caps_log(ctl, cs, "sent", &s, plan_id, phase);
             }
         }
     }
@@ -634,15 +676,8 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
         else if (!status) cs->failsafe_sent_w = fmax(cs->failsafe_sent_w, c->sched.w[0]);
         if (c->phase == 1 && !accepted) ctl->saga_failed = true;
         if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
-            cs->cap_inflight = false;
-            if (accepted) {
-                cs->cap_known = true;
-                cs->cap_w = c->sched.w[0];
-            } else if (!status) {
-                cs->cap_w = fmax(c->prev_cap_w, c->sched.w[0]);
-                cs->cap_known = true;
-            }
-            ctl_caps_log(ctl, cs, accepted ? "accepted" : why, c->sched.w[0], 0, 0);
+            ctl_caps_on_answer(ctl, cs, c, accepted, status != NULL);
+            ctl_caps_log(ctl, cs, accepted ? "accepted" : why, &c->sched, 0, 0);
         }
         if (accepted && cs->failsafe_rejected) {
             /* Offered again at a boot or reconnect, and taken this time: it counts at its share again. */

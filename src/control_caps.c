@@ -15,12 +15,26 @@
 
 /* ---- counting ----------------------------------------------------------------------------------------------- */
 
+void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
+{
+    int64_t now = depot_now_ms();
+    if (cs->failsafe_rejected) sched_const(out, now, ctl_station_hw_w(ctl, cs));
+    else if (cs->cap_known) *out = cs->cap;
+    else sched_const(out, now, ctl_failsafe_station_w(ctl));
+}
+
+void ctl_cap_counted(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
+{
+    ctl_cap_base(ctl, cs, out);
+    if (cs->cap_inflight && !cs->failsafe_rejected) sched_max(out, &cs->cap_sent, depot_now_ms(), out);
+}
+
 double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs)
 {
-    if (cs->failsafe_rejected) return ctl_station_hw_w(ctl, cs);
-    double w = cs->cap_known ? cs->cap_w : ctl_failsafe_station_w(ctl);
-    if (cs->cap_inflight && cs->cap_inflight_w > w) w = cs->cap_inflight_w;
-    return w;
+    struct sched s;
+    ctl_cap_counted(ctl, cs, &s);
+    int64_t now = depot_now_ms();
+    return sched_max_over(&s, now, INT64_MAX);
 }
 
 double ctl_caps_unseen_w(const struct control *ctl)
@@ -36,11 +50,33 @@ double ctl_caps_limit_w(const struct control *ctl, int64_t now)
     return ctl_site_limit_kw(ctl, now) * 1000.0;
 }
 
+void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, struct sched *out)
+{
+    int64_t now = depot_now_ms();
+    struct sched one;
+    sched_const(out, now, ctl_caps_unseen_w(ctl));
+    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (cs == except) continue;
+        ctl_cap_counted(ctl, cs, &one);
+        sched_add(out, &one, now, out);
+    }
+}
+
 double ctl_caps_sum_w(const struct control *ctl)
 {
-    double w = ctl_caps_unseen_w(ctl);
-    for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) w += ctl_cap_counted_w(ctl, cs);
-    return w;
+    struct sched s;
+    ctl_caps_sum(ctl, NULL, &s);
+    return sched_max_over(&s, depot_now_ms(), INT64_MAX);
+}
+
+bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s)
+{
+    int64_t now = depot_now_ms();
+    struct sched sum, limit;
+    ctl_caps_sum(ctl, cs, &sum);
+    sched_add(&sum, s, now, &sum);
+    sched_const(&limit, now, ctl_caps_limit_w(ctl, now) + 0.5);
+    return sched_le(&sum, &limit, now);
 }
 
 bool ctl_cap_adjustable(const struct ctl_station *cs)
@@ -60,14 +96,25 @@ double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs,
 
 /* ---- the log ------------------------------------------------------------------------------------------------ */
 
-/* Every change of a station maximum, sent or answered, with every station's counted cap: the log shows the sum in
- * force at each step, and a restarted depotd takes the caps from the newest one (ctl_caps_restore). */
-uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id,
-                      int phase)
+/* Every change of a station maximum, sent or answered, with every station's counted cap (its highest from now on):
+ * the log shows the sum in force at each step, and a restarted depotd takes the caps from the newest one
+ * (ctl_caps_restore). "periods" is the cap this event is about, from now on: [unix ms, kW] pairs. */
+uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, const struct sched *cap,
+                      uint64_t plan_id, int phase)
 {
+    int64_t now = depot_now_ms();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "what", what);
-    cJSON_AddNumberToObject(o, "kw", round(w) / 1000.0);
+    cJSON_AddNumberToObject(o, "at", (double)now); /* planning clock, unix ms */
+    cJSON_AddNumberToObject(o, "kw", round(sched_max_over(cap, now, INT64_MAX)) / 1000.0);
+    cJSON *per = cJSON_AddArrayToObject(o, "periods");
+    for (int k = 0; k < cap->n; k++) {
+        if (k + 1 < cap->n && cap->t[k + 1] <= now) continue;
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)(cap->t[k] > now ? cap->t[k] : now)));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(round(cap->w[k]) / 1000.0));
+        cJSON_AddItemToArray(per, pair);
+    }
     if (plan_id) cJSON_AddNumberToObject(o, "plan", (double)plan_id);
     cJSON_AddNumberToObject(o, "phase", phase);
     cJSON *m = cJSON_AddObjectToObject(o, "caps");
@@ -75,13 +122,45 @@ uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *w
         cJSON_AddNumberToObject(m, x->st->id, round(ctl_cap_counted_w(ctl, x)) / 1000.0);
     cJSON_AddNumberToObject(o, "unseen_kw", round(ctl_caps_unseen_w(ctl)) / 1000.0);
     cJSON_AddNumberToObject(o, "sum_kw", round(ctl_caps_sum_w(ctl)) / 1000.0);
-    cJSON_AddNumberToObject(o, "limit_kw", round(ctl_caps_limit_w(ctl, depot_now_ms())) / 1000.0);
+    cJSON_AddNumberToObject(o, "limit_kw", round(ctl_caps_limit_w(ctl, now)) / 1000.0);
     return ctl_log_event(ctl, "station_cap", cs->st->id, o);
 }
 
-/* After a restart the stations still hold the caps of the last run, which need not be equal shares: each counts
- * at what the newest station_cap event says (a cap in flight then counted at the higher one), so a station that
- * reconnects first cannot be given room another one still uses. */
+/* After a restart the stations still hold the caps of the last run, which need not be equal shares. Each station
+ * counts at its newest accepted cap, raised to every cap it was sent or announced since (one of them may be in
+ * force); without an accepted one in its last events, at the highest the newest station_cap event counted it at, for
+ * ever. So a station that reconnects first cannot be given room another one still uses. */
+struct restore {
+    struct sched cap;
+    bool any, done;
+};
+
+static int restore_event(void *ctx, const char *data)
+{
+    struct restore *r = ctx;
+    cJSON *o = cJSON_Parse(data);
+    const cJSON *what = cJSON_GetObjectItemCaseSensitive(o, "what");
+    const cJSON *per = cJSON_GetObjectItemCaseSensitive(o, "periods");
+    if (cJSON_IsString(what) && strcmp(what->valuestring, "withheld") != 0 && cJSON_GetArraySize(per) > 0) {
+        struct sched s = {0};
+        const cJSON *pair;
+        cJSON_ArrayForEach(pair, per) {
+            const cJSON *t = cJSON_GetArrayItem(pair, 0), *kw = cJSON_GetArrayItem(pair, 1);
+            if (!cJSON_IsNumber(t) || !cJSON_IsNumber(kw) || s.n >= SCHED_MAX) continue;
+            s.t[s.n] = (int64_t)t->valuedouble;
+            s.w[s.n++] = ceil(kw->valuedouble * 1000.0 - 1e-6);
+        }
+        if (s.n) {
+            if (r->any) sched_max(&r->cap, &s, s.t[0] < r->cap.t[0] ? s.t[0] : r->cap.t[0], &r->cap);
+            else r->cap = s;
+            r->any = true;
+            r->done = strcmp(what->valuestring, "accepted") == 0;
+        }
+    }
+    cJSON_Delete(o);
+    return r->done;
+}
+
 void ctl_caps_restore(struct control *ctl)
 {
     char *data = store_last_event_data(ctl->d->store, "station_cap");
@@ -89,16 +168,21 @@ void ctl_caps_restore(struct control *ctl)
     free(data);
     const cJSON *it;
     int n = 0;
+    struct restore *r = malloc(sizeof *r);
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "caps")) {
         struct station *st = depot_station_find(ctl->d, it->string);
         struct ctl_station *cs = st && cJSON_IsNumber(it) ? ctl_station(ctl, st) : NULL;
-        if (!cs) continue;
+        if (!cs || !r) continue;
+        *r = (struct restore){0};
+        store_each_station_event(ctl->d->store, "station_cap", cs->st->id, 64, restore_event, r);
         cs->cap_known = true;
-        cs->cap_w = ceil(it->valuedouble * 1000.0 - 1e-6);
+        if (r->done) cs->cap = r->cap;
+        else sched_const(&cs->cap, depot_now_ms(), ceil(it->valuedouble * 1000.0 - 1e-6));
         n++;
     }
+    free(r);
     cJSON_Delete(o);
-    if (n) log_info("control", NULL, "station caps of %d stations restored from the event log (%.1f kW of %.1f kW)", n,
+    if (n) log_info("control", NULL, "station caps of %d stations restored from the event log (up to %.1f kW of %.1f kW)", n,
                     ctl_caps_sum_w(ctl) / 1000.0, ctl_caps_limit_w(ctl, depot_now_ms()) / 1000.0);
 }
 
@@ -119,10 +203,10 @@ void ctl_caps_hold_raise(struct control *ctl, struct ctl_station *cs, struct ctl
 {
     c->held_req = req;
     cs->cap_inflight = true;
-    cs->cap_inflight_w = c->sched.w[0];
+    cs->cap_sent = c->sched;
     cs->failsafe_sent = true;
     cs->failsafe_due = false;
-    uint64_t ticket = ctl_caps_log(ctl, cs, "sending", c->sched.w[0], c->plan_id, c->phase);
+    uint64_t ticket = ctl_caps_log(ctl, cs, "sending", &c->sched, c->plan_id, c->phase);
     if (!ticket || depot_after_durable(ctl->d, ticket, on_cap_raise_durable, (void *)(uintptr_t)c->cookie)) {
         cap_raise_withheld(ctl, c, "out of memory", false); /* not counted in the saga yet */
         return;
@@ -144,10 +228,11 @@ static void cap_raise_withheld(struct control *ctl, struct ctl_call *c, const ch
         cJSON_AddNumberToObject(o, "plan", (double)plan_id);
         cJSON_AddStringToObject(o, "action", "station cap raise withheld");
         cJSON_AddStringToObject(o, "why", why);
-        cJSON_AddNumberToObject(o, "kw", round(c->sched.w[0]) / 1000.0);
+        double kw = sched_max_over(&c->sched, depot_now_ms(), INT64_MAX) / 1000.0;
+        cJSON_AddNumberToObject(o, "kw", round(kw * 1000.0) / 1000.0);
         ctl_log_event(ctl, "compensation", cs->st->id, o);
-        ctl_caps_log(ctl, cs, "withheld", c->sched.w[0], plan_id, phase);
-        log_warn("control", cs->st->id, "station cap raise to %.1f kW withheld: %s", c->sched.w[0] / 1000.0, why);
+        ctl_caps_log(ctl, cs, "withheld", &c->sched, plan_id, phase);
+        log_warn("control", cs->st->id, "station cap raise (up to %.1f kW) withheld: %s", kw, why);
     }
     ctl_call_drop(ctl, c);
     control_replan(ctl->d, "failsafe");
@@ -205,76 +290,95 @@ void ctl_caps_on_disconnect(struct control *ctl, const char *station)
 
 /* ---- the plan's caps in the saga -------------------------------------------------------------------------- */
 
-/* A plan's station maxima (ChargingStationMaxProfile): decreases go out now with the TxProfile decreases (phase
- * 1), raises wait in cap_raise for phase 2. Caps in force that still cover the plan are kept where the sum allows
- * (sched_caps_keep): fewer messages. */
+/* A plan's station cap as a schedule on depotd's clock: its slots, then what it keeps after the horizon. */
+static void plan_cap_sched(struct control *ctl, const struct ctl_plan *plan, struct ctl_station *cs, const double *w,
+                           struct sched *out)
+{
+    struct sched_unit u;
+    ctl_unit(ctl, cs, NULL, &u);
+    u.min_w = 0; /* a cap, not a charging limit */
+    double kw[SCHED_MAX];
+    int n = plan->slots + 1 < SCHED_MAX ? plan->slots + 1 : SCHED_MAX;
+    for (int t = 0; t < n; t++) kw[t] = w[t] / 1000.0;
+    sched_from_plan(out, &u, plan->start_ms, plan->first_end_ms, plan->slot_ms, kw, n);
+    int maxp = cs->periods_per_schedule > 0 ? cs->periods_per_schedule : CTL_CAP_PERIODS_DEFAULT;
+    sched_compress(out, maxp, (int64_t)plan->slots * plan->slot_ms); /* merges into the lower: never raises */
+}
+
+/* A plan's station maxima (ChargingStationMaxProfile, one schedule per station): a cap in force that covers the
+ * plan's want at every moment and lies under the new one is kept (fewer messages); one lower everywhere goes out
+ * now with the TxProfile decreases (phase 1); one higher anywhere waits in cap_next for phase 2, and where it is
+ * lower somewhere too, its lower part (the pointwise minimum) goes out in phase 1, so raises never wait on each
+ * other (A gives up the morning B gets, B the evening A gets). */
 void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, int *increases)
 {
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) cs->cap_raise = false;
-    if (!plan->caps || ctl->n_stations <= 0) return;
-    struct sched_cap *t = calloc((size_t)ctl->n_stations, sizeof *t);
-    struct ctl_station **who = calloc((size_t)ctl->n_stations, sizeof *who);
-    if (!t || !who) {
-        free(t);
-        free(who);
-        return;
-    }
-    int m = 0;
-    for (struct ctl_station *cs = ctl->stations; cs && m < ctl->n_stations; cs = cs->next) {
-        const struct ctl_plan_cap *pc = NULL;
-        for (int c = 0; c < plan->n_caps; c++)
-            if (strcmp(plan->caps[c].station, cs->st->id) == 0) pc = &plan->caps[c];
-        double counted = ctl_cap_counted_w(ctl, cs);
-        t[m] = (struct sched_cap){.old_w = counted, .cap_w = counted};
-        if (pc && pc->adjustable && ctl_cap_adjustable(cs)) {
-            t[m].adjustable = true;
-            t[m].want_w = pc->want_w;
-            t[m].cap_w = pc->cap_w;
-        }
-        who[m++] = cs;
-    }
-    sched_caps_keep(t, m, ctl_caps_limit_w(ctl, depot_now_ms()), ctl_caps_unseen_w(ctl));
-    for (int i = 0; i < m; i++) {
-        if (!t[i].adjustable) continue;
-        struct sched_unit u;
-        ctl_unit(ctl, who[i], NULL, &u);
-        u.min_w = 0; /* a cap, not a charging limit */
-        double w = sched_quantize(&u, t[i].cap_w);
-        if (w < t[i].old_w - 0.5) {
-            ctl_send_failsafe_w(ctl, who[i], w, plan->id, 1);
+    if (!plan->caps) return;
+    int64_t now = depot_now_ms();
+    struct sched old, want, next, lower;
+    for (int c = 0; c < plan->n_caps; c++) {
+        const struct ctl_plan_cap *pc = &plan->caps[c];
+        struct station *st = depot_station_find(ctl->d, pc->station);
+        struct ctl_station *cs = st ? ctl_station(ctl, st) : NULL;
+        if (!cs || !pc->adjustable || !ctl_cap_adjustable(cs) || !pc->cap_slot_w) continue;
+        ctl_cap_counted(ctl, cs, &old);
+        plan_cap_sched(ctl, plan, cs, pc->want_slot_w, &want);
+        plan_cap_sched(ctl, plan, cs, pc->cap_slot_w, &next);
+        if (sched_le(&want, &old, now) && sched_le(&old, &next, now)) continue;
+        if (sched_equal(&old, &next, now)) continue;
+        if (sched_le(&next, &old, now)) {
+            ctl_send_failsafe_sched(ctl, cs, &next, plan->id, 1);
             (*decreases)++;
-        } else if (w > t[i].old_w + 0.5) {
-            who[i]->cap_raise = true;
-            who[i]->cap_raise_w = w;
-            (*increases)++;
+            continue;
         }
+        sched_min(&old, &next, now, &lower);
+        if (!sched_equal(&lower, &old, now)) {
+            ctl_send_failsafe_sched(ctl, cs, &lower, plan->id, 1);
+            (*decreases)++;
+        }
+        cs->cap_raise = true;
+        cs->cap_next = next;
+        (*increases)++;
     }
-    free(t);
-    free(who);
 }
 
-/* Phase 2 for the station maxima: each raise only if the caps counted, with it, still fit under the site limit
- * (the decreases that make room were answered in phase 1; a station that went away or refused since keeps its
- * cap counted, and then the raise waits for the next plan). */
+/* Phase 2 for the station maxima: each raise only if the caps counted, with it, still fit under the site limit at
+ * every moment (the decreases that make room were answered in phase 1; a station that went away or refused since
+ * keeps its cap counted, and then the raise waits for the next plan). */
 void ctl_caps_send_raises(struct control *ctl)
 {
-    double limit = ctl_caps_limit_w(ctl, depot_now_ms());
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
         if (!cs->cap_raise) continue;
         cs->cap_raise = false;
         if (ctl->saga_failed || !ctl_cap_adjustable(cs)) continue;
-        double room = limit - (ctl_caps_sum_w(ctl) - ctl_cap_counted_w(ctl, cs));
-        if (cs->cap_raise_w > room + 0.5) {
+        if (!ctl_caps_fit(ctl, cs, &cs->cap_next)) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
             cJSON_AddStringToObject(o, "action", "station cap raise withheld");
-            cJSON_AddNumberToObject(o, "kw", round(cs->cap_raise_w) / 1000.0);
-            cJSON_AddNumberToObject(o, "room_kw", round(room) / 1000.0);
+            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(&cs->cap_next, depot_now_ms(), INT64_MAX)) / 1000.0);
+            cJSON_AddStringToObject(o, "why", "the others' caps leave no room");
             ctl_log_event(ctl, "compensation", cs->st->id, o);
             control_replan(ctl->d, "failsafe");
             continue;
         }
-        ctl_send_failsafe_w(ctl, cs, cs->cap_raise_w, ctl->saga_plan->id, 2);
+        ctl_send_failsafe_sched(ctl, cs, &cs->cap_next, ctl->saga_plan->id, 2);
+    }
+}
+
+/* A station cap answered: accepted, it is in force; not answered, either may be (the higher one counts at every
+ * moment); refused, the old one stays. Outside the saga (phase 0: boot, reconnect) as in it. */
+void ctl_caps_on_answer(struct control *ctl, struct ctl_station *cs, const struct ctl_call *c, bool accepted,
+                        bool answered)
+{
+    struct sched base;
+    ctl_cap_base(ctl, cs, &base);
+    cs->cap_inflight = false;
+    if (accepted) {
+        cs->cap_known = true;
+        cs->cap = c->sched;
+    } else if (!answered) {
+        sched_max(&base, &c->sched, depot_now_ms(), &cs->cap);
+        cs->cap_known = true;
     }
 }
 
@@ -282,19 +386,13 @@ void ctl_caps_send_raises(struct control *ctl)
 void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, bool accepted, const char *status,
                      const char *why)
 {
-    cs->cap_inflight = false;
-    double sent = c->sched.w[0];
+    ctl_caps_on_answer(ctl, cs, c, accepted, status != NULL);
     if (accepted) {
-        cs->cap_known = cs->failsafe_accepted = true;
-        cs->cap_w = cs->failsafe_sent_w = sent;
+        cs->failsafe_accepted = true;
+        cs->failsafe_sent_w = c->sched.w[0];
     } else {
-        /* Refused: the old cap stays in force. Not answered: either may be, the higher one counts. Either way
-         * this station's cap is left alone (planned within it) until it boots again; a decrease that did not
-         * land withholds the plan's increases, as for TxProfiles. */
-        if (!status) {
-            cs->cap_w = fmax(c->prev_cap_w, sent);
-            cs->cap_known = true;
-        }
+        /* Refused or not answered: this station's cap is left alone (planned within it) until it boots again; a
+         * decrease that did not land withholds the plan's increases, as for TxProfiles. */
         cs->cap_stuck = true;
         if (c->phase == 1) ctl->saga_failed = true;
         ctl->stats.compensations++;
@@ -304,10 +402,10 @@ void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_cal
         cJSON_AddStringToObject(o, "status", why);
         cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_cap_counted_w(ctl, cs)) / 1000.0);
         ctl_log_event(ctl, "compensation", cs->st->id, o);
-        log_warn("control", cs->st->id, "station cap %.1f kW %s: %.1f kW counted", sent / 1000.0, why,
-                 ctl_cap_counted_w(ctl, cs) / 1000.0);
+        log_warn("control", cs->st->id, "station cap (up to %.1f kW) %s: up to %.1f kW counted",
+                 sched_max_over(&c->sched, depot_now_ms(), INT64_MAX) / 1000.0, why, ctl_cap_counted_w(ctl, cs) / 1000.0);
         control_replan(ctl->d, "compensation");
     }
-    ctl_caps_log(ctl, cs, accepted ? "accepted" : why, sent, c->plan_id, c->phase);
+    ctl_caps_log(ctl, cs, accepted ? "accepted" : why, &c->sched, c->plan_id, c->phase);
     ctl_saga_call_done(ctl, c->plan_id);
 }

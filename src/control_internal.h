@@ -137,15 +137,16 @@ struct ctl_station {
     double txdefault_w;          /* TxDefaultProfile: per EVSE, what the plan in force keeps (its floor, or 0) */
     int64_t failsafe_sent_ms;    /* planning clock: when the fail-safe now in force (or in flight) was sent */
     double failsafe_sent_w;      /* the limit of the fail-safe last accepted (or in flight) */
-    /* ChargingStationMaxProfile that follows the plan (README "Smart charging"): what depotd counts against the
-     * site limit for this station is ctl_cap_counted_w, the cap in force or the one in flight when higher. */
-    bool cap_known;              /* cap_w was accepted (or restored from the log) */
-    double cap_w;                /* the cap in force */
+    /* ChargingStationMaxProfile that follows the plan over time (README "Smart charging"): what depotd counts
+     * against the site limit for this station is ctl_cap_counted, at every moment the cap in force or the one in
+     * flight when higher. Schedules on depotd's clock (the wire has them in the station's, ctl_wire_schedule). */
+    bool cap_known;              /* cap was accepted (or restored from the log) */
+    struct sched cap;            /* the cap in force */
     bool cap_inflight;
-    double cap_inflight_w;       /* sent, not answered */
+    struct sched cap_sent;       /* sent, not answered */
     bool cap_stuck;              /* refused or lost a cap change: counted as it is, not changed until it boots */
-    bool cap_raise;              /* saga phase 2: raise to cap_raise_w once every decrease is answered */
-    double cap_raise_w;
+    bool cap_raise;              /* saga phase 2: raise to cap_next once every decrease is answered */
+    struct sched cap_next;
     /* Sticky non-compliance: an EVSE of it drew above its limit. Every session on it starts planned around (at
      * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
     bool noncompliant;
@@ -162,11 +163,13 @@ struct ctl_call {
     int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
     struct sched sched;          /* what was sent, on depotd's clock */
     int64_t clock_off_ms, clock_unc_ms; /* how it went on the wire, in the station's time (ctl_wire_schedule) */
-    double prev_cap_w;           /* CTL_CALL_FAILSAFE with a station maximum: the cap in force when it was sent */
     cJSON *held_req;             /* a cap raise waiting for its station_cap event to be durable (write-ahead) */
     struct ctl_call *next;
 };
 enum { CTL_CALL_FAILSAFE = 1, CTL_CALL_TX_PROFILE, CTL_CALL_COMPOSITE };
+
+/* Periods per schedule when a station does not say (PeriodsPerSchedule): a common minimum. */
+#define CTL_CAP_PERIODS_DEFAULT 24
 
 struct ctl_plan;          /* control_plan.c */
 struct ctl_planner;       /* control_plan.c */
@@ -261,7 +264,10 @@ struct ctl_plan_session {
 struct ctl_plan_cap {
     char station[CFG_STATION_ID_MAX + 1];
     bool adjustable;
-    double want_w, cap_w;        /* the plan's peak + reservations + idle floor; the cap it leaves room for */
+    double want_w, cap_w;        /* slot 0 of the two below (the plan event shows them) */
+    double *want_slot_w;         /* [slots + 1]: sessions + reservations + idle floors per slot, and after the
+                                    plan's horizon the floors alone */
+    double *cap_slot_w;          /* [slots + 1]: the cap per slot, >= want where the site limit allows */
 };
 struct ctl_plan {
     uint64_t id;
@@ -280,6 +286,7 @@ struct ctl_plan {
     char reasons[160];
     struct ctl_plan_cap *caps;   /* ChargingStationMaxProfile: per station; NULL otherwise */
     int n_caps;
+    double *cap_slots;           /* the storage of caps[].want_slot_w and cap_slot_w */
     int caps_pass;               /* 1, or 2 when the first plan's peaks did not fit and it was re-planned */
 };
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);
@@ -298,20 +305,30 @@ void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse
  * phase 1 or 2 of plan_id (0: outside the saga); forget a call; a saga call answered, failed or withheld (the next
  * phase when it was the last); phase 2's TxProfile raises. */
 void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase);
+/* The same with a schedule (a station maximum that follows the plan; quantized already). */
+void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, uint64_t plan_id,
+                             int phase);
 void ctl_call_drop(struct control *ctl, struct ctl_call *c);
 void ctl_saga_call_done(struct control *ctl, uint64_t plan_id);
 void ctl_saga_send_increases(struct control *ctl);
 
 /* control_caps.c: */
 /* Station maxima that follow the plan (ChargingStationMaxProfile). Counted: the cap in force, or in flight when
- * higher; the equal share for a station that never accepted one; its hardware when it refused the fail-safe. */
+ * higher; the equal share for a station that never accepted one; its hardware when it refused the fail-safe.
+ * ctl_cap_counted_w is its highest from now on; ctl_cap_base the same without what is in flight. */
+void ctl_cap_counted(const struct control *ctl, const struct ctl_station *cs, struct sched *out);
+void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struct sched *out);
 double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs);
 /* Stations depotd has not seen yet (registered, or failsafe_stations): the equal share each. */
 double ctl_caps_unseen_w(const struct control *ctl);
 /* The sum the caps must stay under: the site limit in force now (a temporary lower limit included). */
 double ctl_caps_limit_w(const struct control *ctl, int64_t now);
-/* Sum of every station's counted cap plus the unseen ones. */
+/* Sum of every station's counted cap plus the unseen ones, from now on (except: leaves that station out);
+ * ctl_caps_sum_w its highest. */
+void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, struct sched *out);
 double ctl_caps_sum_w(const struct control *ctl);
+/* Whether cap s on station cs keeps the sum under the limit at every moment from now on. */
+bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s);
 /* Whether depotd may change this station's cap now (connected, answered, never refused one). */
 bool ctl_cap_adjustable(const struct ctl_station *cs);
 /* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
@@ -320,7 +337,7 @@ double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs,
  * a summary goes into the plan event rec. */
 void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec);
 /* Every cap change sent or answered as a station_cap event with every station's counted cap (returns the ticket). */
-uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, double w, uint64_t plan_id,
+uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, const struct sched *cap, uint64_t plan_id,
                       int phase);
 /* At start: each station counted at the newest station_cap event. */
 void ctl_caps_restore(struct control *ctl);
@@ -333,6 +350,9 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
 /* Phase 2: the marked raises that still fit. */
 void ctl_caps_send_raises(struct control *ctl);
 /* The answer to a plan's cap change (status NULL: none came; why says what happened). */
+/* A cap answered, in or outside the saga (answered false: no answer, either may be in force). */
+void ctl_caps_on_answer(struct control *ctl, struct ctl_station *cs, const struct ctl_call *c, bool accepted,
+                        bool answered);
 void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, bool accepted, const char *status,
                      const char *why);
 
@@ -344,6 +364,8 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
                          struct ctl_call *c);
 /* The same rebuilt from what c noted. */
 void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire);
+/* A schedule as it would go on the wire to cs now. */
+void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire);
 void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id);
 void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev);

@@ -25,6 +25,9 @@ struct job {
     struct sched_cap *caps;
     int n_caps;
     double caps_limit_w, caps_other_w;
+    double *cap_old;             /* [n_caps * (slots + 1)]: each counted cap per slot (its highest there), the last
+                                    column after the horizon */
+    double *cap_lim;             /* [n_caps * slots]: the circuits' per-slot limits */
     struct ctl_plan *plan;
     cJSON *record;               /* the plan event: inputs now, the result added when it is back */
 };
@@ -46,6 +49,7 @@ void ctl_plan_free(struct ctl_plan *p)
     free(p->kw);
     free(p->site_limit_kw);
     free(p->caps);
+    free(p->cap_slots);
     free(p);
 }
 
@@ -60,6 +64,8 @@ static void job_free(struct job *j)
     free(j->limit);
     free(j->max_slot);
     free(j->caps);
+    free(j->cap_old);
+    free(j->cap_lim);
     ctl_plan_free(j->plan);
     cJSON_Delete(j->record);
     free(j);
@@ -106,7 +112,7 @@ static void on_solved(struct depot *d, void *arg)
             /* The station maxima this plan leaves room for (sent through the saga, decreases first). */
             cJSON_AddNumberToObject(res, "caps_pass", plan->caps_pass);
             cJSON *ca = cJSON_AddArrayToObject(res, "station_caps");
-            for (int c = 0; c < plan->n_caps; c++) {
+            for (int c = 1; c < plan->n_caps; c++) {
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "station", plan->caps[c].station);
                 cJSON_AddBoolToObject(o, "adjustable", plan->caps[c].adjustable);
@@ -141,22 +147,37 @@ static void on_solved(struct depot *d, void *arg)
 
 /* ---- the worker -------------------------------------------------------------------------------------------- */
 
-/* Each station's want from a plan: the highest its sessions reach together in any slot, plus its floor (and a step
- * of slack for the unit rounding), then the caps shared. Returns sched_caps_share's answer. */
+/* Each station's cap per slot from a plan: what its sessions take together in the slot, plus its floor, shared out under the site limit slot by slot; after the horizon its floor alone.
+ * Returns 1 when in some slot the wants did not fit (sched_caps_share). */
 static int caps_from(struct job *j, const struct opt_plan *out)
 {
-    for (int c = 0; c < j->n_caps; c++) {
-        if (!j->caps[c].adjustable) continue;
-        double peak = 0;
-        for (int t = 0; t < out->slots; t++) {
+    int T = out->slots, rc = 0, n = j->n_caps;
+    struct ctl_plan *plan = j->plan;
+    struct sched_cap *row = calloc((size_t)n + 1, sizeof *row);
+    if (!row) return 1;
+    for (int t = 0; t <= T; t++) {
+        for (int c = 0; c < n; c++) {
+            row[c] = j->caps[c];
+            row[c].old_w = row[c].cap_w = j->cap_old[(size_t)c * (T + 1) + t];
             double sum = 0;
-            for (int i = 0; i < out->n_sessions; i++)
-                if (j->sessions[i].circuit == c) sum += out->kw[(size_t)i * out->slots + t];
-            if (sum > peak) peak = sum;
+            for (int i = 0; t < T && i < out->n_sessions; i++)
+                if (j->sessions[i].circuit == c) sum += out->kw[(size_t)i * T + t];
+            /* No slack for the unit: a cap rounded down may hold its EVSEs a step (0.1 A) under their profiles,
+             * which costs a car a few W and the site nothing. */
+            row[c].want_w = row[c].floor_w + sum * 1000.0;
         }
-        j->caps[c].want_w = j->caps[c].floor_w + (peak > 0 ? peak * 1000.0 + 70 : 0);
+        rc |= sched_caps_share(row, n, j->caps_limit_w, j->caps_other_w);
+        for (int c = 0; c < n; c++) {
+            plan->caps[c].want_slot_w[t] = row[c].want_w;
+            plan->caps[c].cap_slot_w[t] = row[c].cap_w;
+        }
     }
-    return sched_caps_share(j->caps, j->n_caps, j->caps_limit_w, j->caps_other_w);
+    for (int c = 0; c < n; c++) {
+        plan->caps[c].want_w = plan->caps[c].want_slot_w[0];
+        plan->caps[c].cap_w = plan->caps[c].cap_slot_w[0];
+    }
+    free(row);
+    return rc;
 }
 
 static void *worker(void *arg)
@@ -177,21 +198,19 @@ static void *worker(void *arg)
         int rc = pl ? opt_solve(pl, &j->pb, &out, err, sizeof err) : OPT_ENOMEM;
         plan->caps_pass = 1;
         if (rc == OPT_OK && out && j->n_caps && caps_from(j, out) != 0 && j->pb.n_sessions > 0) {
-            /* The plan's peaks per station do not fit under the site limit together (it shifts load between
-             * stations over the day): plan again with each station a circuit of the cap it can have. */
+            /* In some slot the stations' wants do not fit under the site limit together (caps that cannot move
+             * count for more than the plan gave them): plan again with each station a circuit of the cap it can
+             * have in each slot. */
             for (int c = 0; c < j->n_caps; c++)
-                if (j->caps[c].adjustable)
-                    j->circuits[c].limit_kw = fmax(0, j->caps[c].cap_w - j->caps[c].floor_w - 70) / 1000.0;
+                for (int t = 0; j->caps[c].adjustable && t < j->pb.slots; t++)
+                    j->cap_lim[(size_t)c * j->pb.slots + t] =
+                        fmax(0, plan->caps[c].cap_slot_w[t] - j->caps[c].floor_w) / 1000.0;
             struct opt_plan *out2 = NULL;
             rc = opt_solve(pl, &j->pb, &out2, err, sizeof err);
             opt_plan_free(out);
             out = out2;
             plan->caps_pass = 2;
             if (rc == OPT_OK && out) caps_from(j, out);
-        }
-        for (int c = 0; plan->caps && c < j->n_caps; c++) {
-            plan->caps[c].want_w = j->caps[c].want_w;
-            plan->caps[c].cap_w = j->caps[c].cap_w;
         }
         if (rc != OPT_OK || !out) {
             plan->failed = true;
@@ -262,6 +281,32 @@ void ctl_planner_stop(struct ctl_planner *p)
 
 /* ---- building the problem (loop thread) ------------------------------------------------------------------- */
 
+/* A station as a circuit of the plan (ChargingStationMaxProfile): bounded by its hardware, and when depotd may
+ * not change its cap (refused a change, an answer pending, disconnected) by that cap in each slot (its lowest
+ * there; counted against the site at its highest, cap_old). */
+static void station_circuit(struct control *ctl, struct ctl_station *cs, struct job *j, int circuit, bool adjustable,
+                            int64_t now)
+{
+    struct ctl_plan *plan = j->plan;
+    int T = plan->slots;
+    struct sched counted;
+    ctl_cap_counted(ctl, cs, &counted);
+    double hw = ctl_station_hw_w(ctl, cs);
+    for (int t = 0; t <= T; t++) {
+        int64_t from = t == 0 ? now : plan->first_end_ms + (int64_t)(t - 1) * plan->slot_ms;
+        int64_t to = t == T ? INT64_MAX : plan->first_end_ms + (int64_t)t * plan->slot_ms;
+        j->cap_old[(size_t)circuit * (T + 1) + t] = sched_max_over(&counted, from, to);
+        if (t < T) j->cap_lim[(size_t)circuit * T + t] = (adjustable ? hw : sched_min_over(&counted, from, to)) / 1000.0;
+    }
+    j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? 0 : -1, .limit_kw = hw / 1000.0,
+                                                .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
+    j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .max_w = hw};
+    snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
+    plan->caps[circuit].adjustable = adjustable;
+    plan->caps[circuit].cap_w = j->cap_old[(size_t)circuit * (T + 1)];
+    for (int t = 0; t <= T; t++) plan->caps[circuit].cap_slot_w[t] = j->cap_old[(size_t)circuit * (T + 1) + t];
+}
+
 static cJSON *num_array(const double *v, int n, double scale)
 {
     cJSON *a = cJSON_CreateArray();
@@ -300,21 +345,29 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     j->plan = plan;
     j->sessions = calloc((size_t)n_active + 1, sizeof *j->sessions);
     j->ids = calloc((size_t)n_active + 1, sizeof *j->ids);
-    j->circuits = calloc((size_t)ctl->n_stations + 1, sizeof *j->circuits);
+    j->circuits = calloc((size_t)ctl->n_stations + 2, sizeof *j->circuits);
     j->price = calloc((size_t)T, sizeof(double));
     j->limit = calloc((size_t)T, sizeof(double));
     j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
     plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
     plan->site_limit_kw = calloc((size_t)T, sizeof(double));
     bool caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX;
+    size_t ncap = (size_t)ctl->n_stations + 2, T1 = (size_t)T + 1;
     if (caps) {
-        j->caps = calloc((size_t)ctl->n_stations + 1, sizeof *j->caps);
-        plan->caps = calloc((size_t)ctl->n_stations + 1, sizeof *plan->caps);
+        j->caps = calloc(ncap, sizeof *j->caps);
+        j->cap_old = calloc(ncap * T1, sizeof(double));
+        j->cap_lim = calloc(ncap * (size_t)T, sizeof(double));
+        plan->caps = calloc(ncap, sizeof *plan->caps);
+        plan->cap_slots = calloc(2 * ncap * T1, sizeof(double));
+        for (size_t c = 0; plan->caps && plan->cap_slots && c < ncap; c++) {
+            plan->caps[c].want_slot_w = &plan->cap_slots[2 * c * T1];
+            plan->caps[c].cap_slot_w = &plan->cap_slots[(2 * c + 1) * T1];
+        }
     }
     struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
     j->record = cJSON_CreateObject();
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
-        !plan->site_limit_kw || !prices || !j->record || (caps && (!j->caps || !plan->caps))) {
+        !plan->site_limit_kw || !prices || !j->record || (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots))) {
         free(prices);
         job_free(j);
         return -1;
@@ -370,7 +423,15 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     /* Per slot, from a session's departure on (not in "reserved", whose entries hold over the whole horizon). */
     cJSON *reserved_after = cJSON_AddArrayToObject(rec, "reserved_after_departure");
     cJSON *ins = cJSON_AddArrayToObject(rec, "sessions");
-    int nc = 0, ns = 0;
+    /* Circuit 0 holds every station whose cap depotd may change: together they get what the others' caps (counted
+     * at their highest in each slot) leave, so the caps of a plan fit under the limit in every slot (set below).
+     * Its row in caps is a placeholder that counts nothing. */
+    int nc = circuits ? 1 : 0, ns = 0;
+    if (circuits) {
+        j->circuits[0] = (struct opt_circuit){.id = "adjustable", .parent = -1, .limit_kw = INFINITY,
+                                              .limit_kw_slot = j->cap_lim};
+        j->caps[0] = (struct sched_cap){.adjustable = false};
+    }
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
         int circuit = -1;
         bool connected = cs->st->conn != NULL;
@@ -378,14 +439,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
         if (circuits) {
             circuit = nc++;
             double counted = ctl_cap_counted_w(ctl, cs);
-            j->circuits[circuit] = (struct opt_circuit){
-                .id = cs->st->id, .parent = -1,
-                .limit_kw = (adjustable ? ctl_station_hw_w(ctl, cs) : counted) / 1000.0};
-            j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .old_w = counted,
-                                                  .max_w = ctl_station_hw_w(ctl, cs), .cap_w = counted};
-            snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
-            plan->caps[circuit].adjustable = adjustable;
-            plan->caps[circuit].cap_w = counted;
+            station_circuit(ctl, cs, j, circuit, adjustable, now);
             if (!connected && !cs->failsafe_rejected) {
                 /* Nothing of it can be planned or changed: its cap is what it may draw, all of it. */
                 for (int k = 1; k <= cs->max_evse; k++) cs->evse[k].session_index = -1;
@@ -394,7 +448,8 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 cJSON_AddStringToObject(r, "why", "station_cap");
                 cJSON_AddNumberToObject(r, "kw", round(counted) / 1000.0);
                 cJSON_AddItemToArray(reserved, r);
-                for (int t = 0; t < T; t++) j->limit[t] = fmax(0, j->limit[t] - counted / 1000.0);
+                for (int t = 0; t < T; t++)
+                    j->limit[t] = fmax(0, j->limit[t] - j->cap_old[(size_t)circuit * (T + 1) + t] / 1000.0);
                 j->circuits[circuit].limit_kw = 0;
                 continue;
             }
@@ -445,7 +500,13 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
                 cJSON_AddNumberToObject(r, "kw", round(reserve_kw * 1e3) / 1e3);
                 cJSON_AddItemToArray(reserved, r);
                 for (int t = 0; t < T; t++) j->limit[t] = fmax(0, j->limit[t] - reserve_kw);
-                if (circuit >= 0) j->circuits[circuit].limit_kw = fmax(0, j->circuits[circuit].limit_kw - reserve_kw);
+                if (circuit >= 0) {
+                    j->circuits[circuit].limit_kw = fmax(0, j->circuits[circuit].limit_kw - reserve_kw);
+                    for (int t = 0; t < T; t++) {
+                        double *l = &j->cap_lim[(size_t)circuit * T + t];
+                        *l = fmax(0, *l - reserve_kw);
+                    }
+                }
                 if (circuit >= 0) j->caps[circuit].floor_w += reserve_kw * 1000.0;
                 continue;
             }
@@ -539,7 +600,12 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
     if (caps) {
         j->n_caps = nc;
         plan->n_caps = nc;
-        for (int c = 0; c < nc; c++) j->caps[c].want_w = j->caps[c].floor_w;
+        for (int t = 0; t < T; t++) {
+            double w = j->caps_limit_w - j->caps_other_w;
+            for (int c = 1; c < nc; c++)
+                w -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (T + 1) + t];
+            j->cap_lim[t] = fmax(0, w) / 1000.0;
+        }
     }
     memcpy(plan->site_limit_kw, j->limit, (size_t)T * sizeof(double));
     cJSON_AddItemToObject(rec, "lp_site_limit_kw", num_array(j->limit, T, 1e3));

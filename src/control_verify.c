@@ -50,13 +50,12 @@ void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evs
 
 /* What the EVSE should report at t: the TxProfile sent, capped by what else depotd knows limits it. */
 static double expected_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e,
-                         const struct sched *sent, int64_t t)
+                         const struct sched *sent, const struct sched *cap, int64_t t)
 {
     double w = sched_at(sent, t);
     double hw = ctl_evse_max_w(ctl, cs, e);
     if (hw > 0 && hw < w) w = hw;
-    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs->failsafe_accepted && cs->failsafe_sent_w < w)
-        w = cs->failsafe_sent_w;
+    if (cap && sched_at(cap, t) < w) w = sched_at(cap, t);
     return w;
 }
 
@@ -114,8 +113,12 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     ctl_unit(ctl, cs, e, &u);
     bool amps = strcmp(unit->valuestring, "A") == 0;
     /* The station answers in its own time: compared with the profile as it went on the wire. */
-    struct sched wire;
+    struct sched wire, cap;
     ctl_wire_of(ctl, c, &wire);
+    /* Its station maximum in force (not one in flight: either may be in force then), on the wire as well. */
+    bool capped = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs->failsafe_accepted && cs->cap_known &&
+                  !cs->cap_inflight;
+    if (capped) ctl_wire_sched(ctl, cs, &cs->cap, &cap);
     /* The station's answer as a step function in W (periods in order, as K08 lists them). */
     struct sched rep = {0};
     const cJSON *p;
@@ -133,13 +136,15 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     int64_t end = t0 + (int64_t)dur->valuedouble * 1000;
     /* Boundaries of both schedules within the window; each stretch between two is compared at its middle, so
      * a station clock a few seconds off does not count as a mismatch. */
-    int64_t b[2 * SCHED_MAX + 2];
+    int64_t b[3 * SCHED_MAX + 2];
     int nb = 0;
     b[nb++] = t0;
     for (int i = 0; i < rep.n; i++)
         if (rep.t[i] > t0 && rep.t[i] < end) b[nb++] = rep.t[i];
     for (int i = 0; i < wire.n; i++)
         if (wire.t[i] > t0 && wire.t[i] < end) b[nb++] = wire.t[i];
+    for (int i = 0; capped && i < cap.n && nb < 3 * SCHED_MAX; i++)
+        if (cap.t[i] > t0 && cap.t[i] < end) b[nb++] = cap.t[i];
     b[nb++] = end;
     for (int i = 1; i < nb; i++) /* insertion sort: a few dozen boundaries */
         for (int k = i; k > 0 && b[k] < b[k - 1]; k--) {
@@ -150,7 +155,7 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     for (int i = 0; i + 1 < nb; i++) {
         if (b[i + 1] - b[i] < VERIFY_MIN_SEGMENT_MS) continue;
         int64_t mid = b[i] + (b[i + 1] - b[i]) / 2;
-        double want = expected_w(ctl, cs, e, &wire, mid), got = sched_at(&rep, mid);
+        double want = expected_w(ctl, cs, e, &wire, capped ? &cap : NULL, mid), got = sched_at(&rep, mid);
         if (fabs(got - want) > tol) {
             mismatch(ctl, cs, e, c, got > want ? "allows more than it was sent" : "allows less than it was sent", mid,
                      want, got);

@@ -149,6 +149,32 @@ void sched_min(const struct sched *a, const struct sched *b, int64_t from, struc
     for (int k = 0; k < n; k++) push(out, ts[k], fmin(sched_at(a, ts[k]), sched_at(b, ts[k])));
 }
 
+void sched_max(const struct sched *a, const struct sched *b, int64_t from, struct sched *out)
+{
+    int64_t ts[2 * SCHED_MAX + 1];
+    int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
+    struct sched r = {0};
+    for (int k = 0; k < n; k++) push(&r, ts[k], fmax(sched_at(a, ts[k]), sched_at(b, ts[k])));
+    *out = r;
+}
+
+void sched_add(const struct sched *a, const struct sched *b, int64_t from, struct sched *out)
+{
+    int64_t ts[2 * SCHED_MAX + 1];
+    int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
+    struct sched r = {0};
+    for (int k = 0; k < n; k++) push(&r, ts[k], sched_at(a, ts[k]) + sched_at(b, ts[k]));
+    *out = r;
+}
+
+double sched_max_over(const struct sched *s, int64_t from, int64_t to)
+{
+    double hi = sched_at(s, from);
+    for (int k = 1; k < s->n; k++)
+        if (s->t[k] > from && s->t[k] <= to && s->w[k] > hi) hi = s->w[k];
+    return hi;
+}
+
 bool sched_le(const struct sched *a, const struct sched *b, int64_t from)
 {
     int64_t ts[2 * SCHED_MAX + 1];

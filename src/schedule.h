@@ -52,6 +52,11 @@ void sched_merge_equal(struct sched *s);
 void sched_compress(struct sched *s, int max_periods, int64_t horizon_ms);
 /* out = min(a, b) pointwise from `from` on (out starts at `from`). */
 void sched_min(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
+/* out = max(a, b), out = a + b pointwise from `from` on (out may be a or b). */
+void sched_max(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
+void sched_add(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
+/* The highest limit in force at any moment of [from, to]. */
+double sched_max_over(const struct sched *s, int64_t from, int64_t to);
 /* a <= b at every moment from `from` on. */
 bool sched_le(const struct sched *a, const struct sched *b, int64_t from);
 bool sched_equal(const struct sched *a, const struct sched *b, int64_t from);

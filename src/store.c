@@ -496,6 +496,22 @@ char *store_last_event_data(store *st, const char *type)
     return out;
 }
 
+int store_each_station_event(store *st, const char *type, const char *station, int limit,
+                             int (*fn)(void *ctx, const char *data), void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->rdb, "SELECT data FROM events WHERE station = ? AND type = ? ORDER BY seq DESC LIMIT ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, limit);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (sqlite3_column_text(s, 0) && fn(ctx, (const char *)sqlite3_column_text(s, 0))) break;
+    sqlite3_finalize(s);
+    return 0;
+}
+
 int store_each_active_transaction(store *st, void (*fn)(void *ctx, const struct store_active_tx *row), void *ctx)
 {
     sqlite3_stmt *s;

@@ -109,6 +109,9 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
                      void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
+/* The data of one station's newest events of this type (at most limit), newest first, until fn returns nonzero. */
+int store_each_station_event(store *st, const char *type, const char *station, int limit,
+                             int (*fn)(void *ctx, const char *data), void *ctx);
 /* Every transaction not ended, with the EV's last needs on its EVSE (control restores its model from it). */
 struct store_active_tx {
     const char *station, *tx_id, *id_token, *charging_state;

@@ -178,6 +178,21 @@ static void test_energy(void)
     CHECK(off == 0, "500 random plans: the energy over a random span equals the minute-by-minute sum");
 }
 
+static void test_max_add(void)
+{
+    struct sched a = {.n = 2, .t = {0, 10 * MIN_MS}, .w = {4000, 1000}}, b = {.n = 2, .t = {0, 5 * MIN_MS}, .w = {2000, 3000}};
+    struct sched m, s;
+    sched_max(&a, &b, 0, &m);
+    CHECK(m.n == 2 && m.w[0] == 4000 && m.w[1] == 3000 && m.t[1] == 10 * MIN_MS,
+          "max: 4 kW, then 3 kW from 10 min (b's rise at 5 min is under a) (n %d)", m.n);
+    sched_add(&a, &b, 0, &s);
+    CHECK(sched_at(&s, 0) == 6000 && sched_at(&s, 5 * MIN_MS) == 7000 && sched_at(&s, 10 * MIN_MS) == 4000,
+          "sum: 6, 7, then 4 kW");
+    sched_add(&a, &b, 7 * MIN_MS, &s);
+    CHECK(s.t[0] == 7 * MIN_MS && s.w[0] == 7000 && sched_max_over(&s, 7 * MIN_MS, INT64_MAX) == 7000,
+          "sum from 7 min: starts there at 7 kW, its highest");
+}
+
 static void test_min_over(void)
 {
     struct sched s = {.n = 3, .t = {0, 10 * MIN_MS, 20 * MIN_MS}, .w = {4000, 11000, 2000}};
@@ -354,6 +369,7 @@ int main(void)
     test_caps();
     test_evmax();
     test_min_over();
+    test_max_add();
     test_energy();
     test_quantize();
     test_compress();
