@@ -3,7 +3,7 @@
  * each station is counted against the site limit, the plan's caps in the saga (decreases in phase 1, raises in
  * phase 2 only if they fit), the write-ahead of raises, the answers, the station_cap events and, after a restart,
  * the caps restored from the newest one. The caps themselves come from the planner (control_plan.c) and
- * sched_caps_keep (schedule.c). Loop thread only.
+ * sched_cap_move (schedule.c). Loop thread only.
  */
 #include <math.h>
 #include <stdio.h>
@@ -324,21 +324,24 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
         ctl_cap_counted(ctl, cs, &old);
         plan_cap_sched(ctl, plan, cs, pc->want_slot_w, &want);
         plan_cap_sched(ctl, plan, cs, pc->cap_slot_w, &next);
-        if (sched_le(&want, &old, now) && sched_le(&old, &next, now)) continue;
-        if (sched_equal(&old, &next, now)) continue;
-        if (sched_le(&next, &old, now)) {
+        bool step_needed;
+        switch (sched_cap_move(&old, &want, &next, now, &lower, &step_needed)) {
+        case SCHED_CAP_KEEP:
+            break;
+        case SCHED_CAP_DECREASE:
             ctl_send_failsafe_sched(ctl, cs, &next, plan->id, 1);
             (*decreases)++;
-            continue;
+            break;
+        case SCHED_CAP_RAISE:
+            if (step_needed) {
+                ctl_send_failsafe_sched(ctl, cs, &lower, plan->id, 1);
+                (*decreases)++;
+            }
+            cs->cap_raise = true;
+            cs->cap_next = next;
+            (*increases)++;
+            break;
         }
-        sched_min(&old, &next, now, &lower);
-        if (!sched_equal(&lower, &old, now)) {
-            ctl_send_failsafe_sched(ctl, cs, &lower, plan->id, 1);
-            (*decreases)++;
-        }
-        cs->cap_raise = true;
-        cs->cap_next = next;
-        (*increases)++;
     }
 }
 

@@ -344,28 +344,13 @@ int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w)
     return 1;
 }
 
-int sched_caps_keep(struct sched_cap *c, int n, double limit_w, double other_w)
+enum sched_cap_move sched_cap_move(const struct sched *old, const struct sched *want, const struct sched *next,
+                                   int64_t now, struct sched *step, bool *step_needed)
 {
-    double sum = other_w;
-    for (int i = 0; i < n; i++) sum += c[i].cap_w;
-    int kept = 0;
-    for (int i = 0; i < n; i++) {
-        if (!c[i].adjustable || c[i].old_w < c[i].want_w || c[i].old_w > c[i].cap_w) continue;
-        sum -= c[i].cap_w - c[i].old_w;
-        c[i].cap_w = c[i].old_w;
-        kept++;
-    }
-    for (;;) {
-        int best = -1;
-        for (int i = 0; i < n; i++) {
-            if (!c[i].adjustable || c[i].old_w < c[i].want_w || c[i].old_w <= c[i].cap_w) continue;
-            if (sum + (c[i].old_w - c[i].cap_w) > limit_w) continue;
-            if (best < 0 || c[i].old_w - c[i].cap_w < c[best].old_w - c[best].cap_w) best = i;
-        }
-        if (best < 0) break;
-        sum += c[best].old_w - c[best].cap_w;
-        c[best].cap_w = c[best].old_w;
-        kept++;
-    }
-    return kept;
+    *step_needed = false;
+    if (sched_equal(old, next, now) || (sched_le(want, old, now) && sched_le(old, next, now))) return SCHED_CAP_KEEP;
+    if (sched_le(next, old, now)) return SCHED_CAP_DECREASE;
+    sched_min(old, next, now, step);
+    *step_needed = !sched_equal(step, old, now);
+    return SCHED_CAP_RAISE;
 }

@@ -118,8 +118,14 @@ struct sched_cap {
  * floors plus the budget left in proportion to want - floor (the planner then re-plans within cap - floor), or
  * the floors scaled down when even those do not fit. sum(cap_w) + other_w <= limit_w in every case. */
 int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w);
-/* Fewer messages: where the cap in force still covers the want it is kept (lower ones first, which frees room,
- * then higher ones, smallest change first, while the sum fits). Call after sched_caps_share. Returns how many. */
-int sched_caps_keep(struct sched_cap *c, int n, double limit_w, double other_w);
+/* How a station's cap moves from `old` (counted now: in force, or in flight when higher) to `next` (a plan's),
+ * from `now` on. KEEP: nothing to send (equal, or old covers the plan's `want` and lies under next, which only
+ * leaves more room). DECREASE: next <= old everywhere, sent at once (saga phase 1). RAISE: next is higher
+ * somewhere; sent in phase 2, once the others' decreases are answered and only if the sum fits; when it is also
+ * lower somewhere, *step_needed and `step` = min(old, next) goes out in phase 1 first, so that two stations
+ * trading hours never wait on each other. */
+enum sched_cap_move { SCHED_CAP_KEEP, SCHED_CAP_DECREASE, SCHED_CAP_RAISE };
+enum sched_cap_move sched_cap_move(const struct sched *old, const struct sched *want, const struct sched *next,
+                                   int64_t now, struct sched *step, bool *step_needed);
 
 #endif
