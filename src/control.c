@@ -840,6 +840,56 @@ static int64_t plan_slot(const struct ctl_plan *p, int64_t t)
     return t < p->first_end_ms ? 0 : 1 + (t - p->first_end_ms) / p->slot_ms;
 }
 
+/* Energy drift: what the session took since the first reading under this plan against what the plan told its EVSE
+ * it may take over the same time. Catches what the power check cannot: a draw a little off the plan for long, meter
+ * values too far apart to show the power. Once per slot per session. */
+static void check_energy_drift(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int i)
+{
+    const struct ctl_plan *p = ctl->plan;
+    int64_t now = e->power_ms;
+    if (e->has_register && e->register_ms == now) {
+        if (e->drift_plan_id != p->id) {
+            e->drift_plan_id = p->id;
+            e->drift_base_wh = e->register_wh;
+            e->drift_base_ms = e->register_ms;
+        } else if (now > e->drift_base_ms && now - e->energy_drift_ms >= p->slot_ms) {
+            struct sched_unit u;
+            ctl_unit(ctl, cs, e, &u);
+            struct sched planned;
+            sched_from_plan(&planned, &u, p->start_ms, p->first_end_ms, p->slot_ms, &p->kw[(size_t)i * p->slots],
+                            p->slots);
+            double expected_wh = sched_energy_wh(&planned, e->drift_base_ms, now);
+            double got_wh = e->register_wh - e->drift_base_wh;
+            if (fabs(got_wh - expected_wh) > ctl->cfg.drift_kwh * 1000.0) {
+                e->energy_drift_ms = now;
+                log_debug("control", cs->st->id, "EVSE %d: %.2f kWh since plan %llu expected %.2f: re-plan", e->id,
+                          got_wh / 1000.0, (unsigned long long)p->id, expected_wh / 1000.0);
+                control_replan(ctl->d, "energy_drift");
+            }
+        }
+    }
+}
+
+/* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Planned at what it takes
+ * from now on, so its remaining energy is spread over enough time; raised again if it takes more, and forgotten
+ * after control.ev_max_retry_min (sched_evmax). "Offered" is the least it was allowed over all the time the reading
+ * covers: a mean over a rise of its limit is no sign the EV takes less. */
+static void learn_ev_max(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int i, int64_t t,
+                         double planned_kw)
+{
+    const struct ctl_plan *p = ctl->plan;
+    int64_t now = e->power_ms;
+    int64_t from = e->power_from_ms > 0 && e->power_from_ms < now ? e->power_from_ms : now;
+    double offered_kw = planned_kw;
+    for (int64_t k = plan_slot(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
+    if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(&e->applied, from, now) / 1000.0);
+    if (sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
+                            now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
+        log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
+        control_replan(ctl->d, "ev_max_retry");
+    }
+}
+
 /* Meter drift and compliance: measured against what the EVSE was told. */
 static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, bool learn)
 {
@@ -900,45 +950,9 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     int64_t t = plan_slot(p, now);
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
-    /* What it was offered over all the time the reading covers: a mean over a rise of its limit is no sign the
-     * EV takes less. */
-    int64_t from = e->power_from_ms > 0 && e->power_from_ms < now ? e->power_from_ms : now;
-    double offered_kw = planned_kw;
-    for (int64_t k = plan_slot(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
-    if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(&e->applied, from, now) / 1000.0);
-    /* Offered clearly more than it takes: the EV limits itself (battery nearly full, taper). Plan it at what it
-     * takes from now on, so its remaining energy is spread over enough time; raised again if it takes more, and
-     * forgotten after control.ev_max_retry_min (sched_evmax). learn false: only compliance and energy drift from
-     * this reading (see control_on_transaction_event). */
-    if (learn && sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
-                                     now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
-        log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
-        control_replan(ctl->d, "ev_max_retry");
-    }
-    /* Energy drift: what the session took since the first reading under this plan against what the plan told
-     * its EVSE it may take over the same time. Catches what the power check cannot: a draw a little off the
-     * plan for long, meter values too far apart to show the power. Once per slot per session too. */
-    if (e->has_register && e->register_ms == now) {
-        if (e->drift_plan_id != p->id) {
-            e->drift_plan_id = p->id;
-            e->drift_base_wh = e->register_wh;
-            e->drift_base_ms = e->register_ms;
-        } else if (now > e->drift_base_ms && now - e->energy_drift_ms >= p->slot_ms) {
-            struct sched_unit u;
-            ctl_unit(ctl, cs, e, &u);
-            struct sched planned;
-            sched_from_plan(&planned, &u, p->start_ms, p->first_end_ms, p->slot_ms, &p->kw[(size_t)i * p->slots],
-                            p->slots);
-            double expected_wh = sched_energy_wh(&planned, e->drift_base_ms, now);
-            double got_wh = e->register_wh - e->drift_base_wh;
-            if (fabs(got_wh - expected_wh) > ctl->cfg.drift_kwh * 1000.0) {
-                e->energy_drift_ms = now;
-                log_debug("control", cs->st->id, "EVSE %d: %.2f kWh since plan %llu expected %.2f: re-plan", e->id,
-                          got_wh / 1000.0, (unsigned long long)p->id, expected_wh / 1000.0);
-                control_replan(ctl->d, "energy_drift");
-            }
-        }
-    }
+    /* learn false: only compliance and energy drift from this reading (see control_on_transaction_event). */
+    if (learn) learn_ev_max(ctl, cs, e, i, t, planned_kw);
+    check_energy_drift(ctl, cs, e, i);
     /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
      * every meter value, and the plan would not change until the energy it is short of shows. */
     if (learn && fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {
