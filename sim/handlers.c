@@ -196,6 +196,14 @@ static int variable(const struct sim_station *st, const char *comp, const char *
         if (strcmp(var, "Entries") == 0)
             return snprintf(out, len, "%d", s->entries_max), 0;
     }
+    /* Every EVSE of a simulated station is the same: its power (the attribute a CSMS asks for is MaxSet) and the
+     * phases it is wired to, 0 for DC. */
+    if (strcmp(comp, "EVSE") == 0) {
+        if (strcmp(var, "Power") == 0)
+            return snprintf(out, len, "%.0f", s->evse_max_w), 0;
+        if (strcmp(var, "SupplyPhases") == 0)
+            return snprintf(out, len, "%d", s->dc ? 0 : s->phases), 0;
+    }
     if (strcmp(comp, "OCPPCommCtrlr") == 0 && strcmp(var, "HeartbeatInterval") == 0)
         return snprintf(out, len, "%lld", (long long)st->heartbeat_s), 0;
     if (strcmp(comp, "SampledDataCtrlr") == 0 && strcmp(var, "TxUpdatedInterval") == 0)
