@@ -483,7 +483,7 @@ static void risk_events(struct control *ctl, struct ctl_plan *plan)
         struct ctl_station *cs = ctl_station_find(ctl, ps->station);
         struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
         if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0) continue;
-        double short_kwh = fmax(0, ps->shortfall_kwh - ps->margin_kwh);
+        double short_kwh = fmax(0, ps->shortfall_kwh - ps->margin_kwh - ps->hedge_kwh);
         bool risk = !ps->need.best_effort && short_kwh > ctl->cfg.at_risk_kwh;
         if (risk) at_risk++;
         if (risk == e->at_risk && (!risk || fabs(short_kwh - e->short_kwh) < 1.0)) continue;

@@ -56,6 +56,7 @@ struct ctl_config {
     double energy_margin_pct;    /* plans aim this much above the need */
     double at_risk_kwh;          /* shortfall that raises departure_at_risk */
     double earliness_pct;        /* the optimizer's earliness, in % */
+    double departure_hedge_pct;  /* plan to be done this share of the stay early (%) */
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
     int mip_max_binaries;        /* exact min-current MIP up to this many on/off variables; 0: never */
@@ -95,6 +96,7 @@ struct ctl_evse {
     /* capabilities */
     double max_w;                /* EVSE Power MaxSet; 0: unknown */
     int phases;                  /* 0: unknown (then the station's) */
+    bool dc;                     /* reported SupplyPhases 0 */
     /* control */
     enum ctl_evse_mode mode;
     bool distrusted;             /* its composite schedule did not match: stays uncontrolled for the session */
@@ -130,6 +132,7 @@ struct ctl_station {
     int periods_per_schedule;    /* 0: unknown */
     int max_stack_level;         /* 0: unknown */
     int supply_phases;           /* 0: unknown */
+    bool dc;                     /* reported SupplyPhases 0 */
     /* fail-safe */
     double failsafe_w;           /* the station's share of the site limit */
     bool failsafe_sent, failsafe_accepted, failsafe_rejected, failsafe_due;
@@ -260,6 +263,8 @@ struct ctl_plan_session {
     double max_kw, min_kw;
     double shortfall_kwh, planned_kwh;
     double margin_kwh;           /* planned above the need (not an alarm when it is short) */
+    double hedge_kwh;            /* departure_hedge_pct: what it could still take at full power between the earlier
+                                    time it is planned to be done by and its departure (not an alarm either) */
 };
 struct ctl_plan_cap {
     char station[CFG_STATION_ID_MAX + 1];

@@ -34,7 +34,7 @@ static const struct num_key num_keys[] = {
         "cap (ChargingStationMaxProfile), or its TxDefaultProfile, which also bounds a new session until its first "
         "TxProfile; 0: min_current_a on its phases (4.14 kW on 3 x 230 V). Idle EVSEs reserve it in every plan, "
         "so smaller keeps more of the limit for the sessions; kept only while the floors fit (idle_reserve_pct)."),
-    NUM(idle_reserve_pct, 10, 0, 100,
+    NUM(idle_reserve_pct, 0, 0, 100,
         "When the idle EVSEs' fail-safe floors do not all fit beside the sessions, they get what the sessions "
         "cannot use, or at least this share of the site limit (%): one EVSE per station in turn, those that had a "
         "floor first (TxDefaultProfile: whole stations; the others' default is 0). The rest keep none: a car that "
@@ -68,6 +68,10 @@ static const struct num_key num_keys[] = {
         "How much a kWh planned at the horizon's end costs more than one planned now, as a share of the horizon's "
         "highest price (%); in between in proportion. A hedge against vehicles that leave before the departure "
         "depotd was told: higher front-loads charging at some cost."),
+    NUM(departure_hedge_pct, 0, 0, 90,
+        "Plan each session to be done this share of its stay before the departure it was given (from its arrival), "
+        "and by the departure itself once that earlier time has passed: a hedge against drivers who leave early, "
+        "at the cost of fewer cheap hours (%)."),
     INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
     INT(mip_max_binaries, 600, 0, 100000,
         "Solve the 0-or-at-least-6 A rule exactly (MIP) up to this many on/off variables, else repair the LP; "
@@ -353,11 +357,13 @@ static int evse_phases(const struct ctl_station *cs, const struct ctl_evse *e)
 
 void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e, struct sched_unit *u)
 {
-    /* W where the station takes it (no phase arithmetic at all), else A per phase. */
-    u->amps = cs->rate_known && !cs->rate_w && cs->rate_a;
+    /* W where the station takes it (no phase arithmetic at all), else A per phase. DC: W, and no 6 A minimum
+     * (IEC 61851-1's is for AC; a DC charger takes any power the EV accepts). */
+    bool dc = (e && e->dc) || (!(e && e->phases) && cs->dc);
+    u->amps = !dc && cs->rate_known && !cs->rate_w && cs->rate_a;
     u->phases = evse_phases(cs, e);
     u->voltage_v = ctl->cfg.nominal_voltage_v;
-    u->min_w = ctl->cfg.min_current_a * u->phases * u->voltage_v;
+    u->min_w = dc ? 0 : ctl->cfg.min_current_a * u->phases * u->voltage_v;
 }
 
 double ctl_evse_max_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
@@ -729,12 +735,18 @@ void ctl_model_variables(struct ctl_station *cs, const cJSON *result)
                 cs->max_stack_level = atoi(x);
             }
         } else if (strcmp(c, "ChargingStation") == 0 && strcmp(v, "SupplyPhases") == 0) {
+            /* 0: DC (OCPP 2.0.1 device model) */
             cs->supply_phases = atoi(x);
+            cs->dc = strcmp(x, "0") == 0;
         } else if (strcmp(c, "EVSE") == 0 && cJSON_IsNumber(evse)) {
             struct ctl_evse *e = ctl_evse(cs, evse->valueint);
             if (!e) continue;
-            if (strcmp(v, "Power") == 0) e->max_w = atof(x);
-            else if (strcmp(v, "SupplyPhases") == 0) e->phases = atoi(x);
+            if (strcmp(v, "Power") == 0) {
+                e->max_w = atof(x);
+            } else if (strcmp(v, "SupplyPhases") == 0) {
+                e->phases = atoi(x);
+                e->dc = strcmp(x, "0") == 0;
+            }
         }
     }
 }

@@ -537,8 +537,18 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     /* The LP works on what the station can be told: the limit quantized down. */
     max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
     /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a driver who
-     * leaves on time should find the van charged. */
+     * leaves on time should find the van charged. Within the last hour every whole slot it is still here counts
+     * instead: plans end on slot boundaries, and a margin would take a short stay's last slot away (a 45-minute
+     * top-up charged for 30). */
     int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
+    if (need.departure_ms - b->now <= 4 * b->slot_ms) dep = need.departure_ms;
+    /* Hedged: done a share of the stay earlier, while that is still ahead. */
+    int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - cfg->departure_hedge_pct / 100.0));
+    double hedge_kwh = 0;
+    if (cfg->departure_hedge_pct > 0 && !need.best_effort && hedged < dep && hedged > b->first_end) {
+        hedge_kwh = max_kw * (double)(dep - hedged) / 3600000.0;
+        dep = hedged;
+    }
     /* Past its departure and still plugged in: plan one more slot rather than none. */
     if (dep < b->first_end) dep = b->first_end;
     int end_slot = (int)((dep - b->first_end) / b->slot_ms) + 1;
@@ -574,6 +584,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     ps->max_kw = max_kw;
     ps->min_kw = j->sessions[i].min_kw;
     ps->margin_kwh = j->sessions[i].energy_kwh > 0 ? margin_kwh : 0;
+    ps->hedge_kwh = hedge_kwh;
     session_record(b, cs, e, &need, &u, &j->sessions[i]);
 }
 

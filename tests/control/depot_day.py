@@ -29,8 +29,12 @@ Modes (argv[1]):
             of the LP bound's, needs met >= the baseline's, EUR/kWh <= the baseline's (and no minute above 40 kW).
   tight_stationmax  the same with ChargingStationMaxProfile; also the station maxima checks of `stationmax`
             (their sum never above 40 kW, raises logged before they leave), without the kill.
+  trucks, trucks_stationmax  a DC truck depot (tests/control/data/depot-trucks.json: 12 x 150 kW DC behind 600 kW,
+            a third of the stations' sum; scenario-trucks.json: 8 midday top-ups that together do not fit, 12
+            trucks overnight), with each fail-safe; the checks of `tight` (and the station maxima of
+            `tight_stationmax`).
 
-env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000), TEST_DATA (stationmax, tight*),
+env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000), TEST_DATA (stationmax, tight*, trucks*),
 KEEP_DB (copy depotd's database there at the end).
 Network: 127.0.0.1 only. Every wait has a deadline.
 """
@@ -103,10 +107,11 @@ def main():
     if mode == "stationmax":
         depot_file = os.path.join(os.environ["TEST_DATA"], "depot-stationmax.json")
     scen_file = os.path.join(ex, "scenario-day.json")
-    tight = mode in ("tight", "tight_stationmax")
+    tight = mode in ("tight", "tight_stationmax", "trucks", "trucks_stationmax")
     if tight:
-        depot_file = os.path.join(os.environ["TEST_DATA"], "depot-tight.json")
-        scen_file = os.path.join(os.environ["TEST_DATA"], "scenario-tight.json")
+        kind = "trucks" if mode.startswith("trucks") else "tight"
+        depot_file = os.path.join(os.environ["TEST_DATA"], "depot-%s.json" % kind)
+        scen_file = os.path.join(os.environ["TEST_DATA"], "scenario-%s.json" % kind)
     depot, scen = load(depot_file), load(scen_file)
     stations = []
     for st in depot["stations"]:
@@ -114,7 +119,7 @@ def main():
         ids = ["%s%04d" % (st["id"], i + 1) for i in range(st["count"])] if "count" in st else [st["id"]]
         stations += [{"id": i, "boot": "Accepted", "password_hash": pw_hash} for i in ids]
     failsafe = {"failsafe": "TxDefaultProfile", "failsafe_evse_kw": 4.2}
-    if mode in ("stationmax", "tight_stationmax"):
+    if mode in ("stationmax", "tight_stationmax", "trucks_stationmax"):
         failsafe = {"failsafe": "ChargingStationMaxProfile", "failsafe_evse_kw": 4.2}
 
     # The dispatcher knows the vans that do not speak ISO 15118: their departure and energy go in as needs
@@ -194,6 +199,9 @@ def main():
             shutil.copy(d.db, os.environ["KEEP_DB"])
         d.stop()
     rep = load(out)
+    if os.environ.get("KEEP_REPORT"):  # depotsim's report (per-minute site power, per vehicle), to diagnose
+        import shutil
+        shutil.copy(out, os.environ["KEEP_REPORT"])
     os.unlink(out)
     site, base = rep["site"], rep.get("baseline", {}).get("site", rep.get("baseline", {}))
     print("controlled: cost %.2f EUR, peak %.1f kW, %d/%d met; baseline: cost %.2f EUR, peak %.1f kW"
@@ -235,7 +243,7 @@ def main():
     if mode == "mixed":
         a_only = d_sent_a
         check(a_only > 0, "A-only stations got their profiles in A (%d SetChargingProfile in A)" % a_only)
-    if mode == "tight_stationmax":
+    if mode in ("tight_stationmax", "trucks_stationmax"):
         check_caps(cap_log, depot["gridLimitKw"], runs=1, loaded=())
     if mode == "stationmax":
         check_caps(cap_log, depot["gridLimitKw"])
