@@ -369,7 +369,7 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
                          struct ctl_call *c);
 /* The same rebuilt from what c noted. */
 void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire);
-/* A schedule as it would go on the wire to cs now. */
+/* A station maximum as it would go on the wire to cs now. */
 void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire);
 void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id);

@@ -184,8 +184,12 @@ void depot_station_clock(const struct depot *d, const struct station *st, int64_
      * CLOCK_SETTLE_MS of time: a station working off its backlog after a reconnect sends minutes-old stamps in one
      * burst, and the largest of them climbs until fresh ones come. Until then on depotd's time, as if in sync. An
      * offset transit alone can explain counts as none. */
-    (void)d;
     bool settled = clock_settled(st);
-    *offset_ms = settled && (double)llabs(st->clock_offset_ms) > clock_noise_ms() ? st->clock_offset_ms : 0;
+    /* Beyond the tolerance it is warned about, not acted on: a clock that far off needs fixing, and an offset that
+     * large is more likely a backlog mistaken for one (a station replaying hours of queued messages). */
+    int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
+    *offset_ms = settled && (double)llabs(st->clock_offset_ms) > clock_noise_ms() && llabs(st->clock_offset_ms) <= tol
+                     ? st->clock_offset_ms
+                     : 0;
     *uncertainty_ms = 0;
 }
