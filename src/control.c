@@ -129,22 +129,11 @@ void ctl_call_drop(struct control *ctl, struct ctl_call *c)
 /* Profiles go out in the station's own time: shifted by its measured offset, eroded by what is not known of it, and
  * starting clock_skew_tolerance_s in the past (README "Clock skew"), so that a limit is in force the moment it is
  * accepted and never above the plan on a clock that is off. */
-/* The station's offset as depotd acts on it. A station maximum counts against the others' at every moment, so a
- * misjudged offset (a backlog worked off after a reconnect looks like a clock behind) would move one station's
- * boundaries past the others' and their sum above the limit: a cap shifted by an offset is also eroded by it
- * (at every moment the least it allows within that offset either way), so it is safe whether the station's clock
- * is off by the measured amount or not at all. */
-static void wire_clock(struct control *ctl, struct ctl_station *cs, bool cap, int64_t *off, int64_t *unc)
-{
-    depot_station_clock(ctl->d, cs->st, off, unc);
-    if (cap && *off) *unc += llabs(*off);
-}
-
 cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const struct sched *s, const struct sched_unit *u,
                          struct ctl_call *c)
 {
     int64_t off, unc;
-    wire_clock(ctl, cs, c && c->kind == CTL_CALL_FAILSAFE && ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX, &off, &unc);
+    depot_station_clock(ctl->d, cs->st, &off, &unc);
     if (c) c->clock_off_ms = off, c->clock_unc_ms = unc;
     struct sched wire;
     sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, &wire);
@@ -154,7 +143,7 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
 void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire)
 {
     int64_t off, unc;
-    wire_clock(ctl, cs, true, &off, &unc);
+    depot_station_clock(ctl->d, cs->st, &off, &unc);
     sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, wire);
 }
 
