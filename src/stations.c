@@ -117,7 +117,7 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
     return true;
 }
 
-#define CLOCK_SETTLE_MS (5 * 60 * 1000)
+#define CLOCK_SETTLE_MS (60 * 1000)
 
 /* What transit can make a clock look off by, on the planning clock: 1 ms of it is 3 s at 3000 x real speed. */
 static double clock_noise_ms(void)
