@@ -95,6 +95,12 @@ struct conn {
     unsigned char gv_kind[16];
     int gv_head, gv_n;
     bool caps_after_limit, evses_after_limit; /* waiting for ItemsPerMessage before reading */
+    /* Monotonic microseconds, for telling a message sent as it happened from one that waited in the station's
+     * queue (server.c depot_conn_sent_fresh): */
+    int64_t opened_us, rx_at_us;    /* connection up; the frame being handled arrived */
+    int64_t answered_us;            /* depotd's last answer to a station CALL went out */
+    int64_t call_out_us;            /* depotd's own CALL went out, awaiting its answer (0: none) */
+    int64_t rtt_us;                 /* round trip of depotd's CALLs, a slowly decaying maximum (0: none yet) */
 };
 
 /* OCPP-J frames counted by direction, message type, action and status ("ok" or the error code), for /metrics.
@@ -142,12 +148,15 @@ struct depot {
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */
 int64_t depot_mono_ms(void);
+int64_t depot_mono_us(void);
 int64_t depot_wall_ms(void);
 
 /* stations.c */
 struct station *depot_station_find(struct depot *d, const char *id);
 struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot boot, const char *password_hash);
 int depot_load_stations(struct depot *d, char *err, size_t err_len);
+/* Whether the CALL being handled was sent as it happened rather than after waiting in the station's queue. */
+bool depot_conn_sent_fresh(const struct conn *c);
 /* A timestamp the station sent just now (its clock) and depotd's planning clock when it came. */
 void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms);
 /* How to tell this station a time: add *offset_ms; known to within *uncertainty_ms (the tolerance until measured). */

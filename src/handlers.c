@@ -25,12 +25,13 @@ static void add_now(cJSON *o, const char *key)
     cJSON_AddStringToObject(o, key, ocpp_time_format(depot_now_ms(), buf));
 }
 
-/* A timestamp the station put on something it sends as it happens: a sample of its clock's offset. */
+/* A timestamp the station put on something it sends as it happens: a sample of its clock's offset, unless the
+ * message waited in the station's queue (then its stamp is older than transit alone makes it). */
 static void clock_sample(struct conn *c, const cJSON *p)
 {
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(p, "timestamp");
     int64_t ms;
-    if (cJSON_IsString(ts) && ocpp_time_parse(ts->valuestring, &ms) == 0)
+    if (depot_conn_sent_fresh(c) && cJSON_IsString(ts) && ocpp_time_parse(ts->valuestring, &ms) == 0)
         depot_station_clock_sample(c->depot, c->station, ms, depot_now_ms());
 }
 

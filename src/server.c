@@ -252,6 +252,35 @@ static void drop_from_held_list(struct conn *c)
     c->held_tail = NULL;
 }
 
+/* ---- a station's queue ---------------------------------------------------------------------------- */
+
+/* OCPP-J lets a station have one CALL in flight: what it makes meanwhile waits in its queue and leaves the moment
+ * the answer comes back. A CALL that arrives within a round trip of depotd's last answer may have waited there
+ * (after a reconnect, behind minutes of backlog); one that arrives later was sent as it happened. The round trip
+ * is measured on depotd's own CALLs, which the station answers past its queue. */
+bool depot_conn_sent_fresh(const struct conn *c)
+{
+    int64_t rtt = c->rtt_us > 0 ? c->rtt_us : 10000; /* not measured yet: 10 ms, a slow link on loopback */
+    int64_t since = c->answered_us > 0 ? c->answered_us : c->opened_us;
+    return c->rx_at_us - since > 2 * rtt + 1000;
+}
+
+static void written(struct conn *c, const char *text)
+{
+    /* text is an OCPP-J frame: "[2," a CALL, "[3," a CALLRESULT, "[4," a CALLERROR */
+    if (text[0] != '[') return;
+    if (text[1] == '2') c->call_out_us = depot_mono_us();
+    else if (text[1] == '3' || text[1] == '4') c->answered_us = depot_mono_us();
+}
+
+static void round_trip(struct conn *c)
+{
+    if (!c->call_out_us) return;
+    int64_t rtt = depot_mono_us() - c->call_out_us;
+    c->call_out_us = 0;
+    c->rtt_us = rtt > c->rtt_us ? rtt : c->rtt_us - (c->rtt_us - rtt) / 8;
+}
+
 /* ---- session events --------------------------------------------------------------------------------- */
 
 static void on_session_event(void *ctx, const struct ocpp_event *ev)
@@ -268,6 +297,7 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
         break;
     }
     case OCPP_EV_RESULT:
+        round_trip(c);
         depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLRESULT, ev->action, ev->id, "ok", text);
         c->frame_logged = true;
         if (api_owns_call(ev->user)) api_on_answer(d, ev);
@@ -279,6 +309,7 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
             depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALLERROR, ev->action, ev->id, "ok", text);
             c->frame_logged = true;
         }
+        if (!ev->timed_out && !ev->closed) round_trip(c);
         if (ev->timed_out) d->counters.timeouts++;
         log_warn("ocpp", sid, "%s %s failed: %s%s%s", ev->action, ev->id,
                  ev->timed_out ? "no answer in time" : ev->closed ? "connection closed" : ocpp_error_name(ev->error_code),
@@ -328,6 +359,7 @@ static int established(struct depot *d, struct lws *wsi, struct slot *slot)
     }
     c->wsi = wsi;
     c->depot = d;
+    c->opened_us = depot_mono_us();
     struct conn *old = st->conn;
     if (old) {
         /* One live session per station: the newer connection wins, the old one is closed and its calls fail. */
@@ -412,6 +444,7 @@ static void refuse_frame(struct conn *c, const char *id, const char *why)
 static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char *in, size_t len)
 {
     if (lws_is_first_fragment(wsi)) {
+        c->rx_at_us = depot_mono_us();
         c->rx_len = c->rx_total = 0;
         c->rx_binary = lws_frame_is_binary(wsi);
         c->rx_overflow = false;
@@ -485,6 +518,7 @@ static int writeable(struct lws *wsi, struct conn *c)
         return -1;
     }
     memcpy(buf + LWS_PRE, text, n);
+    written(c, text);
     free(text);
     int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
     free(buf);
