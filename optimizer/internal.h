@@ -60,6 +60,7 @@ const char *opt_degenerate(const struct opt_problem *pb); /* NULL, or why the LP
 int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const struct opt_options *o);
 void opt_model_free(struct opt_model *m);
 double opt_pmax(const struct opt_model *m, int i, int t);
+double opt_hours(const struct opt_model *m, int i, int t); /* what an hour of slot t is worth to session i */
 double opt_group_limit(const struct opt_model *m, int g, int t);
 double opt_eps(const struct opt_model *m, int t);       /* tie-break, currency per kWh */
 double opt_penalty(const struct opt_model *m, int i);   /* M_i, currency per kWh */

@@ -52,7 +52,7 @@ void opt_enforce(const struct opt_model *m, double *kw)
                 row[t] = 0;
             else if (row[t] > p)
                 row[t] = p;
-            e += m->eta[i] * row[t] * m->hours[t];
+            e += m->eta[i] * row[t] * opt_hours(m, i, t);
         }
         double need = m->pb->sessions[i].energy_kwh;
         if (e > need) /* solver round-off: never plan more than the battery needs */
@@ -111,7 +111,7 @@ void opt_fallback(const struct opt_model *m, double *kw)
             int i = ord[k].i;
             if (rem[i] <= 0 || t < m->first[i] || t >= m->end[i])
                 continue;
-            double p = fmin(opt_pmax(m, i, t), rem[i] / (m->eta[i] * m->hours[t]));
+            double p = fmin(opt_pmax(m, i, t), rem[i] / (m->eta[i] * opt_hours(m, i, t)));
             p = fmin(p, headroom(m, load, i, t));
             if (p < m->pb->sessions[i].min_kw)
                 p = 0;
@@ -119,7 +119,7 @@ void opt_fallback(const struct opt_model *m, double *kw)
                 continue;
             kw[(size_t)i * T + t] = p;
             add_power(m, load, i, p);
-            rem[i] -= m->eta[i] * m->hours[t] * p;
+            rem[i] -= m->eta[i] * opt_hours(m, i, t) * p;
         }
     }
 out:
@@ -164,7 +164,7 @@ static void refill(const struct opt_model *m, double *kw, double *loads, int i, 
     for (int pass = 0; pass < 2 && need > 1e-12; pass++)
         for (int k = 0; k < ns && need > 1e-12; k++) {
             int t = slots[k];
-            double h = m->hours[t], *load = loads + (size_t)t * m->ngroups;
+            double h = opt_hours(m, i, t), *load = loads + (size_t)t * m->ngroups;
             double cap = fmin(opt_pmax(m, i, t) - row[t], headroom(m, load, i, t));
             if (pass == 0 && row[t] > 0 && cap > 0) {
                 double dp = fmin(cap, need / (eta * h));
@@ -176,13 +176,13 @@ static void refill(const struct opt_model *m, double *kw, double *loads, int i, 
                 int trim = -1;
                 for (int j = ns - 1; surplus > 1e-12 && j >= 0 && trim < 0; j--) {
                     int u = slots[j];
-                    if (u != t && (row[u] - mn) * eta * m->hours[u] >= surplus)
+                    if (u != t && (row[u] - mn) * eta * opt_hours(m, i, u) >= surplus)
                         trim = u;
                 }
                 if (surplus > 1e-12 && trim < 0)
                     continue;
                 if (trim >= 0) {
-                    double dq = surplus / (eta * m->hours[trim]);
+                    double dq = surplus / (eta * opt_hours(m, i, trim));
                     row[trim] -= dq;
                     add_power(m, loads + (size_t)trim * m->ngroups, i, -dq);
                     need += surplus;
@@ -208,7 +208,7 @@ void opt_repair_min_power(const struct opt_model *m, double *kw)
             double *p = &kw[(size_t)i * T + t];
             if (*p > 0 && *p < mn) {
                 if (ok)
-                    lost[i] += m->eta[i] * m->hours[t] * *p;
+                    lost[i] += m->eta[i] * opt_hours(m, i, t) * *p;
                 *p = 0;
             }
         }

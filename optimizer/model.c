@@ -14,6 +14,14 @@ double opt_pmax(const struct opt_model *m, int i, int t)
     return s->max_kw_slot ? s->max_kw_slot[t] : s->max_kw;
 }
 
+double opt_hours(const struct opt_model *m, int i, int t)
+{
+    const struct opt_session *s = &m->pb->sessions[i];
+    if (s->last_slot_hours > 0 && t == s->end_slot - 1 && s->end_slot <= m->T && s->last_slot_hours < m->hours[t])
+        return s->last_slot_hours;
+    return m->hours[t];
+}
+
 double opt_group_limit(const struct opt_model *m, int g, int t)
 {
     const struct opt_group *gr = &m->group[g];
@@ -44,7 +52,7 @@ double opt_col_hours(const struct opt_model *m, int i, int u)
 {
     double h = 0;
     for (int t = win_lo(m, i, u); t < win_hi(m, i, u); t++)
-        h += m->hours[t];
+        h += opt_hours(m, i, t);
     return h;
 }
 
@@ -365,8 +373,8 @@ glp_prob *opt_model_build(const struct opt_model *m, int names, int *dropped)
             /* Exact on the slots it covers: the power is flat, so cost and energy add up slot by slot. */
             for (int t = m->lp_t0[u] > m->first[i] ? m->lp_t0[u] : m->first[i];
                  t < m->lp_t0[u + 1] && t < m->end[i]; t++) {
-                cost += (pb->price[t] + opt_eps(m, t)) * m->hours[t];
-                h += m->hours[t];
+                cost += (pb->price[t] + opt_eps(m, t)) * opt_hours(m, i, t);
+                h += opt_hours(m, i, t);
             }
             if (p > 0)
                 glp_set_col_bnds(lp, j, GLP_DB, 0, p);

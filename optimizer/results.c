@@ -59,9 +59,10 @@ void opt_plan_fill(const struct opt_model *m, struct opt_plan *p, const double *
             double v = kw[(size_t)i * T + t];
             p->kw[(size_t)i * T + t] = v;
             p->site_kw[t] += v;
-            e += m->eta[i] * v * m->hours[t];
-            p->energy_cost += pb->price[t] * v * m->hours[t];
-            p->earliness_cost += opt_eps(m, t) * v * m->hours[t];
+            double h = opt_hours(m, i, t);
+            e += m->eta[i] * v * h;
+            p->energy_cost += pb->price[t] * v * h;
+            p->earliness_cost += opt_eps(m, t) * v * h;
         }
         double need = pb->sessions[i].energy_kwh;
         p->delivered_kwh[i] = e;

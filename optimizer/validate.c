@@ -76,6 +76,8 @@ static int check_session(const struct opt_problem *pb, int i, char *err, size_t 
     if (s->end_slot < s->first_slot)
         BAD("session %s: departure (end_slot %d) before arrival (first_slot %d)", s->id, s->end_slot,
             s->first_slot);
+    if (!isfinite(s->last_slot_hours) || s->last_slot_hours < 0 || s->last_slot_hours > pb->slot_hours)
+        BAD("session %s: last_slot_hours %g must be in [0, slot_hours] (0: the whole slot)", s->id, s->last_slot_hours);
     if (!isfinite(s->energy_kwh) || s->energy_kwh < 0)
         BAD("session %s: energy_kwh %g must be finite and >= 0", s->id, s->energy_kwh);
     if (!isfinite(s->efficiency) || s->efficiency < 0 || s->efficiency > 1)

@@ -514,6 +514,7 @@ static void session_record(struct build *b, struct ctl_station *cs, struct ctl_e
     cJSON_AddNumberToObject(s, "max_kw", round(os->max_kw * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "min_kw", round(os->min_kw * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "end_slot", os->end_slot);
+    if (os->last_slot_hours > 0) cJSON_AddNumberToObject(s, "last_slot_hours", round(os->last_slot_hours * 1e4) / 1e4);
     cJSON_AddNumberToObject(s, "priority", need->priority);
     cJSON_AddStringToObject(s, "rate_unit", u->amps ? "A" : "W");
     cJSON_AddNumberToObject(s, "phases", u->phases);
@@ -537,9 +538,9 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     /* The LP works on what the station can be told: the limit quantized down. */
     max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
     /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a driver who
-     * leaves on time should find the van charged. (Plans end on slot boundaries, so the margin can take a short
-     * stay's last slot away: a 45-minute top-up charged for 30. Counting every whole slot of the last hour instead
-     * was tried and left vans that leave on a boundary without a buffer: a need missed by 0.33 kWh in CI.) */
+     * leaves on time should find the van charged. The slot it is then done in counts for the part before that
+     * (last_slot_hours): a 34-minute stay is no longer planned as the one whole slot it covers. (Counting every
+     * whole slot of the last hour was tried and left vans that leave on a boundary without a buffer.) */
     int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
     /* Hedged: done a share of the stay earlier, while that is still ahead. */
     int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - cfg->departure_hedge_pct / 100.0));
@@ -551,9 +552,22 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     /* Past its departure and still plugged in: plan one more slot rather than none. */
     if (dep < b->first_end) dep = b->first_end;
     int end_slot = (int)((dep - b->first_end) / b->slot_ms) + 1;
+    int64_t last_ms = dep - b->first_end - (int64_t)(end_slot - 1) * b->slot_ms;
+    double last_slot_hours = 0;
+    if (end_slot < b->T && last_ms >= 60000) { /* less than a minute: not worth a profile period */
+        end_slot++;
+        last_slot_hours = (double)last_ms / 3600000.0;
+    }
     if (end_slot > b->T) end_slot = b->T;
     if (cfg->failsafe == CTL_FAILSAFE_TX_DEFAULT) reserve_after_departure(b, cs, e, need.departure_ms, end_slot);
     double margin_kwh = need.best_effort ? 0 : need.need_kwh * cfg->energy_margin_pct / 100.0;
+    /* What is left may be less than its shortest slot at the 6 A minimum: the plan could then only round it to
+     * nothing (a 34-minute stay left 0.2 kWh short). Asked for that slot's minimum instead, it is done. */
+    double min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0;
+    double shortest_h = fmin((double)(b->first_end - b->now) / 3600000.0,
+                             last_slot_hours > 0 ? last_slot_hours : (double)b->slot_ms / 3600000.0);
+    if (need.remaining_kwh > 0 && need.remaining_kwh + margin_kwh < min_kw * shortest_h)
+        margin_kwh = min_kw * shortest_h - need.remaining_kwh;
     int i = b->ns++;
     e->session_index = i;
     char id[96];
@@ -563,10 +577,11 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
         .id = j->ids[i] ? j->ids[i] : "?",
         .first_slot = 0,
         .end_slot = end_slot,
+        .last_slot_hours = last_slot_hours,
         .energy_kwh = need.remaining_kwh > 0 ? need.remaining_kwh + margin_kwh : 0,
         .efficiency = 1,
         .max_kw = max_kw,
-        .min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0,
+        .min_kw = min_kw,
         /* "Charge to full" is a wish, not a need: it must never take energy from a van a dispatcher or its EV gave
          * a departure need (the LP weighs shortfall by priority; 1/100 keeps the best-effort one far cheaper to
          * cut, yet still above any price, so it still charges whatever is left). */

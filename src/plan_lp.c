@@ -34,6 +34,7 @@ cJSON *plan_lp_to_json(const struct opt_problem *pb, const struct opt_options *o
         cJSON_AddStringToObject(o2, "id", s->id);
         cJSON_AddNumberToObject(o2, "first_slot", s->first_slot);
         cJSON_AddNumberToObject(o2, "end_slot", s->end_slot);
+        if (s->last_slot_hours > 0) cJSON_AddNumberToObject(o2, "last_slot_hours", s->last_slot_hours);
         cJSON_AddNumberToObject(o2, "energy_kwh", s->energy_kwh);
         cJSON_AddNumberToObject(o2, "efficiency", s->efficiency);
         cJSON_AddNumberToObject(o2, "max_kw", s->max_kw);
@@ -128,6 +129,7 @@ int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len)
             .id = cJSON_IsString(id) ? id->valuestring : "?",
             .first_slot = (int)num(s, "first_slot", 0),
             .end_slot = (int)num(s, "end_slot", 0),
+            .last_slot_hours = num(s, "last_slot_hours", 0),
             .energy_kwh = num(s, "energy_kwh", 0),
             .efficiency = num(s, "efficiency", 1),
             .max_kw = num(s, "max_kw", 0),

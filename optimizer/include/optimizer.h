@@ -119,6 +119,9 @@ struct opt_session {
     int first_slot;           /* a_i >= 0: first slot it may charge in (0 when already plugged in) */
     int end_slot;             /* d_i >= a_i: the slot it leaves at (exclusive); == a_i: nothing to plan.
                                  May exceed the horizon: then the energy is planned within the horizon. */
+    double last_slot_hours;   /* 0: it stays all of slot end_slot - 1; else (0, that slot's hours]: it leaves
+                                 this long into it (charging there is worth that many hours, while its power
+                                 counts against the limits for the whole slot). Ignored past the horizon. */
     double energy_kwh;        /* E_i >= 0, still needed, at the battery */
     double efficiency;        /* eta_i in (0, 1]; 0 means 1 */
     double max_kw;            /* P_i >= 0 (min of EV and EVSE), used when max_kw_slot is NULL */

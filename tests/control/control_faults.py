@@ -182,7 +182,7 @@ def check_noncompliant(d, nc, plans, bad, rep, limit_kw, scen):
 
 def check_plan_sessions(plans):
     """The plan event's result carries per session (in the order of "sessions" and "kw") planned_kwh, the energy of
-    its kW row, and shortfall_kwh, which add up to the plan's total shortfall."""
+    its kW row (the slot it leaves in counted for last_slot_hours), and shortfall_kwh, which add up to the plan's total shortfall."""
     bad = []
     for _, p in plans:
         res = p["result"]
@@ -191,7 +191,10 @@ def check_plan_sessions(plans):
             bad.append((p["plan"], "sessions missing or of another length"))
             continue
         for s, r, row in zip(p["sessions"], per, res["kw"]):
-            kwh = row[0] * p["first_slot_s"] / 3600 + sum(row[1:]) * p["slot_minutes"] / 60
+            hours = [p["first_slot_s"] / 3600] + [p["slot_minutes"] / 60] * (len(row) - 1)
+            if s.get("last_slot_hours") and s["end_slot"] <= len(row):  # it leaves that long into its last slot
+                hours[s["end_slot"] - 1] = min(hours[s["end_slot"] - 1], s["last_slot_hours"])
+            kwh = sum(kw * h for kw, h in zip(row, hours))
             if r["transaction"] != s["transaction"] or abs(r["planned_kwh"] - kwh) > 0.01 or r["shortfall_kwh"] < 0:
                 bad.append((p["plan"], s["transaction"], r, round(kwh, 3)))
         if abs(sum(r["shortfall_kwh"] for r in per) - res["shortfall_kwh"]) > 0.01 * max(1, len(per)):

@@ -199,6 +199,30 @@ static void test_partial_first_slot(void)
     opt_plan_free(p);
 }
 
+/* It leaves 30 minutes into its last slot: there a kW is worth half a kWh, while it counts whole against the site
+ * limit. Slot 1 is cheap (0.1) and 12 kW; the van that stays gets all it needs there (moving a kW of slot 1 to
+ * the one leaving saves 0.5 kWh x 0.2 at slot 0's price but costs the other 1 kWh x 0.15 at slot 2's), the one
+ * leaving takes the 6 kW left: 3 kWh, and the other 9 in slot 0. */
+static void test_partial_last_slot(void)
+{
+    struct fx f;
+    fx_init(&f, 3, 1, (double[]){ 0.3, 0.1, 0.25 }, 12);
+    fx_add(&f, "leaves", 0, 2, 12, 10)->last_slot_hours = 0.5;
+    fx_add(&f, "stays", 1, 3, 6, 10);
+    struct opt_plan *p = fx_solve(&f, NULL);
+    check_row(p, 0, (double[]){ 9, 6, 0 }, "partial last slot: 6 kW for half of slot 1 is 3 kWh");
+    check_row(p, 1, (double[]){ 0, 6, 0 }, "partial last slot: the van that stays gets its 6 kWh at 0.1");
+    CHECK_NEAR(p->cost, 9 * 0.3 + 3 * 0.1 + 6 * 0.1, 1e-6, "partial last slot: cost");
+    CHECK_NEAR(p->total_shortfall_kwh, 0, 1e-6, "partial last slot: no shortfall");
+    opt_plan_free(p);
+    /* Past the horizon the hours are ignored: the last slot in the horizon is whole. */
+    fx_init(&f, 2, 1, (double[]){ 0.3, 0.1 }, 100);
+    fx_add(&f, "beyond", 0, 3, 12, 10)->last_slot_hours = 0.5;
+    p = fx_solve(&f, NULL);
+    check_row(p, 0, (double[]){ 2, 10 }, "partial last slot past the horizon: slot 1 whole");
+    opt_plan_free(p);
+}
+
 static void test_equal_prices_prefer_earlier(void)
 {
     struct fx f;
@@ -259,6 +283,7 @@ int main(void)
     test_phase_limits();
     test_demand_charge();
     test_partial_first_slot();
+    test_partial_last_slot();
     test_equal_prices_prefer_earlier();
     test_efficiency_and_negative_price();
     test_window_respected();
