@@ -147,10 +147,10 @@ static void station_clocks(FILE *f, const struct depot *d)
                "timestamps (stations measured so far).\n# TYPE depotd_station_clock_offset_seconds gauge\n");
     for (size_t b = 0; d->buckets && b < d->n_buckets; b++)
         for (const struct station *st = d->buckets[b]; st; st = st->next) {
-            if (!st->clock_known) continue;
+            if (!st->clock.known) continue;
             char id[2 * CFG_STATION_ID_MAX + 2];
             label_value(id, sizeof id, st->id);
-            fprintf(f, "depotd_station_clock_offset_seconds{station=\"%s\"} %.3f\n", id, st->clock_offset_ms / 1000.0);
+            fprintf(f, "depotd_station_clock_offset_seconds{station=\"%s\"} %.3f\n", id, st->clock.offset_ms / 1000.0);
             beyond += st->clock_warned;
         }
     metric(f, "depotd_stations_clock_beyond_tolerance", "gauge",

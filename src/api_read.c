@@ -202,7 +202,7 @@ static cJSON *station_live(const struct station *st)
     cJSON_AddStringToObject(o, "id", st->id);
     cJSON_AddStringToObject(o, "registry_boot", cfg_boot_name(st->registry_boot));
     cJSON_AddBoolToObject(o, "connected", st->conn != NULL);
-    if (st->clock_known) cJSON_AddNumberToObject(o, "clock_offset_s", round((double)st->clock_offset_ms / 100.0) / 10.0);
+    if (st->clock.known) cJSON_AddNumberToObject(o, "clock_offset_s", round((double)st->clock.offset_ms / 100.0) / 10.0);
     else cJSON_AddNullToObject(o, "clock_offset_s");
     return o;
 }

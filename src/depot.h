@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "clock_offset.h"
 #include "config.h"
 #include "ocpp.h"
 #include "store.h"
@@ -34,15 +35,12 @@ struct station {
     enum ocpp_boot_state last_boot;
     int items_per_get;                   /* DeviceDataCtrlr ItemsPerMessage GetVariables; 0: not known */
     bool caps_read;                      /* its SmartChargingCtrlr capabilities were read since it booted */
-    /* Its clock against depotd's planning clock (station minus depotd), from the timestamps of what it sends now
-     * (StatusNotification, TransactionEvent not offline): the largest of the last samples, as transit only
-     * makes a timestamp look older (stations.c depot_station_clock_sample). */
-    int64_t clock_samples[8];
-    int clock_n, clock_next, clock_stable; /* stable: samples in a row that left the largest where it was */
+    /* Its clock against depotd's planning clock, from the timestamps of what it sends as it happens
+     * (StatusNotification, TransactionEvent not offline; not what waited in its queue): clock_offset.h. */
+    struct clock_offset clock;
     bool clock_reported;             /* a clock_offset event was logged (once the offset settled) */
-    int64_t clock_stable_since_ms;   /* planning clock: since when (a backlog worked off in a burst is not "held") */
-    int64_t clock_offset_ms, clock_logged_ms;
-    bool clock_known, clock_warned;
+    bool clock_warned;               /* beyond clock_skew_tolerance_s, warned */
+    int64_t clock_logged_ms;         /* the offset last logged */
     char password_hash[AUTH_HASH_MAX];
     unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
     bool has_verified_mac;

@@ -254,15 +254,10 @@ static void drop_from_held_list(struct conn *c)
 
 /* ---- a station's queue ---------------------------------------------------------------------------- */
 
-/* OCPP-J lets a station have one CALL in flight: what it makes meanwhile waits in its queue and leaves the moment
- * the answer comes back. A CALL that arrives within a round trip of depotd's last answer may have waited there
- * (after a reconnect, behind minutes of backlog); one that arrives later was sent as it happened. The round trip
- * is measured on depotd's own CALLs, which the station answers past its queue. */
+/* clock_offset_fresh: the round trip is measured on depotd's own CALLs, which the station answers past its queue. */
 bool depot_conn_sent_fresh(const struct conn *c)
 {
-    int64_t rtt = c->rtt_us > 0 ? c->rtt_us : 10000; /* not measured yet: 10 ms, a slow link on loopback */
-    int64_t since = c->answered_us > 0 ? c->answered_us : c->opened_us;
-    return c->rx_at_us - since > 2 * rtt + 1000;
+    return clock_offset_fresh(c->rx_at_us, c->answered_us > 0 ? c->answered_us : c->opened_us, c->rtt_us);
 }
 
 static void written(struct conn *c, const char *text)

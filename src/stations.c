@@ -124,8 +124,6 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
     return true;
 }
 
-#define CLOCK_SETTLE_MS (60 * 1000)
-
 /* What transit can make a clock look off by, on the planning clock: 1 ms of it is 3 s at 3000 x real speed. */
 static double clock_noise_ms(void)
 {
@@ -133,36 +131,12 @@ static double clock_noise_ms(void)
     return noise < 2000 ? 2000 : noise;
 }
 
-static bool clock_settled(const struct station *st)
-{
-    return st->clock_known && st->clock_stable >= 2 && depot_now_ms() - st->clock_stable_since_ms >= CLOCK_SETTLE_MS;
-}
-
 void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms)
 {
-    int cap = (int)(sizeof st->clock_samples / sizeof st->clock_samples[0]);
-    st->clock_samples[st->clock_next] = station_ms - now_ms;
-    st->clock_next = (st->clock_next + 1) % cap;
-    if (st->clock_n < cap) st->clock_n++;
-    int64_t hi = st->clock_samples[0];
-    for (int i = 1; i < st->clock_n; i++)
-        if (st->clock_samples[i] > hi) hi = st->clock_samples[i];
-    /* The largest sample is a lower bound of the offset: a timestamp is never later than the station's clock when
-     * it left, but a message can wait (a station working off a backlog after a reconnect stamps live messages
-     * minutes back, and the largest climbs as fresher ones come). It counts once it holds still. */
-    if (st->clock_known && (double)llabs(hi - st->clock_offset_ms) <= clock_noise_ms()) {
-        st->clock_stable++;
-    } else {
-        st->clock_stable = 0;
-        st->clock_stable_since_ms = now_ms;
-    }
-    /* Three samples before it counts: a station that comes back replays what it measured while away, stamped then,
-     * and its first samples can be minutes old (the largest of a few is the fresh one). */
-    if (st->clock_n < 3) return;
-    st->clock_known = true;
-    st->clock_offset_ms = hi;
+    clock_offset_sample(&st->clock, station_ms, now_ms, clock_noise_ms());
     /* Logged and judged against the tolerance only once it is what depotd acts on (depot_station_clock). */
-    if (!clock_settled(st)) return;
+    if (!clock_offset_settled(&st->clock, now_ms)) return;
+    int64_t hi = st->clock.offset_ms;
     bool first = !st->clock_reported;
     st->clock_reported = true;
     int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
@@ -174,7 +148,7 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
     st->clock_logged_ms = hi;
     char json[128];
     snprintf(json, sizeof json, "{\"offset_s\":%.1f,\"samples\":%d,\"tolerance_s\":%d,\"beyond_tolerance\":%s}",
-             (double)hi / 1000.0, st->clock_n, d->cfg.clock_skew_tolerance_s, over ? "true" : "false");
+             (double)hi / 1000.0, st->clock.n, d->cfg.clock_skew_tolerance_s, over ? "true" : "false");
     depot_log_station_event(d, "clock_offset", st->id, json);
     if (over && !st->clock_warned)
         log_warn("ocpp", st->id, "clock %+.0f s off depotd's, beyond clock_skew_tolerance_s (%d): its profiles may "
@@ -187,16 +161,8 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
 {
-    /* Shifted by the offset once it holds still (to within one message's transit) over a few samples and
-     * CLOCK_SETTLE_MS of time: a station working off its backlog after a reconnect sends minutes-old stamps in one
-     * burst, and the largest of them climbs until fresh ones come. Until then on depotd's time, as if in sync. An
-     * offset transit alone can explain counts as none. */
-    bool settled = clock_settled(st);
-    /* Beyond the tolerance it is warned about, not acted on: a clock that far off needs fixing, and an offset that
-     * large is more likely a backlog mistaken for one (a station replaying hours of queued messages). */
-    int64_t tol = (int64_t)d->cfg.clock_skew_tolerance_s * 1000;
-    *offset_ms = settled && (double)llabs(st->clock_offset_ms) > clock_noise_ms() && llabs(st->clock_offset_ms) <= tol
-                     ? st->clock_offset_ms
-                     : 0;
+    /* Until it settles, on depotd's time, as if in sync. */
+    *offset_ms = clock_offset_in_force(&st->clock, depot_now_ms(), clock_noise_ms(),
+                                       (int64_t)d->cfg.clock_skew_tolerance_s * 1000);
     *uncertainty_ms = 0;
 }
