@@ -70,7 +70,7 @@ static const struct num_key num_keys[] = {
         "depotd was told: higher front-loads charging at some cost."),
     NUM(departure_hedge_pct, 0, 0, 90,
         "Plan each session to be done this share of its stay before the departure it was given (from its arrival), "
-        "and by the departure itself once that earlier time has passed: a hedge against drivers who leave early, "
+        "and as fast as it can once that earlier time has passed: a hedge against drivers who leave early, "
         "at the cost of fewer cheap hours (%)."),
     INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
     INT(mip_max_binaries, 600, 0, 100000,

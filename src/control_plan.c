@@ -542,10 +542,15 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
      * (last_slot_hours): a 34-minute stay is no longer planned as the one whole slot it covers. (Counting every
      * whole slot of the last hour was tried and left vans that leave on a boundary without a buffer.) */
     int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
-    /* Hedged: done a share of the stay earlier, while that is still ahead. */
+    /* Hedged: done a share of the stay earlier, and at once when that time has passed (planning to the
+     * departure again then gave back the cheap hours to a driver already late for the hedge: at 90 % every
+     * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). */
     int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - cfg->departure_hedge_pct / 100.0));
     double hedge_kwh = 0;
-    if (cfg->departure_hedge_pct > 0 && !need.best_effort && hedged < dep && hedged > b->first_end) {
+    if (cfg->departure_hedge_pct > 0 && !need.best_effort && hedged < dep) {
+        /* Two slots, not one: the next plan comes a moment after the slot boundary, and a profile that ends there
+         * would stop the EV until it does. */
+        if (hedged < b->first_end) hedged = b->first_end + b->slot_ms < dep ? b->first_end + b->slot_ms : dep;
         hedge_kwh = max_kw * (double)(dep - hedged) / 3600000.0;
         dep = hedged;
     }
