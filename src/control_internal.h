@@ -301,8 +301,8 @@ int ctl_planner_submit(struct control *ctl, const char *reasons);
 void ctl_plan_free(struct ctl_plan *p);
 /* control.c: a solved plan is back on the loop thread. */
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
-/* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer; an EVSE that does
- * not follow its profile is planned around at its fail-safe limit (event, re-plan). */
+/* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer. control_station.c: an
+ * EVSE that does not follow its profile is planned around at its fail-safe limit (event, re-plan). */
 uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o); /* the ticket, or 0 */
 struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
 void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);
@@ -314,6 +314,11 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
 void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, uint64_t plan_id,
                              int phase);
 void ctl_call_drop(struct control *ctl, struct ctl_call *c);
+/* The call a CALL's cookie names, taken off the list (NULL: not ours, or answered already). */
+struct ctl_call *ctl_call_take(struct control *ctl, uint64_t cookie);
+/* A station's fail-safe (re)sent, and every station's refreshed after a change that moves them. */
+void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs);
+void ctl_refresh_failsafes(struct control *ctl);
 void ctl_saga_call_done(struct control *ctl, uint64_t plan_id);
 void ctl_saga_send_increases(struct control *ctl);
 
