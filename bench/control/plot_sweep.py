@@ -34,8 +34,9 @@ def main():
         ax.set_ylabel(unit)
         ax.grid(True, alpha=0.3)
     ax_e.legend(fontsize=8)
-    fig.suptitle("ACN depot (14 stations x 4 EVSEs), %g day(s) from %s: depotd against the site limit"
-                 % (data["days"], data["from"]), fontsize=10)
+    extra = ", " + " ".join(data["control"]) if data.get("control") else ""
+    fig.suptitle("ACN depot (14 stations x 4 EVSEs), %g day(s) from %s%s: depotd against the site limit"
+                 % (data["days"], data["from"], extra), fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     return 0

@@ -6,6 +6,7 @@ the rows as JSON for bench/control/plot_sweep.py.
 
     /usr/bin/python3 bench/control/sweep.py [--from 2021-06-21] [--days 1] [--limits 30,45,60,90,150]
         [--failsafes ChargingStationMaxProfile,TxDefaultProfile] [--json docs/sweep-acn.json]
+        [--control departure_hedge_pct=90 ...]
 
 Each run is a whole replay (about 40 s per simulated day at 2400x); nothing runs in parallel (the simulated
 clocks need the cores). Network: 127.0.0.1 only, through acn_replay.py.
@@ -53,12 +54,16 @@ def main():
     ap.add_argument("--limits", default="30,45,60,90,150")
     ap.add_argument("--failsafes", default="ChargingStationMaxProfile,TxDefaultProfile")
     ap.add_argument("--json", default=None, help="write the rows here")
+    ap.add_argument("--control", action="append", default=[], metavar="KEY=JSON",
+                    help="passed to acn_replay.py (e.g. departure_hedge_pct=90)")
     args = ap.parse_args()
     rows = []
     for fs in args.failsafes.split(","):
         for lim in args.limits.split(","):
             cmd = [sys.executable, os.path.join(HERE, "acn_replay.py"), "--from", args.from_, "--days", args.days,
                    "--site-limit-kw", lim, "--failsafe", fs]
+            for kv in args.control:
+                cmd += ["--control", kv]
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
             if r.returncode != 0:
                 print("sweep: %s at %s kW failed:\n%s" % (fs, lim, r.stderr[-2000:]), file=sys.stderr)
@@ -73,7 +78,7 @@ def main():
                       row["minutes_above"]["depotd"], row["plans"], row["profiles_sent"]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"from": args.from_, "days": float(args.days), "rows": rows}, f, indent=1)
+            json.dump({"from": args.from_, "days": float(args.days), "control": args.control, "rows": rows}, f, indent=1)
     return 0
 
 
