@@ -23,6 +23,10 @@ void clock_offset_sample(struct clock_offset *c, int64_t station_ms, int64_t now
     if (c->n < 3) return;
     c->known = true;
     c->offset_ms = hi;
+    if (clock_offset_settled(c, now_ms)) {
+        c->settled_ms = hi;
+        c->has_settled = true;
+    }
 }
 
 bool clock_offset_settled(const struct clock_offset *c, int64_t now_ms)
@@ -32,9 +36,12 @@ bool clock_offset_settled(const struct clock_offset *c, int64_t now_ms)
 
 int64_t clock_offset_in_force(const struct clock_offset *c, int64_t now_ms, double noise_ms, int64_t tolerance_ms)
 {
-    if (!clock_offset_settled(c, now_ms)) return 0;
-    int64_t off = llabs(c->offset_ms);
-    return (double)off > noise_ms && off <= tolerance_ms ? c->offset_ms : 0;
+    int64_t est;
+    if (clock_offset_settled(c, now_ms)) est = c->offset_ms;
+    else if (c->has_settled) est = c->settled_ms;
+    else return 0;
+    int64_t off = llabs(est);
+    return (double)off > noise_ms && off <= tolerance_ms ? est : 0;
 }
 
 bool clock_offset_fresh(int64_t rx_us, int64_t answered_us, int64_t rtt_us)

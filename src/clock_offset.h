@@ -23,6 +23,8 @@ struct clock_offset {
     int64_t stable_since_ms;
     int64_t offset_ms;      /* the estimate: the largest sample */
     bool known;             /* three samples or more */
+    int64_t settled_ms;     /* the last estimate that settled: in force while a new one settles */
+    bool has_settled;
 };
 
 /* One stamp (station_ms) on a message the station sent as it happened, and depotd's clock when it came. noise_ms:
@@ -32,8 +34,9 @@ void clock_offset_sample(struct clock_offset *c, int64_t station_ms, int64_t now
 /* Known and held still, over two samples or more and CLOCK_OFFSET_SETTLE_MS. */
 bool clock_offset_settled(const struct clock_offset *c, int64_t now_ms);
 
-/* What to shift a station's schedules by: the estimate once settled, when transit alone cannot explain it
- * (beyond noise_ms) and it is within tolerance_ms (a clock further off is warned about, not followed: an offset
+/* What to shift a station's schedules by: the last estimate that settled (the one before, while a moved one holds
+ * still: dropping to 0 meanwhile shifted a station's caps by its whole offset), when transit alone cannot explain
+ * it (beyond noise_ms) and it is within tolerance_ms (a clock further off is warned about, not followed: an offset
  * that large is more likely a backlog mistaken for one); else 0. */
 int64_t clock_offset_in_force(const struct clock_offset *c, int64_t now_ms, double noise_ms, int64_t tolerance_ms);
 

@@ -53,14 +53,17 @@ static void test_stepped_back(void)
     for (int i = 0; i < 5; i++) sample(&c, i * 30000, 120000, 0);
     CHECK(clock_offset_in_force(&c, 120000, NOISE, TOL) == 120000, "120 s ahead, followed");
     /* Synced to 10 s ahead at 150 s: the 120 s samples stay the largest until eight new ones pushed them out of
-     * the ring (the eighth at 360 s); then it moves, and holds still from 360 s: settled at 420 s. */
+     * the ring (the eighth at 360 s); then it moves, and holds still from 360 s: settled at 420 s. Until then the
+     * 120 s that settled stays in force (not 0: that would shift the station's schedules by all of it). */
     for (int i = 0; i < 7; i++) sample(&c, 150000 + i * 30000, 10000, 0);
     CHECK(c.offset_ms == 120000 && clock_offset_in_force(&c, 330000, NOISE, TOL) == 120000,
           "seven new samples: still 120 s (%lld)", (long long)c.offset_ms);
     sample(&c, 360000, 10000, 0);
-    CHECK(c.offset_ms == 10000 && clock_offset_in_force(&c, 360000, NOISE, TOL) == 0,
-          "the eighth: 10 s, not followed until it holds still");
+    CHECK(c.offset_ms == 10000 && clock_offset_in_force(&c, 360000, NOISE, TOL) == 120000,
+          "the eighth: 10 s, not followed until it holds still; the 120 s that settled stays in force (%lld)",
+          (long long)clock_offset_in_force(&c, 360000, NOISE, TOL));
     sample(&c, 390000, 10000, 0);
+    CHECK(clock_offset_in_force(&c, 390000, NOISE, TOL) == 120000, "one held: 120 s still in force");
     sample(&c, 420000, 10000, 0);
     CHECK(clock_offset_in_force(&c, 420000, NOISE, TOL) == 10000, "held a minute: 10 s followed (%lld)",
           (long long)clock_offset_in_force(&c, 420000, NOISE, TOL));
