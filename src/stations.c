@@ -12,19 +12,14 @@
 #include "depot.h"
 #include "log.h"
 
-int64_t depot_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t depot_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+int64_t depot_mono_ms(void) { return depot_mono_us() / 1000; }
 
 int64_t depot_wall_ms(void)
 {
@@ -161,7 +156,7 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
 {
-    /* Until it settles, on depotd's time, as if in sync. */
+    /* Before the first estimate settles, on depotd's time, as if in sync; after, the last settled one. */
     *offset_ms = clock_offset_in_force(&st->clock, depot_now_ms(), clock_noise_ms(),
                                        (int64_t)d->cfg.clock_skew_tolerance_s * 1000);
     *uncertainty_ms = 0;
