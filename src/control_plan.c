@@ -77,8 +77,13 @@ static void on_solved(struct depot *d, void *arg)
 {
     struct job *j = arg;
     struct control *ctl = j->ctl;
-    (void)d;
     struct ctl_plan *plan = j->plan;
+    if (d->control != ctl) {
+        /* Solved while control stopped: the worker handed it over just before control_stop joined it, and the
+         * server runs what was handed over after every module stopped. Nothing is left to apply it to. */
+        job_free(j); /* and its plan */
+        return;
+    }
     plan->solved_mono = depot_mono_ms();
     cJSON *res = cJSON_AddObjectToObject(j->record, "result");
     if (plan->failed) {

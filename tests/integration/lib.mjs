@@ -161,9 +161,17 @@ export class Depotd {
     if (this.ownDir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  // Sanitizer reports in what depotd wrote to stderr in all its runs (ASan/UBSan/LSan).
+  // Sanitizer reports in what depotd wrote to stderr in all its runs (ASan/UBSan/LSan): each report's first
+  // line followed by the lines after it (the stack, the allocation and free sites), so a failure shows where.
   sanitizerReports() {
-    return this.allStderr.split('\n').filter((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l));
+    const lines = this.allStderr.split('\n');
+    const reports = [];
+    lines.forEach((l, i) => {
+      if (/ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l)) {
+        reports.push(lines.slice(i, i + 80).join('\n'));
+      }
+    });
+    return reports;
   }
 }
 
