@@ -41,7 +41,9 @@ for v in scen["visits"]:
         needs.append({"vehicle": v["ev"], "departure": v["departure"], "energy_kwh": v["energyKwh"]})
 cfg["control"] = {"site_limit_kw": depot["gridLimitKw"], "failsafe": "TxDefaultProfile", "failsafe_evse_kw": 4.2,
                   "replan_delay_ms": 20, "mip_max_binaries": 0, "solver_time_limit_ms": 500,
-                  "vehicles": vehicles, "needs": needs}
+                  "vehicles": vehicles, "needs": needs,
+                  # The dispatcher's schedule: departures are kept, so no hedge before 8 sessions have ended.
+                  "departure_hedge_new_pct": 0}
 cfg["clock"] = {"start": scen["start"], "speed": speed, "anchor_unix_ms": anchor}
 json.dump(cfg, sys.stdout, indent=1)
 PY

@@ -201,6 +201,9 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_plans_failed_total", "counter", "Plans that failed (the fallback plan was used).",
            (double)cs.plans_failed);
     metric(f, "depotd_plan_solve_seconds", "gauge", "Duration of the last solve.", cs.last_solve_ms / 1000.0);
+    metric(f, "depotd_departure_hedge_percent", "gauge",
+           "Plans are done this share of a stay before the told departure (configured, or learned from ended sessions).",
+           cs.departure_hedge_pct);
     fprintf(f, "# HELP depotd_plan_duration_seconds Solve time of each plan since the API started.\n"
                "# TYPE depotd_plan_duration_seconds histogram\n");
     uint64_t cum = 0;

@@ -93,7 +93,9 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
         }
         double remaining = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "remaining_kwh"));
         bool best_effort = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "best_effort"));
-        double short_kwh = fmax(0, remaining - planned);
+        /* What the departure hedge leaves for after its earlier time (hedge_kwh) is no shortfall (control.c). */
+        double hedge = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "hedge_kwh"));
+        double short_kwh = fmax(0, remaining - planned - (isnan(hedge) ? 0 : hedge));
         bool at_risk = !best_effort && short_kwh > at_risk_kwh;
         int64_t dep_ms = 0;
         if (str[4][0]) ocpp_time_parse(str[4], &dep_ms);

@@ -682,6 +682,7 @@ void control_stats(struct depot *d, struct control_stats *out)
         for (int k = 1; k <= cs->max_evse; k++)
             if (cs->evse[k].active) m += cs->evse[k].power_w / 1000.0;
     out->measured_site_kw = m;
+    out->departure_hedge_pct = ctl_hedge_pct(ctl);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------------------------------------ */

@@ -98,6 +98,7 @@ struct control_stats {
     int sessions, sessions_at_risk;
     double site_limit_kw, planned_site_kw, measured_site_kw;
     double last_solve_ms;
+    double departure_hedge_pct; /* in force: configured or learned from ended sessions */
     uint64_t last_plan_id;
     const char *last_method;
 };

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "control.h"
+#include "departures.h"
 #include "depot.h"
 #include "schedule.h"
 
@@ -57,6 +58,8 @@ struct ctl_config {
     double at_risk_kwh;          /* shortfall that raises departure_at_risk */
     double earliness_pct;        /* the optimizer's earliness, in % */
     double departure_hedge_pct;  /* plan to be done this share of the stay early (%) */
+    double departure_hedge_max_pct; /* the most the hedge learned from ended sessions may be (%); 0: not learned */
+    double departure_hedge_new_pct; /* the learned hedge until enough sessions ended (%) */
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
     int mip_max_binaries;        /* exact min-current MIP up to this many on/off variables; 0: never */
@@ -207,7 +210,14 @@ struct control {
     uint64_t next_cookie;
     uint64_t next_plan_id;
     struct control_stats stats;
+    struct departures departures; /* how the told departures were kept (departures.h) */
+    double hedge_logged_pct;     /* the learned hedge last logged */
 };
+
+/* The hedge in force (%): departure_hedge_pct, or more when the ended sessions ask for it (control_model.c);
+ * logged when it moved by 5 points or more. */
+double ctl_hedge_pct(const struct control *ctl);
+void ctl_departures_log_hedge(struct control *ctl);
 
 /* control_model.c */
 int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, size_t err_len);

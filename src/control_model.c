@@ -72,6 +72,16 @@ static const struct num_key num_keys[] = {
         "Plan each session to be done this share of its stay before the departure it was given (from its arrival), "
         "and as fast as it can once that earlier time has passed: a hedge against drivers who leave early, "
         "at the cost of fewer cheap hours (%)."),
+    NUM(departure_hedge_max_pct, 90, 0, 90,
+        "The hedge is also learned from the last 64 sessions that ended with a told departure (not the default "
+        "dwell): plans are done by the point of the stay three quarters of them were still there at, at most this "
+        "share early (%). Vehicles that keep their departures teach 0; drivers who leave early, up to this. Needs 8 "
+        "such sessions (kept in the event log across restarts: departure_kept events); until then "
+        "departure_hedge_new_pct. 0: departure_hedge_pct only."),
+    NUM(departure_hedge_new_pct, 90, 0, 90,
+        "The learned hedge until 8 sessions with a told departure have ended (%; at most departure_hedge_max_pct): "
+        "a new depot charges early until its vehicles show they keep their departures, so it is never worse than "
+        "charging at once while it learns. A depot whose departures are a dispatcher's schedule can set 0."),
     INT(solver_time_limit_ms, 5000, 100, 600000, "Time limit of one solve; past it the plan is the fallback."),
     INT(mip_max_binaries, 600, 0, 100000,
         "Solve the 0-or-at-least-6 A rule exactly (MIP) up to this many on/off variables, else repair the LP; "
@@ -595,6 +605,53 @@ static void session_control_reset(struct ctl_evse *e, enum ctl_evse_mode mode)
     e->at_risk = false;
 }
 
+double ctl_hedge_pct(const struct control *ctl)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    double learned = cfg->departure_hedge_max_pct > 0
+                         ? departures_hedge_pct(&ctl->departures, cfg->departure_hedge_max_pct,
+                                                fmin(cfg->departure_hedge_new_pct, cfg->departure_hedge_max_pct))
+                         : 0;
+    return fmax(learned, cfg->departure_hedge_pct);
+}
+
+void ctl_departures_log_hedge(struct control *ctl)
+{
+    double pct = ctl_hedge_pct(ctl);
+    if (ctl->departures.n >= DEPARTURES_MIN_SEEN && fabs(pct - ctl->hedge_logged_pct) >= 5) {
+        log_info("control", NULL, "departures: a quarter of the last %d sessions with a told departure left before "
+                 "%.0f %% of their stay; plans are done %.0f %% of a stay early", ctl->departures.n,
+                 100 - departures_hedge_pct(&ctl->departures, 100, 0), pct);
+        ctl->hedge_logged_pct = pct;
+    }
+}
+
+/* A session ends: how it kept the departure it was told (a dispatcher's or its EV's, not the default dwell). The
+ * departure_kept event is what a restarted depotd learns from again. */
+static void learn_departure(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int64_t ended_ms)
+{
+    struct ctl_need need;
+    ctl_need_for(ctl, e, ended_ms, &need);
+    if (strcmp(need.source, "default") == 0 || need.best_effort) return;
+    if (need.departure_ms - e->started_ms < DEPARTURES_MIN_STAY_MS) return;
+    departures_add(&ctl->departures, e->started_ms, need.departure_ms, ended_ms);
+    char t0[32], t1[32], t2[32];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "evse", e->id);
+    cJSON_AddStringToObject(o, "transaction", e->tx_id);
+    cJSON_AddStringToObject(o, "source", need.source);
+    cJSON_AddStringToObject(o, "started", ocpp_time_format(e->started_ms, t0));
+    cJSON_AddStringToObject(o, "told_departure", ocpp_time_format(need.departure_ms, t1));
+    cJSON_AddStringToObject(o, "ended", ocpp_time_format(ended_ms, t2));
+    cJSON_AddNumberToObject(o, "kept_pct",
+                            round(1000.0 * ctl->departures.kept[(ctl->departures.next + DEPARTURES_KEEP - 1) % DEPARTURES_KEEP]) / 10);
+    char *json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (json) depot_log_station_event(ctl->d, "departure_kept", cs->st->id, json);
+    cJSON_free(json);
+    ctl_departures_log_hedge(ctl);
+}
+
 int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "eventType");
@@ -619,6 +676,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
     int changed = 0;
     if (ended) {
         if (e->active && strcmp(e->tx_id, txid->valuestring) == 0) {
+            learn_departure(ctl, cs, e, t ? t : depot_now_ms());
             e->active = false;
             e->ev_need = false;
             e->charging = false;
@@ -789,8 +847,43 @@ static void on_active(void *ctx, const struct store_active_tx *row)
     }
 }
 
+/* departure_kept events, newest first: kept to be learned from oldest first. */
+struct kept_rows {
+    int64_t started[DEPARTURES_KEEP], told[DEPARTURES_KEEP], ended[DEPARTURES_KEEP];
+    int n;
+};
+
+static int on_departure_kept(void *ctx, const char *data)
+{
+    struct kept_rows *k = ctx;
+    cJSON *o = cJSON_Parse(data);
+    const char *keys[] = {"started", "told_departure", "ended"};
+    int64_t ms[3];
+    int ok = o != NULL;
+    for (int i = 0; ok && i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+        ok = cJSON_IsString(v) && ocpp_time_parse(v->valuestring, &ms[i]) == 0;
+    }
+    cJSON_Delete(o);
+    if (ok) {
+        k->started[k->n] = ms[0], k->told[k->n] = ms[1], k->ended[k->n] = ms[2];
+        k->n++;
+    }
+    return k->n >= DEPARTURES_KEEP;
+}
+
 int ctl_restore(struct control *ctl, char *err, size_t err_len)
 {
+    struct kept_rows *kept = calloc(1, sizeof *kept);
+    if (!kept || store_each_station_event(ctl->d->store, "departure_kept", NULL, DEPARTURES_KEEP, on_departure_kept, kept)) {
+        free(kept);
+        snprintf(err, err_len, "cannot read the departures kept from the store");
+        return -1;
+    }
+    for (int i = kept->n - 1; i >= 0; i--) departures_add(&ctl->departures, kept->started[i], kept->told[i], kept->ended[i]);
+    if (kept->n) log_info("control", NULL, "learned from %d sessions in the event log how departures are kept", kept->n);
+    free(kept);
+    ctl_departures_log_hedge(ctl);
     if (store_each_active_transaction(ctl->d->store, on_active, ctl)) {
         snprintf(err, err_len, "cannot read the active transactions from the store");
         return -1;

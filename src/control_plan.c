@@ -392,6 +392,7 @@ static int plan_inputs(struct build *b, const char *reasons)
     cJSON_AddNumberToObject(rec, "first_slot_s", (double)(b->first_end - b->now) / 1000.0);
     cJSON_AddStringToObject(rec, "failsafe", b->caps ? "ChargingStationMaxProfile" : "TxDefaultProfile");
     cJSON_AddNumberToObject(rec, "failsafe_station_kw", ctl_failsafe_station_w(ctl) / 1000.0);
+    cJSON_AddNumberToObject(rec, "departure_hedge_pct", round(ctl_hedge_pct(ctl) * 10) / 10);
     struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
     if (!prices) return -1;
     char err[200];
@@ -504,7 +505,7 @@ static void reserve_after_departure(struct build *b, struct ctl_station *cs, str
 }
 
 static void session_record(struct build *b, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_need *need,
-                           const struct sched_unit *u, const struct opt_session *os)
+                           const struct sched_unit *u, const struct opt_session *os, double hedge_kwh)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "station", cs->st->id);
@@ -516,6 +517,9 @@ static void session_record(struct build *b, struct ctl_station *cs, struct ctl_e
     cJSON_AddNumberToObject(s, "need_kwh", round(need->need_kwh * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "remaining_kwh", round(need->remaining_kwh * 1e3) / 1e3);
     cJSON_AddBoolToObject(s, "best_effort", need->best_effort);
+    /* The hedge's share: what it could still take at full power between the earlier time and the departure. A
+     * shortfall within it is no alarm. */
+    if (hedge_kwh > 0) cJSON_AddNumberToObject(s, "hedge_kwh", round(hedge_kwh * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "max_kw", round(os->max_kw * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "min_kw", round(os->min_kw * 1e3) / 1e3);
     cJSON_AddNumberToObject(s, "end_slot", os->end_slot);
@@ -550,9 +554,10 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     /* Hedged: done a share of the stay earlier, and at once when that time has passed (planning to the
      * departure again then gave back the cheap hours to a driver already late for the hedge: at 90 % every
      * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). */
-    int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - cfg->departure_hedge_pct / 100.0));
+    double hedge_pct = ctl_hedge_pct(ctl);
+    int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - hedge_pct / 100.0));
     double hedge_kwh = 0;
-    if (cfg->departure_hedge_pct > 0 && !need.best_effort && hedged < dep) {
+    if (hedge_pct > 0 && !need.best_effort && hedged < dep) {
         /* Two slots, not one: the next plan comes a moment after the slot boundary, and a profile that ends there
          * would stop the EV until it does. */
         if (hedged < b->first_end) hedged = b->first_end + b->slot_ms < dep ? b->first_end + b->slot_ms : dep;
@@ -609,7 +614,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     ps->min_kw = j->sessions[i].min_kw;
     ps->margin_kwh = j->sessions[i].energy_kwh > 0 ? margin_kwh : 0;
     ps->hedge_kwh = hedge_kwh;
-    session_record(b, cs, e, &need, &u, &j->sessions[i]);
+    session_record(b, cs, e, &need, &u, &j->sessions[i], hedge_kwh);
 }
 
 /* One station: with station maxima a circuit (a disconnected one counts its cap, its sessions are not planned),

@@ -217,11 +217,11 @@ void control_query_plan_done(struct depot *d)
     if (control_plan_listener && d->control) control_plan_listener(d, d->control->stats.last_plan_id);
 }
 
-/* The expected miss of a planned session beyond its planning margin, and whether it raises an alarm (the
- * same rule as control.c's departure_at_risk events). */
+/* The expected miss of a planned session beyond its planning margin and what the departure hedge leaves for after
+ * the earlier time, and whether it raises an alarm (the same rule as control.c's departure_at_risk events). */
 static double session_short(const struct control *ctl, const struct ctl_plan_session *ps, bool *at_risk)
 {
-    double s = fmax(0, ps->shortfall_kwh - ps->margin_kwh);
+    double s = fmax(0, ps->shortfall_kwh - ps->margin_kwh - ps->hedge_kwh);
     *at_risk = !ps->need.best_effort && s > ctl->cfg.at_risk_kwh;
     return s;
 }

@@ -500,10 +500,10 @@ int store_each_station_event(store *st, const char *type, const char *station, i
                              int (*fn)(void *ctx, const char *data), void *ctx)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->rdb, "SELECT data FROM events WHERE station = ? AND type = ? ORDER BY seq DESC LIMIT ?",
-                           -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
+    const char *sql = station ? "SELECT data FROM events WHERE station = ?1 AND type = ?2 ORDER BY seq DESC LIMIT ?3"
+                              : "SELECT data FROM events WHERE type = ?2 ORDER BY seq DESC LIMIT ?3";
+    if (sqlite3_prepare_v2(st->rdb, sql, -1, &s, NULL) != SQLITE_OK) return -1;
+    if (station) sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
     while (sqlite3_step(s) == SQLITE_ROW)

@@ -109,7 +109,8 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
                      void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
-/* The data of one station's newest events of this type (at most limit), newest first, until fn returns nonzero. */
+/* The data of one station's (NULL: every station's) newest events of this type (at most limit), newest first, until
+ * fn returns nonzero. */
 int store_each_station_event(store *st, const char *type, const char *station, int limit,
                              int (*fn)(void *ctx, const char *data), void *ctx);
 /* Every transaction not ended, with the EV's last needs on its EVSE (control restores its model from it). */

@@ -39,6 +39,8 @@ export function depotConfig(tokens, extra = {}) {
     id_tokens: [{ id_token: 'VAN-1', type: 'ISO14443', vehicle: 'van-1' }],
     control: {
       site_limit_kw: 100,
+      // A dispatcher's schedule: departures are kept, so plans run to them before 8 sessions have ended.
+      departure_hedge_new_pct: 0,
       vehicles: [
         { id: 'van-1', battery_kwh: 60, max_kw: 11, fleet: 'north', id_tokens: ['VAN-1'] },
         { id: 'van-2', battery_kwh: 80, fleet: 'south', id_tokens: ['VAN-2'] },

@@ -60,7 +60,9 @@ def run(mode, tolerance_s):
     control = {"site_limit_kw": limit_kw, "slot_minutes": 15, "horizon_h": 12,
                "failsafe": "ChargingStationMaxProfile" if mode == "stationmax" else "TxDefaultProfile",
                "failsafe_evse_kw": 4.2, "replan_delay_ms": 20, "vehicles": vehicles, "needs": needs,
-               "mip_max_binaries": 0, "solver_time_limit_ms": 500}
+               "mip_max_binaries": 0, "solver_time_limit_ms": 500,
+               # A dispatcher's schedule: departures are kept, so no hedge before 8 sessions have ended.
+               "departure_hedge_new_pct": 0}
     anchor = int(time.time() * 1000) + 2000
     cfg = base_config(stations=stations, log_level="info", call_timeout_s=5, timezone="Europe/Brussels",
                       clock_skew_tolerance_s=tolerance_s,

@@ -78,7 +78,9 @@ def main():
     control = {"site_limit_kw": limit_kw, "slot_minutes": 15, "horizon_h": 12,
                "failsafe": "TxDefaultProfile", "failsafe_evse_kw": 4.2, "replan_delay_ms": 20,
                "vehicles": vehicles, "needs": needs, "mip_max_binaries": 0, "solver_time_limit_ms": 500,
-               "noncompliance_kw": 1, "noncompliance_s": 120}
+               "noncompliance_kw": 1, "noncompliance_s": 120,
+               # A dispatcher's schedule: departures are kept, so no hedge before 8 sessions have ended.
+               "departure_hedge_new_pct": 0}
     if mode == "composite":
         control["verify_composite"] = True
         # A need from the vehicle's earlier visit: its departure is before this session starts.

@@ -144,6 +144,8 @@ def main():
                  # depotd is down; the rest of the limit is free for planned sessions wherever they are.
                  **failsafe,
                  "replan_delay_ms": 20, "vehicles": vehicles, "needs": needs,
+                 # A dispatcher's schedule: departures are kept, so no hedge before 8 sessions have ended.
+                 "departure_hedge_new_pct": 0,
                  # At thousands of times real speed a solve that runs to a MIP time limit costs simulated hours.
                  "mip_max_binaries": 0, "solver_time_limit_ms": 500},
         clock={"start": scen["start"], "speed": speed, "anchor_unix_ms": anchor})
