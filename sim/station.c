@@ -604,9 +604,11 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
         }
         if (t_sim >= ev->next_meter_sim && st->tx[e].tx_id[0]) {
             ev->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
-            tx_event(st, e, "Updated", "MeterValuePeriodic", ev->charging && ev->ev.power_w > 0 ? "Charging"
-                                                                                             : "SuspendedEVSE",
-                     false, true, NULL);
+            /* OCPP 2.0.1 ChargingStateEnumType: the EV stopped by itself (at its target) is SuspendedEV; the
+             * EVSE offering it nothing (a limit under its minimum) is SuspendedEVSE. */
+            const char *state = ev->charging && ev->ev.power_w > 0 ? "Charging"
+                                : sim_ev_limit_w(&ev->ev) <= 0 ? "SuspendedEV" : "SuspendedEVSE";
+            tx_event(st, e, "Updated", "MeterValuePeriodic", state, false, true, NULL);
         }
         if (st->booted && !ev->needs_sent && sim_visit_at(st->w, ev->visit)->iso15118) {
             send_needs(st, e, sim_visit_at(st->w, ev->visit));

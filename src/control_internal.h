@@ -91,6 +91,7 @@ struct ctl_evse {
     int64_t power_ms, register_ms;
     int64_t power_from_ms;       /* power_w is the mean over [power_from_ms, power_ms] (equal: a measured power) */
     bool charging;               /* chargingState Charging */
+    bool ev_suspended;           /* chargingState SuspendedEV: the EV takes nothing (full, or it paused) */
     /* the EV's own needs (NotifyEVChargingNeeds) */
     bool ev_need;
     int64_t ev_departure_ms;

@@ -544,6 +544,8 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
     if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
     if (e->observed.w > 0 && e->observed.w / 1000.0 < max_kw) max_kw = e->observed.w / 1000.0;
+    /* Stopped by the EV (SuspendedEV): offered its minimum, so it can resume, and the rest freed. */
+    if (e->ev_suspended && u.min_w > 0 && u.min_w / 1000.0 < max_kw) max_kw = u.min_w / 1000.0;
     /* The LP works on what the station can be told: the limit quantized down. */
     max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
     /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a driver who
@@ -553,11 +555,13 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
     int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
     /* Hedged: done a share of the stay earlier, and at once when that time has passed (planning to the
      * departure again then gave back the cheap hours to a driver already late for the hedge: at 90 % every
-     * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). */
+     * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). "Charge to
+     * full" sessions too: their departure is the default dwell, a guess; unhedged they waited for the cheap hours
+     * while a tight site had room, and on the ACN replay at 20 kW their drivers left with 43 kWh less. */
     double hedge_pct = ctl_hedge_pct(ctl);
     int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - hedge_pct / 100.0));
     double hedge_kwh = 0;
-    if (hedge_pct > 0 && !need.best_effort && hedged < dep) {
+    if (hedge_pct > 0 && hedged < dep) {
         /* Two slots, not one: the next plan comes a moment after the slot boundary, and a profile that ends there
          * would stop the EV until it does. */
         if (hedged < b->first_end) hedged = b->first_end + b->slot_ms < dep ? b->first_end + b->slot_ms : dep;
