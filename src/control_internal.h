@@ -257,7 +257,8 @@ struct ctl_need {
 void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t now, struct ctl_need *out);
 
 /* Model updates from the stations' messages (control_model.c); those returning an EVSE return NULL when the
- * message names none depotd can place, ctl_model_transaction 1 when a session started or ended. */
+ * message names none depotd can place, ctl_model_transaction 1 when a session started or ended, 2 when its EV
+ * stopped or resumed by itself (SuspendedEV). */
 void ctl_model_status(struct ctl_station *cs, const cJSON *p);
 int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p);
 struct ctl_evse *ctl_model_meter(struct control *ctl, struct ctl_station *cs, const cJSON *p);

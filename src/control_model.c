@@ -298,7 +298,6 @@ void ctl_model_status(struct ctl_station *cs, const cJSON *p)
     if (e && cJSON_IsString(status)) snprintf(e->status, sizeof e->status, "%s", status->valuestring);
 }
 
-/* Returns 1 when a session started or ended (the plan must change), 0 otherwise. */
 /* What control knew of the EVSE's last session (profile in force, compliance, learned EV maximum, drift, risk)
  * does not carry over to the next one. */
 static void session_control_reset(struct ctl_evse *e, enum ctl_evse_mode mode)
@@ -363,6 +362,7 @@ static void learn_departure(struct control *ctl, struct ctl_station *cs, struct 
     ctl_departures_log_hedge(ctl);
 }
 
+/* Returns 1 when a session started or ended, 2 when its EV stopped or resumed by itself (SuspendedEV), else 0. */
 int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJSON *p)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "eventType");
@@ -427,7 +427,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         /* An EV that stopped by itself is planned at its minimum until it draws again: the rest of what it was
          * given goes to the others (at a tight limit a full EV kept 6.6 kW of 20 from vans that left short). */
         bool suspended = strcmp(state->valuestring, "SuspendedEV") == 0;
-        if (suspended != e->ev_suspended) changed = 1;
+        if (suspended != e->ev_suspended && !changed) changed = 2;
         e->ev_suspended = suspended;
     }
     apply_meter(ctl, cs, e, cJSON_GetObjectItemCaseSensitive(p, "meterValue"));

@@ -357,9 +357,8 @@ void control_on_transaction_event(struct depot *d, struct station *st, const cJS
     if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
-    if (ctl_model_transaction(ctl, cs, payload)) {
-        control_replan(d, "session");
-    }
+    int changed = ctl_model_transaction(ctl, cs, payload);
+    if (changed) control_replan(d, changed == 2 ? "ev_suspended" : "session");
     /* Stations report periodic meter values inside TransactionEvent (TxUpdatedInterval) as often as in
      * MeterValues: both feed compliance and drift. */
     const cJSON *mv = cJSON_GetObjectItemCaseSensitive(payload, "meterValue");
