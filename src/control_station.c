@@ -31,6 +31,17 @@ void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse
     control_replan(ctl->d, "compensation");
 }
 
+/* Refused because the transaction has ended at the station (K01.FR.09) while its Ended event was on the way: a van
+ * leaving as its profile went out. Nothing draws there, so nothing is planned around (it was counted against an
+ * honest station as a compensation and withheld the plan's raises). */
+static bool tx_not_found(const struct ocpp_event *ev)
+{
+    if (ev->type != OCPP_EV_RESULT) return false;
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(ev->payload, "statusInfo");
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(info, "reasonCode");
+    return cJSON_IsString(rc) && strcmp(rc->valuestring, "TxNotFound") == 0;
+}
+
 void control_on_answer(struct depot *d, const struct ocpp_event *ev)
 {
     struct control *ctl = d->control;
@@ -110,7 +121,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
                 if ((e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) && !e->distrusted)
                     e->mode = CTL_MODE_CONTROLLED;
                 if (ctl->cfg.verify_composite && e->mode == CTL_MODE_CONTROLLED) ctl_verify_send(ctl, cs, e, c, c->plan_id);
-            } else if (!accepted && e->active) {
+            } else if (!accepted && e->active && !tx_not_found(ev)) {
                 if (c->phase == 1) ctl->saga_failed = true;
                 ctl_compensate(ctl, cs, e, why, c->plan_id);
             }

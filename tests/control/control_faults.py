@@ -314,7 +314,8 @@ def check_composite(d, mism, comp, bad):
     cm = [e for _, s, e, _ in comp if s == bad and e.get("why") == "composite_mismatch"]
     check(bool(cm) and all(e["assumed_kw"] > 0 for e in cm),
           "%s was compensated (planned around at its fail-safe limit): %s" % (bad, cm[:1]))
-    check(not [e for _, s, e, _ in comp if s != bad], "no compensation for the honest stations")
+    honest = [(s, e) for _, s, e, _ in comp if s != bad]
+    check(not honest, "no compensation for the honest stations%s" % (": %s" % honest[:3] if honest else ""))
 
 
 if __name__ == "__main__":
