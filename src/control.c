@@ -21,68 +21,12 @@
 
 static int periods_for(const struct ctl_station *cs);
 
-/* ---- the planning clock --------------------------------------------------------------------------------------- */
-
-static struct {
-    bool simulated;
-    int64_t start_ms, anchor_ms;
-    double speed;
-} clk;
-
-int depot_clock_configure(const cJSON *c, char *err, size_t err_len)
-{
-    memset(&clk, 0, sizeof clk);
-    if (!c) return 0;
-    const cJSON *start = cJSON_GetObjectItemCaseSensitive(c, "start");
-    const cJSON *speed = cJSON_GetObjectItemCaseSensitive(c, "speed");
-    const cJSON *anchor = cJSON_GetObjectItemCaseSensitive(c, "anchor_unix_ms");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, c) {
-        if (it->string[0] != '_' && strcmp(it->string, "start") && strcmp(it->string, "speed") &&
-            strcmp(it->string, "anchor_unix_ms")) {
-            snprintf(err, err_len, "clock.%s: unknown key (start, speed, anchor_unix_ms)", it->string);
-            return -1;
-        }
-    }
-    if (!cJSON_IsString(start) || ocpp_time_parse(start->valuestring, &clk.start_ms)) {
-        snprintf(err, err_len, "clock.start: an RFC 3339 time");
-        return -1;
-    }
-    if (!cJSON_IsNumber(speed) || speed->valuedouble <= 0 || speed->valuedouble > 100000) {
-        snprintf(err, err_len, "clock.speed: a number in (0, 100000]");
-        return -1;
-    }
-    clk.speed = speed->valuedouble;
-    clk.anchor_ms = cJSON_IsNumber(anchor) ? (int64_t)anchor->valuedouble : depot_wall_ms();
-    clk.simulated = true;
-    return 0;
-}
-
-bool depot_clock_simulated(void) { return clk.simulated; }
-
-double depot_clock_speed(void) { return clk.simulated ? clk.speed : 1.0; }
-
-int64_t depot_now_ms(void)
-{
-    int64_t wall = depot_wall_ms();
-    if (!clk.simulated) return wall;
-    return clk.start_ms + (int64_t)((double)(wall - clk.anchor_ms) * clk.speed);
-}
-
-int64_t depot_clock_real_delay_ms(int64_t t)
-{
-    int64_t now = depot_now_ms();
-    if (t <= now) return 0;
-    double real = (double)(t - now) / (clk.simulated ? clk.speed : 1.0);
-    return (int64_t)ceil(real);
-}
-
 /* ---- events in the log ------------------------------------------------------------------------------------------ */
 
 uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o)
 {
     char *json = cJSON_PrintUnformatted(o);
-    uint64_t ticket = json ? depot_log_station_event(ctl->d, type, station, json) : 0;
+    uint64_t ticket = json ? ctl->port.log_event(ctl->port.ctx, type, station, json) : 0;
     cJSON_free(json);
     cJSON_Delete(o);
     return ticket;
@@ -134,23 +78,23 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
                          struct ctl_call *c)
 {
     int64_t off, unc;
-    depot_station_clock(ctl->d, cs->st, &off, &unc);
+    ctl->port.station_clock(ctl->port.ctx, cs->st, &off, &unc);
     if (c) c->clock_off_ms = off, c->clock_unc_ms = unc;
     struct sched wire;
-    sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, &wire);
+    sched_for_clock(s, off, unc, ctl->cfg.clock_skew_tolerance_ms, &wire);
     return sched_to_json(&wire, u, 1);
 }
 
 void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire)
 {
     int64_t off, unc;
-    depot_station_clock(ctl->d, cs->st, &off, &unc);
-    sched_for_clock(s, off, unc, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000, wire);
+    ctl->port.station_clock(ctl->port.ctx, cs->st, &off, &unc);
+    sched_for_clock(s, off, unc, ctl->cfg.clock_skew_tolerance_ms, wire);
 }
 
 void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire)
 {
-    sched_for_clock(&c->sched, c->clock_off_ms, c->clock_unc_ms, (int64_t)ctl->d->cfg.clock_skew_tolerance_s * 1000,
+    sched_for_clock(&c->sched, c->clock_off_ms, c->clock_unc_ms, ctl->cfg.clock_skew_tolerance_ms,
                     wire);
 }
 
@@ -161,7 +105,7 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
     if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) {
         /* The cap it had (or the equal share it is counted at when it never had one), but never more than the
          * others leave at any moment: a raise waits for a plan's saga, after the decreases that make room. */
-        int64_t now = depot_now_ms() / 1000 * 1000;
+        int64_t now = ctl_now(ctl) / 1000 * 1000;
         struct sched s, room, limit;
         if (cs->cap_known) s = cs->cap;
         else sched_const(&s, now, ctl_failsafe_station_w(ctl));
@@ -195,22 +139,21 @@ void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, 
     ctl_unit(ctl, cs, NULL, &u);
     u.min_w = 0; /* a cap, not a charging limit: any value is fine */
     struct sched s;
-    sched_const(&s, depot_now_ms() / 1000 * 1000, sched_quantize(&u, w));
+    sched_const(&s, ctl_now(ctl) / 1000 * 1000, sched_quantize(&u, w));
     ctl_send_failsafe_sched(ctl, cs, &s, plan_id, phase);
 }
 
 void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const struct sched *sched, uint64_t plan_id,
                              int phase)
 {
-    struct conn *conn = cs->st->conn;
-    if (!conn || (cs->failsafe_rejected && !cs->failsafe_reoffer)) return;
+    if (!ctl_connected(ctl, cs) || (cs->failsafe_rejected && !cs->failsafe_reoffer)) return;
     cs->failsafe_reoffer = false;
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
     struct sched_unit u;
     ctl_unit(ctl, cs, NULL, &u);
     u.min_w = 0;
     /* On the wire from now on: what lies before is past. */
-    int64_t now = depot_now_ms() / 1000 * 1000;
+    int64_t now = ctl_now(ctl) / 1000 * 1000;
     struct sched s = *sched;
     sched_trim(&s, now);
     if (s.t[0] < now) s.t[0] = now;
@@ -242,14 +185,14 @@ void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const 
         c->sched = s;
         c->plan_id = plan_id;
         c->phase = phase;
-        if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+        if (ctl_send(ctl, cs, "SetChargingProfile", req, c->cookie, err, sizeof err)) {
             log_warn("control", cs->st->id, "cannot send the fail-safe profile: %s", err);
             ctl_call_drop(ctl, c);
             if (phase == 1) ctl->saga_failed = true;
         } else {
             cs->failsafe_sent = true;
             cs->failsafe_due = false;
-            cs->failsafe_sent_ms = depot_now_ms();
+            cs->failsafe_sent_ms = ctl_now(ctl);
             ctl->stats.profiles_sent++;
             if (phase != 0) ctl->saga_in_flight++;
             if (station_max) {
@@ -266,7 +209,7 @@ void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const 
  * TxDefaultProfiles follow the plan, so the next one moves them, decreases first. */
 void ctl_refresh_failsafes(struct control *ctl)
 {
-    control_replan(ctl->d, "failsafe");
+    ctl_replan(ctl, "failsafe");
 }
 
 /* TxDefaultProfile: a station's default follows the floors of the plan (control_floors.c), through the saga:
@@ -276,7 +219,7 @@ static int send_txdefaults(struct control *ctl, uint64_t plan_id, int phase)
     int n = 0;
     if (ctl->cfg.failsafe != CTL_FAILSAFE_TX_DEFAULT) return 0;
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
-        if (!cs->st->conn || cs->failsafe_rejected || !cs->failsafe_sent || !cs->failsafe_accepted) continue;
+        if (!ctl_connected(ctl, cs) || cs->failsafe_rejected || !cs->failsafe_sent || !cs->failsafe_accepted) continue;
         bool down = cs->txdefault_w < cs->failsafe_sent_w - 0.5, up = cs->txdefault_w > cs->failsafe_sent_w + 0.5;
         if (phase == 1 ? !down : !up) continue;
         ctl_send_failsafe_w(ctl, cs, cs->txdefault_w, plan_id, phase);
@@ -298,43 +241,38 @@ static void submit(struct control *ctl)
     else log_error("control", NULL, "cannot build the plan (out of memory)");
 }
 
-static void on_replan_timer(lws_sorted_usec_list_t *sul)
+void ctl_replan(struct control *ctl, const char *reason)
 {
-    struct control *ctl = lws_container_of(sul, struct control, replan_sul);
+    if (!ctl->cfg.enabled) return;
+    size_t n = strlen(ctl->replan_reasons);
+    if (!strstr(ctl->replan_reasons, reason) && n + strlen(reason) + 2 < sizeof ctl->replan_reasons)
+        snprintf(ctl->replan_reasons + n, sizeof ctl->replan_reasons - n, "%s%s", n ? "," : "", reason);
+    if (!ctl->sul_armed && !ctl->replan_wanted) {
+        ctl->replan_requested_mono = ctl_mono(ctl);
+        ctl->sul_armed = true;
+        ctl->port.arm(ctl->port.ctx, CTL_TIMER_REPLAN, ctl->cfg.replan_delay_ms);
+    }
+}
+
+static void arm_boundary(struct control *ctl)
+{
+    int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
+    int64_t next = (ctl_now(ctl) / slot_ms + 1) * slot_ms;
+    ctl->port.arm(ctl->port.ctx, CTL_TIMER_BOUNDARY, ctl->port.real_delay_ms(ctl->port.ctx, next) + 1);
+}
+
+void ctl_on_timer(struct control *ctl, enum ctl_timer which)
+{
+    if (which == CTL_TIMER_BOUNDARY) {
+        ctl_replan(ctl, "slot");
+        return;
+    }
     ctl->sul_armed = false;
     if (ctl->solving) {
         ctl->replan_wanted = true; /* picked up when the running solve comes back */
         return;
     }
     submit(ctl);
-}
-
-void control_replan(struct depot *d, const char *reason)
-{
-    struct control *ctl = d->control;
-    if (!ctl || !ctl->cfg.enabled) return;
-    size_t n = strlen(ctl->replan_reasons);
-    if (!strstr(ctl->replan_reasons, reason) && n + strlen(reason) + 2 < sizeof ctl->replan_reasons)
-        snprintf(ctl->replan_reasons + n, sizeof ctl->replan_reasons - n, "%s%s", n ? "," : "", reason);
-    if (!ctl->sul_armed && !ctl->replan_wanted) {
-        ctl->replan_requested_mono = depot_mono_ms();
-        ctl->sul_armed = true;
-        lws_sul_schedule(d->lws, 0, &ctl->replan_sul, on_replan_timer, (lws_usec_t)ctl->cfg.replan_delay_ms * 1000);
-    }
-}
-
-static void on_boundary(lws_sorted_usec_list_t *sul)
-{
-    struct control *ctl = lws_container_of(sul, struct control, boundary_sul);
-    control_replan(ctl->d, "slot");
-}
-
-static void arm_boundary(struct control *ctl)
-{
-    int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
-    int64_t next = (depot_now_ms() / slot_ms + 1) * slot_ms;
-    int64_t wait = depot_clock_real_delay_ms(next);
-    lws_sul_schedule(ctl->d->lws, 0, &ctl->boundary_sul, on_boundary, (lws_usec_t)(wait + 1) * 1000);
 }
 
 /* ---- from plan to profiles -------------------------------------------------------------------------------------------- */
@@ -367,8 +305,7 @@ static void current_bound(struct control *ctl, struct ctl_station *cs, struct ct
 static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct sched *s,
                             uint64_t plan_id, int phase)
 {
-    struct conn *conn = cs->st->conn;
-    if (!conn) return;
+    if (!ctl_connected(ctl, cs)) return;
     struct sched_unit u;
     ctl_unit(ctl, cs, e, &u);
     int level = ctl->cfg.tx_stack_level;
@@ -393,7 +330,7 @@ static void send_tx_profile(struct control *ctl, struct ctl_station *cs, struct 
     c->sched = *s;
     c->plan_id = plan_id;
     c->phase = phase;
-    if (depot_call_user(conn, "SetChargingProfile", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+    if (ctl_send(ctl, cs, "SetChargingProfile", req, c->cookie, err, sizeof err)) {
         log_warn("control", cs->st->id, "EVSE %d: cannot send the profile: %s", e->id, err);
         ctl_call_drop(ctl, c);
         if (phase != 0) {
@@ -463,7 +400,7 @@ static void saga_finish(struct control *ctl)
     ctl->saga_phase = 0;
     ctl->n_targets = 0;
     if (ctl->saga_plan) {
-        int64_t now = depot_mono_ms();
+        int64_t now = ctl_mono(ctl);
         log_debug("control", NULL, "plan %llu applied %lld ms after its first trigger",
                   (unsigned long long)ctl->saga_plan->id, (long long)(now - ctl->saga_plan->requested_mono));
     }
@@ -511,7 +448,7 @@ static void risk_events(struct control *ctl, struct ctl_plan *plan)
 static void send_probes(struct control *ctl, int64_t now)
 {
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
-        if (!cs->st->conn) continue;
+        if (!ctl_connected(ctl, cs)) continue;
         for (int k = 1; k <= cs->max_evse; k++) {
             struct ctl_evse *e = &cs->evse[k];
             if (!e->active || e->mode != CTL_MODE_NONCOMPLIANT || e->probe_sent) continue;
@@ -542,7 +479,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
     ctl->targets = calloc((size_t)plan->n + 1, sizeof *ctl->targets);
     ctl->n_targets = 0;
     if (!ctl->targets) return;
-    int64_t now = depot_now_ms() / 1000 * 1000;
+    int64_t now = ctl_now(ctl) / 1000 * 1000;
     int64_t horizon = plan->slot_ms * plan->slots;
     int decreases = 0, increases = 0;
     double site_now = 0;
@@ -551,7 +488,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         struct ctl_station *cs = ctl_station_find(ctl, ps->station);
         struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
         /* The session may have ended, or the station gone, while the plan was being solved. */
-        if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0 || !cs->st->conn) continue;
+        if (!e || !e->active || strcmp(e->tx_id, ps->tx_id) != 0 || !ctl_connected(ctl, cs)) continue;
         if (e->mode == CTL_MODE_UNCONTROLLED || e->mode == CTL_MODE_NONCOMPLIANT) continue;
         struct ctl_target *t = &ctl->targets[ctl->n_targets];
         t->cs = cs;
@@ -621,118 +558,44 @@ void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan)
         apply_plan(ctl, plan);
     }
     if (ctl->replan_wanted && !ctl->sul_armed) submit(ctl);
-    control_query_plan_done(ctl->d);
+    ctl->port.planned(ctl->port.ctx);
 }
 
-/* ---- dispatcher and operator --------------------------------------------------------------------------------------------- */
+/* ---- start and stop ---------------------------------------------------------------------------------------------------- */
 
-int control_set_need(struct depot *d, const char *vehicle, const struct control_need *need, const char *who, char *err,
-                     size_t err_len)
-{
-    struct control *ctl = d->control;
-    struct ctl_vehicle *v = ctl ? ctl_vehicle_find(ctl, vehicle) : NULL;
-    if (!v) {
-        snprintf(err, err_len, "vehicle: unknown vehicle \"%s\"", vehicle);
-        return -1;
-    }
-    v->has_need = need != NULL;
-    if (need) v->need = *need;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "vehicle", vehicle);
-    cJSON_AddStringToObject(o, "by", who ? who : "");
-    if (need) {
-        char buf[40];
-        cJSON_AddStringToObject(o, "departure", ocpp_time_format(need->departure_ms, buf));
-        if (need->energy_kwh >= 0) cJSON_AddNumberToObject(o, "energy_kwh", need->energy_kwh);
-        if (need->target_soc >= 0) cJSON_AddNumberToObject(o, "target_soc", need->target_soc);
-    }
-    ctl_log_event(ctl, "need", NULL, o);
-    control_replan(d, "needs");
-    return 0;
-}
-
-int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const char *who, char *err, size_t err_len)
-{
-    struct control *ctl = d->control;
-    if (!ctl || !ctl->cfg.enabled) {
-        snprintf(err, err_len, "control is not enabled");
-        return -1;
-    }
-    ctl->override_kw = kw;
-    ctl->override_until_ms = until_ms;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "kw", kw);
-    char buf[40];
-    cJSON_AddStringToObject(o, "until", ocpp_time_format(until_ms, buf));
-    cJSON_AddStringToObject(o, "by", who ? who : "");
-    ctl_log_event(ctl, "site_limit", NULL, o);
-    control_replan(d, "limit");
-    return 0;
-}
-
-void control_stats(struct depot *d, struct control_stats *out)
-{
-    struct control *ctl = d->control;
-    memset(out, 0, sizeof *out);
-    if (!ctl) return;
-    *out = ctl->stats;
-    out->site_limit_kw = ctl_site_limit_kw(ctl, depot_now_ms());
-    double m = 0;
-    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
-        for (int k = 1; k <= cs->max_evse; k++)
-            if (cs->evse[k].active) m += cs->evse[k].power_w / 1000.0;
-    out->measured_site_kw = m;
-    out->departure_hedge_pct = ctl_hedge_pct(ctl);
-}
-
-/* ---- start and stop ------------------------------------------------------------------------------------------------------ */
-
-static void on_prices(struct depot *d) { control_replan(d, "prices"); }
-
-int control_start(struct depot *d, char *err, size_t err_len)
+struct control *ctl_new(const struct config *conf, const struct ctl_port *port, char *err, size_t err_len)
 {
     struct control *ctl = calloc(1, sizeof *ctl);
-    if (!ctl) return -1;
-    ctl->d = d;
+    if (!ctl) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    ctl->conf = conf;
+    ctl->port = *port;
+    if (!ctl->port.ctx) ctl->port.ctx = ctl;
     ctl->override_kw = -1;
-    if (ctl_config_parse(&ctl->cfg, &d->cfg, err, err_len)) {
+    if (ctl_config_parse(&ctl->cfg, conf, err, err_len)) {
         ctl_config_free(&ctl->cfg);
         free(ctl);
-        return -1;
+        return NULL;
     }
-    d->control = ctl;
-    if (control_query_restore(d, err, err_len)) return -1;
-    if (ctl_restore(ctl, err, err_len)) return -1;
-    if (!ctl->cfg.enabled) return 0;
-    if (ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX) ctl_caps_restore(ctl);
-    ctl->planner = ctl_planner_start(ctl, err, err_len);
-    if (!ctl->planner) return -1;
-    prices_on_update = on_prices;
-    log_info("control", NULL, "smart charging on: site limit %.1f kW, %s of %.1f kW per station, %d-minute slots over %d h%s",
-             ctl->cfg.site_limit_kw,
-             ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX ? "ChargingStationMaxProfile" : "TxDefaultProfile",
-             ctl_failsafe_station_w(ctl) / 1000.0, ctl->cfg.slot_minutes, ctl->cfg.horizon_h,
-             depot_clock_simulated() ? " (simulated clock)" : "");
-    return 0;
+    if (ctl->cfg.enabled && !(ctl->planner = ctl_planner_start(ctl, err, err_len))) {
+        ctl_free(ctl);
+        return NULL;
+    }
+    return ctl;
 }
 
-/* After the lws context exists: the first plan (sessions restored from the log) and the slot timer. */
-void control_loop_started(struct depot *d)
+void ctl_begin(struct control *ctl)
 {
-    struct control *ctl = d->control;
-    if (!ctl || !ctl->cfg.enabled) return;
+    if (!ctl->cfg.enabled) return;
     arm_boundary(ctl);
-    control_replan(d, "start");
+    ctl_replan(ctl, "start");
 }
 
-void control_stop(struct depot *d)
+void ctl_free(struct control *ctl)
 {
-    struct control *ctl = d->control;
     if (!ctl) return;
-    if (d->lws) {
-        lws_sul_cancel(&ctl->replan_sul);
-        lws_sul_cancel(&ctl->boundary_sul);
-    }
     ctl_planner_stop(ctl->planner);
     ctl_plan_free(ctl->plan);
     ctl_plan_free(ctl->waiting);
@@ -750,5 +613,4 @@ void control_stop(struct depot *d)
     free(ctl->targets);
     ctl_config_free(&ctl->cfg);
     free(ctl);
-    d->control = NULL;
 }

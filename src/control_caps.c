@@ -17,7 +17,7 @@
 
 void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
 {
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     if (cs->failsafe_rejected) sched_const(out, now, ctl_station_hw_w(ctl, cs));
     else if (cs->cap_known) *out = cs->cap;
     else sched_const(out, now, ctl_failsafe_station_w(ctl));
@@ -26,20 +26,20 @@ void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struc
 void ctl_cap_counted(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
 {
     ctl_cap_base(ctl, cs, out);
-    if (cs->cap_inflight && !cs->failsafe_rejected) sched_max(out, &cs->cap_sent, depot_now_ms(), out);
+    if (cs->cap_inflight && !cs->failsafe_rejected) sched_max(out, &cs->cap_sent, ctl_now(ctl), out);
 }
 
 double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs)
 {
     struct sched s;
     ctl_cap_counted(ctl, cs, &s);
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     return sched_max_over(&s, now, INT64_MAX);
 }
 
 double ctl_caps_unseen_w(const struct control *ctl)
 {
-    size_t n = ctl->d->n_stations, known = 0;
+    size_t n = ctl->port.stations_known(ctl->port.ctx), known = 0;
     if ((size_t)ctl->cfg.failsafe_stations > n) n = (size_t)ctl->cfg.failsafe_stations;
     for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) known++;
     return n > known ? (double)(n - known) * ctl_failsafe_station_w(ctl) : 0;
@@ -52,7 +52,7 @@ double ctl_caps_limit_w(const struct control *ctl, int64_t now)
 
 void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, struct sched *out)
 {
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     struct sched one;
     sched_const(out, now, ctl_caps_unseen_w(ctl));
     for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
@@ -66,12 +66,12 @@ double ctl_caps_sum_w(const struct control *ctl)
 {
     struct sched s;
     ctl_caps_sum(ctl, NULL, &s);
-    return sched_max_over(&s, depot_now_ms(), INT64_MAX);
+    return sched_max_over(&s, ctl_now(ctl), INT64_MAX);
 }
 
 bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s)
 {
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     struct sched sum, limit;
     ctl_caps_sum(ctl, cs, &sum);
     sched_add(&sum, s, now, &sum);
@@ -79,9 +79,9 @@ bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const
     return sched_le(&sum, &limit, now);
 }
 
-bool ctl_cap_adjustable(const struct ctl_station *cs)
+bool ctl_cap_adjustable(const struct control *ctl, const struct ctl_station *cs)
 {
-    return cs->st->conn && cs->cap_known && !cs->cap_inflight && !cs->cap_stuck && !cs->failsafe_rejected;
+    return ctl_connected(ctl, cs) && cs->cap_known && !cs->cap_inflight && !cs->cap_stuck && !cs->failsafe_rejected;
 }
 
 double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
@@ -102,7 +102,7 @@ double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs,
 uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, const struct sched *cap,
                       uint64_t plan_id, int phase)
 {
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "what", what);
     cJSON_AddNumberToObject(o, "at", (double)now); /* planning clock, unix ms */
@@ -177,13 +177,13 @@ void ctl_caps_restore(struct control *ctl)
         store_each_station_event(ctl->d->store, "station_cap", cs->st->id, 64, restore_event, r);
         cs->cap_known = true;
         if (r->done) cs->cap = r->cap;
-        else sched_const(&cs->cap, depot_now_ms(), ceil(it->valuedouble * 1000.0 - 1e-6));
+        else sched_const(&cs->cap, ctl_now(ctl), ceil(it->valuedouble * 1000.0 - 1e-6));
         n++;
     }
     free(r);
     cJSON_Delete(o);
     if (n) log_info("control", NULL, "station caps of %d stations restored from the event log (up to %.1f kW of %.1f kW)", n,
-                    ctl_caps_sum_w(ctl) / 1000.0, ctl_caps_limit_w(ctl, depot_now_ms()) / 1000.0);
+                    ctl_caps_sum_w(ctl) / 1000.0, ctl_caps_limit_w(ctl, ctl_now(ctl)) / 1000.0);
 }
 
 /* ---- raises, written ahead ------------------------------------------------------------------------------ */
@@ -196,7 +196,7 @@ void ctl_caps_restore(struct control *ctl)
  * only when that event is durable (depot_after_durable) queue the SetChargingProfile. If the commit fails, or the
  * station went away meanwhile, the raise is withheld: not sent, uncounted again, and re-planned. Decreases need no
  * write-ahead: a lost event of a decrease only counts the station higher than it is. */
-static void on_cap_raise_durable(struct depot *d, void *arg, enum store_ticket_state state);
+static void on_cap_raise_durable(struct control *ctl, void *arg, bool durable);
 static void cap_raise_withheld(struct control *ctl, struct ctl_call *c, const char *why, bool in_saga);
 
 void ctl_caps_hold_raise(struct control *ctl, struct ctl_station *cs, struct ctl_call *c, cJSON *req)
@@ -207,7 +207,7 @@ void ctl_caps_hold_raise(struct control *ctl, struct ctl_station *cs, struct ctl
     cs->failsafe_sent = true;
     cs->failsafe_due = false;
     uint64_t ticket = ctl_caps_log(ctl, cs, "sending", &c->sched, c->plan_id, c->phase);
-    if (!ticket || depot_after_durable(ctl->d, ticket, on_cap_raise_durable, (void *)(uintptr_t)c->cookie)) {
+    if (!ticket || ctl->port.after_durable(ctl->port.ctx, ticket, on_cap_raise_durable, (void *)(uintptr_t)c->cookie)) {
         cap_raise_withheld(ctl, c, "out of memory", false); /* not counted in the saga yet */
         return;
     }
@@ -228,21 +228,19 @@ static void cap_raise_withheld(struct control *ctl, struct ctl_call *c, const ch
         cJSON_AddNumberToObject(o, "plan", (double)plan_id);
         cJSON_AddStringToObject(o, "action", "station cap raise withheld");
         cJSON_AddStringToObject(o, "why", why);
-        double kw = sched_max_over(&c->sched, depot_now_ms(), INT64_MAX) / 1000.0;
+        double kw = sched_max_over(&c->sched, ctl_now(ctl), INT64_MAX) / 1000.0;
         cJSON_AddNumberToObject(o, "kw", round(kw * 1000.0) / 1000.0);
         ctl_log_event(ctl, "compensation", cs->st->id, o);
         ctl_caps_log(ctl, cs, "withheld", &c->sched, plan_id, phase);
         log_warn("control", cs->st->id, "station cap raise (up to %.1f kW) withheld: %s", kw, why);
     }
     ctl_call_drop(ctl, c);
-    control_replan(ctl->d, "failsafe");
+    ctl_replan(ctl, "failsafe");
     if (in_saga && phase != 0) ctl_saga_call_done(ctl, plan_id);
 }
 
-static void on_cap_raise_durable(struct depot *d, void *arg, enum store_ticket_state state)
+static void on_cap_raise_durable(struct control *ctl, void *arg, bool durable)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     uint64_t cookie = (uint64_t)(uintptr_t)arg;
     struct ctl_call *c = ctl->calls;
     while (c && c->cookie != cookie) c = c->next;
@@ -253,12 +251,12 @@ static void on_cap_raise_durable(struct depot *d, void *arg, enum store_ticket_s
     cJSON *req = c->held_req;
     c->held_req = NULL;
     bool sent = false;
-    if (state == STORE_DURABLE && cs && cs->st->conn && !cs->failsafe_rejected) {
-        if (depot_call_user(cs->st->conn, "SetChargingProfile", req, arg, err, sizeof err) == 0) {
+    if (durable && cs && ctl_connected(ctl, cs) && !cs->failsafe_rejected) {
+        if (ctl_send(ctl, cs, "SetChargingProfile", req, cookie, err, sizeof err) == 0) {
             sent = true;
             ctl->stats.profiles_sent++;
         }
-    } else if (state != STORE_DURABLE) {
+    } else if (!durable) {
         snprintf(err, sizeof err, "its station_cap event could not be stored");
     }
     cJSON_Delete(req);
@@ -314,13 +312,12 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
 {
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) cs->cap_raise = false;
     if (!plan->caps) return;
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     struct sched old, want, next, lower;
     for (int c = 0; c < plan->n_caps; c++) {
         const struct ctl_plan_cap *pc = &plan->caps[c];
-        struct station *st = depot_station_find(ctl->d, pc->station);
-        struct ctl_station *cs = st ? ctl_station(ctl, st) : NULL;
-        if (!cs || !pc->adjustable || !ctl_cap_adjustable(cs) || !pc->cap_slot_w) continue;
+        struct ctl_station *cs = ctl_station_find(ctl, pc->station);
+        if (!cs || !pc->adjustable || !ctl_cap_adjustable(ctl, cs) || !pc->cap_slot_w) continue;
         ctl_cap_counted(ctl, cs, &old);
         plan_cap_sched(ctl, plan, cs, pc->want_slot_w, &want);
         plan_cap_sched(ctl, plan, cs, pc->cap_slot_w, &next);
@@ -353,15 +350,15 @@ void ctl_caps_send_raises(struct control *ctl)
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
         if (!cs->cap_raise) continue;
         cs->cap_raise = false;
-        if (ctl->saga_failed || !ctl_cap_adjustable(cs)) continue;
+        if (ctl->saga_failed || !ctl_cap_adjustable(ctl, cs)) continue;
         if (!ctl_caps_fit(ctl, cs, &cs->cap_next)) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
             cJSON_AddStringToObject(o, "action", "station cap raise withheld");
-            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(&cs->cap_next, depot_now_ms(), INT64_MAX)) / 1000.0);
+            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(&cs->cap_next, ctl_now(ctl), INT64_MAX)) / 1000.0);
             cJSON_AddStringToObject(o, "why", "the others' caps leave no room");
             ctl_log_event(ctl, "compensation", cs->st->id, o);
-            control_replan(ctl->d, "failsafe");
+            ctl_replan(ctl, "failsafe");
             continue;
         }
         ctl_send_failsafe_sched(ctl, cs, &cs->cap_next, ctl->saga_plan->id, 2);
@@ -380,7 +377,7 @@ void ctl_caps_on_answer(struct control *ctl, struct ctl_station *cs, const struc
         cs->cap_known = true;
         cs->cap = c->sched;
     } else if (!answered) {
-        sched_max(&base, &c->sched, depot_now_ms(), &cs->cap);
+        sched_max(&base, &c->sched, ctl_now(ctl), &cs->cap);
         cs->cap_known = true;
     }
 }
@@ -406,8 +403,8 @@ void ctl_caps_answer(struct control *ctl, struct ctl_station *cs, struct ctl_cal
         cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_cap_counted_w(ctl, cs)) / 1000.0);
         ctl_log_event(ctl, "compensation", cs->st->id, o);
         log_warn("control", cs->st->id, "station cap (up to %.1f kW) %s: up to %.1f kW counted",
-                 sched_max_over(&c->sched, depot_now_ms(), INT64_MAX) / 1000.0, why, ctl_cap_counted_w(ctl, cs) / 1000.0);
-        control_replan(ctl->d, "compensation");
+                 sched_max_over(&c->sched, ctl_now(ctl), INT64_MAX) / 1000.0, why, ctl_cap_counted_w(ctl, cs) / 1000.0);
+        ctl_replan(ctl, "compensation");
     }
     ctl_caps_log(ctl, cs, accepted ? "accepted" : why, &c->sched, c->plan_id, c->phase);
     ctl_saga_call_done(ctl, c->plan_id);

@@ -15,7 +15,7 @@
 static void station_load(const struct control *ctl, const struct ctl_station *cs, double *committed, double *demand)
 {
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
-    bool connected = cs->st->conn != NULL;
+    bool connected = ctl_connected(ctl, cs);
     if (station_max && !connected && !cs->failsafe_rejected) {
         *committed += ctl_cap_counted_w(ctl, cs);
         return;
@@ -35,7 +35,7 @@ static void station_load(const struct control *ctl, const struct ctl_station *cs
 static bool asks_floor(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
 {
     if (!e->present || e->active || cs->failsafe_rejected) return false;
-    return ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT || ctl_cap_adjustable(cs);
+    return ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT || ctl_cap_adjustable(ctl, cs);
 }
 
 void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec)

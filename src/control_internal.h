@@ -2,7 +2,7 @@
  * control_internal.h - the control loop's own state, shared by control.c (orchestration, profiles, saga),
  * control_model.c (the live model of EVSEs, sessions and needs), control_plan.c (the planner worker) and
  * control_caps.c (the station maxima that follow the plan).
- * Not part of any contract: only the control_*.c files include it.
+ * Not part of any contract: only the control_*.c files and the loop's C tests include it.
  */
 #ifndef DEPOTD_CONTROL_INTERNAL_H
 #define DEPOTD_CONTROL_INTERNAL_H
@@ -62,7 +62,8 @@ struct ctl_config {
     double departure_hedge_new_pct; /* the learned hedge until enough sessions ended (%) */
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
-    int mip_max_binaries;        /* exact min-current MIP up to this many on/off variables; 0: never */
+    int mip_max_binaries;
+    int64_t clock_skew_tolerance_ms; /* the server's clock_skew_tolerance_s: profiles hold this far either way */        /* exact min-current MIP up to this many on/off variables; 0: never */
     struct ctl_vehicle *vehicles;
     int n_vehicles;
 };
@@ -180,9 +181,39 @@ enum { CTL_CALL_FAILSAFE = 1, CTL_CALL_TX_PROFILE, CTL_CALL_COMPOSITE };
 
 struct ctl_plan;          /* control_plan.c */
 struct ctl_planner;       /* control_plan.c */
+struct tariff_price;      /* tariff.h */
+
+/* The seam: every call the control loop makes into the server. depotd's (control_depot.c) goes to the stations,
+ * the event log, the planning clock and lws' timers; the C tests' (tests/control/test_loop.c) keep what was sent
+ * and answer by hand. Loop thread only, except post (the planner's worker). */
+enum ctl_timer { CTL_TIMER_REPLAN, CTL_TIMER_BOUNDARY };
+struct ctl_port {
+    void *ctx;
+    int64_t (*now_ms)(void *ctx);                    /* the planning clock */
+    int64_t (*mono_ms)(void *ctx);                   /* real, monotonic: latencies */
+    int64_t (*real_delay_ms)(void *ctx, int64_t t);  /* real ms until planning time t */
+    bool (*connected)(void *ctx, const struct station *st);
+    /* A CALL to the station (req is not taken); its answer comes to ctl_on_answer with the cookie. 0, or -1 (err). */
+    int (*call)(void *ctx, struct station *st, const char *action, const cJSON *req, uint64_t cookie, char *err,
+                size_t err_len);
+    uint64_t (*log_event)(void *ctx, const char *type, const char *station, const char *json); /* ticket; 0: failed */
+    /* fn once the ticket's events are durable (or failed to be); 0, or -1 (not queued: fn never runs). */
+    int (*after_durable)(void *ctx, uint64_t ticket, void (*fn)(struct control *ctl, void *arg, bool durable),
+                         void *arg);
+    void (*arm)(void *ctx, enum ctl_timer which, int64_t real_ms);  /* ctl_on_timer(which) after real_ms */
+    void (*station_clock)(void *ctx, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms);
+    int (*prices)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, struct tariff_price *out, char *err,
+                  size_t err_len);                 /* prices.h */
+    size_t (*stations_known)(void *ctx);             /* registered stations, connected or not */
+    /* From the worker thread: fn(ctl, arg) on the loop thread, or fn(NULL, arg) when control is gone by then. */
+    int (*post)(void *ctx, void (*fn)(struct control *ctl, void *arg), void *arg);
+    void (*planned)(void *ctx);                      /* a plan came back (the API's waiters) */
+};
 
 struct control {
-    struct depot *d;
+    struct depot *d;             /* depotd's port only (control_depot.c, the restore at start, control_query.c) */
+    const struct config *conf;
+    struct ctl_port port;
     struct ctl_config cfg;
     struct ctl_station *stations;
     int n_stations;
@@ -193,8 +224,8 @@ struct control {
     struct ctl_planner *planner;
     bool replan_wanted, solving;
     char replan_reasons[160];
-    lws_sorted_usec_list_t replan_sul, boundary_sul;
-    bool sul_armed;
+    lws_sorted_usec_list_t replan_sul, boundary_sul; /* depotd's port's timers */
+    bool sul_armed;              /* the re-plan timer is armed */
     int64_t replan_requested_mono;
     /* the plan in force and the one waiting for the saga to finish */
     struct ctl_plan *plan, *waiting;
@@ -214,6 +245,40 @@ struct control {
     struct departures departures; /* how the told departures were kept (departures.h) */
     double hedge_logged_pct;     /* the learned hedge last logged */
 };
+
+static inline int64_t ctl_now(const struct control *ctl) { return ctl->port.now_ms(ctl->port.ctx); }
+static inline int64_t ctl_mono(const struct control *ctl) { return ctl->port.mono_ms(ctl->port.ctx); }
+static inline bool ctl_connected(const struct control *ctl, const struct ctl_station *cs)
+{
+    return ctl->port.connected(ctl->port.ctx, cs->st);
+}
+static inline int ctl_send(struct control *ctl, struct ctl_station *cs, const char *action, const cJSON *req,
+                           uint64_t cookie, char *err, size_t err_len)
+{
+    return ctl->port.call(ctl->port.ctx, cs->st, action, req, cookie, err, err_len);
+}
+
+/* control.c: a control for conf (its "control" section) over port (ctx NULL: the control itself), the planner
+ * started when enabled; NULL with err. Nothing restored from the log (control_depot.c does that for depotd). */
+struct control *ctl_new(const struct config *conf, const struct ctl_port *port, char *err, size_t err_len);
+void ctl_free(struct control *ctl);
+/* The first plan and the slot timer, once the loop runs. */
+void ctl_begin(struct control *ctl);
+/* A re-plan after the coalescing window (reason: why, in the plan event); a timer armed through the port fired. */
+void ctl_replan(struct control *ctl, const char *reason);
+void ctl_on_timer(struct control *ctl, enum ctl_timer which);
+
+/* control_station.c: what the stations tell and answer (control.h's control_on_* with the control). */
+void ctl_on_boot_accepted(struct control *ctl, struct station *st, bool caps_coming);
+void ctl_on_reconnect(struct control *ctl, struct station *st, bool caps_coming);
+void ctl_on_disconnect(struct control *ctl, struct station *st);
+void ctl_on_status(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_on_transaction_event(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_on_variables(struct control *ctl, struct station *st, const cJSON *result);
+void ctl_on_capabilities_read(struct control *ctl, struct station *st);
+void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev);
 
 /* The hedge in force (%): departure_hedge_pct, or more when the ended sessions ask for it (control_model.c);
  * logged when it moved by 5 points or more. */
@@ -352,7 +417,7 @@ double ctl_caps_sum_w(const struct control *ctl);
 /* Whether cap s on station cs keeps the sum under the limit at every moment from now on. */
 bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s);
 /* Whether depotd may change this station's cap now (connected, answered, never refused one). */
-bool ctl_cap_adjustable(const struct ctl_station *cs);
+bool ctl_cap_adjustable(const struct control *ctl, const struct ctl_station *cs);
 /* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */
 double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 /* control_floors.c: before a plan, which idle EVSEs keep a floor (e->floor; TxDefaultProfile: cs->txdefault_w);

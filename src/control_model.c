@@ -61,7 +61,7 @@ const char *ctl_vehicle_for_token(struct control *ctl, const char *token)
     for (int i = 0; i < ctl->cfg.n_vehicles; i++)
         for (int k = 0; k < ctl->cfg.vehicles[i].n_id_tokens; k++)
             if (strcmp(ctl->cfg.vehicles[i].id_tokens[k], token) == 0) return ctl->cfg.vehicles[i].id;
-    const struct config *c = &ctl->d->cfg;
+    const struct config *c = ctl->conf;
     for (size_t i = 0; i < c->n_id_tokens; i++)
         if (strcmp(c->id_tokens[i].id_token, token) == 0) return c->id_tokens[i].vehicle;
     return "";
@@ -112,7 +112,7 @@ double ctl_failsafe_station_w(const struct control *ctl)
     /* Shared over every station depotd knows (and at least failsafe_stations), connected or not: any of them
      * may run on its fail-safe alone while depotd is down. A station that refused its fail-safe may draw its
      * full hardware power: that comes off the top, the others share the rest. */
-    size_t n = ctl->d->n_stations;
+    size_t n = ctl->port.stations_known(ctl->port.ctx);
     if ((size_t)ctl->cfg.failsafe_stations > n) n = (size_t)ctl->cfg.failsafe_stations;
     double w = ctl->cfg.site_limit_kw * 1000.0;
     for (const struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
@@ -260,7 +260,7 @@ static int64_t station_ms(const struct control *ctl, const struct ctl_station *c
 {
     if (!t) return 0;
     int64_t off, unc;
-    depot_station_clock(ctl->d, cs->st, &off, &unc);
+    ctl->port.station_clock(ctl->port.ctx, cs->st, &off, &unc);
     return t - off;
 }
 
@@ -271,7 +271,7 @@ static void apply_meter(const struct control *ctl, const struct ctl_station *cs,
     bool has_wh = false, has_w = false;
     int64_t t = 0;
     read_meter(meter_values, &wh, &has_wh, &w, &has_w, &t);
-    t = t ? station_ms(ctl, cs, t) : depot_now_ms();
+    t = t ? station_ms(ctl, cs, t) : ctl_now(ctl);
     if (has_wh) {
         if (!e->has_register) {
             e->register_start_wh = wh;
@@ -357,7 +357,7 @@ static void learn_departure(struct control *ctl, struct ctl_station *cs, struct 
                             round(1000.0 * ctl->departures.kept[(ctl->departures.next + DEPARTURES_KEEP - 1) % DEPARTURES_KEEP]) / 10);
     char *json = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (json) depot_log_station_event(ctl->d, "departure_kept", cs->st->id, json);
+    if (json) ctl->port.log_event(ctl->port.ctx, "departure_kept", cs->st->id, json);
     cJSON_free(json);
     ctl_departures_log_hedge(ctl);
 }
@@ -387,7 +387,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
     int changed = 0;
     if (ended) {
         if (e->active && strcmp(e->tx_id, txid->valuestring) == 0) {
-            learn_departure(ctl, cs, e, t ? t : depot_now_ms());
+            learn_departure(ctl, cs, e, t ? t : ctl_now(ctl));
             e->active = false;
             e->ev_need = false;
             e->charging = false;
@@ -406,7 +406,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         memset(e->tx_id, 0, sizeof e->tx_id);
         snprintf(e->tx_id, sizeof e->tx_id, "%s", txid->valuestring);
         e->active = true;
-        e->started_ms = t ? t : depot_now_ms();
+        e->started_ms = t ? t : ctl_now(ctl);
         e->has_register = false;
         e->power_w = 0;
         /* A station that ignored its profile in an earlier session will likely do it again: planned around from

@@ -1,7 +1,7 @@
 /*
  * control_plan.c - the planner: on the loop thread the model becomes an optimizer problem (a snapshot, so the
  * worker never touches live state) and the inputs are written down; on the worker thread GLPK solves it; the
- * plan comes back through depot_post(). One solve at a time: control.c coalesces requests while one runs.
+ * plan comes back through the port's post. One solve at a time: control.c coalesces requests while one runs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ struct job {
 };
 
 struct ctl_planner {
-    struct depot *d;
+    struct ctl_port port;        /* a copy: the worker calls post */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -73,18 +73,17 @@ static void job_free(struct job *j)
 
 /* ---- back on the loop thread -------------------------------------------------------------------------------- */
 
-static void on_solved(struct depot *d, void *arg)
+static void on_solved(struct control *ctl, void *arg)
 {
     struct job *j = arg;
-    struct control *ctl = j->ctl;
     struct ctl_plan *plan = j->plan;
-    if (d->control != ctl) {
+    if (ctl != j->ctl) {
         /* Solved while control stopped: the worker handed it over just before control_stop joined it, and the
          * server runs what was handed over after every module stopped. Nothing is left to apply it to. */
         job_free(j); /* and its plan */
         return;
     }
-    plan->solved_mono = depot_mono_ms();
+    plan->solved_mono = ctl_mono(ctl);
     cJSON *res = cJSON_AddObjectToObject(j->record, "result");
     if (plan->failed) {
         cJSON_AddStringToObject(res, "error", plan->err);
@@ -142,7 +141,7 @@ static void on_solved(struct depot *d, void *arg)
     }
     char *json = cJSON_PrintUnformatted(j->record);
     if (json) {
-        depot_log_station_event(ctl->d, "plan", NULL, json);
+        ctl->port.log_event(ctl->port.ctx, "plan", NULL, json);
         cJSON_free(json);
     }
     j->plan = NULL;
@@ -240,7 +239,7 @@ static void *worker(void *arg)
             }
             opt_plan_free(out);
         }
-        if (depot_post(p->d, on_solved, j)) job_free(j); /* out of memory: the next trigger plans again */
+        if (p->port.post(p->port.ctx, on_solved, j)) job_free(j); /* out of memory: the next trigger plans again */
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -253,7 +252,7 @@ struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err
 {
     struct ctl_planner *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    p->d = ctl->d;
+    p->port = ctl->port;
     p->opts.time_limit_ms = ctl->cfg.solver_time_limit_ms;
     p->opts.earliness = ctl->cfg.earliness_pct > 0 ? ctl->cfg.earliness_pct / 100.0 : -1;
     /* Exact minimum-current MIPs only for small fleets: a branch-and-bound that runs to its time limit would
@@ -396,7 +395,7 @@ static int plan_inputs(struct build *b, const char *reasons)
     struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
     if (!prices) return -1;
     char err[200];
-    if (prices_slots(ctl->d, b->slot0, b->slot_ms, (size_t)T, prices, err, sizeof err)) {
+    if (ctl->port.prices(ctl->port.ctx, b->slot0, b->slot_ms, (size_t)T, prices, err, sizeof err)) {
         log_error("control", NULL, "plan %llu: no prices: %s", (unsigned long long)b->plan->id, err);
         for (int t = 0; t < T; t++) prices[t].price = 0.30, prices[t].source = 0;
     }
@@ -443,7 +442,7 @@ static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ct
                               const char **why)
 {
     struct control *ctl = b->ctl;
-    bool connected = cs->st->conn != NULL;
+    bool connected = ctl_connected(ctl, cs);
     *why = NULL;
     if (cs->failsafe_rejected) {
         /* No cap in the station itself: any EVSE of it may draw its full power, plugged in or not. */
@@ -627,11 +626,11 @@ static void add_station(struct build *b, struct ctl_station *cs)
 {
     struct job *j = b->j;
     int circuit = -1;
-    bool adjustable = b->caps && ctl_cap_adjustable(cs);
+    bool adjustable = b->caps && ctl_cap_adjustable(b->ctl, cs);
     if (b->caps) {
         circuit = b->nc++;
         station_circuit(b->ctl, cs, j, circuit, adjustable, b->now);
-        if (!cs->st->conn && !cs->failsafe_rejected) {
+        if (!ctl_connected(b->ctl, cs) && !cs->failsafe_rejected) {
             /* Nothing of it can be planned or changed: its cap is what it may draw, all of it. */
             for (int k = 1; k <= cs->max_evse; k++) cs->evse[k].session_index = -1;
             cJSON *r = cJSON_CreateObject();
@@ -711,7 +710,7 @@ int ctl_planner_submit(struct control *ctl, const char *reasons)
 {
     const struct ctl_config *cfg = &ctl->cfg;
     struct build b = {.ctl = ctl, .caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX};
-    b.now = depot_now_ms() / 1000 * 1000;
+    b.now = ctl_now(ctl) / 1000 * 1000;
     b.slot_ms = (int64_t)cfg->slot_minutes * 60000;
     b.slot0 = b.now / b.slot_ms * b.slot_ms;
     b.first_end = b.slot0 + b.slot_ms;

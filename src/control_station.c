@@ -28,7 +28,7 @@ void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse
     cJSON_AddNumberToObject(o, "assumed_kw", round(ctl_evse_held_w(ctl, cs, e)) / 1000.0);
     ctl_log_event(ctl, "compensation", cs->st->id, o);
     log_warn("control", cs->st->id, "EVSE %d: profile %s; planned around at its fail-safe limit", e->id, why);
-    control_replan(ctl->d, "compensation");
+    ctl_replan(ctl, "compensation");
 }
 
 /* Refused because the transaction has ended at the station (K01.FR.09) while its Ended event was on the way: a van
@@ -42,10 +42,8 @@ static bool tx_not_found(const struct ocpp_event *ev)
     return cJSON_IsString(rc) && strcmp(rc->valuestring, "TxNotFound") == 0;
 }
 
-void control_on_answer(struct depot *d, const struct ocpp_event *ev)
+void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_call *c = ctl_call_take(ctl, (uint64_t)(uintptr_t)ev->user);
     if (!c) return;
     if (c->kind == CTL_CALL_COMPOSITE) {
@@ -70,7 +68,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
     } else if (c->kind == CTL_CALL_FAILSAFE && cs) {
         /* The first one of this boot frees what was held for a default depotd did not know. */
         if (accepted && !cs->failsafe_accepted && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT)
-            control_replan(d, "failsafe");
+            ctl_replan(ctl, "failsafe");
         cs->failsafe_accepted = accepted || (cs->failsafe_accepted && !status);
         if (accepted) cs->failsafe_sent_w = c->sched.w[0];
         /* Lost: it may be in force or not, so the higher of the two counts. */
@@ -88,7 +86,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             cJSON_AddStringToObject(o, "why", "failsafe accepted after refusal");
             ctl_log_event(ctl, "compensation_cleared", cs->st->id, o);
             ctl_refresh_failsafes(ctl);
-            control_replan(d, "failsafe");
+            ctl_replan(ctl, "failsafe");
         }
         if (!accepted && status && !cs->failsafe_rejected) {
             /* It will not cap itself: it counts at full power and everyone else gets a smaller share. */
@@ -100,7 +98,7 @@ void control_on_answer(struct depot *d, const struct ocpp_event *ev)
             cJSON_AddNumberToObject(o, "assumed_kw", ctl_station_hw_w(ctl, cs) / 1000.0);
             ctl_log_event(ctl, "compensation", cs->st->id, o);
             ctl_refresh_failsafes(ctl);
-            control_replan(d, "failsafe");
+            ctl_replan(ctl, "failsafe");
         }
         if (c->phase != 0) ctl_saga_call_done(ctl, c->plan_id); /* a TxDefaultProfile moved by the plan */
     } else if (c->kind == CTL_CALL_TX_PROFILE && c->phase == 0) {
@@ -145,13 +143,11 @@ static void station_registered(struct control *ctl, struct ctl_station *cs, bool
     if (caps_coming) cs->failsafe_due = true; /* sent once the rate unit is known */
     else ctl_send_failsafe(ctl, cs);
     ctl_refresh_failsafes(ctl);
-    control_replan(ctl->d, why);
+    ctl_replan(ctl, why);
 }
 
-void control_on_boot_accepted(struct depot *d, struct station *st, bool caps_coming)
+void ctl_on_boot_accepted(struct control *ctl, struct station *st, bool caps_coming)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     /* A rebooted station has dropped or kept its profiles: it is no longer known to follow a TxProfile of ours,
@@ -168,10 +164,8 @@ void control_on_boot_accepted(struct depot *d, struct station *st, bool caps_com
     station_registered(ctl, cs, caps_coming, "station");
 }
 
-void control_on_reconnect(struct depot *d, struct station *st, bool caps_coming)
+void ctl_on_reconnect(struct control *ctl, struct station *st, bool caps_coming)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     /* No reboot: OCPP removes a profile only on ClearChargingProfile, a replacement or its transaction's end, so
@@ -183,10 +177,8 @@ void control_on_reconnect(struct depot *d, struct station *st, bool caps_coming)
     station_registered(ctl, cs, caps_coming, "reconnect");
 }
 
-void control_on_disconnect(struct depot *d, struct station *st)
+void ctl_on_disconnect(struct control *ctl, struct station *st)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station_find(ctl, st->id);
     if (!cs) return;
     ctl_caps_on_disconnect(ctl, st->id);
@@ -195,13 +187,11 @@ void control_on_disconnect(struct depot *d, struct station *st)
         cs->evse[k].applied_valid = cs->evse[k].active && cs->evse[k].applied_valid;
         any |= cs->evse[k].active;
     }
-    if (any) control_replan(d, "disconnect");
+    if (any) ctl_replan(ctl, "disconnect");
 }
 
-void control_on_status(struct depot *d, struct station *st, const cJSON *payload)
+void ctl_on_status(struct control *ctl, struct station *st, const cJSON *payload)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     int before = cs ? cs->max_evse : 0;
     if (cs) ctl_model_status(cs, payload);
@@ -232,7 +222,7 @@ static void station_compliant(struct control *ctl, struct ctl_station *cs, const
     }
     ctl_log_event(ctl, "compliant", cs->st->id, o);
     log_info("control", cs->st->id, "trusted again: %s", by ? "followed its profile for a slot" : "rebooted");
-    control_replan(ctl->d, "compliant");
+    ctl_replan(ctl, "compliant");
 }
 
 /* The plan's slot that holds t (slot 0 ends at first_end_ms). */
@@ -265,7 +255,7 @@ static void check_energy_drift(struct control *ctl, struct ctl_station *cs, stru
                 e->energy_drift_ms = now;
                 log_debug("control", cs->st->id, "EVSE %d: %.2f kWh since plan %llu expected %.2f: re-plan", e->id,
                           got_wh / 1000.0, (unsigned long long)p->id, expected_wh / 1000.0);
-                control_replan(ctl->d, "energy_drift");
+                ctl_replan(ctl, "energy_drift");
             }
         }
     }
@@ -287,7 +277,7 @@ static void learn_ev_max(struct control *ctl, struct ctl_station *cs, struct ctl
     if (sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
                             now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
         log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
-        control_replan(ctl->d, "ev_max_retry");
+        ctl_replan(ctl, "ev_max_retry");
     }
 }
 
@@ -311,7 +301,7 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
             e->probe_ok_ms = 0;
             if (e->power_w > e->reserved_w + ctl->cfg.noncompliance_kw * 1000.0 && now - e->drift_replan_ms >= slot_ms) {
                 e->drift_replan_ms = now;
-                control_replan(ctl->d, "noncompliant");
+                ctl_replan(ctl, "noncompliant");
             }
         } else if (e->applied_valid && e->charging && limit_w > 0 && e->power_w > 0 &&
                    e->power_w >= limit_w - ctl->cfg.drift_kw * 1000.0) {
@@ -339,7 +329,7 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
             ctl_log_event(ctl, "noncompliant", cs->st->id, o);
             log_warn("control", cs->st->id, "EVSE %d draws %.1f kW above its %.1f kW limit: planned around it",
                      e->id, e->power_w / 1000.0, limit_w / 1000.0);
-            control_replan(ctl->d, "noncompliant");
+            ctl_replan(ctl, "noncompliant");
         }
         return;
     }
@@ -351,25 +341,23 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     int64_t t = plan_slot(p, now);
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
-    /* learn false: only compliance and energy drift from this reading (see control_on_transaction_event). */
+    /* learn false: only compliance and energy drift from this reading (see ctl_on_transaction_event). */
     if (learn) learn_ev_max(ctl, cs, e, i, t, planned_kw);
     check_energy_drift(ctl, cs, e, i);
     /* Once per slot per session: an EV that cannot take its plan (full, tapering) would otherwise ask again at
      * every meter value, and the plan would not change until the energy it is short of shows. */
     if (learn && fabs(planned_kw - e->power_w / 1000.0) > ctl->cfg.drift_kw && now - e->drift_replan_ms >= p->slot_ms) {
         e->drift_replan_ms = now;
-        control_replan(ctl->d, "drift");
+        ctl_replan(ctl, "drift");
     }
 }
 
-void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload)
+void ctl_on_transaction_event(struct control *ctl, struct station *st, const cJSON *payload)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     int changed = ctl_model_transaction(ctl, cs, payload);
-    if (changed) control_replan(d, changed == 2 ? "ev_suspended" : "session");
+    if (changed) ctl_replan(ctl, changed == 2 ? "ev_suspended" : "session");
     /* Stations report periodic meter values inside TransactionEvent (TxUpdatedInterval) as often as in
      * MeterValues: both feed compliance and drift. */
     const cJSON *mv = cJSON_GetObjectItemCaseSensitive(payload, "meterValue");
@@ -381,41 +369,34 @@ void control_on_transaction_event(struct depot *d, struct station *st, const cJS
             check_meter(ctl, cs, &cs->evse[k], false);
 }
 
-void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload)
+void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *payload)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     struct ctl_evse *e = cs ? ctl_model_meter(ctl, cs, payload) : NULL;
     if (e) check_meter(ctl, cs, e, true);
 }
 
-void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload)
+void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *payload)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     struct ctl_evse *e = cs ? ctl_model_needs(ctl, cs, payload) : NULL;
     if (e) {
         /* The EV says it takes more than the meter taught: offer it again. */
         if (e->ev_max_w > 0) sched_evmax_ev_says(&e->observed, e->ev_max_w);
-        control_replan(d, "needs");
+        ctl_replan(ctl, "needs");
     }
 }
 
-void control_on_variables(struct depot *d, struct station *st, const cJSON *result)
+void ctl_on_variables(struct control *ctl, struct station *st, const cJSON *result)
 {
-    struct control *ctl = d->control;
-    if (!ctl) return;
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     if (result) ctl_model_variables(cs, result);
 }
 
-void control_on_capabilities_read(struct depot *d, struct station *st)
+void ctl_on_capabilities_read(struct control *ctl, struct station *st)
 {
-    struct control *ctl = d->control;
-    struct ctl_station *cs = ctl ? ctl_station(ctl, st) : NULL;
+    struct ctl_station *cs = ctl_station(ctl, st);
     if (cs && cs->failsafe_due && ctl->cfg.enabled) ctl_send_failsafe(ctl, cs);
 }
 

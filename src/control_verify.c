@@ -18,11 +18,10 @@ void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evs
                      uint64_t plan_id)
 {
     const struct sched *sent = &tx->sched;
-    struct conn *conn = cs->st->conn;
-    if (!conn || sent->n < 1) return;
+    if (!ctl_connected(ctl, cs) || sent->n < 1) return;
     struct sched_unit u;
     ctl_unit(ctl, cs, e, &u);
-    int64_t now = depot_now_ms();
+    int64_t now = ctl_now(ctl);
     /* Up to the end of the plan the profile came from (its last period holds on after that). */
     int64_t end = sent->t[0] + (int64_t)ctl->cfg.horizon_h * 3600000;
     int64_t duration_s = (end - now) / 1000;
@@ -38,7 +37,7 @@ void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evs
         c->clock_off_ms = tx->clock_off_ms;
         c->clock_unc_ms = tx->clock_unc_ms;
         c->plan_id = plan_id;
-        if (depot_call_user(conn, "GetCompositeSchedule", req, (void *)(uintptr_t)c->cookie, err, sizeof err)) {
+        if (ctl_send(ctl, cs, "GetCompositeSchedule", req, c->cookie, err, sizeof err)) {
             log_warn("control", cs->st->id, "EVSE %d: cannot ask for the composite schedule: %s", e->id, err);
             /* Not in flight: take it back off the list (it is the newest). */
             ctl->calls = c->next;
