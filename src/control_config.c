@@ -229,6 +229,7 @@ int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, 
     }
     cfg->failsafe = CTL_FAILSAFE_STATION_MAX;
     cfg->enabled = false;
+    cfg->clock_skew_tolerance_ms = (int64_t)c->clock_skew_tolerance_s * 1000;
     const cJSON *o = c->control;
     if (!o) return 0;
     cfg->enabled = true;
