@@ -1,6 +1,6 @@
 /*
  * control_internal.h - the control loop's own state, shared by control.c (orchestration, profiles, saga),
- * control_model.c (the live model of EVSEs, sessions and needs), control_plan.c (the planner worker) and
+ * control_model.c (the live model of EVSEs, sessions and needs), control_build.c and control_plan.c (the planner) and
  * control_caps.c (the station maxima that follow the plan).
  * Not part of any contract: only the control_*.c files and the loop's C tests include it.
  */
@@ -12,6 +12,7 @@
 #include "control.h"
 #include "departures.h"
 #include "depot.h"
+#include "optimizer.h"
 #include "schedule.h"
 
 #define CTL_EVSE_MAX 64
@@ -371,8 +372,30 @@ struct ctl_plan {
     double *cap_slots;           /* the storage of caps[].want_slot_w and cap_slot_w */
     int caps_pass;               /* 1, or 2 when the first plan's peaks did not fit and it was re-planned */
 };
+/* One problem for the worker (control_build.c builds it on the loop thread; control_plan.c solves it). */
+struct ctl_job {
+    struct control *ctl;
+    struct opt_problem pb;
+    struct opt_session *sessions;
+    struct opt_circuit *circuits;
+    double *price, *limit, *max_slot;
+    char **ids;
+    /* ChargingStationMaxProfile: one row per station (index = its circuit), the budget outside them */
+    struct sched_cap *caps;
+    int n_caps;
+    double caps_limit_w, caps_other_w;
+    double *cap_old;             /* [n_caps * (slots + 1)]: each counted cap per slot (its highest there), the last
+                                    column after the horizon */
+    double *cap_lim;             /* [n_caps * slots]: the circuits' per-slot limits */
+    struct ctl_plan *plan;
+    cJSON *record;               /* the plan event: inputs now, the result added when it is back */
+};
+
+struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons); /* NULL: nothing to do (out of memory) */
+void ctl_job_free(struct ctl_job *j);
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);
 void ctl_planner_stop(struct ctl_planner *p);
+const struct opt_options *ctl_planner_options(const struct ctl_planner *p);
 /* Builds the problem from the model now, logs it, and hands it to the worker. 0, or -1 (nothing to do). */
 int ctl_planner_submit(struct control *ctl, const char *reasons);
 void ctl_plan_free(struct ctl_plan *p);

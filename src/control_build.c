@@ -1,0 +1,485 @@
+/*
+ * control_build.c - a plan's problem from the live model (loop thread): prices and limits, what nobody can move
+ * (reservations: stations that refused their fail-safe, sessions planned around, idle floors), each session's
+ * need, window and limits, each station as a circuit when the fail-safe is a station maximum. A snapshot, so the
+ * planner's worker (control_plan.c) never touches live state; the inputs are written into the plan event.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_internal.h"
+#include "log.h"
+#include "optimizer.h"
+#include "plan_lp.h"
+#include "prices.h"
+
+/* A station as a circuit of the plan (ChargingStationMaxProfile): bounded by its hardware, and when depotd may
+ * not change its cap (refused a change, an answer pending, disconnected) by that cap in each slot (its lowest
+ * there; counted against the site at its highest, cap_old). */
+static void station_circuit(struct control *ctl, struct ctl_station *cs, struct ctl_job *j, int circuit, bool adjustable,
+                            int64_t now)
+{
+    struct ctl_plan *plan = j->plan;
+    int T = plan->slots;
+    struct sched counted;
+    ctl_cap_counted(ctl, cs, &counted);
+    double hw = ctl_station_hw_w(ctl, cs);
+    for (int t = 0; t <= T; t++) {
+        int64_t from = t == 0 ? now : plan->first_end_ms + (int64_t)(t - 1) * plan->slot_ms;
+        int64_t to = t == T ? INT64_MAX : plan->first_end_ms + (int64_t)t * plan->slot_ms;
+        j->cap_old[(size_t)circuit * (T + 1) + t] = sched_max_over(&counted, from, to);
+        if (t < T) j->cap_lim[(size_t)circuit * T + t] = (adjustable ? hw : sched_min_over(&counted, from, to)) / 1000.0;
+    }
+    j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? 0 : -1, .limit_kw = hw / 1000.0,
+                                                .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
+    j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .max_w = hw};
+    snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
+    plan->caps[circuit].adjustable = adjustable;
+    plan->caps[circuit].cap_w = j->cap_old[(size_t)circuit * (T + 1)];
+    for (int t = 0; t <= T; t++) plan->caps[circuit].cap_slot_w[t] = j->cap_old[(size_t)circuit * (T + 1) + t];
+}
+
+static cJSON *num_array(const double *v, int n, double scale)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(round(v[i] * scale) / scale));
+    return a;
+}
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+    char buf[40];
+    cJSON_AddStringToObject(o, key, ocpp_time_format(ms, buf));
+}
+
+/* What building one problem carries from step to step (loop thread). */
+struct build {
+    struct control *ctl;
+    struct ctl_job *j;
+    struct ctl_plan *plan;
+    int64_t now, slot0, first_end, slot_ms;
+    int T, nc, ns;
+    bool caps;
+    cJSON *reserved, *reserved_after, *sessions;
+};
+
+static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool caps)
+{
+    struct ctl_job *j = calloc(1, sizeof *j);
+    struct ctl_plan *plan = calloc(1, sizeof *plan);
+    if (!j || !plan) {
+        free(j);
+        free(plan);
+        return NULL;
+    }
+    j->ctl = ctl;
+    j->plan = plan;
+    j->sessions = calloc((size_t)n_active + 1, sizeof *j->sessions);
+    j->ids = calloc((size_t)n_active + 1, sizeof *j->ids);
+    j->circuits = calloc((size_t)ctl->n_stations + 2, sizeof *j->circuits);
+    j->price = calloc((size_t)T, sizeof(double));
+    j->limit = calloc((size_t)T, sizeof(double));
+    j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
+    plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
+    plan->site_limit_kw = calloc((size_t)T, sizeof(double));
+    size_t ncap = (size_t)ctl->n_stations + 2, T1 = (size_t)T + 1;
+    if (caps) {
+        j->caps = calloc(ncap, sizeof *j->caps);
+        j->cap_old = calloc(ncap * T1, sizeof(double));
+        j->cap_lim = calloc(ncap * (size_t)T, sizeof(double));
+        plan->caps = calloc(ncap, sizeof *plan->caps);
+        plan->cap_slots = calloc(2 * ncap * T1, sizeof(double));
+        for (size_t c = 0; plan->caps && plan->cap_slots && c < ncap; c++) {
+            plan->caps[c].want_slot_w = &plan->cap_slots[2 * c * T1];
+            plan->caps[c].cap_slot_w = &plan->cap_slots[(2 * c + 1) * T1];
+        }
+    }
+    j->record = cJSON_CreateObject();
+    if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
+        !plan->site_limit_kw || !j->record ||
+        (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots))) {
+        ctl_job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The plan event's head, the prices per slot (with their source) and the site limit per slot. */
+static int plan_inputs(struct build *b, const char *reasons)
+{
+    struct control *ctl = b->ctl;
+    struct ctl_job *j = b->j;
+    int T = b->T;
+    cJSON *rec = j->record;
+    cJSON_AddNumberToObject(rec, "plan", (double)b->plan->id);
+    cJSON_AddStringToObject(rec, "reasons", reasons);
+    add_time(rec, "start", b->now);
+    cJSON_AddNumberToObject(rec, "slot_minutes", ctl->cfg.slot_minutes);
+    cJSON_AddNumberToObject(rec, "slots", T);
+    cJSON_AddNumberToObject(rec, "first_slot_s", (double)(b->first_end - b->now) / 1000.0);
+    cJSON_AddStringToObject(rec, "failsafe", b->caps ? "ChargingStationMaxProfile" : "TxDefaultProfile");
+    cJSON_AddNumberToObject(rec, "failsafe_station_kw", ctl_failsafe_station_w(ctl) / 1000.0);
+    cJSON_AddNumberToObject(rec, "departure_hedge_pct", round(ctl_hedge_pct(ctl) * 10) / 10);
+    struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
+    if (!prices) return -1;
+    char err[200];
+    if (ctl->port.prices(ctl->port.ctx, b->slot0, b->slot_ms, (size_t)T, prices, err, sizeof err)) {
+        log_error("control", NULL, "plan %llu: no prices: %s", (unsigned long long)b->plan->id, err);
+        for (int t = 0; t < T; t++) prices[t].price = 0.30, prices[t].source = 0;
+    }
+    cJSON *pr = cJSON_AddArrayToObject(rec, "prices");
+    cJSON *src = cJSON_AddArrayToObject(rec, "price_sources");
+    for (int t = 0; t < T; t++) {
+        j->price[t] = prices[t].price;
+        cJSON_AddItemToArray(pr, cJSON_CreateNumber(round(prices[t].price * 1e5) / 1e5));
+        cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(prices[t].source)));
+    }
+    free(prices);
+    for (int t = 0; t < T; t++) {
+        int64_t ts = t == 0 ? b->now : b->first_end + (int64_t)(t - 1) * b->slot_ms;
+        j->limit[t] = ctl_site_limit_kw(ctl, ts);
+    }
+    cJSON_AddItemToObject(rec, "site_limit_kw", num_array(j->limit, T, 1e3));
+    return 0;
+}
+
+/* Takes kw off the LP's site limit in every slot and, with station maxima, off the station's circuit (it is part
+ * of the station's floor, which its cap keeps). Listed in the plan event's "reserved". */
+static void reserve(struct build *b, const char *station, int evse, int circuit, const char *why, double kw)
+{
+    struct ctl_job *j = b->j;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "station", station);
+    if (evse) cJSON_AddNumberToObject(r, "evse", evse);
+    cJSON_AddStringToObject(r, "why", why);
+    cJSON_AddNumberToObject(r, "kw", round(kw * 1e3) / 1e3);
+    cJSON_AddItemToArray(b->reserved, r);
+    for (int t = 0; t < b->T; t++) j->limit[t] = fmax(0, j->limit[t] - kw);
+    if (circuit < 0) return;
+    j->circuits[circuit].limit_kw = fmax(0, j->circuits[circuit].limit_kw - kw);
+    for (int t = 0; t < b->T; t++) {
+        double *l = &j->cap_lim[(size_t)circuit * b->T + t];
+        *l = fmax(0, *l - kw);
+    }
+    j->caps[circuit].floor_w += kw * 1000.0;
+}
+
+/* What the LP cannot move on this EVSE, taken off the limits first; *why NULL when nothing is (a session to plan,
+ * or an idle EVSE without a floor). */
+static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ctl_evse *e, bool adjustable,
+                              const char **why)
+{
+    struct control *ctl = b->ctl;
+    bool connected = ctl_connected(ctl, cs);
+    *why = NULL;
+    if (cs->failsafe_rejected) {
+        /* No cap in the station itself: any EVSE of it may draw its full power, plugged in or not. */
+        *why = "no_failsafe";
+        return ctl_evse_max_w(ctl, cs, e) / 1000.0;
+    }
+    if (e->active && e->mode == CTL_MODE_NONCOMPLIANT) {
+        /* It ignores profiles: what it draws, or (no reading yet this session, the station flagged in an earlier
+         * one) what the EV may take. */
+        double may_w = ctl_evse_max_w(ctl, cs, e);
+        if (e->power_ms <= e->started_ms) {
+            struct ctl_need nd;
+            ctl_need_for(ctl, e, b->now, &nd);
+            if (nd.max_kw > 0 && nd.max_kw * 1000.0 < may_w) may_w = nd.max_kw * 1000.0;
+        } else {
+            may_w = e->power_w;
+        }
+        e->reserved_w = fmax(may_w, ctl_evse_held_w(ctl, cs, e));
+        *why = "noncompliant";
+        return e->reserved_w / 1000.0;
+    }
+    if (e->active && (!connected || e->mode == CTL_MODE_UNCONTROLLED)) {
+        *why = connected ? "uncontrolled" : "disconnected";
+        return ctl_evse_held_w(ctl, cs, e) / 1000.0;
+    }
+    if (!e->active && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) {
+        /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan (0 where the station keeps
+         * no floors, once that is in force). */
+        double kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
+        *why = kw > 0 ? "idle" : NULL;
+        return kw;
+    }
+    if (!e->active && adjustable && e->floor) {
+        /* Room in its station's cap for a car that plugs in while depotd is down. */
+        *why = "idle_floor";
+        return ctl_idle_floor_w(ctl, cs, e) / 1000.0;
+    }
+    return 0;
+}
+
+/* TxDefaultProfile: once a session has left, its EVSE is idle and reserves the fail-safe like any idle one. Not
+ * counted ahead, the plans of a night fill the cheap hours before the departures up to a limit that then shrinks
+ * by one fail-safe at each departure: the vans leaving last were squeezed short (4.2 kW x 15 departures on the
+ * depot day: 106 -> 60 kW over the last cheap hours). */
+static void reserve_after_departure(struct build *b, struct ctl_station *cs, struct ctl_evse *e, int64_t left,
+                                    int end_slot)
+{
+    int from = left < b->first_end ? 0 : (int)((left - b->first_end) / b->slot_ms) + 1;
+    if (from < end_slot) from = end_slot;
+    double idle_kw = ctl_failsafe_evse_w(b->ctl, cs, e) / 1000.0;
+    if (from >= b->T || idle_kw <= 0) return;
+    for (int t = from; t < b->T; t++) b->j->limit[t] = fmax(0, b->j->limit[t] - idle_kw);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "station", cs->st->id);
+    cJSON_AddNumberToObject(r, "evse", e->id);
+    cJSON_AddNumberToObject(r, "from_slot", from);
+    cJSON_AddNumberToObject(r, "kw", round(idle_kw * 1e3) / 1e3);
+    cJSON_AddItemToArray(b->reserved_after, r);
+}
+
+static void session_record(struct build *b, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_need *need,
+                           const struct sched_unit *u, const struct opt_session *os, double hedge_kwh)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "station", cs->st->id);
+    cJSON_AddNumberToObject(s, "evse", e->id);
+    cJSON_AddStringToObject(s, "transaction", e->tx_id);
+    cJSON_AddStringToObject(s, "vehicle", e->vehicle);
+    cJSON_AddStringToObject(s, "need_source", need->source);
+    add_time(s, "departure", need->departure_ms);
+    cJSON_AddNumberToObject(s, "need_kwh", round(need->need_kwh * 1e3) / 1e3);
+    cJSON_AddNumberToObject(s, "remaining_kwh", round(need->remaining_kwh * 1e3) / 1e3);
+    cJSON_AddBoolToObject(s, "best_effort", need->best_effort);
+    /* The hedge's share: what it could still take at full power between the earlier time and the departure. A
+     * shortfall within it is no alarm. */
+    if (hedge_kwh > 0) cJSON_AddNumberToObject(s, "hedge_kwh", round(hedge_kwh * 1e3) / 1e3);
+    cJSON_AddNumberToObject(s, "max_kw", round(os->max_kw * 1e3) / 1e3);
+    cJSON_AddNumberToObject(s, "min_kw", round(os->min_kw * 1e3) / 1e3);
+    cJSON_AddNumberToObject(s, "end_slot", os->end_slot);
+    if (os->last_slot_hours > 0) cJSON_AddNumberToObject(s, "last_slot_hours", round(os->last_slot_hours * 1e4) / 1e4);
+    cJSON_AddNumberToObject(s, "priority", need->priority);
+    cJSON_AddStringToObject(s, "rate_unit", u->amps ? "A" : "W");
+    cJSON_AddNumberToObject(s, "phases", u->phases);
+    cJSON_AddNumberToObject(s, "periods_per_schedule", cs->periods_per_schedule);
+    cJSON_AddItemToArray(b->sessions, s);
+}
+
+/* A session for the LP: its need, its power (the EV's, the EVSE's, a learned EV maximum), its last slot. */
+static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse *e, int circuit)
+{
+    struct control *ctl = b->ctl;
+    const struct ctl_config *cfg = &ctl->cfg;
+    struct ctl_job *j = b->j;
+    struct ctl_need need;
+    ctl_need_for(ctl, e, b->now, &need);
+    struct sched_unit u;
+    ctl_unit(ctl, cs, e, &u);
+    double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
+    if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
+    if (e->observed.w > 0 && e->observed.w / 1000.0 < max_kw) max_kw = e->observed.w / 1000.0;
+    /* Stopped by the EV (SuspendedEV): offered its minimum, so it can resume, and the rest freed. */
+    if (e->ev_suspended && u.min_w > 0 && u.min_w / 1000.0 < max_kw) max_kw = u.min_w / 1000.0;
+    /* The LP works on what the station can be told: the limit quantized down. */
+    max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
+    /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a driver who
+     * leaves on time should find the van charged. The slot it is then done in counts for the part before that
+     * (last_slot_hours): a 34-minute stay is no longer planned as the one whole slot it covers. (Counting every
+     * whole slot of the last hour was tried and left vans that leave on a boundary without a buffer.) */
+    int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
+    /* Hedged: done a share of the stay earlier, and at once when that time has passed (planning to the
+     * departure again then gave back the cheap hours to a driver already late for the hedge: at 90 % every
+     * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). "Charge to
+     * full" sessions too: their departure is the default dwell, a guess; unhedged they waited for the cheap hours
+     * while a tight site had room, and on the ACN replay at 20 kW their drivers left with 43 kWh less. */
+    double hedge_pct = ctl_hedge_pct(ctl);
+    int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - hedge_pct / 100.0));
+    double hedge_kwh = 0;
+    if (hedge_pct > 0 && hedged < dep) {
+        /* Two slots, not one: the next plan comes a moment after the slot boundary, and a profile that ends there
+         * would stop the EV until it does. */
+        if (hedged < b->first_end) hedged = b->first_end + b->slot_ms < dep ? b->first_end + b->slot_ms : dep;
+        hedge_kwh = max_kw * (double)(dep - hedged) / 3600000.0;
+        dep = hedged;
+    }
+    /* Past its departure and still plugged in: plan one more slot rather than none. */
+    if (dep < b->first_end) dep = b->first_end;
+    int end_slot = (int)((dep - b->first_end) / b->slot_ms) + 1;
+    int64_t last_ms = dep - b->first_end - (int64_t)(end_slot - 1) * b->slot_ms;
+    double last_slot_hours = 0;
+    if (end_slot < b->T && last_ms >= 60000) { /* less than a minute: not worth a profile period */
+        end_slot++;
+        last_slot_hours = (double)last_ms / 3600000.0;
+    }
+    if (end_slot > b->T) end_slot = b->T;
+    if (cfg->failsafe == CTL_FAILSAFE_TX_DEFAULT) reserve_after_departure(b, cs, e, need.departure_ms, end_slot);
+    double margin_kwh = need.best_effort ? 0 : need.need_kwh * cfg->energy_margin_pct / 100.0;
+    /* What is left may be less than its shortest slot at the 6 A minimum: the plan could then only round it to
+     * nothing (a 34-minute stay left 0.2 kWh short). Asked for that slot's minimum instead, it is done. */
+    double min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0;
+    double shortest_h = fmin((double)(b->first_end - b->now) / 3600000.0,
+                             last_slot_hours > 0 ? last_slot_hours : (double)b->slot_ms / 3600000.0);
+    if (need.remaining_kwh > 0 && need.remaining_kwh + margin_kwh < min_kw * shortest_h)
+        margin_kwh = min_kw * shortest_h - need.remaining_kwh;
+    int i = b->ns++;
+    e->session_index = i;
+    char id[96];
+    snprintf(id, sizeof id, "%s/%d/%s", cs->st->id, e->id, e->tx_id);
+    j->ids[i] = strdup(id);
+    j->sessions[i] = (struct opt_session){
+        .id = j->ids[i] ? j->ids[i] : "?",
+        .first_slot = 0,
+        .end_slot = end_slot,
+        .last_slot_hours = last_slot_hours,
+        .energy_kwh = need.remaining_kwh > 0 ? need.remaining_kwh + margin_kwh : 0,
+        .efficiency = 1,
+        .max_kw = max_kw,
+        .min_kw = min_kw,
+        /* "Charge to full" is a wish, not a need: it must never take energy from a van a dispatcher or its EV gave
+         * a departure need (the LP weighs shortfall by priority; 1/100 keeps the best-effort one far cheaper to
+         * cut, yet still above any price, so it still charges whatever is left). */
+        .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
+        .circuit = circuit,
+        .phases = OPT_THREE_PHASE,
+    };
+    struct ctl_plan_session *ps = &b->plan->sessions[i];
+    snprintf(ps->station, sizeof ps->station, "%s", cs->st->id);
+    ps->evse = e->id;
+    snprintf(ps->tx_id, sizeof ps->tx_id, "%s", e->tx_id);
+    snprintf(ps->vehicle, sizeof ps->vehicle, "%s", e->vehicle);
+    ps->need = need;
+    ps->max_kw = max_kw;
+    ps->min_kw = j->sessions[i].min_kw;
+    ps->margin_kwh = j->sessions[i].energy_kwh > 0 ? margin_kwh : 0;
+    ps->hedge_kwh = hedge_kwh;
+    session_record(b, cs, e, &need, &u, &j->sessions[i], hedge_kwh);
+}
+
+/* One station: with station maxima a circuit (a disconnected one counts its cap, its sessions are not planned),
+ * then each EVSE's reservation or session. */
+static void add_station(struct build *b, struct ctl_station *cs)
+{
+    struct ctl_job *j = b->j;
+    int circuit = -1;
+    bool adjustable = b->caps && ctl_cap_adjustable(b->ctl, cs);
+    if (b->caps) {
+        circuit = b->nc++;
+        station_circuit(b->ctl, cs, j, circuit, adjustable, b->now);
+        if (!ctl_connected(b->ctl, cs) && !cs->failsafe_rejected) {
+            /* Nothing of it can be planned or changed: its cap is what it may draw, all of it. */
+            for (int k = 1; k <= cs->max_evse; k++) cs->evse[k].session_index = -1;
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "station", cs->st->id);
+            cJSON_AddStringToObject(r, "why", "station_cap");
+            cJSON_AddNumberToObject(r, "kw", round(ctl_cap_counted_w(b->ctl, cs)) / 1000.0);
+            cJSON_AddItemToArray(b->reserved, r);
+            for (int t = 0; t < b->T; t++)
+                j->limit[t] = fmax(0, j->limit[t] - j->cap_old[(size_t)circuit * (b->T + 1) + t] / 1000.0);
+            j->circuits[circuit].limit_kw = 0;
+            return;
+        }
+    }
+    for (int k = 1; k <= cs->max_evse; k++) {
+        struct ctl_evse *e = &cs->evse[k];
+        e->session_index = -1;
+        if (!e->present) continue;
+        const char *why;
+        double kw = evse_reserve_kw(b, cs, e, adjustable, &why);
+        if (why) reserve(b, cs->st->id, k, circuit, why, kw);
+        else if (e->active) add_session(b, cs, e, circuit);
+    }
+}
+
+/* With station maxima, circuit 0 holds every station whose cap depotd may change: together they get what the
+ * others' caps (counted at their highest in each slot) leave, less their own floors, so a plan's caps fit under
+ * the limit in every slot. Its row in caps is a placeholder that counts nothing. */
+static void adjustable_circuit(struct build *b)
+{
+    struct ctl_job *j = b->j;
+    for (int t = 0; t < b->T; t++) {
+        double w = j->caps_limit_w - j->caps_other_w;
+        for (int c = 1; c < b->nc; c++)
+            w -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (b->T + 1) + t];
+        j->cap_lim[t] = fmax(0, w) / 1000.0;
+    }
+}
+
+/* The problem as the worker gets it, recorded exactly, so `depotd --replay-plan N` can re-run it from the log. */
+static void finish_problem(struct build *b)
+{
+    struct ctl_job *j = b->j;
+    struct control *ctl = b->ctl;
+    cJSON *rec = j->record;
+    int T = b->T;
+    b->plan->n = b->ns;
+    if (b->caps) {
+        j->n_caps = b->plan->n_caps = b->nc;
+        adjustable_circuit(b);
+        cJSON *ca = cJSON_AddArrayToObject(rec, "circuits");
+        for (int c = 0; c < b->nc; c++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "station", j->circuits[c].id);
+            cJSON_AddNumberToObject(o, "limit_kw", round(j->circuits[c].limit_kw * 1e3) / 1e3);
+            cJSON_AddItemToArray(ca, o);
+        }
+    }
+    memcpy(b->plan->site_limit_kw, j->limit, (size_t)T * sizeof(double));
+    cJSON_AddItemToObject(rec, "lp_site_limit_kw", num_array(j->limit, T, 1e3));
+    j->pb = (struct opt_problem){
+        .slots = T,
+        .slot_hours = (double)ctl->cfg.slot_minutes / 60.0,
+        .first_slot_hours = (double)(b->first_end - b->now) / 3600000.0,
+        .epoch_slot = b->slot0 / b->slot_ms,
+        .price = j->price,
+        .site_limit_kw = j->limit,
+        .sessions = j->sessions,
+        .n_sessions = b->ns,
+        .circuits = b->nc ? j->circuits : NULL,
+        .n_circuits = b->nc,
+    };
+    if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
+    cJSON_AddItemToObject(rec, "lp", plan_lp_to_json(&j->pb, ctl_planner_options(ctl->planner)));
+}
+
+struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    struct build b = {.ctl = ctl, .caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX};
+    b.now = ctl_now(ctl) / 1000 * 1000;
+    b.slot_ms = (int64_t)cfg->slot_minutes * 60000;
+    b.slot0 = b.now / b.slot_ms * b.slot_ms;
+    b.first_end = b.slot0 + b.slot_ms;
+    b.T = cfg->horizon_h * 60 / cfg->slot_minutes;
+    int n_active = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) n_active += cs->evse[k].active;
+    b.j = job_new(ctl, b.T, n_active, b.caps);
+    if (!b.j) return NULL;
+    b.plan = b.j->plan;
+    b.plan->id = ++ctl->next_plan_id;
+    b.plan->start_ms = b.now;
+    b.plan->first_end_ms = b.first_end;
+    b.plan->slot_ms = b.slot_ms;
+    b.plan->slots = b.T;
+    b.plan->requested_mono = ctl->replan_requested_mono;
+    snprintf(b.plan->reasons, sizeof b.plan->reasons, "%s", reasons);
+    if (plan_inputs(&b, reasons)) {
+        ctl_job_free(b.j);
+        return NULL;
+    }
+    /* With station maxima each station is a circuit: one whose cap depotd may change is bounded by its hardware
+     * (the caps follow the plan: the worker shares the site limit out slot by slot after the solve), one whose cap
+     * is fixed (refused a change, an answer pending) plans within that cap in each slot. Idle EVSEs keep a floor
+     * where the budget allows (control_floors.c). */
+    ctl_plan_floors(ctl, b.now, b.j->record);
+    b.j->caps_limit_w = ctl_caps_limit_w(ctl, b.now);
+    b.j->caps_other_w = ctl_caps_unseen_w(ctl);
+    b.reserved = cJSON_AddArrayToObject(b.j->record, "reserved");
+    /* Per slot, from a session's departure on (not in "reserved", whose entries hold over the whole horizon). */
+    b.reserved_after = cJSON_AddArrayToObject(b.j->record, "reserved_after_departure");
+    b.sessions = cJSON_AddArrayToObject(b.j->record, "sessions");
+    if (b.caps) {
+        b.j->circuits[0] = (struct opt_circuit){.id = "adjustable", .parent = -1, .limit_kw = INFINITY,
+                                                .limit_kw_slot = b.j->cap_lim};
+        b.j->caps[0] = (struct sched_cap){.adjustable = false};
+        b.nc = 1;
+    }
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) add_station(&b, cs);
+    finish_problem(&b);
+    return b.j;
+}
