@@ -1,7 +1,7 @@
 /*
- * control_plan.c - the planner: on the loop thread the model becomes an optimizer problem (a snapshot, so the
- * worker never touches live state) and the inputs are written down; on the worker thread GLPK solves it; the
- * plan comes back through the port's post. One solve at a time: control.c coalesces requests while one runs.
+ * control_plan.c - the planner: the problem control_build.c made of the model goes to the worker thread, GLPK
+ * solves it (twice when the stations' caps do not fit the first plan), and the plan comes back through the
+ * port's post, logged as the plan event. One solve at a time: control.c coalesces requests while one runs.
  */
 #include <math.h>
 #include <stdio.h>
