@@ -62,6 +62,7 @@ struct build {
     int64_t now, slot0, first_end, slot_ms;
     int T, nc, ns;
     bool caps;
+    double hedge_pct;            /* ctl_hedge_pct, once per plan (it sorts the departures kept) */
     cJSON *reserved, *reserved_after, *sessions;
 };
 
@@ -121,7 +122,7 @@ static int plan_inputs(struct build *b, const char *reasons)
     cJSON_AddNumberToObject(rec, "first_slot_s", (double)(b->first_end - b->now) / 1000.0);
     cJSON_AddStringToObject(rec, "failsafe", b->caps ? "ChargingStationMaxProfile" : "TxDefaultProfile");
     cJSON_AddNumberToObject(rec, "failsafe_station_kw", ctl_failsafe_station_w(ctl) / 1000.0);
-    cJSON_AddNumberToObject(rec, "departure_hedge_pct", round(ctl_hedge_pct(ctl) * 10) / 10);
+    cJSON_AddNumberToObject(rec, "departure_hedge_pct", round(b->hedge_pct * 10) / 10);
     struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
     if (!prices) return -1;
     char err[200];
@@ -287,7 +288,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
      * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). "Charge to
      * full" sessions too: their departure is the default dwell, a guess; unhedged they waited for the cheap hours
      * while a tight site had room, and on the ACN replay at 20 kW their drivers left with 43 kWh less. */
-    double hedge_pct = ctl_hedge_pct(ctl);
+    double hedge_pct = b->hedge_pct;
     int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - hedge_pct / 100.0));
     double hedge_kwh = 0;
     if (hedge_pct > 0 && hedged < dep) {
@@ -439,7 +440,7 @@ static void finish_problem(struct build *b)
 struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
 {
     const struct ctl_config *cfg = &ctl->cfg;
-    struct build b = {.ctl = ctl, .caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX};
+    struct build b = {.ctl = ctl, .caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX, .hedge_pct = ctl_hedge_pct(ctl)};
     b.now = ctl_now(ctl) / 1000 * 1000;
     b.slot_ms = (int64_t)cfg->slot_minutes * 60000;
     b.slot0 = b.now / b.slot_ms * b.slot_ms;

@@ -343,8 +343,7 @@ static void learn_departure(struct control *ctl, struct ctl_station *cs, struct 
     struct ctl_need need;
     ctl_need_for(ctl, e, ended_ms, &need);
     if (strcmp(need.source, "default") == 0 || need.best_effort) return;
-    if (need.departure_ms - e->started_ms < DEPARTURES_MIN_STAY_MS) return;
-    departures_add(&ctl->departures, e->started_ms, need.departure_ms, ended_ms);
+    if (!departures_add(&ctl->departures, e->started_ms, need.departure_ms, ended_ms)) return;
     char t0[32], t1[32], t2[32];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "evse", e->id);

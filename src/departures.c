@@ -3,15 +3,16 @@
 
 #include <stdlib.h>
 
-void departures_add(struct departures *d, int64_t started_ms, int64_t told_ms, int64_t ended_ms)
+bool departures_add(struct departures *d, int64_t started_ms, int64_t told_ms, int64_t ended_ms)
 {
-    if (told_ms - started_ms < DEPARTURES_MIN_STAY_MS) return;
+    if (told_ms - started_ms < DEPARTURES_MIN_STAY_MS) return false;
     double kept = (double)(ended_ms - started_ms) / (double)(told_ms - started_ms);
     if (kept < 0) kept = 0;
     if (kept > 1) kept = 1; /* staying longer says nothing more than staying */
     d->kept[d->next] = (float)kept;
     d->next = (d->next + 1) % DEPARTURES_KEEP;
     if (d->n < DEPARTURES_KEEP) d->n++;
+    return true;
 }
 
 static int by_value(const void *a, const void *b)

@@ -14,6 +14,7 @@
 #ifndef DEPOTD_DEPARTURES_H
 #define DEPOTD_DEPARTURES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define DEPARTURES_KEEP 64          /* the last sessions remembered */
@@ -28,8 +29,8 @@ struct departures {
 
 /* A session that ended at ended_ms, which had started at started_ms and was told it would leave at told_ms. Only
  * told departures count (not a default dwell, not "charge to full"): the caller decides that. Stays told shorter
- * than DEPARTURES_MIN_STAY_MS are ignored. */
-void departures_add(struct departures *d, int64_t started_ms, int64_t told_ms, int64_t ended_ms);
+ * than DEPARTURES_MIN_STAY_MS are ignored (false). */
+bool departures_add(struct departures *d, int64_t started_ms, int64_t told_ms, int64_t ended_ms);
 
 /* The hedge the history asks for, in percent of a session's stay: 100 x (1 - the DEPARTURES_EARLY_SHARE
  * quantile of the shares kept), at most max_pct; new_pct until DEPARTURES_MIN_SEEN sessions were seen. */

@@ -62,8 +62,9 @@ static void test_what_does_not_count(void)
     /* Told 10 minutes: not a stay to learn from. */
     for (int i = 0; i < 20; i++) add(&d, 10.0 / 60, 0.01);
     CHECK(d.n == 0, "stays told under 15 minutes are ignored (%d)", d.n);
+    CHECK(!departures_add(&d, 10 * H, 10 * H + 14 * 60000, 11 * H), "and the caller hears so (nothing logged)");
     /* Ended before it started (a clock jump): counts as leaving at once, not as a negative share. */
-    departures_add(&d, 10 * H, 12 * H, 9 * H);
+    CHECK(departures_add(&d, 10 * H, 12 * H, 9 * H), "a stay told two hours counts");
     CHECK(d.n == 1 && d.kept[0] == 0, "a negative stay counts as 0 (%f)", d.kept[0]);
 }
 
