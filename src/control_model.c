@@ -407,7 +407,9 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->active = true;
         e->started_ms = t ? t : ctl_now(ctl);
         e->has_register = false;
+        /* No reading of this session yet: the last session's times would pass for a fresh one in check_meter. */
         e->power_w = 0;
+        e->power_ms = e->power_from_ms = e->register_ms = 0;
         /* A station that ignored its profile in an earlier session will likely do it again: planned around from
          * the start (control.c sends it a probe profile to prove otherwise). */
         session_control_reset(e, cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE);
