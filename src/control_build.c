@@ -34,7 +34,10 @@ static void station_circuit(struct control *ctl, struct ctl_station *cs, struct 
     }
     j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? 0 : -1, .limit_kw = hw / 1000.0,
                                                 .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
-    j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .max_w = hw};
+    double idle_w = 0;
+    for (int k = 1; k <= cs->max_evse; k++)
+        if (cs->evse[k].present && !cs->evse[k].active) idle_w += ctl_evse_max_w(ctl, cs, &cs->evse[k]);
+    j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .max_w = hw, .idle_w = idle_w};
     snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
     plan->caps[circuit].adjustable = adjustable;
     plan->caps[circuit].cap_w = j->cap_old[(size_t)circuit * (T + 1)];

@@ -291,6 +291,29 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w)
 
 /* ---- station maxima that follow the plan ------------------------------------------------------------------------ */
 
+/* Water-filling of `left` over the adjustable stations, up to want + idle_w in proportion to idle_w (idle), or up
+ * to the hardware equally; returns what is left. At most n rounds: each fills a station or ends. */
+static double caps_fill(struct sched_cap *c, int n, double left, bool idle)
+{
+    for (int round = 0; round < n && left > 1e-6; round++) {
+        double weights = 0;
+        for (int i = 0; i < n; i++) {
+            double top = idle ? fmin(c[i].max_w, c[i].want_w + c[i].idle_w) : c[i].max_w;
+            if (c[i].adjustable && c[i].cap_w < top - 1e-9) weights += idle ? c[i].idle_w : 1;
+        }
+        if (!(weights > 0)) break;
+        double per = left / weights;
+        for (int i = 0; i < n; i++) {
+            double top = idle ? fmin(c[i].max_w, c[i].want_w + c[i].idle_w) : c[i].max_w;
+            if (!c[i].adjustable || c[i].cap_w >= top - 1e-9) continue;
+            double add = fmin(per * (idle ? c[i].idle_w : 1), top - c[i].cap_w);
+            c[i].cap_w += add;
+            left -= add;
+        }
+    }
+    return left;
+}
+
 int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w)
 {
     double avail = limit_w - other_w, want = 0, floor_sum = 0;
@@ -302,6 +325,7 @@ int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w)
             continue;
         }
         if (!(c[i].floor_w > 0)) c[i].floor_w = 0;
+        if (!(c[i].idle_w > 0)) c[i].idle_w = 0;
         if (!(c[i].want_w > c[i].floor_w)) c[i].want_w = c[i].floor_w;
         if (!(c[i].max_w > c[i].want_w)) c[i].max_w = c[i].want_w;
         want += c[i].want_w;
@@ -310,23 +334,14 @@ int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w)
     }
     if (avail < 0) avail = 0;
     if (want <= avail) {
-        /* Every want fits: the rest goes equally to all (water-filling up to the hardware), so a car that arrives
-         * while depotd is down finds power wherever it plugs in. At most n rounds: each fills a station or ends. */
+        /* Every want fits: the rest goes first to the stations' idle EVSEs, then equally to all (water-filling up
+         * to the hardware), so a car that plugs in finds power wherever it plugs in, before its first TxProfile
+         * and while depotd is down. */
         double left = avail - want;
         for (int i = 0; i < n; i++)
             if (c[i].adjustable) c[i].cap_w = c[i].want_w;
-        for (int round = 0; round < n && left > 1e-6; round++) {
-            int open = 0;
-            for (int i = 0; i < n; i++) open += c[i].adjustable && c[i].cap_w < c[i].max_w;
-            if (!open) break;
-            double share = left / open;
-            for (int i = 0; i < n; i++) {
-                if (!c[i].adjustable || c[i].cap_w >= c[i].max_w) continue;
-                double add = fmin(share, c[i].max_w - c[i].cap_w);
-                c[i].cap_w += add;
-                left -= add;
-            }
-        }
+        left = caps_fill(c, n, left, true);
+        caps_fill(c, n, left, false);
         /* Round-off must never push the sum over: floor to whole W (the station is told whole W or 0.1 A, less). */
         for (int i = 0; i < n; i++)
             if (c[i].adjustable) c[i].cap_w = floor(c[i].cap_w);

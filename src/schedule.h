@@ -104,17 +104,20 @@ cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int sche
 /* ---- Station maxima that follow the plan (ChargingStationMaxProfile) -------------------------------------------
  * The caps in force, summed over every station (plus what stations outside the table count for), never exceed the
  * site limit, so the site stays under it with depotd down. A station whose cap may change now gets at least its
- * want (the plan's peak on it, plus its reservations and what its idle EVSEs may draw: its floor); what is left is
- * shared equally, never above the station's hardware. */
+ * want (the plan's peak on it, plus its reservations and what its idle EVSEs may draw: its floor); what is left
+ * goes first to the idle EVSEs, in proportion to what they could draw (a car that plugs in finds its share of it
+ * before its first TxProfile, and while depotd is down), then equally, never above the station's hardware. */
 struct sched_cap {
     bool adjustable;     /* false: counts at old_w, not changed (disconnected, refused a cap, an answer pending) */
     double old_w;        /* the cap counted now: the one in force, or the one in flight when higher */
     double want_w;       /* adjustable: peak of the plan on the station + floor_w */
     double floor_w;      /* adjustable: reservations + idle EVSEs' floor; kept first when the wants do not fit */
     double max_w;        /* adjustable: its hardware (more is of no use) */
+    double idle_w;       /* adjustable: what its idle EVSEs could draw together (0: none idle) */
     double cap_w;        /* out: the new cap (old_w for the others) */
 };
-/* 0 when every want fits: cap >= want, the rest shared equally up to max_w. 1 when they do not: caps are the
+/* 0 when every want fits: cap >= want, the rest shared out to the idle EVSEs (up to want + idle_w, in proportion
+ * to idle_w), then equally, up to max_w. 1 when they do not: caps are the
  * floors plus the budget left in proportion to want - floor (the planner then re-plans within cap - floor), or
  * the floors scaled down when even those do not fit. sum(cap_w) + other_w <= limit_w in every case. */
 int sched_caps_share(struct sched_cap *c, int n, double limit_w, double other_w);

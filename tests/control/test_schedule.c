@@ -302,6 +302,7 @@ static void test_caps(void)
             c[i].old_w = rnd() * 40000;
             c[i].max_w = 22000 * (1 + (int)(rnd() * 4));
             c[i].floor_w = rnd() < 0.5 ? 4140 * (int)(rnd() * 4) : 0;
+            c[i].idle_w = rnd() < 0.5 ? 6600 * (int)(rnd() * 4) : 0;
             peak[i] = rnd() < 0.3 ? 0 : rnd() * (c[i].max_w - c[i].floor_w);
             c[i].want_w = c[i].floor_w + peak[i];
         }
@@ -353,6 +354,22 @@ static void test_caps(void)
     for (int i = 0; i < 14; i++) s += a[i].cap_w;
     CHECK(s <= 150000 && s > 149900 && a[5].cap_w >= 5520 && a[5].cap_w == a[13].cap_w,
           "the rest shared equally: idle ones above their 4 x 1.38 kW floor (%.0f W each), sum %.0f W", a[5].cap_w, s);
+    /* The same at 120 kW with each idle EVSE's 6.6 kW said (idle_w): wants 113.82 kW, 6.18 kW spare, shared by what
+     * could plug in: the station with 3 cars has one idle EVSE (6.6 kW), the twelve idle ones four (26.4 kW each),
+     * 323.4 kW in all: 126.1 W and 504.5 W each, not 475 W to every station with room. */
+    for (int i = 0; i < 14; i++) {
+        int cars = i == 0 ? 4 : i == 1 ? 3 : 0;
+        a[i] = (struct sched_cap){.adjustable = true, .max_w = 26400, .idle_w = (4 - cars) * 6600.0,
+                                  .floor_w = (4 - cars) * 1380.0, .want_w = (4 - cars) * 1380.0 + cars * 6600.0};
+    }
+    CHECK(sched_caps_share(a, 14, 120000, 0) == 0 && a[0].cap_w == 26400 && a[1].cap_w == 21306 &&
+              a[2].cap_w == 6024 && a[13].cap_w == 6024,
+          "spare to the idle EVSEs by what they could draw (%.0f, %.0f, %.0f W)", a[0].cap_w, a[1].cap_w, a[2].cap_w);
+    /* More spare than the idle EVSEs could draw: each gets its room, the rest equally up to the hardware. */
+    struct sched_cap g[2] = {{.adjustable = true, .max_w = 22000, .want_w = 11000, .idle_w = 0},
+                             {.adjustable = true, .max_w = 22000, .want_w = 0, .idle_w = 4000}};
+    CHECK(sched_caps_share(g, 2, 30000, 0) == 0 && g[1].cap_w == 11500 && g[0].cap_w == 18500,
+          "idle room first (4 kW), then 7.5 kW each (%.0f, %.0f)", g[0].cap_w, g[1].cap_w);
     struct sched_cap f[2] = {{.adjustable = false, .old_w = 90000},
                              {.adjustable = true, .old_w = 0, .want_w = 80000, .floor_w = 5000, .max_w = 88000}};
     CHECK(sched_caps_share(f, 2, 150000, 10000) == 1 && f[1].cap_w == 50000,
