@@ -526,12 +526,38 @@ static void test_skewed_clock(void)
     ctl_free(ctl);
 }
 
+/* departure_margin_min (10): a van that can be done by 10 minutes before it leaves is planned to be; one that
+ * cannot be, even alone at full power, charges until it leaves. Two 22 kW EVSEs behind 44 kW, both vans leave at
+ * T0 + 40 min, so the margin ends on a slot boundary (T0 + 30): VAN-A needs 2 kWh, done by then; VAN-B 100 kWh
+ * (22 kW x 30 min is 11 kWh) charges on through the last 10 minutes. */
+static void test_margin(void)
+{
+    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 44, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
+                                      "\"energy_margin_pct\": 0, \"vehicles\": [{\"id\": \"VAN-A\", \"id_tokens\": [\"TOK-A\"]}, "
+                                      "{\"id\": \"VAN-B\", \"id_tokens\": [\"TOK-B\"]}], \"needs\": ["
+                                      "{\"vehicle\": \"VAN-A\", \"departure\": \"2027-01-01T00:40:00Z\", \"energy_kwh\": 2}, "
+                                      "{\"vehicle\": \"VAN-B\", \"departure\": \"2027-01-01T00:40:00Z\", \"energy_kwh\": 100}]}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    boot(ctl, 0, 2);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A");
+    tx_event(ctl, 0, 2, "Started", "TOK-B");
+    settle(ctl);
+    int64_t m35 = T0 + 35 * 60000;
+    CHECK(tx_w(0, 1, m35) == 0, "VAN-A done by the margin: nothing in its last 10 minutes (%.0f W)", tx_w(0, 1, m35));
+    CHECK(tx_w(0, 2, T0) == 22000 && tx_w(0, 2, m35) == 22000, "VAN-B charges at 22 kW until it leaves (%.0f, %.0f W)",
+          tx_w(0, 2, T0), tx_w(0, 2, m35));
+    ctl_free(ctl);
+}
+
 int main(void)
 {
     test_failsafe_refused();
     test_floors_do_not_fit();
     test_raise_waits();
     test_skewed_clock();
+    test_margin();
     for (int i = 0; i < F.n_sent; i++) cJSON_Delete(F.sent[i].req);
     config_free(&conf);
     return CHECK_DONE();
