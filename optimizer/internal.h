@@ -26,7 +26,7 @@ struct opt_model {
     int n, T;
     double *hours;           /* [T] */
     int *first, *end;        /* [n] windows clamped to the horizon */
-    double *eta, *w;         /* [n] defaults resolved */
+    double *eta, *w, *ew;    /* [n] defaults resolved (ew: earliness weight) */
     int L;                   /* LP slots: T, or fewer with a coarse grid */
     int *lp_of;              /* [T] LP slot of each slot */
     int *lp_t0;              /* [L+1] LP slot u covers slots lp_t0[u] .. lp_t0[u+1]-1 */

@@ -87,6 +87,7 @@ void opt_model_free(struct opt_model *m)
     free(m->end);
     free(m->eta);
     free(m->w);
+    free(m->ew);
     free(m->col0);
     free(m->scol);
     free(m->lp_of);
@@ -189,13 +190,14 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
     m->end = malloc(sizeof(int) * n);
     m->eta = malloc(sizeof(double) * n);
     m->w = malloc(sizeof(double) * n);
+    m->ew = malloc(sizeof(double) * n);
     m->col0 = malloc(sizeof(int) * n);
     m->scol = malloc(sizeof(int) * n);
     m->lp_of = malloc(sizeof(int) * T);
     m->lp_t0 = malloc(sizeof(int) * (T + 1));
     m->lfirst = malloc(sizeof(int) * n);
     m->lend = malloc(sizeof(int) * n);
-    if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->col0 || !m->scol || !m->lp_of ||
+    if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->ew || !m->col0 || !m->scol || !m->lp_of ||
         !m->lp_t0 || !m->lfirst || !m->lend)
         goto fail;
     for (int t = 0; t < m->T; t++)
@@ -217,7 +219,7 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
     m->lp_t0[m->L] = m->T;
     double hmin = pb->first_slot_hours > 0 ? pb->first_slot_hours : pb->slot_hours;
 
-    double eta_min = 1;
+    double eta_min = 1, ew_max = 1;
     m->w_min = INFINITY;
     int col = 1;
     for (int i = 0; i < m->n; i++) {
@@ -226,6 +228,8 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
         m->end[i] = s->end_slot < m->T ? s->end_slot : m->T;
         m->eta[i] = s->efficiency > 0 ? s->efficiency : 1;
         m->w[i] = s->priority > 0 ? s->priority : 1;
+        m->ew[i] = s->earliness_weight > 0 ? s->earliness_weight : 1;
+        ew_max = fmax(ew_max, m->ew[i]);
         eta_min = fmin(eta_min, m->eta[i]);
         m->w_min = fmin(m->w_min, m->w[i]);
         m->lfirst[i] = m->first[i] < m->T ? m->lp_of[m->first[i]] : m->L;
@@ -246,7 +250,7 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
         m->ref_price = 1;
     m->max_eps = m->opt.earliness * m->ref_price;
     /* Above what any battery kWh can cost (its price, tie-break and the peak it may raise), with margin. */
-    m->m_unit = 10 * (m->ref_price + m->max_eps + pb->demand_charge / hmin) / eta_min;
+    m->m_unit = 10 * (m->ref_price + ew_max * m->max_eps + pb->demand_charge / hmin) / eta_min;
 
     if (init_groups(m))
         goto fail;
@@ -373,7 +377,7 @@ glp_prob *opt_model_build(const struct opt_model *m, int names, int *dropped)
             /* Exact on the slots it covers: the power is flat, so cost and energy add up slot by slot. */
             for (int t = m->lp_t0[u] > m->first[i] ? m->lp_t0[u] : m->first[i];
                  t < m->lp_t0[u + 1] && t < m->end[i]; t++) {
-                cost += (pb->price[t] + opt_eps(m, t)) * opt_hours(m, i, t);
+                cost += (pb->price[t] + m->ew[i] * opt_eps(m, t)) * opt_hours(m, i, t);
                 h += opt_hours(m, i, t);
             }
             if (p > 0)

@@ -62,7 +62,7 @@ void opt_plan_fill(const struct opt_model *m, struct opt_plan *p, const double *
             double h = opt_hours(m, i, t);
             e += m->eta[i] * v * h;
             p->energy_cost += pb->price[t] * v * h;
-            p->earliness_cost += opt_eps(m, t) * v * h;
+            p->earliness_cost += m->ew[i] * opt_eps(m, t) * v * h;
         }
         double need = pb->sessions[i].energy_kwh;
         p->delivered_kwh[i] = e;

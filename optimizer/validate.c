@@ -92,6 +92,8 @@ static int check_session(const struct opt_problem *pb, int i, char *err, size_t 
         BAD("session %s: min_kw %g must be finite and >= 0", s->id, s->min_kw);
     if (!isfinite(s->priority) || s->priority < 0)
         BAD("session %s: priority %g must be finite and >= 0", s->id, s->priority);
+    if (!isfinite(s->earliness_weight) || s->earliness_weight < 0 || s->earliness_weight > 1000)
+        BAD("session %s: earliness_weight %g must be in [0, 1000]", s->id, s->earliness_weight);
     if (s->circuit < -1 || s->circuit >= pb->n_circuits)
         BAD("session %s: circuit %d does not exist (%d circuits; -1 for none)", s->id, s->circuit,
             pb->n_circuits);

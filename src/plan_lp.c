@@ -41,6 +41,8 @@ cJSON *plan_lp_to_json(const struct opt_problem *pb, const struct opt_options *o
         if (s->max_kw_slot) cJSON_AddItemToObject(o2, "max_kw_slot", num_array(s->max_kw_slot, pb->slots));
         cJSON_AddNumberToObject(o2, "min_kw", s->min_kw);
         cJSON_AddNumberToObject(o2, "priority", s->priority);
+        if (s->earliness_weight > 0 && s->earliness_weight != 1)
+            cJSON_AddNumberToObject(o2, "earliness_weight", s->earliness_weight);
         cJSON_AddNumberToObject(o2, "circuit", s->circuit);
         cJSON_AddNumberToObject(o2, "phases", s->phases);
         cJSON_AddItemToArray(ss, o2);
@@ -135,6 +137,7 @@ int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len)
             .max_kw = num(s, "max_kw", 0),
             .min_kw = num(s, "min_kw", 0),
             .priority = num(s, "priority", 1),
+            .earliness_weight = num(s, "earliness_weight", 1),
             .circuit = (int)num(s, "circuit", -1),
             .phases = (enum opt_phases)(int)num(s, "phases", 0),
         };

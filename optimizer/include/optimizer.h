@@ -128,6 +128,9 @@ struct opt_session {
     const double *max_kw_slot;/* NULL, or [slots] per-slot maximum (>= 0) */
     double min_kw;            /* >= 0; when charging, at least this (IEC 61851: 6 A per phase); 0 = none */
     double priority;          /* w_i >= 0; 0 means 1. Shortfall of a priority-2 session weighs twice. */
+    double earliness_weight;  /* >= 0; 0 means 1: how much more than the others this session prefers earlier slots
+                                 (the earliness tie-break times this): between equal prices, the earliest slots
+                                 go to the sessions with the larger weight. */
     int circuit;              /* index into opt_problem.circuits, or -1: only under the site limit */
     enum opt_phases phases;
 };

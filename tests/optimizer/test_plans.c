@@ -233,6 +233,25 @@ static void test_equal_prices_prefer_earlier(void)
     opt_plan_free(p);
 }
 
+/* Two vans share a 10 kW limit at flat prices, each 10 kWh in 4 one-hour slots: 20 kWh in 40 kWh of room, so any
+ * order is optimal at the same cost. The earliness tie-break alone cannot choose (it costs the same whoever goes
+ * first); a van with the larger earliness weight (it may leave early) gets the first slots, whichever is listed first. */
+static void test_earliness_weight(void)
+{
+    for (int first = 0; first < 2; first++) {
+        struct fx f;
+        fx_init(&f, 4, 1, (double[]){ 0.2, 0.2, 0.2, 0.2 }, 10);
+        fx_add(&f, first ? "late" : "early", 0, 4, 10, 10);
+        fx_add(&f, first ? "early" : "late", 0, 4, 10, 10);
+        f.s[first ? 1 : 0].earliness_weight = 4;
+        struct opt_plan *p = fx_solve(&f, NULL);
+        check_row(p, first ? 1 : 0, (double[]){ 10, 0, 0, 0 }, "the weighted van first");
+        check_row(p, first ? 0 : 1, (double[]){ 0, 10, 0, 0 }, "the other after it");
+        CHECK_NEAR(p->cost, 4.0, 1e-6, "earliness weight: the same cost");
+        opt_plan_free(p);
+    }
+}
+
 static void test_efficiency_and_negative_price(void)
 {
     struct fx f;
@@ -285,6 +304,7 @@ int main(void)
     test_partial_first_slot();
     test_partial_last_slot();
     test_equal_prices_prefer_earlier();
+    test_earliness_weight();
     test_efficiency_and_negative_price();
     test_window_respected();
     test_min_power(1);
