@@ -291,20 +291,24 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w)
 
 /* ---- station maxima that follow the plan ------------------------------------------------------------------------ */
 
-/* Water-filling of `left` over the adjustable stations, up to want + idle_w in proportion to idle_w (idle), or up
- * to the hardware equally; returns what is left. At most n rounds: each fills a station or ends. */
+/* Where water-filling stops for station c: want + idle_w (idle), or its hardware. */
+static double fill_top(const struct sched_cap *c, bool idle)
+{
+    return idle ? fmin(c->max_w, c->want_w + c->idle_w) : c->max_w;
+}
+
+/* Water-filling of `left` over the adjustable stations, up to fill_top in proportion to idle_w (idle), or equally;
+ * returns what is left. At most n rounds: each fills a station or ends. */
 static double caps_fill(struct sched_cap *c, int n, double left, bool idle)
 {
     for (int round = 0; round < n && left > 1e-6; round++) {
         double weights = 0;
-        for (int i = 0; i < n; i++) {
-            double top = idle ? fmin(c[i].max_w, c[i].want_w + c[i].idle_w) : c[i].max_w;
-            if (c[i].adjustable && c[i].cap_w < top - 1e-9) weights += idle ? c[i].idle_w : 1;
-        }
+        for (int i = 0; i < n; i++)
+            if (c[i].adjustable && c[i].cap_w < fill_top(&c[i], idle) - 1e-9) weights += idle ? c[i].idle_w : 1;
         if (!(weights > 0)) break;
         double per = left / weights;
         for (int i = 0; i < n; i++) {
-            double top = idle ? fmin(c[i].max_w, c[i].want_w + c[i].idle_w) : c[i].max_w;
+            double top = fill_top(&c[i], idle);
             if (!c[i].adjustable || c[i].cap_w >= top - 1e-9) continue;
             double add = fmin(per * (idle ? c[i].idle_w : 1), top - c[i].cap_w);
             c[i].cap_w += add;
