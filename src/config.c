@@ -33,6 +33,21 @@ struct key {
 static const struct key keys[] = {
     STR_KEY(listen_address, "0.0.0.0", NULL, "Address the OCPP websocket server listens on."),
     INT_KEY(port, "8180", 0, 65535, "TCP port of the OCPP websocket server (0: a free port, printed in the log)."),
+    INT_KEY(tls_port, "8443", 0, 65535,
+            "TCP port of the TLS (wss://) OCPP listener on listen_address, security profiles 2 and 3; open when "
+            "tls_cert_file is set (0: a free port, printed in the log)."),
+    STR_KEY(tls_cert_file, "", NULL,
+            "PEM file of depotd's TLS certificate chain (its own certificate first); with tls_key_file it opens the "
+            "TLS listener. Reloaded on SIGHUP without dropping connections."),
+    STR_KEY(tls_key_file, "", NULL, "PEM file of the private key of tls_cert_file."),
+    STR_KEY(tls_ca_file, "", NULL,
+            "PEM file of the CA certificates a station's client certificate must chain to (security profile 3, "
+            "whose certificate's subject CN must be the station id). Reloaded on SIGHUP."),
+    STR_KEY(tls_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
+                         "ECDHE-RSA-AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-GCM-SHA384", NULL,
+            "TLS 1.2 cipher suites (OpenSSL names): by default the four the OCPP 2.0.1 security whitepaper requires "
+            "of a CSMS, plus their ECDHE-RSA forms. TLS 1.0 and 1.1 are never offered; TLS 1.3 uses OpenSSL's "
+            "AEAD suites."),
     STR_KEY(ocpp_path, "/ocpp/", NULL,
             "Path prefix of the OCPP endpoint; stations connect to ws://HOST:PORT<ocpp_path><stationId>."),
     STR_KEY(database, "depotd.db", NULL, "SQLite database file (the event log and its projections)."),
@@ -137,6 +152,8 @@ void config_defaults(struct config *cfg)
     for (size_t i = 0; i < N_KEYS; i++) set_from_text(cfg, &keys[i], keys[i].def, err, sizeof err);
 }
 
+static int check_tls(const struct config *cfg, char *err, size_t err_len);
+
 static int parse_boot(const char *s, enum cfg_boot *out)
 {
     if (strcmp(s, "Accepted") == 0) *out = CFG_BOOT_ACCEPTED;
@@ -211,6 +228,13 @@ static int parse_stations(struct config *cfg, const cJSON *arr, char *err, size_
                 return -1;
             }
         }
+        const cJSON *prof = cJSON_GetObjectItemCaseSensitive(it, "security_profile");
+        if (prof && (!cJSON_IsNumber(prof) || (prof->valueint != 1 && prof->valueint != 2 && prof->valueint != 3) ||
+                     prof->valuedouble != prof->valueint)) {
+            snprintf(err, err_len, "stations[%zu].security_profile: must be 1, 2 or 3", i);
+            return -1;
+        }
+        st->security_profile = prof ? prof->valueint : 0;
         const cJSON *boot = cJSON_GetObjectItemCaseSensitive(it, "boot");
         st->boot = CFG_BOOT_ACCEPTED;
         if (boot && (!cJSON_IsString(boot) || parse_boot(boot->valuestring, &st->boot))) {
@@ -373,10 +397,44 @@ int config_parse(struct config *cfg, const char *json, char *err, size_t err_len
         snprintf(err, err_len, "ocpp_path: must start and end with '/'");
         goto out;
     }
+    if (check_tls(cfg, err, err_len)) goto out;
     rc = 0;
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+int config_station_profile(const struct config *cfg, const struct cfg_station *st)
+{
+    if (st && st->security_profile) return st->security_profile;
+    return cfg->tls_cert_file[0] ? 2 : 1;
+}
+
+/* TLS keys go together, and a station may not ask for a profile the listeners cannot give it. */
+static int check_tls(const struct config *cfg, char *err, size_t err_len)
+{
+    if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0]) {
+        snprintf(err, err_len, "%s: needed with %s", cfg->tls_cert_file[0] ? "tls_key_file" : "tls_cert_file",
+                 cfg->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file");
+        return -1;
+    }
+    if (cfg->tls_ca_file[0] && !cfg->tls_cert_file[0]) {
+        snprintf(err, err_len, "tls_ca_file: needs tls_cert_file and tls_key_file (a TLS listener)");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_stations; i++) {
+        int p = cfg->stations[i].security_profile;
+        if (p >= 2 && !cfg->tls_cert_file[0]) {
+            snprintf(err, err_len, "stations[%zu].security_profile: %d needs tls_cert_file and tls_key_file", i, p);
+            return -1;
+        }
+        if (p == 3 && !cfg->tls_ca_file[0]) {
+            snprintf(err, err_len, "stations[%zu].security_profile: 3 needs tls_ca_file (the CA of station "
+                     "certificates)", i);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int config_load(struct config *cfg, const char *path, char *err, size_t err_len)
@@ -455,7 +513,9 @@ void config_print_doc(void)
                k->def, allowed, k->doc);
     }
     printf("| `stations` | array | `[]` | | Known stations: `{\"id\", \"password_hash\", \"boot\": "
-           "\"Accepted\"\\|\"Pending\"\\|\"Rejected\"}`. `password_hash` comes from `depotd --hash-password`. |\n");
+           "\"Accepted\"\\|\"Pending\"\\|\"Rejected\", \"security_profile\": 1\\|2\\|3}`. `password_hash` comes from "
+           "`depotd --hash-password`; `security_profile` defaults to 2 with a TLS listener, else 1 (see README, "
+           "Security). |\n");
     printf("| `id_tokens` | array | `[]` | | Known id tokens: `{\"id_token\", \"type\", \"vehicle\", \"status\", "
            "\"group\", \"group_type\"}`, answered with `status` (Accepted, the default, Blocked, Expired or Invalid) "
            "before anything else; then a token of a vehicle in the registry (`control.vehicles`, the API's vehicles) "

@@ -20,6 +20,7 @@ struct cfg_station {
     char id[CFG_STATION_ID_MAX + 1];
     char password_hash[160];   /* "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>"; empty: no password */
     enum cfg_boot boot;        /* how its BootNotification is answered */
+    int security_profile;      /* OCPP security profile 1, 2 or 3; 0: the default (2 with TLS, else 1) */
 };
 
 struct cfg_id_token {
@@ -34,6 +35,11 @@ struct cfg_id_token {
 struct config {
     char listen_address[64];
     int port;
+    int tls_port;                  /* wss:// OCPP listener, when tls_cert_file is set (tls.c) */
+    char tls_cert_file[512];       /* PEM chain: depotd's certificate first */
+    char tls_key_file[512];
+    char tls_ca_file[512];         /* CAs a station's client certificate must chain to (security profile 3) */
+    char tls_ciphers[256];         /* TLS 1.2 cipher list (OpenSSL names); TLS 1.3 keeps OpenSSL's suites */
     char ocpp_path[64];
     char database[512];
     char log_level[8];
@@ -75,6 +81,8 @@ void config_print_doc(void);
 
 const struct cfg_station *config_find_station(const struct config *cfg, const char *id);
 const char *cfg_boot_name(enum cfg_boot boot);
+/* The station's security profile with the default applied: 2 when a TLS listener is configured, else 1. */
+int config_station_profile(const struct config *cfg, const struct cfg_station *st);
 /* Station ids: 1 to 48 characters of a-z A-Z 0-9 * - _ = + | @ . */
 bool config_station_id_valid(const char *id);
 

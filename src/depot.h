@@ -42,6 +42,8 @@ struct station {
     bool clock_warned;               /* beyond clock_skew_tolerance_s, warned */
     int64_t clock_logged_ms;         /* the offset last logged */
     char password_hash[AUTH_HASH_MAX];
+    int security_profile;                /* 1: ws:// or wss:// with Basic auth; 2: wss:// only; 3: wss:// with its
+                                          * client certificate (config_station_profile) */
     unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
     bool has_verified_mac;
     struct conn *conn;                   /* the live connection, or NULL */
@@ -137,6 +139,9 @@ struct depot {
     struct depot_counters counters;
     uint64_t conn_serial;
     volatile sig_atomic_t stop;
+    volatile sig_atomic_t reload_tls;   /* SIGHUP: load the TLS certificate, key and CA again */
+    struct lws_vhost *tls_vhost;        /* tls.c: the wss:// listener, or NULL */
+    void *tls_ctx;                      /* its SSL_CTX (set while the vhost is created) */
     struct price_feed *prices;          /* prices.c */
     struct control *control;            /* control.c: the smart-charging loop */
     struct api *api;                    /* api.c: the JSON API (NULL when off) */
@@ -161,6 +166,15 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms);
 /* Checks a station's password (fast path for a password that verified before). */
 bool depot_station_check_password(struct depot *d, struct station *st, const char *password);
+
+/* tls.c: the wss:// listener (security profiles 2 and 3); nothing when tls_cert_file is not set. */
+int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char *err, size_t err_len);
+/* From LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: versions, ciphers, certificate, key, client CAs. */
+int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx);
+/* Loads tls_cert_file, tls_key_file and tls_ca_file again; on an error the old ones stay in force. */
+int depot_tls_reload(struct depot *d, char *err, size_t err_len);
+/* Profile 3: 0 when wsi's client certificate chains to tls_ca_file and its subject CN is station; else -1, why. */
+int depot_tls_check_client(struct lws *wsi, const char *station, char *why, size_t why_len);
 
 /* server.c */
 int depot_server_start(struct depot *d, char *err, size_t err_len);

@@ -1,6 +1,7 @@
 /*
- * handshake.c - who may open an OCPP connection: the path and station id, the ocpp2.0.1 subprotocol, HTTP Basic
- * auth against the registry (OCPP security profile 1), auto-registration, the connection limit. A refusal is
+ * handshake.c - who may open an OCPP connection: the path and station id, the ocpp2.0.1 subprotocol, the
+ * station's security profile (1: Basic auth, over ws:// or wss://; 2: Basic auth over wss:// only; 3: wss:// with
+ * a client certificate issued to the station id), auto-registration, the connection limit. A refusal is
  * answered with an HTTP status, logged, and recorded in the event log. Loop thread only.
  */
 #include <stdio.h>
@@ -80,7 +81,16 @@ int depot_handshake_filter(struct depot *d, struct lws *wsi, char *station_out, 
     bool has_auth = lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
                     auth_parse_basic(authz, user, sizeof user, password, sizeof password) == 0;
     if (has_auth && strcmp(user, id) != 0) return depot_refuse(d, wsi, 401, id, "basic auth user is not the station id");
-    if (!st) {
+    /* Checked before any password work: no downgrade to plain ws, and profile 3 is its certificate. */
+    int profile = st ? st->security_profile : config_station_profile(&d->cfg, NULL);
+    char why[200];
+    if (profile >= 2 && !lws_is_ssl(wsi)) {
+        snprintf(why, sizeof why, "security profile %d: plain ws:// refused, connect with wss://", profile);
+        return depot_refuse(d, wsi, 403, id, why);
+    }
+    if (profile == 3) {
+        if (depot_tls_check_client(wsi, id, why, sizeof why)) return depot_refuse(d, wsi, 401, id, why);
+    } else if (!st) {
         if (!d->cfg.auto_register) return depot_refuse(d, wsi, 401, id, "unknown station");
         if (!has_auth) return depot_refuse(d, wsi, 401, id, "unknown station without credentials");
         char hash[AUTH_HASH_MAX];

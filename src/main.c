@@ -29,6 +29,13 @@ static void on_signal(int sig)
     if (depot.lws) lws_cancel_service(depot.lws);
 }
 
+static void on_hangup(int sig)
+{
+    (void)sig;
+    depot.reload_tls = 1;
+    if (depot.lws) lws_cancel_service(depot.lws);
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -185,6 +192,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sigaction(SIGHUP, &sa, NULL);
     /* Global library state, set up before any worker thread exists (tariffs.h). */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();

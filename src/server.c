@@ -550,6 +550,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
     struct depot *d = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        return depot_tls_setup_ctx(d, user) ? 1 : 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return depot_handshake_confirm_upgrade(d, wsi, in);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -599,6 +601,7 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (d->cfg.tls_cert_file[0]) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = d;
     d->lws = lws_create_context(&info);
     if (!d->lws) {
@@ -622,6 +625,11 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     }
     log_info("ocpp", NULL, "listening on %s:%d%s{stationId} (subprotocol ocpp2.0.1)", d->cfg.listen_address,
              lws_get_vhost_listen_port(vh), d->cfg.ocpp_path);
+    if (depot_tls_start(d, protocols, err, err_len)) {
+        lws_context_destroy(d->lws);
+        d->lws = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -654,10 +662,20 @@ static void run_posted(struct depot *d)
     }
 }
 
+static void reload_tls(struct depot *d)
+{
+    d->reload_tls = 0;
+    char err[320];
+    if (!d->tls_vhost) log_info("tls", NULL, "SIGHUP: no TLS listener, nothing to reload");
+    else if (depot_tls_reload(d, err, sizeof err)) log_error("tls", NULL, "SIGHUP: %s; the previous ones stay in force", err);
+    else log_info("tls", NULL, "SIGHUP: TLS certificate, key and CA reloaded; open connections kept");
+}
+
 void depot_server_run(struct depot *d)
 {
     while (!d->stop) {
         if (lws_service(d->lws, 0) < 0) break;
+        if (d->reload_tls) reload_tls(d);
         run_posted(d);
         /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
         store_flush(d->store);

@@ -55,6 +55,7 @@ struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot
         s = calloc(1, sizeof *s);
         if (!s) return NULL;
         snprintf(s->id, sizeof s->id, "%s", id);
+        s->security_profile = config_station_profile(&d->cfg, NULL);
         size_t b = hash_id(id) % d->n_buckets;
         s->next = d->buckets[b];
         d->buckets[b] = s;
@@ -92,10 +93,12 @@ int depot_load_stations(struct depot *d, char *err, size_t err_len)
     }
     for (size_t i = 0; i < d->cfg.n_stations; i++) {
         const struct cfg_station *cs = &d->cfg.stations[i];
-        if (!depot_station_add(d, cs->id, cs->boot, cs->password_hash[0] ? cs->password_hash : NULL)) {
+        struct station *s = depot_station_add(d, cs->id, cs->boot, cs->password_hash[0] ? cs->password_hash : NULL);
+        if (!s) {
             snprintf(err, err_len, "out of memory loading stations");
             return -1;
         }
+        s->security_profile = config_station_profile(&d->cfg, cs);
     }
     if (store_each_station(d->store, on_stored_station, d)) {
         snprintf(err, err_len, "cannot read the stations table");

@@ -54,6 +54,7 @@ export function withTimeout(promise, ms, what) {
 // ---- depotd process ---------------------------------------------------------------------------------------
 
 const LISTEN_RE = /listening on 127\.0\.0\.1:(\d+)\//;
+const TLS_LISTEN_RE = /listening \(TLS\) on 127\.0\.0\.1:(\d+)\//;
 
 // Config defaults for tests: loopback, a free port, short call timeout so a forgotten answer shows quickly.
 export function baseConfig(extra = {}) {
@@ -89,6 +90,8 @@ export class Depotd {
     fs.writeFileSync(this.configPath, JSON.stringify(baseConfig(config), null, 1));
     this.proc = null;
     this.port = 0;
+    this.tlsPort = 0; // the wss:// listener's, when the config has tls_cert_file
+    this.tls = Boolean(config?.tls_cert_file);
     this.stderrText = ''; // this run's stderr
     this.allStderr = ''; // every run's, for sanitizer reports across restarts
     this.exited = null; // {code, signal} once the process ended
@@ -114,7 +117,9 @@ export class Depotd {
         this.stderrText += chunk;
         this.allStderr += chunk;
         const m = LISTEN_RE.exec(this.stderrText);
-        if (m) resolve(Number(m[1]));
+        const t = TLS_LISTEN_RE.exec(this.stderrText);
+        if (t) this.tlsPort = Number(t[1]);
+        if (m && (!this.tls || t)) resolve(Number(m[1]));
       });
       proc.on('error', reject);
       this.exitPromise.then((e) =>
@@ -126,6 +131,10 @@ export class Depotd {
 
   url(station) {
     return `ws://127.0.0.1:${this.port}/ocpp/${encodeURIComponent(station)}`;
+  }
+
+  tlsUrl(station) {
+    return `wss://127.0.0.1:${this.tlsPort}/ocpp/${encodeURIComponent(station)}`;
   }
 
   stderr() {
@@ -187,10 +196,11 @@ export function sql(db, query) {
 // ---- raw websocket client ------------------------------------------------------------------------------
 
 // Connects; resolves with a RawClient, or rejects with an Error carrying `refusal` = {status} (HTTP status of
-// a refused upgrade) or {closeCode} / {error} describing how the handshake failed.
+// a refused upgrade) or {closeCode} / {error} describing how the handshake failed. `tls`: options for a
+// wss:// url (ca, cert, key, ...), as node's tls.connect takes them.
 export function connectRaw(url, { station, password = PASSWORD, protocols = ['ocpp2.0.1'], headers = {},
-  answerCalls = true, answer = answerServerCall } = {}) {
-  const opts = { headers: { ...headers }, handshakeTimeout: WAIT_MS, perMessageDeflate: false };
+  answerCalls = true, answer = answerServerCall, tls = {} } = {}) {
+  const opts = { headers: { ...headers }, handshakeTimeout: WAIT_MS, perMessageDeflate: false, ...tls };
   if (password !== null && password !== undefined) {
     const user = station ?? decodeURIComponent(url.split('/').pop());
     opts.headers.Authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');

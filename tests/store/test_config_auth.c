@@ -76,11 +76,34 @@ int main(void)
          "id_tokens[0].group_type", "a group_type in the wrong case (the enum is case-sensitive)"},
         {"{\"id_tokens\": [{\"id_token\": \"A\", \"group_type\": \"Central\"}]}", "id_tokens[0].group_type",
          "a group_type without a group"},
+        {"{\"stations\": [{\"id\": \"A\", \"security_profile\": 4}]}", "stations[0].security_profile",
+         "a security profile other than 1, 2, 3"},
+        {"{\"stations\": [{\"id\": \"A\", \"security_profile\": 2}]}", "stations[0].security_profile",
+         "profile 2 without a TLS listener"},
+        {"{\"tls_cert_file\": \"c.pem\", \"tls_key_file\": \"k.pem\", \"stations\": [{\"id\": \"A\", "
+         "\"security_profile\": 3}]}", "stations[0].security_profile", "profile 3 without tls_ca_file"},
+        {"{\"tls_cert_file\": \"c.pem\"}", "tls_key_file", "a certificate without its key"},
+        {"{\"tls_key_file\": \"k.pem\"}", "tls_cert_file", "a key without its certificate"},
+        {"{\"tls_ca_file\": \"ca.pem\"}", "tls_ca_file", "a client CA without a TLS listener"},
         {"[1,2]", "object", "a config that is not an object"},
         {"{\"port\": ", "JSON", "text that is not JSON"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(parse_fails_naming(bad[i].json, bad[i].key), "config error for %s names '%s'", bad[i].what, bad[i].key);
+
+    CHECK(config_parse(&cfg, "{\"stations\": [{\"id\": \"A\"}, {\"id\": \"B\", \"security_profile\": 1}]}", err,
+                       sizeof err) == 0 &&
+              config_station_profile(&cfg, &cfg.stations[0]) == 1 && config_station_profile(&cfg, NULL) == 1,
+          "without TLS every station is profile 1 %s", err);
+    config_free(&cfg);
+    CHECK(config_parse(&cfg, "{\"tls_cert_file\": \"c.pem\", \"tls_key_file\": \"k.pem\", \"tls_ca_file\": "
+                             "\"ca.pem\", \"stations\": [{\"id\": \"A\"}, {\"id\": \"B\", \"security_profile\": 1}, "
+                             "{\"id\": \"C\", \"security_profile\": 3}]}", err, sizeof err) == 0 &&
+              config_station_profile(&cfg, &cfg.stations[0]) == 2 && config_station_profile(&cfg, &cfg.stations[1]) == 1 &&
+              config_station_profile(&cfg, &cfg.stations[2]) == 3 && config_station_profile(&cfg, NULL) == 2 &&
+              cfg.tls_port == 8443,
+          "with TLS the default profile is 2 (auto-registered stations too), 1 and 3 when asked; tls_port 8443 %s", err);
+    config_free(&cfg);
 
     CHECK(config_station_id_valid("CS_01-a.b*=+|@") && !config_station_id_valid("a:b") &&
               !config_station_id_valid("") && !config_station_id_valid("a/b") &&

@@ -1,0 +1,195 @@
+// TLS: OCPP security profiles 2 and 3 over real TLS, with certificates made at test time by the openssl command
+// line (pki.mjs). An independent client, npm `ocpp-rpc` in strict mode, boots a profile-2 station (password over
+// wss://) and a profile-3 station (its client certificate, no password); raw TLS sockets and `ws` try what must be
+// refused: plain ws:// for a profile-2 station (downgrade), station A's certificate used as station B, no
+// certificate, a rogue CA's, an expired one, a TLS 1.2 suite the whitepaper does not list. Each refusal is answered
+// (HTTP 403/401 or the TLS alert), recorded as a `refused` event, and depotd serves the next station after it.
+// SIGHUP loads a renewed certificate while a station stays connected; a broken file on SIGHUP keeps the old one.
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import {
+  Depotd, requireRepo, hashPassword, connectRaw, bootPayload, sql, eventually, withTimeout, WAIT_MS, PASSWORD,
+} from './lib.mjs';
+import { makePki, read } from './pki.mjs';
+
+const { RPCClient } = requireRepo('ocpp-rpc');
+
+const P1 = 'TLS-P1';
+const P2 = 'TLS-P2';
+const A = 'TLS-P3-A';
+const B = 'TLS-P3-B';
+
+let depotd;
+let dir;
+let pki;
+let live; // the certificate and key files depotd is configured with (replaced by the SIGHUP test)
+const clients = [];
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depotd-tls-'));
+  pki = makePki(path.join(dir, 'pki'), [A, B]);
+  live = { cert: path.join(dir, 'live.pem'), key: path.join(dir, 'live.key') };
+  fs.copyFileSync(pki.server.cert, live.cert);
+  fs.copyFileSync(pki.server.key, live.key);
+  const hash = hashPassword();
+  depotd = new Depotd({
+    dir,
+    config: {
+      read_capabilities: false,
+      tls_port: 0,
+      tls_cert_file: live.cert,
+      tls_key_file: live.key,
+      tls_ca_file: pki.ca,
+      stations: [
+        { id: P1, password_hash: hash, security_profile: 1 },
+        { id: P2, password_hash: hash }, // the default with TLS: 2
+        { id: A, security_profile: 3 },
+        { id: B, security_profile: 3 },
+      ],
+    },
+  });
+  await depotd.start();
+});
+
+after(async () => {
+  for (const c of clients) await c.close({ force: true }).catch(() => {});
+  await depotd?.cleanup();
+  if (dir && !process.env.KEEP_TLS_DIR) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+// An ocpp-rpc station (strict: every frame checked against its own copy of the OCPP 2.0.1 schemas).
+async function rpcStation(identity, wsOpts, password) {
+  const client = new RPCClient({
+    endpoint: `wss://127.0.0.1:${depotd.tlsPort}/ocpp`,
+    identity,
+    password,
+    protocols: ['ocpp2.0.1'],
+    strictMode: true,
+    callTimeoutMs: WAIT_MS,
+    reconnect: false,
+    wsOpts,
+  });
+  clients.push(client);
+  await withTimeout(client.connect(), WAIT_MS, `${identity} connect`);
+  return client;
+}
+
+// A bare TLS handshake with depotd's listener; resolves with the socket's facts, or {error} when refused.
+function handshake(opts = {}) {
+  return withTimeout(new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port: depotd.tlsPort, ca: read(pki.ca), ...opts }, () => {
+      const facts = { protocol: s.getProtocol(), cipher: s.getCipher().standardName,
+        fingerprint: s.getPeerCertificate().fingerprint256 };
+      s.end();
+      resolve(facts);
+    });
+    s.on('error', (e) => resolve({ error: e.code || e.message }));
+  }), WAIT_MS, 'TLS handshake');
+}
+
+const fingerprint = (file) => new crypto.X509Certificate(read(file)).fingerprint256;
+
+async function refusedWith(station, opts, status) {
+  const err = await connectRaw(depotd.tlsUrl(station), { station, ...opts }).then(
+    (c) => { c.terminate(); return null; }, (e) => e);
+  assert.ok(err, `${station}: the handshake was refused`);
+  assert.equal(err.refusal.status, status, `${station}: HTTP ${status} (${JSON.stringify(err.refusal)})`);
+}
+
+const refusals = (station) => sql(depotd.db,
+  `SELECT json_extract(data, '$.reason') AS reason FROM events WHERE type = 'refused' AND station = '${station}'`)
+  .map((r) => r.reason);
+
+test('profile 2: an ocpp-rpc station boots and heartbeats over wss:// with its password', async () => {
+  const c = await rpcStation(P2, { ca: read(pki.ca) }, PASSWORD);
+  const boot = await c.call('BootNotification', bootPayload());
+  assert.equal(boot.status, 'Accepted');
+  const hb = await c.call('Heartbeat', {});
+  assert.ok(Date.parse(hb.currentTime) > 0, 'Heartbeat answered with a time');
+  await c.close();
+  const wrong = await connectRaw(depotd.tlsUrl(P2), { station: P2, password: 'not-the-password',
+    tls: { ca: read(pki.ca) } }).then((x) => { x.terminate(); return null; }, (e) => e);
+  assert.equal(wrong?.refusal?.status, 401, 'a wrong password over TLS is still refused');
+});
+
+test('no downgrade: a profile-2 station on plain ws:// is refused before its password is checked', async () => {
+  const err = await connectRaw(depotd.url(P2), { station: P2 }).then((c) => { c.terminate(); return null; }, (e) => e);
+  assert.equal(err?.refusal?.status, 403, JSON.stringify(err?.refusal));
+  await eventually(() => refusals(P2).some((r) => /security profile 2: plain ws:\/\/ refused/.test(r)),
+    'the refusal is a refused event naming the profile');
+  // A profile-1 station keeps both doors.
+  for (const url of [depotd.url(P1), depotd.tlsUrl(P1)]) {
+    const c = await connectRaw(url, { station: P1, tls: { ca: read(pki.ca) } });
+    assert.equal((await c.ok('BootNotification', bootPayload())).status, 'Accepted', `profile 1 over ${url}`);
+    await c.close();
+  }
+});
+
+test('profile 3: an ocpp-rpc station authenticates with its client certificate alone', async () => {
+  const c = await rpcStation(A, { ca: read(pki.ca), cert: read(pki.stations[A].cert), key: read(pki.stations[A].key) });
+  const boot = await c.call('BootNotification', bootPayload());
+  assert.equal(boot.status, 'Accepted');
+  await c.call('Heartbeat', {});
+  await c.close();
+});
+
+test('profile 3 refusals: A\'s certificate as B, none, a rogue CA\'s, an expired one, over plain ws', async () => {
+  const ca = read(pki.ca);
+  await refusedWith(B, { password: null, tls: { ca, cert: read(pki.stations[A].cert), key: read(pki.stations[A].key) } }, 401);
+  await refusedWith(B, { password: null, tls: { ca } }, 401);
+  await refusedWith(A, { password: null, tls: { ca, cert: read(pki.rogue[A].cert), key: read(pki.rogue[A].key) } }, 401);
+  await refusedWith(A, { password: null, tls: { ca, cert: read(pki.expired[A].cert), key: read(pki.expired[A].key) } }, 401);
+  const plain = await connectRaw(depotd.url(A), { station: A, password: null }).then((c) => { c.terminate(); return null; }, (e) => e);
+  assert.equal(plain?.refusal?.status, 403, 'profile 3 over ws:// is a downgrade');
+  await eventually(() => {
+    const b = refusals(B);
+    const a = refusals(A);
+    return b.some((r) => /issued to "TLS-P3-A", not to this station/.test(r)) &&
+      b.some((r) => /no client certificate/.test(r)) &&
+      a.some((r) => /not accepted: .*(unable to (verify|get local issuer)|self.signed)/.test(r)) &&
+      a.some((r) => /not accepted: certificate has expired/.test(r));
+  }, 'each refusal recorded with its reason');
+  // depotd is alive and serves A with the right certificate after all that.
+  const c = await connectRaw(depotd.tlsUrl(A), { station: A, password: null,
+    tls: { ca, cert: read(pki.stations[A].cert), key: read(pki.stations[A].key) } });
+  assert.equal((await c.ok('BootNotification', bootPayload())).status, 'Accepted');
+  await c.close();
+});
+
+test('TLS 1.2 with the whitepaper\'s suites and TLS 1.3; a suite it does not list is refused', async () => {
+  const t12 = await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+  assert.equal(t12.protocol, 'TLSv1.2', JSON.stringify(t12));
+  assert.equal(t12.cipher, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+  const t13 = await handshake();
+  assert.equal(t13.protocol, 'TLSv1.3', JSON.stringify(t13));
+  // OpenSSL's own default list has CBC suites; depotd's does not.
+  const cbc = await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA' });
+  assert.ok(cbc.error, `a CBC suite is refused (${JSON.stringify(cbc)})`);
+});
+
+test('SIGHUP: a renewed certificate is served to new connections, the open ones stay', async () => {
+  const c = await connectRaw(depotd.tlsUrl(P2), { station: P2, tls: { ca: read(pki.ca) } });
+  await c.ok('BootNotification', bootPayload());
+  assert.equal((await handshake()).fingerprint, fingerprint(pki.server.cert));
+
+  fs.copyFileSync(pki.server2.cert, live.cert);
+  fs.copyFileSync(pki.server2.key, live.key);
+  depotd.proc.kill('SIGHUP');
+  await eventually(async () => (await handshake()).fingerprint === fingerprint(pki.server2.cert),
+    'new handshakes get the renewed certificate');
+  assert.ok((await c.ok('Heartbeat', {})).currentTime, 'the station connected before SIGHUP is still served');
+
+  // A broken file on SIGHUP: logged, and the certificate in force stays.
+  fs.writeFileSync(live.cert, 'not a certificate\n');
+  depotd.proc.kill('SIGHUP');
+  await eventually(() => /SIGHUP: tls_cert_file: cannot load/.test(depotd.stderr()), 'the failed reload is logged');
+  assert.equal((await handshake()).fingerprint, fingerprint(pki.server2.cert), 'the renewed certificate stays');
+  assert.ok((await c.ok('Heartbeat', {})).currentTime);
+  await c.close();
+  assert.equal(depotd.exited, null, 'depotd alive');
+});
