@@ -12,6 +12,8 @@
 #ifndef SIM_CONFORM_H
 #define SIM_CONFORM_H
 
+#include "wsauth.h"
+
 #include <ocpp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@ struct cf_options {
     char host[128];
     int port;
     char path[256];
+    struct sim_tls tls;                    /* wss:// */
     char id[64], password[64];             /* a station the CSMS accepts */
     char pending_id[64], pending_password[64];
     char rejected_id[64], rejected_password[64];

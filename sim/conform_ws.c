@@ -330,6 +330,7 @@ int cf_init(const struct cf_options *o, char *err, size_t err_len)
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
+    sim_tls_context(&info, &o->tls);
     g_ctx = lws_create_context(&info);
     if (!g_ctx) {
         snprintf(err, err_len, "cannot create the websocket context");
@@ -389,6 +390,7 @@ cf_conn *cf_open(const char *id, const char *password, int *status)
     i.protocol = "ocpp2.0.1";
     i.userdata = c;
     i.pwsi = &c->wsi;
+    sim_tls_connect(&i, &g_o->tls);
     if (!c->session || !lws_client_connect_via_info(&i))
         c->closed = true;
     service_until(c, is_open_or_closed, NULL, g_o->wait_s);

@@ -87,6 +87,7 @@ static void connect_one(struct lworld *w, struct lstation *s)
     i.protocol = "ocpp2.0.1";
     i.userdata = s;
     i.pwsi = &s->wsi;
+    sim_tls_connect(&i, &w->o->tls);
     /* No lws validity pings: lws re-inserts each connection's validity timer into one sorted list on every
      * frame received (O(connections) each), and the OCPP Heartbeat is the liveness check anyway. */
     static const lws_retry_bo_t no_validity = {0};
@@ -539,6 +540,7 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
+    sim_tls_context(&info, &o->tls);
     /* No fd_limit_per_thread: with it lws 4.1 finds a socket's wsi by a linear search (wsi_from_fd was 23 %
      * of the CPU at 10,000 connections); without it, a table indexed by fd sized from RLIMIT_NOFILE. */
     if (uv) {
@@ -552,7 +554,7 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
         }
     }
     if (!w.ctx) {
-        info.options = 0;
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
         info.foreign_loops = NULL;
         w.ctx = lws_create_context(&info);
     }

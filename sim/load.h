@@ -13,6 +13,8 @@
 #ifndef SIM_LOAD_H
 #define SIM_LOAD_H
 
+#include "wsauth.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@ struct sim_load_options {
     char host[128];
     int port;
     char path[256];          /* prefix; "/<station id>" is appended */
+    struct sim_tls tls;      /* wss:// */
     char id_prefix[32];      /* station ids are <prefix><00001..> */
     char password[64];       /* HTTP Basic password, "" for none */
     int stations;            /* K */

@@ -49,17 +49,21 @@ static void usage(FILE *o)
             "                    [--rejected-id ID --rejected-password PW] [--id-token T] [--wait S]\n"
             "                    [--periods-per-schedule N] [--rate-unit A|W] [--only NAME]\n"
             "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
+            "TLS (run, load, conform): a wss:// URL, [--ca PEM] the CA the CSMS certificate must chain to\n"
+            "                    (default: the system's), [--cert PEM --key PEM] a client certificate (security\n"
+            "                    profile 3; its subject CN is the station id)\n"
             "Simulated time: --speed 60 runs one simulated minute per real second; every timestamp the\n"
             "stations send and every schedule they apply uses the simulated clock.\n");
 }
 
-/* ws://host:port/path: host and path buffers of 128 and 256 bytes. */
-int sim_parse_url(const char *url, char *host, int *port, char *path)
+/* ws://host:port/path or wss://...: host and path buffers of 128 and 256 bytes. */
+int sim_parse_url(const char *url, char *host, int *port, char *path, bool *tls)
 {
     const char *p = url;
-    if (strncmp(p, "ws://", 5) != 0)
+    *tls = strncmp(p, "wss://", 6) == 0;
+    if (!*tls && strncmp(p, "ws://", 5) != 0)
         return -1;
-    p += 5;
+    p += *tls ? 6 : 5;
     const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
     if (!colon || (slash && slash < colon) || colon - p >= 128)
         return -1;
@@ -74,7 +78,7 @@ int sim_parse_url(const char *url, char *host, int *port, char *path)
 
 static int parse_url(const char *url, struct sim_options *o)
 {
-    return sim_parse_url(url, o->host, &o->port, o->path);
+    return sim_parse_url(url, o->host, &o->port, o->path, &o->tls.on) || sim_tls_check(&o->tls);
 }
 
 static int cmd_load(int argc, char **argv)
@@ -88,7 +92,7 @@ static int cmd_load(int argc, char **argv)
         {"csms", 1, 0, 'c'}, {"stations", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
         {"message", 1, 0, 'm'}, {"id-prefix", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"connect-batch", 1, 0, 'b'},
         {"connect-timeout", 1, 0, 'T'}, {"call-timeout", 1, 0, 't'}, {"no-validate", 0, 0, 'n'},
-        {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"json", 0, 0, 'j'}, SIM_TLS_OPTIONS, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -112,10 +116,14 @@ static int cmd_load(int argc, char **argv)
         case 'n': o.validate = false; break;
         case 'j': json = true; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (sim_tls_option(c, optarg, &o.tls))
+                break;
+            usage(stderr);
+            return 2;
         }
     }
-    if (!url || sim_parse_url(url, o.host, &o.port, o.path)) {
+    if (!url || sim_parse_url(url, o.host, &o.port, o.path, &o.tls.on) || sim_tls_check(&o.tls)) {
         usage(stderr);
         return 2;
     }
@@ -286,7 +294,7 @@ static int cmd_run(int argc, char **argv)
         {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-clock-offset", 1, 0, 'C'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
         {"fault-ignore-profiles", 1, 0, 'I'}, {"fault-wrong-composite", 1, 0, 'W'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
-        {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'},
+        {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'}, SIM_TLS_OPTIONS,
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
@@ -355,7 +363,11 @@ static int cmd_run(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (sim_tls_option(c, optarg, &w.opt.tls))
+                break;
+            usage(stderr);
+            return 2;
         }
     }
     if (!url || parse_url(url, &w.opt) || w.opt.speed <= 0 || w.opt.speed > 100000 || w.opt.meter_interval_s < 1) {
@@ -480,7 +492,7 @@ static int cmd_conform(int argc, char **argv)
         {"csms", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"pending-id", 1, 0, 'I'},
         {"pending-password", 1, 0, 'P'}, {"rejected-id", 1, 0, 'r'}, {"rejected-password", 1, 0, 'R'},
         {"id-token", 1, 0, 't'}, {"wait", 1, 0, 'w'}, {"periods-per-schedule", 1, 0, 'n'},
-        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, SIM_TLS_OPTIONS, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -498,11 +510,15 @@ static int cmd_conform(int argc, char **argv)
         case 'u': o.rate_unit_w = strcmp(optarg, "W") == 0; break;
         case 'o': o.only = optarg; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (sim_tls_option(c, optarg, &o.tls))
+                break;
+            usage(stderr);
+            return 2;
         }
     }
     if (!url || !o.id[0] || o.wait_s <= 0 || o.wait_s > 600 || o.periods_per_schedule < 1 ||
-        sim_parse_url(url, o.host, &o.port, o.path)) {
+        sim_parse_url(url, o.host, &o.port, o.path, &o.tls.on) || sim_tls_check(&o.tls)) {
         usage(stderr);
         return 2;
     }

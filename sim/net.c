@@ -44,6 +44,7 @@ static void connect_station(struct sim_world *w, struct sim_station *st)
     i.protocol = "ocpp2.0.1";
     i.userdata = st;
     i.pwsi = &st->wsi;
+    sim_tls_connect(&i, &w->opt.tls);
     st->reconnect_at_real = 0;
     if (!lws_client_connect_via_info(&i)) {
         st->wsi = NULL;
@@ -277,6 +278,7 @@ int sim_run(struct sim_world *w)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.fd_limit_per_thread = (unsigned int)(w->nstations + 64);
+    sim_tls_context(&info, &w->opt.tls);
     w->ctx = lws_create_context(&info);
     if (!w->ctx)
         return -1;

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "simtime.h"
+#include "wsauth.h"
 
 #include <ocpp.h>
 
@@ -25,6 +26,7 @@ struct sim_options {
     char host[128];
     int port;
     char path[256];           /* prefix; the station id is appended */
+    struct sim_tls tls;       /* wss:// */
     double speed;
     int meter_interval_s;     /* simulated seconds between periodic meter values */
     int tick_ms;              /* real ms between simulation steps */
@@ -201,6 +203,6 @@ int sim_run(struct sim_world *w);
 void sim_table_tick(struct sim_world *w, int64_t t);
 
 /* main.c: ws://host:port/path into host[128], port, path[256] (no trailing slash). 0, or -1. */
-int sim_parse_url(const char *url, char *host, int *port, char *path);
+int sim_parse_url(const char *url, char *host, int *port, char *path, bool *tls);
 
 #endif

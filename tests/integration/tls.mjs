@@ -7,17 +7,19 @@
 // SIGHUP loads a renewed certificate while a station stays connected; a broken file on SIGHUP keeps the old one.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  Depotd, requireRepo, hashPassword, connectRaw, bootPayload, sql, eventually, withTimeout, WAIT_MS, PASSWORD,
+  Depotd, REPO, requireRepo, hashPassword, connectRaw, bootPayload, sql, eventually, withTimeout, WAIT_MS, PASSWORD,
 } from './lib.mjs';
 import { makePki, read } from './pki.mjs';
 
 const { RPCClient } = requireRepo('ocpp-rpc');
+const DEPOTSIM = process.env.DEPOTSIM || path.join(REPO, 'build', 'sim', 'depotsim');
 
 const P1 = 'TLS-P1';
 const P2 = 'TLS-P2';
@@ -170,6 +172,28 @@ test('TLS 1.2 with the whitepaper\'s suites and TLS 1.3; a suite it does not lis
   // OpenSSL's own default list has CBC suites; depotd's does not.
   const cbc = await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA' });
   assert.ok(cbc.error, `a CBC suite is refused (${JSON.stringify(cbc)})`);
+});
+
+// depotsim's conformance driver as the station: exit code and what it printed.
+function conform(args) {
+  return new Promise((resolve) => {
+    execFile(DEPOTSIM, ['conform', '--csms', `wss://127.0.0.1:${depotd.tlsPort}/ocpp`, '--wait', '3', ...args],
+      { timeout: WAIT_MS * 2 }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? -1 : 0, out: stdout + stderr }));
+  });
+}
+
+test('depotsim speaks TLS: wss:// with --ca (profile 2), and --cert/--key (profile 3)', async () => {
+  const p2 = await conform(['--id', P2, '--password', PASSWORD, '--ca', pki.ca, '--only', 'G02_heartbeat']);
+  assert.equal(p2.code, 0, p2.out);
+  assert.match(p2.out, /G02_heartbeat\s+PASS/);
+  const p3 = await conform(['--id', A, '--ca', pki.ca, '--cert', pki.stations[A].cert, '--key', pki.stations[A].key,
+    '--only', 'G02_heartbeat']);
+  assert.equal(p3.code, 0, p3.out);
+  assert.match(p3.out, /G02_heartbeat\s+PASS/);
+  // Against another CA depotd's certificate does not verify: no connection.
+  const wrongCa = await conform(['--id', P2, '--password', PASSWORD, '--ca', path.join(dir, 'pki', 'rogue.pem'),
+    '--only', 'G02_heartbeat']);
+  assert.notEqual(wrongCa.code, 0, wrongCa.out);
 });
 
 test('SIGHUP: a renewed certificate is served to new connections, the open ones stay', async () => {
