@@ -420,6 +420,8 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
     struct api *a = d ? d->api : NULL;
     struct api_req *r = user;
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        return d && depot_tls_setup_ctx(d, user, true) ? 1 : 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "no websockets on the API port");
         return 1;
@@ -573,7 +575,13 @@ int api_start(struct depot *d, char *err, size_t err_len)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = d->cfg.api_port;
-    info.iface = strcmp(d->cfg.listen_address, "0.0.0.0") == 0 ? NULL : d->cfg.listen_address;
+    info.iface = strcmp(d->cfg.api_listen_address, "0.0.0.0") == 0 ? NULL : d->cfg.api_listen_address;
+    bool https = d->cfg.api_tls_cert_file[0] != 0;
+    if (https) { /* versions and suites as the OCPP listener's (tls.c) */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = d->cfg.api_tls_cert_file;
+        info.ssl_private_key_filepath = d->cfg.api_tls_key_file;
+    }
     info.protocols = api_protocols;
     info.vhost_name = "depotd-api";
     /* Keep-alive clients that go quiet are dropped by lws' idle timeout; nothing else is per connection. */
@@ -581,7 +589,8 @@ int api_start(struct depot *d, char *err, size_t err_len)
     d->api = a;
     a->vhost = lws_create_vhost(d->lws, &info);
     if (!a->vhost) {
-        snprintf(err, err_len, "api_port: cannot listen on %s:%d", d->cfg.listen_address, d->cfg.api_port);
+        snprintf(err, err_len, "api_port: cannot listen on %s:%d%s", d->cfg.api_listen_address, d->cfg.api_port,
+                 https ? " (or api_tls_cert_file, api_tls_key_file: see the log above)" : "");
         d->api = NULL;
         api_reader_stop(a);
         goto fail;
@@ -592,8 +601,8 @@ int api_start(struct depot *d, char *err, size_t err_len)
     lws_sul_schedule(d->lws, 0, &a->tick, on_tick, API_TICK_MS * LWS_US_PER_MS);
     api_vehicles_start(a);
     if (!a->n_tokens) log_warn("api", NULL, "no api_tokens configured: every route but /healthz and /readyz answers 401");
-    log_info("api", NULL, "JSON API on http://%s:%d" API_PREFIX "/ (%d tokens)", d->cfg.listen_address, a->port,
-             a->n_tokens);
+    log_info("api", NULL, "JSON API on %s://%s:%d" API_PREFIX "/ (%d tokens)", https ? "https" : "http",
+             d->cfg.api_listen_address, a->port, a->n_tokens);
     return 0;
 fail:
     api_free(a);

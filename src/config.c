@@ -85,8 +85,15 @@ static const struct key keys[] = {
     INT_KEY(pbkdf2_iterations, "20000", 1000, 10000000,
             "PBKDF2-SHA256 iterations used by `depotd --hash-password` (each hash carries its own count)."),
     INT_KEY(api_port, "-1", -1, 65535,
-            "TCP port of the JSON API, /metrics, /healthz and /readyz on listen_address (0: a free port, printed in "
+            "TCP port of the JSON API, /metrics, /healthz and /readyz on api_listen_address (0: a free port, printed in "
             "the log; -1: no API). See examples/api.md."),
+    STR_KEY(api_listen_address, "127.0.0.1", NULL,
+            "Address the JSON API listens on. Loopback by default: open it to the depot network only with "
+            "api_tls_cert_file, and never with the examples' demo tokens (depotd refuses to start then)."),
+    STR_KEY(api_tls_cert_file, "", NULL,
+            "PEM certificate chain for https:// on api_port (TLS 1.2+ and tls_ciphers, as the OCPP listener); "
+            "reloaded on SIGHUP. Empty: plain http."),
+    STR_KEY(api_tls_key_file, "", NULL, "PEM file of the private key of api_tls_cert_file."),
     INT_KEY(api_max_body_bytes, "65536", 256, 16777216, "Largest API request body; larger ones are answered 413."),
     ARR_KEY(api_tokens, "API bearer tokens: `{\"name\", \"token_hash\": \"sha256$<hex>\", \"role\", \"fleet\"}` with "
                         "role viewer, dispatcher or admin and an optional fleet scope; examples/api.md shows how to make "
@@ -153,6 +160,7 @@ void config_defaults(struct config *cfg)
 }
 
 static int check_tls(const struct config *cfg, char *err, size_t err_len);
+static int check_demo_secrets(const struct config *cfg, char *err, size_t err_len);
 
 static int parse_boot(const char *s, enum cfg_boot *out)
 {
@@ -397,7 +405,7 @@ int config_parse(struct config *cfg, const char *json, char *err, size_t err_len
         snprintf(err, err_len, "ocpp_path: must start and end with '/'");
         goto out;
     }
-    if (check_tls(cfg, err, err_len)) goto out;
+    if (check_tls(cfg, err, err_len) || check_demo_secrets(cfg, err, err_len)) goto out;
     rc = 0;
 out:
     cJSON_Delete(root);
@@ -418,6 +426,11 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
                  cfg->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file");
         return -1;
     }
+    if (!cfg->api_tls_cert_file[0] != !cfg->api_tls_key_file[0]) {
+        snprintf(err, err_len, "%s: needed with %s", cfg->api_tls_cert_file[0] ? "api_tls_key_file" : "api_tls_cert_file",
+                 cfg->api_tls_cert_file[0] ? "api_tls_cert_file" : "api_tls_key_file");
+        return -1;
+    }
     if (cfg->tls_ca_file[0] && !cfg->tls_cert_file[0]) {
         snprintf(err, err_len, "tls_ca_file: needs tls_cert_file and tls_key_file (a TLS listener)");
         return -1;
@@ -432,6 +445,57 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
             snprintf(err, err_len, "stations[%zu].security_profile: 3 needs tls_ca_file (the CA of station "
                      "certificates)", i);
             return -1;
+        }
+    }
+    return 0;
+}
+
+bool config_loopback(const char *address)
+{
+    return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0 || strcmp(address, "localhost") == 0;
+}
+
+/* The secrets published in examples/depotd.json and examples/api.md: the demo API tokens (sha256 of
+ * demo-{admin,dispatcher,viewer}-token-0001-not-for-production) and the example's station password hashes (of
+ * demo-station-password-0001 and depotsim-secret-01). A demo password hashed again gets a new salt and is not
+ * recognised here (that would cost a PBKDF2 per station at start). */
+static const char *const demo_secrets[] = {
+    "sha256$5ba7d7c3bf9af204c1e5fc34bc91c271ddd1781a96a9bdf02396c1748ef50217",
+    "sha256$c206fd82421467ef9b11ec947fa9baa3869eea56318768a3d6268c938f96c527",
+    "sha256$0c8a2f17be5c5404c8e5835a853f290864ca5b958827492cfa5d83bcd4779e12",
+    "pbkdf2-sha256$20000$hL0hI0re+eVtPHpREuHKYw==$Qlx/GuFYliF42zr5cJk7t9uaZ5PM1dZxCW1HF3mjSfk=",
+    "pbkdf2-sha256$20000$N11iWQGmHgEXiveiGu70BQ==$9LVmMeduMeDzX0KWr8HC7JffyOIBY7SezSGYboXp0UE=",
+};
+
+static bool demo_secret(const char *s)
+{
+    for (size_t i = 0; i < sizeof demo_secrets / sizeof demo_secrets[0]; i++)
+        if (strcmp(s, demo_secrets[i]) == 0) return true;
+    return false;
+}
+
+/* Demo credentials are for a depot on one machine: on an address others can reach, depotd does not start. */
+static int check_demo_secrets(const struct config *cfg, char *err, size_t err_len)
+{
+    if (!config_loopback(cfg->listen_address))
+        for (size_t i = 0; i < cfg->n_stations; i++)
+            if (demo_secret(cfg->stations[i].password_hash)) {
+                snprintf(err, err_len, "stations[%zu].password_hash: the examples' demo password, and listen_address "
+                         "%s is not loopback: give the station its own password (depotd --hash-password)", i,
+                         cfg->listen_address);
+                return -1;
+            }
+    if (cfg->api_tokens && cfg->api_port >= 0 && !config_loopback(cfg->api_listen_address)) {
+        int i = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cfg->api_tokens) {
+            const cJSON *h = cJSON_GetObjectItemCaseSensitive(t, "token_hash");
+            if (cJSON_IsString(h) && demo_secret(h->valuestring)) {
+                snprintf(err, err_len, "api_tokens[%d].token_hash: an examples' demo token, and api_listen_address %s "
+                         "is not loopback: make a token of your own (examples/api.md)", i, cfg->api_listen_address);
+                return -1;
+            }
+            i++;
         }
     }
     return 0;

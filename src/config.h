@@ -60,6 +60,9 @@ struct config {
     cJSON *clock;                  /* owned; NULL: the wall clock */
     int pbkdf2_iterations;
     int api_port;                  /* -1: no API (api.c) */
+    char api_listen_address[64];
+    char api_tls_cert_file[512];   /* https:// for the API when set (tls.c) */
+    char api_tls_key_file[512];
     int api_max_body_bytes;
     cJSON *api_tokens;             /* owned; NULL: none (validated by api.c) */
 
@@ -83,6 +86,8 @@ const struct cfg_station *config_find_station(const struct config *cfg, const ch
 const char *cfg_boot_name(enum cfg_boot boot);
 /* The station's security profile with the default applied: 2 when a TLS listener is configured, else 1. */
 int config_station_profile(const struct config *cfg, const struct cfg_station *st);
+/* 127.x.x.x, ::1 or localhost. */
+bool config_loopback(const char *address);
 /* Station ids: 1 to 48 characters of a-z A-Z 0-9 * - _ = + | @ . */
 bool config_station_id_valid(const char *id);
 

@@ -142,6 +142,7 @@ struct depot {
     volatile sig_atomic_t reload_tls;   /* SIGHUP: load the TLS certificate, key and CA again */
     struct lws_vhost *tls_vhost;        /* tls.c: the wss:// listener, or NULL */
     void *tls_ctx;                      /* its SSL_CTX (set while the vhost is created) */
+    void *api_tls_ctx;                  /* the API's SSL_CTX when api_tls_cert_file is set */
     struct price_feed *prices;          /* prices.c */
     struct control *control;            /* control.c: the smart-charging loop */
     struct api *api;                    /* api.c: the JSON API (NULL when off) */
@@ -169,9 +170,10 @@ bool depot_station_check_password(struct depot *d, struct station *st, const cha
 
 /* tls.c: the wss:// listener (security profiles 2 and 3); nothing when tls_cert_file is not set. */
 int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char *err, size_t err_len);
-/* From LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: versions, ciphers, certificate, key, client CAs. */
-int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx);
-/* Loads tls_cert_file, tls_key_file and tls_ca_file again; on an error the old ones stay in force. */
+/* From LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: versions, ciphers, certificate, key, client CAs
+ * (api: the JSON API's listener, api_tls_*, no client certificates). */
+int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx, bool api);
+/* Loads the TLS files of both listeners again; on an error the old ones stay in force. */
 int depot_tls_reload(struct depot *d, char *err, size_t err_len);
 /* Profile 3: 0 when wsi's client certificate chains to tls_ca_file and its subject CN is station; else -1, why. */
 int depot_tls_check_client(struct lws *wsi, const char *station, char *why, size_t why_len);

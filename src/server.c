@@ -551,7 +551,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     struct depot *d = lws_context_user(lws_get_context(wsi));
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
-        return depot_tls_setup_ctx(d, user) ? 1 : 0;
+        return depot_tls_setup_ctx(d, user, false) ? 1 : 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return depot_handshake_confirm_upgrade(d, wsi, in);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -601,7 +601,7 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
-    if (d->cfg.tls_cert_file[0]) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (d->cfg.tls_cert_file[0] || d->cfg.api_tls_cert_file[0]) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = d;
     d->lws = lws_create_context(&info);
     if (!d->lws) {
@@ -666,7 +666,7 @@ static void reload_tls(struct depot *d)
 {
     d->reload_tls = 0;
     char err[320];
-    if (!d->tls_vhost) log_info("tls", NULL, "SIGHUP: no TLS listener, nothing to reload");
+    if (!d->tls_ctx && !d->api_tls_ctx) log_info("tls", NULL, "SIGHUP: no TLS listener, nothing to reload");
     else if (depot_tls_reload(d, err, sizeof err)) log_error("tls", NULL, "SIGHUP: %s; the previous ones stay in force", err);
     else log_info("tls", NULL, "SIGHUP: TLS certificate, key and CA reloaded; open connections kept");
 }

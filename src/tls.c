@@ -1,7 +1,7 @@
 /*
  * tls.c - the wss:// OCPP listener (security profiles 2 and 3): one lws vhost with OpenSSL, TLS 1.2 and 1.3
  * only, the whitepaper's cipher suites, client certificates checked per station, certificates reloaded in
- * place on SIGHUP. Loop thread only.
+ * place on SIGHUP; and the same versions, suites and reload for the JSON API's https listener. Loop thread only.
  *
  * Every TLS client is asked for a certificate but none is required at the TLS layer: a profile-2 station has
  * none, and which profile applies is known only from the station id in the URL. The verdict of the chain check
@@ -34,41 +34,45 @@ static int keep_verdict(int preverify_ok, X509_STORE_CTX *x509)
     return 1;
 }
 
-/* Loads the certificate, key and CA into ctx; nothing is changed unless all of them load and match. */
-static int load_into(const struct config *cfg, SSL_CTX *ctx, char *err, size_t err_len)
+/* Loads a certificate chain, its key and (ca, may be "") client CAs into ctx; nothing changes unless all of them
+ * load and match. keys names the config keys for the messages ("tls" or "api_tls"). */
+static int load_into(SSL_CTX *ctx, const char *cert, const char *key, const char *ca, const char *keys, char *err,
+                     size_t err_len)
 {
     SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
     if (!probe) {
-        ssl_error(err, err_len, "cannot create a TLS context for", cfg->tls_cert_file);
+        ssl_error(err, err_len, "cannot create a TLS context for", cert);
         return -1;
     }
     int rc = -1;
     X509_STORE *cas = NULL;
     STACK_OF(X509_NAME) *names = NULL;
-    if (SSL_CTX_use_certificate_chain_file(probe, cfg->tls_cert_file) != 1) {
-        ssl_error(err, err_len, "tls_cert_file: cannot load", cfg->tls_cert_file);
+    char what[64];
+    snprintf(what, sizeof what, "%s_cert_file: cannot load", keys);
+    if (SSL_CTX_use_certificate_chain_file(probe, cert) != 1) {
+        ssl_error(err, err_len, what, cert);
         goto out;
     }
-    if (SSL_CTX_use_PrivateKey_file(probe, cfg->tls_key_file, SSL_FILETYPE_PEM) != 1) {
-        ssl_error(err, err_len, "tls_key_file: cannot load", cfg->tls_key_file);
+    snprintf(what, sizeof what, "%s_key_file: cannot load", keys);
+    if (SSL_CTX_use_PrivateKey_file(probe, key, SSL_FILETYPE_PEM) != 1) {
+        ssl_error(err, err_len, what, key);
         goto out;
     }
     if (SSL_CTX_check_private_key(probe) != 1) {
-        snprintf(err, err_len, "tls_key_file: %s is not the key of %s", cfg->tls_key_file, cfg->tls_cert_file);
+        snprintf(err, err_len, "%s_key_file: %s is not the key of %s", keys, key, cert);
         goto out;
     }
-    if (cfg->tls_ca_file[0]) {
+    if (ca[0]) {
         cas = X509_STORE_new();
-        names = SSL_load_client_CA_file(cfg->tls_ca_file);
-        if (!cas || X509_STORE_load_file(cas, cfg->tls_ca_file) != 1 || !names) {
-            ssl_error(err, err_len, "tls_ca_file: cannot load", cfg->tls_ca_file);
+        names = SSL_load_client_CA_file(ca);
+        if (!cas || X509_STORE_load_file(cas, ca) != 1 || !names) {
+            ssl_error(err, err_len, "tls_ca_file: cannot load", ca);
             goto out;
         }
     }
     /* Loaded twice, the second time into the live context: a failure here is not expected any more. */
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert_file) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key_file, SSL_FILETYPE_PEM) != 1) {
-        ssl_error(err, err_len, "cannot apply", cfg->tls_cert_file);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 || SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        ssl_error(err, err_len, "cannot apply", cert);
         goto out;
     }
     if (cas) {
@@ -85,7 +89,7 @@ out:
     return rc;
 }
 
-int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx)
+int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx, bool api)
 {
     SSL_CTX *ctx = ssl_ctx;
     /* OCPP 2.0.1 security whitepaper: TLS 1.2 or above, and no suite without authentication or AEAD. */
@@ -94,10 +98,18 @@ int depot_tls_setup_ctx(struct depot *d, void *ssl_ctx)
         log_error("tls", NULL, "tls_ciphers: OpenSSL knows none of \"%s\"", d->cfg.tls_ciphers);
         return -1;
     }
+    char err[300];
+    if (api) {
+        if (load_into(ctx, d->cfg.api_tls_cert_file, d->cfg.api_tls_key_file, "", "api_tls", err, sizeof err)) {
+            log_error("tls", NULL, "%s", err);
+            return -1;
+        }
+        d->api_tls_ctx = ctx;
+        return 0;
+    }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, keep_verdict);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"depotd", 6);
-    char err[300];
-    if (load_into(&d->cfg, ctx, err, sizeof err)) {
+    if (load_into(ctx, d->cfg.tls_cert_file, d->cfg.tls_key_file, d->cfg.tls_ca_file, "tls", err, sizeof err)) {
         log_error("tls", NULL, "%s", err);
         return -1;
     }
@@ -134,12 +146,18 @@ int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char
 
 int depot_tls_reload(struct depot *d, char *err, size_t err_len)
 {
-    if (!d->tls_ctx) {
+    if (!d->tls_ctx && !d->api_tls_ctx) {
         snprintf(err, err_len, "no TLS listener");
         return -1;
     }
     /* SSL objects of open connections hold their own reference to the old certificate: nothing is dropped. */
-    return load_into(&d->cfg, d->tls_ctx, err, err_len);
+    if (d->tls_ctx && load_into(d->tls_ctx, d->cfg.tls_cert_file, d->cfg.tls_key_file, d->cfg.tls_ca_file, "tls", err,
+                                err_len))
+        return -1;
+    if (d->api_tls_ctx && load_into(d->api_tls_ctx, d->cfg.api_tls_cert_file, d->cfg.api_tls_key_file, "", "api_tls",
+                                    err, err_len))
+        return -1;
+    return 0;
 }
 
 /* The subject CN of cert into out; -1 if it has none. */

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -21,6 +22,7 @@ import { makePki, read } from './pki.mjs';
 const { RPCClient } = requireRepo('ocpp-rpc');
 const DEPOTSIM = process.env.DEPOTSIM || path.join(REPO, 'build', 'sim', 'depotsim');
 
+const API_TOKEN = 'tls-test-viewer-token-0001-of-32-chars-or-more';
 const P1 = 'TLS-P1';
 const P2 = 'TLS-P2';
 const A = 'TLS-P3-A';
@@ -43,6 +45,11 @@ before(async () => {
     dir,
     config: {
       read_capabilities: false,
+      api_port: 0,
+      api_tls_cert_file: pki.server.cert,
+      api_tls_key_file: pki.server.key,
+      api_tokens: [{ name: 'viewer', role: 'viewer',
+        token_hash: 'sha256$' + crypto.createHash('sha256').update(API_TOKEN).digest('hex') }],
       tls_port: 0,
       tls_cert_file: live.cert,
       tls_key_file: live.key,
@@ -194,6 +201,34 @@ test('depotsim speaks TLS: wss:// with --ca (profile 2), and --cert/--key (profi
   const wrongCa = await conform(['--id', P2, '--password', PASSWORD, '--ca', path.join(dir, 'pki', 'rogue.pem'),
     '--only', 'G02_heartbeat']);
   assert.notEqual(wrongCa.code, 0, wrongCa.out);
+});
+
+// One HTTPS request to the API; resolves with {status, body} or {error}.
+function apiGet(pathname, opts = {}) {
+  const port = Number(/JSON API on https:\/\/127\.0\.0\.1:(\d+)\//.exec(depotd.stderr())[1]);
+  return withTimeout(new Promise((resolve) => {
+    const req = https.get({ host: '127.0.0.1', port, path: pathname, ca: read(pki.ca),
+      headers: { Authorization: `Bearer ${API_TOKEN}` }, ...opts }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', (e) => resolve({ error: e.code || e.message }));
+  }), WAIT_MS, 'API request');
+}
+
+test('the JSON API over https:// (api_tls_*), on loopback by default; plain http on its port gets nothing', async () => {
+  assert.match(depotd.stderr(), /JSON API on https:\/\/127\.0\.0\.1:\d+\/api\/v1\//);
+  const r = await apiGet('/api/v1/stations');
+  assert.equal(r.status, 200, JSON.stringify(r));
+  assert.ok(JSON.parse(r.body).items.some((s) => s.id === P2), 'the stations, read over TLS');
+  const cbc = await apiGet('/api/v1/stations', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256' });
+  assert.ok(cbc.error, `the API refuses a suite the whitepaper does not list (${JSON.stringify(cbc)})`);
+  const port = Number(/JSON API on https:\/\/127\.0\.0\.1:(\d+)\//.exec(depotd.stderr())[1]);
+  const plain = await withTimeout(fetch(`http://127.0.0.1:${port}/api/v1/stations`, {
+    headers: { Authorization: `Bearer ${API_TOKEN}` } }).then((x) => x.status, (e) => e.cause?.code || e.message),
+  WAIT_MS, 'plain http');
+  assert.notEqual(plain, 200, `no answer in clear text (${plain})`);
 });
 
 test('SIGHUP: a renewed certificate is served to new connections, the open ones stay', async () => {

@@ -85,6 +85,13 @@ int main(void)
         {"{\"tls_cert_file\": \"c.pem\"}", "tls_key_file", "a certificate without its key"},
         {"{\"tls_key_file\": \"k.pem\"}", "tls_cert_file", "a key without its certificate"},
         {"{\"tls_ca_file\": \"ca.pem\"}", "tls_ca_file", "a client CA without a TLS listener"},
+        {"{\"api_tls_cert_file\": \"c.pem\"}", "api_tls_key_file", "an API certificate without its key"},
+        {"{\"listen_address\": \"0.0.0.0\", \"stations\": [{\"id\": \"A\", \"password_hash\": "
+         "\"pbkdf2-sha256$20000$hL0hI0re+eVtPHpREuHKYw==$Qlx/GuFYliF42zr5cJk7t9uaZ5PM1dZxCW1HF3mjSfk=\"}]}",
+         "stations[0].password_hash", "the example's demo station password on an address others reach"},
+        {"{\"api_port\": 8181, \"api_listen_address\": \"192.168.1.10\", \"api_tokens\": [{\"name\": \"x\", "
+         "\"token_hash\": \"sha256$5ba7d7c3bf9af204c1e5fc34bc91c271ddd1781a96a9bdf02396c1748ef50217\", "
+         "\"role\": \"admin\"}]}", "api_tokens[0].token_hash", "the example's demo admin token on an address others reach"},
         {"[1,2]", "object", "a config that is not an object"},
         {"{\"port\": ", "JSON", "text that is not JSON"},
     };
@@ -103,6 +110,14 @@ int main(void)
               config_station_profile(&cfg, &cfg.stations[2]) == 3 && config_station_profile(&cfg, NULL) == 2 &&
               cfg.tls_port == 8443,
           "with TLS the default profile is 2 (auto-registered stations too), 1 and 3 when asked; tls_port 8443 %s", err);
+    config_free(&cfg);
+
+    CHECK(config_parse(&cfg, "{\"listen_address\": \"127.0.0.1\", \"api_port\": 8181, \"stations\": [{\"id\": \"A\", "
+                             "\"password_hash\": \"pbkdf2-sha256$20000$hL0hI0re+eVtPHpREuHKYw==$Qlx/GuFYliF42zr5cJk7t9uaZ5PM1dZ"
+                             "xCW1HF3mjSfk=\"}], \"api_tokens\": [{\"name\": \"x\", \"token_hash\": \"sha256$5ba7d7c3bf9af204c"
+                             "1e5fc34bc91c271ddd1781a96a9bdf02396c1748ef50217\", \"role\": \"admin\"}]}", err, sizeof err) == 0 &&
+              strcmp(cfg.api_listen_address, "127.0.0.1") == 0,
+          "the demo secrets are fine on loopback, where the API listens by default %s", err);
     config_free(&cfg);
 
     CHECK(config_station_id_valid("CS_01-a.b*=+|@") && !config_station_id_valid("a:b") &&
