@@ -25,6 +25,8 @@ static int run_events(sqlite3 *db, struct api_job *job)
     int64_t since = (int64_t)api_in_num(job, "since", 0), until = (int64_t)api_in_num(job, "until", 0);
     const char *type = api_in_str(job, "type"), *station = api_in_str(job, "station");
     const char *vehicle = api_in_str(job, "vehicle");
+    /* The configuration and the station registry are the admin's: they name files, providers and stations. */
+    bool admin = api_in_num(job, "admin", 0) != 0;
     sqlite3_stmt *s = NULL;
     int rc = -1;
     cJSON *out = NULL;
@@ -68,6 +70,7 @@ static int run_events(sqlite3 *db, struct api_job *job)
              " AND (?5 IS NULL OR time_ms >= ?5) AND (?6 IS NULL OR time_ms < ?6)"
              " AND (?7 IS NULL OR (json_valid(data) AND json_type(data) = 'object'"
              "      AND json_extract(data, '$.vehicle') = ?7))"
+             " AND (?9 OR type NOT IN ('" STORE_EV_CONFIG "', '" STORE_EV_REGISTRY "'))"
              " ORDER BY seq %s LIMIT ?8",
              desc ? "DESC" : "ASC");
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) goto fail;
@@ -88,6 +91,7 @@ static int run_events(sqlite3 *db, struct api_job *job)
         if (until) sqlite3_bind_int64(s, 6, until);
         if (vehicle) sqlite3_bind_text(s, 7, vehicle, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 8, limit - n);
+        sqlite3_bind_int(s, 9, admin);
         int step;
         while ((step = sqlite3_step(s)) == SQLITE_ROW) {
             cJSON *e = cJSON_CreateObject();
@@ -100,7 +104,11 @@ static int run_events(sqlite3 *db, struct api_job *job)
             api_col_str(e, "action", s, 5);
             api_col_str(e, "message_id", s, 6);
             api_col_str(e, "status", s, 7);
-            cJSON_AddItemToObject(e, "data", api_json_or_string(col_text(s, 8)));
+            cJSON *data = api_json_or_string(col_text(s, 8));
+            /* A registry event keeps the station's password hash for the projection; nobody reads it back. */
+            if (cJSON_GetObjectItemCaseSensitive(data, "password_hash"))
+                cJSON_ReplaceItemInObjectCaseSensitive(data, "password_hash", cJSON_CreateString("(redacted)"));
+            cJSON_AddItemToObject(e, "data", data);
             cJSON_AddItemToArray(items, e);
             bytes += (size_t)sqlite3_column_bytes(s, 8) + 128;
             last = sqlite3_column_int64(s, 0);
@@ -151,6 +159,7 @@ void api_get_events(struct api *a, struct api_req *r, const cJSON *body)
     cJSON *in = cJSON_CreateObject();
     cJSON_AddNumberToObject(in, "limit", limit);
     cJSON_AddNumberToObject(in, "desc", order[0] == 'd');
+    cJSON_AddNumberToObject(in, "admin", r->token && r->token->role == API_ADMIN);
     if (cursor >= 0) cJSON_AddNumberToObject(in, "cursor", (double)cursor);
     if (since) cJSON_AddNumberToObject(in, "since", (double)since);
     if (until) cJSON_AddNumberToObject(in, "until", (double)until);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum key_type { KEY_INT, KEY_BOOL, KEY_STRING, KEY_OBJECT, KEY_ARRAY };
 
@@ -448,6 +449,40 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
         }
     }
     return 0;
+}
+
+/* Members whose value is a credential, wherever they sit (tariff providers, stations, API tokens). */
+static bool secret_name(const char *name)
+{
+    static const char *const names[] = {"token", "security_token", "token_hash", "password", "password_hash",
+                                        "secret", "api_key", "apikey"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+void config_redact(cJSON *node)
+{
+    cJSON *next;
+    for (cJSON *it = node ? node->child : NULL; it; it = next) {
+        next = it->next; /* it may be replaced (and freed) below */
+        if (it->string && secret_name(it->string) && !cJSON_IsNull(it)) {
+            cJSON_ReplaceItemInObjectCaseSensitive(node, it->string, cJSON_CreateString("(redacted)"));
+        } else if (it->string && strcmp(it->string, "headers") == 0 && cJSON_IsArray(it)) {
+            /* "Name: value": the name tells what was configured, the value may be a key. */
+            cJSON *h;
+            cJSON_ArrayForEach(h, it)
+                if (cJSON_IsString(h)) {
+                    const char *colon = strchr(h->valuestring, ':');
+                    char buf[160];
+                    snprintf(buf, sizeof buf, "%.*s: (redacted)", colon ? (int)(colon - h->valuestring) : 0,
+                             h->valuestring);
+                    cJSON_SetValuestring(h, buf);
+                }
+        } else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            config_redact(it);
+        }
+    }
 }
 
 bool config_loopback(const char *address)

@@ -86,6 +86,9 @@ const struct cfg_station *config_find_station(const struct config *cfg, const ch
 const char *cfg_boot_name(enum cfg_boot boot);
 /* The station's security profile with the default applied: 2 when a TLS listener is configured, else 1. */
 int config_station_profile(const struct config *cfg, const struct cfg_station *st);
+/* Replaces every credential in a config tree (provider tokens, header values, password and token hashes) with
+ * "(redacted)", before it is logged or shown. */
+void config_redact(cJSON *node);
 /* 127.x.x.x, ::1 or localhost. */
 bool config_loopback(const char *address);
 /* Station ids: 1 to 48 characters of a-z A-Z 0-9 * - _ = + | @ . */

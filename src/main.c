@@ -53,7 +53,7 @@ static void usage(FILE *out)
 }
 
 /* The config in force goes into the event log whenever it differs from the last one recorded, so every
- * later decision can be traced to the settings it was made under. Password and API token hashes are left out. */
+ * later decision can be traced to the settings it was made under. Credentials are left out (config_redact). */
 static void record_config(struct depot *d, const char *path)
 {
     char *text = NULL;
@@ -72,13 +72,7 @@ static void record_config(struct depot *d, const char *path)
         fclose(f);
     }
     if (!cfg) cfg = cJSON_CreateObject();
-    cJSON *st;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cfg, "stations"))
-        if (cJSON_GetObjectItemCaseSensitive(st, "password_hash"))
-            cJSON_ReplaceItemInObjectCaseSensitive(st, "password_hash", cJSON_CreateString("(redacted)"));
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cfg, "api_tokens"))
-        if (cJSON_GetObjectItemCaseSensitive(st, "token_hash"))
-            cJSON_ReplaceItemInObjectCaseSensitive(st, "token_hash", cJSON_CreateString("(redacted)"));
+    config_redact(cfg);
     cJSON_AddStringToObject(cfg, "_database", d->cfg.database);
     char *json = cJSON_PrintUnformatted(cfg);
     char *last = store_last_event_data(d->store, STORE_EV_CONFIG);

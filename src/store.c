@@ -1,10 +1,13 @@
 #include "store.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store_internal.h"
 
@@ -136,9 +139,22 @@ static int migrate(sqlite3 *db, char *err, size_t err_len)
     return 0;
 }
 
+/* The log holds every station's messages and the registry's password hashes: owner only. SQLite gives the -wal
+ * and -shm files the database file's mode, so creating that one 0600 (and tightening an older one) is enough. */
+static void owner_only(const char *path)
+{
+    if (!path[0] || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0) return;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return; /* sqlite3_open_v2 reports the problem */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077)) fchmod(fd, st.st_mode & 0700);
+    close(fd);
+}
+
 static sqlite3 *open_db(const char *path, bool readonly, char *err, size_t err_len)
 {
     sqlite3 *db = NULL;
+    if (!readonly) owner_only(path);
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, err_len, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");

@@ -120,6 +120,21 @@ int main(void)
           "the demo secrets are fine on loopback, where the API listens by default %s", err);
     config_free(&cfg);
 
+    cJSON *tree = cJSON_Parse("{\"tariff\": {\"provider\": {\"type\": \"json\", \"url\": \"https://x\", \"headers\": "
+                              "[\"X-Api-Key: k-123\", \"Authorization: Bearer b-456\"]}, \"fallback\": {\"type\": \"entsoe\", "
+                              "\"security_token\": \"s-789\"}}, \"stations\": [{\"id\": \"A\", \"password_hash\": \"h-1\"}], "
+                              "\"api_tokens\": [{\"name\": \"n\", \"token_hash\": \"h-2\", \"role\": \"admin\"}], "
+                              "\"x\": {\"token\": \"t-0\", \"secret\": 5}}");
+    config_redact(tree);
+    char *red = cJSON_PrintUnformatted(tree);
+    CHECK(red && !strstr(red, "k-123") && !strstr(red, "b-456") && !strstr(red, "s-789") && !strstr(red, "h-1") &&
+              !strstr(red, "h-2") && !strstr(red, "t-0") && !strstr(red, "\"secret\":5") &&
+              strstr(red, "\"X-Api-Key: (redacted)\"") && strstr(red, "\"url\":\"https://x\"") &&
+              strstr(red, "\"id\":\"A\"") && strstr(red, "\"name\":\"n\""),
+          "config_redact: tokens, header values and hashes go, names and urls stay: %s", red ? red : "(null)");
+    cJSON_free(red);
+    cJSON_Delete(tree);
+
     CHECK(config_station_id_valid("CS_01-a.b*=+|@") && !config_station_id_valid("a:b") &&
               !config_station_id_valid("") && !config_station_id_valid("a/b") &&
               !config_station_id_valid("0123456789012345678901234567890123456789012345678"),
