@@ -318,6 +318,8 @@ void api_on_answer(struct depot *d, const struct ocpp_event *ev)
         struct store_event e = {.time_ms = depot_wall_ms(), .type = "api", .station = c->station, .data = json};
         a->last_write_ticket = store_append(d->store, &e);
         cJSON_free(json);
+    } else {
+        a->last_write_ticket = STORE_TICKET_LOST; /* not recorded: answered as a failure (durable_or_hold) */
     }
     answer(a, c, status, doc, status != 200);
     free(c);

@@ -210,7 +210,10 @@ void api_log_write(struct api *a, struct api_req *r, int status, const cJSON *ex
     }
     char *json = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (!json) return;
+    if (!json) { /* out of memory: the write is not recorded, so it may not be answered as done */
+        r->hold_ticket = a->last_write_ticket = STORE_TICKET_LOST;
+        return;
+    }
     struct store_event ev = {.time_ms = depot_wall_ms(), .type = "api", .data = json};
     const char *station = strstr(r->path, API_PREFIX "/stations/") == r->path ? r->params[0] : NULL;
     ev.station = station && station[0] ? station : NULL;

@@ -58,12 +58,14 @@ struct held_reply {
     char action[OCPP_ACTION_MAX + 1];
     cJSON *payload;
     uint64_t ticket;
+    bool lost;                           /* its event never reached the store: answered InternalError in turn */
     struct held_reply *next;
 };
 
 /* Work that must wait until a ticket's events are durable (depot_after_durable). */
 struct after_durable {
     uint64_t ticket;
+    bool lost;                           /* STORE_TICKET_LOST: runs in turn with STORE_FAILED */
     void (*fn)(struct depot *d, void *arg, enum store_ticket_state state);
     void *arg;
     struct after_durable *next;

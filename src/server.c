@@ -167,10 +167,12 @@ void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON 
     snprintf(h->id, sizeof h->id, "%s", id);
     snprintf(h->action, sizeof h->action, "%s", action);
     h->payload = payload;
-    h->ticket = ticket;
+    /* A lost event is answered InternalError, in its turn: it takes the ticket of the answer before it. */
+    h->lost = ticket == STORE_TICKET_LOST;
+    h->ticket = h->lost ? (c->held_tail ? c->held_tail->ticket : 0) : ticket;
     /* Answers leave in the order the CALLs came, so nothing may overtake a held one. */
-    if (ticket == 0 && !c->held_head) {
-        send_reply(c, h, STORE_DURABLE);
+    if (h->ticket == 0 && !c->held_head) {
+        send_reply(c, h, h->lost ? STORE_FAILED : STORE_DURABLE);
         cJSON_Delete(h->payload);
         free(h);
         return;
@@ -197,7 +199,7 @@ static void release_durable(struct depot *d)
             struct held_reply *h = c->held_head;
             c->held_head = h->next;
             if (!c->held_head) c->held_tail = NULL;
-            send_reply(c, h, h->ticket ? store_ticket_state(d->store, h->ticket) : STORE_DURABLE);
+            send_reply(c, h, h->lost ? STORE_FAILED : h->ticket ? store_ticket_state(d->store, h->ticket) : STORE_DURABLE);
             cJSON_Delete(h->payload);
             free(h);
         }
@@ -216,7 +218,10 @@ int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depo
 {
     struct after_durable *a = calloc(1, sizeof *a);
     if (!a) return -1;
-    *a = (struct after_durable){.ticket = ticket, .fn = fn, .arg = arg};
+    /* The list stays in ticket order: a lost ticket takes its place behind the last one. */
+    bool lost = ticket == STORE_TICKET_LOST;
+    *a = (struct after_durable){.ticket = lost ? (d->after_tail ? d->after_tail->ticket : 0) : ticket, .lost = lost,
+                                .fn = fn, .arg = arg};
     if (d->after_tail) d->after_tail->next = a;
     else d->after_head = a;
     d->after_tail = a;
@@ -230,7 +235,7 @@ static void release_after_durable(struct depot *d, uint64_t settled)
         struct after_durable *a = d->after_head;
         d->after_head = a->next;
         if (!d->after_head) d->after_tail = NULL;
-        a->fn(d, a->arg, store_ticket_state(d->store, a->ticket));
+        a->fn(d, a->arg, a->lost ? STORE_FAILED : store_ticket_state(d->store, a->ticket));
         free(a);
     }
 }

@@ -57,10 +57,13 @@ struct batch {
     struct owned_event *ev;
     size_t n, cap;
     uint64_t ticket;
+    bool lost;              /* an event could not be copied in: the batch fails as a whole */
     struct batch *next;
 };
 
-#define FAILED_RING 64
+struct ticket_range {
+    uint64_t lo, hi;
+};
 
 struct store {
     sqlite3 *wdb;           /* writer thread's connection */
@@ -72,8 +75,10 @@ struct store {
     struct batch *filling;                  /* loop thread only */
     uint64_t next_ticket;                   /* loop thread only */
     uint64_t settled;                       /* under mu */
-    uint64_t failed[FAILED_RING];           /* under mu: recent failed tickets */
+    struct ticket_range *failed;            /* under mu: every failed ticket, as ascending ranges */
+    size_t n_ranges, cap_ranges;
     int n_failed_total;
+    bool settled_lost;                      /* under mu: a failure could not be remembered (out of memory) */
     bool last_commit_failed;                /* under mu: the writer's last commit (store_health) */
     int64_t last_failed_ms;                 /* under mu */
     char last_error[200];                   /* under mu */
@@ -207,6 +212,10 @@ static void note_commit(struct store *st, const char *err)
 static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
 {
     char err[256];
+    if (b->lost) {
+        note_commit(st, "out of memory: an event of the batch was lost before it reached the writer");
+        return -1;
+    }
     if (exec(st->wdb, "BEGIN IMMEDIATE", err, sizeof err)) {
         note_commit(st, err);
         return -1;
@@ -223,6 +232,29 @@ static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
     int rc = exec(st->wdb, "COMMIT", err, sizeof err);
     note_commit(st, rc ? err : NULL);
     return rc;
+}
+
+/* Remembers a failed ticket. Tickets fail in ascending order; a run of them is one range. If the list cannot
+ * grow, the last range stretches over the tickets between: they read as failed, the safe way to be wrong. */
+static void note_failed(struct store *st, uint64_t ticket)
+{
+    pthread_mutex_lock(&st->mu);
+    st->n_failed_total++;
+    struct ticket_range *last = st->n_ranges ? &st->failed[st->n_ranges - 1] : NULL;
+    if (last && last->hi + 1 == ticket) {
+        last->hi = ticket;
+    } else {
+        if (st->n_ranges == st->cap_ranges) {
+            size_t cap = st->cap_ranges ? st->cap_ranges * 2 : 16;
+            struct ticket_range *nr = realloc(st->failed, cap * sizeof *nr);
+            if (nr) st->failed = nr, st->cap_ranges = cap;
+            last = st->n_ranges ? &st->failed[st->n_ranges - 1] : NULL;
+        }
+        if (st->n_ranges < st->cap_ranges) st->failed[st->n_ranges++] = (struct ticket_range){ticket, ticket};
+        else if (last) last->hi = ticket;
+        else st->settled_lost = true; /* not even one range: no ticket may read as durable any more */
+    }
+    pthread_mutex_unlock(&st->mu);
 }
 
 static void *writer_main(void *arg)
@@ -246,31 +278,20 @@ static void *writer_main(void *arg)
          * down with it. */
         struct batch merged = {0};
         uint64_t last = 0;
-        for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket;
-        int rc = 0;
+        bool any_lost = false;
+        for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket, any_lost |= b->lost;
         if (list && !list->next) {
-            rc = commit_batch(st, ins, list);
+            if (commit_batch(st, ins, list)) note_failed(st, list->ticket);
         } else {
-            merged.ev = malloc(merged.n * sizeof *merged.ev);
+            merged.ev = any_lost ? NULL : malloc(merged.n * sizeof *merged.ev);
             size_t k = 0;
-            for (struct batch *b = list; b; b = b->next)
+            for (struct batch *b = list; merged.ev && b; b = b->next)
                 for (size_t i = 0; i < b->n; i++) merged.ev[k++] = b->ev[i];
-            rc = merged.ev ? commit_batch(st, ins, &merged) : -1;
+            int rc = merged.ev ? commit_batch(st, ins, &merged) : -1;
             free(merged.ev);
             if (rc)
-                for (struct batch *b = list; b; b = b->next) {
-                    int r = commit_batch(st, ins, b);
-                    if (r) {
-                        pthread_mutex_lock(&st->mu);
-                        st->failed[st->n_failed_total++ % FAILED_RING] = b->ticket;
-                        pthread_mutex_unlock(&st->mu);
-                    }
-                }
-        }
-        if (rc && list && !list->next) {
-            pthread_mutex_lock(&st->mu);
-            st->failed[st->n_failed_total++ % FAILED_RING] = list->ticket;
-            pthread_mutex_unlock(&st->mu);
+                for (struct batch *b = list; b; b = b->next)
+                    if (commit_batch(st, ins, b)) note_failed(st, b->ticket);
         }
         while (list) {
             struct batch *next = list->next;
@@ -318,13 +339,16 @@ uint64_t store_append(store *st, const struct store_event *ev)
     struct batch *b = st->filling;
     if (!b) {
         b = st->filling = calloc(1, sizeof *b);
-        if (!b) return 0;
+        if (!b) return STORE_TICKET_LOST;
         b->ticket = st->next_ticket++;
     }
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         struct owned_event *nev = realloc(b->ev, cap * sizeof *nev);
-        if (!nev) return 0;
+        if (!nev) {
+            b->lost = true;
+            return b->ticket;
+        }
         b->ev = nev;
         b->cap = cap;
     }
@@ -337,6 +361,9 @@ uint64_t store_append(store *st, const struct store_event *ev)
     e->message_id = dup_or_null(ev->message_id);
     e->status = dup_or_null(ev->status);
     e->data = dup_or_null(ev->data);
+    if ((ev->type && !e->type) || (ev->station && !e->station) || (ev->action && !e->action) ||
+        (ev->message_id && !e->message_id) || (ev->status && !e->status) || (ev->data && !e->data))
+        b->lost = true;
     return b->ticket;
 }
 
@@ -374,13 +401,18 @@ uint64_t store_settled(store *st)
 
 enum store_ticket_state store_ticket_state(store *st, uint64_t ticket)
 {
+    if (ticket == STORE_TICKET_LOST) return STORE_FAILED;
     pthread_mutex_lock(&st->mu);
     enum store_ticket_state r = STORE_PENDING;
     if (ticket <= st->settled) {
-        r = STORE_DURABLE;
-        int n = st->n_failed_total < FAILED_RING ? st->n_failed_total : FAILED_RING;
-        for (int i = 0; i < n; i++)
-            if (st->failed[i] == ticket) r = STORE_FAILED;
+        r = st->settled_lost ? STORE_FAILED : STORE_DURABLE;
+        size_t lo = 0, hi = st->n_ranges; /* the first range whose hi >= ticket */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (st->failed[mid].hi < ticket) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < st->n_ranges && st->failed[lo].lo <= ticket) r = STORE_FAILED;
     }
     pthread_mutex_unlock(&st->mu);
     return r;
@@ -403,6 +435,7 @@ int store_close(store *st)
     sqlite3_close(st->wdb);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);
+    free(st->failed);
     free(st);
     return failed ? -1 : 0;
 }

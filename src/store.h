@@ -49,17 +49,22 @@ struct store_event {
 };
 
 enum store_ticket_state { STORE_PENDING, STORE_DURABLE, STORE_FAILED };
+/* What store_append returns when it could not take the event (out of memory): a ticket that never becomes
+ * durable; store_ticket_state says STORE_FAILED at once. */
+#define STORE_TICKET_LOST UINT64_MAX
 
 /* Opens (creating and migrating as needed) and starts the writer thread. notify may be NULL. */
 store *store_open(const char *path, void (*notify)(void *ctx), void *notify_ctx, char *err, size_t err_len);
 /* Flushes what is appended, waits for the writer, stops it, closes. Returns -1 if a commit failed. */
 int store_close(store *st);
 
-/* Copies the event into the current batch. Returns the batch's ticket. */
+/* Copies the event into the current batch. Returns the batch's ticket, or STORE_TICKET_LOST. An event the batch
+ * could not take fails the whole batch: its ticket reads STORE_FAILED and none of it is committed. */
 uint64_t store_append(store *st, const struct store_event *ev);
 /* Hands the current batch to the writer (no-op when empty). Call once per loop turn. */
 void store_flush(store *st);
-/* Whether the batch with this ticket is committed, still pending, or failed to commit. */
+/* Whether the batch with this ticket is committed, still pending, or failed to commit. Every failed ticket is
+ * remembered (as ranges), however many there are. */
 enum store_ticket_state store_ticket_state(store *st, uint64_t ticket);
 /* The highest ticket such that it and all before it are settled (durable or failed). */
 uint64_t store_settled(store *st);

@@ -280,6 +280,28 @@ int main(void)
     got = plans_at("2025-06-01T07:59:59.999Z", 5);
     CHECK(strcmp(got, "") == 0, "no plan started before 08:00: '%s'", got);
     free(got);
+    /* More failed batches than the old 64-entry ring held: each is still known to have failed, and the good
+     * ones between them to be durable. A NULL type breaks the insert (NOT NULL): that batch alone fails. */
+    uint64_t bad[100], good[100];
+    for (int i = 0; i < 100; i++) {
+        struct store_event broken = {.time_ms = 1764000005000, .type = NULL, .data = "{}"};
+        struct store_event fine = {.time_ms = 1764000005000, .type = "api", .data = "{}"};
+        bad[i] = store_append(st, &broken);
+        store_flush(st);
+        good[i] = store_append(st, &fine);
+        store_flush(st);
+        wait_settled(st, good[i]); /* one batch per commit, so the failures stay apart */
+    }
+    int bad_failed = 0, good_durable = 0;
+    for (int i = 0; i < 100; i++) {
+        bad_failed += store_ticket_state(st, bad[i]) == STORE_FAILED;
+        good_durable += store_ticket_state(st, good[i]) == STORE_DURABLE;
+    }
+    CHECK(bad_failed == 100 && good_durable == 100,
+          "100 failed batches all read failed (%d) and the 100 good ones between them durable (%d)", bad_failed,
+          good_durable);
+    CHECK(store_ticket_state(st, STORE_TICKET_LOST) == STORE_FAILED,
+          "STORE_TICKET_LOST (an event store_append could not take) reads failed at once");
     store_close(st);
 
     /* An existing schema-3 database (the same tables without the two indexes) is migrated in place. */
