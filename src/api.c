@@ -498,8 +498,9 @@ static int parse_tokens(struct api *a, const cJSON *arr, char *err, size_t err_l
         const cJSON *k;
         cJSON_ArrayForEach(k, it) {
             if (strcmp(k->string, "name") && strcmp(k->string, "token_hash") && strcmp(k->string, "role") &&
-                strcmp(k->string, "fleet") && k->string[0] != '_') {
-                snprintf(err, err_len, "api_tokens[%d].%s: unknown key (name, token_hash, role, fleet)", i, k->string);
+                strcmp(k->string, "fleet") && strcmp(k->string, "manage_tokens") && k->string[0] != '_') {
+                snprintf(err, err_len, "api_tokens[%d].%s: unknown key (name, token_hash, role, fleet, manage_tokens)", i,
+                         k->string);
                 return -1;
             }
         }
@@ -543,6 +544,12 @@ static int parse_tokens(struct api *a, const cJSON *arr, char *err, size_t err_l
             return -1;
         }
         if (fleet) snprintf(t->fleet, sizeof t->fleet, "%s", fleet->valuestring);
+        const cJSON *mt = cJSON_GetObjectItemCaseSensitive(it, "manage_tokens");
+        if (mt && (!cJSON_IsBool(mt) || t->role == API_VIEWER)) {
+            snprintf(err, err_len, "api_tokens[%d].manage_tokens: true or false, for a dispatcher (admins have it)", i);
+            return -1;
+        }
+        t->manage_tokens = t->role == API_ADMIN || cJSON_IsTrue(mt);
         a->n_tokens = ++i;
     }
     return 0;

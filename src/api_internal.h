@@ -41,6 +41,8 @@ struct api_token {
     unsigned char hash[32];       /* SHA-256 of the token */
     enum api_role role;
     char fleet[API_NAME_MAX + 1]; /* "": every fleet */
+    bool manage_tokens;           /* may add and remove a vehicle's id tokens (who may charge): admins, and
+                                   * dispatchers given it */
 };
 
 /* One HTTP transaction (lws per-session data; keep-alive reuses it, serial tells transactions apart). */

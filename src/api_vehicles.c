@@ -318,6 +318,49 @@ static bool vehicle_from_body(struct api_req *r, const cJSON *body, const char *
     return tokens_from_body(r, body, v);
 }
 
+static bool has_token(const struct control_vehicle *v, const char *t)
+{
+    for (int k = 0; v && k < v->n_id_tokens; k++)
+        if (strcmp(v->id_tokens[k], t) == 0) return true;
+    return false;
+}
+
+/* Id tokens decide who may charge. Adding one is a right of its own (manage_tokens); a token the
+ * config maps to a vehicle stays with it; and a token of another fleet's vehicle is refused without naming it. */
+static bool tokens_allowed(struct api *a, struct api_req *r, const struct control_vehicle *v,
+                           const struct control_vehicle *old)
+{
+    bool added = false; /* removing one only takes a right away: anyone who may change the vehicle may */
+    for (int t = 0; !added && t < v->n_id_tokens; t++) added = !has_token(old, v->id_tokens[t]);
+    if (added && !r->token->manage_tokens) {
+        api_problem(r, 403, "id_tokens", "id_tokens: token \"%s\" may not give a vehicle new id tokens (api_tokens[]."
+                    "manage_tokens)", r->token->name);
+        return false;
+    }
+    const struct config *c = &a->d->cfg;
+    for (int t = 0; t < v->n_id_tokens; t++) {
+        const char *tok = v->id_tokens[t];
+        if (has_token(old, tok)) continue;
+        for (size_t i = 0; i < c->n_id_tokens; i++)
+            if (strcmp(c->id_tokens[i].id_token, tok) == 0 && c->id_tokens[i].vehicle[0] &&
+                strcmp(c->id_tokens[i].vehicle, v->id) != 0) {
+                api_problem(r, 409, "id_tokens", "id_tokens: \"%s\" is given to another vehicle by the config "
+                            "(id_tokens[%zu].vehicle); change it there", tok, i);
+                return false;
+            }
+        const char *owner = control_vehicle_for_token(a->d, tok);
+        struct control_vehicle o;
+        if (owner[0] && strcmp(owner, v->id) != 0) {
+            bool visible = !r->token->fleet[0] ||
+                           (control_vehicle_get(a->d, owner, &o) && strcmp(o.fleet, r->token->fleet) == 0);
+            if (visible) api_problem(r, 409, "id_tokens", "id_tokens: \"%s\" already belongs to vehicle %s", tok, owner);
+            else api_problem(r, 409, "id_tokens", "id_tokens: \"%s\" already belongs to a vehicle of another fleet", tok);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void vehicle_write(struct api *a, struct api_req *r, const cJSON *body, const char *path_id)
 {
     struct control_vehicle v, old;
@@ -331,7 +374,7 @@ static void vehicle_write(struct api *a, struct api_req *r, const cJSON *body, c
         return;
     }
     if (exists && !fleet_allows(r, old.id, old.fleet)) return;
-    if (!fleet_allows(r, v.id, v.fleet)) return;
+    if (!fleet_allows(r, v.id, v.fleet) || !tokens_allowed(a, r, &v, exists ? &old : NULL)) return;
     char have[72] = "";
     if (exists) vehicle_etag(&old, have, sizeof have);
     if (!if_match(r, exists, have, "vehicle", v.id)) return;

@@ -16,15 +16,17 @@ export function tokenHash(token) {
   return 'sha256$' + crypto.createHash('sha256').update(token).digest('hex');
 }
 
-// Tokens for every role; `north` is a dispatcher scoped to fleet north.
+// Tokens for every role; `north` is a dispatcher scoped to fleet north; `dispatcher` and `northCards` (fleet
+// north) may give vehicles new id tokens (manage_tokens), `north` may not.
 export function makeTokens() {
-  return { admin: newToken(), dispatcher: newToken(), north: newToken(), viewer: newToken() };
+  return { admin: newToken(), dispatcher: newToken(), north: newToken(), northCards: newToken(), viewer: newToken() };
 }
 export function tokenEntries(t) {
   return [
     { name: 'ops-admin', token_hash: tokenHash(t.admin), role: 'admin' },
-    { name: 'dispatch-all', token_hash: tokenHash(t.dispatcher), role: 'dispatcher' },
+    { name: 'dispatch-all', token_hash: tokenHash(t.dispatcher), role: 'dispatcher', manage_tokens: true },
     { name: 'dispatch-north', token_hash: tokenHash(t.north), role: 'dispatcher', fleet: 'north' },
+    { name: 'cards-north', token_hash: tokenHash(t.northCards), role: 'dispatcher', fleet: 'north', manage_tokens: true },
     { name: 'wallboard', token_hash: tokenHash(t.viewer), role: 'viewer' },
   ];
 }

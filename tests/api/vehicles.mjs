@@ -114,6 +114,33 @@ test('fleet scope: a fleet dispatcher creates and changes only its fleet\'s vehi
   assert.equal((await req('DELETE', `${V}/north-5`, undefined, tokens.north)).status, 204);
 });
 
+test('id tokens: a right of their own; a config mapping stays; another fleet\'s owner is not named', async () => {
+  // Without manage_tokens a dispatcher registers and changes vehicles, but gives none a new card.
+  const p = problem(assert, await req('POST', V, { id: 'north-6', id_tokens: ['ANY-CARD-1'] }, tokens.north), 403,
+    'id_tokens');
+  assert.match(p.detail, /manage_tokens/);
+  assert.equal((await req('POST', V, { id: 'north-6', battery_kwh: 60 }, tokens.north)).status, 201);
+  problem(assert, await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: ['ANY-CARD-1'] }, tokens.north), 403,
+    'id_tokens');
+  const withCard = await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: ['NORTH-CARD-6'] }, tokens.northCards);
+  assert.equal(withCard.status, 200, withCard.text);
+  const dropped = await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: [] }, tokens.north);
+  assert.equal(dropped.status, 200, `taking a card away needs no right: ${dropped.text}`);
+  // VAN-1 is the config's (id_tokens[0].vehicle van-1): no one takes it over through the API.
+  const cfg = problem(assert, await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: ['VAN-1'] }, tokens.admin),
+    409, 'id_tokens');
+  assert.match(cfg.detail, /config/);
+  // VAN-2 is van-2's (fleet south): a north dispatcher learns it is taken, not by which vehicle.
+  const other = problem(assert, await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: ['VAN-2'] },
+    tokens.northCards), 409, 'id_tokens');
+  assert.ok(!other.detail.includes('van-2'), other.detail);
+  assert.match(other.detail, /another fleet/);
+  const named = problem(assert, await req('PUT', `${V}/north-6`, { battery_kwh: 60, id_tokens: ['VAN-2'] }), 409,
+    'id_tokens');
+  assert.match(named.detail, /van-2/, 'a dispatcher of every fleet is told which vehicle');
+  assert.equal((await req('DELETE', `${V}/north-6`, undefined, tokens.north)).status, 204);
+});
+
 test('a vehicle registered through the API is matched to a new session by its id token; delete is 409 while plugged in', async () => {
   const c = await req('POST', V, { id: 'van-7', fleet: 'south', battery_kwh: 60, max_kw: 11, id_tokens: ['VAN-7'] });
   assert.equal(c.status, 201, c.text);
