@@ -27,6 +27,9 @@ static int run_events(sqlite3 *db, struct api_job *job)
     const char *vehicle = api_in_str(job, "vehicle");
     /* The configuration and the station registry are the admin's: they name files, providers and stations. */
     bool admin = api_in_num(job, "admin", 0) != 0;
+    /* A fleet-scoped token reads the events about its fleet's vehicles only. */
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_vehicles");
+    char *scope = fv ? cJSON_PrintUnformatted(fv) : NULL;
     sqlite3_stmt *s = NULL;
     int rc = -1;
     cJSON *out = NULL;
@@ -71,6 +74,8 @@ static int run_events(sqlite3 *db, struct api_job *job)
              " AND (?7 IS NULL OR (json_valid(data) AND json_type(data) = 'object'"
              "      AND json_extract(data, '$.vehicle') = ?7))"
              " AND (?9 OR type NOT IN ('" STORE_EV_CONFIG "', '" STORE_EV_REGISTRY "'))"
+             " AND (?10 IS NULL OR (json_valid(data) AND json_type(data) = 'object'"
+             "      AND json_extract(data, '$.vehicle') IN (SELECT value FROM json_each(?10))))"
              " ORDER BY seq %s LIMIT ?8",
              desc ? "DESC" : "ASC");
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) goto fail;
@@ -92,6 +97,7 @@ static int run_events(sqlite3 *db, struct api_job *job)
         if (vehicle) sqlite3_bind_text(s, 7, vehicle, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 8, limit - n);
         sqlite3_bind_int(s, 9, admin);
+        if (scope) sqlite3_bind_text(s, 10, scope, -1, SQLITE_STATIC);
         int step;
         while ((step = sqlite3_step(s)) == SQLITE_ROW) {
             cJSON *e = cJSON_CreateObject();
@@ -132,11 +138,13 @@ static int run_events(sqlite3 *db, struct api_job *job)
     bool end = full ? (desc ? last <= lo : last >= hi) : (desc ? pos < lo : pos > hi) || hi == 0;
     api_add_cursor(out, !end && last >= 0, last);
     job->out = out;
+    cJSON_free(scope);
     return 200;
 fail:
     rc = api_db_error(job, db);
     sqlite3_finalize(s);
     cJSON_Delete(out);
+    cJSON_free(scope);
     return rc;
 }
 
@@ -160,6 +168,8 @@ void api_get_events(struct api *a, struct api_req *r, const cJSON *body)
     cJSON_AddNumberToObject(in, "limit", limit);
     cJSON_AddNumberToObject(in, "desc", order[0] == 'd');
     cJSON_AddNumberToObject(in, "admin", r->token && r->token->role == API_ADMIN);
+    cJSON *scope = api_fleet_scope(a, r, false);
+    if (scope) cJSON_AddItemToObject(in, "fleet_vehicles", scope);
     if (cursor >= 0) cJSON_AddNumberToObject(in, "cursor", (double)cursor);
     if (since) cJSON_AddNumberToObject(in, "since", (double)since);
     if (until) cJSON_AddNumberToObject(in, "until", (double)until);

@@ -228,6 +228,11 @@ void api_vehicles_start(struct api *a);
 void api_vehicles_stop(struct api *a);
 /* {"<id token>": "<vehicle>"} as sessions are matched now (a copy a reader job may own). */
 cJSON *api_token_vehicles(struct api *a);
+/* Fleet scope of a read: a token with a fleet reads only that fleet's vehicles and what they did. NULL when the
+ * token sees every fleet; else a JSON array of its fleet's vehicle ids (tokens: their id tokens). */
+cJSON *api_fleet_scope(struct api *a, const struct api_req *r, bool tokens);
+/* Keeps a plan document to the vehicles listed (api_plan.c): their EVSE rows and risks, no inputs. */
+void api_plan_scope(cJSON *plan, const cJSON *vehicles);
 /* api_cmd.c; restore: the Idempotency-Keys of the retention window from the event log (at start). */
 void api_cmd_free(struct api *a);
 int api_cmd_restore(struct api *a, char *err, size_t err_len);

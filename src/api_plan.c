@@ -131,6 +131,29 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     return o;
 }
 
+static bool listed(const cJSON *ids, const cJSON *id)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, ids) if (cJSON_IsString(id) && cJSON_IsString(x) && strcmp(x->valuestring, id->valuestring) == 0)
+        return true;
+    return false;
+}
+
+void api_plan_scope(cJSON *plan, const cJSON *vehicles)
+{
+    static const char *const arrays[] = {"evses", "sessions_at_risk"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(plan, arrays[k]), *next;
+        for (cJSON *e = arr ? arr->child : NULL; e; e = next) {
+            next = e->next;
+            if (!listed(vehicles, cJSON_GetObjectItemCaseSensitive(e, "vehicle_id")))
+                cJSON_Delete(cJSON_DetachItemViaPointer(arr, e));
+        }
+    }
+    /* The inputs hold every fleet's sessions: the slots (limits, prices) above say what a fleet needs of them. */
+    cJSON_DeleteItemFromObjectCaseSensitive(plan, "inputs");
+}
+
 /* Reader thread: the solved plan in force at `at`, a time on depotd's planning clock like every other time of
  * the API: the one with the latest planning-clock start (the record's "start") at or before it. Not the time
  * the event was recorded: that is the real clock, hours or days away from a simulated planning clock. */
@@ -150,6 +173,8 @@ static int run_plan_at(sqlite3 *db, struct api_job *job)
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(rec, "result");
         if (res && !cJSON_GetObjectItemCaseSensitive(res, "error")) {
             job->out = plan_from_record(rec, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), at_risk_kwh);
+            const cJSON *fv = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_vehicles");
+            if (job->out && fv) api_plan_scope(job->out, fv);
             cJSON_Delete(rec);
             if (job->out) break;
             continue;
@@ -175,6 +200,8 @@ void api_get_plan(struct api *a, struct api_req *r, const cJSON *body)
         cJSON *in = cJSON_CreateObject();
         cJSON_AddNumberToObject(in, "at", (double)at);
         cJSON_AddNumberToObject(in, "at_risk_kwh", control_at_risk_kwh(a->d));
+        cJSON *scope = api_fleet_scope(a, r, false);
+        if (scope) cJSON_AddItemToObject(in, "fleet_vehicles", scope);
         api_reader_submit(a, r, run_plan_at, in);
         return;
     }
@@ -184,5 +211,8 @@ void api_get_plan(struct api *a, struct api_req *r, const cJSON *body)
                                                                                   : ": smart charging is off");
         return;
     }
+    cJSON *scope = api_fleet_scope(a, r, false);
+    if (scope) api_plan_scope(o, scope);
+    cJSON_Delete(scope);
     api_reply(r, 200, o);
 }

@@ -269,6 +269,7 @@ static int run_sessions(sqlite3 *db, struct api_job *job)
              " AND (?4 IS NULL OR id_token IN (SELECT value FROM json_each(?4)))"
              " AND (?5 IS NULL OR ended_ms IS NULL OR ended_ms >= ?5)"
              " AND (?6 IS NULL OR started_ms < ?6)"
+             " AND (?8 IS NULL OR id_token IN (SELECT value FROM json_each(?8)))"
              " ORDER BY rowid DESC LIMIT ?7");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return api_db_error(job, db);
@@ -286,6 +287,12 @@ static int run_sessions(sqlite3 *db, struct api_job *job)
     if (api_in_num(job, "since", 0)) sqlite3_bind_int64(s, 5, (sqlite3_int64)api_in_num(job, "since", 0));
     if (api_in_num(job, "until", 0)) sqlite3_bind_int64(s, 6, (sqlite3_int64)api_in_num(job, "until", 0));
     sqlite3_bind_int(s, 7, limit + 1);
+    char *scope = NULL; /* a fleet-scoped token: the sessions of its vehicles' id tokens only */
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_tokens");
+    if (fs) {
+        scope = cJSON_PrintUnformatted(fs);
+        sqlite3_bind_text(s, 8, scope, -1, SQLITE_STATIC);
+    }
     const cJSON *tv = cJSON_GetObjectItemCaseSensitive(job->in, "token_vehicle");
     cJSON *out = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(out, "items");
     int n = 0, rc;
@@ -302,6 +309,7 @@ static int run_sessions(sqlite3 *db, struct api_job *job)
     }
     sqlite3_finalize(s);
     cJSON_free(tokens);
+    cJSON_free(scope);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         cJSON_Delete(out);
         return api_db_error(job, db);
@@ -343,6 +351,8 @@ void api_get_sessions(struct api *a, struct api_req *r, const cJSON *body)
     if (since) cJSON_AddNumberToObject(in, "since", (double)since);
     if (until) cJSON_AddNumberToObject(in, "until", (double)until);
     cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
+    cJSON *scope = api_fleet_scope(a, r, true);
+    if (scope) cJSON_AddItemToObject(in, "fleet_tokens", scope);
     api_reader_submit(a, r, run_sessions, in);
 }
 
@@ -358,6 +368,15 @@ static int run_session(sqlite3 *db, struct api_job *job)
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_finalize(s);
         return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\"", station, tx);
+    }
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_tokens"), *t;
+    bool seen = !fs;
+    const char *tok = (const char *)sqlite3_column_text(s, 5);
+    cJSON_ArrayForEach(t, fs) seen |= tok && cJSON_IsString(t) && strcmp(t->valuestring, tok) == 0;
+    if (!seen) { /* another fleet's session does not exist for this token */
+        sqlite3_finalize(s);
+        return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\" of this token's fleet",
+                               station, tx);
     }
     cJSON *o = session_from_row(s, cJSON_GetObjectItemCaseSensitive(job->in, "token_vehicle"));
     int evse = sqlite3_column_int(s, 3);
@@ -491,5 +510,7 @@ void api_get_session(struct api *a, struct api_req *r, const cJSON *body)
         cJSON_AddNumberToObject(in, "mc_idx", (double)i);
     }
     cJSON_AddItemToObject(in, "token_vehicle", api_token_vehicles(a));
+    cJSON *scope = api_fleet_scope(a, r, true);
+    if (scope) cJSON_AddItemToObject(in, "fleet_tokens", scope);
     api_reader_submit(a, r, run_session, in);
 }

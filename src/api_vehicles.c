@@ -140,6 +140,32 @@ cJSON *api_token_vehicles(struct api *a)
     return o;
 }
 
+cJSON *api_fleet_scope(struct api *a, const struct api_req *r, bool tokens)
+{
+    if (!r->token || !r->token->fleet[0]) return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    struct control_vehicle v;
+    for (int i = 0; control_vehicle_at(a->d, i, &v); i++) {
+        if (strcmp(v.fleet, r->token->fleet) != 0) continue;
+        if (!tokens) {
+            cJSON_AddItemToArray(arr, cJSON_CreateString(v.id));
+            continue;
+        }
+        for (int t = 0; t < v.n_id_tokens; t++) cJSON_AddItemToArray(arr, cJSON_CreateString(v.id_tokens[t]));
+        const struct config *c = &a->d->cfg;
+        for (size_t k = 0; k < c->n_id_tokens; k++)
+            if (strcmp(c->id_tokens[k].vehicle, v.id) == 0)
+                cJSON_AddItemToArray(arr, cJSON_CreateString(c->id_tokens[k].id_token));
+    }
+    return arr;
+}
+
+/* A vehicle of another fleet is, to a fleet-scoped reader, a vehicle that does not exist. */
+static bool fleet_sees(const struct api_req *r, const struct control_vehicle *v)
+{
+    return !r->token || !r->token->fleet[0] || strcmp(r->token->fleet, v->fleet) == 0;
+}
+
 /* ---- vehicles --------------------------------------------------------------------------------------------- */
 
 struct vehicle_key {
@@ -161,6 +187,7 @@ void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
     if (limit < 0) return;
     char fleet[API_NAME_MAX + 1], cursor[API_PARAM_MAX] = "";
     bool by_fleet = api_arg(r, "fleet", fleet, sizeof fleet);
+    bool scoped = r->token && r->token->fleet[0];
     api_arg(r, "cursor", cursor, sizeof cursor);
     int total = control_vehicle_count(a->d);
     struct vehicle_key *keys = malloc((total > 0 ? (size_t)total : 1) * sizeof *keys);
@@ -171,7 +198,7 @@ void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body)
     int n = 0;
     struct control_vehicle v;
     for (int i = 0; i < total && control_vehicle_at(a->d, i, &v); i++)
-        if ((!by_fleet || strcmp(v.fleet, fleet) == 0) && strcmp(v.id, cursor) > 0) {
+        if ((!by_fleet || strcmp(v.fleet, fleet) == 0) && (!scoped || fleet_sees(r, &v)) && strcmp(v.id, cursor) > 0) {
             snprintf(keys[n].id, sizeof keys[n].id, "%s", v.id);
             keys[n++].index = i;
         }
@@ -192,11 +219,20 @@ static bool vehicle_or_404(struct api *a, struct api_req *r, struct control_vehi
     return false;
 }
 
+/* For reads: also 404 for a vehicle of another fleet (writes answer 403 instead: fleet_allows). */
+static bool visible_or_404(struct api *a, struct api_req *r, struct control_vehicle *v)
+{
+    if (control_vehicle_get(a->d, r->params[0], v) && fleet_sees(r, v)) return true;
+    api_problem(r, 404, "vehicle_id", "vehicle_id: no vehicle \"%s\" in the registry%s", r->params[0],
+                r->token && r->token->fleet[0] ? " of this token's fleet" : "");
+    return false;
+}
+
 void api_get_vehicle(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
     struct control_vehicle v;
-    if (!vehicle_or_404(a, r, &v)) return;
+    if (!visible_or_404(a, r, &v)) return;
     vehicle_etag(&v, r->etag, sizeof r->etag);
     api_reply(r, 200, vehicle_doc(a, &v));
 }
@@ -434,7 +470,7 @@ void api_get_departure(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
     struct control_vehicle v;
-    if (!vehicle_or_404(a, r, &v)) return;
+    if (!visible_or_404(a, r, &v)) return;
     struct control_need n;
     char who[CONTROL_FLEET_MAX + 1];
     int64_t set_ms = 0;
