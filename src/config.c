@@ -69,6 +69,16 @@ static const struct key keys[] = {
     INT_KEY(max_queued_calls, "64", 1, 4096, "CALLs to one station that may wait behind the one in flight."),
     BOOL_KEY(auto_register, "false",
              "Unknown stations may connect and are registered as Pending (their first password is kept)."),
+    INT_KEY(auto_register_max, "100", 0, 100000,
+            "Most stations that may register themselves (auto_register); more are refused (503). Each must give a "
+            "password of 16 to 40 characters."),
+    BOOL_KEY(unauthenticated_stations, "false",
+             "Stations of profile 1 or 2 without a password_hash may connect with no authentication. For labs and "
+             "tests on loopback only: without it such a station is a config error, and depotd refuses it on an "
+             "address that is not loopback."),
+    INT_KEY(password_threads, "1", 1, 16,
+            "Threads that check passwords (PBKDF2, ~10 ms each), so the loop serving the stations never waits for "
+            "one; a connection waits, unread, while its password is checked."),
     STR_KEY(unknown_id_token, "Invalid", "Invalid|Accepted",
             "How Authorize and TransactionEvent answer an id token neither in id_tokens nor of a registered vehicle."),
     BOOL_KEY(read_capabilities, "true",
@@ -437,7 +447,15 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
         return -1;
     }
     for (size_t i = 0; i < cfg->n_stations; i++) {
-        int p = cfg->stations[i].security_profile;
+        int p = config_station_profile(cfg, &cfg->stations[i]);
+        if (p < 3 && !cfg->stations[i].password_hash[0] &&
+            (!cfg->unauthenticated_stations || !config_loopback(cfg->listen_address))) {
+            snprintf(err, err_len, "stations[%zu].password_hash: required for security profile %d (make one with "
+                     "depotd --hash-password)%s", i, p, cfg->unauthenticated_stations ? "; unauthenticated_stations is "
+                     "for a listen_address on loopback only" : "");
+            return -1;
+        }
+        p = cfg->stations[i].security_profile;
         if (p >= 2 && !cfg->tls_cert_file[0]) {
             snprintf(err, err_len, "stations[%zu].security_profile: %d needs tls_cert_file and tls_key_file", i, p);
             return -1;

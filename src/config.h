@@ -51,6 +51,9 @@ struct config {
     int max_stations;
     int max_queued_calls;
     bool auto_register;
+    int auto_register_max;         /* most stations that may register themselves */
+    bool unauthenticated_stations; /* stations without password_hash may connect (labs, tests) */
+    int password_threads;          /* PBKDF2 workers (pwpool.c) */
     char unknown_id_token[16];     /* "Invalid" or "Accepted" */
     bool read_capabilities;
     char timezone[64];

@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "clock_offset.h"
 #include "config.h"
+#include "doors.h"
 #include "ocpp.h"
 #include "store.h"
 
@@ -44,8 +45,11 @@ struct station {
     char password_hash[AUTH_HASH_MAX];
     int security_profile;                /* 1: ws:// or wss:// with Basic auth; 2: wss:// only; 3: wss:// with its
                                           * client certificate (config_station_profile) */
-    unsigned char verified_mac[32];      /* HMAC of the last password that verified: reconnects skip PBKDF2 */
-    bool has_verified_mac;
+    /* HMACs (under a key made at start) of the password that verified and of the last one that failed: a
+     * reconnect, or a retry of the same wrong password, is decided without PBKDF2. A station with a verified
+     * password is refused any other at once (its hash changes only with the config, which clears both). */
+    unsigned char verified_mac[32], failed_mac[32];
+    bool has_verified_mac, has_failed_mac;
     struct conn *conn;                   /* the live connection, or NULL */
     uint64_t evses_seen;                 /* bit n: EVSE n reported a status (n < 64) */
     uint64_t evses_queried;              /* bit n: EVSE n's capabilities were asked for */
@@ -103,6 +107,8 @@ struct conn {
     int64_t answered_us;            /* depotd's last answer to a station CALL went out */
     int64_t call_out_us;            /* depotd's own CALL went out, awaiting its answer (0: none) */
     int64_t rtt_us;                 /* round trip of depotd's CALLs, a slowly decaying maximum (0: none yet) */
+    struct pw_job *auth_job;        /* its password being checked: not yet attached to a station, not read */
+    const char *close_why;          /* closing: the reason sent with the close frame */
 };
 
 /* OCPP-J frames counted by direction, message type, action and status ("ok" or the error code), for /metrics.
@@ -126,7 +132,26 @@ struct depot_counters {
 struct posted {
     void (*fn)(struct depot *d, void *arg);
     void *arg;
+    bool embedded;                       /* part of arg (depot_post_node): not freed after fn */
     struct posted *next;
+};
+
+/* pwpool.c: password hashing off the loop (PBKDF2 on password_threads workers). A job is the pool's until its
+ * done(d, job) runs on the loop thread, which then owns (and frees) it; the connection waiting for it points
+ * at it (conn.auth_job) and is cleared from it if it closes first. */
+enum pw_kind { PW_VERIFY, PW_HASH };
+struct pw_job {
+    enum pw_kind kind;
+    char station[CFG_STATION_ID_MAX + 1];
+    char addr[64];
+    char password[128];                  /* wiped by done */
+    char hash[AUTH_HASH_MAX];            /* VERIFY: the stored hash; HASH: the new one */
+    int iterations;                      /* HASH */
+    bool ok, cancelled;                  /* the outcome; cancelled: depotd stopped first */
+    struct conn *conn;                   /* loop thread: the connection waiting, NULL once it closed */
+    struct posted post;                  /* how it goes back to the loop */
+    struct pw_job *next;                 /* the pool's queue */
+    struct pw_job *lprev, *lnext;        /* loop thread: every job out with the pool (depot.auth_jobs) */
 };
 
 struct depot {
@@ -150,6 +175,11 @@ struct depot {
     struct api *api;                    /* api.c: the JSON API (NULL when off) */
     pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */
     struct posted *posted_head, *posted_tail;
+    struct pw_pool *pw;                 /* pwpool.c */
+    size_t n_auth_pending;              /* connections waiting for the pool */
+    struct pw_job *auth_jobs;           /* loop thread: the jobs out with the pool */
+    size_t n_auto_registered;           /* stations that registered themselves (auto_register_max) */
+    struct doors *doors;                /* doors.h: login back-off, folded refusals */
 };
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */
@@ -167,8 +197,11 @@ bool depot_conn_sent_fresh(const struct conn *c);
 void depot_station_clock_sample(struct depot *d, struct station *st, int64_t station_ms, int64_t now_ms);
 /* How to tell this station a time: add *offset_ms; known to within *uncertainty_ms (the tolerance until measured). */
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms);
-/* Checks a station's password (fast path for a password that verified before). */
-bool depot_station_check_password(struct depot *d, struct station *st, const char *password);
+/* Whether password is known without hashing: 1 the one it verified with, 0 wrong (not the verified one, or the
+ * last that failed), -1 unknown (to be checked by the pool). */
+int depot_station_password_known(const struct depot *d, const struct station *st, const char *password);
+/* Remembers the pool's verdict on password. */
+void depot_station_password_checked(const struct depot *d, struct station *st, const char *password, bool ok);
 
 /* tls.c: the wss:// listener (security profiles 2 and 3); nothing when tls_cert_file is not set. */
 int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char *err, size_t err_len);
@@ -190,6 +223,16 @@ void depot_wake_loop(void *depot);
 /* Any thread: run fn(d, arg) on the loop thread at its next turn (workers hand results back this way).
  * Returns 0, or -1 if out of memory (fn is then not called). fn owns arg. */
 int depot_post(struct depot *d, void (*fn)(struct depot *d, void *arg), void *arg);
+/* The same without allocating: node (fn, arg, embedded set) is the caller's and must live until fn runs. */
+void depot_post_node(struct depot *d, struct posted *node);
+int depot_pw_start(struct depot *d, char *err, size_t err_len);
+/* Stops the workers; jobs not started come back to the loop cancelled (run them with the posted work). */
+void depot_pw_stop(struct depot *d);
+void depot_pw_submit(struct depot *d, struct pw_job *job, void (*done)(struct depot *d, void *job));
+/* A connection becomes the station's live one (a previous one is closed), logged; then the station resumes. */
+void depot_conn_attach(struct conn *c, struct station *st);
+/* Closes c at its next WRITEABLE with a policy-violation close frame saying why (a static string). */
+void depot_conn_close(struct conn *c, const char *why);
 /* Send a CALL to a station (logged). Returns 0 or -1 with err. */
 int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len);
 /* The same, with a non-NULL `user` cookie: its answer, error or timeout goes to control_on_answer(). */
@@ -210,8 +253,20 @@ uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const c
  * batch ticket. */
 uint64_t depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json);
 
-/* handshake.c: checks an upgrade request (FILTER_PROTOCOL_CONNECTION); 0 and the station id, or -1 refused. */
-int depot_handshake_filter(struct depot *d, struct lws *wsi, char *station_out, size_t station_len);
+/* What the handshake filter let through, for LWS_CALLBACK_ESTABLISHED. */
+struct door_pass {
+    char station[CFG_STATION_ID_MAX + 2];
+    struct pw_job *job;                  /* its password still to be checked (or hashed, to register it) */
+};
+/* handshake.c: checks an upgrade request (FILTER_PROTOCOL_CONNECTION): 0 (let in, maybe pending pass->job), or
+ * -1 refused. */
+int depot_handshake_filter(struct depot *d, struct lws *wsi, struct door_pass *pass);
+/* Whether an auto-registration of id waits for the pool. */
+bool depot_auth_registering(const struct depot *d, const char *id);
+/* Hands c's pending password to the pool (c does not read until the verdict, depot_auth_done). */
+void depot_auth_submit(struct depot *d, struct conn *c, struct pw_job *job);
+/* c closed before its verdict: the job, when it comes back, is dropped. */
+void depot_auth_forget(struct depot *d, struct conn *c);
 /* HTTP_CONFIRM_UPGRADE: refuses upgrades that do not offer ocpp2.0.1 (returns 1 when it answered). */
 int depot_handshake_confirm_upgrade(struct depot *d, struct lws *wsi, const void *in);
 /* Answers a handshake with an HTTP status, logs and records why; returns -1 (close). */

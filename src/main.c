@@ -216,6 +216,11 @@ int main(int argc, char **argv)
         log_error("main", NULL, "config error: %s", err);
         goto out;
     }
+    d->doors = doors_new();
+    if (!d->doors || depot_pw_start(d, err, sizeof err)) {
+        log_error("main", NULL, "cannot start the password workers: %s", d->doors ? err : "out of memory");
+        goto out;
+    }
     if (depot_server_start(d, err, sizeof err)) {
         log_error("main", NULL, "%s", err);
         goto out;
@@ -233,12 +238,16 @@ int main(int argc, char **argv)
     api_stop(d);
     control_stop(d);
     prices_stop(d);
+    depot_pw_stop(d); /* its last verdicts are run by depot_server_stop with the other posted work */
     depot_server_stop(d);
     rc = 0;
 out:
     api_stop(d);
     control_stop(d);
     prices_stop(d);
+    depot_pw_stop(d);
+    doors_free(d->doors);
+    d->doors = NULL;
     if (d->store && store_close(d->store)) {
         log_error("store", NULL, "some events could not be committed");
         rc = 1;

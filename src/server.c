@@ -6,6 +6,7 @@
  * lws_cancel_service(); the loop then releases the answers whose events are committed (depot_server_run).
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 /* lws per-session data: lws allocates it before the handshake filter, we fill it there. */
 struct slot {
     struct conn *conn;
-    char station[CFG_STATION_ID_MAX + 2];
+    struct door_pass pass;
 };
 
 /* ---- the event log ---------------------------------------------------------------------------------- */
@@ -337,12 +338,8 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
     }
 }
 
-static int established(struct depot *d, struct lws *wsi, struct slot *slot)
+static ocpp_session *new_session(struct depot *d)
 {
-    struct station *st = depot_station_find(d, slot->station);
-    if (!st) return -1;
-    struct conn *c = calloc(1, sizeof *c);
-    if (!c) return -1;
     char prefix[24];
     snprintf(prefix, sizeof prefix, "d%llu-", (unsigned long long)++d->conn_serial);
     struct ocpp_session_config sc = {
@@ -352,23 +349,35 @@ static int established(struct depot *d, struct lws *wsi, struct slot *slot)
         .id_prefix = prefix,
         .validate_outgoing = true,
     };
-    c->session = ocpp_session_new(&sc);
+    return ocpp_session_new(&sc);
+}
+
+static struct conn *conn_new(struct depot *d, struct lws *wsi)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->session = new_session(d);
     if (!c->session) {
         free(c);
-        return -1;
+        return NULL;
     }
     c->wsi = wsi;
     c->depot = d;
     c->opened_us = depot_mono_us();
+    return c;
+}
+
+void depot_conn_attach(struct conn *c, struct station *st)
+{
+    struct depot *d = c->depot;
     struct conn *old = st->conn;
     if (old) {
         /* One live session per station: the newer connection wins, the old one is closed and its calls fail. */
-        old->closing = true;
         old->station = NULL;
         ocpp_session_close(old->session, on_session_event, old);
-        old->session = ocpp_session_new(&sc);
+        old->session = new_session(d);
         drop_from_held_list(old);
-        want_write(old);
+        depot_conn_close(old, "replaced by a newer connection");
         d->n_connected--;
         log_info("ocpp", st->id, "new connection replaces the previous one");
         depot_log_station_event(d, STORE_EV_DISCONNECT, st->id, "{\"reason\":\"replaced\"}");
@@ -376,11 +385,10 @@ static int established(struct depot *d, struct lws *wsi, struct slot *slot)
     c->station = st;
     st->conn = c;
     st->evses_queried = 0;
-    slot->conn = c;
     d->n_connected++;
     d->counters.connections++;
     char peer[64] = "";
-    lws_get_peer_simple(wsi, peer, sizeof peer);
+    lws_get_peer_simple(c->wsi, peer, sizeof peer);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "peer", peer);
     char *json = cJSON_PrintUnformatted(o);
@@ -389,14 +397,45 @@ static int established(struct depot *d, struct lws *wsi, struct slot *slot)
     cJSON_Delete(o);
     log_info("ocpp", st->id, "connected from %s", peer);
     depot_resume_station(c);
+}
+
+void depot_conn_close(struct conn *c, const char *why)
+{
+    c->closing = true;
+    c->close_why = why;
+    want_write(c);
+}
+
+static int established(struct depot *d, struct lws *wsi, struct slot *slot)
+{
+    struct conn *c = conn_new(d, wsi);
+    if (!c) return -1; /* CLOSED follows and frees a pending job */
+    slot->conn = c;
+    if (slot->pass.job) {
+        /* Its password is checked off the loop; until then it is not read (lws keeps what arrives). */
+        struct pw_job *job = slot->pass.job;
+        slot->pass.job = NULL;
+        lws_rx_flow_control(wsi, 0);
+        depot_auth_submit(d, c, job);
+        return 0;
+    }
+    struct station *st = depot_station_find(d, slot->pass.station);
+    if (!st) return -1;
+    depot_conn_attach(c, st);
     return 0;
 }
 
 static void closed(struct depot *d, struct slot *slot)
 {
+    if (slot->pass.job) { /* let through by the filter, gone before ESTABLISHED */
+        OPENSSL_cleanse(slot->pass.job->password, sizeof slot->pass.job->password);
+        free(slot->pass.job);
+        slot->pass.job = NULL;
+    }
     struct conn *c = slot->conn;
     if (!c) return;
     slot->conn = NULL;
+    if (c->auth_job) depot_auth_forget(d, c);
     lws_sul_cancel(&c->sul);
     if (c->station && c->station->conn == c) {
         c->station->conn = NULL;
@@ -496,8 +535,8 @@ static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char 
 static int writeable(struct lws *wsi, struct conn *c)
 {
     if (c->closing) {
-        static const char why[] = "replaced by a newer connection";
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof why - 1);
+        const char *why = c->close_why ? c->close_why : "closed by depotd";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
         return -1;
     }
     char *text = NULL;
@@ -535,7 +574,7 @@ static int callback_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void
     struct slot *slot = user;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return depot_handshake_filter(d, wsi, slot->station, sizeof slot->station);
+        return depot_handshake_filter(d, wsi, &slot->pass);
     case LWS_CALLBACK_ESTABLISHED:
         return established(d, wsi, slot);
     case LWS_CALLBACK_RECEIVE:
@@ -644,13 +683,19 @@ int depot_post(struct depot *d, void (*fn)(struct depot *, void *), void *arg)
     if (!p) return -1;
     p->fn = fn;
     p->arg = arg;
+    depot_post_node(d, p);
+    return 0;
+}
+
+void depot_post_node(struct depot *d, struct posted *p)
+{
+    p->next = NULL;
     pthread_mutex_lock(&d->post_mu);
     if (d->posted_tail) d->posted_tail->next = p;
     else d->posted_head = p;
     d->posted_tail = p;
     pthread_mutex_unlock(&d->post_mu);
     depot_wake_loop(d);
-    return 0;
 }
 
 static void run_posted(struct depot *d)
@@ -661,8 +706,9 @@ static void run_posted(struct depot *d)
     pthread_mutex_unlock(&d->post_mu);
     while (list) {
         struct posted *next = list->next;
+        bool own = !list->embedded; /* an embedded node goes with what fn frees */
         list->fn(d, list->arg);
-        free(list);
+        if (own) free(list);
         list = next;
     }
 }

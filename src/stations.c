@@ -63,7 +63,7 @@ struct station *depot_station_add(struct depot *d, const char *id, enum cfg_boot
     }
     s->registry_boot = boot;
     if (password_hash) snprintf(s->password_hash, sizeof s->password_hash, "%s", password_hash);
-    s->has_verified_mac = false;
+    s->has_verified_mac = s->has_failed_mac = false;
     return s;
 }
 
@@ -81,7 +81,8 @@ static void on_stored_station(void *ctx, const struct store_station_row *row)
     struct station *s = depot_station_find(d, row->id);
     /* The config wins over what auto-registration stored; a station seen but never registered must connect
      * again under the rules. */
-    if (!s && row->password_hash) s = depot_station_add(d, row->id, CFG_BOOT_PENDING, row->password_hash);
+    if (!s && row->password_hash && (s = depot_station_add(d, row->id, CFG_BOOT_PENDING, row->password_hash)))
+        d->n_auto_registered++; /* registered itself once (auto_register_max counts it) */
     if (s) s->last_boot = boot_state_of(row->boot_status);
 }
 
@@ -107,19 +108,28 @@ int depot_load_stations(struct depot *d, char *err, size_t err_len)
     return 0;
 }
 
-bool depot_station_check_password(struct depot *d, struct station *st, const char *password)
+static void password_mac(const struct depot *d, const char *password, unsigned char mac[32])
 {
-    if (!st->password_hash[0]) return false;
-    unsigned char mac[32];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), d->mac_key, sizeof d->mac_key, (const unsigned char *)password, strlen(password), mac,
-         &mac_len);
-    if (st->has_verified_mac && CRYPTO_memcmp(mac, st->verified_mac, sizeof mac) == 0) return true;
-    /* PBKDF2 is deliberately slow; it runs once per station and password, then the HMAC above answers. */
-    if (!auth_verify_password(password, st->password_hash)) return false;
-    memcpy(st->verified_mac, mac, sizeof mac);
-    st->has_verified_mac = true;
-    return true;
+    HMAC(EVP_sha256(), d->mac_key, sizeof d->mac_key, (const unsigned char *)password, strlen(password), mac, &mac_len);
+}
+
+int depot_station_password_known(const struct depot *d, const struct station *st, const char *password)
+{
+    unsigned char mac[32];
+    password_mac(d, password, mac);
+    if (st->has_verified_mac) return CRYPTO_memcmp(mac, st->verified_mac, sizeof mac) == 0 ? 1 : 0;
+    if (st->has_failed_mac && CRYPTO_memcmp(mac, st->failed_mac, sizeof mac) == 0) return 0;
+    return -1;
+}
+
+void depot_station_password_checked(const struct depot *d, struct station *st, const char *password, bool ok)
+{
+    unsigned char mac[32];
+    password_mac(d, password, mac);
+    memcpy(ok ? st->verified_mac : st->failed_mac, mac, sizeof mac);
+    if (ok) st->has_verified_mac = true;
+    else st->has_failed_mac = true;
 }
 
 /* What transit can make a clock look off by, on the planning clock: 1 ms of it is 3 s at 3000 x real speed. */

@@ -43,6 +43,8 @@ def base_config(**extra):
         "pending_retry_interval_s": 60, "call_timeout_s": 30, "max_frame_bytes": 65536,
         "auto_register": False, "unknown_id_token": "Accepted", "read_capabilities": True,
         "pbkdf2_iterations": 1000, "stations": [], "id_tokens": [],
+        # Stations without a password are allowed here: loopback, tests.
+        "unauthenticated_stations": True,
     }
     cfg.update(extra)
     return cfg

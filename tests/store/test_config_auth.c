@@ -24,7 +24,7 @@ int main(void)
     config_defaults(&cfg);
     CHECK(cfg.port == 8180 && cfg.heartbeat_interval_s == 300 && !cfg.auto_register, "defaults come from the table");
     char err[256] = "";
-    CHECK(config_parse(&cfg, "{\"port\": 9000, \"auto_register\": true, \"stations\": [{\"id\": \"CS-1\"}]}", err,
+    CHECK(config_parse(&cfg, "{\"port\": 9000, \"auto_register\": true, \"listen_address\": \"127.0.0.1\", \"unauthenticated_stations\": true, \"stations\": [{\"id\": \"CS-1\"}]}", err,
                        sizeof err) == 0 && cfg.port == 9000 && cfg.auto_register && cfg.n_stations == 1,
           "a valid config is applied %s", err);
     config_free(&cfg);
@@ -78,8 +78,11 @@ int main(void)
          "a group_type without a group"},
         {"{\"stations\": [{\"id\": \"A\", \"security_profile\": 4}]}", "stations[0].security_profile",
          "a security profile other than 1, 2, 3"},
-        {"{\"stations\": [{\"id\": \"A\", \"security_profile\": 2}]}", "stations[0].security_profile",
+        {"{\"listen_address\": \"127.0.0.1\", \"unauthenticated_stations\": true, \"stations\": [{\"id\": \"A\", \"security_profile\": 2}]}", "stations[0].security_profile",
          "profile 2 without a TLS listener"},
+        {"{\"stations\": [{\"id\": \"A\"}]}", "stations[0].password_hash", "a station without a password (profile 1)"},
+        {"{\"unauthenticated_stations\": true, \"stations\": [{\"id\": \"A\"}]}", "stations[0].password_hash",
+         "a station without a password on an address that is not loopback"},
         {"{\"tls_cert_file\": \"c.pem\", \"tls_key_file\": \"k.pem\", \"stations\": [{\"id\": \"A\", "
          "\"security_profile\": 3}]}", "stations[0].security_profile", "profile 3 without tls_ca_file"},
         {"{\"tls_cert_file\": \"c.pem\"}", "tls_key_file", "a certificate without its key"},
@@ -98,12 +101,12 @@ int main(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(parse_fails_naming(bad[i].json, bad[i].key), "config error for %s names '%s'", bad[i].what, bad[i].key);
 
-    CHECK(config_parse(&cfg, "{\"stations\": [{\"id\": \"A\"}, {\"id\": \"B\", \"security_profile\": 1}]}", err,
+    CHECK(config_parse(&cfg, "{\"listen_address\": \"127.0.0.1\", \"unauthenticated_stations\": true, \"stations\": [{\"id\": \"A\"}, {\"id\": \"B\", \"security_profile\": 1}]}", err,
                        sizeof err) == 0 &&
               config_station_profile(&cfg, &cfg.stations[0]) == 1 && config_station_profile(&cfg, NULL) == 1,
           "without TLS every station is profile 1 %s", err);
     config_free(&cfg);
-    CHECK(config_parse(&cfg, "{\"tls_cert_file\": \"c.pem\", \"tls_key_file\": \"k.pem\", \"tls_ca_file\": "
+    CHECK(config_parse(&cfg, "{\"listen_address\": \"127.0.0.1\", \"unauthenticated_stations\": true, \"tls_cert_file\": \"c.pem\", \"tls_key_file\": \"k.pem\", \"tls_ca_file\": "
                              "\"ca.pem\", \"stations\": [{\"id\": \"A\"}, {\"id\": \"B\", \"security_profile\": 1}, "
                              "{\"id\": \"C\", \"security_profile\": 3}]}", err, sizeof err) == 0 &&
               config_station_profile(&cfg, &cfg.stations[0]) == 2 && config_station_profile(&cfg, &cfg.stations[1]) == 1 &&
