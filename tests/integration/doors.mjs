@@ -72,6 +72,11 @@ test('doors: checks off the loop, back-off before hashing, auto-registration bou
   await new Promise((r) => setTimeout(r, 1100));
   const slow = await bootedStation(depotd, 'SLOW');
   open.push(slow);
+  // A wrong password for a connected station does not push it off.
+  const intruder = await connectRaw(depotd.url('GOOD'), { station: 'GOOD', password: 'not-goods-password-0001' })
+    .then((c) => { c.terminate(); return null; }, (e) => e);
+  assert.equal(intruder?.refusal?.status, 401, 'a password other than the one GOOD verified with: 401 at once');
+  assert.ok((await good.ok('Heartbeat', {})).currentTime, 'GOOD is still connected and served');
   // GOOD verified before: let in at once, even while its address has failures on record.
   const again = await bootedStation(depotd, 'GOOD');
   open.push(again);
