@@ -175,6 +175,8 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     station_clocks(f, d);
     metric(f, "depotd_connections_total", "counter", "Websocket connections accepted.", (double)k->connections);
     metric(f, "depotd_connections_refused_total", "counter", "Websocket handshakes refused.", (double)k->refused);
+    metric(f, "depotd_stations_throttled_total", "counter",
+           "Times a station was not read for a while (max_messages_per_s, max_unanswered).", (double)k->throttled);
     metric(f, "depotd_ocpp_frames_in_total", "counter", "OCPP-J frames received.", (double)k->frames_in);
     metric(f, "depotd_ocpp_frames_out_total", "counter", "OCPP-J frames sent.", (double)k->frames_out);
     metric(f, "depotd_ocpp_calls_sent_total", "counter", "CALLs depotd sent to stations.", (double)k->calls_out);

@@ -67,6 +67,13 @@ static const struct key keys[] = {
             "Largest websocket message accepted from a station; larger ones get a CALLERROR and are dropped."),
     INT_KEY(max_stations, "2000", 1, 100000, "Most stations connected at once; more are refused at handshake."),
     INT_KEY(max_queued_calls, "64", 1, 4096, "CALLs to one station that may wait behind the one in flight."),
+    INT_KEY(max_messages_per_s, "20", 1, 100000,
+            "A station is read at most this many messages per second on average (bursts of 10 seconds' worth); "
+            "beyond it depotd stops reading it until it may go on (its frames wait in TCP, nothing is lost), and "
+            "counts and logs it (event throttled)."),
+    INT_KEY(max_unanswered, "64", 4, 100000,
+            "CALLs of one station depotd has not answered yet (waiting for disk or for the station to read) before "
+            "it stops reading that station: what depotd holds for a station that sends without reading is bounded."),
     BOOL_KEY(auto_register, "false",
              "Unknown stations may connect and are registered as Pending (their first password is kept)."),
     INT_KEY(auto_register_max, "100", 0, 100000,

@@ -50,6 +50,8 @@ struct config {
     int max_frame_bytes;
     int max_stations;
     int max_queued_calls;
+    int max_messages_per_s;        /* a station is read at most this fast (burst: 10 s worth) */
+    int max_unanswered;            /* a station's CALLs not yet answered before depotd stops reading it */
     bool auto_register;
     int auto_register_max;         /* most stations that may register themselves */
     bool unauthenticated_stations; /* stations without password_hash may connect (labs, tests) */

@@ -108,6 +108,13 @@ struct conn {
     int64_t call_out_us;            /* depotd's own CALL went out, awaiting its answer (0: none) */
     int64_t rtt_us;                 /* round trip of depotd's CALLs, a slowly decaying maximum (0: none yet) */
     struct pw_job *auth_job;        /* its password being checked: not yet attached to a station, not read */
+    /* Inflow: a token bucket of max_messages_per_s, and CALLs received less answers written. */
+    double tokens;
+    int64_t tokens_ms;
+    uint64_t calls_in, answers_out;
+    bool throttled;                 /* not read until throttle_sul (rate) or answers drain (backlog) */
+    bool throttled_rate;            /* the first of those */
+    lws_sorted_usec_list_t throttle_sul;
     const char *close_why;          /* closing: the reason sent with the close frame */
 };
 
@@ -124,6 +131,7 @@ struct depot_frame_count {
 
 struct depot_counters {
     uint64_t connections, refused, frames_in, frames_out, callerrors_out, calls_out, timeouts;
+    uint64_t throttled;          /* times a station was stopped being read (rate or backlog) */
     struct depot_frame_count frames[DEPOT_FRAME_KINDS];
     int n_frames;
 };

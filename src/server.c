@@ -260,6 +260,12 @@ static void drop_from_held_list(struct conn *c)
 
 /* ---- a station's queue ---------------------------------------------------------------------------- */
 
+/* CALLs received and not answered yet (answers the session gives by itself count too, hence the floor). */
+static uint64_t backlog(const struct conn *c)
+{
+    return c->calls_in > c->answers_out ? c->calls_in - c->answers_out : 0;
+}
+
 /* clock_offset_fresh: the round trip is measured on depotd's own CALLs, which the station answers past its queue. */
 bool depot_conn_sent_fresh(const struct conn *c)
 {
@@ -271,7 +277,12 @@ static void written(struct conn *c, const char *text)
     /* text is an OCPP-J frame: "[2," a CALL, "[3," a CALLRESULT, "[4," a CALLERROR */
     if (text[0] != '[') return;
     if (text[1] == '2') c->call_out_us = depot_mono_us();
-    else if (text[1] == '3' || text[1] == '4') c->answered_us = depot_mono_us();
+    else if (text[1] == '3' || text[1] == '4') c->answered_us = depot_mono_us(), c->answers_out++;
+    /* A backlog stop ends when half of it is written (a rate stop ends on its timer). */
+    if (c->throttled && !c->throttled_rate && backlog(c) < (uint64_t)c->depot->cfg.max_unanswered / 2) {
+        c->throttled = false;
+        lws_rx_flow_control(c->wsi, 1);
+    }
 }
 
 static void round_trip(struct conn *c)
@@ -292,6 +303,7 @@ static void on_session_event(void *ctx, const struct ocpp_event *ev)
     const char *text = c->rx && c->rx_len ? c->rx : NULL;
     switch (ev->type) {
     case OCPP_EV_CALL: {
+        c->calls_in++;
         uint64_t t = depot_log_frame(c, STORE_EV_OCPP_IN, OCPP_CALL, ev->action, ev->id, "ok", text);
         c->frame_logged = true;
         depot_handle_call(c, ev, t);
@@ -436,6 +448,7 @@ static void closed(struct depot *d, struct slot *slot)
     if (!c) return;
     slot->conn = NULL;
     if (c->auth_job) depot_auth_forget(d, c);
+    lws_sul_cancel(&c->throttle_sul);
     lws_sul_cancel(&c->sul);
     if (c->station && c->station->conn == c) {
         c->station->conn = NULL;
@@ -480,6 +493,50 @@ static void refuse_frame(struct conn *c, const char *id, const char *why)
     log_info("ocpp", c->station ? c->station->id : NULL, "refused frame: %s", why);
 }
 
+/* ---- inflow ----------------------------------------------------------------------------------------- */
+
+static void unthrottle(lws_sorted_usec_list_t *sul)
+{
+    struct conn *c = lws_container_of(sul, struct conn, throttle_sul);
+    if (!c->throttled || !c->wsi) return;
+    c->throttled = c->throttled_rate = false;
+    lws_rx_flow_control(c->wsi, 1);
+}
+
+static void throttle(struct conn *c, const char *why, int64_t wait_ms)
+{
+    struct depot *d = c->depot;
+    c->throttled = true;
+    c->throttled_rate = wait_ms > 0;
+    lws_rx_flow_control(c->wsi, 0);
+    d->counters.throttled++;
+    if (wait_ms > 0) lws_sul_schedule(lws_get_context(c->wsi), 0, &c->throttle_sul, unthrottle, wait_ms * 1000);
+    int folded = 0;
+    char key[96];
+    snprintf(key, sizeof key, "%s|throttled %s", c->station ? c->station->id : "", why);
+    if (!doors_log_refusal(d->doors, key, depot_mono_ms(), &folded)) return;
+    log_warn("ocpp", c->station ? c->station->id : NULL, "not read for a while: %s", why);
+    char json[160];
+    snprintf(json, sizeof json, "{\"reason\":\"%s\",\"folded\":%d}", why, folded);
+    depot_log_station_event(d, "throttled", c->station ? c->station->id : NULL, json);
+}
+
+/* After a whole frame: a token, and a bound on what depotd holds for the station; either stops its reading. */
+static void inflow(struct depot *d, struct conn *c)
+{
+    double rate = d->cfg.max_messages_per_s, burst = 10 * rate;
+    int64_t now = depot_mono_ms();
+    if (!c->tokens_ms) c->tokens = burst;
+    else c->tokens += (double)(now - c->tokens_ms) * rate / 1000.0;
+    if (c->tokens > burst) c->tokens = burst;
+    c->tokens_ms = now;
+    c->tokens -= 1;
+    if (c->throttled || !c->wsi) return;
+    if (c->tokens < 0) throttle(c, "above max_messages_per_s", (int64_t)(-c->tokens * 1000.0 / rate) + 1);
+    else if (backlog(c) >= (uint64_t)d->cfg.max_unanswered)
+        throttle(c, "max_unanswered CALLs waiting for their answers", 0); /* written() reopens it */
+}
+
 static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char *in, size_t len)
 {
     if (lws_is_first_fragment(wsi)) {
@@ -521,6 +578,7 @@ static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char 
         refuse_frame(c, id, why);
     } else {
         ocpp_session_feed(c->session, c->rx, c->rx_len, depot_mono_ms(), on_session_event, c);
+        inflow(d, c);
         if (!c->frame_logged)
             depot_log_frame(c, STORE_EV_OCPP_IN, 0, NULL, NULL, "repeat", c->rx); /* answered again by the session */
         if (ocpp_session_has_output(c->session)) want_write(c);
