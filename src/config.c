@@ -68,7 +68,8 @@ static const struct key keys[] = {
     INT_KEY(max_stations, "2000", 1, 100000, "Most stations connected at once; more are refused at handshake."),
     INT_KEY(max_queued_calls, "64", 1, 4096, "CALLs to one station that may wait behind the one in flight."),
     INT_KEY(max_messages_per_s, "20", 1, 100000,
-            "A station is read at most this many messages per second on average (bursts of 10 seconds' worth); "
+            "A station is read at most this many messages per second on average (bursts of 10 seconds' worth; per "
+            "simulated second with a clock); "
             "beyond it depotd stops reading it until it may go on (its frames wait in TCP, nothing is lost), and "
             "counts and logs it (event throttled)."),
     INT_KEY(max_unanswered, "64", 4, 100000,

@@ -524,7 +524,9 @@ static void throttle(struct conn *c, const char *why, int64_t wait_ms)
 /* After a whole frame: a token, and a bound on what depotd holds for the station; either stops its reading. */
 static void inflow(struct depot *d, struct conn *c)
 {
-    double rate = d->cfg.max_messages_per_s, burst = 10 * rate;
+    /* On a simulated clock a station's messages come speed times as fast: the limit is per simulated second. */
+    double speed = depot_clock_speed() > 1 ? depot_clock_speed() : 1;
+    double rate = d->cfg.max_messages_per_s * speed, burst = 10 * rate;
     int64_t now = depot_mono_ms();
     if (!c->tokens_ms) c->tokens = burst;
     else c->tokens += (double)(now - c->tokens_ms) * rate / 1000.0;
