@@ -52,8 +52,10 @@ struct api_cmd {
     struct api_cmd *next;
 };
 
+/* M01-M04: installing the depot CA as the station's CSMS root (and listing, deleting certificates). */
 static const char *const commands[] = {"RequestStartTransaction", "RequestStopTransaction", "Reset",
-                                       "ChangeAvailability", "TriggerMessage", "UnlockConnector", NULL};
+                                       "ChangeAvailability", "TriggerMessage", "UnlockConnector",
+                                       "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate", NULL};
 
 /* ---- idempotency ------------------------------------------------------------------------------------ */
 
@@ -365,7 +367,8 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     while (cJSON_IsString(action) && commands[k] && strcmp(commands[k], action->valuestring)) k++;
     if (!cJSON_IsString(action) || !commands[k]) {
         api_problem(r, 422, "action", "action: must be one of RequestStartTransaction, RequestStopTransaction, Reset, "
-                                      "ChangeAvailability, TriggerMessage, UnlockConnector");
+                                      "ChangeAvailability, TriggerMessage, UnlockConnector, InstallCertificate, "
+                                      "GetInstalledCertificateIds, DeleteCertificate");
         return;
     }
     if (!cJSON_IsObject(request)) {

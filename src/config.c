@@ -49,6 +49,11 @@ static const struct key keys[] = {
             "TLS 1.2 cipher suites (OpenSSL names): by default the four the OCPP 2.0.1 security whitepaper requires "
             "of a CSMS, plus their ECDHE-RSA forms. TLS 1.0 and 1.1 are never offered; TLS 1.3 uses OpenSSL's "
             "AEAD suites."),
+    STR_KEY(station_ca_cert_file, "", NULL,
+            "PEM certificate of the depot CA that signs a station's certificate when it asks (SignCertificate, OCPP "
+            "A02/A03; only for its own station id). Usually the CA in tls_ca_file. Read at each request."),
+    STR_KEY(station_ca_key_file, "", NULL, "PEM private key of station_ca_cert_file (keep it owner-only)."),
+    INT_KEY(station_cert_days, "365", 1, 3650, "Validity of a station certificate the depot CA signs, in days."),
     STR_KEY(ocpp_path, "/ocpp/", NULL,
             "Path prefix of the OCPP endpoint; stations connect to ws://HOST:PORT<ocpp_path><stationId>."),
     STR_KEY(database, "depotd.db", NULL, "SQLite database file (the event log and its projections)."),
@@ -448,6 +453,12 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
     if (!cfg->api_tls_cert_file[0] != !cfg->api_tls_key_file[0]) {
         snprintf(err, err_len, "%s: needed with %s", cfg->api_tls_cert_file[0] ? "api_tls_key_file" : "api_tls_cert_file",
                  cfg->api_tls_cert_file[0] ? "api_tls_cert_file" : "api_tls_key_file");
+        return -1;
+    }
+    if (!cfg->station_ca_cert_file[0] != !cfg->station_ca_key_file[0]) {
+        snprintf(err, err_len, "%s: needed with %s",
+                 cfg->station_ca_cert_file[0] ? "station_ca_key_file" : "station_ca_cert_file",
+                 cfg->station_ca_cert_file[0] ? "station_ca_cert_file" : "station_ca_key_file");
         return -1;
     }
     if (cfg->tls_ca_file[0] && !cfg->tls_cert_file[0]) {

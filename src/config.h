@@ -39,7 +39,10 @@ struct config {
     char tls_cert_file[512];       /* PEM chain: depotd's certificate first */
     char tls_key_file[512];
     char tls_ca_file[512];         /* CAs a station's client certificate must chain to (security profile 3) */
-    char tls_ciphers[256];         /* TLS 1.2 cipher list (OpenSSL names); TLS 1.3 keeps OpenSSL's suites */
+    char tls_ciphers[256];
+    char station_ca_cert_file[512]; /* the depot CA that signs station certificates (certs.c); "": none */
+    char station_ca_key_file[512];
+    int station_cert_days;         /* TLS 1.2 cipher list (OpenSSL names); TLS 1.3 keeps OpenSSL's suites */
     char ocpp_path[64];
     char database[512];
     char log_level[8];

@@ -116,6 +116,7 @@ struct conn {
     bool throttled_rate;            /* the first of those */
     lws_sorted_usec_list_t throttle_sul;
     const char *close_why;          /* closing: the reason sent with the close frame */
+    char *signed_chain;             /* A03: the chain to send once the SignCertificate answer is out */
 };
 
 /* OCPP-J frames counted by direction, message type, action and status ("ok" or the error code), for /metrics.
@@ -210,6 +211,12 @@ void depot_station_clock(const struct depot *d, const struct station *st, int64_
 int depot_station_password_known(const struct depot *d, const struct station *st, const char *password);
 /* Remembers the pool's verdict on password. */
 void depot_station_password_checked(const struct depot *d, struct station *st, const char *password, bool ok);
+
+/* certs.c: the depot CA signs csr_pem for station (its own CN only). A malloc'd PEM chain, or NULL and why. */
+char *depot_cert_sign(const struct config *cfg, const char *csr_pem, const char *station, char *why, size_t why_len);
+
+/* certs.c: the depot CA signs csr_pem for station (its own CN only). A malloc'd PEM chain, or NULL and why. */
+char *depot_cert_sign(const struct config *cfg, const char *csr_pem, const char *station, char *why, size_t why_len);
 
 /* tls.c: the wss:// listener (security profiles 2 and 3); nothing when tls_cert_file is not set. */
 int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char *err, size_t err_len);

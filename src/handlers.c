@@ -186,6 +186,39 @@ static cJSON *status_notification(struct conn *c, const cJSON *p)
     return cJSON_CreateObject();
 }
 
+/* A03: a station asks the depot CA for its own certificate; the chain goes out after the answer (A02 starts
+ * here too, a TriggerMessage SignChargingStationCertificate from the API). */
+static cJSON *sign_certificate(struct conn *c, const cJSON *p)
+{
+    const cJSON *csr = cJSON_GetObjectItemCaseSensitive(p, "csr");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "certificateType");
+    char why[256] = "";
+    free(c->signed_chain);
+    c->signed_chain = NULL;
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "ChargingStationCertificate") != 0)
+        snprintf(why, sizeof why, "certificateType %s: depotd signs ChargingStationCertificate only (a V2G "
+                 "certificate comes from the V2G PKI)", type->valuestring);
+    else
+        c->signed_chain = depot_cert_sign(&c->depot->cfg, csr->valuestring, c->station->id, why, sizeof why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "status", c->signed_chain ? "Accepted" : "Rejected");
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "request", "SignCertificate");
+    cJSON_AddStringToObject(ev, "status", c->signed_chain ? "Accepted" : "Rejected");
+    if (!c->signed_chain) {
+        cJSON *info = cJSON_AddObjectToObject(r, "statusInfo");
+        cJSON_AddStringToObject(info, "reasonCode", "InvalidCSR");
+        cJSON_AddStringToObject(info, "additionalInfo", why);
+        cJSON_AddStringToObject(ev, "reason", why);
+        log_warn("ocpp", c->station->id, "SignCertificate rejected: %s", why);
+    }
+    char *json = cJSON_PrintUnformatted(ev);
+    depot_log_station_event(c->depot, "certificate", c->station->id, json);
+    cJSON_free(json);
+    cJSON_Delete(ev);
+    return r;
+}
+
 static const struct {
     const char *action;
     handler_fn fn;
@@ -208,6 +241,7 @@ static const struct {
     {"FirmwareStatusNotification", empty, true},
     {"LogStatusNotification", empty, true},
     {"DataTransfer", data_transfer, false},
+    {"SignCertificate", sign_certificate, true},
 };
 
 void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t ticket)
@@ -333,6 +367,17 @@ static void read_capabilities(struct conn *c)
 void depot_after_reply(struct conn *c, const char *action, const cJSON *payload)
 {
     if (!c->station) return;
+    if (strcmp(action, "SignCertificate") == 0 && c->signed_chain) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "certificateChain", c->signed_chain);
+        cJSON_AddStringToObject(req, "certificateType", "ChargingStationCertificate");
+        char err[160];
+        if (depot_call(c, "CertificateSigned", req, err, sizeof err))
+            log_error("ocpp", c->station->id, "CertificateSigned not sent: %s", err);
+        cJSON_Delete(req);
+        free(c->signed_chain);
+        c->signed_chain = NULL;
+    }
     if (strcmp(action, "BootNotification") == 0) {
         /* What was answered, now that it has left: a reconnect without a boot is served in this state. */
         c->station->last_boot = ocpp_session_boot_state(c->session);

@@ -467,6 +467,7 @@ static void closed(struct depot *d, struct slot *slot)
         free(f);
     }
     free(c->rx);
+    free(c->signed_chain);
     free(c);
 }
 

@@ -7,7 +7,7 @@
 // SIGHUP loads a renewed certificate while a station stays connected; a broken file on SIGHUP keeps the old one.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -23,6 +23,7 @@ const { RPCClient } = requireRepo('ocpp-rpc');
 const DEPOTSIM = process.env.DEPOTSIM || path.join(REPO, 'build', 'sim', 'depotsim');
 
 const API_TOKEN = 'tls-test-viewer-token-0001-of-32-chars-or-more';
+const ADMIN_TOKEN = 'tls-test-admin-token-0001-of-32-chars-or-more';
 const P1 = 'TLS-P1';
 const P2 = 'TLS-P2';
 const A = 'TLS-P3-A';
@@ -49,7 +50,11 @@ before(async () => {
       api_tls_cert_file: pki.server.cert,
       api_tls_key_file: pki.server.key,
       api_tokens: [{ name: 'viewer', role: 'viewer',
-        token_hash: 'sha256$' + crypto.createHash('sha256').update(API_TOKEN).digest('hex') }],
+        token_hash: 'sha256$' + crypto.createHash('sha256').update(API_TOKEN).digest('hex') },
+      { name: 'admin', role: 'admin',
+        token_hash: 'sha256$' + crypto.createHash('sha256').update(ADMIN_TOKEN).digest('hex') }],
+      station_ca_cert_file: pki.ca,
+      station_ca_key_file: path.join(dir, 'pki', 'ca.key'),
       tls_port: 0,
       tls_cert_file: live.cert,
       tls_key_file: live.key,
@@ -229,6 +234,86 @@ test('the JSON API over https:// (api_tls_*), on loopback by default; plain http
     headers: { Authorization: `Bearer ${API_TOKEN}` } }).then((x) => x.status, (e) => e.cause?.code || e.message),
   WAIT_MS, 'plain http');
   assert.notEqual(plain, 200, `no answer in clear text (${plain})`);
+});
+
+function apiPost(pathname, body) {
+  const port = Number(/JSON API on https:\/\/127\.0\.0\.1:(\d+)\//.exec(depotd.stderr())[1]);
+  return withTimeout(new Promise((resolve) => {
+    const req = https.request({ host: '127.0.0.1', port, path: pathname, method: 'POST', ca: read(pki.ca),
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text || 'null') }));
+    });
+    req.on('error', (e) => resolve({ error: e.code || e.message }));
+    req.end(JSON.stringify(body));
+  }), WAIT_MS, 'API command');
+}
+
+// A key and a CSR for `cn`, made by the openssl command line (node makes no CSRs).
+function csrFor(cn, name) {
+  const keyFile = path.join(dir, `${name}.key`);
+  const csrFile = path.join(dir, `${name}.csr`);
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${cn}`], { stdio: 'ignore' });
+  return { key: keyFile, csr: fs.readFileSync(csrFile, 'utf8') };
+}
+
+test('A03, A02 and M: a station renews its certificate with the depot CA; the CA is installed through the API', async () => {
+  const signed = [];
+  const installed = [];
+  let client;
+  const handlers = (c) => {
+    c.handle('CertificateSigned', ({ params }) => { signed.push(params); return { status: 'Accepted' }; });
+    c.handle('InstallCertificate', ({ params }) => { installed.push(params); return { status: 'Accepted' }; });
+    c.handle('TriggerMessage', ({ params }) => {
+      if (params.requestedMessage === 'SignChargingStationCertificate') {
+        setImmediate(() => c.call('SignCertificate', { csr: csrFor(A, 'a02').csr,
+          certificateType: 'ChargingStationCertificate' }).catch(() => {}));
+      }
+      return { status: 'Accepted' };
+    });
+  };
+  client = await rpcStation(A, { ca: read(pki.ca), cert: read(pki.stations[A].cert), key: read(pki.stations[A].key) });
+  handlers(client);
+  await client.call('BootNotification', bootPayload());
+  // A03: the station asks; the chain it gets verifies against the depot CA and names it.
+  const fresh = csrFor(A, 'a03');
+  const r = await client.call('SignCertificate', { csr: fresh.csr, certificateType: 'ChargingStationCertificate' });
+  assert.equal(r.status, 'Accepted', JSON.stringify(r));
+  await eventually(() => signed.length === 1, 'CertificateSigned');
+  const chainFile = path.join(dir, 'a03-chain.pem');
+  fs.writeFileSync(chainFile, signed[0].certificateChain);
+  execFileSync('openssl', ['verify', '-CAfile', pki.ca, chainFile]);
+  assert.equal(new crypto.X509Certificate(signed[0].certificateChain).subject, `CN=${A}`);
+  // Another station's name in the CSR: refused.
+  const other = await client.call('SignCertificate', { csr: csrFor(B, 'b').csr, certificateType: 'ChargingStationCertificate' });
+  assert.equal(other.status, 'Rejected');
+  assert.match(other.statusInfo.additionalInfo, /not the station id/);
+  await client.close();
+  // The new certificate is good for profile 3.
+  const renewed = await connectRaw(depotd.tlsUrl(A), { station: A, password: null,
+    tls: { ca: read(pki.ca), cert: read(chainFile), key: read(fresh.key) } });
+  assert.equal((await renewed.ok('BootNotification', bootPayload())).status, 'Accepted');
+  await renewed.close();
+  // A02 through the API: TriggerMessage SignChargingStationCertificate, and the station gets a certificate again.
+  client = await rpcStation(A, { ca: read(pki.ca), cert: read(pki.stations[A].cert), key: read(pki.stations[A].key) });
+  handlers(client);
+  await client.call('BootNotification', bootPayload());
+  const trig = await apiPost(`/api/v1/stations/${A}/commands`, { action: 'TriggerMessage',
+    request: { requestedMessage: 'SignChargingStationCertificate' } });
+  assert.equal(trig.status, 200, JSON.stringify(trig));
+  await eventually(() => signed.length === 2, 'the second CertificateSigned (A02)');
+  // M: the depot CA installed as the station's CSMS root.
+  const inst = await apiPost(`/api/v1/stations/${A}/commands`, { action: 'InstallCertificate',
+    request: { certificateType: 'CSMSRootCertificate', certificate: fs.readFileSync(pki.ca, 'utf8') } });
+  assert.equal(inst.status, 200, JSON.stringify(inst));
+  assert.equal(installed.length, 1);
+  assert.equal(installed[0].certificateType, 'CSMSRootCertificate');
+  await client.close();
+  const events = sql(depotd.db, `SELECT json_extract(data, '$.status') AS s FROM events WHERE type = 'certificate' AND station = '${A}'`)
+    .map((x) => x.s);
+  assert.deepEqual(events, ['Accepted', 'Rejected', 'Accepted']);
 });
 
 test('SIGHUP: a renewed certificate is served to new connections, the open ones stay', async () => {
