@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "api.h"
+#include "control.h"
 #include "depot.h"
 
 #define API_PREFIX "/api/v1"
@@ -228,6 +229,15 @@ void api_vehicles_start(struct api *a);
 void api_vehicles_stop(struct api *a);
 /* {"<id token>": "<vehicle>"} as sessions are matched now (a copy a reader job may own). */
 cJSON *api_token_vehicles(struct api *a);
+/* Shared by api_vehicles.c and api_departures.c: a strong ETag of text; the vehicle of the path or a 404 (for
+ * reads also when it is another fleet's: api_vehicle_visible); If-Match against the tag the thing has now (412,
+ * 428 answered here); a departure's document and tag. */
+void api_etag_of(const char *text, size_t n, char *out, size_t len);
+bool api_vehicle_or_404(struct api *a, struct api_req *r, struct control_vehicle *v);
+bool api_vehicle_visible(struct api *a, struct api_req *r, struct control_vehicle *v);
+bool api_if_match(struct api_req *r, bool exists, const char *have, const char *what, const char *id);
+void api_need_etag(const char *vehicle, bool has, const struct control_need *n, char *out, size_t len);
+cJSON *api_departure_doc(const char *vehicle, const struct control_need *n, const char *who, int64_t set_ms);
 /* Fleet scope of a read: a token with a fleet reads only that fleet's vehicles and what they did. NULL when the
  * token sees every fleet; else a JSON array of its fleet's vehicle ids (tokens: their id tokens). */
 cJSON *api_fleet_scope(struct api *a, const struct api_req *r, bool tokens);

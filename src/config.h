@@ -94,6 +94,8 @@ const struct cfg_station *config_find_station(const struct config *cfg, const ch
 const char *cfg_boot_name(enum cfg_boot boot);
 /* The station's security profile with the default applied: 2 when a TLS listener is configured, else 1. */
 int config_station_profile(const struct config *cfg, const struct cfg_station *st);
+/* The checks across keys, after every key is read (config_parse calls it): 0, or -1 with err naming the key. */
+int config_check(const struct config *cfg, char *err, size_t err_len);
 /* Replaces every credential in a config tree (provider tokens, header values, password and token hashes) with
  * "(redacted)", before it is logged or shown. */
 void config_redact(cJSON *node);

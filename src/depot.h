@@ -244,6 +244,14 @@ int depot_pw_start(struct depot *d, char *err, size_t err_len);
 /* Stops the workers; jobs not started come back to the loop cancelled (run them with the posted work). */
 void depot_pw_stop(struct depot *d);
 void depot_pw_submit(struct depot *d, struct pw_job *job, void (*done)(struct depot *d, void *job));
+/* durable.c: answers whose events are now settled go out; a closing connection's held answers are dropped. */
+void depot_release_durable(struct depot *d);
+void depot_drop_held(struct conn *c);
+/* inflow.c: after each whole frame a station sent, and after each answer written to it. */
+void depot_inflow(struct depot *d, struct conn *c);
+void depot_inflow_written(struct conn *c);
+/* server.c: ask lws for a WRITEABLE on c (no-op once closed). */
+void depot_want_write(struct conn *c);
 /* A connection becomes the station's live one (a previous one is closed), logged; then the station resumes. */
 void depot_conn_attach(struct conn *c, struct station *st);
 /* Closes c at its next WRITEABLE with a policy-violation close frame saying why (a static string). */

@@ -24,51 +24,9 @@ struct slot {
     struct door_pass pass;
 };
 
-/* ---- the event log ---------------------------------------------------------------------------------- */
-
-uint64_t depot_log_frame(struct conn *c, const char *type, int msg_type, const char *action, const char *id,
-                         const char *status, const char *text)
-{
-    struct store_event ev = {
-        .time_ms = depot_wall_ms(),
-        .type = type,
-        .station = c->station ? c->station->id : NULL,
-        .msg_type = msg_type,
-        .action = action,
-        .message_id = id,
-        .status = status,
-        .data = text,
-    };
-    struct depot_counters *k = &c->depot->counters;
-    bool out = strcmp(type, STORE_EV_OCPP_IN) != 0;
-    if (out) k->frames_out++;
-    else k->frames_in++;
-    /* By kind for /metrics: the last slot collects whatever does not fit (actions are station-chosen text). */
-    const char *act = action ? action : "", *stat = status ? status : "";
-    int i = 0;
-    while (i < k->n_frames && !(k->frames[i].out == out && k->frames[i].msg_type == msg_type &&
-                                strcmp(k->frames[i].action, act) == 0 && strcmp(k->frames[i].status, stat) == 0))
-        i++;
-    if (i == k->n_frames && i < DEPOT_FRAME_KINDS) {
-        struct depot_frame_count *f = &k->frames[k->n_frames++];
-        f->out = out;
-        f->msg_type = msg_type;
-        snprintf(f->action, sizeof f->action, "%s", i == DEPOT_FRAME_KINDS - 1 ? "other" : act);
-        snprintf(f->status, sizeof f->status, "%s", i == DEPOT_FRAME_KINDS - 1 ? "other" : stat);
-    }
-    k->frames[i < DEPOT_FRAME_KINDS ? i : DEPOT_FRAME_KINDS - 1].n++;
-    return store_append(c->depot->store, &ev);
-}
-
-uint64_t depot_log_station_event(struct depot *d, const char *type, const char *station, const char *json)
-{
-    struct store_event ev = {.time_ms = depot_wall_ms(), .type = type, .station = station, .data = json};
-    return store_append(d->store, &ev);
-}
-
 /* ---- output ----------------------------------------------------------------------------------------- */
 
-static void want_write(struct conn *c)
+void depot_want_write(struct conn *c)
 {
     if (c->wsi) lws_callback_on_writable(c->wsi);
 }
@@ -84,7 +42,7 @@ static void queue_raw(struct conn *c, char *text)
     if (c->raw_tail) c->raw_tail->next = f;
     else c->raw_head = f;
     c->raw_tail = f;
-    want_write(c);
+    depot_want_write(c);
 }
 
 static void on_session_event(void *ctx, const struct ocpp_event *ev);
@@ -93,7 +51,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 {
     struct conn *c = lws_container_of(sul, struct conn, sul);
     ocpp_session_tick(c->session, depot_mono_ms(), on_session_event, c);
-    if (ocpp_session_has_output(c->session)) want_write(c);
+    if (ocpp_session_has_output(c->session)) depot_want_write(c);
     int64_t next = ocpp_session_next_deadline(c->session);
     if (next != INT64_MAX) {
         int64_t wait = next - depot_mono_ms();
@@ -125,146 +83,12 @@ int depot_call_user(struct conn *c, const char *action, const cJSON *payload, vo
     depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALL, action, id, "ok", text);
     free(text);
     c->depot->counters.calls_out++;
-    if (ocpp_session_has_output(c->session)) want_write(c);
+    if (ocpp_session_has_output(c->session)) depot_want_write(c);
     schedule_timer(c);
     return 0;
 }
 
-/* ---- answers held until durable ------------------------------------------------------------------- */
-
-static void send_reply(struct conn *c, struct held_reply *h, enum store_ticket_state state)
-{
-    char err[256];
-    if (state == STORE_FAILED) {
-        /* The event could not be stored: the station must not believe it was accepted; it will retry. */
-        ocpp_session_reply_error(c->session, h->id, OCPP_E_INTERNAL_ERROR, "depotd could not store the message");
-        char *text = ocpp_frame_error(h->id, OCPP_E_INTERNAL_ERROR, "depotd could not store the message", NULL);
-        depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLERROR, h->action, h->id, "InternalError", text);
-        free(text);
-        c->depot->counters.callerrors_out++;
-        log_error("store", c->station ? c->station->id : NULL, "%s %s answered InternalError: commit failed",
-                  h->action, h->id);
-    } else if (ocpp_session_reply(c->session, h->id, h->payload, err, sizeof err) == 0) {
-        char *text = ocpp_frame_result(h->id, h->payload);
-        depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALLRESULT, h->action, h->id, "ok", text);
-        free(text);
-        depot_after_reply(c, h->action, h->payload);
-    } else {
-        /* Our own answer broke the schema: a bug in depotd. Tell the station plainly rather than send junk. */
-        log_error("ocpp", c->station ? c->station->id : NULL, "invalid %s answer not sent: %s", h->action, err);
-        ocpp_session_reply_error(c->session, h->id, OCPP_E_INTERNAL_ERROR, "depotd built an invalid answer");
-        c->depot->counters.callerrors_out++;
-    }
-    want_write(c);
-}
-
-void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket)
-{
-    struct held_reply *h = calloc(1, sizeof *h);
-    if (!h) {
-        cJSON_Delete(payload);
-        return;
-    }
-    snprintf(h->id, sizeof h->id, "%s", id);
-    snprintf(h->action, sizeof h->action, "%s", action);
-    h->payload = payload;
-    /* A lost event is answered InternalError, in its turn: it takes the ticket of the answer before it. */
-    h->lost = ticket == STORE_TICKET_LOST;
-    h->ticket = h->lost ? (c->held_tail ? c->held_tail->ticket : 0) : ticket;
-    /* Answers leave in the order the CALLs came, so nothing may overtake a held one. */
-    if (h->ticket == 0 && !c->held_head) {
-        send_reply(c, h, h->lost ? STORE_FAILED : STORE_DURABLE);
-        cJSON_Delete(h->payload);
-        free(h);
-        return;
-    }
-    if (c->held_tail) c->held_tail->next = h;
-    else c->held_head = h;
-    c->held_tail = h;
-    if (!c->in_held_list) {
-        c->in_held_list = true;
-        c->next_held = c->depot->held_list;
-        c->depot->held_list = c;
-    }
-}
-
-static void release_after_durable(struct depot *d, uint64_t settled);
-
-static void release_durable(struct depot *d)
-{
-    uint64_t settled = store_settled(d->store);
-    struct conn **pp = &d->held_list;
-    while (*pp) {
-        struct conn *c = *pp;
-        while (c->held_head && c->held_head->ticket <= settled) {
-            struct held_reply *h = c->held_head;
-            c->held_head = h->next;
-            if (!c->held_head) c->held_tail = NULL;
-            send_reply(c, h, h->lost ? STORE_FAILED : h->ticket ? store_ticket_state(d->store, h->ticket) : STORE_DURABLE);
-            cJSON_Delete(h->payload);
-            free(h);
-        }
-        if (!c->held_head) {
-            c->in_held_list = false;
-            *pp = c->next_held;
-        } else {
-            pp = &c->next_held;
-        }
-    }
-    release_after_durable(d, settled);
-}
-
-int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depot *d, void *arg, enum store_ticket_state state),
-                        void *arg)
-{
-    struct after_durable *a = calloc(1, sizeof *a);
-    if (!a) return -1;
-    /* The list stays in ticket order: a lost ticket takes its place behind the last one. */
-    bool lost = ticket == STORE_TICKET_LOST;
-    *a = (struct after_durable){.ticket = lost ? (d->after_tail ? d->after_tail->ticket : 0) : ticket, .lost = lost,
-                                .fn = fn, .arg = arg};
-    if (d->after_tail) d->after_tail->next = a;
-    else d->after_head = a;
-    d->after_tail = a;
-    return 0;
-}
-
-static void release_after_durable(struct depot *d, uint64_t settled)
-{
-    /* Tickets only grow, so the list is in ticket order. Unlinked before fn runs: fn may queue more. */
-    while (d->after_head && d->after_head->ticket <= settled) {
-        struct after_durable *a = d->after_head;
-        d->after_head = a->next;
-        if (!d->after_head) d->after_tail = NULL;
-        a->fn(d, a->arg, a->lost ? STORE_FAILED : store_ticket_state(d->store, a->ticket));
-        free(a);
-    }
-}
-
-static void drop_from_held_list(struct conn *c)
-{
-    for (struct conn **pp = &c->depot->held_list; *pp; pp = &(*pp)->next_held)
-        if (*pp == c) {
-            *pp = c->next_held;
-            break;
-        }
-    c->in_held_list = false;
-    while (c->held_head) {
-        struct held_reply *h = c->held_head;
-        c->held_head = h->next;
-        cJSON_Delete(h->payload);
-        free(h);
-    }
-    c->held_tail = NULL;
-}
-
 /* ---- a station's queue ---------------------------------------------------------------------------- */
-
-/* CALLs received and not answered yet (answers the session gives by itself count too, hence the floor). */
-static uint64_t backlog(const struct conn *c)
-{
-    return c->calls_in > c->answers_out ? c->calls_in - c->answers_out : 0;
-}
 
 /* clock_offset_fresh: the round trip is measured on depotd's own CALLs, which the station answers past its queue. */
 bool depot_conn_sent_fresh(const struct conn *c)
@@ -278,11 +102,7 @@ static void written(struct conn *c, const char *text)
     if (text[0] != '[') return;
     if (text[1] == '2') c->call_out_us = depot_mono_us();
     else if (text[1] == '3' || text[1] == '4') c->answered_us = depot_mono_us(), c->answers_out++;
-    /* A backlog stop ends when half of it is written (a rate stop ends on its timer). */
-    if (c->throttled && !c->throttled_rate && backlog(c) < (uint64_t)c->depot->cfg.max_unanswered / 2) {
-        c->throttled = false;
-        lws_rx_flow_control(c->wsi, 1);
-    }
+    depot_inflow_written(c);
 }
 
 static void round_trip(struct conn *c)
@@ -388,7 +208,7 @@ void depot_conn_attach(struct conn *c, struct station *st)
         old->station = NULL;
         ocpp_session_close(old->session, on_session_event, old);
         old->session = new_session(d);
-        drop_from_held_list(old);
+        depot_drop_held(old);
         depot_conn_close(old, "replaced by a newer connection");
         d->n_connected--;
         log_info("ocpp", st->id, "new connection replaces the previous one");
@@ -415,7 +235,7 @@ void depot_conn_close(struct conn *c, const char *why)
 {
     c->closing = true;
     c->close_why = why;
-    want_write(c);
+    depot_want_write(c);
 }
 
 static int established(struct depot *d, struct lws *wsi, struct slot *slot)
@@ -459,7 +279,7 @@ static void closed(struct depot *d, struct slot *slot)
     }
     c->wsi = NULL;
     ocpp_session_close(c->session, on_session_event, c);
-    drop_from_held_list(c);
+    depot_drop_held(c);
     while (c->raw_head) {
         struct raw_frame *f = c->raw_head;
         c->raw_head = f->next;
@@ -492,52 +312,6 @@ static void refuse_frame(struct conn *c, const char *id, const char *why)
     c->depot->counters.callerrors_out++;
     queue_raw(c, out);
     log_info("ocpp", c->station ? c->station->id : NULL, "refused frame: %s", why);
-}
-
-/* ---- inflow ----------------------------------------------------------------------------------------- */
-
-static void unthrottle(lws_sorted_usec_list_t *sul)
-{
-    struct conn *c = lws_container_of(sul, struct conn, throttle_sul);
-    if (!c->throttled || !c->wsi) return;
-    c->throttled = c->throttled_rate = false;
-    lws_rx_flow_control(c->wsi, 1);
-}
-
-static void throttle(struct conn *c, const char *why, int64_t wait_ms)
-{
-    struct depot *d = c->depot;
-    c->throttled = true;
-    c->throttled_rate = wait_ms > 0;
-    lws_rx_flow_control(c->wsi, 0);
-    d->counters.throttled++;
-    if (wait_ms > 0) lws_sul_schedule(lws_get_context(c->wsi), 0, &c->throttle_sul, unthrottle, wait_ms * 1000);
-    int folded = 0;
-    char key[96];
-    snprintf(key, sizeof key, "%s|throttled %s", c->station ? c->station->id : "", why);
-    if (!doors_log_refusal(d->doors, key, depot_mono_ms(), &folded)) return;
-    log_warn("ocpp", c->station ? c->station->id : NULL, "not read for a while: %s", why);
-    char json[160];
-    snprintf(json, sizeof json, "{\"reason\":\"%s\",\"folded\":%d}", why, folded);
-    depot_log_station_event(d, "throttled", c->station ? c->station->id : NULL, json);
-}
-
-/* After a whole frame: a token, and a bound on what depotd holds for the station; either stops its reading. */
-static void inflow(struct depot *d, struct conn *c)
-{
-    /* On a simulated clock a station's messages come speed times as fast: the limit is per simulated second. */
-    double speed = depot_clock_speed() > 1 ? depot_clock_speed() : 1;
-    double rate = d->cfg.max_messages_per_s * speed, burst = 10 * rate;
-    int64_t now = depot_mono_ms();
-    if (!c->tokens_ms) c->tokens = burst;
-    else c->tokens += (double)(now - c->tokens_ms) * rate / 1000.0;
-    if (c->tokens > burst) c->tokens = burst;
-    c->tokens_ms = now;
-    c->tokens -= 1;
-    if (c->throttled || !c->wsi) return;
-    if (c->tokens < 0) throttle(c, "above max_messages_per_s", (int64_t)(-c->tokens * 1000.0 / rate) + 1);
-    else if (backlog(c) >= (uint64_t)d->cfg.max_unanswered)
-        throttle(c, "max_unanswered CALLs waiting for their answers", 0); /* written() reopens it */
 }
 
 static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char *in, size_t len)
@@ -581,10 +355,10 @@ static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char 
         refuse_frame(c, id, why);
     } else {
         ocpp_session_feed(c->session, c->rx, c->rx_len, depot_mono_ms(), on_session_event, c);
-        inflow(d, c);
+        depot_inflow(d, c);
         if (!c->frame_logged)
             depot_log_frame(c, STORE_EV_OCPP_IN, 0, NULL, NULL, "repeat", c->rx); /* answered again by the session */
-        if (ocpp_session_has_output(c->session)) want_write(c);
+        if (ocpp_session_has_output(c->session)) depot_want_write(c);
         if (c->wsi) schedule_timer(c);
     }
     c->rx_len = 0;
@@ -791,7 +565,7 @@ void depot_server_run(struct depot *d)
         run_posted(d);
         /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
         store_flush(d->store);
-        release_durable(d);
+        depot_release_durable(d);
     }
 }
 
@@ -801,7 +575,7 @@ void depot_server_stop(struct depot *d)
     for (int i = 0; i < 100; i++) {
         run_posted(d); /* workers are stopped: what they handed over is still stored */
         store_flush(d->store);
-        release_durable(d);
+        depot_release_durable(d);
         if (!d->held_list && i > 2) break;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
