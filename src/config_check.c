@@ -16,25 +16,22 @@ int config_station_profile(const struct config *cfg, const struct cfg_station *s
     return cfg->tls_cert_file[0] ? 2 : 1;
 }
 
+/* A certificate and its key: both or neither. */
+static int pair(const char *a, const char *a_val, const char *b, const char *b_val, char *err, size_t err_len)
+{
+    if (!a_val[0] == !b_val[0]) return 0;
+    snprintf(err, err_len, "%s: needed with %s", a_val[0] ? b : a, a_val[0] ? a : b);
+    return -1;
+}
+
 /* TLS keys go together, and a station may not ask for a profile the listeners cannot give it. */
 static int check_tls(const struct config *cfg, char *err, size_t err_len)
 {
-    if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0]) {
-        snprintf(err, err_len, "%s: needed with %s", cfg->tls_cert_file[0] ? "tls_key_file" : "tls_cert_file",
-                 cfg->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file");
+    if (pair("tls_cert_file", cfg->tls_cert_file, "tls_key_file", cfg->tls_key_file, err, err_len) ||
+        pair("api_tls_cert_file", cfg->api_tls_cert_file, "api_tls_key_file", cfg->api_tls_key_file, err, err_len) ||
+        pair("station_ca_cert_file", cfg->station_ca_cert_file, "station_ca_key_file", cfg->station_ca_key_file, err,
+             err_len))
         return -1;
-    }
-    if (!cfg->api_tls_cert_file[0] != !cfg->api_tls_key_file[0]) {
-        snprintf(err, err_len, "%s: needed with %s", cfg->api_tls_cert_file[0] ? "api_tls_key_file" : "api_tls_cert_file",
-                 cfg->api_tls_cert_file[0] ? "api_tls_cert_file" : "api_tls_key_file");
-        return -1;
-    }
-    if (!cfg->station_ca_cert_file[0] != !cfg->station_ca_key_file[0]) {
-        snprintf(err, err_len, "%s: needed with %s",
-                 cfg->station_ca_cert_file[0] ? "station_ca_key_file" : "station_ca_cert_file",
-                 cfg->station_ca_cert_file[0] ? "station_ca_cert_file" : "station_ca_key_file");
-        return -1;
-    }
     if (cfg->tls_ca_file[0] && !cfg->tls_cert_file[0]) {
         snprintf(err, err_len, "tls_ca_file: needs tls_cert_file and tls_key_file (a TLS listener)");
         return -1;
