@@ -34,6 +34,7 @@ static const struct api_route routes[] = {
     {API_PREFIX "/stations", {{API_GET, API_VIEWER, false, false, api_get_stations}}},
     {API_PREFIX "/stations/*", {{API_GET, API_VIEWER, false, false, api_get_station}}},
     {API_PREFIX "/stations/*/commands", {{API_POST, API_ADMIN, true, true, api_post_command}}},
+    {API_PREFIX "/stations/*/password", {{API_POST, API_ADMIN, true, true, api_post_password}}},
     {API_PREFIX "/sessions", {{API_GET, API_VIEWER, false, false, api_get_sessions}}},
     {API_PREFIX "/sessions/*", {{API_GET, API_VIEWER, false, false, api_get_session}}},
     {API_PREFIX "/events", {{API_GET, API_VIEWER, false, false, api_get_events}}},
@@ -561,6 +562,7 @@ static void api_free(struct api *a)
     while (a->waiting) api_unwait(a, a->waiting);
     while (a->held) unhold(a, a->held);
     api_cmd_free(a);
+    api_password_stop(a);
     api_vehicles_stop(a);
     free(a->tokens);
     free(a);

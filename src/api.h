@@ -29,6 +29,8 @@ void api_stop(struct depot *d);
  * they never collide with the control loop's cookies (which count up from 1). server.c hands every answer,
  * error, timeout or close of such a CALL to api_on_answer() instead of control_on_answer(). */
 #define API_CALL_TAG ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
+/* ... and a password rotation's SetVariables (api_password.c) carries this bit too. */
+#define API_CALL_PASSWORD ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 2))
 static inline bool api_owns_call(const void *user) { return ((uintptr_t)user & API_CALL_TAG) != 0; }
 void api_on_answer(struct depot *d, const struct ocpp_event *ev);
 

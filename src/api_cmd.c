@@ -258,6 +258,10 @@ void api_on_answer(struct depot *d, const struct ocpp_event *ev)
 {
     struct api *a = d->api;
     if (!a) return;
+    if ((uintptr_t)ev->user & API_CALL_PASSWORD) {
+        api_password_on_answer(d, ev);
+        return;
+    }
     uint64_t number = (uint64_t)((uintptr_t)ev->user & ~API_CALL_TAG);
     struct api_cmd *c = NULL;
     for (struct api_cmd **pp = &a->cmds; *pp; pp = &(*pp)->next)

@@ -223,6 +223,10 @@ void api_get_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_put_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_delete_departure(struct api *a, struct api_req *r, const cJSON *body);
 void api_post_command(struct api *a, struct api_req *r, const cJSON *body);
+/* api_password.c (A01): a station's new Basic auth password; the station's answer; forget waiting rotations. */
+void api_post_password(struct api *a, struct api_req *r, const cJSON *body);
+void api_password_on_answer(struct depot *d, const struct ocpp_event *ev);
+void api_password_stop(struct api *a);
 
 /* api_vehicles.c: listens for plans (departure answers); stop answers the waiting ones and forgets them. */
 void api_vehicles_start(struct api *a);

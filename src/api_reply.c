@@ -206,6 +206,7 @@ void api_log_write(struct api *a, struct api_req *r, int status, const cJSON *ex
     cJSON_AddNumberToObject(o, "status", status);
     if (r->body && r->body_len && !r->body_overflow) {
         cJSON *b = cJSON_ParseWithLength(r->body, r->body_len);
+        config_redact(b); /* a password set through the API is not for the audit trail */
         if (b) cJSON_AddItemToObject(o, "request", b);
     }
     char *json = cJSON_PrintUnformatted(o);

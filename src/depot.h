@@ -43,6 +43,8 @@ struct station {
     bool clock_warned;               /* beyond clock_skew_tolerance_s, warned */
     int64_t clock_logged_ms;         /* the offset last logged */
     char password_hash[AUTH_HASH_MAX];
+    char previous_hash[AUTH_HASH_MAX];   /* before an A01 rotation: valid until it connects with the new one */
+    bool rotation_restored;              /* start-up: its newest rotation was looked at */
     int security_profile;                /* 1: ws:// or wss:// with Basic auth; 2: wss:// only; 3: wss:// with its
                                           * client certificate (config_station_profile) */
     /* HMACs (under a key made at start) of the password that verified and of the last one that failed: a
@@ -155,6 +157,8 @@ struct pw_job {
     char addr[64];
     char password[128];                  /* wiped by done */
     char hash[AUTH_HASH_MAX];            /* VERIFY: the stored hash; HASH: the new one */
+    char hash2[AUTH_HASH_MAX];           /* VERIFY: the previous one too ("": none) */
+    bool used_previous;                  /* VERIFY: it was the previous one that matched */
     int iterations;                      /* HASH */
     bool ok, cancelled;                  /* the outcome; cancelled: depotd stopped first */
     struct conn *conn;                   /* loop thread: the connection waiting, NULL once it closed */
@@ -209,6 +213,8 @@ void depot_station_clock(const struct depot *d, const struct station *st, int64_
 /* Whether password is known without hashing: 1 the one it verified with, 0 wrong (not the verified one, or the
  * last that failed), -1 unknown (to be checked by the pool). */
 int depot_station_password_known(const struct depot *d, const struct station *st, const char *password);
+/* A01: new_hash is in force from now on, the old one until the station connects with the new one; logged. */
+void depot_station_rotate_password(struct depot *d, struct station *st, const char *new_hash);
 /* Remembers the pool's verdict on password. */
 void depot_station_password_checked(const struct depot *d, struct station *st, const char *password, bool ok);
 

@@ -142,7 +142,9 @@ static int check_password(struct depot *d, struct lws *wsi, struct station *st, 
         snprintf(why, sizeof why, "too many failed logins: try again in %lld s", (long long)(wait + 999) / 1000);
         return depot_refuse(d, wsi, 401, id, why);
     }
-    return defer(d, wsi, pass, PW_VERIFY, id, password, st->password_hash);
+    if (defer(d, wsi, pass, PW_VERIFY, id, password, st->password_hash)) return -1;
+    snprintf(pass->job->hash2, sizeof pass->job->hash2, "%s", st->previous_hash);
+    return 0;
 }
 
 int depot_handshake_filter(struct depot *d, struct lws *wsi, struct door_pass *pass)
@@ -230,8 +232,11 @@ static void settle(struct depot *d, struct conn *c, struct pw_job *job)
         else if (!(st = register_station(d, job))) why = "out of memory";
     } else if (!st || strcmp(st->password_hash, job->hash) != 0) {
         why = "the station's password changed while it was checked: connect again";
+    } else if (job->used_previous) {
+        /* The password before an A01 rotation: let in, not remembered (the new one is the one to verify). */
     } else {
         depot_station_password_checked(d, st, job->password, job->ok);
+        if (job->ok) st->previous_hash[0] = 0; /* it has the new one: the old one is done */
         if (!job->ok) {
             doors_failed(d->doors, job->station, job->addr, depot_mono_ms());
             why = "wrong password";

@@ -203,7 +203,7 @@ int main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < d->cfg.n_stations; i++)
-        if (!d->cfg.stations[i].password_hash[0])
+        if (!d->cfg.stations[i].password_hash[0] && config_station_profile(&d->cfg, &d->cfg.stations[i]) < 3)
             log_warn("main", d->cfg.stations[i].id, "no password_hash: this station connects without authentication");
     record_config(d, config_path);
     struct store_event start = {.time_ms = depot_wall_ms(), .type = STORE_EV_START, .data = "{\"version\":\"" DEPOTD_VERSION "\"}"};

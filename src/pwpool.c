@@ -25,8 +25,12 @@ struct pw_pool {
 
 static void work(struct pw_job *job)
 {
-    if (job->kind == PW_VERIFY) job->ok = auth_verify_password(job->password, job->hash);
-    else job->ok = auth_hash_password(job->password, job->iterations, job->hash, sizeof job->hash) == 0;
+    if (job->kind == PW_VERIFY) {
+        job->ok = auth_verify_password(job->password, job->hash);
+        if (!job->ok && job->hash2[0]) job->ok = job->used_previous = auth_verify_password(job->password, job->hash2);
+    } else {
+        job->ok = auth_hash_password(job->password, job->iterations, job->hash, sizeof job->hash) == 0;
+    }
 }
 
 static void *worker(void *arg)

@@ -70,6 +70,22 @@ static void schedule_timer(struct conn *c)
     lws_sul_schedule(lws_get_context(c->wsi), 0, &c->sul, on_timer, (wait > 0 ? wait : 0) * 1000);
 }
 
+/* The CALL as the event log keeps it: a password depotd sets (SetVariables BasicAuthPassword, A01) is not kept. */
+static char *frame_for_log(const char *id, const char *action, const cJSON *payload)
+{
+    if (strcmp(action, "SetVariables") != 0) return ocpp_frame_call(id, action, payload);
+    cJSON *copy = cJSON_Duplicate(payload, true), *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(copy, "setVariableData")) {
+        const char *name = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item, "variable"), "name"));
+        if (name && strcmp(name, "BasicAuthPassword") == 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(item, "attributeValue", cJSON_CreateString("(redacted)"));
+    }
+    char *text = ocpp_frame_call(id, action, copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
 int depot_call(struct conn *c, const char *action, const cJSON *payload, char *err, size_t err_len)
 {
     return depot_call_user(c, action, payload, NULL, err, err_len);
@@ -79,7 +95,7 @@ int depot_call_user(struct conn *c, const char *action, const cJSON *payload, vo
 {
     char id[OCPP_MSG_ID_MAX + 1];
     if (ocpp_session_call(c->session, action, payload, user, depot_mono_ms(), id, err, err_len)) return -1;
-    char *text = ocpp_frame_call(id, action, payload);
+    char *text = frame_for_log(id, action, payload);
     depot_log_frame(c, STORE_EV_OCPP_OUT, OCPP_CALL, action, id, "ok", text);
     free(text);
     c->depot->counters.calls_out++;

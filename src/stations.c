@@ -86,6 +86,27 @@ static void on_stored_station(void *ctx, const struct store_station_row *row)
     if (s) s->last_boot = boot_state_of(row->boot_status);
 }
 
+/* Start-up, newest registry event first: a configured station's newest A01 rotation stands while the config
+ * still has the hash it had then (auto-registered stations get theirs from the stations projection). */
+static int on_rotation(void *ctx, const char *data)
+{
+    struct depot *d = ctx;
+    cJSON *o = cJSON_Parse(data);
+    const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "source"));
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "station"));
+    const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "password_hash"));
+    const char *was = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "config_hash"));
+    struct station *st = src && id && hash && strcmp(src, "api_password") == 0 ? depot_station_find(d, id) : NULL;
+    const struct cfg_station *cs = st ? config_find_station(&d->cfg, id) : NULL;
+    if (st && !st->rotation_restored) {
+        st->rotation_restored = true;
+        if (cs && was && strcmp(cs->password_hash, was) == 0)
+            snprintf(st->password_hash, sizeof st->password_hash, "%s", hash);
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
 int depot_load_stations(struct depot *d, char *err, size_t err_len)
 {
     if (RAND_bytes(d->mac_key, sizeof d->mac_key) != 1) {
@@ -103,6 +124,10 @@ int depot_load_stations(struct depot *d, char *err, size_t err_len)
     }
     if (store_each_station(d->store, on_stored_station, d)) {
         snprintf(err, err_len, "cannot read the stations table");
+        return -1;
+    }
+    if (store_each_station_event(d->store, STORE_EV_REGISTRY, NULL, 1000000, on_rotation, d)) {
+        snprintf(err, err_len, "cannot read the registry events");
         return -1;
     }
     return 0;
@@ -174,3 +199,22 @@ void depot_station_clock(const struct depot *d, const struct station *st, int64_
                                        (int64_t)d->cfg.clock_skew_tolerance_s * 1000);
     *uncertainty_ms = 0;
 }
+
+void depot_station_rotate_password(struct depot *d, struct station *st, const char *new_hash)
+{
+    snprintf(st->previous_hash, sizeof st->previous_hash, "%s", st->password_hash);
+    snprintf(st->password_hash, sizeof st->password_hash, "%s", new_hash);
+    st->has_verified_mac = st->has_failed_mac = false;
+    /* With the config's hash of the time: a restart keeps the new one unless the operator changed the config. */
+    const struct cfg_station *cs = config_find_station(&d->cfg, st->id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "station", st->id);
+    cJSON_AddStringToObject(o, "password_hash", new_hash);
+    cJSON_AddStringToObject(o, "source", "api_password");
+    if (cs) cJSON_AddStringToObject(o, "config_hash", cs->password_hash);
+    char *json = cJSON_PrintUnformatted(o);
+    depot_log_station_event(d, STORE_EV_REGISTRY, st->id, json);
+    cJSON_free(json);
+    cJSON_Delete(o);
+}
+

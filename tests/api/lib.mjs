@@ -135,8 +135,8 @@ export function parseResponses(text) {
 // A booted station whose answers to depotd's CALLs come from `answer(action, payload)`: an object (the
 // CALLRESULT payload), {error: code, description} (a CALLERROR), or null (no answer at all). GetVariables
 // and the control loop's SetChargingProfile get plain answers unless `answer` handles them.
-export async function commandStation(d, id, answer = () => ({ status: 'Accepted' })) {
-  const c = await connectRaw(d.url(id), { station: id, password: null, answerCalls: false });
+export async function commandStation(d, id, answer = () => ({ status: 'Accepted' }), password = null) {
+  const c = await connectRaw(d.url(id), { station: id, password, answerCalls: false });
   c.calls = [];
   c._onMessage = (data) => {
     const frame = JSON.parse(data.toString());

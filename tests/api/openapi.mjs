@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ApiDepotd, REPO, commandStation, depotConfig, iso, makeTokens, requireRepo, txEvent,
+  ApiDepotd, PASSWORD, REPO, commandStation, depotConfig, hashPassword, iso, makeTokens, requireRepo, txEvent,
 } from './lib.mjs';
 
 // ajv comes with the repo's pinned npm inputs (package-lock.json).
@@ -37,9 +37,13 @@ for (const [p, item] of Object.entries(doc.paths))
   for (const m of METHODS) if (item[m]) operations.push([p, m, item[m], item.parameters || []]);
 
 before(async () => {
-  d = new ApiDepotd({ config: depotConfig(tokens) });
+  // CS1 has a password, for POST .../password (A01): it takes the new one.
+  d = new ApiDepotd({ config: depotConfig(tokens, { stations: [{ id: 'CS1', password_hash: hashPassword() }, { id: 'CS2' }] }) });
   await d.start();
-  st = await commandStation(d, 'CS1');
+  st = await commandStation(d, 'CS1', (action, payload) => (action === 'SetVariables'
+    ? { setVariableResult: payload.setVariableData.map((x) => ({ attributeStatus: 'Accepted', component: x.component,
+      variable: x.variable })) }
+    : { status: 'Accepted' }), PASSWORD);
   // The session the document's example id names.
   await st.ok('TransactionEvent', txEvent({ eventType: 'Started', txId: 'tx-1', seqNo: 0, wh: 100, idToken: 'VAN-1' }));
 });

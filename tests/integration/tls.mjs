@@ -337,3 +337,38 @@ test('SIGHUP: a renewed certificate is served to new connections, the open ones 
   await c.close();
   assert.equal(depotd.exited, null, 'depotd alive');
 });
+
+test('A01: a new password through the API, the old one until the station uses the new; never logged; kept across a restart', async () => {
+  let current = PASSWORD;
+  const station = () => rpcStation(P2, { ca: read(pki.ca) }, current);
+  let c = await station();
+  let told = null;
+  c.handle('SetVariables', ({ params }) => {
+    told = params.setVariableData[0].attributeValue;
+    return { setVariableResult: params.setVariableData.map((x) => ({ attributeStatus: 'Accepted', component: x.component,
+      variable: x.variable })) };
+  });
+  await c.call('BootNotification', bootPayload());
+  const r = await apiPost(`/api/v1/stations/${P2}/password`, {});
+  assert.equal(r.status, 200, JSON.stringify(r));
+  assert.ok(told && told.length >= 16 && told.length <= 40, `the station was given a password of 16-40 characters`);
+  await c.close();
+  const tries = async (password) => connectRaw(depotd.tlsUrl(P2), { station: P2, password, tls: { ca: read(pki.ca) } })
+    .then(async (x) => {
+      const boot = await x.call('BootNotification', bootPayload()).catch(() => null);
+      const closed = x.closed;
+      x.terminate();
+      return boot && boot[0] === 3 && !closed ? 'in' : 'out';
+    }, () => 'out');
+  assert.equal(await tries(PASSWORD), 'in', 'the old password still works until the new one is used');
+  assert.equal(await tries(told), 'in', 'the new one works');
+  assert.equal(await tries(PASSWORD), 'out', 'after that, the old one is done');
+  const all = sql(depotd.db, 'SELECT data FROM events').map((x) => x.data).join('\n');
+  assert.ok(!all.includes(told), 'the new password is nowhere in the event log');
+  assert.ok(all.includes('"attributeValue":"(redacted)"'), 'the SetVariables frame is logged redacted');
+  fs.copyFileSync(pki.server2.cert, live.cert); // the SIGHUP test left a broken file in place
+  await depotd.stop();
+  await depotd.start();
+  assert.equal(await tries(told), 'in', 'after a restart the new password is the one in force');
+  current = told;
+});
