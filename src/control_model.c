@@ -219,6 +219,13 @@ void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t n
 
 /* ---- what stations tell ------------------------------------------------------------------------------------- */
 
+#define CTL_READING_MAX 1e12          /* Wh or W: anything beyond is a broken reading */
+#define CTL_EVSE_POWER_MAX_W 5e6      /* EVSE Power from the device model: up to 5 MW (MCS) */
+#define CTL_EV_ENERGY_MAX_WH 5e6      /* an EV's energy need: up to 5 MWh */
+
+/* A number a station or EV sent, if finite and in [0, max]; else 0 (unknown). */
+static double bounded(double x, double max) { return isfinite(x) && x >= 0 && x <= max ? x : 0; }
+
 /* Energy.Active.Import.Register (Wh) and Power.Active.Import (W) from meterValue[] (multiplier and kWh/kW). */
 static void read_meter(const cJSON *meter_values, double *wh, bool *has_wh, double *w, bool *has_w, int64_t *t)
 {
@@ -240,6 +247,9 @@ static void read_meter(const cJSON *meter_values, double *wh, bool *has_wh, doub
             double x = v->valuedouble * (cJSON_IsNumber(mul) ? pow(10.0, mul->valueint) : 1.0);
             if (cJSON_IsString(unit) && (strcmp(unit->valuestring, "kWh") == 0 || strcmp(unit->valuestring, "kW") == 0))
                 x *= 1000.0;
+            /* A station's numbers are bounded before they reach a reservation: an infinite or absurd reading
+             * (10^multiplier overflows easily) would squeeze every other EVSE to nothing. */
+            if (!isfinite(x) || fabs(x) > CTL_READING_MAX) continue;
             if (strcmp(meas, "Energy.Active.Import.Register") == 0) {
                 *wh = x;
                 *has_wh = true;
@@ -471,14 +481,14 @@ struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, co
         double v = cJSON_IsNumber(volt) && volt->valuedouble > 0 ? volt->valuedouble : 230;
         if (v > 260) v /= sqrt(3.0); /* line-to-line given: per phase */
         int ph = e->phases ? e->phases : (cs->supply_phases ? cs->supply_phases : 3);
-        if (cJSON_IsNumber(en)) e->ev_energy_wh = en->valuedouble;
-        if (cJSON_IsNumber(maxc)) e->ev_max_w = maxc->valuedouble * v * ph;
-        if (cJSON_IsNumber(minc)) e->ev_min_w = minc->valuedouble * v * ph;
+        if (cJSON_IsNumber(en)) e->ev_energy_wh = bounded(en->valuedouble, CTL_EV_ENERGY_MAX_WH);
+        if (cJSON_IsNumber(maxc)) e->ev_max_w = bounded(maxc->valuedouble * v * ph, CTL_EVSE_POWER_MAX_W);
+        if (cJSON_IsNumber(minc)) e->ev_min_w = bounded(minc->valuedouble * v * ph, CTL_EVSE_POWER_MAX_W);
     } else if (dc) {
         const cJSON *en = cJSON_GetObjectItemCaseSensitive(dc, "energyAmount");
         const cJSON *maxp = cJSON_GetObjectItemCaseSensitive(dc, "evMaxPower");
-        if (cJSON_IsNumber(en)) e->ev_energy_wh = en->valuedouble;
-        if (cJSON_IsNumber(maxp)) e->ev_max_w = maxp->valuedouble;
+        if (cJSON_IsNumber(en)) e->ev_energy_wh = bounded(en->valuedouble, CTL_EV_ENERGY_MAX_WH);
+        if (cJSON_IsNumber(maxp)) e->ev_max_w = bounded(maxp->valuedouble, CTL_EVSE_POWER_MAX_W);
     }
     return e;
 }
@@ -517,7 +527,10 @@ void ctl_model_variables(struct ctl_station *cs, const cJSON *result)
             struct ctl_evse *e = ctl_evse(cs, evse->valueint);
             if (!e) continue;
             if (strcmp(v, "Power") == 0) {
-                e->max_w = atof(x);
+                char *end;
+                double p = strtod(x, &end);
+                /* Not "inf", "nan" or a number with junk after it: an EVSE of 0 W to 5 MW, else unknown. */
+                if (end != x && !*end && isfinite(p) && p > 0 && p <= CTL_EVSE_POWER_MAX_W) e->max_w = p;
             } else if (strcmp(v, "SupplyPhases") == 0) {
                 e->phases = atoi(x);
                 e->dc = strcmp(x, "0") == 0;

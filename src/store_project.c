@@ -157,7 +157,7 @@ static double energy_wh(const cJSON *sv)
     if (!isnan(mult)) v *= pow(10.0, mult);
     if (unit && strcmp(unit, "kWh") == 0) v *= 1000.0;
     else if (unit && strcmp(unit, "Wh") != 0) return NAN;
-    return v;
+    return isfinite(v) && fabs(v) <= 1e12 ? v : NAN; /* 10^multiplier overflows easily: not a reading */
 }
 
 static int project_meter_values(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *mvs,

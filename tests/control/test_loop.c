@@ -549,8 +549,55 @@ static void test_margin(void)
     ctl_free(ctl);
 }
 
+/* A station's numbers are bounded before they reach a reservation: EVSE Power of "inf", "1e400", "22kW", "-5"
+ * or "nan" leaves the EVSE's maximum unknown; an EV's needs of 1e300 A or 1e308 W are no maximum; a meter value
+ * times 10^400 is no reading. The EVSE's limits stay what the others' would be. */
+static void test_bounded_numbers(void)
+{
+    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 44, \"horizon_h\": 4}");
+    CHECK(ctl, "control built");
+    boot(ctl, 0, 2);
+    static const char *const bad[] = {"inf", "1e400", "22kW", "-5", "nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[400];
+        snprintf(buf, sizeof buf, "{\"getVariableResult\": [{\"attributeStatus\": \"Accepted\", \"attributeValue\": "
+                 "\"%s\", \"component\": {\"name\": \"EVSE\", \"evse\": {\"id\": 1}}, \"variable\": {\"name\": "
+                 "\"Power\"}}]}", bad[i]);
+        cJSON *r = cJSON_Parse(buf);
+        ctl_on_variables(ctl, &stations[0], r);
+        cJSON_Delete(r);
+        struct ctl_evse *e = ctl_evse(ctl_station(ctl, &stations[0]), 1);
+        CHECK(e && e->max_w == 0, "EVSE Power \"%s\" is no maximum (%g)", bad[i], e ? e->max_w : -1);
+    }
+    cJSON *good = cJSON_Parse("{\"getVariableResult\": [{\"attributeStatus\": \"Accepted\", \"attributeValue\": "
+                              "\"11000\", \"component\": {\"name\": \"EVSE\", \"evse\": {\"id\": 1}}, \"variable\": "
+                              "{\"name\": \"Power\"}}]}");
+    ctl_on_variables(ctl, &stations[0], good);
+    cJSON_Delete(good);
+    CHECK(ctl_evse(ctl_station(ctl, &stations[0]), 1)->max_w == 11000, "EVSE Power \"11000\" is taken");
+    tx_event(ctl, 0, 1, "Started", "TOK-X");
+    cJSON *needs = cJSON_Parse("{\"evseId\": 1, \"chargingNeeds\": {\"requestedEnergyTransfer\": \"AC_three_phase\", "
+                               "\"acChargingParameters\": {\"energyAmount\": 1e300, \"evMinCurrent\": 6, \"evMaxCurrent\": "
+                               "1e300, \"evMaxVoltage\": 400}}}");
+    ctl_on_ev_needs(ctl, &stations[0], needs);
+    cJSON_Delete(needs);
+    struct ctl_evse *e = ctl_evse(ctl_station(ctl, &stations[0]), 1);
+    CHECK(e->ev_max_w == 0 && e->ev_energy_wh == 0, "an EV's 1e300 A and 1e300 Wh are no maximum and no need (%g W, %g Wh)",
+          e->ev_max_w, e->ev_energy_wh);
+    double before = e->register_wh;
+    cJSON *mv = cJSON_Parse("{\"evseId\": 1, \"meterValue\": [{\"timestamp\": \"2026-12-07T00:00:00Z\", \"sampledValue\": "
+                            "[{\"value\": 5, \"unitOfMeasure\": {\"unit\": \"Wh\", \"multiplier\": 400}}, {\"value\": 7, "
+                            "\"measurand\": \"Power.Active.Import\", \"unitOfMeasure\": {\"multiplier\": 400}}]}]}");
+    ctl_on_meter_values(ctl, &stations[0], mv);
+    cJSON_Delete(mv);
+    CHECK(isfinite(e->register_wh) && e->register_wh == before && isfinite(e->power_w),
+          "a meter value times 10^400 is no reading (register %g Wh, power %g W)", e->register_wh, e->power_w);
+    ctl_free(ctl);
+}
+
 int main(void)
 {
+    test_bounded_numbers();
     test_failsafe_refused();
     test_floors_do_not_fit();
     test_raise_waits();
