@@ -96,7 +96,8 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
     store_health(d->store, &h);
     bool commit_ok = h.last_commit_ok;
     char detail[300];
-    snprintf(detail, sizeof detail, "the last commit to the event log failed: %s", h.last_error);
+    /* Public: no SQLite text here (it names files and tables); depotd's log has it. */
+    snprintf(detail, sizeof detail, "the last commit to the event log failed (the error is in depotd's log)");
     c = check(checks, "store_commit", commit_ok, commit_ok ? NULL : detail);
     cJSON_AddNumberToObject(c, "commits_failed", h.commits_failed);
     api_reader_submit(a, r, run_ready, in);

@@ -195,7 +195,9 @@ void api_col_num(cJSON *o, const char *name, sqlite3_stmt *s, int i, double scal
 
 int api_db_error(struct api_job *job, sqlite3 *db)
 {
-    return api_job_problem(job, 500, NULL, "reading the store failed: %s", sqlite3_errmsg(db));
+    /* SQLite's text names files and tables: for the log, not for the client. */
+    log_error("api", NULL, "reading the event log failed: %s", sqlite3_errmsg(db));
+    return api_job_problem(job, 500, NULL, "reading the event log failed (the error is in depotd's log)");
 }
 
 const char *api_in_str(const struct api_job *job, const char *name)

@@ -193,6 +193,8 @@ struct depot {
     struct pw_job *auth_jobs;           /* loop thread: the jobs out with the pool */
     size_t n_auto_registered;           /* stations that registered themselves (auto_register_max) */
     struct doors *doors;                /* doors.h: login back-off, folded refusals */
+    uint64_t settled_seen;              /* durable.c: the store's settled ticket last looked at */
+    int commits_failed_seen;            /* and its failed commits then (each new one is logged) */
 };
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */

@@ -134,6 +134,16 @@ void depot_release_durable(struct depot *d)
         }
     }
     release_after_durable(d, settled);
+    if (settled != d->settled_seen) {
+        /* A failed commit's error text goes to the log (the API and /readyz say only that it failed). */
+        d->settled_seen = settled;
+        struct store_health h;
+        store_health(d->store, &h);
+        if (h.commits_failed != d->commits_failed_seen) {
+            d->commits_failed_seen = h.commits_failed;
+            log_error("store", NULL, "a commit to the event log failed: %s", h.last_error);
+        }
+    }
 }
 
 int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depot *d, void *arg, enum store_ticket_state state),
