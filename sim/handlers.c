@@ -267,6 +267,12 @@ static void set_variables(struct sim_station *st, const struct ocpp_event *ev)
             status = v > 0 ? "Accepted" : "Rejected";
             if (v > 0)
                 st->w->opt.meter_interval_s = (int)v; /* fleet-wide in the simulator: one setting */
+        } else if (strcmp(cn, "SecurityCtrlr") == 0 && strcmp(vn, "BasicAuthPassword") == 0) {
+            /* A01: taken at once, used from the next connection on (this one stays). */
+            size_t n = strlen(value);
+            status = n >= 16 && n <= 40 ? "Accepted" : "Rejected";
+            if (n >= 16 && n <= 40)
+                snprintf(st->password, sizeof st->password, "%s", value);
         } else if (variable(st, cn, vn, cur, sizeof cur) == 0) {
             status = "Rejected"; /* known but read-only: the hardware decides these */
         }

@@ -59,7 +59,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
         /* Security Profile 1: HTTP Basic, username = station id. */
-        if (st && sim_ws_basic_auth(wsi, st->cfg->id, st->cfg->password, in, len))
+        if (st && sim_ws_basic_auth(wsi, st->cfg->id, st->password, in, len))
             return -1;
         break;
     }

@@ -80,6 +80,7 @@ struct sim_station {
     struct sim_evse_tx tx[SIM_EVSE_MAX + 1];
     int tx_counter;
 
+    char password[65];        /* Basic auth: the config's, until the CSMS sets a new one (A01) */
     ocpp_session *session;    /* NULL while disconnected */
     struct lws *wsi;
     bool connected, booted, boot_in_flight; /* booted: Accepted on this connection */

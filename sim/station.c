@@ -182,6 +182,7 @@ int sim_station_init(struct sim_station *st, struct sim_world *w, int index, con
     st->w = w;
     st->index = index;
     st->cfg = cfg;
+    snprintf(st->password, sizeof st->password, "%s", cfg->password);
     st->profiles = sim_profiles_new(&cfg->spec);
     st->heartbeat_s = 60;
     for (int e = 0; e <= SIM_EVSE_MAX; e++) {
