@@ -417,6 +417,9 @@ static void trigger_message(struct sim_station *st, const struct ocpp_event *ev)
         reply(st, ev->id, status_with_reason("Accepted", NULL));
         for (int e = from; e <= to; e++)
             sim_station_send_meter_values(st, e);
+    } else if (strcmp(what, "SignChargingStationCertificate") == 0) {
+        reply(st, ev->id, status_with_reason("Accepted", NULL));
+        sim_station_send_sign_certificate(st);
     } else {
         reply(st, ev->id, status_with_reason("NotImplemented", NULL));
     }
@@ -472,6 +475,11 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
         trigger_message(st, ev);
     else if (strcmp(a, "UnlockConnector") == 0)
         unlock_connector(st, ev);
+    else if (strcmp(a, "CertificateSigned") == 0) {
+        const cJSON *chain = cJSON_GetObjectItemCaseSensitive(ev->payload, "certificateChain");
+        bool ok = sim_cert_install(st, cJSON_IsString(chain) ? chain->valuestring : NULL);
+        reply(st, ev->id, status_with_reason(ok ? "Accepted" : "Rejected", NULL));
+    }
     else {
         ocpp_session_reply_error(st->session, ev->id, OCPP_E_NOT_IMPLEMENTED, "depotsim does not implement this");
         sim_report_counters(st->w->report)->callerrors_out++;

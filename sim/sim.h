@@ -81,6 +81,8 @@ struct sim_station {
     int tx_counter;
 
     char password[65];        /* Basic auth: the config's, until the CSMS sets a new one (A01) */
+    char *cert_key_pem;       /* A02/A03: the key of its last CSR, and the chain the CSMS signed for it */
+    char *cert_chain_pem;
     ocpp_session *session;    /* NULL while disconnected */
     struct lws *wsi;
     bool connected, booted, boot_in_flight; /* booted: Accepted on this connection */
@@ -175,6 +177,11 @@ const char *sim_station_availability(struct sim_station *st, int evse_id, bool o
 void sim_station_send_status(struct sim_station *st, int evse_id);
 void sim_station_send_meter_values(struct sim_station *st, int evse_id);
 void sim_station_send_heartbeat(struct sim_station *st);
+/* certs.c: a new key and a CSR for the station's id (PEM, malloc'd; NULL on failure); and the chain of a
+ * CertificateSigned, kept when its first certificate is for that key. */
+char *sim_cert_csr(struct sim_station *st);
+bool sim_cert_install(struct sim_station *st, const char *chain);
+void sim_station_send_sign_certificate(struct sim_station *st);
 void sim_station_send_boot(struct sim_station *st, const char *reason);
 
 /* link.c: the connection to the CSMS. A new connection boots, or resumes Accepted when the station is

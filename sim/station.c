@@ -205,6 +205,9 @@ void sim_station_free(struct sim_station *st)
     st->offline_n = 0;
     sim_profiles_free(st->profiles);
     st->profiles = NULL;
+    free(st->cert_key_pem);
+    free(st->cert_chain_pem);
+    st->cert_key_pem = st->cert_chain_pem = NULL;
 }
 
 void sim_station_receive(struct sim_station *st, const char *msg, size_t len, int64_t now_real)
@@ -637,4 +640,17 @@ void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int
         ocpp_session_tick(st->session, now_real, sim_station_on_event, st);
         sim_station_flush(st);
     }
+}
+
+void sim_station_send_sign_certificate(struct sim_station *st)
+{
+    char *csr = sim_cert_csr(st);
+    if (!csr)
+        return;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "csr", csr);
+    cJSON_AddStringToObject(p, "certificateType", "ChargingStationCertificate");
+    call(st, "SignCertificate", p, NULL);
+    cJSON_Delete(p);
+    free(csr);
 }

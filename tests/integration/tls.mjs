@@ -7,7 +7,7 @@
 // SIGHUP loads a renewed certificate while a station stays connected; a broken file on SIGHUP keeps the old one.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -64,6 +64,7 @@ before(async () => {
         { id: P2, password_hash: hash }, // the default with TLS: 2
         { id: A, security_profile: 3 },
         { id: B, security_profile: 3 },
+        { id: 'SIMCS01', password_hash: hashPassword('depotsim-secret-01') }, // examples/sim/depot-small.json
       ],
     },
   });
@@ -314,6 +315,27 @@ test('A03, A02 and M: a station renews its certificate with the depot CA; the CA
   const events = sql(depotd.db, `SELECT json_extract(data, '$.status') AS s FROM events WHERE type = 'certificate' AND station = '${A}'`)
     .map((x) => x.s);
   assert.deepEqual(events, ['Accepted', 'Rejected', 'Accepted']);
+});
+
+test('A02 with depotsim: the API triggers a certificate, depotsim makes the CSR and installs the signed chain', async () => {
+  const sim = spawn(DEPOTSIM, ['run', '--csms', `wss://127.0.0.1:${depotd.tlsPort}/ocpp`, '--ca', pki.ca, '--depot',
+    path.join(REPO, 'examples', 'sim', 'depot-small.json'), '--scenario',
+    path.join(REPO, 'examples', 'sim', 'scenario-small.json'), '--speed', '600', '--max-real-seconds', '60'],
+  { stdio: 'ignore' });
+  try {
+    await eventually(() => sql(depotd.db, "SELECT 1 FROM events WHERE station = 'SIMCS01' AND type = 'ocpp_out' AND "
+      + "action = 'BootNotification' AND msg_type = 3").length, 'depotsim booted over wss://');
+    const trig = await apiPost('/api/v1/stations/SIMCS01/commands', { action: 'TriggerMessage',
+      request: { requestedMessage: 'SignChargingStationCertificate' } });
+    assert.equal(trig.status, 200, JSON.stringify(trig));
+    assert.equal(trig.json.response.status, 'Accepted');
+    const signed = await eventually(() => sql(depotd.db, "SELECT data FROM events WHERE station = 'SIMCS01' AND "
+      + "type = 'ocpp_in' AND action = 'CertificateSigned' AND msg_type = 3").map((x) => x.data)[0],
+    'depotsim answered CertificateSigned');
+    assert.match(signed, /"status":"Accepted"/, 'depotsim installed the chain: its first certificate is for its key');
+  } finally {
+    sim.kill('SIGKILL');
+  }
 });
 
 test('SIGHUP: a renewed certificate is served to new connections, the open ones stay', async () => {
