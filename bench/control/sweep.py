@@ -33,13 +33,19 @@ ROWS = {
 }
 
 
-def parse(text):
+def extract(rows, text, what):
+    """Every row's numbers from a run's output; a missing row is an error naming it."""
     out = {}
-    for key, rx in ROWS.items():
+    for key, rx in rows.items():
         m = re.search(rx, text)
         if not m:
-            raise ValueError("acn_replay output without %s:\n%s" % (key, text[-2000:]))
+            raise ValueError("%s output without %s:\n%s" % (what, key, text[-2000:]))
         out[key] = [float(g) for g in m.groups()]
+    return out
+
+
+def parse(text):
+    out = extract(ROWS, text, "acn_replay")
     return {
         "energy_kwh": {"depotd": out["energy"][0], "baseline": out["energy"][1], "lp_bound": out["energy"][2]},
         "met": {"depotd": int(out["met"][0]), "baseline": int(out["met"][2]), "of": int(out["met"][1])},
@@ -61,12 +67,7 @@ TRUCK_ROWS = {
 
 
 def parse_trucks(text):
-    out = {}
-    for key, rx in TRUCK_ROWS.items():
-        m = re.search(rx, text)
-        if not m:
-            raise ValueError("depot_day.py output without %s:\n%s" % (key, text[-2000:]))
-        out[key] = [float(g) for g in m.groups()]
+    out = extract(TRUCK_ROWS, text, "depot_day.py")
     return {
         "depot": "trucks", "site_limit_kw": out["above"][1],
         "energy_kwh": {"depotd": out["energy"][0], "baseline": out["energy"][1], "lp_bound": out["energy"][2]},
