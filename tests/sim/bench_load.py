@@ -19,7 +19,7 @@ DEFAULT_RUNS = ["1000:Heartbeat:10:10", "1000:MeterValues:10:10", "10000:Heartbe
 
 def one(depotd, depotsim, k, message, rate, seconds):
     h = hash_password(depotd, PASSWORD)
-    cfg = base_config(max_stations=k + 16, log_level="info",
+    cfg = base_config(max_stations=k + 16, log_level="info", max_messages_per_s=100000,
                       stations=[{"id": "LOAD%05d" % (i + 1), "boot": "Accepted", "password_hash": h}
                                 for i in range(k)])
     d = Depotd(depotd, cfg).start()
