@@ -78,3 +78,39 @@ int auth_parse_basic(const char *header, char *user, size_t user_len, char *pass
     strcpy(password, colon + 1);
     return 0;
 }
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+int auth_station_from_path(const char *in, char *out, size_t out_len)
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        int ch = (unsigned char)*in;
+        if (ch == '%') {
+            int hi = hexval(in[1]), lo = hi >= 0 ? hexval(in[2]) : -1;
+            if (lo < 0) return -1;
+            ch = hi * 16 + lo;
+            in += 2;
+        }
+        if (ch == '?') break;
+        if (n + 1 >= out_len) return -1;
+        out[n++] = (char)ch;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+bool auth_offers_subprotocol(const char *header, const char *protocol)
+{
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", header);
+    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+        if (strcmp(tok, protocol) == 0) return true;
+    return false;
+}

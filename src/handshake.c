@@ -13,43 +13,6 @@
 #include "depot.h"
 #include "log.h"
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes the station id from the URL path; -1 if malformed. */
-static int decode_station_id(const char *in, char *out, size_t out_len)
-{
-    size_t n = 0;
-    for (; *in; in++) {
-        int ch = (unsigned char)*in;
-        if (ch == '%') {
-            int hi = hexval(in[1]), lo = hi >= 0 ? hexval(in[2]) : -1;
-            if (lo < 0) return -1;
-            ch = hi * 16 + lo;
-            in += 2;
-        }
-        if (ch == '?') break;
-        if (n + 1 >= out_len) return -1;
-        out[n++] = (char)ch;
-    }
-    out[n] = 0;
-    return 0;
-}
-
-static bool offers_ocpp201(const char *header)
-{
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", header);
-    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-        if (strcmp(tok, "ocpp2.0.1") == 0) return true;
-    return false;
-}
-
 /* A refusal as an event and a log line, folded: one per station (or address) and minute, with the count left
  * out since, so a stranger knocking all night costs neither the disk nor the log. */
 static void refusal_event(struct depot *d, const char *station, const char *addr, const char *why)
@@ -154,9 +117,9 @@ int depot_handshake_filter(struct depot *d, struct lws *wsi, struct door_pass *p
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return depot_refuse(d, wsi, 400, NULL, "no request path");
     size_t plen = strlen(d->cfg.ocpp_path);
     if (strncmp(uri, d->cfg.ocpp_path, plen) != 0) return depot_refuse(d, wsi, 404, NULL, "path is not under the OCPP prefix");
-    if (decode_station_id(uri + plen, id, sizeof id) || !config_station_id_valid(id))
+    if (auth_station_from_path(uri + plen, id, sizeof id) || !config_station_id_valid(id))
         return depot_refuse(d, wsi, 400, NULL, "station id is not 1-48 of a-z A-Z 0-9 * - _ = + | @ .");
-    if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !offers_ocpp201(proto))
+    if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !auth_offers_subprotocol(proto, "ocpp2.0.1"))
         return depot_refuse(d, wsi, 400, id, "subprotocol ocpp2.0.1 not offered");
     struct station *st = depot_station_find(d, id);
     if (d->n_connected + d->n_auth_pending >= (size_t)d->cfg.max_stations && !(st && st->conn))
@@ -286,7 +249,7 @@ int depot_handshake_confirm_upgrade(struct depot *d, struct lws *wsi, const void
      * would otherwise be dropped by lws without an answer or a trace in our log. */
     char proto[256] = "";
     if (in && strcmp((const char *)in, "websocket") == 0 &&
-        (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !offers_ocpp201(proto))) {
+        (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 || !auth_offers_subprotocol(proto, "ocpp2.0.1"))) {
         depot_refuse(d, wsi, 400, NULL, "subprotocol ocpp2.0.1 not offered");
         return 1; /* answered with a status: lws completes the transaction */
     }
