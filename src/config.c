@@ -229,6 +229,8 @@ static int parse_stations(struct config *cfg, const cJSON *arr, char *err, size_
         return -1;
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
+    free(cfg->stations); /* a key given twice: the last one counts */
+    cfg->n_stations = 0;
     cfg->stations = calloc(n ? n : 1, sizeof *cfg->stations);
     if (!cfg->stations) return -1;
     size_t i = 0;
@@ -323,6 +325,8 @@ static int parse_tokens(struct config *cfg, const cJSON *arr, char *err, size_t 
         return -1;
     }
     size_t n = (size_t)cJSON_GetArraySize(arr);
+    free(cfg->id_tokens); /* a key given twice: the last one counts, as for every other key */
+    cfg->n_id_tokens = 0;
     cfg->id_tokens = calloc(n ? n : 1, sizeof *cfg->id_tokens);
     if (!cfg->id_tokens) return -1;
     size_t i = 0;

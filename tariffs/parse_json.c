@@ -93,6 +93,8 @@ int tariff_parse_awattar(const char *body, size_t len, struct tariff_series *out
         const char *unit = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "unit"));
         if (!unit_is(unit, "Eur/MWh"))
             PARSE_FAIL(TARIFF_ERR_IMPLAUSIBLE, "awattar: data[%d] unit '%s', expected Eur/MWh", i, unit ? unit : "");
+        if (!(fabs(s) < 1e15 && fabs(e) < 1e15)) /* ms beyond any plausible time: not one (nor an int64) */
+            PARSE_FAIL(TARIFF_ERR_PARSE, "awattar: data[%d] timestamps are not times", i);
         if (tariff_series_push(out, (int64_t)s, (int64_t)e, p / 1000.0, TARIFF_SRC_MARKET) < 0)
             PARSE_FAIL(TARIFF_ERR_PARSE, "out of memory");
         i++;
@@ -137,6 +139,8 @@ int tariff_parse_energy_charts(const char *body, size_t len, struct tariff_serie
             PARSE_FAIL(TARIFF_ERR_PARSE, "energy-charts: unix_seconds[%d] is not a number", i);
         if (!cJSON_IsNumber(b)) /* null marks a missing value */
             PARSE_FAIL(TARIFF_ERR_IMPLAUSIBLE, "energy-charts: price[%d] missing", i);
+        if (!(fabs(a->valuedouble) < 1e12)) /* beyond any plausible time (and int64 ms) */
+            PARSE_FAIL(TARIFF_ERR_PARSE, "energy-charts: unix_seconds[%d] is not a time", i);
         t[i] = (int64_t)a->valuedouble * 1000;
         v[i] = b->valuedouble / 1000.0;
     }
@@ -292,6 +296,8 @@ int tariff_parse_elering(const char *body, size_t len, const char *area, struct 
         if (!num(it, "timestamp", &ts) || !num(it, "price", &p))
             PARSE_FAIL(TARIFF_ERR_PARSE, "elering: data.%s[%d] lacks timestamp/price", area, i);
         /* Seconds; accept milliseconds too, since clients disagree on what the API returned over the years. */
+        if (!(fabs(ts) < 1e15)) /* beyond any plausible time in seconds or ms (and int64 ms) */
+            PARSE_FAIL(TARIFF_ERR_PARSE, "elering: data.%s[%d].timestamp is not a time", area, i);
         t[i] = ts > 1e11 ? (int64_t)ts : (int64_t)ts * 1000;
         v[i++] = p / 1000.0;
     }
