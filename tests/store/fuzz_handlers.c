@@ -66,9 +66,25 @@ static void setup(void)
     atexit(teardown);
 }
 
+/* A fresh database every so many inputs: an hour of fuzzing would otherwise fill the disk with events. */
+static void fresh_store(void)
+{
+    char err[256], path[sizeof D.cfg.database + 8];
+    store_close(D.store);
+    static const char *const tails[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", D.cfg.database, tails[i]);
+        unlink(path);
+    }
+    D.store = store_open(D.cfg.database, NULL, NULL, err, sizeof err);
+    if (!D.store) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static unsigned long inputs;
     if (!D.store) setup();
+    if (++inputs % 5000 == 0) fresh_store();
     struct ocpp_session_config sc = {.role = OCPP_ROLE_CSMS, .call_timeout_ms = 1000, .queue_max = 8,
                                      .id_prefix = "fz-", .validate_outgoing = true};
     struct conn c = {.depot = &D, .station = ST, .session = ocpp_session_new(&sc)};
