@@ -13,8 +13,9 @@
 #include "depot.h"
 #include "log.h"
 
-/* A refusal as an event and a log line, folded: one per station (or address) and minute, with the count left
- * out since, so a stranger knocking all night costs neither the disk nor the log. */
+/* A refusal as an event and a log line, folded (doors.h): past a few per station (or address) and reason a minute
+ * they are only counted, and the next one logged says how many, so a stranger knocking all night costs neither
+ * the disk nor the log. */
 static void refusal_event(struct depot *d, const char *station, const char *addr, const char *why)
 {
     d->counters.refused++;
