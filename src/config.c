@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,7 +408,9 @@ int config_parse(struct config *cfg, const char *json, char *err, size_t err_len
             continue;
         }
         if (k->type == KEY_INT) {
-            if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long)item->valuedouble) {
+            /* Range first: casting a double beyond long to long is undefined. */
+            if (!cJSON_IsNumber(item) || !(fabs(item->valuedouble) < 1e15) ||
+                item->valuedouble != (double)(long)item->valuedouble) {
                 snprintf(err, err_len, "%s: must be an integer", name);
                 goto out;
             }

@@ -58,6 +58,9 @@ const char *const store_projection_tables[] = {"stations",   "connectors",   "tr
                                                "prices", NULL};
 
 /* Binds "?" parameters from a format: s = string (NULL ok), i = int64, d = double (NaN -> NULL), n = null. */
+/* A number a station sent, as an integer: 0 when it is none (NaN) or beyond int64 (a cast would be undefined). */
+static int64_t as_i64(double x) { return isfinite(x) && fabs(x) < 9e18 ? (int64_t)x : 0; }
+
 static int run(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st;
@@ -137,7 +140,7 @@ static int project_status(sqlite3 *db, const struct store_event *ev, const cJSON
                "INSERT INTO connectors(station, evse_id, connector_id, status, updated_ms) VALUES(?,?,?,?,?)"
                " ON CONFLICT(station, evse_id, connector_id) DO UPDATE SET status=excluded.status,"
                " updated_ms=excluded.updated_ms WHERE excluded.updated_ms >= connectors.updated_ms",
-               "siisi", ev->station, (int64_t)num(p, "evseId"), (int64_t)num(p, "connectorId"),
+               "siisi", ev->station, as_i64(num(p, "evseId")), as_i64(num(p, "connectorId")),
                str(p, "connectorStatus"), t);
 }
 
@@ -205,7 +208,7 @@ static int project_transaction(sqlite3 *db, int64_t seq, const struct store_even
     if (run(db,
             "INSERT OR IGNORE INTO transaction_events(station, transaction_id, seq_no, event_type, time_ms,"
             " offline, trigger_reason, event_seq) VALUES(?,?,?,?,?,?,?,?)",
-            "ssisiisi", ev->station, tx, (int64_t)num(p, "seqNo"), type, t, (int64_t)cJSON_IsTrue(offline),
+            "ssisiisi", ev->station, tx, as_i64(num(p, "seqNo")), type, t, (int64_t)cJSON_IsTrue(offline),
             str(p, "triggerReason"), seq))
         return -1;
     if (sqlite3_changes(db) == 0) return 0; /* a repeat of (transactionId, seqNo) */
@@ -235,7 +238,7 @@ static int project_transaction(sqlite3 *db, int64_t seq, const struct store_even
             " seq_max = max(transactions.seq_max, excluded.seq_max),"
             " events = transactions.events + 1",
             "ssddssiisi", ev->station, tx, evse_id, conn_id, tok ? str(tok, "idToken") : NULL,
-            tok ? str(tok, "type") : NULL, t, t, str(info, "chargingState"), (int64_t)num(p, "seqNo")))
+            tok ? str(tok, "type") : NULL, t, t, str(info, "chargingState"), as_i64(num(p, "seqNo"))))
         return -1;
     if (ended &&
         run(db, "UPDATE transactions SET ended_ms = ?, stopped_reason = coalesce(?, stopped_reason)"
@@ -265,7 +268,7 @@ static int project_needs(sqlite3 *db, const struct store_event *ev, const cJSON 
                "INSERT OR REPLACE INTO ev_needs(station, evse_id, updated_ms, departure_ms, energy_wh,"
                " requested_transfer, ev_max_current_a, ev_max_voltage_v, ev_max_power_w, state_of_charge, payload)"
                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-               "siiidsdddds", ev->station, (int64_t)num(p, "evseId"), (int64_t)ev->time_ms,
+               "siiidsdddds", ev->station, as_i64(num(p, "evseId")), (int64_t)ev->time_ms,
                departure < 0 ? (int64_t)0 : departure, num(params, "energyAmount"), str(needs, "requestedEnergyTransfer"),
                num(params, "evMaxCurrent"), num(params, "evMaxVoltage"), dc ? num(dc, "evMaxPower") : NAN,
                dc ? num(dc, "stateOfCharge") : NAN, frame_payload_json);
@@ -281,7 +284,7 @@ static int project_variables(sqlite3 *db, const struct store_event *ev, const cJ
         if (run(db,
                 "INSERT OR REPLACE INTO capabilities(station, component, component_instance, evse_id, variable,"
                 " variable_instance, attribute_type, value, status, updated_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                "sssisssssi", ev->station, str(comp, "name"), ci ? ci : "", evse ? (int64_t)num(evse, "id") : 0,
+                "sssisssssi", ev->station, str(comp, "name"), ci ? ci : "", evse ? as_i64(num(evse, "id")) : 0,
                 str(var, "name"), vi ? vi : "", at ? at : "Actual", str(r, "attributeValue"),
                 str(r, "attributeStatus"), (int64_t)ev->time_ms))
             return -1;
@@ -316,7 +319,7 @@ static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
         else if (strcmp(a, "StatusNotification") == 0) rc = project_status(db, ev, p);
         else if (strcmp(a, "TransactionEvent") == 0) rc = project_transaction(db, seq, ev, p);
         else if (strcmp(a, "MeterValues") == 0)
-            rc = project_meter_values(db, seq, ev, obj(p, "meterValue"), (int64_t)num(p, "evseId"), NULL, NULL,
+            rc = project_meter_values(db, seq, ev, obj(p, "meterValue"), as_i64(num(p, "evseId")), NULL, NULL,
                                       NULL, NULL, NULL);
         else if (strcmp(a, "NotifyEVChargingNeeds") == 0) {
             char *json = cJSON_PrintUnformatted(p);
