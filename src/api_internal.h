@@ -46,7 +46,7 @@ struct api_token {
                                    * dispatchers given it */
 };
 
-/* One HTTP transaction (lws per-session data; keep-alive reuses it, serial tells transactions apart). */
+/* One HTTP transaction (lws per-session data; one per connection, serial tells a parked one from its successor). */
 struct api_req {
     struct lws *wsi;
     uint64_t serial;              /* 0: idle */
@@ -71,7 +71,7 @@ struct api_req {
     int retry_after_s;
     bool www_authenticate;
     bool replayed;                /* an Idempotency-Key retry answered from the first result */
-    bool answered, headers_sent, close_after;
+    bool dispatched, answered, headers_sent;
     bool waiting;                 /* in api->waiting until an async result comes */
     struct api_req *next_waiting;
     uint64_t hold_ticket;         /* a write's answer waits until its "api" event is durable */

@@ -45,8 +45,7 @@ void api_reply_text(struct api_req *r, int status, const char *content_type, con
     if (r->answered || !r->wsi) return;
     r->out = malloc(LWS_PRE + len + 1);
     if (!r->out) {
-        /* Nothing sensible can be said without memory: close rather than hang the client. */
-        r->close_after = true;
+        /* Nothing sensible can be said without memory: an empty 500, then the connection closes. */
         len = 0;
         status = 500;
     } else {

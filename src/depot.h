@@ -240,6 +240,9 @@ int depot_tls_check_client(struct lws *wsi, const char *station, char *why, size
 int depot_server_start(struct depot *d, char *err, size_t err_len);
 /* Runs the loop until d->stop. */
 void depot_server_run(struct depot *d);
+/* One turn of it (serve what is ready, run posted work, flush commits); -1 when lws gave up. A test that
+ * drives the loop itself (tests/store/fuzz_api.c) calls this. */
+int depot_server_turn(struct depot *d);
 void depot_server_stop(struct depot *d);
 /* Any thread: wake the loop (the store writer calls it after each commit). */
 void depot_wake_loop(void *depot);

@@ -573,15 +573,20 @@ static void reload_tls(struct depot *d)
     else log_info("tls", NULL, "SIGHUP: TLS certificate, key and CA reloaded; open connections kept");
 }
 
+int depot_server_turn(struct depot *d)
+{
+    if (lws_service(d->lws, 0) < 0) return -1;
+    if (d->reload_tls) reload_tls(d);
+    run_posted(d);
+    /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
+    store_flush(d->store);
+    depot_release_durable(d);
+    return 0;
+}
+
 void depot_server_run(struct depot *d)
 {
-    while (!d->stop) {
-        if (lws_service(d->lws, 0) < 0) break;
-        if (d->reload_tls) reload_tls(d);
-        run_posted(d);
-        /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
-        store_flush(d->store);
-        depot_release_durable(d);
+    while (!d->stop && !depot_server_turn(d)) {
     }
 }
 
