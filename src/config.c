@@ -90,9 +90,10 @@ static const struct key keys[] = {
              "Stations of profile 1 or 2 without a password_hash may connect with no authentication. For labs and "
              "tests on loopback only: without it such a station is a config error, and depotd refuses it on an "
              "address that is not loopback."),
-    INT_KEY(password_threads, "1", 1, 16,
+    INT_KEY(password_threads, "0", 0, 16,
             "Threads that check passwords (PBKDF2, ~10 ms each), so the loop serving the stations never waits for "
-            "one; a connection waits, unread, while its password is checked."),
+            "one; a connection waits, unread, while its password is checked. 0: one per CPU. They run at a lower "
+            "priority (nice 10) than the loop, so a reconnect storm uses the idle CPU, not the stations' share."),
     STR_KEY(unknown_id_token, "Invalid", "Invalid|Accepted",
             "How Authorize and TransactionEvent answer an id token neither in id_tokens nor of a registered vehicle."),
     BOOL_KEY(read_capabilities, "true",

@@ -8,10 +8,14 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "depot.h"
 
 #define PW_THREADS_MAX 16
+#define PW_NICE 10
 
 struct pw_pool {
     struct depot *d;
@@ -36,6 +40,9 @@ static void work(struct pw_job *job)
 static void *worker(void *arg)
 {
     struct pw_pool *p = arg;
+    /* Linux nices threads one by one: the loop keeps its weight when a storm of hashing has every core busy
+     * (best effort; raising one's own nice value needs no privilege). */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), PW_NICE);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
@@ -62,7 +69,9 @@ int depot_pw_start(struct depot *d, char *err, size_t err_len)
     p->d = d;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    int n = d->cfg.password_threads < PW_THREADS_MAX ? d->cfg.password_threads : PW_THREADS_MAX;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = d->cfg.password_threads ? d->cfg.password_threads : cpus > 0 ? (int)cpus : 1;
+    if (n > PW_THREADS_MAX) n = PW_THREADS_MAX;
     for (int i = 0; i < n; i++) {
         if (pthread_create(&p->threads[i], NULL, worker, p)) {
             snprintf(err, err_len, "cannot start a password thread");
