@@ -608,8 +608,10 @@ void ctl_free(struct control *ctl)
     while (ctl->stations) {
         struct ctl_station *cs = ctl->stations;
         ctl->stations = cs->next;
+        free(cs->evse);
         free(cs);
     }
+    free(ctl->by_id);
     free(ctl->targets);
     ctl_config_free(&ctl->cfg);
     free(ctl);

@@ -131,7 +131,10 @@ struct ctl_evse {
 
 struct ctl_station {
     struct station *st;
-    struct ctl_evse evse[CTL_EVSE_MAX];  /* [0] unused */
+    /* [0..evse_cap), [0] unused, grown by ctl_evse() as EVSEs appear (most stations have one or two: a fixed
+     * CTL_EVSE_MAX array was 450 KB a station). Growing moves it: hold no ctl_evse pointer across ctl_evse(). */
+    struct ctl_evse *evse;
+    int evse_cap;
     int max_evse;
     /* capabilities */
     bool rate_w, rate_a, rate_known;
@@ -160,6 +163,7 @@ struct ctl_station {
      * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
     bool noncompliant;
     struct ctl_station *next;
+    struct ctl_station *hnext;   /* ctl->by_id chain */
 };
 
 /* A CALL in flight that control wants the answer to. */
@@ -217,6 +221,8 @@ struct control {
     struct ctl_port port;
     struct ctl_config cfg;
     struct ctl_station *stations;
+    struct ctl_station **by_id;  /* hash of the stations by id (control_model.c): a lookup per message */
+    size_t n_by_id;              /* buckets */
     int n_stations;
     /* temporary site limit */
     double override_kw;

@@ -13,33 +13,73 @@
 
 /* ---- lookups ------------------------------------------------------------------------------------------- */
 
+static size_t id_hash(const char *id)
+{
+    size_t h = 2166136261u; /* FNV-1a */
+    for (; *id; id++) h = (h ^ (unsigned char)*id) * 16777619u;
+    return h;
+}
+
 struct ctl_station *ctl_station_find(struct control *ctl, const char *id)
 {
-    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+    if (!ctl->n_by_id) return NULL;
+    for (struct ctl_station *cs = ctl->by_id[id_hash(id) % ctl->n_by_id]; cs; cs = cs->hnext)
         if (strcmp(cs->st->id, id) == 0) return cs;
     return NULL;
+}
+
+/* Keeps chains short: twice the buckets when the stations outnumber them. false: out of memory. */
+static bool by_id_room(struct control *ctl)
+{
+    if ((size_t)ctl->n_stations < ctl->n_by_id) return true;
+    size_t n = ctl->n_by_id ? ctl->n_by_id * 2 : 64;
+    struct ctl_station **b = calloc(n, sizeof *b);
+    if (!b) return false;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        size_t i = id_hash(cs->st->id) % n;
+        cs->hnext = b[i];
+        b[i] = cs;
+    }
+    free(ctl->by_id);
+    ctl->by_id = b;
+    ctl->n_by_id = n;
+    return true;
 }
 
 struct ctl_station *ctl_station(struct control *ctl, struct station *st)
 {
     struct ctl_station *cs = ctl_station_find(ctl, st->id);
     if (cs) return cs;
+    if (!by_id_room(ctl)) return NULL;
     cs = calloc(1, sizeof *cs);
     if (!cs) return NULL;
     cs->st = st;
-    for (int e = 0; e < CTL_EVSE_MAX; e++) {
-        cs->evse[e].id = e;
-        cs->evse[e].session_index = -1;
-    }
     cs->next = ctl->stations;
     ctl->stations = cs;
     ctl->n_stations++;
+    size_t i = id_hash(st->id) % ctl->n_by_id;
+    cs->hnext = ctl->by_id[i];
+    ctl->by_id[i] = cs;
     return cs;
 }
 
 struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id)
 {
     if (!cs || evse_id < 1 || evse_id >= CTL_EVSE_MAX) return NULL;
+    if (evse_id >= cs->evse_cap) {
+        int cap = cs->evse_cap ? cs->evse_cap : 4;
+        while (cap <= evse_id) cap *= 2;
+        if (cap > CTL_EVSE_MAX) cap = CTL_EVSE_MAX;
+        struct ctl_evse *grown = realloc(cs->evse, (size_t)cap * sizeof *grown);
+        if (!grown) return NULL;
+        memset(grown + cs->evse_cap, 0, (size_t)(cap - cs->evse_cap) * sizeof *grown);
+        for (int k = cs->evse_cap; k < cap; k++) {
+            grown[k].id = k;
+            grown[k].session_index = -1;
+        }
+        cs->evse = grown;
+        cs->evse_cap = cap;
+    }
     struct ctl_evse *e = &cs->evse[evse_id];
     if (!e->present) {
         e->present = true;
