@@ -541,6 +541,8 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     sim_tls_context(&info, &o->tls);
+    /* A storm of connections may take longer than lws's 20 s default to be let in: wait as long as told. */
+    info.timeout_secs = info.connect_timeout_secs = (unsigned)(o->connect_timeout_s > 20 ? o->connect_timeout_s : 20);
     /* No fd_limit_per_thread: with it lws 4.1 finds a socket's wsi by a linear search (wsi_from_fd was 23 %
      * of the CPU at 10,000 connections); without it, a table indexed by fd sized from RLIMIT_NOFILE. */
     if (uv) {

@@ -587,6 +587,7 @@ int api_start(struct depot *d, char *err, size_t err_len)
     }
     info.protocols = api_protocols;
     info.vhost_name = "depotd-api";
+    info.retry_and_idle_policy = &depot_no_validity;
     /* A client that connects and goes quiet is dropped by lws' idle timeout; nothing else is per connection. */
     info.keepalive_timeout = 30;
     d->api = a;

@@ -171,6 +171,7 @@ struct depot {
     struct config cfg;
     store *store;
     struct lws_context *lws;
+    struct uv_loop_s *uv;               /* the loop lws runs on (server.c); NULL: lws's own poll() loop */
     struct station **buckets;
     size_t n_buckets, n_stations, n_connected;
     unsigned char mac_key[32];
@@ -238,6 +239,10 @@ int depot_tls_check_client(struct lws *wsi, const char *station, char *why, size
 
 /* server.c */
 int depot_server_start(struct depot *d, char *err, size_t err_len);
+/* loop.c: the lws context on its loop (libuv when the plugin loads, else poll()), and its end. */
+int depot_loop_create(struct depot *d, struct lws_context_creation_info *info);
+extern const lws_retry_bo_t depot_no_validity; /* every vhost's retry_and_idle_policy */
+void depot_loop_destroy(struct depot *d);
 /* Runs the loop until d->stop. */
 void depot_server_run(struct depot *d);
 /* One turn of it (serve what is ready, run posted work, flush commits); -1 when lws gave up. A test that

@@ -3,7 +3,7 @@
  * the output queue, call timeouts, and answers held until their events are durable.
  *
  * Thread: everything here runs on the event loop thread. The store writer wakes the loop with
- * lws_cancel_service(); the loop then releases the answers whose events are committed (depot_server_run).
+ * lws_cancel_service(); the loop then releases the answers whose events are committed (loop.c).
  */
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -251,6 +251,10 @@ void depot_conn_close(struct conn *c, const char *why)
 {
     c->closing = true;
     c->close_why = why;
+    /* A connection held unread (its password being checked) is read again, so the close handshake completes
+     * instead of a reset that loses the close frame (on libuv, lws closes a socket it may not read at once);
+     * receive() drops what a closing connection sends. */
+    if (c->wsi) lws_rx_flow_control(c->wsi, 1);
     depot_want_write(c);
 }
 
@@ -386,8 +390,18 @@ static int receive(struct depot *d, struct lws *wsi, struct conn *c, const char 
 static int writeable(struct lws *wsi, struct conn *c)
 {
     if (c->closing) {
+        /* The close frame (1008 and why) is written here as raw bytes, then the connection closes: on libuv,
+         * lws 4.1.6 drops the frame lws_close_reason() would queue (the station saw 1006 and no reason). */
         const char *why = c->close_why ? c->close_why : "closed by depotd";
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
+        unsigned char buf[LWS_PRE + 4 + 123];
+        size_t n = strlen(why) < 123 ? strlen(why) : 123;
+        unsigned char *f = buf + LWS_PRE;
+        f[0] = 0x88; /* FIN, close */
+        f[1] = (unsigned char)(n + 2);
+        f[2] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION >> 8);
+        f[3] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION & 0xff);
+        memcpy(f + 4, why, n);
+        lws_write(wsi, f, n + 4, LWS_WRITE_RAW);
         return -1;
     }
     char *text = NULL;
@@ -475,12 +489,6 @@ static void lws_log_to_ours(int level, const char *line)
     log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG, "lws", NULL, "%s", msg);
 }
 
-void depot_wake_loop(void *ctx)
-{
-    struct depot *d = ctx;
-    if (d->lws) lws_cancel_service(d->lws);
-}
-
 int depot_server_start(struct depot *d, char *err, size_t err_len)
 {
     /* Each station holds a socket: make sure max_stations of them fit. lws sizes its fd table from this limit
@@ -498,8 +506,7 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (d->cfg.tls_cert_file[0] || d->cfg.api_tls_cert_file[0]) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.user = d;
-    d->lws = lws_create_context(&info);
-    if (!d->lws) {
+    if (depot_loop_create(d, &info)) {
         snprintf(err, err_len, "cannot create the websocket context");
         return -1;
     }
@@ -507,6 +514,7 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     info.iface = strcmp(d->cfg.listen_address, "0.0.0.0") == 0 ? NULL : d->cfg.listen_address;
     info.protocols = protocols;
     info.vhost_name = "depotd";
+    info.retry_and_idle_policy = &depot_no_validity;
     /* A station that goes silent is found by TCP keepalive rather than left holding its slot forever. */
     info.ka_time = 60;
     info.ka_probes = 3;
@@ -514,101 +522,14 @@ int depot_server_start(struct depot *d, char *err, size_t err_len)
     struct lws_vhost *vh = lws_create_vhost(d->lws, &info);
     if (!vh) {
         snprintf(err, err_len, "cannot listen on %s:%d: %s", d->cfg.listen_address, d->cfg.port, strerror(errno));
-        lws_context_destroy(d->lws);
-        d->lws = NULL;
+        depot_loop_destroy(d);
         return -1;
     }
     log_info("ocpp", NULL, "listening on %s:%d%s{stationId} (subprotocol ocpp2.0.1)", d->cfg.listen_address,
              lws_get_vhost_listen_port(vh), d->cfg.ocpp_path);
     if (depot_tls_start(d, protocols, err, err_len)) {
-        lws_context_destroy(d->lws);
-        d->lws = NULL;
+        depot_loop_destroy(d);
         return -1;
     }
     return 0;
-}
-
-int depot_post(struct depot *d, void (*fn)(struct depot *, void *), void *arg)
-{
-    struct posted *p = calloc(1, sizeof *p);
-    if (!p) return -1;
-    p->fn = fn;
-    p->arg = arg;
-    depot_post_node(d, p);
-    return 0;
-}
-
-void depot_post_node(struct depot *d, struct posted *p)
-{
-    p->next = NULL;
-    pthread_mutex_lock(&d->post_mu);
-    if (d->posted_tail) d->posted_tail->next = p;
-    else d->posted_head = p;
-    d->posted_tail = p;
-    pthread_mutex_unlock(&d->post_mu);
-    depot_wake_loop(d);
-}
-
-static void run_posted(struct depot *d)
-{
-    pthread_mutex_lock(&d->post_mu);
-    struct posted *list = d->posted_head;
-    d->posted_head = d->posted_tail = NULL;
-    pthread_mutex_unlock(&d->post_mu);
-    while (list) {
-        struct posted *next = list->next;
-        bool own = !list->embedded; /* an embedded node goes with what fn frees */
-        list->fn(d, list->arg);
-        if (own) free(list);
-        list = next;
-    }
-}
-
-static void reload_tls(struct depot *d)
-{
-    d->reload_tls = 0;
-    char err[320];
-    if (!d->tls_ctx && !d->api_tls_ctx) log_info("tls", NULL, "SIGHUP: no TLS listener, nothing to reload");
-    else if (depot_tls_reload(d, err, sizeof err)) log_error("tls", NULL, "SIGHUP: %s; the previous ones stay in force", err);
-    else log_info("tls", NULL, "SIGHUP: TLS certificate, key and CA reloaded; open connections kept");
-}
-
-int depot_server_turn(struct depot *d)
-{
-    if (lws_service(d->lws, 0) < 0) return -1;
-    if (d->reload_tls) reload_tls(d);
-    run_posted(d);
-    /* Group commit: whatever this loop turn appended goes to the writer as one batch. */
-    store_flush(d->store);
-    depot_release_durable(d);
-    return 0;
-}
-
-void depot_server_run(struct depot *d)
-{
-    while (!d->stop && !depot_server_turn(d)) {
-    }
-}
-
-void depot_server_stop(struct depot *d)
-{
-    /* Answers already committed still go out before the sockets close. */
-    for (int i = 0; i < 100; i++) {
-        run_posted(d); /* workers are stopped: what they handed over is still stored */
-        store_flush(d->store);
-        depot_release_durable(d);
-        if (!d->held_list && i > 2) break;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        lws_cancel_service(d->lws); /* lws_service below returns at once after doing what is ready */
-        lws_service(d->lws, 0);
-    }
-    while (d->after_head) { /* never settled: dropped (depot_after_durable) */
-        struct after_durable *a = d->after_head;
-        d->after_head = a->next;
-        free(a);
-    }
-    d->after_tail = NULL;
-    lws_context_destroy(d->lws);
-    d->lws = NULL;
 }

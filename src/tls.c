@@ -126,6 +126,7 @@ int depot_tls_start(struct depot *d, const struct lws_protocols *protocols, char
     info.iface = strcmp(d->cfg.listen_address, "0.0.0.0") == 0 ? NULL : d->cfg.listen_address;
     info.protocols = protocols;
     info.vhost_name = "depotd-tls";
+    info.retry_and_idle_policy = &depot_no_validity;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
     /* lws loads these first (and fails the vhost if they do not load); depot_tls_setup_ctx then sets the rest. */
     info.ssl_cert_filepath = d->cfg.tls_cert_file;

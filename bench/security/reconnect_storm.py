@@ -7,7 +7,8 @@ password hashing, while 100 stations already connected send a Heartbeat a second
 
 Every station has a password hash of --iterations PBKDF2 rounds (one hash shared by all: the same work per
 station, made once); depotd starts with an empty cache of verified credentials, as after a restart. Prints how
-long until every storm station was Accepted (depotsim load's connect+boot), the probes' Heartbeat round trips
+long until every storm station was Accepted (depotsim load's connect+boot; a station waits up to --seconds for
+its BootNotification answer), the probes' Heartbeat round trips
 over the whole storm, and depotd's CPU and peak RSS. 127.0.0.1 only; files in a temp directory, removed.
 """
 import argparse
@@ -49,7 +50,7 @@ def run(a, tmp):
     stations = [{'id': f'PROBE{i + 1:05d}', 'password_hash': pw_hash} for i in range(a.probes)]
     stations += [{'id': f'STORM{i + 1:05d}', 'password_hash': pw_hash} for i in range(a.stations)]
     cfg = {'listen_address': '127.0.0.1', 'port': 0, 'api_port': -1, 'read_capabilities': False,
-           'log_level': 'warn', 'stations': stations, **cfg_iter}
+           'log_level': 'warn', 'stations': stations, 'max_stations': a.stations + a.probes + 100, **cfg_iter}
     if a.password_threads:
         cfg['password_threads'] = a.password_threads
     cfgp = os.path.join(tmp, 'depotd.json')
@@ -77,7 +78,7 @@ def run(a, tmp):
     t0 = time.time()
     storm = subprocess.run(load + ['--id-prefix', 'STORM', '--stations', str(a.stations), '--rate', '0.1',
                                    '--seconds', '1', '--message', 'Heartbeat', '--connect-batch', str(a.stations),
-                                   '--connect-timeout', str(a.seconds), '--call-timeout', '30'],
+                                   '--connect-timeout', str(a.seconds), '--call-timeout', str(a.seconds)],
                            capture_output=True, text=True)
     storm_wall = time.time() - t0
     cpu1 = cpu_s(d.pid)
@@ -97,6 +98,16 @@ def run(a, tmp):
           f"| {p['answered']} | {p['rttMs']['p50']:.1f} / {p['rttMs']['p99']:.1f} / {p['rttMs']['max']:.1f} "
           f"| {cpu1 - cpu0:.1f} | {rss / 1024:.0f} |")
     print(f'(storm load run {storm_wall:.1f} s wall; probe failures {p["failures"]})')
+    if s['connectFailed'] + s['bootRejected']:
+        why = {}
+        for line in open(logp):
+            m = re.search(r'(WARN|ERROR) +(\w+) station=\S+ (.*)', line)
+            if m:
+                k = re.sub(r'[0-9.:]+', '#', m.group(3))[:120]
+                why[k] = why.get(k, 0) + 1
+        for k, n in sorted(why.items(), key=lambda x: -x[1])[:8]:
+            print(f'  depotd: {n} x {k}')
+        print('  depotsim:', ' | '.join(storm.stderr.strip().splitlines()[-5:]))
 
 
 def cpu_s(pid):

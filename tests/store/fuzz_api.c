@@ -184,10 +184,11 @@ static size_t serve(const uint8_t *data, size_t size, bool until_close)
     }
     close(sv[1]);
     /* lws closes the connection when it sees the hang-up, or (a half-closed client may still read) once the
-     * answer parked for its commit is written; after that nothing of it may stay on the API's lists, where a
-     * late result would find freed memory. */
+     * answer parked for its commit or the reader is written; after that nothing of it may stay on the API's
+     * lists, where a late result would find freed memory. 30 s: after an hour of fuzzing the event log is large
+     * and a filtered events scan on the reader took over 5 s. */
     int64_t closing = now_ms();
-    for (int i = 0; i < 4 || ((D.api->waiting || D.api->held) && now_ms() - closing < 5000); i++) {
+    for (int i = 0; i < 4 || ((D.api->waiting || D.api->held) && now_ms() - closing < 30000); i++) {
         turn();
         if (i >= 4) usleep(200);
     }
