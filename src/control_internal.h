@@ -176,6 +176,7 @@ struct ctl_call {
     int phase;                   /* saga phase 1 (decreases) or 2 (increases) */
     struct sched sched;          /* what was sent, on depotd's clock */
     int64_t clock_off_ms, clock_unc_ms; /* how it went on the wire, in the station's time (ctl_wire_schedule) */
+    int64_t sent_ms;             /* planning clock: when it was sent (a composite's answer is judged knowing it) */
     cJSON *held_req;             /* a cap raise waiting for its station_cap event to be durable (write-ahead) */
     struct ctl_call *next;
 };

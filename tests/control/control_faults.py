@@ -302,7 +302,7 @@ def check_replay(d, depotd, plans):
 
 
 def check_composite(d, mism, comp, bad):
-    print("composite_mismatch events:", [(s, e.get("evse"), e.get("why")) for _, s, e, _ in mism])
+    print("composite_mismatch events:", [(s, e) for _, s, e, _ in mism])
     asked = d.query("SELECT station, count(*) FROM events WHERE type = 'ocpp_out' AND action = "
                     "'GetCompositeSchedule' AND msg_type = 2 GROUP BY station")
     asked = dict(asked)
