@@ -8,52 +8,40 @@ For each of Heartbeat and MeterValues: a fresh depotd (no smart charging, one SQ
 sends `stations x seconds` of them at one a second per station, depotd stops cleanly (WAL checkpointed), then the
 database file is measured and the event log counted. Prints bytes per load message (file size over messages
 answered, the CALL and its answer both logged, boots and the rest included) and bytes per logged frame.
-127.0.0.1 only; files in a temp directory, removed.
+127.0.0.1 only; depotd from tests/sim/depotd_fixture.py (temp directory, removed).
 """
 import argparse
 import json
 import os
-import re
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tests', 'sim'))
+from depotd_fixture import Depotd, base_config  # noqa: E402
 
 
-def one(a, tmp, message):
-    db = os.path.join(tmp, f'{message}.db')
-    cfgp = os.path.join(tmp, 'depotd.json')
-    json.dump({'listen_address': '127.0.0.1', 'port': 0, 'api_port': -1, 'read_capabilities': False,
-               'unauthenticated_stations': True, 'max_stations': a.stations + 10,
-               'stations': [{'id': f'LOAD{i + 1:05d}'} for i in range(a.stations)]}, open(cfgp, 'w'))
-    logp = os.path.join(tmp, 'depotd.log')
-    d = subprocess.Popen([a.depotd, '-c', cfgp, '-d', db], stderr=open(logp, 'w'))
-    port = None
-    for _ in range(300):
-        m = re.search(r'listening on 127\.0\.0\.1:(\d+)/', open(logp).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-    if not port:
-        d.kill()
-        sys.exit('depotd did not start:\n' + open(logp).read()[-2000:])
-    r = subprocess.run([a.depotsim, 'load', '--csms', f'ws://127.0.0.1:{port}/ocpp', '--stations', str(a.stations),
-                        '--rate', '1', '--seconds', str(a.seconds), '--message', message, '--json'],
-                       capture_output=True, text=True)
-    d.terminate()
-    d.wait(timeout=60)
+def one(a, message):
+    cfg = base_config(api_port=-1, read_capabilities=False, max_stations=a.stations + 10,
+                      stations=[{'id': f'LOAD{i + 1:05d}'} for i in range(a.stations)])
+    d = Depotd(a.depotd, cfg).start()
     try:
-        res = json.loads(r.stdout)
-    except json.JSONDecodeError:
-        sys.exit(f'depotsim load failed: {r.stdout[-500:]} {r.stderr[-800:]}\n' + open(logp).read()[-1500:])
-    size = sum(os.path.getsize(db + t) for t in ('', '-wal') if os.path.exists(db + t))
-    con = sqlite3.connect(db)
-    frames = con.execute("SELECT count(*), sum(length(data)) FROM events WHERE type IN ('ocpp_in','ocpp_out')").fetchone()
-    events = con.execute('SELECT count(*) FROM events').fetchone()[0]
-    con.close()
+        r = subprocess.run([a.depotsim, 'load', '--csms', d.url(), '--stations', str(a.stations), '--rate', '1',
+                            '--seconds', str(a.seconds), '--message', message, '--json'],
+                           capture_output=True, text=True)
+        d.proc.terminate()  # a clean stop checkpoints the WAL; the files are measured before Depotd.stop removes them
+        d.proc.wait(timeout=60)
+        try:
+            res = json.loads(r.stdout)
+        except json.JSONDecodeError:
+            sys.exit(f'depotsim load failed: {r.stdout[-500:]} {r.stderr[-800:]}\n' + ''.join(d.log[-30:]))
+        size = sum(os.path.getsize(d.db + t) for t in ('', '-wal') if os.path.exists(d.db + t))
+        con = sqlite3.connect(d.db)
+        frames = con.execute("SELECT count(*), sum(length(data)) FROM events WHERE type IN ('ocpp_in','ocpp_out')").fetchone()
+        events = con.execute('SELECT count(*) FROM events').fetchone()[0]
+        con.close()
+    finally:
+        d.stop()
     return res['answered'], size, events, frames[0], frames[1] or 0
 
 
@@ -64,18 +52,13 @@ def main():
     ap.add_argument('--stations', type=int, default=200)
     ap.add_argument('--seconds', type=int, default=30)
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix='depotd-logbytes-')
-    try:
-        print('| message | answered | events | frames logged | database bytes | bytes per message | bytes per frame '
-              '| frame text bytes per frame |')
-        print('|---|---:|---:|---:|---:|---:|---:|---:|')
-        for message in ('Heartbeat', 'MeterValues'):
-            answered, size, events, frames, text = one(a, tmp, message)
-            print(f'| {message} | {answered} | {events} | {frames} | {size} | {size / max(answered, 1):.0f} '
-                  f'| {size / max(frames, 1):.0f} | {text / max(frames, 1):.0f} |')
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
+    print('| message | answered | events | frames logged | database bytes | bytes per message | bytes per frame '
+          '| frame text bytes per frame |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|')
+    for message in ('Heartbeat', 'MeterValues'):
+        answered, size, events, frames, text = one(a, message)
+        print(f'| {message} | {answered} | {events} | {frames} | {size} | {size / max(answered, 1):.0f} '
+              f'| {size / max(frames, 1):.0f} | {text / max(frames, 1):.0f} |')
 
 if __name__ == '__main__':
     main()

@@ -8,18 +8,19 @@ password hashing, while 100 stations already connected send a Heartbeat a second
 Every station has a password hash of --iterations PBKDF2 rounds (one hash shared by all: the same work per
 station, made once); depotd starts with an empty cache of verified credentials, as after a restart. Prints how
 long until every storm station was Accepted (depotsim load's connect+boot; a station waits up to --seconds for
-its BootNotification answer), the probes' Heartbeat round trips
-over the whole storm, and depotd's CPU and peak RSS. 127.0.0.1 only; files in a temp directory, removed.
+its BootNotification answer), the probes' Heartbeat round trips over the whole storm, and depotd's CPU and peak
+RSS. 127.0.0.1 only; depotd from tests/sim/depotd_fixture.py (temp directory, removed).
 """
 import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tests', 'sim'))
+from depotd_fixture import Depotd, base_config, hash_password  # noqa: E402
 
 PASSWORD = 'storm-station-password-01'
 
@@ -34,58 +35,37 @@ def main():
     ap.add_argument('--password-threads', type=int, default=0, help='0: depotd default')
     ap.add_argument('--seconds', type=int, default=120, help='how long the probes run (bounds the storm)')
     a = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix='depotd-storm-')
-    try:
-        run(a, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(a, tmp):
-    cfg_iter = {'pbkdf2_iterations': a.iterations}
-    hashcfg = os.path.join(tmp, 'hash.json')
-    json.dump(cfg_iter, open(hashcfg, 'w'))
-    pw_hash = subprocess.run([a.depotd, '-c', hashcfg, '--hash-password'], input=PASSWORD + '\n',
-                             capture_output=True, text=True, check=True).stdout.strip()
+    pw_hash = hash_password(a.depotd, PASSWORD, a.iterations)
     stations = [{'id': f'PROBE{i + 1:05d}', 'password_hash': pw_hash} for i in range(a.probes)]
     stations += [{'id': f'STORM{i + 1:05d}', 'password_hash': pw_hash} for i in range(a.stations)]
-    cfg = {'listen_address': '127.0.0.1', 'port': 0, 'api_port': -1, 'read_capabilities': False,
-           'log_level': 'warn', 'stations': stations, 'max_stations': a.stations + a.probes + 100, **cfg_iter}
+    cfg = base_config(api_port=-1, read_capabilities=False, stations=stations, pbkdf2_iterations=a.iterations,
+                      unauthenticated_stations=False, max_stations=a.stations + a.probes + 100)
     if a.password_threads:
         cfg['password_threads'] = a.password_threads
-    cfgp = os.path.join(tmp, 'depotd.json')
-    json.dump(cfg, open(cfgp, 'w'))
-    logp = os.path.join(tmp, 'depotd.log')
-    d = subprocess.Popen([a.depotd, '-c', cfgp, '-d', os.path.join(tmp, 'depotd.db'), '-l', 'info'],
-                         stderr=open(logp, 'w'))
-    port = None
-    for _ in range(300):
-        m = re.search(r'listening on 127\.0\.0\.1:(\d+)/', open(logp).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.1)
-    if not port:
-        d.kill()
-        sys.exit('depotd did not start:\n' + open(logp).read()[-2000:])
-    url = f'ws://127.0.0.1:{port}/ocpp'
+    d = Depotd(a.depotd, cfg).start()
+    try:
+        run(a, d)
+    finally:
+        d.stop(timeout=60)
+
+
+def run(a, d):
+    url = d.url()
     load = [a.depotsim, 'load', '--csms', url, '--password', PASSWORD, '--json']
     probes = subprocess.Popen(load + ['--id-prefix', 'PROBE', '--stations', str(a.probes), '--rate', '1',
                                       '--seconds', str(a.seconds), '--message', 'Heartbeat', '--call-timeout', '30'],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(5)  # the probes are connected and sending
-    cpu0 = cpu_s(d.pid)
+    cpu0 = cpu_s(d.proc.pid)
     t0 = time.time()
     storm = subprocess.run(load + ['--id-prefix', 'STORM', '--stations', str(a.stations), '--rate', '0.1',
                                    '--seconds', '1', '--message', 'Heartbeat', '--connect-batch', str(a.stations),
                                    '--connect-timeout', str(a.seconds), '--call-timeout', str(a.seconds)],
                            capture_output=True, text=True)
     storm_wall = time.time() - t0
-    cpu1 = cpu_s(d.pid)
-    rss = peak_rss_kib(d.pid)
+    cpu1 = cpu_s(d.proc.pid)
+    rss = peak_rss_kib(d.proc.pid)
     pout, perr = probes.communicate(timeout=a.seconds + 60)
-    d.terminate()
-    d.wait(timeout=60)
     try:
         s, p = json.loads(storm.stdout), json.loads(pout)
     except json.JSONDecodeError:
@@ -100,7 +80,7 @@ def run(a, tmp):
     print(f'(storm load run {storm_wall:.1f} s wall; probe failures {p["failures"]})')
     if s['connectFailed'] + s['bootRejected']:
         why = {}
-        for line in open(logp):
+        for line in d.log:
             m = re.search(r'(WARN|ERROR) +(\w+) station=\S+ (.*)', line)
             if m:
                 k = re.sub(r'[0-9.:]+', '#', m.group(3))[:120]
