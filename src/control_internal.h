@@ -177,6 +177,7 @@ struct ctl_call {
     struct sched sched;          /* what was sent, on depotd's clock */
     int64_t clock_off_ms, clock_unc_ms; /* how it went on the wire, in the station's time (ctl_wire_schedule) */
     int64_t sent_ms;             /* planning clock: when it was sent (a composite's answer is judged knowing it) */
+    bool confirming;             /* a composite asked again to confirm a mismatch (control_verify.c) */
     cJSON *held_req;             /* a cap raise waiting for its station_cap event to be durable (write-ahead) */
     struct ctl_call *next;
 };
@@ -483,7 +484,7 @@ cJSON *ctl_wire_schedule(struct control *ctl, struct ctl_station *cs, const stru
 void ctl_wire_of(const struct control *ctl, const struct ctl_call *c, struct sched *wire);
 /* A station maximum as it would go on the wire to cs now. */
 void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sched *s, struct sched *wire);
-void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
+struct ctl_call *ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id);
 void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev);
 

@@ -14,11 +14,11 @@
 
 #define VERIFY_MIN_SEGMENT_MS 60000 /* shorter stretches between two boundaries are clock skew, not a limit */
 
-void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
-                     uint64_t plan_id)
+struct ctl_call *ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
+                                 uint64_t plan_id)
 {
     const struct sched *sent = &tx->sched;
-    if (!ctl_connected(ctl, cs) || sent->n < 1) return;
+    if (!ctl_connected(ctl, cs) || sent->n < 1) return NULL;
     struct sched_unit u;
     ctl_unit(ctl, cs, e, &u);
     int64_t now = ctl_now(ctl);
@@ -43,9 +43,11 @@ void ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evs
             /* Not in flight: take it back off the list (it is the newest). */
             ctl->calls = c->next;
             free(c);
+            c = NULL;
         }
     }
     cJSON_Delete(req);
+    return c;
 }
 
 /* What the EVSE should report at t: the TxProfile sent, capped by what else depotd knows limits it. */
@@ -62,6 +64,18 @@ static double expected_w(const struct control *ctl, const struct ctl_station *cs
 static void mismatch(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *c,
                      const char *why, int64_t at, double sent_w, double reported_w)
 {
+    /* Asked once more before it counts: an answer can overtake the station's own news (its TransactionEvent
+     * Ended waits in its queue while the answer to a CALL goes at once), and a station whose session just ended
+     * reports the limit without it. The second answer comes after that news; if the session is over by then,
+     * ctl_verify_answer drops it. */
+    if (!c->confirming) {
+        struct ctl_call *again = ctl_verify_send(ctl, cs, e, c, c->plan_id);
+        if (again) {
+            again->confirming = true;
+            log_debug("control", cs->st->id, "EVSE %d: composite schedule %s: asking again", e->id, why);
+            return;
+        }
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "plan", (double)c->plan_id);
     cJSON_AddNumberToObject(o, "evse", e->id);
