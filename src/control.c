@@ -605,6 +605,7 @@ void ctl_free(struct control *ctl)
         cJSON_Delete(c->held_req);
         free(c);
     }
+    ctl_verify_free(ctl);
     while (ctl->stations) {
         struct ctl_station *cs = ctl->stations;
         ctl->stations = cs->next;

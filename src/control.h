@@ -68,6 +68,8 @@ void control_on_status(struct depot *d, struct station *st, const cJSON *payload
 void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload);
 void control_on_meter_values(struct depot *d, struct station *st, const cJSON *payload);
 void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload);
+/* After any CALL of the station was handled (its news so far is known). */
+void control_on_call(struct depot *d, struct station *st);
 /* A GetVariables result (capabilities: rate unit, periods per schedule, EVSE power and phases). */
 void control_on_variables(struct depot *d, struct station *st, const cJSON *result);
 /* The capability read that a boot or reconnect started has ended (answered or not): the fail-safe goes out. */

@@ -347,6 +347,11 @@ void control_on_status(struct depot *d, struct station *st, const cJSON *payload
     if (d->control) ctl_on_status(d->control, st, payload);
 }
 
+void control_on_call(struct depot *d, struct station *st)
+{
+    if (d->control && st) ctl_on_call(d->control, st);
+}
+
 void control_on_transaction_event(struct depot *d, struct station *st, const cJSON *payload)
 {
     if (d->control) ctl_on_transaction_event(d->control, st, payload);

@@ -246,6 +246,7 @@ struct control {
     struct ctl_target *targets;  /* control.c: this saga's EVSEs and their schedules */
     int n_targets;
     struct ctl_call *calls;
+    struct ctl_call *rechecks;   /* composite mismatches waiting for the station's next CALL (control_verify.c) */
     int caps_held;               /* cap raises waiting for their write-ahead event to be durable */
     bool saga_tx_deferred;       /* phase 2's TxProfiles wait for those raises to leave first */
     uint64_t next_cookie;
@@ -283,6 +284,7 @@ void ctl_on_reconnect(struct control *ctl, struct station *st, bool caps_coming)
 void ctl_on_disconnect(struct control *ctl, struct station *st);
 void ctl_on_status(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_on_transaction_event(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_on_call(struct control *ctl, struct station *st);
 void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_on_variables(struct control *ctl, struct station *st, const cJSON *result);
@@ -487,5 +489,8 @@ void ctl_wire_sched(struct control *ctl, struct ctl_station *cs, const struct sc
 struct ctl_call *ctl_verify_send(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *tx,
                      uint64_t plan_id);
 void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocpp_event *ev);
+/* The station sent a CALL (handled): a mismatch waiting for its news is asked about again now. */
+void ctl_verify_on_call(struct control *ctl, struct ctl_station *cs);
+void ctl_verify_free(struct control *ctl);
 
 #endif

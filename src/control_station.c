@@ -205,6 +205,11 @@ void ctl_on_status(struct control *ctl, struct station *st, const cJSON *payload
         ctl_send_failsafe(ctl, cs);
 }
 
+void ctl_on_call(struct control *ctl, struct station *st)
+{
+    struct ctl_station *cs = ctl->rechecks ? ctl_station_find(ctl, st->id) : NULL;
+    if (cs) ctl_verify_on_call(ctl, cs);
+}
 
 /* The station follows profiles again (a probe for a full slot) or rebooted: its sessions are trusted again. */
 static void station_compliant(struct control *ctl, struct ctl_station *cs, const struct ctl_evse *by, int64_t followed_ms)

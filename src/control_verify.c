@@ -61,20 +61,67 @@ static double expected_w(const struct control *ctl, const struct ctl_station *cs
     return w;
 }
 
+/* One recheck per EVSE: a newer mismatch replaces an older one. */
+static void defer_recheck(struct control *ctl, const struct ctl_call *c)
+{
+    for (struct ctl_call **pp = &ctl->rechecks; *pp; pp = &(*pp)->next)
+        if ((*pp)->evse == c->evse && strcmp((*pp)->station, c->station) == 0) {
+            struct ctl_call *old = *pp;
+            *pp = old->next;
+            free(old);
+            break;
+        }
+    struct ctl_call *r = malloc(sizeof *r);
+    if (!r) return; /* the next plan's question asks again */
+    *r = *c;
+    r->held_req = NULL;
+    r->next = ctl->rechecks;
+    ctl->rechecks = r;
+}
+
+void ctl_verify_on_call(struct control *ctl, struct ctl_station *cs)
+{
+    struct ctl_call **pp = &ctl->rechecks;
+    while (*pp) {
+        struct ctl_call *r = *pp;
+        if (strcmp(r->station, cs->st->id) != 0) {
+            pp = &r->next;
+            continue;
+        }
+        *pp = r->next;
+        struct ctl_evse *e = ctl_evse(cs, r->evse);
+        /* Only while the profile judged is still the one in force (as ctl_verify_answer checks). */
+        if (e && e->active && e->applied_valid && e->mode == CTL_MODE_CONTROLLED &&
+            sched_equal(&e->applied, &r->sched, r->sched.t[0])) {
+            struct ctl_call *again = ctl_verify_send(ctl, cs, e, r, r->plan_id);
+            if (again) again->confirming = true;
+        }
+        free(r);
+    }
+}
+
+void ctl_verify_free(struct control *ctl)
+{
+    while (ctl->rechecks) {
+        struct ctl_call *r = ctl->rechecks;
+        ctl->rechecks = r->next;
+        free(r);
+    }
+}
+
 static void mismatch(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const struct ctl_call *c,
                      const char *why, int64_t at, double sent_w, double reported_w)
 {
-    /* Asked once more before it counts: an answer can overtake the station's own news (its TransactionEvent
-     * Ended waits in its queue while the answer to a CALL goes at once), and a station whose session just ended
-     * reports the limit without it. The second answer comes after that news; if the session is over by then,
-     * ctl_verify_answer drops it. */
+    /* Asked once more before it counts, once the station has said what it had to say: an answer can overtake
+     * the station's own news (its TransactionEvent Ended waits in its queue behind a CALL in flight while the
+     * answer to depotd's question goes at once). A question asked again at once can overtake it as well (seen
+     * under the sanitizers), so it waits for the station's next CALL, which comes after that news; if the
+     * session is over by then, the question is not asked. */
     if (!c->confirming) {
-        struct ctl_call *again = ctl_verify_send(ctl, cs, e, c, c->plan_id);
-        if (again) {
-            again->confirming = true;
-            log_debug("control", cs->st->id, "EVSE %d: composite schedule %s: asking again", e->id, why);
-            return;
-        }
+        defer_recheck(ctl, c);
+        log_debug("control", cs->st->id, "EVSE %d: composite schedule %s: asking again after the station's next CALL",
+                  e->id, why);
+        return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "plan", (double)c->plan_id);

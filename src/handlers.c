@@ -250,6 +250,7 @@ void depot_handle_call(struct conn *c, const struct ocpp_event *ev, uint64_t tic
         if (strcmp(handlers[i].action, ev->action) != 0) continue;
         cJSON *reply = handlers[i].fn(c, ev->payload);
         depot_hold_reply(c, ev->id, ev->action, reply, handlers[i].durable ? ticket : 0);
+        control_on_call(c->depot, c->station);
         return;
     }
     /* A 2.0.1 action a station may send, that depotd does not support (certificates, displays...). */
