@@ -373,6 +373,7 @@ struct ctl_plan {
     double cost, shortfall_kwh, solve_ms;
     double lp_cost;              /* the LP relaxation's cost (unique at the optimum; cost after the 6 A repair) */
     const char *method;
+    char solver[400];            /* each solve's start (warm/cold), iterations, ms and the optimizer's note */
     bool failed;
     char err[200];
     int64_t requested_mono, solved_mono;

@@ -76,6 +76,7 @@ static void on_solved(struct control *ctl, void *arg)
         if (isfinite(plan->lp_cost)) cJSON_AddNumberToObject(res, "lp_cost", plan->lp_cost);
         cJSON_AddNumberToObject(res, "shortfall_kwh", round(plan->shortfall_kwh * 1e3) / 1e3);
         cJSON_AddNumberToObject(res, "solve_ms", round(plan->solve_ms * 10) / 10);
+        cJSON_AddStringToObject(res, "solver", plan->solver);
         cJSON *rows = cJSON_AddArrayToObject(res, "kw");
         for (int i = 0; i < plan->n; i++) {
             cJSON *row = cJSON_CreateArray();
@@ -165,10 +166,24 @@ static int caps_from(struct ctl_job *j, const struct opt_plan *out)
     return rc;
 }
 
+/* For the plan event: how each solve went (an operator asking why a plan was a fallback reads it here). */
+static void solver_said(struct ctl_plan *plan, const struct opt_plan *out)
+{
+    if (!out) return;
+    size_t used = strlen(plan->solver);
+    snprintf(plan->solver + used, sizeof plan->solver - used, "%s%s, %d iterations, %.1f ms%s%s", used ? "; " : "",
+             out->warm_start ? "warm" : "cold", out->iterations, out->solve_ms, out->note[0] ? ": " : "", out->note);
+}
+
 static void *worker(void *arg)
 {
     struct ctl_planner *p = arg;
+    /* Two planners, each warm-starting from its own last solve: the caps pass (stations as circuits) started
+     * from the first pass's basis took 1,200-14,000 iterations and up to the time limit where a cold start
+     * takes ~200 and 5 ms; the first pass then started from a caps-pass basis, slower too (docs/benchmarks.md,
+     * "Warm starts across the caps pass"). */
     opt_planner *pl = opt_planner_new(&p->opts);
+    opt_planner *pl_caps = opt_planner_new(&p->opts);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && !p->job) pthread_cond_wait(&p->cv, &p->mu);
@@ -182,6 +197,7 @@ static void *worker(void *arg)
         char err[200] = "";
         int rc = pl ? opt_solve(pl, &j->pb, &out, err, sizeof err) : OPT_ENOMEM;
         plan->caps_pass = 1;
+        solver_said(plan, out);
         if (rc == OPT_OK && out && j->n_caps && caps_from(j, out) != 0 && j->pb.n_sessions > 0) {
             /* In some slot the stations' wants do not fit under the site limit together (caps that cannot move
              * count for more than the plan gave them): plan again with each station a circuit of the cap it can
@@ -191,10 +207,11 @@ static void *worker(void *arg)
                     j->cap_lim[(size_t)c * j->pb.slots + t] =
                         fmax(0, plan->caps[c].cap_slot_w[t] - j->caps[c].floor_w) / 1000.0;
             struct opt_plan *out2 = NULL;
-            rc = opt_solve(pl, &j->pb, &out2, err, sizeof err);
+            rc = pl_caps ? opt_solve(pl_caps, &j->pb, &out2, err, sizeof err) : OPT_ENOMEM;
             opt_plan_free(out);
             out = out2;
             plan->caps_pass = 2;
+            solver_said(plan, out);
             if (rc == OPT_OK && out) caps_from(j, out);
         }
         if (rc != OPT_OK || !out) {
@@ -225,6 +242,7 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&p->mu);
     opt_planner_free(pl);
+    opt_planner_free(pl_caps);
     opt_thread_cleanup();
     return NULL;
 }
