@@ -279,11 +279,15 @@ void ctl_on_timer(struct control *ctl, enum ctl_timer which)
 
 struct ctl_target {
     struct ctl_station *cs;
-    struct ctl_evse *e;
+    int evse;                    /* an id, not a pointer: cs->evse moves when a new EVSE id grows it mid-saga */
+    char tx_id[37];              /* the session planned for (another may have started there by phase 2) */
     struct sched next;           /* the plan's schedule, as the station will get it */
     struct sched step;           /* phase 1: min(old, next) */
     bool send_step, send_next;
 };
+
+/* The target's EVSE now (the array may have moved since the target was made; it never shrinks). */
+static struct ctl_evse *target_evse(struct ctl_target *t) { return &t->cs->evse[t->evse]; }
 
 static int periods_for(const struct ctl_station *cs)
 {
@@ -375,10 +379,11 @@ void ctl_saga_send_increases(struct control *ctl)
 {
     for (int i = 0; i < ctl->n_targets; i++) {
         struct ctl_target *t = &ctl->targets[i];
-        if (!t->send_next || !t->e->active || t->e->mode == CTL_MODE_UNCONTROLLED ||
-            t->e->mode == CTL_MODE_NONCOMPLIANT)
+        struct ctl_evse *e = target_evse(t);
+        if (!t->send_next || !e->active || strcmp(e->tx_id, t->tx_id) != 0 ||
+            e->mode == CTL_MODE_UNCONTROLLED || e->mode == CTL_MODE_NONCOMPLIANT)
             continue;
-        send_tx_profile(ctl, t->cs, t->e, &t->next, ctl->saga_plan->id, 2);
+        send_tx_profile(ctl, t->cs, e, &t->next, ctl->saga_plan->id, 2);
     }
 }
 
@@ -492,7 +497,8 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         if (e->mode == CTL_MODE_UNCONTROLLED || e->mode == CTL_MODE_NONCOMPLIANT) continue;
         struct ctl_target *t = &ctl->targets[ctl->n_targets];
         t->cs = cs;
-        t->e = e;
+        t->evse = e->id;
+        snprintf(t->tx_id, sizeof t->tx_id, "%s", e->tx_id);
         struct sched_unit u;
         ctl_unit(ctl, cs, e, &u);
         sched_from_plan(&t->next, &u, plan->start_ms, plan->first_end_ms, plan->slot_ms,
@@ -535,8 +541,10 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
     int default_down = send_txdefaults(ctl, plan->id, 1);
     if (default_down) log_info("control", NULL, "plan %llu: %d TxDefaultProfile decreases", (unsigned long long)plan->id,
                                default_down);
-    for (int i = 0; i < ctl->n_targets; i++)
-        if (ctl->targets[i].send_step) send_tx_profile(ctl, ctl->targets[i].cs, ctl->targets[i].e, &ctl->targets[i].step, plan->id, 1);
+    for (int i = 0; i < ctl->n_targets; i++) {
+        struct ctl_target *t = &ctl->targets[i];
+        if (t->send_step) send_tx_profile(ctl, t->cs, target_evse(t), &t->step, plan->id, 1);
+    }
     if (ctl->saga_in_flight == 0) saga_phase2(ctl);
     arm_boundary(ctl);
 }

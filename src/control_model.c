@@ -644,6 +644,14 @@ static int on_departure_kept(void *ctx, const char *data)
 
 int ctl_restore(struct control *ctl, char *err, size_t err_len)
 {
+    /* Plan numbers go on from the last run's: the log, the API and --replay-plan name plans by them (they
+     * started at 1 again after every restart, and "plan 12" meant as many plans as restarts). */
+    char *last_plan = store_last_event_data(ctl->d->store, "plan");
+    cJSON *lp = last_plan ? cJSON_Parse(last_plan) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(lp, "plan");
+    if (cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble < 9e15) ctl->next_plan_id = (uint64_t)id->valuedouble;
+    cJSON_Delete(lp);
+    free(last_plan);
     struct kept_rows *kept = calloc(1, sizeof *kept);
     if (!kept || store_each_station_event(ctl->d->store, "departure_kept", NULL, DEPARTURES_KEEP, on_departure_kept, kept)) {
         free(kept);

@@ -192,6 +192,7 @@ def main():
                                 " FROM events WHERE type = 'station_cap' AND seq > ?1 AND data LIKE '%\"accepted\"%')",
                                 (restart_seq,))[0]
         restored = any("restored from the event log" in line for line in d.log)
+        plan_ids = [r[0] for r in d.query("SELECT json_extract(data, '$.plan') FROM events WHERE type = 'plan' ORDER BY seq")]
         floors = d.query("SELECT json_extract(data, '$.floors'), json_extract(data, '$.reserved'), json_extract(data, "
                          "'$.lp_site_limit_kw[0]'), json_extract(data, '$.result.caps_pass') FROM events WHERE type = "
                          "'plan' AND json_array_length(data, '$.sessions') > 0 ORDER BY seq") if tight else []
@@ -200,6 +201,7 @@ def main():
             import shutil
             shutil.copy(d.db, os.environ["KEEP_DB"])
         d.stop()
+        depotd_log = list(d.log)
     rep = load(out)
     if os.environ.get("KEEP_REPORT"):  # depotsim's report (per-minute site power, per vehicle), to diagnose
         import shutil
@@ -247,6 +249,9 @@ def main():
         check(a_only > 0, "A-only stations got their profiles in A (%d SetChargingProfile in A)" % a_only)
     if mode in ("tight_stationmax", "trucks_stationmax"):
         check_caps(cap_log, depot["gridLimitKw"], runs=1, loaded=())
+    if mode in ("kill", "stationmax"):
+        check(all(b > a for a, b in zip(plan_ids, plan_ids[1:])), "plan numbers go on across the restart (%s)"
+              % [b for a, b in zip(plan_ids, plan_ids[1:]) if b <= a][:3])
     if mode == "stationmax":
         check_caps(cap_log, depot["gridLimitKw"])
         check(restored and after_restart[0] >= 5 and after_restart[1] >= 1,
@@ -254,6 +259,11 @@ def main():
               "changes accepted" % ("yes" if restored else "no", after_restart[0], after_restart[1]))
     if mode == "faults":
         check(comp >= 1, "stations that rejected profiles were planned around (%d compensation events)" % comp)
+    if failures:  # what depotd said last (its whole log with KEEP_LOG=file)
+        print("depotd's log, last 30 lines:\n" + "".join(depotd_log[-30:]))
+    if os.environ.get("KEEP_LOG"):
+        with open(os.environ["KEEP_LOG"], "w") as f:
+            f.writelines(depotd_log)
     print("%d failed" % failures)
     return 1 if failures else 0
 

@@ -179,6 +179,37 @@ static void test_raise_waits(void)
     ctl_free(ctl);
 }
 
+/* A station reports a new EVSE id while a saga is between its phases: its EVSE array grows (and moves), and
+ * phase 2 still raises the right session (it held a pointer into the old array: a use after free, seen under
+ * ASan after a restart in control_depot_stationmax). VAN-B leaves: station 1's cap comes down in phase 1, then
+ * station 0's cap and VAN-A's TxProfile go up in phase 2. */
+static void test_saga_survives_new_evse(void)
+{
+    struct control *ctl = loop_new(2, TWO_VANS);
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    boot(ctl, 0, 1);
+    boot(ctl, 1, 1);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A");
+    tx_event(ctl, 1, 1, "Started", "TOK-B");
+    settle(ctl);
+    CHECK(tx_w(0, 1, F.now) == 11000, "11 kW each (%.0f)", tx_w(0, 1, F.now));
+    F.now += 60000;
+    tx_event(ctl, 1, 1, "Ended", "TOK-B");
+    CHECK(plan(ctl), "a plan without VAN-B");
+    int phase1 = F.n_sent;
+    cJSON *p = cJSON_Parse("{\"evseId\": 9, \"connectorId\": 1, \"connectorStatus\": \"Available\"}");
+    ctl_on_status(ctl, &stations[0], p);
+    cJSON_Delete(p);
+    settle(ctl);
+    int a = last_sent(0, "TxProfile", 1);
+    CHECK(a >= phase1 && tx_w(0, 1, F.now) == 22000, "phase 2 raised VAN-A after its station's EVSEs grew (call %d of "
+          "%d, %.0f W)", a, phase1, tx_w(0, 1, F.now));
+    CHECK(caps_fit(ctl, 22000), "after: %.0f W counted", ctl_caps_sum_w(ctl));
+    ctl_free(ctl);
+}
+
 /* A station 120 s behind depotd, its offset known to 2 s, clock_skew_tolerance_s 300: the schedule goes on the
  * wire in its time, starting 300 s early (in force at once for a station up to 300 s further behind), a decrease
  * 2 s early and a raise 2 s late. */
@@ -305,6 +336,7 @@ int main(void)
     test_failsafe_refused();
     test_floors_do_not_fit();
     test_raise_waits();
+    test_saga_survives_new_evse();
     test_skewed_clock();
     test_margin();
     loop_free();
