@@ -90,7 +90,14 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
                                          : "the database or its directory is not writable");
     long long free_bytes = have_vfs ? (long long)vfs.f_bavail * (long long)vfs.f_frsize : -1;
     bool disk_ok = free_bytes >= READY_FREE_BYTES;
-    c = check(checks, "disk", disk_ok, disk_ok ? NULL : "less than 16 MiB free");
+    struct store_disk_state ds;
+    store_disk(d->store, &ds);
+    /* Below the watermarks depotd still serves (ready), and says so. */
+    c = check(checks, "disk", disk_ok,
+              !disk_ok  ? "less than 16 MiB free"
+              : ds.lean ? "below disk_min_free_mb: Heartbeat, MeterValues and periodic TransactionEvent frames are not written"
+              : ds.low  ? "below disk_warn_free_mb"
+                        : NULL);
     cJSON_AddNumberToObject(c, "free_bytes", (double)free_bytes);
     struct store_health h;
     store_health(d->store, &h);
@@ -266,6 +273,15 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_api_commands_total", "counter", "Station commands sent through the API.", (double)a->commands);
     metric(f, "depotd_api_command_timeouts_total", "counter", "Station commands answered 504.",
            (double)a->command_timeouts);
+    struct store_disk_state ds;
+    store_disk(d->store, &ds);
+    metric(f, "depotd_disk_free_bytes", "gauge", "Free space on the database's file system (-1: unknown).",
+           (double)ds.free_bytes);
+    metric(f, "depotd_disk_low", "gauge", "1 while the free space is below disk_warn_free_mb.", ds.low);
+    metric(f, "depotd_event_log_lean", "gauge",
+           "1 while the free space is below disk_min_free_mb: frames that are not essential are not written.", ds.lean);
+    metric(f, "depotd_events_not_written_total", "counter", "Events not written for lack of disk (disk_min_free_mb).",
+           (double)ds.dropped);
     metric(f, "depotd_loop_lag_seconds", "gauge", "How late the event loop ran its last 1 s timer.", a->lag_ms / 1000.0);
     metric(f, "depotd_loop_lag_max_seconds", "gauge", "The largest loop lag since start.", a->lag_max_ms / 1000.0);
     fclose(f);

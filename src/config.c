@@ -81,6 +81,14 @@ static const struct key keys[] = {
     INT_KEY(max_unanswered, "64", 4, 100000,
             "CALLs of one station depotd has not answered yet (waiting for disk or for the station to read) before "
             "it stops reading that station: what depotd holds for a station that sends without reading is bounded."),
+    INT_KEY(disk_warn_free_mb, "1024", 0, 1000000000,
+            "Below this much free space (MiB) on the database's file system depotd warns (log, /metrics, /readyz "
+            "detail); 0: never."),
+    INT_KEY(disk_min_free_mb, "256", 0, 1000000000,
+            "Below this much free space (MiB) the event log stops taking what it can do without (Heartbeat, "
+            "MeterValues and periodic TransactionEvent frames, NotifyEvent, DataTransfer...; counted in "
+            "/metrics) until it is back a quarter above, so boots, sessions, plans and API writes still find room; "
+            "0: never."),
     BOOL_KEY(auto_register, "false",
              "Unknown stations may connect and are registered as Pending (their first password is kept)."),
     INT_KEY(auto_register_max, "100", 0, 100000,

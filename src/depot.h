@@ -196,6 +196,7 @@ struct depot {
     struct doors *doors;                /* doors.h: login back-off, folded refusals */
     uint64_t settled_seen;              /* durable.c: the store's settled ticket last looked at */
     int commits_failed_seen;            /* and its failed commits then (each new one is logged) */
+    bool disk_low_seen, disk_lean_seen; /* the disk watermarks as last logged (depot_log_disk) */
 };
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */
@@ -262,6 +263,8 @@ void depot_pw_stop(struct depot *d);
 void depot_pw_submit(struct depot *d, struct pw_job *job, void (*done)(struct depot *d, void *job));
 /* durable.c: answers whose events are now settled go out; a closing connection's held answers are dropped. */
 void depot_release_durable(struct depot *d);
+/* Logs a crossing of the disk watermarks (store_set_watermarks) since the last call. */
+void depot_log_disk(struct depot *d);
 void depot_drop_held(struct conn *c);
 /* inflow.c: after each whole frame a station sent, and after each answer written to it. */
 void depot_inflow(struct depot *d, struct conn *c);

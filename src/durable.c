@@ -143,7 +143,29 @@ void depot_release_durable(struct depot *d)
             d->commits_failed_seen = h.commits_failed;
             log_error("store", NULL, "a commit to the event log failed: %s", h.last_error);
         }
+        depot_log_disk(d);
     }
+}
+
+void depot_log_disk(struct depot *d)
+{
+    struct store_disk_state s;
+    store_disk(d->store, &s);
+    if (s.low == d->disk_low_seen && s.lean == d->disk_lean_seen) return;
+    long long mib = s.free_bytes >> 20;
+    if (s.lean && !d->disk_lean_seen)
+        log_error("store", NULL, "%lld MiB free on the database's disk, below disk_min_free_mb: not writing Heartbeat, "
+                  "MeterValues and periodic TransactionEvent frames until %d MiB are free", mib,
+                  d->cfg.disk_min_free_mb + d->cfg.disk_min_free_mb / 4);
+    else if (!s.lean && d->disk_lean_seen)
+        log_warn("store", NULL, "%lld MiB free on the database's disk: writing every frame again (%llu not written)",
+                 mib, (unsigned long long)s.dropped);
+    else if (s.low && !d->disk_low_seen)
+        log_warn("store", NULL, "%lld MiB free on the database's disk, below disk_warn_free_mb", mib);
+    else if (!s.low && d->disk_low_seen)
+        log_info("store", NULL, "%lld MiB free on the database's disk, above disk_warn_free_mb again", mib);
+    d->disk_low_seen = s.low;
+    d->disk_lean_seen = s.lean;
 }
 
 int depot_after_durable(struct depot *d, uint64_t ticket, void (*fn)(struct depot *d, void *arg, enum store_ticket_state state),

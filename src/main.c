@@ -198,6 +198,8 @@ int main(int argc, char **argv)
         log_error("store", NULL, "cannot open the store: %s", err);
         goto out;
     }
+    store_set_watermarks(d->store, (int64_t)d->cfg.disk_warn_free_mb << 20, (int64_t)d->cfg.disk_min_free_mb << 20);
+    depot_log_disk(d);
     if (depot_load_stations(d, err, sizeof err)) {
         log_error("main", NULL, "%s", err);
         goto out;

@@ -85,6 +85,7 @@ struct store {
     bool stop;
     void (*notify)(void *);
     void *notify_ctx;
+    struct store_disk disk;
 };
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -298,6 +299,7 @@ static void *writer_main(void *arg)
             batch_free(list);
             list = next;
         }
+        store_disk_measure(&st->disk, false);
         pthread_mutex_lock(&st->mu);
         st->settled = last;
         pthread_mutex_unlock(&st->mu);
@@ -320,6 +322,7 @@ store *store_open(const char *path, void (*notify)(void *), void *notify_ctx, ch
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     st->next_ticket = 1;
+    store_disk_init(&st->disk, path);
     st->notify = notify;
     st->notify_ctx = notify_ctx;
     if (pthread_create(&st->writer, NULL, writer_main, st)) {
@@ -336,6 +339,11 @@ fail:
 
 uint64_t store_append(store *st, const struct store_event *ev)
 {
+    if (atomic_load(&st->disk.lean) && !store_event_essential(ev)) {
+        atomic_fetch_add(&st->disk.dropped, 1);
+        /* Nothing of its own to wait for, but no answer overtakes what was appended before it. */
+        return st->filling ? st->filling->ticket : st->next_ticket - 1;
+    }
     struct batch *b = st->filling;
     if (!b) {
         b = st->filling = calloc(1, sizeof *b);
@@ -389,6 +397,19 @@ void store_health(store *st, struct store_health *out)
     out->last_failed_ms = st->last_failed_ms;
     snprintf(out->last_error, sizeof out->last_error, "%s", st->last_error);
     pthread_mutex_unlock(&st->mu);
+}
+
+void store_set_watermarks(store *st, int64_t warn_free_bytes, int64_t min_free_bytes)
+{
+    atomic_store(&st->disk.warn_bytes, warn_free_bytes > 0 ? warn_free_bytes : 0);
+    atomic_store(&st->disk.min_bytes, min_free_bytes > 0 ? min_free_bytes : 0);
+    store_disk_measure(&st->disk, true);
+}
+
+void store_disk(store *st, struct store_disk_state *out)
+{
+    *out = (struct store_disk_state){.free_bytes = atomic_load(&st->disk.free_bytes), .low = atomic_load(&st->disk.low),
+                                     .lean = atomic_load(&st->disk.lean), .dropped = atomic_load(&st->disk.dropped)};
 }
 
 uint64_t store_settled(store *st)

@@ -93,6 +93,22 @@ struct store_health {
 };
 void store_health(store *st, struct store_health *out);
 
+/* Disk watermarks, in bytes free on the database's file system (0: off). Below warn, store_disk says so; below
+ * min, events that are not essential are not written (and counted) until the free space is back a quarter
+ * above min, so a full disk does not take the answers to boots, sessions and plans down with it. Measured by
+ * the writer after its commits, at most once a second (and once here). Loop thread. */
+void store_set_watermarks(store *st, int64_t warn_free_bytes, int64_t min_free_bytes);
+/* Essential: everything but the frames of Heartbeat, MeterValues, NotifyEvent, LogStatusNotification,
+ * FirmwareStatusNotification, DataTransfer (either direction, CALL and answer) and the TransactionEvent CALLs
+ * sent for periodic meter values (eventType Updated, triggerReason MeterValuePeriodic). */
+bool store_event_essential(const struct store_event *ev);
+struct store_disk_state {
+    int64_t free_bytes;          /* -1: unknown */
+    bool low, lean;
+    uint64_t dropped;            /* events not written for lack of disk, since open */
+};
+void store_disk(store *st, struct store_disk_state *out);
+
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(void);
 

@@ -5,7 +5,7 @@
 // file under a running depotd makes a read fail) and a read-only mount (needs privileges a test has not).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiDepotd, depotConfig, makeTokens, sql } from './lib.mjs';
+import { ApiDepotd, commandStation, depotConfig, makeTokens, sql } from './lib.mjs';
 
 const tokens = makeTokens();
 let d;
@@ -47,4 +47,35 @@ test('a failing commit of the event log makes /readyz not ready with the reason,
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.status, 'ready');
   assert.ok(r.json.checks.store_commit.commits_failed >= 1, 'the count stays');
+});
+
+// The disk watermarks on a real file system: a disk_min_free_mb above what any test machine has free (95 TiB)
+// puts the event log in lean mode from the start. Boots and status are written and answered; Heartbeats are
+// answered but not written, and counted; /readyz stays ready and says why, /metrics and the log say it too.
+test('below disk_min_free_mb the essentials are written, Heartbeats are not, and depotd says so', async () => {
+  const lean = new ApiDepotd({ config: depotConfig(tokens, { disk_min_free_mb: 100000000, disk_warn_free_mb: 100000000 }) });
+  await lean.start();
+  try {
+    const c = await commandStation(lean, 'CS1');
+    for (let i = 0; i < 3; i++) assert.equal((await c.call('Heartbeat', {}, `hb-lean-${i}`))[0], 3, 'answered');
+    const sn = await c.call('StatusNotification', { timestamp: new Date().toISOString(), connectorStatus: 'Occupied',
+      evseId: 1, connectorId: 1 }, 'sn-lean');
+    assert.equal(sn[0], 3, JSON.stringify(sn));
+    let r = await lean.req('GET', '/readyz');
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.json.checks.disk.detail, /below disk_min_free_mb/);
+    r = await lean.req('GET', '/metrics', { token: tokens.viewer });
+    assert.match(r.text, /^depotd_event_log_lean 1$/m);
+    const dropped = Number(/^depotd_events_not_written_total (\d+)$/m.exec(r.text)[1]);
+    assert.ok(dropped >= 6, `3 Heartbeats in and out not written: ${dropped}`);
+    assert.match(lean.stderr(), /below disk_min_free_mb: not writing Heartbeat/);
+    await c.close();
+    await lean.stop();
+    const actions = sql(lean.db, "SELECT action, count(*) AS n FROM events WHERE type IN ('ocpp_in', 'ocpp_out') "
+      + 'GROUP BY action').reduce((o, row) => ({ ...o, [row.action]: row.n }), {});
+    assert.equal(actions.Heartbeat, undefined, JSON.stringify(actions));
+    assert.ok(actions.BootNotification >= 2 && actions.StatusNotification >= 2, JSON.stringify(actions));
+  } finally {
+    await lean.finish();
+  }
 });
