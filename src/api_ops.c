@@ -282,6 +282,8 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
            "1 while the free space is below disk_min_free_mb: frames that are not essential are not written.", ds.lean);
     metric(f, "depotd_events_not_written_total", "counter", "Events not written for lack of disk (disk_min_free_mb).",
            (double)ds.dropped);
+    metric(f, "depotd_event_log_frames_pruned_total", "counter",
+           "Frames deleted from the event log by keep_frames_days since start.", (double)ds.frames_pruned);
     metric(f, "depotd_loop_lag_seconds", "gauge", "How late the event loop ran its last 1 s timer.", a->lag_ms / 1000.0);
     metric(f, "depotd_loop_lag_max_seconds", "gauge", "The largest loop lag since start.", a->lag_max_ms / 1000.0);
     fclose(f);

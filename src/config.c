@@ -81,6 +81,11 @@ static const struct key keys[] = {
     INT_KEY(max_unanswered, "64", 4, 100000,
             "CALLs of one station depotd has not answered yet (waiting for disk or for the station to read) before "
             "it stops reading that station: what depotd holds for a station that sends without reading is bounded."),
+    INT_KEY(keep_frames_days, "90", 0, 36500,
+            "Frames the event log can do without (Heartbeat, MeterValues and periodic TransactionEvent frames, "
+            "NotifyEvent, DataTransfer...: as disk_min_free_mb) are deleted once older than this (days); boots, "
+            "sessions' starts and ends, status, commands, plans, prices and API writes are kept for ever, and so are "
+            "the meter values the deleted frames put in the projections. 0: keep every frame."),
     INT_KEY(disk_warn_free_mb, "1024", 0, 1000000000,
             "Below this much free space (MiB) on the database's file system depotd warns (log, /metrics, /readyz "
             "detail); 0: never."),

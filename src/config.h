@@ -55,6 +55,7 @@ struct config {
     int max_queued_calls;
     int max_messages_per_s;        /* a station is read at most this fast (burst: 10 s worth) */
     int disk_warn_free_mb, disk_min_free_mb; /* store_set_watermarks */
+    int keep_frames_days;          /* store_set_retention */
     int max_unanswered;            /* a station's CALLs not yet answered before depotd stops reading it */
     bool auto_register;
     int auto_register_max;         /* most stations that may register themselves */

@@ -197,6 +197,7 @@ struct depot {
     uint64_t settled_seen;              /* durable.c: the store's settled ticket last looked at */
     int commits_failed_seen;            /* and its failed commits then (each new one is logged) */
     bool disk_low_seen, disk_lean_seen; /* the disk watermarks as last logged (depot_log_disk) */
+    uint64_t prune_errors_seen;         /* and the failed pruning steps */
 };
 
 /* Monotonic milliseconds (for sessions and timers) and wall-clock milliseconds (for the event log). */

@@ -151,6 +151,11 @@ void depot_log_disk(struct depot *d)
 {
     struct store_disk_state s;
     store_disk(d->store, &s);
+    if (s.prune_errors != d->prune_errors_seen) {
+        d->prune_errors_seen = s.prune_errors;
+        log_error("store", NULL, "pruning old frames (keep_frames_days) failed; retried in an hour (%llu failures)",
+                  (unsigned long long)s.prune_errors);
+    }
     if (s.low == d->disk_low_seen && s.lean == d->disk_lean_seen) return;
     long long mib = s.free_bytes >> 20;
     if (s.lean && !d->disk_lean_seen)

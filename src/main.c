@@ -199,6 +199,7 @@ int main(int argc, char **argv)
         goto out;
     }
     store_set_watermarks(d->store, (int64_t)d->cfg.disk_warn_free_mb << 20, (int64_t)d->cfg.disk_min_free_mb << 20);
+    store_set_retention(d->store, (int64_t)d->cfg.keep_frames_days * 86400000);
     depot_log_disk(d);
     if (depot_load_stations(d, err, sizeof err)) {
         log_error("main", NULL, "%s", err);

@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@ static const char *const migrations[] = {
      * malformed record can neither fail an insert nor this migration. */
     "CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);"
     "CREATE INDEX IF NOT EXISTS events_plan_start ON events(" STORE_PLAN_START_SQL ", seq) WHERE type = 'plan';",
+    /* 5: keep_frames_days (store_retention.c) */
+    STORE_RETENTION_SCHEMA,
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -86,6 +89,10 @@ struct store {
     void (*notify)(void *);
     void *notify_ctx;
     struct store_disk disk;
+    _Atomic int64_t keep_ms;                /* keep_frames_days; 0: every frame for ever */
+    atomic_uint_fast64_t frames_pruned, prune_errors;
+    bool prune_more;                        /* writer only: a pruning step left work for now */
+    int64_t prune_checked_ms;               /* writer only: wall clock of the last step */
 };
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -258,6 +265,55 @@ static void note_failed(struct store *st, uint64_t ticket)
     pthread_mutex_unlock(&st->mu);
 }
 
+/* Everything queued since the last commit goes into one transaction: under load, batches from several loop turns
+ * share one fsync. A failing batch is retried alone so it cannot take the others down with it. */
+static void commit_list(struct store *st, sqlite3_stmt *ins, struct batch *list)
+{
+    struct batch merged = {0};
+    uint64_t last = 0;
+    bool any_lost = false;
+    for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket, any_lost |= b->lost;
+    if (!list->next) {
+        if (commit_batch(st, ins, list)) note_failed(st, list->ticket);
+    } else {
+        merged.ev = any_lost ? NULL : malloc(merged.n * sizeof *merged.ev);
+        size_t k = 0;
+        for (struct batch *b = list; merged.ev && b; b = b->next)
+            for (size_t i = 0; i < b->n; i++) merged.ev[k++] = b->ev[i];
+        int rc = merged.ev ? commit_batch(st, ins, &merged) : -1;
+        free(merged.ev);
+        if (rc)
+            for (struct batch *b = list; b; b = b->next)
+                if (commit_batch(st, ins, b)) note_failed(st, b->ticket);
+    }
+    while (list) {
+        struct batch *next = list->next;
+        batch_free(list);
+        list = next;
+    }
+    store_disk_measure(&st->disk, false);
+    pthread_mutex_lock(&st->mu);
+    st->settled = last;
+    pthread_mutex_unlock(&st->mu);
+    if (st->notify) st->notify(st->notify_ctx);
+}
+
+/* keep_frames_days: a pruning step an hour after the last one caught up, or at once while there is more. */
+static void prune_tick(struct store *st)
+{
+    int64_t keep = atomic_load(&st->keep_ms), now = store_wall_ms();
+    if (keep <= 0 || (!st->prune_more && now - st->prune_checked_ms < 3600000)) {
+        st->prune_more = st->prune_more && keep > 0;
+        return;
+    }
+    st->prune_checked_ms = now;
+    int64_t n = 0;
+    int rc = store_retention_step(st->wdb, now - keep, &n);
+    st->prune_more = rc == 1;
+    if (rc < 0) atomic_fetch_add(&st->prune_errors, 1);
+    atomic_fetch_add(&st->frames_pruned, (uint64_t)n);
+}
+
 static void *writer_main(void *arg)
 {
     struct store *st = arg;
@@ -268,42 +324,19 @@ static void *writer_main(void *arg)
                        -1, &ins, NULL);
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        while (!st->queue_head && !st->stop) pthread_cond_wait(&st->cv, &st->mu);
+        /* Wakes for batches, and once a second for the pruning (at once while a step left work). */
+        while (!st->queue_head && !st->stop && !st->prune_more) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&st->cv, &st->mu, &until) == ETIMEDOUT) break;
+        }
         if (!st->queue_head && st->stop) break;
         struct batch *list = st->queue_head;
         st->queue_head = st->queue_tail = NULL;
         pthread_mutex_unlock(&st->mu);
-
-        /* Everything queued since the last commit goes into one transaction: under load, batches from
-         * several loop turns share one fsync. A failing batch is retried alone so it cannot take the others
-         * down with it. */
-        struct batch merged = {0};
-        uint64_t last = 0;
-        bool any_lost = false;
-        for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket, any_lost |= b->lost;
-        if (list && !list->next) {
-            if (commit_batch(st, ins, list)) note_failed(st, list->ticket);
-        } else {
-            merged.ev = any_lost ? NULL : malloc(merged.n * sizeof *merged.ev);
-            size_t k = 0;
-            for (struct batch *b = list; merged.ev && b; b = b->next)
-                for (size_t i = 0; i < b->n; i++) merged.ev[k++] = b->ev[i];
-            int rc = merged.ev ? commit_batch(st, ins, &merged) : -1;
-            free(merged.ev);
-            if (rc)
-                for (struct batch *b = list; b; b = b->next)
-                    if (commit_batch(st, ins, b)) note_failed(st, b->ticket);
-        }
-        while (list) {
-            struct batch *next = list->next;
-            batch_free(list);
-            list = next;
-        }
-        store_disk_measure(&st->disk, false);
-        pthread_mutex_lock(&st->mu);
-        st->settled = last;
-        pthread_mutex_unlock(&st->mu);
-        if (st->notify) st->notify(st->notify_ctx);
+        if (list) commit_list(st, ins, list);
+        prune_tick(st);
         pthread_mutex_lock(&st->mu);
     }
     pthread_mutex_unlock(&st->mu);
@@ -317,6 +350,10 @@ store *store_open(const char *path, void (*notify)(void *), void *notify_ctx, ch
     if (!st) return NULL;
     st->wdb = open_db(path, false, err, err_len);
     if (!st->wdb || migrate(st->wdb, err, err_len)) goto fail;
+    if (store_retention_register(st->wdb)) {
+        snprintf(err, err_len, "cannot register depotd_essential() on the database");
+        goto fail;
+    }
     st->rdb = open_db(path, true, err, err_len);
     if (!st->rdb) goto fail;
     pthread_mutex_init(&st->mu, NULL);
@@ -406,10 +443,17 @@ void store_set_watermarks(store *st, int64_t warn_free_bytes, int64_t min_free_b
     store_disk_measure(&st->disk, true);
 }
 
+void store_set_retention(store *st, int64_t keep_frames_ms)
+{
+    atomic_store(&st->keep_ms, keep_frames_ms > 0 ? keep_frames_ms : 0);
+}
+
 void store_disk(store *st, struct store_disk_state *out)
 {
     *out = (struct store_disk_state){.free_bytes = atomic_load(&st->disk.free_bytes), .low = atomic_load(&st->disk.low),
-                                     .lean = atomic_load(&st->disk.lean), .dropped = atomic_load(&st->disk.dropped)};
+                                     .lean = atomic_load(&st->disk.lean), .dropped = atomic_load(&st->disk.dropped),
+                                     .frames_pruned = atomic_load(&st->frames_pruned),
+                                     .prune_errors = atomic_load(&st->prune_errors)};
 }
 
 uint64_t store_settled(store *st)
@@ -468,6 +512,8 @@ int store_rebuild_projections(const char *path, char *err, size_t err_len)
     int rc = -1;
     sqlite3_stmt *sel = NULL;
     if (migrate(db, err, err_len) || exec(db, "BEGIN IMMEDIATE", err, err_len)) goto out;
+    /* What pruned frames (keep_frames_days) put in the projections is kept, then folded back in. */
+    if (store_retention_keep(db)) goto rollback;
     for (const char *const *t = store_projection_tables; *t; t++) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", *t);
@@ -502,6 +548,7 @@ int store_rebuild_projections(const char *path, char *err, size_t err_len)
     }
     sqlite3_finalize(sel);
     sel = NULL;
+    if (store_retention_fold(db)) goto rollback;
     rc = exec(db, "COMMIT", err, err_len);
     goto out;
 rollback:

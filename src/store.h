@@ -2,7 +2,8 @@
  * store.h - the event log (SQLite, WAL) and the projections derived from it.
  *
  * Every OCPP frame in and out, every connect and disconnect, every registry or config change is appended to
- * the `events` table, which is append-only (triggers refuse UPDATE and DELETE). The projections (stations,
+ * the `events` table, which is append-only (triggers refuse UPDATE and DELETE; the one exception is the
+ * retention policy's pruning of old frames that are not essential, store_set_retention). The projections (stations,
  * connectors, transactions, meter values, EV charging needs, station capabilities, charging limits) are
  * derived from the events by one function, used both live and by store_rebuild_projections(), so they can be
  * rebuilt from the log alone.
@@ -106,8 +107,14 @@ struct store_disk_state {
     int64_t free_bytes;          /* -1: unknown */
     bool low, lean;
     uint64_t dropped;            /* events not written for lack of disk, since open */
+    uint64_t frames_pruned;      /* frames deleted by store_set_retention's policy, since open */
+    uint64_t prune_errors;       /* pruning steps that failed (retried an hour later), since open */
 };
 void store_disk(store *st, struct store_disk_state *out);
+/* Retention: the frames that are not essential (above) are deleted once older than keep_frames_ms (wall clock;
+ * 0: kept for ever), by the writer in short steps between its batches (an hour apart once caught up). Everything
+ * else stays, and so does what the pruned frames put in the projections (store_rebuild_projections keeps it). */
+void store_set_retention(store *st, int64_t keep_frames_ms);
 
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(void);

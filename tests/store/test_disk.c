@@ -2,13 +2,15 @@
  * The disk watermarks (store_set_watermarks): which events are essential, the low/lean verdict and its
  * hysteresis (through the seam store_disk_update), and a real store on a real file system in lean mode (a
  * minimum above the disk's free space): essential events are written, the rest are not and are counted, and
- * their tickets do not overtake what came before them.
+ * their tickets do not overtake what came before them. Retention (store_set_retention): old frames that are not
+ * essential go, the rest stays, the projections do not change, and a rebuild from the pruned log gives them again.
  */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -133,6 +135,122 @@ static void test_lean_store(const char *path)
     CHECK(count(path, "action = 'TransactionEvent'") == 0, "no periodic TransactionEvent");
 }
 
+static void dump_table(sqlite3 *db, const char *sql, char *out, size_t cap, size_t *len)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        *len += (size_t)snprintf(out + *len, cap - *len, "ERROR %s\n", sqlite3_errmsg(db));
+        return;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW && *len < cap - 200)
+        for (int i = 0; i < sqlite3_column_count(s); i++) {
+            const char *t = (const char *)sqlite3_column_text(s, i);
+            *len += (size_t)snprintf(out + *len, cap - *len, "%s%s", t ? t : "NULL",
+                                     i + 1 < sqlite3_column_count(s) ? "|" : "\n");
+        }
+    sqlite3_finalize(s);
+}
+
+/* Every projection a session touches, as text. */
+static char *projections(const char *path)
+{
+    static const char *const q[] = {
+        "SELECT * FROM transactions ORDER BY station, id", "SELECT * FROM transaction_events ORDER BY event_seq",
+        "SELECT * FROM meter_values ORDER BY event_seq, idx", "SELECT * FROM stations ORDER BY id",
+        "SELECT * FROM connectors ORDER BY station, evse_id"};
+    sqlite3 *db;
+    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) dump_table(db, q[i], out, cap, &len);
+    sqlite3_close(db);
+    return out;
+}
+
+static const char *delete_refused(const char *path, const char *where)
+{
+    static char msg[200];
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    char sql[200], *e = NULL;
+    snprintf(sql, sizeof sql, "DELETE FROM events WHERE %s", where);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &e);
+    snprintf(msg, sizeof msg, "%s", rc == SQLITE_OK ? "deleted" : e ? e : "?");
+    sqlite3_free(e);
+    sqlite3_close(db);
+    return msg;
+}
+
+#define DAY_MS 86400000LL
+#define TE(type, why, seq, mv) "[2,\"t" #seq "\",\"TransactionEvent\",{\"eventType\":\"" type "\",\"timestamp\":" \
+    "\"2026-08-01T0" #seq ":00:00Z\",\"triggerReason\":\"" why "\",\"seqNo\":" #seq ",\"transactionInfo\":" \
+    "{\"transactionId\":\"T1\",\"chargingState\":\"Charging\"},\"evse\":{\"id\":1,\"connectorId\":1}" mv "}]"
+#define MV(wh, seq) ",\"meterValue\":[{\"timestamp\":\"2026-08-01T0" #seq ":00:00Z\",\"sampledValue\":[{\"value\":" \
+    #wh ",\"unitOfMeasure\":{\"unit\":\"Wh\"}}]}]"
+
+/* A session whose first reading is in a periodic frame 100 days old, a Heartbeat and a MeterValues as old, the
+ * rest recent. Keeping 30 days prunes the four old frames that are not essential and nothing else. */
+static void test_retention(const char *path)
+{
+    char err[256];
+    store *st = store_open(path, NULL, NULL, err, sizeof err);
+    CHECK(st, "store opened (%s)", st ? "" : err);
+    if (!st) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000, old = now - 100 * DAY_MS;
+    struct { int64_t t; int msg_type; const char *action, *data; } evs[] = {
+        {old, 2, "BootNotification", "[2,\"b1\",\"BootNotification\",{\"reason\":\"PowerUp\",\"chargingStation\":"
+                                     "{\"model\":\"m\",\"vendorName\":\"v\"}}]"},
+        {old, 2, "TransactionEvent", TE("Started", "CablePluggedIn", 0, "")},
+        {old, 2, "TransactionEvent", TE("Updated", "MeterValuePeriodic", 1, MV(5000, 1))},
+        {old, 2, "MeterValues", "[2,\"m1\",\"MeterValues\",{\"evseId\":1,\"meterValue\":[{\"timestamp\":"
+                                "\"2026-08-01T01:30:00Z\",\"sampledValue\":[{\"value\":5500}]}]}]"},
+        {old, 2, "Heartbeat", "[2,\"h1\",\"Heartbeat\",{}]"},
+        {old, 3, "Heartbeat", "[3,\"h1\",{\"currentTime\":\"2026-08-01T02:00:00Z\"}]"},
+        {now, 2, "TransactionEvent", TE("Updated", "MeterValuePeriodic", 2, MV(8000, 2))},
+        {now, 2, "Heartbeat", "[2,\"h2\",\"Heartbeat\",{}]"},
+        {now, 2, "TransactionEvent", TE("Ended", "EVDeparted", 3, "")},
+    };
+    struct store_event reg = {.time_ms = old, .type = STORE_EV_CONNECT, .station = "CS1", .data = "{}"};
+    store_append(st, &reg);
+    uint64_t t = 0;
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        struct store_event ev = frame(evs[i].msg_type, evs[i].action, evs[i].data);
+        ev.time_ms = evs[i].t;
+        t = store_append(st, &ev);
+    }
+    store_flush(st);
+    wait_settled(st, t);
+    char *before = projections(path);
+    CHECK(strstr(before, "|5000.0|Wh") && strstr(before, "T1|1|1|"), "the session's projections are there");
+    store_set_retention(st, 30 * DAY_MS);
+    struct store_disk_state ds = {0};
+    for (int i = 0; i < 100 && ds.frames_pruned < 4; i++) {
+        usleep(50000);
+        store_disk(st, &ds);
+    }
+    CHECK(ds.frames_pruned == 4 && ds.prune_errors == 0, "four frames pruned (%llu, %llu errors)",
+          (unsigned long long)ds.frames_pruned, (unsigned long long)ds.prune_errors);
+    CHECK(count(path, "action = 'Heartbeat'") == 1 && count(path, "action = 'MeterValues'") == 0,
+          "the old Heartbeat (in and out) and MeterValues are gone, the recent Heartbeat stays");
+    CHECK(count(path, "action = 'TransactionEvent'") == 3, "Started, the recent Updated and Ended stay (%d)",
+          count(path, "action = 'TransactionEvent'"));
+    CHECK(count(path, "action = 'BootNotification'") == 1 && count(path, "type = 'connect'") == 1,
+          "the old Boot and connect stay");
+    char *after = projections(path);
+    CHECK(strcmp(before, after) == 0, "the projections did not change");
+    CHECK(strstr(delete_refused(path, "action = 'Heartbeat'"), "append-only"), "a recent frame cannot be deleted (%s)",
+          delete_refused(path, "action = 'Heartbeat'"));
+    CHECK(strstr(delete_refused(path, "action = 'BootNotification'"), "append-only"), "nor an old boot");
+    store_close(st);
+    CHECK(store_rebuild_projections(path, err, sizeof err) == 0, "rebuilt (%s)", err);
+    char *rebuilt = projections(path);
+    CHECK(strcmp(before, rebuilt) == 0, "the rebuild from the pruned log gives the same projections");
+    if (strcmp(before, rebuilt) != 0) printf("before:\n%s\nrebuilt:\n%s\n", before, rebuilt);
+    free(before), free(after), free(rebuilt);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/depotd-disk-XXXXXX";
@@ -142,6 +260,9 @@ int main(void)
     test_essential();
     test_verdict();
     test_lean_store(path);
+    char path2[300];
+    snprintf(path2, sizeof path2, "%s/retention.db", dir);
+    test_retention(path2);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) {}

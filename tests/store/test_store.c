@@ -248,7 +248,7 @@ int main(void)
     /* Schema 4: the log by type. The start-up replay of api events and GET /plan?at= use their indexes (on a
      * 1e5-event log the replay went from a scan of the whole file to 0.4 ms; see store.c). */
     st = store_open(db_path, NULL, NULL, err, sizeof err);
-    CHECK(query_is("PRAGMA user_version", "4\n"), "the database is at schema version 4");
+    CHECK(query_is("PRAGMA user_version", "5\n"), "the database is at schema version 5");
     char *qp = query_plan(STORE_SQL_API_EVENTS);
     CHECK(strstr(qp, "USING INDEX events_type") && !strstr(qp, "SCAN events") && !strstr(qp, "TEMP B-TREE"),
           "the api-event replay reads index events_type, no scan, no sort: %s", qp);
@@ -314,7 +314,7 @@ int main(void)
         CHECK(rc == SQLITE_OK && query_is("PRAGMA user_version", "3\n"), "made a schema-3 database");
     }
     st = store_open(db_path, NULL, NULL, err, sizeof err);
-    CHECK(st != NULL && query_is("PRAGMA user_version", "4\n"), "a schema-3 database is migrated to 4 %s", err);
+    CHECK(st != NULL && query_is("PRAGMA user_version", "5\n"), "a schema-3 database is migrated to 5 %s", err);
     CHECK(query_is("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('events_type',"
                    " 'events_plan_start') ORDER BY name", "events_plan_start\nevents_type\n"),
           "the migration made both indexes (over a log holding a malformed plan record)");
