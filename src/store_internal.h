@@ -7,6 +7,8 @@
 
 #include "store.h"
 
+/* The loop thread's read connection (store_read.c). */
+sqlite3 *store_rdb(store *st);
 /* Applies one event to the projections, inside the caller's transaction. */
 int store_project(sqlite3 *db, int64_t seq, const struct store_event *ev);
 /* Creates the projection tables (IF NOT EXISTS); used by migrations and by the rebuild. */
