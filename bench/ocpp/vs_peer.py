@@ -68,7 +68,7 @@ class Sampler(threading.Thread):
 
 
 def start_depotd(a, tmp):
-    cfg = base_config(api_port=-1, read_capabilities=False, max_stations=a.stations + 10, log_level='warn',
+    cfg = base_config(api_port=-1, read_capabilities=False, max_stations=a.stations + 10, log_level='info',
                       pbkdf2_iterations=a.iterations, max_messages_per_s=100000,
                       stations=[{'id': f'VS{i + 1:05d}', 'password_hash': hash_password(a.depotd, PASSWORD, a.iterations)}
                                 for i in range(a.stations)], unauthenticated_stations=False)
@@ -167,9 +167,10 @@ def main():
             if name == 'depotd':
                 ratio = (f'CPU/msg {usd / usn:.2f}x, answered/s {psd / psn:.2f}x' if usn == usn and usn > 0 and psn
                          else '')
+            fails = (f"{res['failures']} ({res['callErrors']} errors, {res['timeouts']} timeouts, {res['notSent']} not "
+                     f"sent, {res['invalid']} invalid)" if res['failures'] else '0')
             print(f"| {label} | {name} | {ps:.0f}{' (generator-bound)' if gen else ''} | {us:.0f} | "
-                  f"{rtt['p50']:.2f} / {rtt['p99']:.2f} / {rtt['max']:.1f} | {res['failures']} | {rss / 1024:.0f} "
-                  f"| {ratio} |")
+                  f"{rtt['p50']:.2f} / {rtt['p99']:.2f} / {rtt['max']:.1f} | {fails} | {rss / 1024:.0f} | {ratio} |")
 
 
 if __name__ == '__main__':
