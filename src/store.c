@@ -92,6 +92,7 @@ struct store {
     _Atomic int64_t keep_ms;                /* keep_frames_days; 0: every frame for ever */
     atomic_uint_fast64_t frames_pruned, prune_errors;
     bool prune_more;                        /* writer only: a pruning step left work for now */
+    bool synchronous_full;                  /* writer only: the connection's synchronous mode (batch_needs_sync) */
     int64_t prune_checked_ms;               /* writer only: wall clock of the last step */
 };
 
@@ -217,11 +218,33 @@ static void note_commit(struct store *st, const char *err)
     pthread_mutex_unlock(&st->mu);
 }
 
+/* Whether a batch must be on disk when its commit returns. Nothing ever waits for a Heartbeat frame (its answer
+ * goes at once, and no answer waits for its ticket), so a batch of nothing else is committed without an fsync
+ * (WAL, synchronous=NORMAL: safe from a crash of depotd, on disk with the next synced commit or checkpoint). At
+ * 1,000 Heartbeats/s an fsync per loop turn was most of depotd's CPU (docs/benchmarks.md). */
+static bool batch_needs_sync(const struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct owned_event *e = &b->ev[i];
+        bool frame = e->type && (strcmp(e->type, STORE_EV_OCPP_IN) == 0 || strcmp(e->type, STORE_EV_OCPP_OUT) == 0);
+        if (!frame || !e->action || strcmp(e->action, "Heartbeat") != 0) return true;
+    }
+    return false;
+}
+
 static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
 {
     char err[256];
     if (b->lost) {
         note_commit(st, "out of memory: an event of the batch was lost before it reached the writer");
+        return -1;
+    }
+    bool sync = batch_needs_sync(b);
+    if (sync != st->synchronous_full &&
+        exec(st->wdb, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, sizeof err) == 0)
+        st->synchronous_full = sync;
+    if (sync && !st->synchronous_full) { /* could not turn the fsync back on: this batch is not committed */
+        note_commit(st, err);
         return -1;
     }
     if (exec(st->wdb, "BEGIN IMMEDIATE", err, sizeof err)) {
@@ -359,6 +382,7 @@ store *store_open(const char *path, void (*notify)(void *), void *notify_ctx, ch
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     st->next_ticket = 1;
+    st->synchronous_full = true; /* open_db's setting */
     store_disk_init(&st->disk, path);
     st->notify = notify;
     st->notify_ctx = notify_ctx;
