@@ -205,12 +205,14 @@ void durable(struct control *ctl)
     }
 }
 
-void settle(struct control *ctl)
+void settle(struct control *ctl) { settle_but(ctl, NULL); }
+
+void settle_but(struct control *ctl, const char *action)
 {
     for (int rounds = 0; rounds < 20; rounds++) {
         bool any = false;
         for (int i = 0; i < F.n_sent; i++)
-            if (!F.sent[i].answered) {
+            if (!F.sent[i].answered && (!action || strcmp(F.sent[i].action, action) != 0)) {
                 answer(ctl, i, "Accepted");
                 any = true;
             }

@@ -59,6 +59,7 @@ void answer_with(struct control *ctl, int i, cJSON *payload);   /* takes the pay
 void durable(struct control *ctl);                      /* every write-ahead event durable now */
 /* Every CALL answered Accepted and every event durable, until nothing more leaves; then the re-plans that asked. */
 void settle(struct control *ctl);
+void settle_but(struct control *ctl, const char *action);  /* the same, leaving CALLs of this action to the test */
 const cJSON *profile(int i);
 const char *purpose(int i);
 double limit_at(int i, int64_t t);                      /* W a profile sent sets at planning time t */

@@ -11,24 +11,6 @@
 #define ONE_VAN "{\"site_limit_kw\": 11, \"horizon_h\": 4, \"failsafe\": \"TxDefaultProfile\", " \
     "\"verify_composite\": true}"
 
-/* Every CALL answered Accepted except the questions (the test answers those), every event durable. */
-static void settle_but_questions(struct control *ctl)
-{
-    for (int rounds = 0; rounds < 20; rounds++) {
-        bool any = false;
-        for (int i = 0; i < F.n_sent; i++)
-            if (!F.sent[i].answered && strcmp(F.sent[i].action, "GetCompositeSchedule") != 0) {
-                answer(ctl, i, "Accepted");
-                any = true;
-            }
-        if (F.n_waits) {
-            durable(ctl);
-            any = true;
-        }
-        if (!any && !plan(ctl)) return;
-    }
-}
-
 static int newest_question(void)
 {
     for (int i = F.n_sent - 1; i >= 0; i--)
@@ -72,9 +54,9 @@ static int van_charging(struct control **out)
     CHECK(ctl, "control built");
     if (!ctl) return -1;
     boot(ctl, 0, 1);
-    settle_but_questions(ctl);
+    settle_but(ctl, "GetCompositeSchedule");
     tx_event(ctl, 0, 1, "Started", "TOK-A");
-    settle_but_questions(ctl);
+    settle_but(ctl, "GetCompositeSchedule");
     int q = newest_question();
     CHECK(q >= 0 && last_sent(0, "TxProfile", 1) >= 0, "a TxProfile and a question about it (%d)", q);
     return q;
@@ -92,7 +74,7 @@ static void test_answer_overtakes_ended(void)
     CHECK(sent_of("GetCompositeSchedule", q + 1) == 0, "not asked again at once: it would overtake the news too");
     tx_event(ctl, 0, 1, "Ended", "TOK-A");
     ctl_on_call(ctl, &stations[0]);
-    settle_but_questions(ctl);
+    settle_but(ctl, "GetCompositeSchedule");
     CHECK(events_of("composite_mismatch") == 0 && events_of("compensation") == 0,
           "the session ended: no mismatch, no compensation (%d, %d)", events_of("composite_mismatch"),
           events_of("compensation"));
