@@ -28,6 +28,13 @@ struct ctl_station *ctl_station_find(struct control *ctl, const char *id)
     return NULL;
 }
 
+static void by_id_link(struct control *ctl, struct ctl_station *cs)
+{
+    size_t i = id_hash(cs->st->id) % ctl->n_by_id;
+    cs->hnext = ctl->by_id[i];
+    ctl->by_id[i] = cs;
+}
+
 /* Keeps chains short: twice the buckets when the stations outnumber them. false: out of memory. */
 static bool by_id_room(struct control *ctl)
 {
@@ -35,14 +42,10 @@ static bool by_id_room(struct control *ctl)
     size_t n = ctl->n_by_id ? ctl->n_by_id * 2 : 64;
     struct ctl_station **b = calloc(n, sizeof *b);
     if (!b) return false;
-    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
-        size_t i = id_hash(cs->st->id) % n;
-        cs->hnext = b[i];
-        b[i] = cs;
-    }
     free(ctl->by_id);
     ctl->by_id = b;
     ctl->n_by_id = n;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) by_id_link(ctl, cs);
     return true;
 }
 
@@ -57,9 +60,7 @@ struct ctl_station *ctl_station(struct control *ctl, struct station *st)
     cs->next = ctl->stations;
     ctl->stations = cs;
     ctl->n_stations++;
-    size_t i = id_hash(st->id) % ctl->n_by_id;
-    cs->hnext = ctl->by_id[i];
-    ctl->by_id[i] = cs;
+    by_id_link(ctl, cs);
     return cs;
 }
 

@@ -62,8 +62,9 @@ int store_retention_step(sqlite3 *db, int64_t cutoff_ms, int64_t *pruned)
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
     int64_t from = one_int(db, "SELECT scanned_seq FROM retention WHERE id = ?1", 1, 0);
     /* Up to the first event at or after the cutoff (events_time), at most a chunk. */
-    int64_t first_kept = one_int(db, "SELECT seq FROM events WHERE time_ms >= ?1 ORDER BY time_ms LIMIT 1", cutoff_ms,
-                                 one_int(db, "SELECT max(seq) + 1 FROM events WHERE seq > ?1", from, from + 1));
+    int64_t first_kept = one_int(db, "SELECT seq FROM events WHERE time_ms >= ?1 ORDER BY time_ms LIMIT 1", cutoff_ms, -1);
+    if (first_kept < 0) /* every event is older than the cutoff */
+        first_kept = one_int(db, "SELECT max(seq) + 1 FROM events WHERE seq > ?1", from, from + 1);
     int64_t to = first_kept - 1 < from + PRUNE_SEQ_CHUNK ? first_kept - 1 : from + PRUNE_SEQ_CHUNK;
     int more = to < first_kept - 1;
     if (to <= from) {
