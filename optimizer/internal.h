@@ -30,6 +30,7 @@ struct opt_model {
     int L;                   /* LP slots: T, or fewer with a coarse grid */
     int *lp_of;              /* [T] LP slot of each slot */
     int *lp_t0;              /* [L+1] LP slot u covers slots lp_t0[u] .. lp_t0[u+1]-1 */
+    int64_t *lp_end_ms;      /* [L] where LP slot u ends, ms on the epoch_slot grid (warm starts match by it) */
     int *lfirst, *lend;      /* [n] the window in LP slots (every LP slot it touches) */
     int *col0;               /* [n] GLPK column of (i, lfirst[i]); LP slot u is col0[i] + u - lfirst[i] */
     int *scol;               /* [n] shortfall column */

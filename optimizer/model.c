@@ -94,6 +94,7 @@ void opt_model_free(struct opt_model *m)
     free(m->lp_t0);
     free(m->lfirst);
     free(m->lend);
+    free(m->lp_end_ms);
     free(m->sg_start);
     free(m->sg_group);
     free(m->sg_coef);
@@ -197,13 +198,16 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
     m->lp_t0 = malloc(sizeof(int) * (T + 1));
     m->lfirst = malloc(sizeof(int) * n);
     m->lend = malloc(sizeof(int) * n);
+    m->lp_end_ms = malloc(sizeof(int64_t) * T);
     if (!m->hours || !m->first || !m->end || !m->eta || !m->w || !m->ew || !m->col0 || !m->scol || !m->lp_of ||
-        !m->lp_t0 || !m->lfirst || !m->lend)
+        !m->lp_t0 || !m->lfirst || !m->lend || !m->lp_end_ms)
         goto fail;
     for (int t = 0; t < m->T; t++)
         m->hours[t] = pb->slot_hours;
     if (pb->first_slot_hours > 0)
         m->hours[0] = pb->first_slot_hours;
+    for (int t = 0; pb->first_parts > 1 && t < pb->first_parts && t < m->T; t++)
+        m->hours[t] = pb->first_part_hours[t];
     /* The LP grid: slots starting before fine_hours stay alone, later ones are grouped k at a time. */
     int k = pb->coarse_slot_hours > 0 ? (int)round(pb->coarse_slot_hours / pb->slot_hours) : 1;
     double start = 0;
@@ -217,7 +221,15 @@ int opt_model_init(struct opt_model *m, const struct opt_problem *pb, const stru
         left--;
     }
     m->lp_t0[m->L] = m->T;
-    double hmin = pb->first_slot_hours > 0 ? pb->first_slot_hours : pb->slot_hours;
+    /* Where each LP slot ends (ms from the epoch's grid): what a warm start matches slots by. */
+    double first = pb->first_slot_hours > 0 ? pb->first_slot_hours : pb->slot_hours;
+    double end_h = (double)(pb->epoch_slot + 1) * pb->slot_hours - first, hmin = INFINITY;
+    for (int t = 0, u = 0; t < m->T; t++) {
+        end_h += m->hours[t];
+        hmin = fmin(hmin, m->hours[t]);
+        if (t + 1 == m->lp_t0[u + 1])
+            m->lp_end_ms[u++] = llround(end_h * 3.6e6);
+    }
 
     double eta_min = 1, ew_max = 1;
     m->w_min = INFINITY;

@@ -25,7 +25,7 @@ struct opt_planner {
     struct key *keys; /* sorted by id */
     int nkeys, last_L, last_coarse, last_ngroups, last_row_group0, last_row_peak0, last_peak_col;
     int *last_gcircuit, *last_gphase;
-    int64_t last_epoch;
+    int64_t *last_end_ms; /* [last_L] where each LP slot of the kept problem ends */
     int solves;          /* opt_solve() calls with a GLPK run (for the tests' fault 3) */
     unsigned generation; /* opt_guard_generation() when `last` was kept */
     jmp_buf jb;
@@ -57,8 +57,10 @@ static void forget(opt_planner *pl, int delete_prob)
     free(pl->keys);
     free(pl->last_gcircuit);
     free(pl->last_gphase);
+    free(pl->last_end_ms);
     pl->keys = NULL;
     pl->last_gcircuit = pl->last_gphase = NULL;
+    pl->last_end_ms = NULL;
     pl->nkeys = 0;
 }
 
@@ -106,7 +108,8 @@ static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
     pl->keys = calloc((size_t)m->n + 1, sizeof(*pl->keys));
     pl->last_gcircuit = malloc(sizeof(int) * (size_t)m->ngroups);
     pl->last_gphase = malloc(sizeof(int) * (size_t)m->ngroups);
-    if (!pl->keys || !pl->last_gcircuit || !pl->last_gphase) {
+    pl->last_end_ms = malloc(sizeof(int64_t) * (size_t)m->L);
+    if (!pl->keys || !pl->last_gcircuit || !pl->last_gphase || !pl->last_end_ms) {
         glp_delete_prob(lp);
         forget(pl, 0);
         return;
@@ -128,7 +131,7 @@ static void remember(opt_planner *pl, const struct opt_model *m, glp_prob *lp)
     pl->last_row_group0 = m->row_group0;
     pl->last_row_peak0 = m->row_peak0;
     pl->last_peak_col = m->peak_col;
-    pl->last_epoch = m->pb->epoch_slot;
+    memcpy(pl->last_end_ms, m->lp_end_ms, sizeof(int64_t) * (size_t)m->L);
     pl->generation = opt_guard_generation();
     pl->last = lp;
 }
@@ -170,10 +173,30 @@ static void var_enter(glp_prob *lp, int m, int k)
 }
 
 /*
- * Marks which variables of the kept problem have a counterpart in the new one (the same mapping as
- * transfer_basis: sessions by id, slots by absolute number, limit rows by circuit and phase).
+ * LP slots of the new problem matched with the kept one's by where they end (both ascending): a slot that passed
+ * has no match, nor the parts of a first slot cut elsewhere. new_of[u] for each kept LP slot, old_of[t] for each
+ * new one, -1 where none. Returns how many matched.
  */
-static void mark_kept(const opt_planner *pl, const struct opt_model *m, int shift, char *keep, int rows)
+static int match_slots(const opt_planner *pl, const struct opt_model *m, int *old_of, int *new_of)
+{
+    int matched = 0;
+    for (int u = 0; u < pl->last_L; u++)
+        new_of[u] = -1;
+    for (int t = 0, u = 0; t < m->L; t++) {
+        while (u < pl->last_L && pl->last_end_ms[u] < m->lp_end_ms[t])
+            u++;
+        old_of[t] = u < pl->last_L && pl->last_end_ms[u] == m->lp_end_ms[t] ? u : -1;
+        if (old_of[t] >= 0)
+            new_of[u] = t, matched++;
+    }
+    return matched;
+}
+
+/*
+ * Marks which variables of the kept problem have a counterpart in the new one (the same mapping as
+ * transfer_basis: sessions by id, slots by where they end, limit rows by circuit and phase).
+ */
+static void mark_kept(const opt_planner *pl, const struct opt_model *m, const int *new_of, char *keep, int rows)
 {
     for (int i = 0; i < m->n; i++) {
         const struct key *k = find_key(pl, m->pb->sessions[i].id);
@@ -181,18 +204,18 @@ static void mark_kept(const opt_planner *pl, const struct opt_model *m, int shif
             continue;
         keep[k->row] = keep[rows + k->scol] = 1;
         for (int u = k->first; u < k->end; u++)
-            if (u - shift >= m->lfirst[i] && u - shift < m->lend[i])
+            if (new_of[u] >= m->lfirst[i] && new_of[u] < m->lend[i])
                 keep[rows + k->col0 + u - k->first] = 1;
     }
     for (int g = 0; g < pl->last_ngroups; g++)
         if (g < m->ngroups && pl->last_gcircuit[g] == m->group[g].circuit && pl->last_gphase[g] == m->group[g].phase)
             for (int u = 0; u < pl->last_L; u++)
-                if (u - shift >= 0 && u - shift < m->L)
+                if (new_of[u] >= 0)
                     keep[pl->last_row_group0 + g * pl->last_L + u] = 1;
     if (m->peak_col && pl->last_peak_col) {
         keep[rows + pl->last_peak_col] = 1;
         for (int u = 0; u < pl->last_L; u++)
-            if (u - shift >= 0 && u - shift < m->L)
+            if (new_of[u] >= 0)
                 keep[pl->last_row_peak0 + u] = 1;
     }
 }
@@ -208,7 +231,7 @@ static void mark_kept(const opt_planner *pl, const struct opt_model *m, int shif
  * carried basis one short and the solve cold: 200-300 ms instead of a few at 100 vans x 96 slots.
  * Returns 0, or -1 (then the solve is cold). Runs under the error guard.
  */
-static int pivot_out_lost(const opt_planner *pl, const struct opt_model *m, int shift)
+static int pivot_out_lost(const opt_planner *pl, const struct opt_model *m, const int *new_of)
 {
     glp_prob *old = pl->last;
     int rows = glp_get_num_rows(old), cols = glp_get_num_cols(old), nv = rows + cols, rc = -1;
@@ -217,7 +240,7 @@ static int pivot_out_lost(const opt_planner *pl, const struct opt_model *m, int 
     double *val = malloc(sizeof(double) * ((size_t)nv + 1));
     if (!keep || !ind || !val)
         goto out;
-    mark_kept(pl, m, shift, keep, rows);
+    mark_kept(pl, m, new_of, keep, rows);
     int lost_basic = 0, lost_row = 0;
     for (int k = 1; k <= nv; k++)
         if (!keep[k]) {
@@ -276,24 +299,22 @@ out:
     return rc;
 }
 
-/*
- * Carries the last basis over by meaning, not by index: sessions by id, slots by absolute slot number
- * (epoch_slot), limit rows by circuit and phase. A new session starts with its shortfall basic and its
- * energy row at its bound (s_i = E_i: primal feasible, and the basis stays square). Returns the number of
- * statuses carried, or -1 when the result is not a square basis (then the solve is cold).
- */
-static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_prob *lp)
+/* transfer_basis' work once slots are matched. */
+static int carry_basis(const opt_planner *pl, const struct opt_model *m, glp_prob *lp, const int *old_of,
+                       const int *new_of)
 {
     glp_prob *old = pl->last;
-    int64_t shift64 = m->pb->epoch_slot - pl->last_epoch;
-    if (shift64 < -m->T || shift64 > m->T)
-        return -1;
     /* A coarse grid moves with slot 0: only the same grid (same start, same layout) maps LP slot to LP slot. */
-    if ((m->L != m->T || pl->last_coarse) && (shift64 != 0 || m->L != pl->last_L))
+    if (m->L != m->T || pl->last_coarse) {
+        if (m->L != pl->last_L)
+            return -1;
+        for (int t = 0; t < m->L; t++)
+            if (old_of[t] != t)
+                return -1;
+    }
+    if (pivot_out_lost(pl, m, new_of))
         return -1;
-    int shift = (int)shift64, basic = 0, carried = 0;
-    if (pivot_out_lost(pl, m, shift))
-        return -1;
+    int basic = 0, carried = 0;
     for (int i = 0; i < m->n; i++) {
         const struct key *k = find_key(pl, m->pb->sessions[i].id);
         int row = 1 + i;
@@ -309,7 +330,7 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
             carried += 2;
         }
         for (int t = m->lfirst[i]; t < m->lend[i]; t++) {
-            int j = m->col0[i] + t - m->lfirst[i], u = t + shift, st = GLP_NL;
+            int j = m->col0[i] + t - m->lfirst[i], u = old_of[t], st = GLP_NL;
             if (k && u >= k->first && u < k->end) {
                 st = glp_get_col_stat(old, k->col0 + u - k->first);
                 carried++;
@@ -320,7 +341,7 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
     }
     for (int g = 0; g < m->ngroups; g++)
         for (int t = 0; t < m->L; t++) {
-            int u = t + shift, st = GLP_BS;
+            int u = old_of[t], st = GLP_BS;
             if (g < pl->last_ngroups && pl->last_gcircuit[g] == m->group[g].circuit &&
                 pl->last_gphase[g] == m->group[g].phase && u >= 0 && u < pl->last_L) {
                 st = glp_get_row_stat(old, pl->last_row_group0 + g * pl->last_L + u);
@@ -334,7 +355,7 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
         glp_set_col_stat(lp, m->peak_col, st);
         basic += st == GLP_BS;
         for (int t = 0; t < m->L; t++) {
-            int u = t + shift;
+            int u = old_of[t];
             st = pl->last_row_peak0 && u >= 0 && u < pl->last_L ?
                      glp_get_row_stat(old, pl->last_row_peak0 + u) : GLP_BS;
             glp_set_row_stat(lp, m->row_peak0 + t, st);
@@ -342,6 +363,22 @@ static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_
         }
     }
     return basic == m->nrows ? carried : -1;
+}
+
+/*
+ * Carries the last basis over by meaning, not by index: sessions by id, slots by where they end (match_slots),
+ * limit rows by circuit and phase. A new session starts with its shortfall basic and its
+ * energy row at its bound (s_i = E_i: primal feasible, and the basis stays square). Returns the number of
+ * statuses carried, or -1 when the result is not a square basis (then the solve is cold).
+ */
+static int transfer_basis(const opt_planner *pl, const struct opt_model *m, glp_prob *lp)
+{
+    int *old_of = malloc(sizeof(int) * (size_t)m->L), *new_of = malloc(sizeof(int) * ((size_t)pl->last_L + 1));
+    int rc = -1;
+    if (old_of && new_of && match_slots(pl, m, old_of, new_of) > 0)
+        rc = carry_basis(pl, m, lp, old_of, new_of);
+    free(old_of), free(new_of);
+    return rc;
 }
 
 /*

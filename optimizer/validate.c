@@ -114,6 +114,20 @@ int opt_validate_resolved(const struct opt_problem *pb, const struct opt_options
         BAD("slot_hours %g must be > 0", pb->slot_hours);
     if (!isfinite(pb->first_slot_hours) || pb->first_slot_hours < 0 || pb->first_slot_hours > pb->slot_hours)
         BAD("first_slot_hours %g must be in (0, slot_hours] (0 means a whole slot)", pb->first_slot_hours);
+    if (pb->first_parts < 0 || pb->first_parts > pb->slots)
+        BAD("first_parts %d: must be 0..slots (%d)", pb->first_parts, pb->slots);
+    if (pb->first_parts > 1) {
+        if (!pb->first_part_hours)
+            BAD("first_part_hours: missing (first_parts %d)", pb->first_parts);
+        double sum = 0, first = pb->first_slot_hours > 0 ? pb->first_slot_hours : pb->slot_hours;
+        for (int k = 0; k < pb->first_parts; k++) {
+            if (!isfinite(pb->first_part_hours[k]) || pb->first_part_hours[k] <= 0)
+                BAD("first_part_hours[%d] %g must be > 0", k, pb->first_part_hours[k]);
+            sum += pb->first_part_hours[k];
+        }
+        if (fabs(sum - first) > 1e-9 * pb->slot_hours)
+            BAD("first_part_hours sum to %g, not first_slot_hours %g", sum, first);
+    }
     if (!isfinite(pb->coarse_slot_hours) || pb->coarse_slot_hours < 0)
         BAD("coarse_slot_hours %g must be 0 (off) or > 0", pb->coarse_slot_hours);
     if (pb->coarse_slot_hours > 0) {
@@ -198,5 +212,8 @@ const char *opt_degenerate(const struct opt_problem *pb)
         return "demand charge above 1e7 times the highest price";
     if (pb->first_slot_hours > 0 && pb->first_slot_hours < 1e-6 * pb->slot_hours)
         return "first slot shorter than 1e-6 slot";
+    for (int k = 0; pb->first_parts > 1 && k < pb->first_parts; k++)
+        if (pb->first_part_hours[k] < 1e-6 * pb->slot_hours)
+            return "a part of the first slot shorter than 1e-6 slot";
     return NULL;
 }

@@ -22,6 +22,7 @@ cJSON *plan_lp_to_json(const struct opt_problem *pb, const struct opt_options *o
     cJSON_AddNumberToObject(lp, "slots", pb->slots);
     cJSON_AddNumberToObject(lp, "slot_hours", pb->slot_hours);
     cJSON_AddNumberToObject(lp, "first_slot_hours", pb->first_slot_hours);
+    if (pb->first_parts > 1) cJSON_AddItemToObject(lp, "first_part_hours", num_array(pb->first_part_hours, pb->first_parts));
     cJSON_AddNumberToObject(lp, "epoch_slot", (double)pb->epoch_slot);
     cJSON_AddItemToObject(lp, "price", num_array(pb->price, pb->slots));
     cJSON_AddItemToObject(lp, "site_limit_kw", num_array(pb->site_limit_kw, pb->slots));
@@ -77,6 +78,7 @@ void plan_lp_free(struct plan_lp *l)
     free(l->sessions);
     free(l->circuits);
     free(l->circuit_slot);
+    free(l->parts);
 }
 
 static double num(const cJSON *o, const char *k, double def)
@@ -177,6 +179,17 @@ int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len)
         .coarse_slot_hours = num(lp, "coarse_slot_hours", 0),
         .fine_hours = num(lp, "fine_hours", 0),
     };
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(lp, "first_part_hours");
+    if (cJSON_IsArray(parts) && cJSON_GetArraySize(parts) > 1) {
+        int k = cJSON_GetArraySize(parts);
+        if (k > T || !(l->parts = calloc((size_t)k, sizeof(double)))) {
+            snprintf(err, err_len, "lp: first_part_hours: more parts than slots, or out of memory");
+            return -1;
+        }
+        if (read_array(parts, l->parts, k, err, err_len, "first_part_hours")) return -1;
+        l->pb.first_parts = k;
+        l->pb.first_part_hours = l->parts;
+    }
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(lp, "options");
     l->opts.time_limit_ms = (int)num(op, "time_limit_ms", 0);
     l->opts.max_mip_binaries = (int)num(op, "max_mip_binaries", 0);

@@ -23,6 +23,7 @@ struct plan_lp {
     struct opt_session *sessions;
     struct opt_circuit *circuits;
     double *circuit_slot;
+    double *parts;               /* first_part_hours when slot 0 was cut */
 };
 /* 0, or -1 with err naming what is missing; call plan_lp_free() either way. */
 int plan_lp_read(const cJSON *lp, struct plan_lp *l, char *err, size_t err_len);

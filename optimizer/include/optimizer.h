@@ -7,7 +7,9 @@
  * the only file it ever writes is through the separate debug function opt_export().
  *
  * ---- The model ---------------------------------------------------------------------------------------
- * Slots t = 0..T-1; slot 0 lasts first_slot_hours (so a plan can start "now"), the others slot_hours.
+ * Slots t = 0..T-1; slot 0 lasts first_slot_hours (so a plan can start "now"), the others slot_hours. Or the
+ * first grid slot is cut into first_parts slots (first_part_hours, together first_slot_hours): a session that
+ * leaves at a cut frees its power for the others from there (a constant power over a whole slot cannot).
  * h_t is the length of slot t. For session i, window [a_i, d_i) = [first_slot, min(end_slot, T)).
  *   variables  p_it >= 0 (kW, grid side), s_i >= 0 (kWh shortfall at the battery), x >= 0 (kW of peak
  *              above existing_peak_kw, only when demand_charge > 0)
@@ -149,8 +151,11 @@ struct opt_problem {
     int slots;                /* T >= 1 (e.g. 96 for 24 h of 15 min) */
     double slot_hours;        /* > 0 (0.25 for 15 min) */
     double first_slot_hours;  /* (0, slot_hours]; 0 means slot_hours */
-    int64_t epoch_slot;       /* absolute number of slot 0 (e.g. unix time / slot seconds). Only used to
-                                 match slots with the previous solve for a warm start; 0 if unknown. */
+    int first_parts;          /* 0 or 1: slot 0 is the first grid slot; k > 1: the first k slots are its parts */
+    const double *first_part_hours; /* [first_parts] each > 0, summing to first_slot_hours (k > 1 only) */
+    int64_t epoch_slot;       /* absolute number of the first grid slot (e.g. unix time / slot seconds). Only
+                                 used to match slots with the previous solve for a warm start (by where each
+                                 slot ends); 0 if unknown. */
     const double *price;      /* [slots] currency/kWh, finite, may be negative */
     const double *site_limit_kw; /* [slots] >= 0 (connection minus building load, or curtailment);
                                     INFINITY allowed */
@@ -220,7 +225,7 @@ struct opt_plan {
     const char *method_name;  /* static string */
     char note[200];           /* why a fallback/repair happened, GLPK's return and status codes */
     int warm_start;           /* 1 when the LP started from the previous solve's basis: sessions matched by
-                                 id, slots by epoch_slot; what the new problem no longer has (a van that left,
+                                 id, slots by where they end; what the new problem no longer has (a van that left,
                                  slots past a moved-up departure, a slot that passed) is first pivoted out of
                                  that basis, so such re-plans stay warm. Cold despite a previous solve: note
                                  says why. */

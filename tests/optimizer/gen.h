@@ -100,6 +100,10 @@ static inline int check_plan(const struct opt_problem *pb, const struct opt_plan
         for (int t = 0; t < T; t++) {
             double v = p->kw[i * T + t], h = t == 0 && pb->first_slot_hours > 0 ? pb->first_slot_hours
                                                                                : pb->slot_hours;
+            if (pb->first_parts > 1 && t < pb->first_parts)
+                h = pb->first_part_hours[t];
+            if (s->last_slot_hours > 0 && t == s->end_slot - 1 && s->last_slot_hours < h)
+                h = s->last_slot_hours;
             if (v < -tol || v > inst_pmax(pb, i, t) + tol)
                 VIOL("session %d slot %d: %g kW outside [0, %g]", i, t, v, inst_pmax(pb, i, t));
             if (v > 1e-9 && v < s->min_kw * (1 - 1e-6))

@@ -223,6 +223,40 @@ static void test_partial_last_slot(void)
     opt_plan_free(p);
 }
 
+/* A 10 kW site, slot 0 (15 minutes) cut at 5 minutes: the van leaving there takes all 10 kW until then, the one
+ * that stays gets them from the cut on. Uncut, the one leaving holds its kW for the whole slot (it counts against the
+ * limit while it is gone): together they fall 0.56 kWh short. */
+static void test_first_slot_parts(void)
+{
+    struct fx f;
+    fx_init(&f, 4, 0.25, (double[]){ 0.2, 0.2, 0.2, 0.2 }, 10);
+    f.pb.first_parts = 2;
+    f.pb.first_part_hours = (double[]){ 5.0 / 60, 10.0 / 60 };
+    fx_add(&f, "leaves", 0, 1, 10 * 5.0 / 60, 10);
+    fx_add(&f, "stays", 0, 4, 10 * (10.0 / 60 + 0.5), 10);
+    struct opt_plan *p = fx_solve(&f, NULL);
+    check_row(p, 0, (double[]){ 10, 0, 0, 0 }, "first slot parts: the one leaving, until the cut");
+    check_row(p, 1, (double[]){ 0, 10, 10, 10 }, "first slot parts: the one staying, from the cut on");
+    CHECK_NEAR(p->total_shortfall_kwh, 0, 1e-6, "first slot parts: no shortfall");
+    CHECK_NEAR(p->cost, 0.2 * (10 * 5.0 / 60 + 10 * (10.0 / 60 + 0.5)), 1e-6, "first slot parts: cost");
+    opt_plan_free(p);
+    fx_init(&f, 3, 0.25, (double[]){ 0.2, 0.2, 0.2 }, 10);
+    fx_add(&f, "leaves", 0, 1, 10 * 5.0 / 60, 10)->last_slot_hours = 5.0 / 60;
+    fx_add(&f, "stays", 0, 3, 10 * (10.0 / 60 + 0.5), 10);
+    p = fx_solve(&f, NULL);
+    /* "stays" needs 1.67 kWh of slot 0 (6.67 kW over 15 minutes); "leaves" gets the 3.33 kW left: 0.28 of 0.83. */
+    CHECK_NEAR(p->total_shortfall_kwh, 10 * 5.0 / 60 - (10 - (10 * 10.0 / 60) / 0.25) * 5.0 / 60, 1e-6,
+               "uncut: the van leaving holds its kW for the whole slot, and falls short");
+    opt_plan_free(p);
+    /* Parts that do not add up to the first slot are refused, naming the field. */
+    fx_init(&f, 3, 0.25, (double[]){ 0.2, 0.2, 0.2 }, 10);
+    f.pb.first_parts = 2;
+    f.pb.first_part_hours = (double[]){ 5.0 / 60, 5.0 / 60 };
+    char err[200] = "";
+    CHECK(opt_validate(&f.pb, NULL, err, sizeof err) == OPT_EINVAL && strstr(err, "first_part_hours"),
+          "first slot parts that do not sum up are refused (%s)", err);
+}
+
 static void test_equal_prices_prefer_earlier(void)
 {
     struct fx f;
@@ -303,6 +337,7 @@ int main(void)
     test_demand_charge();
     test_partial_first_slot();
     test_partial_last_slot();
+    test_first_slot_parts();
     test_equal_prices_prefer_earlier();
     test_earliness_weight();
     test_efficiency_and_negative_price();

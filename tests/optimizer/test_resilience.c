@@ -129,6 +129,46 @@ static void test_warm_start(void)
 }
 
 /*
+ * depotd cuts its first slot where a van leaves inside it: the slots after it still match the last solve's by
+ * where they end, so the re-plan stays warm, also when the cut moves or goes.
+ */
+static void test_warm_first_parts(void)
+{
+    enum { N = 40, T = 96, P = 3 };
+    struct inst x;
+    gen_instance(&x, 99, N, T, 2);
+    x.pb.epoch_slot = 2000;
+    x.pb.first_slot_hours = 0.25;
+    opt_planner *pl = opt_planner_new(NULL);
+    compare_warm_cold("before the cut", pl, &x.pb, 0);
+    /* Slot 0 in three parts, the arrays grow by two; sessions that left in slot 0 now leave after part 0 or 1. */
+    double price[T + P - 1], limit[T + P - 1], slot_max[T + P - 1];
+    struct opt_session s[N];
+    for (int t = 0; t < T + P - 1; t++) {
+        int g = t < P ? 0 : t - P + 1;
+        price[t] = x.price[g], limit[t] = x.limit[g], slot_max[t] = x.slot_max[g];
+    }
+    for (int i = 0; i < N; i++) {
+        s[i] = x.s[i];
+        if (s[i].max_kw_slot)
+            s[i].max_kw_slot = slot_max;
+        s[i].first_slot = s[i].first_slot > 0 ? s[i].first_slot + P - 1 : 0;
+        s[i].end_slot = s[i].end_slot > 1 ? s[i].end_slot + P - 1 : s[i].end_slot == 1 ? 1 + i % P : 0;
+        s[i].last_slot_hours = 0;
+    }
+    struct opt_problem pb = x.pb;
+    pb.slots = T + P - 1, pb.price = price, pb.site_limit_kw = limit, pb.sessions = s;
+    pb.first_slot_hours = 0.2, pb.first_parts = P;
+    pb.first_part_hours = (double[]){ 0.05, 0.1, 0.05 };
+    compare_warm_cold("first slot cut in three", pl, &pb, 1);
+    pb.first_part_hours = (double[]){ 0.1, 0.05, 0.05 };
+    compare_warm_cold("the cuts moved", pl, &pb, 1);
+    compare_warm_cold("no cut", pl, &x.pb, 1);
+    opt_planner_free(pl);
+    inst_free(&x);
+}
+
+/*
  * A depot under a binding limit with one flat price (the most degenerate case: only the earliness tie-break
  * orders the slots), re-planned after the events depotd sees: departures moved earlier and later (columns
  * lost and gained), needs changed, a van leaving, one arriving, time moving on by a slot. Every re-plan must
@@ -296,6 +336,7 @@ int main(void)
     test_degenerate_input_gives_fallback();
     test_empty_and_zero_limit();
     test_warm_start();
+    test_warm_first_parts();
     test_warm_sequence();
     test_degenerate_depot_500();
     test_basis_dropped_after_fallback();
