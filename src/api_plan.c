@@ -23,6 +23,16 @@ static double num_at(const cJSON *arr, int i)
     return cJSON_IsNumber(x) ? x->valuedouble : 0;
 }
 
+/* Where slot t of a recorded plan starts: slot 0 may be cut in parts (first_part_s, where sessions leave). */
+static int64_t slot_start(int64_t start_ms, int64_t first_end, int64_t slot_ms, const cJSON *parts, int t)
+{
+    int n = cJSON_GetArraySize(parts) > 1 ? cJSON_GetArraySize(parts) : 1;
+    if (t >= n) return first_end + (int64_t)(t - n) * slot_ms;
+    int64_t at = start_ms;
+    for (int k = 0; k < t; k++) at += (int64_t)llround(num_at(parts, k) * 1000);
+    return at;
+}
+
 /* A "plan" event's record (inputs and result) as a Plan document. */
 static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, double at_risk_kwh)
 {
@@ -41,6 +51,7 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     const cJSON *lp_limit = cJSON_GetObjectItemCaseSensitive(rec, "lp_site_limit_kw");
     const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(rec, "sessions");
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(res, "kw");
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(rec, "first_part_s");
 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "plan_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "plan")));
@@ -60,8 +71,8 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int t = 0; t < T; t++) {
         cJSON *s = cJSON_CreateObject();
-        api_add_time(s, "start", t == 0 ? start_ms : first_end + (int64_t)(t - 1) * slot_ms);
-        api_add_time(s, "end", first_end + (int64_t)t * slot_ms);
+        api_add_time(s, "start", slot_start(start_ms, first_end, slot_ms, parts, t));
+        api_add_time(s, "end", slot_start(start_ms, first_end, slot_ms, parts, t + 1));
         double site = 0;
         const cJSON *row;
         cJSON_ArrayForEach(row, kw) site += num_at(row, t);
@@ -88,7 +99,8 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
         }
         double planned = 0;
         for (int t = 0; t < T; t++) {
-            double h = t == 0 ? first_s / 3600.0 : slot_min / 60.0;
+            double h = (double)(slot_start(start_ms, first_end, slot_ms, parts, t + 1) -
+                                slot_start(start_ms, first_end, slot_ms, parts, t)) / 3600000.0;
             planned += num_at(row, t) * h;
         }
         double remaining = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "remaining_kwh"));

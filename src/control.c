@@ -485,7 +485,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
     ctl->n_targets = 0;
     if (!ctl->targets) return;
     int64_t now = ctl_now(ctl) / 1000 * 1000;
-    int64_t horizon = plan->slot_ms * plan->slots;
+    int64_t horizon = plan->at[plan->slots] - plan->start_ms;
     int decreases = 0, increases = 0;
     double site_now = 0;
     for (int i = 0; i < plan->n; i++) {
@@ -501,8 +501,7 @@ static void apply_plan(struct control *ctl, struct ctl_plan *plan)
         snprintf(t->tx_id, sizeof t->tx_id, "%s", e->tx_id);
         struct sched_unit u;
         ctl_unit(ctl, cs, e, &u);
-        sched_from_plan(&t->next, &u, plan->start_ms, plan->first_end_ms, plan->slot_ms,
-                        &plan->kw[(size_t)i * plan->slots], plan->slots);
+        sched_from_slots(&t->next, &u, plan->at, &plan->kw[(size_t)i * plan->slots], plan->slots);
         sched_trim(&t->next, now);
         sched_compress(&t->next, periods_for(cs), horizon);
         site_now += sched_at(&t->next, now) / 1000.0;

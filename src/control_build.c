@@ -27,8 +27,8 @@ static void station_circuit(struct control *ctl, struct ctl_station *cs, struct 
     ctl_cap_counted(ctl, cs, &counted);
     double hw = ctl_station_hw_w(ctl, cs);
     for (int t = 0; t <= T; t++) {
-        int64_t from = t == 0 ? now : plan->first_end_ms + (int64_t)(t - 1) * plan->slot_ms;
-        int64_t to = t == T ? INT64_MAX : plan->first_end_ms + (int64_t)t * plan->slot_ms;
+        int64_t from = t == 0 ? now : plan->at[t];
+        int64_t to = t == T ? INT64_MAX : plan->at[t + 1];
         j->cap_old[(size_t)circuit * (T + 1) + t] = sched_max_over(&counted, from, to);
         if (t < T) j->cap_lim[(size_t)circuit * T + t] = (adjustable ? hw : sched_min_over(&counted, from, to)) / 1000.0;
     }
@@ -64,6 +64,8 @@ struct build {
     struct ctl_plan *plan;
     int64_t now, slot0, first_end, slot_ms;
     int T, nc, ns;
+    int T_grid, parts;           /* whole grid slots in the horizon; parts of the first one (slot 0 cut) */
+    int64_t cuts[CTL_MAX_PARTS]; /* where slot 0 is cut (parts - 1 of them) */
     bool caps;
     double hedge_pct;            /* ctl_hedge_pct, once per plan (it sorts the departures kept) */
     cJSON *reserved, *reserved_after, *sessions;
@@ -88,6 +90,7 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
     plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
     plan->site_limit_kw = calloc((size_t)T, sizeof(double));
+    plan->at = calloc((size_t)T + 1, sizeof(int64_t));
     size_t ncap = (size_t)ctl->n_stations + 2, T1 = (size_t)T + 1;
     if (caps) {
         j->caps = calloc(ncap, sizeof *j->caps);
@@ -102,7 +105,7 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     }
     j->record = cJSON_CreateObject();
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
-        !plan->site_limit_kw || !j->record ||
+        !plan->site_limit_kw || !plan->at || !j->record ||
         (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots))) {
         ctl_job_free(j);
         return NULL;
@@ -126,25 +129,29 @@ static int plan_inputs(struct build *b, const char *reasons)
     cJSON_AddStringToObject(rec, "failsafe", b->caps ? "ChargingStationMaxProfile" : "TxDefaultProfile");
     cJSON_AddNumberToObject(rec, "failsafe_station_kw", ctl_failsafe_station_w(ctl) / 1000.0);
     cJSON_AddNumberToObject(rec, "departure_hedge_pct", round(b->hedge_pct * 10) / 10);
-    struct tariff_price *prices = calloc((size_t)T, sizeof *prices);
+    if (b->parts > 1) {
+        cJSON *fp = cJSON_AddArrayToObject(rec, "first_part_s");
+        for (int t = 0; t < b->parts; t++)
+            cJSON_AddItemToArray(fp, cJSON_CreateNumber((double)(b->plan->at[t + 1] - b->plan->at[t]) / 1000.0));
+    }
+    /* Prices per grid slot; the parts of slot 0 share its price. */
+    struct tariff_price *prices = calloc((size_t)b->T_grid, sizeof *prices);
     if (!prices) return -1;
     char err[200];
-    if (ctl->port.prices(ctl->port.ctx, b->slot0, b->slot_ms, (size_t)T, prices, err, sizeof err)) {
+    if (ctl->port.prices(ctl->port.ctx, b->slot0, b->slot_ms, (size_t)b->T_grid, prices, err, sizeof err)) {
         log_error("control", NULL, "plan %llu: no prices: %s", (unsigned long long)b->plan->id, err);
-        for (int t = 0; t < T; t++) prices[t].price = 0.30, prices[t].source = 0;
+        for (int t = 0; t < b->T_grid; t++) prices[t].price = 0.30, prices[t].source = 0;
     }
     cJSON *pr = cJSON_AddArrayToObject(rec, "prices");
     cJSON *src = cJSON_AddArrayToObject(rec, "price_sources");
     for (int t = 0; t < T; t++) {
-        j->price[t] = prices[t].price;
-        cJSON_AddItemToArray(pr, cJSON_CreateNumber(round(prices[t].price * 1e5) / 1e5));
-        cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(prices[t].source)));
+        const struct tariff_price *g = &prices[t < b->parts ? 0 : t - b->parts + 1];
+        j->price[t] = g->price;
+        cJSON_AddItemToArray(pr, cJSON_CreateNumber(round(g->price * 1e5) / 1e5));
+        cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(g->source)));
     }
     free(prices);
-    for (int t = 0; t < T; t++) {
-        int64_t ts = t == 0 ? b->now : b->first_end + (int64_t)(t - 1) * b->slot_ms;
-        j->limit[t] = ctl_site_limit_kw(ctl, ts);
-    }
+    for (int t = 0; t < T; t++) j->limit[t] = ctl_site_limit_kw(ctl, b->plan->at[t]);
     cJSON_AddItemToObject(rec, "site_limit_kw", num_array(j->limit, T, 1e3));
     return 0;
 }
@@ -224,7 +231,7 @@ static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ct
 static void reserve_after_departure(struct build *b, struct ctl_station *cs, struct ctl_evse *e, int64_t left,
                                     int end_slot)
 {
-    int from = left < b->first_end ? 0 : (int)((left - b->first_end) / b->slot_ms) + 1;
+    int from = ctl_plan_slot_at(b->plan, left);
     if (from < end_slot) from = end_slot;
     double idle_kw = ctl_failsafe_evse_w(b->ctl, cs, e) / 1000.0;
     if (from >= b->T || idle_kw <= 0) return;
@@ -275,32 +282,38 @@ static double earliness_weight(int end_slot)
     return w < 1 ? 1 : w > 8 ? 8 : w;
 }
 
-/* A session for the LP: its need, its power (the EV's, the EVSE's, a learned EV maximum), its last slot. */
-static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse *e, int circuit)
+/* What the LP plans a session with: its need, its power, and when it is to be done. */
+struct session_in {
+    struct ctl_need need;
+    struct sched_unit u;
+    double max_kw, hedge_kwh;
+    int64_t done_ms;
+};
+
+/* A session's need and power (the EV's, the EVSE's, a learned EV maximum), and when it is to be done: a margin
+ * before its departure, or a hedge's earlier time. */
+static void session_in(struct build *b, struct ctl_station *cs, struct ctl_evse *e, struct session_in *in)
 {
     struct control *ctl = b->ctl;
-    const struct ctl_config *cfg = &ctl->cfg;
-    struct ctl_job *j = b->j;
-    struct ctl_need need;
-    ctl_need_for(ctl, e, b->now, &need);
-    struct sched_unit u;
-    ctl_unit(ctl, cs, e, &u);
+    ctl_need_for(ctl, e, b->now, &in->need);
+    ctl_unit(ctl, cs, e, &in->u);
+    const struct ctl_need *need = &in->need;
     double max_kw = ctl_evse_max_w(ctl, cs, e) / 1000.0;
-    if (need.max_kw > 0 && need.max_kw < max_kw) max_kw = need.max_kw;
+    if (need->max_kw > 0 && need->max_kw < max_kw) max_kw = need->max_kw;
     if (e->observed.w > 0 && e->observed.w / 1000.0 < max_kw) max_kw = e->observed.w / 1000.0;
     /* Stopped by the EV (SuspendedEV): offered its minimum, so it can resume, and the rest freed. */
-    if (e->ev_suspended && u.min_w > 0 && u.min_w / 1000.0 < max_kw) max_kw = u.min_w / 1000.0;
+    if (e->ev_suspended && in->u.min_w > 0 && in->u.min_w / 1000.0 < max_kw) max_kw = in->u.min_w / 1000.0;
     /* The LP works on what the station can be told: the limit quantized down. */
-    max_kw = sched_quantize(&u, max_kw * 1000.0) / 1000.0;
+    in->max_kw = max_kw = sched_quantize(&in->u, max_kw * 1000.0) / 1000.0;
     /* Done a little before departure: profiles land a moment after the plan starts, meters lag, and a driver who
      * leaves on time should find the van charged. The slot it is then done in counts for the part before that
      * (last_slot_hours): a 34-minute stay is no longer planned as the one whole slot it covers. (Counting every
      * whole slot of the last hour was tried and left vans that leave on a boundary without a buffer.) */
-    int64_t dep = need.departure_ms - (int64_t)(cfg->departure_margin_min * 60000.0);
+    int64_t dep = need->departure_ms - (int64_t)(ctl->cfg.departure_margin_min * 60000.0);
     /* The margin is a buffer for a van that will be done. One that cannot be, even alone at full power, charges
      * until it leaves: on the DC truck day the naive charger's last ten minutes before each midday departure were
      * worth up to 25 kWh a truck that a plan ending at the margin gave to nobody (tests/control/test_loop.c). */
-    if (need.remaining_kwh > max_kw * (double)(dep - b->now) / 3600000.0) dep = need.departure_ms;
+    if (need->remaining_kwh > max_kw * (double)(dep - b->now) / 3600000.0) dep = need->departure_ms;
     /* Hedged: done a share of the stay earlier, and at once when that time has passed (planning to the
      * departure again then gave back the cheap hours to a driver already late for the hedge: at 90 % every
      * session's hedge passed in its first slot, and the ACN replay got less energy than at 60 %). "Charge to
@@ -308,31 +321,81 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
      * while a tight site had room, and on the ACN replay at 20 kW their drivers left with 43 kWh less. */
     double hedge_pct = b->hedge_pct;
     int64_t hedged = e->started_ms + (int64_t)((double)(dep - e->started_ms) * (1.0 - hedge_pct / 100.0));
-    double hedge_kwh = 0;
+    in->hedge_kwh = 0;
     if (hedge_pct > 0 && hedged < dep) {
         /* Two slots, not one: the next plan comes a moment after the slot boundary, and a profile that ends there
          * would stop the EV until it does. */
         if (hedged < b->first_end) hedged = b->first_end + b->slot_ms < dep ? b->first_end + b->slot_ms : dep;
-        hedge_kwh = max_kw * (double)(dep - hedged) / 3600000.0;
+        in->hedge_kwh = max_kw * (double)(dep - hedged) / 3600000.0;
         dep = hedged;
     }
-    /* Past its departure and still plugged in: plan one more slot rather than none. */
-    if (dep < b->first_end) dep = b->first_end;
-    int end_slot = (int)((dep - b->first_end) / b->slot_ms) + 1;
-    int64_t last_ms = dep - b->first_end - (int64_t)(end_slot - 1) * b->slot_ms;
-    double last_slot_hours = 0;
-    if (end_slot < b->T && last_ms >= 60000) { /* less than a minute: not worth a profile period */
-        end_slot++;
-        last_slot_hours = (double)last_ms / 3600000.0;
-    }
-    if (end_slot > b->T) end_slot = b->T;
+    /* Past its departure and still plugged in: plan one more slot rather than none. Done within a minute of the
+     * slot's end: the slot. */
+    if (dep < b->now + CTL_CUT_MIN_MS || (dep < b->first_end && dep > b->first_end - CTL_CUT_MIN_MS))
+        dep = b->first_end;
+    in->done_ms = dep;
+}
+
+/* Where slot 0 is cut: where sessions are to be done inside it (each part at least a minute), so that the power one
+ * frees goes to the others at once. A constant power over the whole slot kept it: on the DC truck day a truck done
+ * at 11:40 held its 150 of the 600 kW until the 11:45 plan while four others were short. */
+static void first_slot_cuts(struct build *b)
+{
+    int n = 0;
+    for (struct ctl_station *cs = b->ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) {
+            struct ctl_evse *e = &cs->evse[k];
+            if (!e->present || !e->active) continue;
+            struct session_in in;
+            session_in(b, cs, e, &in);
+            int64_t d = in.done_ms;
+            if (d >= b->first_end) continue;
+            int at = 0;
+            while (at < n && b->cuts[at] < d) at++;
+            if ((at < n && b->cuts[at] - d < CTL_CUT_MIN_MS) || (at > 0 && d - b->cuts[at - 1] < CTL_CUT_MIN_MS))
+                continue;
+            if (at >= CTL_MAX_PARTS - 1) continue; /* the earliest ones matter: the next plans cut the rest */
+            if (n == CTL_MAX_PARTS - 1) n--;
+            memmove(&b->cuts[at + 1], &b->cuts[at], sizeof(int64_t) * (size_t)(n - at));
+            b->cuts[at] = d;
+            n++;
+        }
+    b->parts = n + 1;
+}
+
+/* The slot a session is to be done in and how much of it it stays (0: all of it). */
+static int end_slot_of(const struct build *b, int64_t done_ms, double *last_slot_hours)
+{
+    const struct ctl_plan *p = b->plan;
+    int s = ctl_plan_slot_at(p, done_ms);
+    *last_slot_hours = 0;
+    if (s >= b->T) return b->T;
+    int64_t last_ms = done_ms - p->at[s];
+    if (last_ms < 60000) return s; /* less than a minute: not worth a profile period */
+    *last_slot_hours = (double)last_ms / 3600000.0;
+    return s + 1;
+}
+
+/* A session for the LP: its need, its power, its last slot. */
+static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse *e, int circuit)
+{
+    struct control *ctl = b->ctl;
+    const struct ctl_config *cfg = &ctl->cfg;
+    struct ctl_job *j = b->j;
+    struct session_in in;
+    session_in(b, cs, e, &in);
+    struct ctl_need need = in.need;
+    struct sched_unit u = in.u;
+    double max_kw = in.max_kw, hedge_kwh = in.hedge_kwh, last_slot_hours;
+    int end_slot = end_slot_of(b, in.done_ms, &last_slot_hours);
     if (cfg->failsafe == CTL_FAILSAFE_TX_DEFAULT) reserve_after_departure(b, cs, e, need.departure_ms, end_slot);
     double margin_kwh = need.best_effort ? 0 : need.need_kwh * cfg->energy_margin_pct / 100.0;
     /* What is left may be less than its shortest slot at the 6 A minimum: the plan could then only round it to
      * nothing (a 34-minute stay left 0.2 kWh short). Asked for that slot's minimum instead, it is done. */
     double min_kw = u.min_w / 1000.0 <= max_kw ? u.min_w / 1000.0 : 0;
-    double shortest_h = fmin((double)(b->first_end - b->now) / 3600000.0,
-                             last_slot_hours > 0 ? last_slot_hours : (double)b->slot_ms / 3600000.0);
+    double shortest_h = last_slot_hours > 0 ? last_slot_hours : (double)b->slot_ms / 3600000.0;
+    for (int t = 0; t < end_slot && t < b->parts; t++)
+        shortest_h = fmin(shortest_h, (double)(b->plan->at[t + 1] - b->plan->at[t]) / 3600000.0);
     if (need.remaining_kwh > 0 && need.remaining_kwh + margin_kwh < min_kw * shortest_h)
         margin_kwh = min_kw * shortest_h - need.remaining_kwh;
     int i = b->ns++;
@@ -353,7 +416,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
          * a departure need (the LP weighs shortfall by priority; 1/100 keeps the best-effort one far cheaper to
          * cut, yet still above any price, so it still charges whatever is left). */
         .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
-        .earliness_weight = earliness_weight(end_slot),
+        .earliness_weight = earliness_weight(end_slot > b->parts ? end_slot - b->parts + 1 : 1),
         .circuit = circuit,
         .phases = OPT_THREE_PHASE,
     };
@@ -444,6 +507,8 @@ static void finish_problem(struct build *b)
         .slots = T,
         .slot_hours = (double)ctl->cfg.slot_minutes / 60.0,
         .first_slot_hours = (double)(b->first_end - b->now) / 3600000.0,
+        .first_parts = b->parts,
+        .first_part_hours = j->part_hours,
         .epoch_slot = b->slot0 / b->slot_ms,
         .price = j->price,
         .site_limit_kw = j->limit,
@@ -453,6 +518,7 @@ static void finish_problem(struct build *b)
         .n_circuits = b->nc,
     };
     if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
+    for (int t = 0; t < b->parts; t++) j->part_hours[t] = (double)(b->plan->at[t + 1] - b->plan->at[t]) / 3600000.0;
     cJSON_AddItemToObject(rec, "lp", plan_lp_to_json(&j->pb, ctl_planner_options(ctl->planner)));
 }
 
@@ -464,7 +530,9 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
     b.slot_ms = (int64_t)cfg->slot_minutes * 60000;
     b.slot0 = b.now / b.slot_ms * b.slot_ms;
     b.first_end = b.slot0 + b.slot_ms;
-    b.T = cfg->horizon_h * 60 / cfg->slot_minutes;
+    b.T_grid = cfg->horizon_h * 60 / cfg->slot_minutes;
+    first_slot_cuts(&b);
+    b.T = b.T_grid + b.parts - 1;
     int n_active = 0;
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
         for (int k = 1; k <= cs->max_evse; k++) n_active += cs->evse[k].active;
@@ -476,6 +544,10 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
     b.plan->first_end_ms = b.first_end;
     b.plan->slot_ms = b.slot_ms;
     b.plan->slots = b.T;
+    b.plan->parts = b.parts;
+    b.plan->at[0] = b.now;
+    for (int t = 1; t < b.parts; t++) b.plan->at[t] = b.cuts[t - 1];
+    for (int t = b.parts; t <= b.T; t++) b.plan->at[t] = b.first_end + (int64_t)(t - b.parts) * b.slot_ms;
     b.plan->requested_mono = ctl->replan_requested_mono;
     snprintf(b.plan->reasons, sizeof b.plan->reasons, "%s", reasons);
     if (plan_inputs(&b, reasons)) {

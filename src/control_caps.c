@@ -298,9 +298,9 @@ static void plan_cap_sched(struct control *ctl, const struct ctl_plan *plan, str
     double kw[SCHED_MAX];
     int n = plan->slots + 1 < SCHED_MAX ? plan->slots + 1 : SCHED_MAX;
     for (int t = 0; t < n; t++) kw[t] = w[t] / 1000.0;
-    sched_from_plan(out, &u, plan->start_ms, plan->first_end_ms, plan->slot_ms, kw, n);
+    sched_from_slots(out, &u, plan->at, kw, n);
     int maxp = cs->periods_per_schedule > 0 ? cs->periods_per_schedule : CTL_CAP_PERIODS_DEFAULT;
-    sched_compress(out, maxp, (int64_t)plan->slots * plan->slot_ms); /* merges into the lower: never raises */
+    sched_compress(out, maxp, plan->at[plan->slots] - plan->start_ms); /* merges into the lower: never raises */
 }
 
 /* A plan's station maxima (ChargingStationMaxProfile, one schedule per station): a cap in force that covers the

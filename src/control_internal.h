@@ -17,6 +17,9 @@
 
 #define CTL_EVSE_MAX 64
 #define CTL_VEHICLE_ID_MAX 48
+/* A plan's first slot is cut where sessions leave inside it, into at most this many parts (control_build.c). */
+#define CTL_MAX_PARTS 9
+#define CTL_CUT_MIN_MS 60000 /* no part shorter than a minute */
 
 enum ctl_failsafe { CTL_FAILSAFE_STATION_MAX, CTL_FAILSAFE_TX_DEFAULT };
 
@@ -364,8 +367,10 @@ struct ctl_plan_cap {
 };
 struct ctl_plan {
     uint64_t id;
-    int64_t start_ms, first_end_ms, slot_ms;
+    int64_t start_ms, first_end_ms, slot_ms; /* first_end_ms: where the grid slot of start_ms ends */
     int slots;
+    int parts;                    /* slots before first_end_ms: 1, or more where sessions leave inside it */
+    int64_t *at;                  /* [slots + 1] where each slot starts; at[slots]: the horizon's end */
     int n;                        /* sessions */
     struct ctl_plan_session *sessions;
     double *kw;                   /* [n * slots] */
@@ -390,6 +395,7 @@ struct ctl_job {
     struct opt_session *sessions;
     struct opt_circuit *circuits;
     double *price, *limit, *max_slot;
+    double part_hours[CTL_MAX_PARTS];
     char **ids;
     /* ChargingStationMaxProfile: one row per station (index = its circuit), the budget outside them */
     struct sched_cap *caps;
@@ -402,6 +408,8 @@ struct ctl_job {
     cJSON *record;               /* the plan event: inputs now, the result added when it is back */
 };
 
+/* The plan's slot that holds t: 0 before the plan starts, slots at or after its horizon. */
+int ctl_plan_slot_at(const struct ctl_plan *p, int64_t t);
 struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons); /* NULL: nothing to do (out of memory) */
 void ctl_job_free(struct ctl_job *j);
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);

@@ -31,7 +31,18 @@ void ctl_plan_free(struct ctl_plan *p)
     free(p->site_limit_kw);
     free(p->caps);
     free(p->cap_slots);
+    free(p->at);
     free(p);
+}
+
+int ctl_plan_slot_at(const struct ctl_plan *p, int64_t t)
+{
+    if (t < p->at[1]) return 0;
+    if (t >= p->at[p->slots]) return p->slots;
+    if (t >= p->first_end_ms) return p->parts + (int)((t - p->first_end_ms) / p->slot_ms);
+    int k = 1;
+    while (k + 1 < p->parts && p->at[k + 1] <= t) k++;
+    return k;
 }
 
 void ctl_job_free(struct ctl_job *j)

@@ -267,7 +267,8 @@ cJSON *control_plan_json(struct depot *d)
     int64_t slot0 = p->first_end_ms - p->slot_ms;
     struct tariff_price *prices = calloc((size_t)T + 1, sizeof *prices);
     char err[200];
-    bool have_prices = prices && prices_slots(d, slot0, p->slot_ms, (size_t)T, prices, err, sizeof err) == 0;
+    int T_grid = T - p->parts + 1; /* the parts of slot 0 share its price */
+    bool have_prices = prices && prices_slots(d, slot0, p->slot_ms, (size_t)T_grid, prices, err, sizeof err) == 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "plan_id", (double)p->id);
     cJSON_AddStringToObject(o, "source", "memory");
@@ -281,18 +282,19 @@ cJSON *control_plan_json(struct depot *d)
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int t = 0; t < T; t++) {
         cJSON *s = cJSON_CreateObject();
-        int64_t ts = t == 0 ? p->start_ms : p->first_end_ms + (int64_t)(t - 1) * p->slot_ms;
+        int64_t ts = p->at[t];
         add_time(s, "start", ts);
-        add_time(s, "end", p->first_end_ms + (int64_t)t * p->slot_ms);
+        add_time(s, "end", p->at[t + 1]);
+        const struct tariff_price *pr = have_prices ? &prices[t < p->parts ? 0 : t - p->parts + 1] : NULL;
         double site = 0;
         for (int i = 0; i < p->n; i++) site += p->kw[(size_t)i * T + t];
         cJSON_AddNumberToObject(s, "site_kw", r3(site));
         cJSON_AddNumberToObject(s, "site_limit_kw", r3(ctl_site_limit_kw(ctl, ts)));
         /* What the planned sessions shared: the limit less what EVSEs outside the plan may draw. */
         cJSON_AddNumberToObject(s, "planned_limit_kw", r3(p->site_limit_kw[t]));
-        if (have_prices) {
-            cJSON_AddNumberToObject(s, "price", round(prices[t].price * 1e5) / 1e5);
-            cJSON_AddStringToObject(s, "price_source", tariff_source_name(prices[t].source));
+        if (pr) {
+            cJSON_AddNumberToObject(s, "price", round(pr->price * 1e5) / 1e5);
+            cJSON_AddStringToObject(s, "price_source", tariff_source_name(pr->source));
         } else {
             cJSON_AddNullToObject(s, "price");
             cJSON_AddStringToObject(s, "price_source", "none");

@@ -120,6 +120,7 @@ int control_replay_plan(const char *db_path, uint64_t n, FILE *out)
         cJSON_ArrayForEach(v, row) {
             if (t >= l.pb.slots) break;
             double h = t == 0 && l.pb.first_slot_hours > 0 ? l.pb.first_slot_hours : l.pb.slot_hours;
+            if (l.pb.first_parts > 1 && t < l.pb.first_parts) h = l.pb.first_part_hours[t];
             double a = cJSON_IsNumber(v) ? v->valuedouble : 0, b = plan->kw[(size_t)i * plan->slots + t];
             logged_kwh += a * h;
             rerun_kwh += b * h;

@@ -235,12 +235,6 @@ static void station_compliant(struct control *ctl, struct ctl_station *cs, const
     ctl_replan(ctl, "compliant");
 }
 
-/* The plan's slot that holds t (slot 0 ends at first_end_ms). */
-static int64_t plan_slot(const struct ctl_plan *p, int64_t t)
-{
-    return t < p->first_end_ms ? 0 : 1 + (t - p->first_end_ms) / p->slot_ms;
-}
-
 /* Energy drift: what the session took since the first reading under this plan against what the plan told its EVSE
  * it may take over the same time. Catches what the power check cannot: a draw a little off the plan for long, meter
  * values too far apart to show the power. Once per slot per session. */
@@ -257,8 +251,7 @@ static void check_energy_drift(struct control *ctl, struct ctl_station *cs, stru
             struct sched_unit u;
             ctl_unit(ctl, cs, e, &u);
             struct sched planned;
-            sched_from_plan(&planned, &u, p->start_ms, p->first_end_ms, p->slot_ms, &p->kw[(size_t)i * p->slots],
-                            p->slots);
+            sched_from_slots(&planned, &u, p->at, &p->kw[(size_t)i * p->slots], p->slots);
             double expected_wh = sched_energy_wh(&planned, e->drift_base_ms, now);
             double got_wh = e->register_wh - e->drift_base_wh;
             if (fabs(got_wh - expected_wh) > ctl->cfg.drift_kwh * 1000.0) {
@@ -275,14 +268,14 @@ static void check_energy_drift(struct control *ctl, struct ctl_station *cs, stru
  * from now on, so its remaining energy is spread over enough time; raised again if it takes more, and forgotten
  * after control.ev_max_retry_min (sched_evmax). "Offered" is the least it was allowed over all the time the reading
  * covers: a mean over a rise of its limit is no sign the EV takes less. */
-static void learn_ev_max(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int i, int64_t t,
+static void learn_ev_max(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int i, int t,
                          double planned_kw)
 {
     const struct ctl_plan *p = ctl->plan;
     int64_t now = e->power_ms;
     int64_t from = e->power_from_ms > 0 && e->power_from_ms < now ? e->power_from_ms : now;
     double offered_kw = planned_kw;
-    for (int64_t k = plan_slot(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
+    for (int k = ctl_plan_slot_at(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
     if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(&e->applied, from, now) / 1000.0);
     if (sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
                             now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
@@ -348,7 +341,7 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     struct ctl_plan *p = ctl->plan;
     int i = e->session_index;
     if (i < 0 || i >= p->n || strcmp(p->sessions[i].tx_id, e->tx_id) != 0) return;
-    int64_t t = plan_slot(p, now);
+    int t = ctl_plan_slot_at(p, now);
     if (t >= p->slots) return;
     double planned_kw = fmin(p->kw[(size_t)i * p->slots + t], limit_w / 1000.0);
     /* learn false: only compliance and energy drift from this reading (see ctl_on_transaction_event). */

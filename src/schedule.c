@@ -60,6 +60,13 @@ void sched_from_plan(struct sched *s, const struct sched_unit *u, int64_t start_
     if (s->n == 0) sched_const(s, start_ms, 0);
 }
 
+void sched_from_slots(struct sched *s, const struct sched_unit *u, const int64_t *at, const double *kw, int slots)
+{
+    s->n = 0;
+    for (int k = 0; k < slots; k++) push(s, at[k], sched_quantize(u, kw[k] * 1000.0));
+    if (s->n == 0) sched_const(s, slots > 0 ? at[0] : 0, 0);
+}
+
 double sched_at(const struct sched *s, int64_t t)
 {
     int k = 0;

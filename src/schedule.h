@@ -43,6 +43,8 @@ void sched_const(struct sched *s, int64_t t0, double w);
  * quantized. Equal neighbours are merged. */
 void sched_from_plan(struct sched *s, const struct sched_unit *u, int64_t start_ms, int64_t first_end_ms,
                      int64_t slot_ms, const double *kw, int slots);
+/* The same from each slot's start (at[k], ascending): a plan whose first slot is cut in parts. */
+void sched_from_slots(struct sched *s, const struct sched_unit *u, const int64_t *at, const double *kw, int slots);
 /* The limit in force at t (the first period's before it starts). */
 double sched_at(const struct sched *s, int64_t t);
 /* Merges equal neighbours. */

@@ -203,7 +203,9 @@ def check_plan_sessions(plans):
             bad.append((p["plan"], "sessions missing or of another length"))
             continue
         for s, r, row in zip(p["sessions"], per, res["kw"]):
-            hours = [p["first_slot_s"] / 3600] + [p["slot_minutes"] / 60] * (len(row) - 1)
+            # Slot 0 may be cut in parts where sessions leave inside it (first_part_s).
+            first = [x / 3600 for x in p.get("first_part_s", [p["first_slot_s"]])]
+            hours = first + [p["slot_minutes"] / 60] * (len(row) - len(first))
             if s.get("last_slot_hours") and s["end_slot"] <= len(row):  # it leaves that long into its last slot
                 hours[s["end_slot"] - 1] = min(hours[s["end_slot"] - 1], s["last_slot_hours"])
             kwh = sum(kw * h for kw, h in zip(row, hours))

@@ -283,6 +283,37 @@ static void test_margin(void)
     ctl_free(ctl);
 }
 
+/* A van leaving 5 minutes into slot 0 cuts it there: it gets its 1.5 kWh before (18 kW), the one that stays the
+ * whole 22 kW after, and both needs are met (20 kWh by 01:00: 4 kW x 5 minutes + 22 kW x 55). Without the cut the
+ * leaving van's 18 kW counted against the limit for the whole slot: 1 + 16.5 kWh for the other, short. */
+static void test_first_slot_cut(void)
+{
+    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 22, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
+                                      "\"energy_margin_pct\": 0, \"departure_margin_min\": 0, \"vehicles\": [{\"id\": "
+                                      "\"VAN-A\", \"id_tokens\": [\"TOK-A\"]}, {\"id\": \"VAN-B\", \"id_tokens\": [\"TOK-B\"]}], "
+                                      "\"needs\": [{\"vehicle\": \"VAN-A\", \"departure\": \"2027-01-01T00:05:00Z\", "
+                                      "\"energy_kwh\": 1.5}, {\"vehicle\": \"VAN-B\", \"departure\": "
+                                      "\"2027-01-01T01:00:00Z\", \"energy_kwh\": 20}]}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    boot(ctl, 0, 2);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A");
+    tx_event(ctl, 0, 2, "Started", "TOK-B");
+    settle(ctl);
+    const struct ctl_plan *p = ctl->plan;
+    CHECK(p && p->parts == 2 && p->at[1] == T0 + 5 * 60000, "slot 0 cut where VAN-A leaves (%d parts)", p ? p->parts : -1);
+    int64_t m1 = T0 + 60000, m6 = T0 + 6 * 60000;
+    CHECK(tx_w(0, 1, m1) * 5 / 60 >= 1500 - 10, "VAN-A gets its 1.5 kWh before it leaves (%.0f W for 5 minutes)",
+          tx_w(0, 1, m1));
+    CHECK(tx_w(0, 1, m1) + tx_w(0, 2, m1) <= 22000, "both within 22 kW before the cut (%.0f W)",
+          tx_w(0, 1, m1) + tx_w(0, 2, m1));
+    CHECK(tx_w(0, 1, m6) == 0 && tx_w(0, 2, m6) == 22000, "after the cut VAN-B has all 22 kW (%.0f, %.0f W)",
+          tx_w(0, 1, m6), tx_w(0, 2, m6));
+    CHECK(p && p->shortfall_kwh < 0.01, "both needs met (shortfall %.2f kWh)", p ? p->shortfall_kwh : -1);
+    ctl_free(ctl);
+}
+
 /* A station's numbers are bounded before they reach a reservation: EVSE Power of "inf", "1e400", "22kW", "-5"
  * or "nan" leaves the EVSE's maximum unknown; an EV's needs of 1e300 A or 1e308 W are no maximum; a meter value
  * times 10^400 is no reading. The EVSE's limits stay what the others' would be. */
@@ -339,6 +370,7 @@ int main(void)
     test_saga_survives_new_evse();
     test_skewed_clock();
     test_margin();
+    test_first_slot_cut();
     loop_free();
     return CHECK_DONE();
 }
