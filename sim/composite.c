@@ -173,6 +173,30 @@ static int breakpoints(const sim_profiles *s, int64_t start, int64_t end, int64_
     return n;
 }
 
+int sim_profiles_changes(const sim_profiles *s, int64_t start_ms, int64_t end_ms, const struct sim_evse_tx *tx,
+                         int64_t *pts, int max)
+{
+    int64_t *all = malloc(sizeof(int64_t) * BREAKPOINTS_MAX);
+    if (!all)
+        return 0;
+    int n = 0;
+    /* Relative schedules count from each transaction's start: one pass per EVSE with one, one for the rest. */
+    for (int e = 0; e <= s->spec.evse_count && n < max; e++) {
+        if (e > 0 && !(tx && tx[e].tx_id[0]))
+            continue;
+        int k = breakpoints(s, start_ms, end_ms, relative_base(tx, e, start_ms), all);
+        for (int i = 0; i < k && n < max; i++)
+            pts[n++] = all[i];
+    }
+    free(all);
+    qsort(pts, (size_t)n, sizeof pts[0], cmp_i64);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || pts[m - 1] != pts[i])
+            pts[m++] = pts[i];
+    return m;
+}
+
 int sim_profiles_composite(const sim_profiles *s, int evse_id, int64_t start_ms, int32_t duration_s,
                            enum sim_unit unit, const struct sim_evse_tx *tx, struct sim_schedule *out,
                            struct sim_reject *why)

@@ -149,6 +149,10 @@ int sim_profiles_count(const sim_profiles *store);
  */
 double sim_profiles_limit_w(const sim_profiles *store, int evse_id, int64_t t_ms, const struct sim_evse_tx *tx);
 
+/* The times in (start, end) at which a limit in force may change (any EVSE, the station), ascending, at most max. */
+int sim_profiles_changes(const sim_profiles *store, int64_t start_ms, int64_t end_ms, const struct sim_evse_tx *tx,
+                         int64_t *pts, int max);
+
 /*
  * K08: the composite schedule from start for duration_s in unit, as periods relative to start
  * (merged where the limit does not change). Returns 0, or -1 with why (unsupported unit, unknown EVSE).

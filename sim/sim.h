@@ -57,6 +57,7 @@ struct sim_evse {
     int visit;                /* index in the scenario, -1: free */
     struct sim_ev ev;
     bool authorized, charging;
+    bool ev_stopped;          /* told SuspendedEV: the EV stopped by itself (its target reached) */
     int seq;                  /* seqNo of the next TransactionEvent */
     double register_wh;       /* energy register of the EVSE, never reset */
     int64_t next_meter_sim;
@@ -156,6 +157,8 @@ void sim_station_receive(struct sim_station *st, const char *msg, size_t len, in
 /* What the station's ocpp_session reports (ctx: the station). */
 void sim_station_on_event(void *ctx, const struct ocpp_event *ev);
 void sim_station_step(struct sim_station *st, int64_t now_sim, int64_t dt_sim, int64_t now_real);
+/* charge.c: the EVs charge [now_sim - dt_sim, now_sim), piece by piece wherever a limit in force changes. */
+void sim_station_charge(struct sim_station *st, int64_t now_sim, int64_t dt_sim);
 bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t now_sim, int64_t now_real);
 void sim_station_unplug(struct sim_station *st, int evse_id, int64_t now_sim, int64_t now_real);
 /* A visit by index: the scenario's, then the walk-ins'. */

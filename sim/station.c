@@ -335,7 +335,7 @@ static void begin_tx(struct sim_station *st, int evse_id, int64_t t_sim, bool re
 {
     struct sim_evse *e = &st->evse[evse_id];
     const struct sim_visit *v = sim_visit_at(st->w, e->visit);
-    e->authorized = e->charging = e->needs_sent = e->restart_after_boot = false;
+    e->authorized = e->charging = e->needs_sent = e->restart_after_boot = e->ev_stopped = false;
     e->seq = 0;
     e->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;
     snprintf(st->tx[evse_id].tx_id, sizeof st->tx[evse_id].tx_id, "%.24s-%d-%d", st->cfg->id,
@@ -578,33 +578,21 @@ void sim_station_send_boot(struct sim_station *st, const char *reason)
 void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int64_t now_real)
 {
     int n = st->cfg->spec.evse_count;
-    double want[SIM_EVSE_MAX + 1] = {0}, total = 0;
+    if (dt_sim > 0)
+        sim_station_charge(st, t_sim, dt_sim);
     /* Profiles run on the station's own clock: a skewed one applies each period skew_ms early (ahead) or late. */
-    int64_t own = t_sim + st->skew_ms;
-    sim_profiles_expire(st->profiles, own);
-    for (int e = 1; e <= n; e++) {
-        struct sim_evse *ev = &st->evse[e];
-        if (ev->visit < 0 || !ev->charging)
-            continue;
-        /* The EV draws min(its own limit, the composite limit): the schedule the CSMS sent is obeyed. */
-        double lim = st->fault_ignore_profiles ? st->cfg->spec.evse_max_w
-                                               : sim_profiles_limit_w(st->profiles, e, own, st->tx);
-        double ev_w = sim_ev_limit_w(&ev->ev);
-        want[e] = ev_w < lim ? ev_w : lim;
-        total += want[e];
-    }
-    /* The station's own limit caps the sum of its EVSEs; share it in proportion. */
-    double cap = st->fault_ignore_profiles ? st->cfg->spec.station_max_w
-                                           : sim_profiles_limit_w(st->profiles, 0, own, st->tx);
-    double scale = total > cap && total > 0 ? cap / total : 1.0;
+    sim_profiles_expire(st->profiles, t_sim + st->skew_ms);
     for (int e = 1; e <= n; e++) {
         struct sim_evse *ev = &st->evse[e];
         if (ev->visit < 0)
             continue;
-        if (ev->charging && dt_sim > 0) {
-            double wh = sim_ev_charge(&ev->ev, want[e] * scale, (double)dt_sim / 1000.0);
-            ev->register_wh += wh;
-            sim_report_energy(st->w->report, t_sim - dt_sim, dt_sim, wh);
+        /* E02: a change of the charging state is told at once (ChargingStateChanged), not at the next meter value:
+         * an EV that stopped at its target frees its power for the others only once the CSMS knows. Only the EV's
+         * own stop and resume: a limit of 0 (SuspendedEVSE) is the CSMS's own doing. */
+        bool stopped = ev->charging && sim_ev_limit_w(&ev->ev) <= 0;
+        if (st->tx[e].tx_id[0] && stopped != ev->ev_stopped) {
+            ev->ev_stopped = stopped;
+            tx_event(st, e, "Updated", "ChargingStateChanged", stopped ? "SuspendedEV" : "Charging", false, true, NULL);
         }
         if (t_sim >= ev->next_meter_sim && st->tx[e].tx_id[0]) {
             ev->next_meter_sim = t_sim + (int64_t)st->w->opt.meter_interval_s * 1000;

@@ -343,8 +343,56 @@ static void test_security_error_falls_back_to_boot(void)
     teardown(&f);
 }
 
+/* One step of simulated time is charged piece by piece: a limit that drops to 0 halfway through the step, and an
+ * EV that leaves halfway through another, each give what was drawn before (charged at the limit of the step's
+ * last instant, both gave 0). */
+static void plug(struct fixture *f)
+{
+    const struct sim_visit *v = &f->sc->visits[0];
+    f->st.evse[1].visit = 0;
+    f->st.evse[1].charging = true;
+    sim_ev_init(&f->st.evse[1].ev, &v->ev, v->arrival_soc, v->target_soc);
+}
+
+static void default_profile(struct fixture *f, const char *periods)
+{
+    char json[512];
+    snprintf(json, sizeof json, "{\"id\":7,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","
+             "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":[{\"id\":1,\"startSchedule\":"
+             "\"2026-11-26T18:00:00Z\",\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[%s]}]}", periods);
+    cJSON *j = cJSON_Parse(json);
+    struct sim_profile p;
+    char err[128] = "";
+    struct sim_reject why;
+    CHECK(j && sim_profile_from_json(j, &p, err, sizeof err) == 0 && sim_profiles_set(f->st.profiles, 0, &p, f->st.tx,
+                                                                                      &why) == 0,
+          "TxDefaultProfile set (%s)", err);
+    cJSON_Delete(j);
+}
+
+static void test_step_charged_piece_by_piece(void)
+{
+    struct fixture f;
+    setup(&f, false);
+    plug(&f);
+    default_profile(&f, "{\"startPeriod\":0,\"limit\":11000},{\"startPeriod\":300,\"limit\":0}");
+    int64_t t0 = f.sc->start_ms;
+    sim_station_charge(&f.st, t0 + 10 * 60000, 10 * 60000);
+    CHECK_NEAR(f.st.evse[1].register_wh, 11000.0 * 5 / 60, 0.5, "a limit that drops mid-step: 5 of 10 minutes at 11 kW");
+    teardown(&f);
+
+    setup(&f, false);
+    plug(&f);
+    default_profile(&f, "{\"startPeriod\":0,\"limit\":11000}");
+    int64_t dep = f.sc->visits[0].departure_ms;
+    sim_station_charge(&f.st, dep + 5 * 60000, 10 * 60000);
+    CHECK_NEAR(f.st.evse[1].register_wh, 11000.0 * 5 / 60, 0.5, "an EV that leaves mid-step: charged until it leaves");
+    teardown(&f);
+}
+
 int main(void)
 {
+    test_step_charged_piece_by_piece();
     test_first_connection_boots_power_up();
     test_drop_resumes_accepted_without_boot();
     test_profiles_survive_a_drop();
