@@ -343,6 +343,53 @@ static void test_security_error_falls_back_to_boot(void)
     teardown(&f);
 }
 
+/* E02: when the EV stops at its target the station says so at once (TransactionEvent, ChargingStateChanged,
+ * SuspendedEV) with the meter reading, not at the next periodic meter value; once, not at every step after. */
+static void test_ev_stop_told_at_once(void)
+{
+    struct fixture f;
+    setup(&f, false);
+    boot_and_plug(&f);
+    int told = 0, periodic_after = 0;
+    double told_wh = -1;
+    for (int i = 0; i < 240 && told_wh < 0; i++) { /* at most 4 simulated hours, a minute a step */
+        g_real += 1000;
+        sim_station_step(&f.st, sim_clock_now(&f.w.clock, g_real), 60000, g_real);
+        cJSON *tx[8];
+        int ntx = 0;
+        serve(&f, NULL, 0, tx, &ntx, 8);
+        for (int k = 0; k < ntx; k++) {
+            const cJSON *why = cJSON_GetObjectItemCaseSensitive(tx[k], "triggerReason");
+            const cJSON *ti = cJSON_GetObjectItemCaseSensitive(tx[k], "transactionInfo");
+            const cJSON *state = cJSON_GetObjectItemCaseSensitive(ti, "chargingState");
+            if (strcmp(why->valuestring, "ChargingStateChanged") == 0) {
+                told++;
+                if (cJSON_IsString(state) && strcmp(state->valuestring, "SuspendedEV") == 0)
+                    told_wh = f.st.evse[1].register_wh;
+            }
+            cJSON_Delete(tx[k]);
+        }
+    }
+    CHECK(told == 1 && told_wh >= 15000 * 0.99, "one ChargingStateChanged (SuspendedEV) when the EV reached its 15 kWh "
+          "(%d, at %.0f Wh)", told, told_wh);
+    for (int i = 0; i < 20; i++) { /* 20 minutes more: periodic meter values only */
+        g_real += 1000;
+        sim_station_step(&f.st, sim_clock_now(&f.w.clock, g_real), 60000, g_real);
+        cJSON *tx[8];
+        int ntx = 0;
+        serve(&f, NULL, 0, tx, &ntx, 8);
+        for (int k = 0; k < ntx; k++) {
+            const cJSON *why = cJSON_GetObjectItemCaseSensitive(tx[k], "triggerReason");
+            periodic_after += strcmp(why->valuestring, "MeterValuePeriodic") == 0;
+            told += strcmp(why->valuestring, "ChargingStateChanged") == 0;
+            cJSON_Delete(tx[k]);
+        }
+    }
+    CHECK(told == 1 && periodic_after == 4, "then nothing more but the periodic meter values (%d told, %d periodic)",
+          told, periodic_after);
+    teardown(&f);
+}
+
 /* One step of simulated time is charged piece by piece: a limit that drops to 0 halfway through the step, and an
  * EV that leaves halfway through another, each give what was drawn before (charged at the limit of the step's
  * last instant, both gave 0). */
@@ -393,6 +440,7 @@ static void test_step_charged_piece_by_piece(void)
 int main(void)
 {
     test_step_charged_piece_by_piece();
+    test_ev_stop_told_at_once();
     test_first_connection_boots_power_up();
     test_drop_resumes_accepted_without_boot();
     test_profiles_survive_a_drop();
