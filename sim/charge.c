@@ -25,14 +25,24 @@ static void draw_at(struct sim_station *st, int64_t own, int64_t at, double *dra
         draw[e] *= scale;
 }
 
-/* Charges [t - dt, t) piece by piece, cut wherever a limit in force changes (a profile's period, validity) or an
- * EV leaves. Charged at the limit of the step's last instant, a step of a minute (at 3000x) lost the whole minute
- * before a departure whose profile ended with it, which the exact baseline did not. */
-void sim_station_charge(struct sim_station *st, int64_t t_sim, int64_t dt_sim)
+/* Charges [charged_until, t) piece by piece, cut wherever a limit in force changes (a profile's period, validity) or
+ * an EV leaves. Charged at the limit of the step's last instant, a step of a minute (at 3000x) lost the whole minute
+ * before a departure whose profile ended with it, which the exact baseline did not. And charged up to the moment a
+ * profile arrives before it applies: a new profile never reaches back before its arrival (a plan's raises, backdated
+ * for skewed clocks, counted over the minute before them next to other stations' old caps: 40.97 kW of 40). */
+void sim_station_charge(struct sim_station *st, int64_t t_sim)
 {
     enum { CUTS = 256 };
     int64_t cut[CUTS + SIM_EVSE_MAX + 2];
-    int64_t from = t_sim - dt_sim;
+    if (t_sim > st->w->opt.run_until_sim)
+        t_sim = st->w->opt.run_until_sim;
+    int64_t from = st->charged_until;
+    if (from <= 0 || t_sim <= from) {
+        if (t_sim > st->charged_until)
+            st->charged_until = t_sim;
+        return;
+    }
+    st->charged_until = t_sim;
     int n = st->fault_ignore_profiles ? 0
                                       : sim_profiles_changes(st->profiles, from + st->skew_ms, t_sim + st->skew_ms,
                                                              st->tx, cut, CUTS);

@@ -50,6 +50,7 @@ static void set_profile(struct sim_station *st, const struct ocpp_event *ev)
         snprintf(why.info, sizeof why.info, "%s", err);
         rc = -1;
     } else {
+        sim_station_charge(st, sim_clock_now(&st->w->clock, sim_real_ms())); /* the old limits up to now */
         rc = sim_profiles_set(st->profiles, evse->valueint, &p, st->tx, &why);
     }
     struct sim_counters *c = sim_report_counters(st->w->report);
@@ -89,6 +90,7 @@ static void clear_profile(struct sim_station *st, const struct ocpp_event *ev)
         c.id = id->valueint;
     }
     read_criteria(cJSON_GetObjectItemCaseSensitive(ev->payload, "chargingProfileCriteria"), &c);
+    sim_station_charge(st, sim_clock_now(&st->w->clock, sim_real_ms()));
     int n = sim_profiles_clear(st->profiles, &c);
     reply(st, ev->id, status_with_reason(n > 0 ? "Accepted" : "Unknown", NULL));
 }

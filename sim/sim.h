@@ -85,6 +85,7 @@ struct sim_station {
     char *cert_key_pem;       /* A02/A03: the key of its last CSR, and the chain the CSMS signed for it */
     char *cert_chain_pem;
     ocpp_session *session;    /* NULL while disconnected */
+    int64_t charged_until;    /* simulated time the EVs were charged up to (sim_station_charge) */
     struct lws *wsi;
     bool connected, booted, boot_in_flight; /* booted: Accepted on this connection */
     /* Accepted since the station last (re)booted. OCPP 2.0.1 sends BootNotification only when a station boots,
@@ -157,8 +158,9 @@ void sim_station_receive(struct sim_station *st, const char *msg, size_t len, in
 /* What the station's ocpp_session reports (ctx: the station). */
 void sim_station_on_event(void *ctx, const struct ocpp_event *ev);
 void sim_station_step(struct sim_station *st, int64_t now_sim, int64_t dt_sim, int64_t now_real);
-/* charge.c: the EVs charge [now_sim - dt_sim, now_sim), piece by piece wherever a limit in force changes. */
-void sim_station_charge(struct sim_station *st, int64_t now_sim, int64_t dt_sim);
+/* charge.c: the EVs charge from where they were charged until to now_sim, piece by piece wherever a limit in force
+ * changes or an EV leaves. Called at every step and before the limits change (a profile set or cleared). */
+void sim_station_charge(struct sim_station *st, int64_t now_sim);
 bool sim_station_plug(struct sim_station *st, int evse_id, int visit, int64_t now_sim, int64_t now_real);
 void sim_station_unplug(struct sim_station *st, int evse_id, int64_t now_sim, int64_t now_real);
 /* A visit by index: the scenario's, then the walk-ins'. */

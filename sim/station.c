@@ -578,8 +578,8 @@ void sim_station_send_boot(struct sim_station *st, const char *reason)
 void sim_station_step(struct sim_station *st, int64_t t_sim, int64_t dt_sim, int64_t now_real)
 {
     int n = st->cfg->spec.evse_count;
-    if (dt_sim > 0)
-        sim_station_charge(st, t_sim, dt_sim);
+    (void)dt_sim;
+    sim_station_charge(st, t_sim);
     /* Profiles run on the station's own clock: a skewed one applies each period skew_ms early (ahead) or late. */
     sim_profiles_expire(st->profiles, t_sim + st->skew_ms);
     for (int e = 1; e <= n; e++) {

@@ -424,7 +424,8 @@ static void test_step_charged_piece_by_piece(void)
     plug(&f);
     default_profile(&f, "{\"startPeriod\":0,\"limit\":11000},{\"startPeriod\":300,\"limit\":0}");
     int64_t t0 = f.sc->start_ms;
-    sim_station_charge(&f.st, t0 + 10 * 60000, 10 * 60000);
+    f.st.charged_until = t0;
+    sim_station_charge(&f.st, t0 + 10 * 60000);
     CHECK_NEAR(f.st.evse[1].register_wh, 11000.0 * 5 / 60, 0.5, "a limit that drops mid-step: 5 of 10 minutes at 11 kW");
     teardown(&f);
 
@@ -432,8 +433,21 @@ static void test_step_charged_piece_by_piece(void)
     plug(&f);
     default_profile(&f, "{\"startPeriod\":0,\"limit\":11000}");
     int64_t dep = f.sc->visits[0].departure_ms;
-    sim_station_charge(&f.st, dep + 5 * 60000, 10 * 60000);
+    f.st.charged_until = dep - 5 * 60000;
+    sim_station_charge(&f.st, dep + 5 * 60000);
     CHECK_NEAR(f.st.evse[1].register_wh, 11000.0 * 5 / 60, 0.5, "an EV that leaves mid-step: charged until it leaves");
+    teardown(&f);
+
+    /* A profile that arrives at 18:05 with a period from 18:00 (backdated, as depotd does for skewed clocks) does not
+     * reach back: the EVs were charged up to its arrival under the limits then in force. */
+    setup(&f, false);
+    plug(&f);
+    default_profile(&f, "{\"startPeriod\":0,\"limit\":11000}");
+    f.st.charged_until = t0;
+    sim_station_charge(&f.st, t0 + 5 * 60000);
+    default_profile(&f, "{\"startPeriod\":0,\"limit\":0}");
+    sim_station_charge(&f.st, t0 + 10 * 60000);
+    CHECK_NEAR(f.st.evse[1].register_wh, 11000.0 * 5 / 60, 0.5, "a new limit applies from its arrival, not before");
     teardown(&f);
 }
 
