@@ -152,11 +152,13 @@ def main():
     out = tempfile.mktemp(prefix="depot-day-", suffix=".json")
     d = FixedPortDepotd(depotd, cfg, port)
     d.start()
+    # A slower SPEED (to see what the time compression costs) gets the time its day takes.
+    max_real = max(120, int((load_end(scen) - load_start(scen)) / speed) + 60)
     try:
         cmd = [depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
                "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
                "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
-               "--max-real-seconds", "120", "--drop-delay-ms", "300"]
+               "--max-real-seconds", str(max_real), "--drop-delay-ms", "300"]
         if mode == "faults":
             cmd += ["--fault-reject-profiles", "0.1", "--fault-drop", "0.1", "--seed", "7"]
         sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -168,7 +170,7 @@ def main():
             time.sleep(3)
             d.start()
             print("depotd restarted", flush=True)
-        so, se = sim.communicate(timeout=180)
+        so, se = sim.communicate(timeout=max_real + 60)
         print(so[-3000:])
         if sim.returncode:
             print(se[-2000:])
