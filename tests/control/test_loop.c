@@ -258,24 +258,32 @@ static void test_skewed_clock(void)
     ctl_free(ctl);
 }
 
+/* One station of two 22 kW EVSEs, VAN-A (TOK-A) on EVSE 1 and VAN-B (TOK-B) on EVSE 2, planned. NULL: not built. */
+static struct control *two_vans_plugged(const char *cfg)
+{
+    struct control *ctl = loop_new(1, cfg);
+    CHECK(ctl, "control built");
+    if (!ctl) return NULL;
+    boot(ctl, 0, 2);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A");
+    tx_event(ctl, 0, 2, "Started", "TOK-B");
+    settle(ctl);
+    return ctl;
+}
+
 /* departure_margin_min (10): a van that can be done by 10 minutes before it leaves is planned to be; one that
  * cannot be, even alone at full power, charges until it leaves. Two 22 kW EVSEs behind 44 kW, both vans leave at
  * T0 + 40 min, so the margin ends on a slot boundary (T0 + 30): VAN-A needs 2 kWh, done by then; VAN-B 100 kWh
  * (22 kW x 30 min is 11 kWh) charges on through the last 10 minutes. */
 static void test_margin(void)
 {
-    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 44, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
+    struct control *ctl = two_vans_plugged("{\"site_limit_kw\": 44, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
                                       "\"energy_margin_pct\": 0, \"vehicles\": [{\"id\": \"VAN-A\", \"id_tokens\": [\"TOK-A\"]}, "
                                       "{\"id\": \"VAN-B\", \"id_tokens\": [\"TOK-B\"]}], \"needs\": ["
                                       "{\"vehicle\": \"VAN-A\", \"departure\": \"2027-01-01T00:40:00Z\", \"energy_kwh\": 2}, "
                                       "{\"vehicle\": \"VAN-B\", \"departure\": \"2027-01-01T00:40:00Z\", \"energy_kwh\": 100}]}");
-    CHECK(ctl, "control built");
     if (!ctl) return;
-    boot(ctl, 0, 2);
-    settle(ctl);
-    tx_event(ctl, 0, 1, "Started", "TOK-A");
-    tx_event(ctl, 0, 2, "Started", "TOK-B");
-    settle(ctl);
     int64_t m35 = T0 + 35 * 60000;
     CHECK(tx_w(0, 1, m35) == 0, "VAN-A done by the margin: nothing in its last 10 minutes (%.0f W)", tx_w(0, 1, m35));
     CHECK(tx_w(0, 2, T0) == 22000 && tx_w(0, 2, m35) == 22000, "VAN-B charges at 22 kW until it leaves (%.0f, %.0f W)",
@@ -288,19 +296,13 @@ static void test_margin(void)
  * leaving van's 18 kW counted against the limit for the whole slot: 1 + 16.5 kWh for the other, short. */
 static void test_first_slot_cut(void)
 {
-    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 22, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
+    struct control *ctl = two_vans_plugged("{\"site_limit_kw\": 22, \"horizon_h\": 4, \"departure_hedge_new_pct\": 0, "
                                       "\"energy_margin_pct\": 0, \"departure_margin_min\": 0, \"vehicles\": [{\"id\": "
                                       "\"VAN-A\", \"id_tokens\": [\"TOK-A\"]}, {\"id\": \"VAN-B\", \"id_tokens\": [\"TOK-B\"]}], "
                                       "\"needs\": [{\"vehicle\": \"VAN-A\", \"departure\": \"2027-01-01T00:05:00Z\", "
                                       "\"energy_kwh\": 1.5}, {\"vehicle\": \"VAN-B\", \"departure\": "
                                       "\"2027-01-01T01:00:00Z\", \"energy_kwh\": 20}]}");
-    CHECK(ctl, "control built");
     if (!ctl) return;
-    boot(ctl, 0, 2);
-    settle(ctl);
-    tx_event(ctl, 0, 1, "Started", "TOK-A");
-    tx_event(ctl, 0, 2, "Started", "TOK-B");
-    settle(ctl);
     const struct ctl_plan *p = ctl->plan;
     CHECK(p && p->parts == 2 && p->at[1] == T0 + 5 * 60000, "slot 0 cut where VAN-A leaves (%d parts)", p ? p->parts : -1);
     int64_t m1 = T0 + 60000, m6 = T0 + 6 * 60000;

@@ -343,6 +343,16 @@ static void test_security_error_falls_back_to_boot(void)
     teardown(&f);
 }
 
+/* A simulated minute (a real second at speed 60) on the station, its CALLs answered; the TransactionEvents it sent. */
+static int one_minute(struct fixture *f, cJSON **tx, int max)
+{
+    int ntx = 0;
+    g_real += 1000;
+    sim_station_step(&f->st, sim_clock_now(&f->w.clock, g_real), 60000, g_real);
+    serve(f, NULL, 0, tx, &ntx, max);
+    return ntx;
+}
+
 /* E02: when the EV stops at its target the station says so at once (TransactionEvent, ChargingStateChanged,
  * SuspendedEV) with the meter reading, not at the next periodic meter value; once, not at every step after. */
 static void test_ev_stop_told_at_once(void)
@@ -353,11 +363,8 @@ static void test_ev_stop_told_at_once(void)
     int told = 0, periodic_after = 0;
     double told_wh = -1;
     for (int i = 0; i < 240 && told_wh < 0; i++) { /* at most 4 simulated hours, a minute a step */
-        g_real += 1000;
-        sim_station_step(&f.st, sim_clock_now(&f.w.clock, g_real), 60000, g_real);
         cJSON *tx[8];
-        int ntx = 0;
-        serve(&f, NULL, 0, tx, &ntx, 8);
+        int ntx = one_minute(&f, tx, 8);
         for (int k = 0; k < ntx; k++) {
             const cJSON *why = cJSON_GetObjectItemCaseSensitive(tx[k], "triggerReason");
             const cJSON *ti = cJSON_GetObjectItemCaseSensitive(tx[k], "transactionInfo");
@@ -373,11 +380,8 @@ static void test_ev_stop_told_at_once(void)
     CHECK(told == 1 && told_wh >= 15000 * 0.99, "one ChargingStateChanged (SuspendedEV) when the EV reached its 15 kWh "
           "(%d, at %.0f Wh)", told, told_wh);
     for (int i = 0; i < 20; i++) { /* 20 minutes more: periodic meter values only */
-        g_real += 1000;
-        sim_station_step(&f.st, sim_clock_now(&f.w.clock, g_real), 60000, g_real);
         cJSON *tx[8];
-        int ntx = 0;
-        serve(&f, NULL, 0, tx, &ntx, 8);
+        int ntx = one_minute(&f, tx, 8);
         for (int k = 0; k < ntx; k++) {
             const cJSON *why = cJSON_GetObjectItemCaseSensitive(tx[k], "triggerReason");
             periodic_after += strcmp(why->valuestring, "MeterValuePeriodic") == 0;
