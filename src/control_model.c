@@ -512,6 +512,13 @@ struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, co
      * session's first reading. */
     e->ev_need_base_known = e->has_register;
     e->ev_need_base_wh = e->has_register ? e->register_wh : 0;
+    /* depotd knows the register as of the last reading; the EV counted from it now. What it drew since, at the last
+     * power measured (at most an hour of it), is in the base: counted from a reading 9 minutes old, ISO 15118 vans
+     * were planned 0.5 kWh short of their target (control_depot_stationmax). Too much here plans a little more,
+     * which the EV refuses at its target. */
+    int64_t since = ctl_now(ctl) - e->register_ms;
+    if (e->has_register && e->charging && e->power_w > 0 && since > 0)
+        e->ev_need_base_wh += e->power_w * (double)(since < 3600000 ? since : 3600000) / 3600000.0;
     e->ev_energy_wh = 0;
     e->ev_max_w = e->ev_min_w = 0;
     if (ac) {

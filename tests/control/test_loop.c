@@ -362,6 +362,38 @@ static void test_bounded_numbers(void)
     ctl_free(ctl);
 }
 
+/* An EV's energyAmount counts from its register as it reads when the EV tells it. depotd read it 9 minutes before
+ * (5 kWh, drawing 10 kW): 1.5 kWh more have gone in since, and the EV's 6 kWh count from 6.5 kWh, not from 5 (counted
+ * from the old reading, ISO 15118 vans of control_depot_stationmax were planned 0.5 kWh short). */
+static void test_needs_counted_from_now(void)
+{
+    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 44, \"horizon_h\": 4}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    boot(ctl, 0, 1);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-X");
+    settle(ctl);
+    struct ctl_evse *e = ctl_evse(ctl_station(ctl, &stations[0]), 1);
+    e->charging = true;
+    char ts[40], json[400];
+    snprintf(json, sizeof json, "{\"evseId\": 1, \"meterValue\": [{\"timestamp\": \"%s\", \"sampledValue\": "
+             "[{\"value\": 5000}, {\"value\": 10000, \"measurand\": \"Power.Active.Import\"}]}]}",
+             ocpp_time_format(F.now, ts));
+    cJSON *mv = cJSON_Parse(json);
+    ctl_on_meter_values(ctl, &stations[0], mv);
+    cJSON_Delete(mv);
+    F.now += 9 * 60000;
+    cJSON *needs = cJSON_Parse("{\"evseId\": 1, \"chargingNeeds\": {\"requestedEnergyTransfer\": \"AC_three_phase\", "
+                               "\"acChargingParameters\": {\"energyAmount\": 6000, \"evMinCurrent\": 6, "
+                               "\"evMaxCurrent\": 32, \"evMaxVoltage\": 230}}}");
+    ctl_on_ev_needs(ctl, &stations[0], needs);
+    cJSON_Delete(needs);
+    CHECK(fabs(e->ev_need_base_wh - 6500) < 1, "the EV's need counts from 6.5 kWh, the register now (%.0f Wh)",
+          e->ev_need_base_wh);
+    ctl_free(ctl);
+}
+
 int main(void)
 {
     F.on_call = caps_oracle;
@@ -373,6 +405,7 @@ int main(void)
     test_skewed_clock();
     test_margin();
     test_first_slot_cut();
+    test_needs_counted_from_now();
     loop_free();
     return CHECK_DONE();
 }
