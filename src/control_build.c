@@ -145,7 +145,7 @@ static int plan_inputs(struct build *b, const char *reasons)
     cJSON *pr = cJSON_AddArrayToObject(rec, "prices");
     cJSON *src = cJSON_AddArrayToObject(rec, "price_sources");
     for (int t = 0; t < T; t++) {
-        const struct tariff_price *g = &prices[t < b->parts ? 0 : t - b->parts + 1];
+        const struct tariff_price *g = &prices[ctl_plan_grid_slot(b->plan, t)];
         j->price[t] = g->price;
         cJSON_AddItemToArray(pr, cJSON_CreateNumber(round(g->price * 1e5) / 1e5));
         cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(g->source)));
@@ -416,7 +416,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
          * a departure need (the LP weighs shortfall by priority; 1/100 keeps the best-effort one far cheaper to
          * cut, yet still above any price, so it still charges whatever is left). */
         .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
-        .earliness_weight = earliness_weight(end_slot > b->parts ? end_slot - b->parts + 1 : 1),
+        .earliness_weight = earliness_weight(ctl_plan_grid_slot(b->plan, end_slot - 1) + 1),
         .circuit = circuit,
         .phases = OPT_THREE_PHASE,
     };

@@ -410,6 +410,8 @@ struct ctl_job {
 
 /* The plan's slot that holds t: 0 before the plan starts, slots at or after its horizon. */
 int ctl_plan_slot_at(const struct ctl_plan *p, int64_t t);
+/* The grid slot (0: the one now) that plan slot t lies in: the parts of slot 0 are all in grid slot 0. */
+static inline int ctl_plan_grid_slot(const struct ctl_plan *p, int t) { return t < p->parts ? 0 : t - p->parts + 1; }
 struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons); /* NULL: nothing to do (out of memory) */
 void ctl_job_free(struct ctl_job *j);
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);

@@ -267,7 +267,7 @@ cJSON *control_plan_json(struct depot *d)
     int64_t slot0 = p->first_end_ms - p->slot_ms;
     struct tariff_price *prices = calloc((size_t)T + 1, sizeof *prices);
     char err[200];
-    int T_grid = T - p->parts + 1; /* the parts of slot 0 share its price */
+    int T_grid = ctl_plan_grid_slot(p, T - 1) + 1; /* the parts of slot 0 share its price */
     bool have_prices = prices && prices_slots(d, slot0, p->slot_ms, (size_t)T_grid, prices, err, sizeof err) == 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "plan_id", (double)p->id);
@@ -285,7 +285,7 @@ cJSON *control_plan_json(struct depot *d)
         int64_t ts = p->at[t];
         add_time(s, "start", ts);
         add_time(s, "end", p->at[t + 1]);
-        const struct tariff_price *pr = have_prices ? &prices[t < p->parts ? 0 : t - p->parts + 1] : NULL;
+        const struct tariff_price *pr = have_prices ? &prices[ctl_plan_grid_slot(p, t)] : NULL;
         double site = 0;
         for (int i = 0; i < p->n; i++) site += p->kw[(size_t)i * T + t];
         cJSON_AddNumberToObject(s, "site_kw", r3(site));
