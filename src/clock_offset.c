@@ -7,6 +7,7 @@ void clock_offset_sample(struct clock_offset *c, int64_t station_ms, int64_t now
 {
     int cap = (int)(sizeof c->samples / sizeof c->samples[0]);
     c->samples[c->next] = station_ms - now_ms;
+    if (station_ms % 1000) c->sub_second = true;
     c->next = (c->next + 1) % cap;
     if (c->n < cap) c->n++;
     int64_t hi = c->samples[0];
@@ -42,6 +43,15 @@ int64_t clock_offset_in_force(const struct clock_offset *c, int64_t now_ms, doub
     else return 0;
     int64_t off = llabs(est);
     return (double)off > noise_ms && off <= tolerance_ms ? est : 0;
+}
+
+void clock_offset_window(const struct clock_offset *c, int64_t now_ms, double noise_ms, int64_t tolerance_ms,
+                         int64_t transit_ms, int64_t *offset_ms, int64_t *uncertainty_ms)
+{
+    int64_t est = clock_offset_in_force(c, now_ms, noise_ms, tolerance_ms);
+    int64_t width = est == 0 ? 0 : (transit_ms > 0 ? transit_ms : 0) + (c->sub_second ? 1 : 1000);
+    *offset_ms = est + width / 2;
+    *uncertainty_ms = width - width / 2;
 }
 
 bool clock_offset_fresh(int64_t rx_us, int64_t answered_us, int64_t rtt_us)

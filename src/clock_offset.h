@@ -25,6 +25,7 @@ struct clock_offset {
     bool known;             /* three samples or more */
     int64_t settled_ms;     /* the last estimate that settled: in force while a new one settles */
     bool has_settled;
+    bool sub_second;        /* a stamp carried milliseconds: else the station stamps whole seconds */
 };
 
 /* One stamp (station_ms) on a message the station sent as it happened, and depotd's clock when it came. noise_ms:
@@ -39,6 +40,13 @@ bool clock_offset_settled(const struct clock_offset *c, int64_t now_ms);
  * it (beyond noise_ms) and it is within tolerance_ms (a clock further off is warned about, not followed: an offset
  * that large is more likely a backlog mistaken for one); else 0. */
 int64_t clock_offset_in_force(const struct clock_offset *c, int64_t now_ms, double noise_ms, int64_t tolerance_ms);
+
+/* Where the offset in force lies: a sample is never above the real offset and at most transit_ms (what a message
+ * can take, on the planning clock) plus the stamps' resolution below it, so the real one is within
+ * [est, est + transit_ms + resolution]: *offset_ms is its middle and *uncertainty_ms half its width. Both 0 while
+ * clock_offset_in_force is 0 (the station is taken to share depotd's clock). */
+void clock_offset_window(const struct clock_offset *c, int64_t now_ms, double noise_ms, int64_t tolerance_ms,
+                         int64_t transit_ms, int64_t *offset_ms, int64_t *uncertainty_ms);
 
 /* Whether a CALL that arrived at rx_us was sent as it happened. OCPP-J gives a station one CALL in flight: what it
  * makes meanwhile waits and leaves the moment the answer comes back. One arriving more than two round trips

@@ -209,18 +209,33 @@ void sched_trim(struct sched *s, int64_t from)
 }
 
 /* in's minimum over [a, b] (before t[0]: the first period). */
-static double min_over(const struct sched *in, int64_t a, int64_t b)
-{
-    double w = sched_at(in, a);
-    for (int k = 1; k < in->n; k++)
-        if (in->t[k] > a && in->t[k] <= b && in->w[k] < w) w = in->w[k];
-    return w;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* floor to a whole second (planning times are positive). */
+static int64_t second_of(int64_t t)
+{
+    return t / 1000 * 1000;
+}
+
+/* The largest step function with whole-second boundaries that is nowhere above in: a station reads startSchedule
+ * and startPeriod in whole seconds, so a raise moves to the next second and a drop to the one it falls in. */
+static void round_to_seconds(const struct sched *in, struct sched *out)
+{
+    int64_t cand[2 * SCHED_MAX];
+    int m = 0;
+    cand[m++] = second_of(in->t[0]);
+    for (int k = 1; k < in->n; k++) {
+        cand[m++] = second_of(in->t[k]);
+        if (in->t[k] % 1000) cand[m++] = second_of(in->t[k]) + 1000;
+    }
+    qsort(cand, (size_t)m, sizeof cand[0], cmp_i64);
+    out->n = 0;
+    for (int i = 0; i < m; i++)
+        if (out->n == 0 || cand[i] > out->t[out->n - 1]) push(out, cand[i], sched_min_over(in, cand[i], cand[i] + 999));
 }
 
 void sched_for_clock(const struct sched *in, int64_t offset_ms, int64_t uncertainty_ms, int64_t backdate_ms,
@@ -240,10 +255,13 @@ void sched_for_clock(const struct sched *in, int64_t offset_ms, int64_t uncertai
         cand[m++] = in->t[k] + u;
     }
     qsort(cand, (size_t)m, sizeof cand[0], cmp_i64);
+    struct sched eroded;
+    eroded.n = 0;
     for (int i = 0; i < m; i++)
-        if (cand[i] >= first && (out->n == 0 || cand[i] > out->t[out->n - 1]))
-            push(out, cand[i], min_over(in, cand[i] - u, cand[i] + u));
-    for (int k = 0; k < out->n; k++) out->t[k] += offset_ms;
+        if (cand[i] >= first && (eroded.n == 0 || cand[i] > eroded.t[eroded.n - 1]))
+            push(&eroded, cand[i], sched_min_over(in, cand[i] - u, cand[i] + u));
+    for (int k = 0; k < eroded.n; k++) eroded.t[k] += offset_ms;
+    round_to_seconds(&eroded, out);
 }
 
 cJSON *sched_to_json(const struct sched *s, const struct sched_unit *u, int schedule_id)

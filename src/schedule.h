@@ -95,7 +95,9 @@ bool sched_evmax_ev_says(struct sched_evmax *m, double ev_max_w);
  *     (out is in's minimum over [t - u, t + u]); periods that vanish are dropped;
  *   - the first period starts backdate_ms earlier (a station whose clock is behind by up to that already finds
  *     its startSchedule in the past: OCPP applies a profile only from its startSchedule on);
- *   - everything shifted by offset_ms.
+ *   - everything shifted by offset_ms;
+ *   - every boundary on a whole second, raises rounded up and drops down (a station reads whole seconds: a raise
+ *     at x.5 s truncated to x s went over the plan for half a second while another station's drop held).
  * in and out may not be the same. */
 void sched_for_clock(const struct sched *in, int64_t offset_ms, int64_t uncertainty_ms, int64_t backdate_ms,
                      struct sched *out);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,10 +195,12 @@ void depot_station_clock_sample(struct depot *d, struct station *st, int64_t sta
 
 void depot_station_clock(const struct depot *d, const struct station *st, int64_t *offset_ms, int64_t *uncertainty_ms)
 {
-    /* Before the first estimate settles, on depotd's time, as if in sync; after, the last settled one. */
-    *offset_ms = clock_offset_in_force(&st->clock, depot_now_ms(), clock_noise_ms(),
-                                       (int64_t)d->cfg.clock_skew_tolerance_s * 1000);
-    *uncertainty_ms = 0;
+    /* Before the first estimate settles, on depotd's time, as if in sync; after, the last settled one, give or take
+     * what a message takes: a round trip of depotd's CALLs bounds one way (10 ms until one was measured). */
+    int64_t rtt_us = st->conn && st->conn->rtt_us > 0 ? st->conn->rtt_us : 10000;
+    int64_t transit_ms = (int64_t)ceil((double)rtt_us / 1000.0 * depot_clock_speed());
+    clock_offset_window(&st->clock, depot_now_ms(), clock_noise_ms(), (int64_t)d->cfg.clock_skew_tolerance_s * 1000,
+                        transit_ms, offset_ms, uncertainty_ms);
 }
 
 void depot_station_rotate_password(struct depot *d, struct station *st, const char *new_hash)

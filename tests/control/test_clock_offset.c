@@ -82,6 +82,32 @@ static void test_not_followed(void)
           "400 s behind, beyond the 300 s tolerance: measured, not followed");
 }
 
+/* The window handed out covers the real offset: the CI run of 691f3f3 had every sample 1.5 s short (1 ms of
+ * transit at 1500x), profiles shifted by 118.5 s where 120 was true, and went over the limit for seconds. */
+static void test_window(void)
+{
+    struct clock_offset c;
+    memset(&c, 0, sizeof c);
+    for (int i = 0; i < 5; i++) sample(&c, i * 30000, 120000, 1500 + 100 * i);
+    int64_t off, unc;
+    clock_offset_window(&c, 120000, NOISE, TOL, 1500, &off, &unc);
+    CHECK(c.offset_ms == 118500 && off - unc <= 118500 && off + unc >= 120000 && unc <= 800,
+          "samples 1.5 s short, transit up to 1.5 s: %lld +- %lld covers 118.5..120 s", (long long)off, (long long)unc);
+    memset(&c, 0, sizeof c);
+    /* Sent 0.3 s before it arrives from a clock 90 s behind, stamped in whole seconds (truncated): -91 s each. */
+    for (int i = 0; i < 5; i++) {
+        int64_t now = 1000000 + i * 30000;
+        clock_offset_sample(&c, (now - 300 - 90000) / 1000 * 1000, now, NOISE);
+    }
+    clock_offset_window(&c, 1120000, NOISE, TOL, 400, &off, &unc);
+    CHECK(!c.sub_second && off - unc <= -91000 && off + unc >= -90000,
+          "whole-second stamps 90 s behind: a second more (%lld +- %lld)", (long long)off, (long long)unc);
+    memset(&c, 0, sizeof c);
+    for (int i = 0; i < 5; i++) sample(&c, i * 30000, 1500, 0);
+    clock_offset_window(&c, 120000, NOISE, TOL, 1500, &off, &unc);
+    CHECK(off == 0 && unc == 0, "within transit: depotd's own clock, exactly");
+}
+
 static void test_fresh(void)
 {
     /* Round trip 1 ms: a CALL 3 ms or less after the last answer may have waited in the queue. */
@@ -99,6 +125,7 @@ int main(void)
     test_a_minute_still();
     test_stepped_back();
     test_not_followed();
+    test_window();
     test_fresh();
     return CHECK_DONE();
 }

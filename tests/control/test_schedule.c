@@ -402,13 +402,27 @@ static void test_clock(void)
         }
         int64_t off = (int64_t)((rnd() - 0.5) * 600000), u = (int64_t)(rnd() * 120000);
         sched_for_clock(&s, off, u, 300000, &out);
+        for (int k = 0; k < out.n; k++) bad += out.t[k] % 1000 != 0;
         for (int64_t t = s.t[0]; t < s.t[s.n - 1] + 200000; t += 5000) {
             int64_t e = (int64_t)((rnd() * 2 - 1) * (double)u);
             if (sched_at(&out, t + off + e) > sched_at(&s, t) || out.t[0] > s.t[0] + off + e) bad++;
         }
     }
     CHECK(bad == 0, "random schedules, offsets and clock errors within the uncertainty: never above the plan, "
-                    "never before the start (%d bad moments)", bad);
+                    "never before the start, every boundary on a whole second (%d bad moments)", bad);
+    /* 118.5 s ahead: the raise at 900 s lands at 1018.5 on its clock; truncated to 1018 it went 0.5 s early. */
+    struct sched up = {.n = 2, .t = {0, 900000}, .w = {4000, 11000}};
+    sched_for_clock(&up, 118500, 0, 0, &out);
+    CHECK(out.n == 2 && out.t[0] == 118000 && out.t[1] == 1019000 && out.w[0] == 4000,
+          "a raise at a fraction of a second waits for the next whole one (%lld), the start takes the one before",
+          (long long)out.t[1]);
+    struct sched down = {.n = 2, .t = {0, 900000}, .w = {11000, 4000}};
+    sched_for_clock(&down, 118500, 0, 0, &out);
+    CHECK(out.n == 2 && out.t[1] == 1018000, "a drop at a fraction comes at the whole second before (%lld)",
+          (long long)out.t[1]);
+    struct sched blip = {.n = 3, .t = {0, 900200, 900700}, .w = {4000, 11000, 3000}};
+    sched_for_clock(&blip, 0, 0, 0, &out);
+    CHECK(out.n == 2 && out.t[1] == 900000 && out.w[1] == 3000, "a raise and a drop in one second: the lower");
 }
 
 int main(void)
