@@ -107,7 +107,7 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
          * others leave at any moment: a raise waits for a plan's saga, after the decreases that make room. */
         int64_t now = ctl_now(ctl) / 1000 * 1000;
         struct sched s, room, limit;
-        if (cs->cap_known) s = cs->cap;
+        if (cs->cap_known) s = *cs->cap;
         else sched_const(&s, now, ctl_failsafe_station_w(ctl));
         if (!ctl_caps_fit(ctl, cs, &s)) {
             ctl_caps_sum(ctl, cs, &room);
@@ -147,8 +147,12 @@ void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const 
                              int phase)
 {
     if (!ctl_connected(ctl, cs) || (cs->failsafe_rejected && !cs->failsafe_reoffer)) return;
-    cs->failsafe_reoffer = false;
     bool station_max = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX;
+    if (station_max && !ctl_caps_alloc(cs)) {
+        log_error("control", cs->st->id, "out of memory: its station maximum is not sent");
+        return;
+    }
+    cs->failsafe_reoffer = false;
     struct sched_unit u;
     ctl_unit(ctl, cs, NULL, &u);
     u.min_w = 0;
@@ -197,7 +201,7 @@ void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const 
             if (phase != 0) ctl->saga_in_flight++;
             if (station_max) {
                 cs->cap_inflight = true;
-                cs->cap_sent = s;
+                *cs->cap_sent = s;
                 ctl_caps_log(ctl, cs, "sent", &s, plan_id, phase);
             }
         }
@@ -299,7 +303,7 @@ static int periods_for(const struct ctl_station *cs)
 static void current_bound(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, int64_t now, struct sched *out)
 {
     if (e->applied_valid) {
-        *out = e->applied;
+        *out = *e->applied;
         return;
     }
     double fs = cs->failsafe_accepted && !e->profile_unknown ? ctl_failsafe_evse_w(ctl, cs, e) : ctl_evse_max_w(ctl, cs, e);
@@ -616,7 +620,11 @@ void ctl_free(struct control *ctl)
     while (ctl->stations) {
         struct ctl_station *cs = ctl->stations;
         ctl->stations = cs->next;
+        for (int k = 0; k < cs->evse_cap; k++) free(cs->evse[k].applied);
         free(cs->evse);
+        free(cs->cap);
+        free(cs->cap_sent);
+        free(cs->cap_next);
         free(cs);
     }
     free(ctl->by_id);

@@ -19,14 +19,14 @@ void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struc
 {
     int64_t now = ctl_now(ctl);
     if (cs->failsafe_rejected) sched_const(out, now, ctl_station_hw_w(ctl, cs));
-    else if (cs->cap_known) *out = cs->cap;
+    else if (cs->cap_known) *out = *cs->cap;
     else sched_const(out, now, ctl_failsafe_station_w(ctl));
 }
 
 void ctl_cap_counted(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
 {
     ctl_cap_base(ctl, cs, out);
-    if (cs->cap_inflight && !cs->failsafe_rejected) sched_max(out, &cs->cap_sent, ctl_now(ctl), out);
+    if (cs->cap_inflight && !cs->failsafe_rejected) sched_max(out, cs->cap_sent, ctl_now(ctl), out);
 }
 
 double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs)
@@ -172,12 +172,12 @@ void ctl_caps_restore(struct control *ctl)
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "caps")) {
         struct station *st = depot_station_find(ctl->d, it->string);
         struct ctl_station *cs = st && cJSON_IsNumber(it) ? ctl_station(ctl, st) : NULL;
-        if (!cs || !r) continue;
+        if (!cs || !r || !ctl_caps_alloc(cs)) continue;
         *r = (struct restore){0};
         store_each_station_event(ctl->d->store, "station_cap", cs->st->id, 64, restore_event, r);
         cs->cap_known = true;
-        if (r->done) cs->cap = r->cap;
-        else sched_const(&cs->cap, ctl_now(ctl), ceil(it->valuedouble * 1000.0 - 1e-6));
+        if (r->done) *cs->cap = r->cap;
+        else sched_const(cs->cap, ctl_now(ctl), ceil(it->valuedouble * 1000.0 - 1e-6));
         n++;
     }
     free(r);
@@ -203,7 +203,7 @@ void ctl_caps_hold_raise(struct control *ctl, struct ctl_station *cs, struct ctl
 {
     c->held_req = req;
     cs->cap_inflight = true;
-    cs->cap_sent = c->sched;
+    *cs->cap_sent = c->sched;
     cs->failsafe_sent = true;
     cs->failsafe_due = false;
     uint64_t ticket = ctl_caps_log(ctl, cs, "sending", &c->sched, c->plan_id, c->phase);
@@ -317,7 +317,7 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
     for (int c = 0; c < plan->n_caps; c++) {
         const struct ctl_plan_cap *pc = &plan->caps[c];
         struct ctl_station *cs = ctl_station_find(ctl, pc->station);
-        if (!cs || !pc->adjustable || !ctl_cap_adjustable(ctl, cs) || !pc->cap_slot_w) continue;
+        if (!cs || !pc->adjustable || !ctl_cap_adjustable(ctl, cs) || !pc->cap_slot_w || !ctl_caps_alloc(cs)) continue;
         ctl_cap_counted(ctl, cs, &old);
         plan_cap_sched(ctl, plan, cs, pc->want_slot_w, &want);
         plan_cap_sched(ctl, plan, cs, pc->cap_slot_w, &next);
@@ -335,7 +335,7 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
                 (*decreases)++;
             }
             cs->cap_raise = true;
-            cs->cap_next = next;
+            *cs->cap_next = next;
             (*increases)++;
             break;
         }
@@ -351,17 +351,17 @@ void ctl_caps_send_raises(struct control *ctl)
         if (!cs->cap_raise) continue;
         cs->cap_raise = false;
         if (ctl->saga_failed || !ctl_cap_adjustable(ctl, cs)) continue;
-        if (!ctl_caps_fit(ctl, cs, &cs->cap_next)) {
+        if (!ctl_caps_fit(ctl, cs, cs->cap_next)) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
             cJSON_AddStringToObject(o, "action", "station cap raise withheld");
-            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(&cs->cap_next, ctl_now(ctl), INT64_MAX)) / 1000.0);
+            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(cs->cap_next, ctl_now(ctl), INT64_MAX)) / 1000.0);
             cJSON_AddStringToObject(o, "why", "the others' caps leave no room");
             ctl_log_event(ctl, "compensation", cs->st->id, o);
             ctl_replan(ctl, "failsafe");
             continue;
         }
-        ctl_send_failsafe_sched(ctl, cs, &cs->cap_next, ctl->saga_plan->id, 2);
+        ctl_send_failsafe_sched(ctl, cs, cs->cap_next, ctl->saga_plan->id, 2);
     }
 }
 
@@ -375,9 +375,9 @@ void ctl_caps_on_answer(struct control *ctl, struct ctl_station *cs, const struc
     cs->cap_inflight = false;
     if (accepted) {
         cs->cap_known = true;
-        cs->cap = c->sched;
+        *cs->cap = c->sched;
     } else if (!answered) {
-        sched_max(&base, &c->sched, ctl_now(ctl), &cs->cap);
+        sched_max(&base, &c->sched, ctl_now(ctl), cs->cap);
         cs->cap_known = true;
     }
 }

@@ -114,7 +114,7 @@ struct ctl_evse {
     bool profile_unknown;        /* a TxProfile depotd does not know may be in force: one of before its restart, or
                                     of before the station's reboot (kept or not); cleared by one of ours accepted */
     bool floor;                  /* idle, it keeps a fail-safe floor in the plan in force (control_floors.c) */
-    struct sched applied;
+    struct sched *applied;       /* the TxProfile in force while applied_valid (allocated at the first: 6 KB) */
     int64_t over_since_ms;       /* measured above the limit since (0: not) */
     int64_t drift_replan_ms;     /* the last re-plan this session's meter drift asked for */
     uint64_t drift_plan_id;      /* energy drift: the plan the baseline below belongs to */
@@ -156,12 +156,13 @@ struct ctl_station {
      * against the site limit for this station is ctl_cap_counted, at every moment the cap in force or the one in
      * flight when higher. Schedules on depotd's clock (the wire has them in the station's, ctl_wire_schedule). */
     bool cap_known;              /* cap was accepted (or restored from the log) */
-    struct sched cap;            /* the cap in force */
+    struct sched *cap;           /* the cap in force (these three allocated when first set: 6 KB each, and a
+                                    station without station maxima never needs them) */
     bool cap_inflight;
-    struct sched cap_sent;       /* sent, not answered */
+    struct sched *cap_sent;      /* sent, not answered */
     bool cap_stuck;              /* refused or lost a cap change: counted as it is, not changed until it boots */
     bool cap_raise;              /* saga phase 2: raise to cap_next once every decrease is answered */
-    struct sched cap_next;
+    struct sched *cap_next;
     /* Sticky non-compliance: an EVSE of it drew above its limit. Every session on it starts planned around (at
      * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
     bool noncompliant;
@@ -305,6 +306,10 @@ void ctl_config_free(struct ctl_config *cfg);
 struct ctl_station *ctl_station(struct control *ctl, struct station *st);   /* creates */
 struct ctl_station *ctl_station_find(struct control *ctl, const char *id);
 struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id);             /* NULL when out of range */
+/* *slot, allocated when NULL (NULL when memory is out): the schedules a station or EVSE keeps are set this way. */
+struct sched *ctl_sched_slot(struct sched **slot);
+/* A station's cap, cap_sent and cap_next, allocated before its first station maximum is sent or restored. */
+bool ctl_caps_alloc(struct ctl_station *cs);
 struct ctl_vehicle *ctl_vehicle_find(struct control *ctl, const char *id);
 /* Which vehicle an id token belongs to ("" when none). */
 const char *ctl_vehicle_for_token(struct control *ctl, const char *token);

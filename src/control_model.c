@@ -89,6 +89,17 @@ struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id)
     return e;
 }
 
+struct sched *ctl_sched_slot(struct sched **slot)
+{
+    if (!*slot) *slot = malloc(sizeof **slot);
+    return *slot;
+}
+
+bool ctl_caps_alloc(struct ctl_station *cs)
+{
+    return ctl_sched_slot(&cs->cap) && ctl_sched_slot(&cs->cap_sent) && ctl_sched_slot(&cs->cap_next);
+}
+
 struct ctl_vehicle *ctl_vehicle_find(struct control *ctl, const char *id)
 {
     for (int i = 0; i < ctl->cfg.n_vehicles; i++)
@@ -187,7 +198,7 @@ double ctl_evse_held_w(const struct control *ctl, const struct ctl_station *cs, 
         return ctl_evse_max_w(ctl, cs, e);
     if (ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT && e && e->active && e->applied_valid) {
         double m = 0;
-        for (int i = 0; i < e->applied.n; i++) m = fmax(m, e->applied.w[i]);
+        for (int i = 0; i < e->applied->n; i++) m = fmax(m, e->applied->w[i]);
         w = fmax(w, fmin(m, ctl_evse_max_w(ctl, cs, e)));
     }
     return w;

@@ -109,16 +109,20 @@ void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev)
     } else if (c->kind == CTL_CALL_TX_PROFILE && c->phase == 0) {
         /* A probe: in force when accepted; refused, the session simply stays planned around. */
         struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
-        if (e && e->active && accepted && e->mode == CTL_MODE_NONCOMPLIANT) {
-            e->applied = c->sched;
+        if (e && e->active && accepted && e->mode == CTL_MODE_NONCOMPLIANT && ctl_sched_slot(&e->applied)) {
+            *e->applied = c->sched;
             e->applied_valid = true;
             e->probe_ok_ms = 0;
         }
     } else if (c->kind == CTL_CALL_TX_PROFILE) {
         struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
         if (e) {
-            if (accepted && e->active) {
-                e->applied = c->sched;
+            if (accepted && e->active && !ctl_sched_slot(&e->applied)) {
+                /* Out of memory: it follows a profile depotd cannot keep, so it counts at its maximum. */
+                e->profile_unknown = true;
+                e->applied_valid = false;
+            } else if (accepted && e->active) {
+                *e->applied = c->sched;
                 e->applied_valid = true;
                 e->profile_unknown = false;
                 if ((e->mode == CTL_MODE_FAILSAFE || e->mode == CTL_MODE_UNCONTROLLED) && !e->distrusted)
@@ -276,7 +280,7 @@ static void learn_ev_max(struct control *ctl, struct ctl_station *cs, struct ctl
     int64_t from = e->power_from_ms > 0 && e->power_from_ms < now ? e->power_from_ms : now;
     double offered_kw = planned_kw;
     for (int k = ctl_plan_slot_at(p, from); k < t; k++) offered_kw = fmin(offered_kw, p->kw[(size_t)i * p->slots + k]);
-    if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(&e->applied, from, now) / 1000.0);
+    if (e->applied_valid) offered_kw = fmin(offered_kw, sched_min_over(e->applied, from, now) / 1000.0);
     if (sched_evmax_reading(&e->observed, offered_kw * 1000.0, e->power_w, e->charging, ctl->cfg.drift_kw * 1000.0,
                             now, (int64_t)ctl->cfg.ev_max_retry_min * 60000)) {
         log_debug("control", cs->st->id, "EVSE %d: learned EV maximum forgotten: offered its full power again", e->id);
@@ -292,10 +296,10 @@ static void check_meter(struct control *ctl, struct ctl_station *cs, struct ctl_
     int64_t slot_ms = (int64_t)ctl->cfg.slot_minutes * 60000;
     /* A reading from before the profile in force was sent (a station replaying what it measured while offline, or
      * while depotd was down) was taken under another limit: it says nothing about this one. */
-    if (e->applied_valid && e->applied.n > 0 && now < e->applied.t[0]) return;
+    if (e->applied_valid && e->applied->n > 0 && now < e->applied->t[0]) return;
     /* The same for one measured under an earlier fail-safe (a session that started while depotd was down). */
     if (!e->applied_valid && now < cs->failsafe_sent_ms) return;
-    double limit_w = e->applied_valid ? sched_at(&e->applied, now) : ctl_evse_held_w(ctl, cs, e);
+    double limit_w = e->applied_valid ? sched_at(e->applied, now) : ctl_evse_held_w(ctl, cs, e);
     bool over = e->power_w > limit_w + ctl->cfg.noncompliance_kw * 1000.0;
     if (e->mode == CTL_MODE_NONCOMPLIANT) {
         /* Planned around. Back to trusted only once it follows a profile it accepted (the probe, or a TxProfile

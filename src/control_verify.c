@@ -92,7 +92,7 @@ void ctl_verify_on_call(struct control *ctl, struct ctl_station *cs)
         struct ctl_evse *e = ctl_evse(cs, r->evse);
         /* Only while the profile judged is still the one in force (as ctl_verify_answer checks). */
         if (e && e->active && e->applied_valid && e->mode == CTL_MODE_CONTROLLED &&
-            sched_equal(&e->applied, &r->sched, r->sched.t[0])) {
+            sched_equal(e->applied, &r->sched, r->sched.t[0])) {
             struct ctl_call *again = ctl_verify_send(ctl, cs, e, r, r->plan_id);
             if (again) again->confirming = true;
         }
@@ -146,7 +146,7 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     struct ctl_evse *e = cs ? ctl_evse(cs, c->evse) : NULL;
     /* Only the profile still in force is worth judging: a newer one gets its own question. */
     if (!e || !e->active || !e->applied_valid || e->mode != CTL_MODE_CONTROLLED ||
-        !sched_equal(&e->applied, &c->sched, c->sched.t[0]))
+        !sched_equal(e->applied, &c->sched, c->sched.t[0]))
         return;
     if (ev->type != OCPP_EV_RESULT) {
         /* No answer says nothing about the profile; a lost connection is handled as such. */
@@ -179,7 +179,7 @@ void ctl_verify_answer(struct control *ctl, struct ctl_call *c, const struct ocp
     /* Its station maximum in force (not one in flight: either may be in force then), on the wire as well. */
     bool capped = ctl->cfg.failsafe == CTL_FAILSAFE_STATION_MAX && cs->failsafe_accepted && cs->cap_known &&
                   !cs->cap_inflight;
-    if (capped) ctl_wire_sched(ctl, cs, &cs->cap, &cap);
+    if (capped) ctl_wire_sched(ctl, cs, cs->cap, &cap);
     /* The station's answer as a step function in W (periods in order, as K08 lists them). */
     struct sched rep = {0};
     const cJSON *p;
