@@ -476,7 +476,9 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 
 static struct lws_protocols protocols[] = {
     {"http", callback_http, 0, 0, 0, NULL, 0},
-    {"ocpp2.0.1", callback_ocpp, sizeof(struct slot), 4096, 0, NULL, 0},
+    /* rx 1 KiB: lws keeps that buffer per connection for its life (4 KiB was half of an idle station's memory);
+     * a larger frame arrives in pieces, which receive() joins. What we send goes out in one piece up to 64 KiB. */
+    {"ocpp2.0.1", callback_ocpp, sizeof(struct slot), 1024, 0, NULL, 65536},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
