@@ -67,8 +67,8 @@ class Sampler(threading.Thread):
         return inside[-1][1] - inside[0][1], inside[-1][0] - inside[0][0]
 
 
-def start_depotd(a, tmp):
-    cfg = base_config(api_port=-1, read_capabilities=False, max_stations=a.stations + 10, log_level='info',
+def start_depotd(a, tmp, cfg=None):
+    cfg = cfg or base_config(api_port=-1, read_capabilities=False, max_stations=a.stations + 10, log_level='info',
                       pbkdf2_iterations=a.iterations, max_messages_per_s=100000,
                       stations=[{'id': f'VS{i + 1:05d}', 'password_hash': hash_password(a.depotd, PASSWORD, a.iterations)}
                                 for i in range(a.stations)], unauthenticated_stations=False)
