@@ -61,6 +61,7 @@ struct batch {
     size_t n, cap;
     uint64_t ticket;
     bool lost;              /* an event could not be copied in: the batch fails as a whole */
+    bool sync;              /* it must be on disk when committed (batch_needs_sync) */
     struct batch *next;
 };
 
@@ -86,6 +87,8 @@ struct store {
     int64_t last_failed_ms;                 /* under mu */
     char last_error[200];                   /* under mu */
     bool stop;
+    bool gathering;                         /* under mu: the writer waits for more before a commit without fsync */
+    bool sync_queued;                       /* under mu: a queued batch needs an fsync (ends the gathering) */
     void (*notify)(void *);
     void *notify_ctx;
     struct store_disk disk;
@@ -97,6 +100,12 @@ struct store {
 };
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static bool batch_needs_sync(const struct batch *b);
+
+/* How long the writer gathers batches that need no fsync (Heartbeat frames: nobody waits for them) into one
+ * commit: one transaction and one wake-up of each thread for many of them, not one per loop turn. */
+#define STORE_GATHER_MS 10
 
 static int64_t store_wall_ms(void)
 {
@@ -239,7 +248,7 @@ static int commit_batch(struct store *st, sqlite3_stmt *ins, struct batch *b)
         note_commit(st, "out of memory: an event of the batch was lost before it reached the writer");
         return -1;
     }
-    bool sync = batch_needs_sync(b);
+    bool sync = b->sync;
     if (sync != st->synchronous_full &&
         exec(st->wdb, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, sizeof err) == 0)
         st->synchronous_full = sync;
@@ -295,7 +304,7 @@ static void commit_list(struct store *st, sqlite3_stmt *ins, struct batch *list)
     struct batch merged = {0};
     uint64_t last = 0;
     bool any_lost = false;
-    for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket, any_lost |= b->lost;
+    for (struct batch *b = list; b; b = b->next) merged.n += b->n, last = b->ticket, any_lost |= b->lost, merged.sync |= b->sync;
     if (!list->next) {
         if (commit_batch(st, ins, list)) note_failed(st, list->ticket);
     } else {
@@ -355,8 +364,19 @@ static void *writer_main(void *arg)
             if (pthread_cond_timedwait(&st->cv, &st->mu, &until) == ETIMEDOUT) break;
         }
         if (!st->queue_head && st->stop) break;
+        if (st->queue_head && !st->stop && !st->sync_queued) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += STORE_GATHER_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+            st->gathering = true;
+            while (!st->stop && !st->sync_queued && pthread_cond_timedwait(&st->cv, &st->mu, &until) != ETIMEDOUT) {
+            }
+            st->gathering = false;
+        }
         struct batch *list = st->queue_head;
         st->queue_head = st->queue_tail = NULL;
+        st->sync_queued = false;
         pthread_mutex_unlock(&st->mu);
         if (list) commit_list(st, ins, list);
         prune_tick(st);
@@ -441,11 +461,13 @@ void store_flush(store *st)
     struct batch *b = st->filling;
     if (!b) return;
     st->filling = NULL;
+    b->sync = batch_needs_sync(b);
     pthread_mutex_lock(&st->mu);
     if (st->queue_tail) st->queue_tail->next = b;
     else st->queue_head = b;
     st->queue_tail = b;
-    pthread_cond_signal(&st->cv);
+    st->sync_queued |= b->sync;
+    if (!st->gathering || b->sync) pthread_cond_signal(&st->cv);
     pthread_mutex_unlock(&st->mu);
 }
 
