@@ -211,8 +211,13 @@ static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ct
     }
     if (!e->active && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT) {
         /* A vehicle may plug in here and draw its TxDefaultProfile before the next plan (0 where the station keeps
-         * no floors, once that is in force). */
-        double kw = ctl_failsafe_evse_w(ctl, cs, e) / 1000.0;
+         * no floors, once that is in force). The one this plan sets where its saga can lower it first (phase 1,
+         * before any raise that uses the room: a connected station that took ours); else the higher of it and the
+         * one in force. Planned around the old one, a van waited a whole re-plan for the room a lowered default
+         * freed (the spare shared out by control_floors.c shrinks at every arrival). */
+        bool lowered_first = connected && cs->failsafe_sent && cs->failsafe_accepted && !cs->failsafe_rejected;
+        double kw = (lowered_first ? fmin(cs->txdefault_w, ctl_evse_max_w(ctl, cs, e))
+                                   : ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
         *why = kw > 0 ? "idle" : NULL;
         return kw;
     }

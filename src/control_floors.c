@@ -38,6 +38,36 @@ static bool asks_floor(const struct control *ctl, const struct ctl_station *cs, 
     return ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT || ctl_cap_adjustable(ctl, cs);
 }
 
+/* TxDefaultProfile, once every floor is kept: what is left of the limit beside everything the sessions could take
+ * at most and the floors (spare_w) goes to the idle EVSEs of the stations that keep floors, shared equally per EVSE and up to what each can
+ * draw: a car that plugs in draws that share until its first TxProfile, not a bare floor (issue 14, point 4). The
+ * sessions lose nothing by it: each already counts at its maximum. Connected stations only (the others cannot be
+ * told); whole watts the station's unit can say, rounded down. Returns the watts handed out. */
+static double share_spare(struct control *ctl, double spare_w)
+{
+    int idle = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (cs->txdefault_w <= 0 || !ctl_connected(ctl, cs)) continue;
+        for (int k = 1; k <= cs->max_evse; k++) idle += asks_floor(ctl, cs, &cs->evse[k]);
+    }
+    if (spare_w <= 0 || idle == 0) return 0;
+    double share = spare_w / idle, given = 0;
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
+        if (cs->txdefault_w <= 0 || !ctl_connected(ctl, cs)) continue;
+        double max_w = INFINITY;
+        int n = 0;
+        for (int k = 1; k <= cs->max_evse; k++)
+            if (asks_floor(ctl, cs, &cs->evse[k])) max_w = fmin(max_w, ctl_evse_max_w(ctl, cs, &cs->evse[k])), n++;
+        if (n == 0) continue;
+        struct sched_unit u;
+        ctl_unit(ctl, cs, NULL, &u);
+        u.min_w = 0;
+        double w = sched_quantize(&u, fmin(max_w, cs->txdefault_w + share));
+        if (w > cs->txdefault_w) given += (w - cs->txdefault_w) * n, cs->txdefault_w = w;
+    }
+    return given;
+}
+
 void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec)
 {
     bool tx_default = ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT;
@@ -84,10 +114,13 @@ void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec)
         }
     }
     free(a);
+    /* Only once every floor is kept: a floor for every idle EVSE comes before a larger share for some. */
+    double spare_given = tx_default && kept_w + 0.5 >= floors ? share_spare(ctl, limit_w - committed - demand - kept_w) : 0;
     cJSON *o = cJSON_AddObjectToObject(rec, "floors");
     cJSON_AddNumberToObject(o, "idle_evses", n);
     cJSON_AddNumberToObject(o, "kept", kept);
     cJSON_AddNumberToObject(o, "asked_kw", round(floors) / 1000.0);
     cJSON_AddNumberToObject(o, "budget_kw", round(budget) / 1000.0);
     cJSON_AddNumberToObject(o, "kept_kw", round(kept_w) / 1000.0);
+    if (tx_default) cJSON_AddNumberToObject(o, "spare_kw", round(spare_given) / 1000.0);
 }

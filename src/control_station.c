@@ -69,9 +69,9 @@ void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev)
         /* The first one of this boot frees what was held for a default depotd did not know. */
         if (accepted && !cs->failsafe_accepted && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT)
             ctl_replan(ctl, "failsafe");
-        /* A default lowered: the plan that lowered it still reserved the old one for the idle EVSEs (it was in
-         * force while that plan was built), so the sessions get the room now freed from the next plan. Without
-         * it, 40 EVSEs behind 40 kW left six vans at 0 kW until the next slot (tests/control/test_loop.c). */
+        /* A default lowered: a plan built while it could not be lowered first (the station had not taken ours
+         * yet) reserved the old one for the idle EVSEs, so the sessions get the room now freed from the next plan.
+         * Without it, 40 EVSEs behind 40 kW left six vans at 0 kW until the next slot (tests/control/test_loop.c). */
         if (accepted && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT && c->sched.w[0] < cs->failsafe_sent_w - 0.5)
             ctl_replan(ctl, "failsafe");
         cs->failsafe_accepted = accepted || (cs->failsafe_accepted && !status);

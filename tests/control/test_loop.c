@@ -125,6 +125,32 @@ static void test_floors_do_not_fit(void)
     ctl_free(ctl);
 }
 
+/* TxDefaultProfile, 30 kW, two stations of one 22 kW EVSE, floors of 4.2 kW (issue 14, point 4). Empty: both
+ * floors fit and the 21.6 kW left are shared, 15 kW a station: a car that plugs in draws that until its first
+ * TxProfile, not 4.2. A van (22 kW) on station 0: station 1 keeps its floor and the 3.8 kW that are left, 8 kW,
+ * and is told so before the van's TxProfile raises it to the other 22. */
+static void test_txdefault_shares_spare(void)
+{
+    struct control *ctl = loop_new(2, "{\"site_limit_kw\": 30, \"failsafe\": \"TxDefaultProfile\", \"evse_max_kw\": 22,"
+                                      " \"failsafe_evse_kw\": 4.2, \"horizon_h\": 4}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    for (int s = 0; s < 2; s++) boot(ctl, s, 1);
+    settle(ctl);
+    double d0 = limit_at(last_sent(0, "TxDefaultProfile", -1), T0), d1 = limit_at(last_sent(1, "TxDefaultProfile", -1), T0);
+    CHECK(fabs(d0 - 15000) < 100 && fabs(d1 - 15000) < 100 && d0 + d1 <= 30000.5,
+          "empty: 15 kW each, not the 4.2 kW floor (%.0f, %.0f)", d0, d1);
+    tx_event(ctl, 0, 1, "Started", "TOK");
+    settle(ctl);
+    int dec = last_sent(1, "TxDefaultProfile", -1), van = last_sent(0, "TxProfile", 1);
+    d1 = limit_at(dec, T0);
+    double v = tx_w(0, 1, T0);
+    CHECK(fabs(d1 - 8000) < 100, "a van on station 0: station 1 keeps 4.2 + 3.8 kW (%.0f)", d1);
+    CHECK(fabs(v - 22000) < 100 && v + d1 <= 30000.5, "the van gets its 22 kW beside it (%.0f)", v);
+    CHECK(dec >= 0 && van > dec, "station 1's default came down before the van's TxProfile went out (%d, %d)", dec, van);
+    ctl_free(ctl);
+}
+
 /* Station maxima, 22 kW, two stations of one 22 kW EVSE. Van A (charge to full) alone takes it all: B's idle floor
  * does not fit beside it (no reserve). Van B (11 kW at most, a need it cannot meet, priority 2) plugs in: B gets
  * its 11 kW, A the other 11. A's cap comes down first; B's goes up only once A's is answered and B's write-ahead
@@ -400,6 +426,7 @@ int main(void)
     test_bounded_numbers();
     test_failsafe_refused();
     test_floors_do_not_fit();
+    test_txdefault_shares_spare();
     test_raise_waits();
     test_saga_survives_new_evse();
     test_skewed_clock();
