@@ -223,7 +223,7 @@ static int send_txdefaults(struct control *ctl, uint64_t plan_id, int phase)
     int n = 0;
     if (ctl->cfg.failsafe != CTL_FAILSAFE_TX_DEFAULT) return 0;
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
-        if (!ctl_connected(ctl, cs) || cs->failsafe_rejected || !cs->failsafe_sent || !cs->failsafe_accepted) continue;
+        if (!ctl_txdefault_movable(ctl, cs)) continue;
         bool down = cs->txdefault_w < cs->failsafe_sent_w - 0.5, up = cs->txdefault_w > cs->failsafe_sent_w + 0.5;
         if (phase == 1 ? !down : !up) continue;
         ctl_send_failsafe_w(ctl, cs, cs->txdefault_w, plan_id, phase);

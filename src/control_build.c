@@ -215,8 +215,7 @@ static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ct
          * before any raise that uses the room: a connected station that took ours); else the higher of it and the
          * one in force. Planned around the old one, a van waited a whole re-plan for the room a lowered default
          * freed (the spare shared out by control_floors.c shrinks at every arrival). */
-        bool lowered_first = connected && cs->failsafe_sent && cs->failsafe_accepted && !cs->failsafe_rejected;
-        double kw = (lowered_first ? fmin(cs->txdefault_w, ctl_evse_max_w(ctl, cs, e))
+        double kw = (ctl_txdefault_movable(ctl, cs) ? fmin(cs->txdefault_w, ctl_evse_max_w(ctl, cs, e))
                                    : ctl_failsafe_evse_w(ctl, cs, e)) / 1000.0;
         *why = kw > 0 ? "idle" : NULL;
         return kw;

@@ -39,8 +39,8 @@ static bool asks_floor(const struct control *ctl, const struct ctl_station *cs, 
 }
 
 /* TxDefaultProfile, once every floor is kept: what is left of the limit beside everything the sessions could take
- * at most and the floors (spare_w) goes to the idle EVSEs of the stations that keep floors, shared equally per EVSE and up to what each can
- * draw: a car that plugs in draws that share until its first TxProfile, not a bare floor (issue 14, point 4). The
+ * at most and the floors (spare_w) goes to the idle EVSEs of the stations that keep floors, shared equally per
+ * EVSE and up to what each can draw: a car that plugs in draws that share until its first TxProfile, not a bare floor (issue 14, point 4). The
  * sessions lose nothing by it: each already counts at its maximum. Connected stations only (the others cannot be
  * told); whole watts the station's unit can say, rounded down. Returns the watts handed out. */
 static double share_spare(struct control *ctl, double spare_w)

@@ -266,6 +266,12 @@ static inline bool ctl_connected(const struct control *ctl, const struct ctl_sta
 {
     return ctl->port.connected(ctl->port.ctx, cs->st);
 }
+/* TxDefaultProfile: a plan's saga can move this station's default (lower it in phase 1, before any raise): it is
+ * connected and took ours. */
+static inline bool ctl_txdefault_movable(const struct control *ctl, const struct ctl_station *cs)
+{
+    return ctl_connected(ctl, cs) && !cs->failsafe_rejected && cs->failsafe_sent && cs->failsafe_accepted;
+}
 static inline int ctl_send(struct control *ctl, struct ctl_station *cs, const char *action, const cJSON *req,
                            uint64_t cookie, char *err, size_t err_len)
 {

@@ -16,10 +16,13 @@ shown for both (it counts depotsim's sockets too, the same for both servers). de
 stays matters). 127.0.0.1 only; every wait bounded.
 """
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,13 +62,13 @@ def run_probe(a, url):
                         '--connect-timeout', '60', '--call-timeout', '30', '--json'],
                        capture_output=True, text=True, timeout=a.probe_seconds + 120)
     try:
-        return vs_peer.json.loads(r.stdout)
+        return json.loads(r.stdout)
     except ValueError:
         return None
 
 
 def held(a, name, start):
-    tmp = vs_peer.tempfile.mkdtemp(prefix='depotd-held-')
+    tmp = tempfile.mkdtemp(prefix='depotd-held-')
     proc, url = start(a, tmp)
     port = int(url.rsplit(':', 1)[1].split('/')[0])
     try:
@@ -89,7 +92,7 @@ def held(a, name, start):
             load.kill()
         out, err = load.communicate(timeout=30)
         try:
-            res = vs_peer.json.loads(out)
+            res = json.loads(out)
         except ValueError:
             sys.exit(f'depotsim load failed against {name}: {out[-400:]} {err[-600:]}')
         return name, res, empty, last, tcp1 - tcp0, probe
@@ -99,7 +102,7 @@ def held(a, name, start):
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
-        vs_peer.shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
