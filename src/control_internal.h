@@ -354,6 +354,15 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
 struct ctl_evse *ctl_model_meter(struct control *ctl, struct ctl_station *cs, const cJSON *p);
 struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, const cJSON *p);
 void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
+/* control_meter.c: what one meterValue[] array says (its sampledValues without a phase; the last of each wins):
+ * Energy.Active.Import.Register (Wh) and Power.Active.Import (W), multiplier and kWh/kW applied, and the station's
+ * stamp of them (its clock; 0: none). has_*: said, finite and within bounds. */
+struct ctl_reading {
+    double wh, w;
+    bool has_wh, has_w;
+    int64_t t;
+};
+void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r);
 
 /* control_plan.c */
 struct ctl_plan_session {

@@ -271,49 +271,11 @@ void ctl_need_for(const struct control *ctl, const struct ctl_evse *e, int64_t n
 
 /* ---- what stations tell ------------------------------------------------------------------------------------- */
 
-#define CTL_READING_MAX 1e12          /* Wh or W: anything beyond is a broken reading */
 #define CTL_EVSE_POWER_MAX_W 5e6      /* EVSE Power from the device model: up to 5 MW (MCS) */
 #define CTL_EV_ENERGY_MAX_WH 5e6      /* an EV's energy need: up to 5 MWh */
 
 /* A number a station or EV sent, if finite and in [0, max]; else 0 (unknown). */
 static double bounded(double x, double max) { return isfinite(x) && x >= 0 && x <= max ? x : 0; }
-
-/* Energy.Active.Import.Register (Wh) and Power.Active.Import (W) from meterValue[] (multiplier and kWh/kW). */
-static void read_meter(const cJSON *meter_values, double *wh, bool *has_wh, double *w, bool *has_w, int64_t *t)
-{
-    const cJSON *mv;
-    cJSON_ArrayForEach(mv, meter_values) {
-        const cJSON *ts = cJSON_GetObjectItemCaseSensitive(mv, "timestamp");
-        int64_t tms = 0;
-        if (cJSON_IsString(ts)) ocpp_time_parse(ts->valuestring, &tms);
-        const cJSON *sv;
-        cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(mv, "sampledValue")) {
-            const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
-            const cJSON *ph = cJSON_GetObjectItemCaseSensitive(sv, "phase");
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sv, "value");
-            if (!cJSON_IsNumber(v) || ph) continue; /* per-phase values: the totals are enough */
-            const char *meas = cJSON_IsString(m) ? m->valuestring : "Energy.Active.Import.Register";
-            const cJSON *uom = cJSON_GetObjectItemCaseSensitive(sv, "unitOfMeasure");
-            const cJSON *unit = cJSON_GetObjectItemCaseSensitive(uom, "unit");
-            const cJSON *mul = cJSON_GetObjectItemCaseSensitive(uom, "multiplier");
-            double x = v->valuedouble * (cJSON_IsNumber(mul) ? pow(10.0, mul->valueint) : 1.0);
-            if (cJSON_IsString(unit) && (strcmp(unit->valuestring, "kWh") == 0 || strcmp(unit->valuestring, "kW") == 0))
-                x *= 1000.0;
-            /* A station's numbers are bounded before they reach a reservation: an infinite or absurd reading
-             * (10^multiplier overflows easily) would squeeze every other EVSE to nothing. */
-            if (!isfinite(x) || fabs(x) > CTL_READING_MAX) continue;
-            if (strcmp(meas, "Energy.Active.Import.Register") == 0) {
-                *wh = x;
-                *has_wh = true;
-                if (tms) *t = tms;
-            } else if (strcmp(meas, "Power.Active.Import") == 0) {
-                *w = x;
-                *has_w = true;
-                if (tms) *t = tms;
-            }
-        }
-    }
-}
 
 /* A time the station stamped, on depotd's clock: less the station's offset once measured (stations.c). A reading
  * judged against the profile in force at the wrong moment teaches wrong things (an EV maximum learned at a slot
@@ -329,25 +291,23 @@ static int64_t station_ms(const struct control *ctl, const struct ctl_station *c
 static void apply_meter(const struct control *ctl, const struct ctl_station *cs, struct ctl_evse *e,
                         const cJSON *meter_values)
 {
-    double wh = 0, w = 0;
-    bool has_wh = false, has_w = false;
-    int64_t t = 0;
-    read_meter(meter_values, &wh, &has_wh, &w, &has_w, &t);
-    t = t ? station_ms(ctl, cs, t) : ctl_now(ctl);
-    if (has_wh) {
+    struct ctl_reading r;
+    ctl_read_meter(meter_values, &r);
+    int64_t t = r.t ? station_ms(ctl, cs, r.t) : ctl_now(ctl);
+    if (r.has_wh) {
         if (!e->has_register) {
-            e->register_start_wh = wh;
+            e->register_start_wh = r.wh;
             e->has_register = true;
-        } else if (!has_w && t > e->register_ms && e->register_ms) {
-            e->power_w = (wh - e->register_wh) / ((double)(t - e->register_ms) / 3600000.0);
+        } else if (!r.has_w && t > e->register_ms && e->register_ms) {
+            e->power_w = (r.wh - e->register_wh) / ((double)(t - e->register_ms) / 3600000.0);
             e->power_from_ms = e->register_ms;
             e->power_ms = t;
         }
-        e->register_wh = wh;
+        e->register_wh = r.wh;
         e->register_ms = t;
     }
-    if (has_w) {
-        e->power_w = w;
+    if (r.has_w) {
+        e->power_w = r.w;
         e->power_from_ms = e->power_ms = t;
     }
 }
