@@ -65,6 +65,7 @@ static const char *method_name(enum api_method m)
     case API_POST: return "POST";
     case API_DELETE: return "DELETE";
     case API_PATCH: return "PATCH";
+    case API_HEAD: return "HEAD";
     default: return "?";
     }
 }
@@ -143,6 +144,7 @@ static void dispatch(struct api *a, struct api_req *r)
     for (size_t i = 0; i < N_ROUTES && !rt; i++)
         if (route_match(routes[i].pattern, r->path, r->params)) rt = &routes[i];
     if (!rt) {
+        if (api_web_answer(r)) return;
         api_problem(r, 404, NULL, "no such resource: %s (the routes are in schemas/openapi.json)", r->path);
         return;
     }
@@ -235,7 +237,7 @@ static int begin(struct api *a, struct lws *wsi, struct api_req *r)
         {WSI_TOKEN_GET_URI, API_GET, "GET"},           {WSI_TOKEN_POST_URI, API_POST, "POST"},
         {WSI_TOKEN_PUT_URI, API_PUT, "PUT"},           {WSI_TOKEN_DELETE_URI, API_DELETE, "DELETE"},
         {WSI_TOKEN_PATCH_URI, API_PATCH, "PATCH"},     {WSI_TOKEN_OPTIONS_URI, API_OTHER, "OPTIONS"},
-        {WSI_TOKEN_HEAD_URI, API_OTHER, "HEAD"},
+        {WSI_TOKEN_HEAD_URI, API_HEAD, "HEAD"},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0] && !r->method; i++) {
         int n = lws_hdr_total_length(wsi, methods[i].tok);
@@ -245,6 +247,12 @@ static int begin(struct api *a, struct lws *wsi, struct api_req *r)
         if (n >= (int)sizeof r->path || lws_hdr_copy(wsi, r->path, sizeof r->path, methods[i].tok) < 0) {
             snprintf(r->path, sizeof r->path, "/");
             api_problem(r, 404, NULL, "the request path is longer than %zu bytes", sizeof r->path - 1);
+            return 0;
+        }
+        /* A decoded %00 would cut the path short (and so name another file). lws 4.1 closes on %00 before
+         * this; the check keeps it so with an lws that passes it through. */
+        if (strlen(r->path) != (size_t)n) {
+            api_problem(r, 404, NULL, "the request path holds a NUL byte (%%00)");
             return 0;
         }
     }
@@ -366,11 +374,19 @@ static int writeable(struct api *a, struct lws *wsi, struct api_req *r)
     if (!r->answered) return 0; /* spurious: nothing to send yet */
     if (!r->headers_sent && !durable_or_hold(a, r)) return 0;
     if (!r->headers_sent) {
-        unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+        /* The page's answers carry a CSP and more: 2 KiB holds every header with room to spare, and a set that
+         * would not fit closes the connection (-1) rather than going out cut. */
+        unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         char num[16];
-        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type, r->out_len, &p, end) ||
-            add_header(wsi, "cache-control:", "no-store", &p, end))
+        /* A 304 says nothing of the length (RFC 9110 8.6: it could only repeat the 200's); a HEAD announces the
+         * length GET would send, and neither sends a body. */
+        bool body = r->method != API_HEAD && r->status != 304;
+        lws_filepos_t announced = r->status == 304 ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->out_len;
+        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type, announced, &p, end) ||
+            add_header(wsi, "cache-control:", r->cache_control ? r->cache_control : "no-store", &p, end) ||
+            add_header(wsi, "x-content-type-options:", "nosniff", &p, end))
             return -1;
+        if (r->page && !api_web_headers(wsi, &p, end)) return -1;
         if (r->allow[0] && add_header(wsi, "allow:", r->allow, &p, end)) return -1;
         if (r->etag[0] && add_header(wsi, "etag:", r->etag, &p, end)) return -1;
         if (r->www_authenticate && add_header(wsi, "www-authenticate:", "Bearer realm=\"depotd\"", &p, end)) return -1;
@@ -379,11 +395,12 @@ static int writeable(struct api *a, struct lws *wsi, struct api_req *r)
             if (add_header(wsi, "retry-after:", num, &p, end)) return -1;
         }
         if (r->replayed && add_header(wsi, "idempotent-replayed:", "true", &p, end)) return -1;
-        if (add_header(wsi, "connection:", "close", &p, end)) return -1;
+        /* lws says "connection: close" itself when no length is given (the 304). */
+        if (announced != LWS_ILLEGAL_HTTP_CONTENT_LEN && add_header(wsi, "connection:", "close", &p, end)) return -1;
         if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
         r->headers_sent = true;
         a->by_status[r->status / 100 < 6 ? r->status / 100 : 0]++;
-        if (r->out_len) {
+        if (r->out_len && body) {
             lws_callback_on_writable(wsi);
             return 0;
         }

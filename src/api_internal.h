@@ -12,6 +12,7 @@
  *                  control loop's registry (control_query.c); a departure's answer waits for its plan
  *   api_plan.c     the plan in force (from the control loop) and the plan at a time (from the event log)
  *   api_cmd.c      station commands: CALLs with tagged cookies, Idempotency-Key, 504 on timeout
+ *   api_web.c      the operator page's files (web.h), on paths no route has
  *
  * Threads: loop thread, except the api_job `run` functions, which run on the reader thread and may only touch
  * their job and the SQLite connection they are given.
@@ -34,7 +35,10 @@
 #define API_NAME_MAX 64           /* token names, fleets, vehicle ids */
 #define API_VEHICLE_MAX 48
 
-enum api_method { API_GET = 1, API_PUT = 2, API_POST = 4, API_DELETE = 8, API_PATCH = 16, API_OTHER = 32 };
+/* HEAD is answered with the headers GET would have and no body; only the page's files have it (api_web.c). */
+enum api_method {
+    API_GET = 1, API_PUT = 2, API_POST = 4, API_DELETE = 8, API_PATCH = 16, API_OTHER = 32, API_HEAD = 64
+};
 enum api_role { API_PUBLIC = 0, API_VIEWER, API_DISPATCHER, API_ADMIN };
 
 struct api_token {
@@ -67,6 +71,8 @@ struct api_req {
     const char *content_type;
     char allow[64];
     char etag[72];
+    const char *cache_control;    /* NULL: "no-store", as every API answer (static string) */
+    bool page;                    /* one of the page's files: the browser's security headers too (api_web.c) */
     cJSON *audit;                 /* extra members for this write's "api" event (owned) */
     int retry_after_s;
     bool www_authenticate;
@@ -247,6 +253,10 @@ cJSON *api_departure_doc(const char *vehicle, const struct control_need *n, cons
 cJSON *api_fleet_scope(struct api *a, const struct api_req *r, bool tokens);
 /* Keeps a plan document to the vehicles listed (api_plan.c): their EVSE rows and risks, no inputs. */
 void api_plan_scope(cJSON *plan, const cJSON *vehicles);
+/* api_web.c: answers a request no route matched when its path is one of the page's files (true), else leaves it
+ * unanswered (false: the caller's 404). The headers every page answer adds (false when they do not fit). */
+bool api_web_answer(struct api_req *r);
+bool api_web_headers(struct lws *wsi, unsigned char **p, unsigned char *end);
 /* api_cmd.c; restore: the Idempotency-Keys of the retention window from the event log (at start). */
 void api_cmd_free(struct api *a);
 int api_cmd_restore(struct api *a, char *err, size_t err_len);

@@ -40,7 +40,8 @@ test('readyz reports every check and is ready on a healthy depot', async () => {
 });
 
 test('unknown routes are 404 problems, even without a token', async () => {
-  for (const p of ['/', '/api', '/api/v1', '/api/v2/stations', '/api/v1/nothing', '/api/v1/stations/CS1/evses',
+  // (/ is the operator page: tests/api/web.mjs.)
+  for (const p of ['/index.htm', '/api', '/api/v1', '/api/v2/stations', '/api/v1/nothing', '/api/v1/stations/CS1/evses',
     '/api/v1/vehicles/van-1/departure/x']) {
     const r = await d.req('GET', p);
     problem(assert, r, 404);
