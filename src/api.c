@@ -31,6 +31,7 @@ static const struct api_route routes[] = {
     {"/healthz", {{API_GET, API_PUBLIC, false, false, api_get_healthz}}},
     {"/readyz", {{API_GET, API_PUBLIC, false, false, api_get_readyz}}},
     {"/metrics", {{API_GET, API_VIEWER, false, false, api_get_metrics}}},
+    {API_PREFIX "/me", {{API_GET, API_VIEWER, false, false, api_get_me}}},
     {API_PREFIX "/stations", {{API_GET, API_VIEWER, false, false, api_get_stations}}},
     {API_PREFIX "/stations/*", {{API_GET, API_VIEWER, false, false, api_get_station}}},
     {API_PREFIX "/stations/*/commands", {{API_POST, API_ADMIN, true, true, api_post_command}}},

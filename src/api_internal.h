@@ -12,7 +12,7 @@
  *                  control loop's registry (control_query.c); a departure's answer waits for its plan
  *   api_plan.c     the plan in force (from the control loop) and the plan at a time (from the event log)
  *   api_cmd.c      station commands: CALLs with tagged cookies, Idempotency-Key, 504 on timeout
- *   api_web.c      the operator page's files (web.h), on paths no route has
+ *   api_web.c      the operator page's files (web.h) on paths no route has, and GET /me, the page's first call
  *
  * Threads: loop thread, except the api_job `run` functions, which run on the reader thread and may only touch
  * their job and the SQLite connection they are given.
@@ -257,6 +257,7 @@ void api_plan_scope(cJSON *plan, const cJSON *vehicles);
  * unanswered (false: the caller's 404). The headers every page answer adds (false when they do not fit). */
 bool api_web_answer(struct api_req *r);
 bool api_web_headers(struct lws *wsi, unsigned char **p, unsigned char *end);
+void api_get_me(struct api *a, struct api_req *r, const cJSON *body);
 /* api_cmd.c; restore: the Idempotency-Keys of the retention window from the event log (at start). */
 void api_cmd_free(struct api *a);
 int api_cmd_restore(struct api *a, char *err, size_t err_len);

@@ -1,6 +1,6 @@
 /*
  * api_web.c - the operator page on the API's port: its files from the table built into depotd (web.h), answered
- * on the paths no API route has.
+ * on the paths no API route has, and GET /api/v1/me, the page's first call after sign-in (what to show).
  *
  * The files are public: the page holds no secret, everything it shows comes from /api/v1 with the operator's
  * token. They are revalidated on every load (no-cache) and the ETag makes that a 304, so a new depotd serves
@@ -74,4 +74,16 @@ bool api_web_answer(struct api_req *r)
     /* HEAD too: writeable() sends only the headers, whose Content-Length is then the one GET would have. */
     api_reply_text(r, 200, w->content_type, (const char *)w->data, w->len);
     return true;
+}
+
+void api_get_me(struct api *a, struct api_req *r, const cJSON *body)
+{
+    const struct api_token *t = r->token;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", t->name);
+    cJSON_AddStringToObject(o, "role", api_role_name(t->role));
+    if (t->fleet[0]) cJSON_AddStringToObject(o, "fleet", t->fleet);
+    else cJSON_AddNullToObject(o, "fleet");
+    cJSON_AddBoolToObject(o, "manage_tokens", t->manage_tokens);
+    api_reply(r, 200, o);
 }

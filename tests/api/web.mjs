@@ -1,6 +1,6 @@
 // The operator page on the API's port: its files, built into depotd from web/ and the pinned uPlot, served to
 // anyone with the browser's security headers, revalidated by ETag (304), HEAD without a body, other methods 405,
-// paths that are not its files the API's 404.
+// paths that are not its files the API's 404; and GET /api/v1/me, the page's first call after sign-in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -141,7 +141,8 @@ test('the page needs no token, and a token does not change it', async () => {
 });
 
 test('API answers carry nosniff and stay no-store, without the page\'s headers', async () => {
-  for (const [p, token] of [['/healthz'], ['/api/v1/stations', tokens.viewer], ['/api/v1/stations']]) {
+  for (const [p, token] of [['/healthz'], ['/api/v1/me', tokens.viewer], ['/api/v1/stations', tokens.viewer],
+    ['/api/v1/me']]) {
     const r = await d.req('GET', p, { token });
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff', p);
     assert.equal(r.headers.get('cache-control'), 'no-store', p);
@@ -161,4 +162,30 @@ test('page answers count in the API\'s request metrics', async () => {
   // Two page answers, and the two /metrics reads since `before` was read.
   assert.equal(await metric('depotd_api_requests_total'), before + 4);
   assert.equal(await metric('depotd_api_responses_total{class="3xx"}'), before3xx + 1);
+});
+
+test('GET /api/v1/me tells each token its name, role, fleet and manage_tokens', async () => {
+  const want = {
+    admin: { name: 'ops-admin', role: 'admin', fleet: null, manage_tokens: true },
+    dispatcher: { name: 'dispatch-all', role: 'dispatcher', fleet: null, manage_tokens: true },
+    north: { name: 'dispatch-north', role: 'dispatcher', fleet: 'north', manage_tokens: false },
+    northCards: { name: 'cards-north', role: 'dispatcher', fleet: 'north', manage_tokens: true },
+    viewer: { name: 'wallboard', role: 'viewer', fleet: null, manage_tokens: false },
+  };
+  for (const [who, me] of Object.entries(want)) {
+    const r = await d.req('GET', '/api/v1/me', { token: tokens[who] });
+    assert.equal(r.status, 200, `${who}: ${r.text}`);
+    assert.equal(r.contentType, 'application/json');
+    assert.deepEqual(r.json, me, who);
+  }
+});
+
+test('GET /api/v1/me without a token, or with a wrong one, is 401', async () => {
+  let r = await d.req('GET', '/api/v1/me');
+  problem(assert, r, 401, 'Authorization');
+  assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="depotd"');
+  r = await d.req('GET', '/api/v1/me', { token: 'y'.repeat(43) });
+  problem(assert, r, 401, 'Authorization');
+  r = await d.req('GET', '/api/v1/me', { headers: { Authorization: 'Bearer ' + tokens.admin.slice(1) } });
+  problem(assert, r, 401, 'Authorization');
 });
