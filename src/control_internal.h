@@ -95,6 +95,8 @@ struct ctl_evse {
     double power_w;              /* last measured (or derived from the register) */
     int64_t power_ms, register_ms;
     int64_t power_from_ms;       /* power_w is the mean over [power_from_ms, power_ms] (equal: a measured power) */
+    double soc_pct;              /* the EV's state of charge the station last reported in this session; -1: none.
+                                    Shown to the operator (control_live.c), not planned with */
     bool charging;               /* chargingState Charging */
     bool ev_suspended;           /* chargingState SuspendedEV: the EV takes nothing (full, or it paused) */
     /* the EV's own needs (NotifyEVChargingNeeds) */
@@ -356,10 +358,10 @@ struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, co
 void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
 /* control_meter.c: what one meterValue[] array says (its sampledValues without a phase; the last of each wins):
  * Energy.Active.Import.Register (Wh) and Power.Active.Import (W), multiplier and kWh/kW applied, and the station's
- * stamp of them (its clock; 0: none). has_*: said, finite and within bounds. */
+ * stamp of them (its clock; 0: none); SoC (%, 0..100). has_*: said, finite and within bounds. */
 struct ctl_reading {
-    double wh, w;
-    bool has_wh, has_w;
+    double wh, w, soc_pct;
+    bool has_wh, has_w, has_soc;
     int64_t t;
 };
 void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r);

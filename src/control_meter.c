@@ -1,6 +1,6 @@
 /*
  * control_meter.c - what a station's meterValue[] says, read once for the model (control_model.c): the totals only,
- * in W and Wh, bounded. Pure: no state, no clock. Loop thread (like its callers).
+ * in W and Wh, and the EV's SoC, bounded. Pure: no state, no clock. Loop thread (like its callers).
  */
 #include <math.h>
 #include <string.h>
@@ -41,6 +41,9 @@ void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r)
                 r->w = x;
                 r->has_w = true;
                 if (tms) r->t = tms;
+            } else if (strcmp(meas, "SoC") == 0 && x >= 0 && x <= 100) {
+                r->soc_pct = x; /* unit Percent (OCPP 2.0.1 measurand SoC) */
+                r->has_soc = true;
             }
         }
     }

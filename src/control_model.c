@@ -77,6 +77,7 @@ struct ctl_evse *ctl_evse(struct ctl_station *cs, int evse_id)
         for (int k = cs->evse_cap; k < cap; k++) {
             grown[k].id = k;
             grown[k].session_index = -1;
+            grown[k].soc_pct = -1;
         }
         cs->evse = grown;
         cs->evse_cap = cap;
@@ -310,6 +311,7 @@ static void apply_meter(const struct control *ctl, const struct ctl_station *cs,
         e->power_w = r.w;
         e->power_from_ms = e->power_ms = t;
     }
+    if (r.has_soc) e->soc_pct = r.soc_pct;
 }
 
 void ctl_model_status(struct ctl_station *cs, const cJSON *p)
@@ -432,6 +434,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         /* No reading of this session yet: the last session's times would pass for a fresh one in check_meter. */
         e->power_w = 0;
         e->power_ms = e->power_from_ms = e->register_ms = 0;
+        e->soc_pct = -1;
         /* A station that ignored its profile in an earlier session will likely do it again: planned around from
          * the start (control.c sends it a probe profile to prove otherwise). */
         session_control_reset(e, cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE);
