@@ -162,6 +162,12 @@ struct control_vehicle_plan {
 int control_plan_for_vehicle(struct depot *d, const char *vehicle, struct control_vehicle_plan *out);
 /* The plan in force as the API documents it (schemas/openapi.json, Plan); NULL when there is none. */
 cJSON *control_plan_json(struct depot *d);
+/* The depot now, as control sees it: per station and EVSE the state the operator page shows (control_live.c says
+ * what each field means). fleet: a fleet-scoped reader (NULL or "": all): another fleet's vehicle and transaction
+ * are not named; the power, limits and status still are (the stations are shared). NULL when control is off (no
+ * `control` config, or control.enabled false: no profiles, so no limits to show) or memory is out. The caller
+ * frees it. Loop thread. */
+cJSON *control_live_json(struct depot *d, const char *fleet);
 
 /* control_start's hook: the API's vehicle and departure writes replayed from the event log on top of the
  * config (needs whose departure passed are dropped). 0, or -1 with err. */

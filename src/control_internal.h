@@ -365,6 +365,8 @@ struct ctl_reading {
     int64_t t;
 };
 void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r);
+/* control_live.c: control_live_json of this control, at its clock's now. */
+cJSON *ctl_live_json(struct control *ctl, const char *fleet);
 
 /* control_plan.c */
 struct ctl_plan_session {

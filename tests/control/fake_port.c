@@ -19,7 +19,7 @@ static int index_of(const struct station *st) { return (int)(st - stations); }
 static int64_t p_now(void *ctx) { (void)ctx; return F.now; }
 static int64_t p_mono(void *ctx) { (void)ctx; return F.now; }
 static int64_t p_delay(void *ctx, int64_t t) { (void)ctx; return t > F.now ? t - F.now : 0; }
-static bool p_connected(void *ctx, const struct station *st) { (void)ctx, (void)st; return true; }
+static bool p_connected(void *ctx, const struct station *st) { (void)ctx; return !F.offline[index_of(st)]; }
 
 
 static int p_call(void *ctx, struct station *st, const char *action, const cJSON *req, uint64_t cookie, char *err,
@@ -100,6 +100,7 @@ struct control *loop_new(int stations_n, const char *control_json)
     F.armed[0] = F.armed[1] = false;
     memset(F.clock_off, 0, sizeof F.clock_off);
     memset(F.clock_unc, 0, sizeof F.clock_unc);
+    memset(F.offline, 0, sizeof F.offline);
     F.now = T0;
     F.over = 0;
     memset(stations, 0, sizeof stations);

@@ -37,6 +37,7 @@ struct fake_port {
     void (*posted_fn)(struct control *, void *);
     void *posted_arg;
     int64_t clock_off[MAX_STATIONS], clock_unc[MAX_STATIONS];
+    bool offline[MAX_STATIONS];  /* the port says these are not connected (all connected after loop_new) */
     double limit_w, hw_w[MAX_STATIONS];
     int over;                    /* station maxima sent while those in force or in flight could exceed the limit */
     void (*on_call)(int i);      /* the test's oracle, told of each CALL as it is sent (F.sent[i]) */
