@@ -41,6 +41,7 @@ static const struct api_route routes[] = {
     {API_PREFIX "/events", {{API_GET, API_VIEWER, false, false, api_get_events}}},
     {API_PREFIX "/prices", {{API_GET, API_VIEWER, false, false, api_get_prices}}},
     {API_PREFIX "/plan", {{API_GET, API_VIEWER, false, false, api_get_plan}}},
+    {API_PREFIX "/site", {{API_GET, API_VIEWER, false, false, api_get_site}}},
     {API_PREFIX "/site/limit",
      {{API_GET, API_VIEWER, false, false, api_get_site_limit},
       {API_PUT, API_ADMIN, true, true, api_put_site_limit},

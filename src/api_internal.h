@@ -217,6 +217,7 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_prices(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body);
+void api_get_site(struct api *a, struct api_req *r, const cJSON *body);
 void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body);

@@ -388,6 +388,69 @@ void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body)
     api_reply(r, 200, site_limit_doc(a));
 }
 
+static int cmp_station_item(const void *x, const void *y)
+{
+    const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+    return strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "id")),
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "id")));
+}
+
+/* control knows the stations that ever connected; the registry also those that never did (an alarm on the
+ * page): added without EVSEs, and the whole list put in id order. */
+static int add_registry_stations(struct depot *d, cJSON *stations)
+{
+    size_t n = (size_t)cJSON_GetArraySize(stations), cap = n + d->n_stations + 1, k = 0;
+    cJSON **v = malloc(cap * sizeof *v);
+    if (!v) return -1;
+    while (stations->child && k < cap) v[k++] = cJSON_DetachItemViaPointer(stations, stations->child);
+    qsort(v, k, sizeof *v, cmp_station_item);
+    size_t known = k;
+    for (size_t b = 0; b < d->n_buckets; b++)
+        for (struct station *s = d->buckets[b]; s && k < cap; s = s->next) {
+            cJSON key = {.type = cJSON_Object}, id = {.type = cJSON_String, .valuestring = s->id, .string = "id"};
+            key.child = &id;
+            const cJSON *kp = &key;
+            if (bsearch(&kp, v, known, sizeof *v, cmp_station_item)) continue;
+            cJSON *st = cJSON_CreateObject();
+            cJSON_AddStringToObject(st, "id", s->id);
+            cJSON_AddBoolToObject(st, "connected", s->conn != NULL);
+            cJSON_AddArrayToObject(st, "evses");
+            v[k++] = st;
+        }
+    qsort(v, k, sizeof *v, cmp_station_item);
+    for (size_t i = 0; i < k; i++) cJSON_AddItemToArray(stations, v[i]);
+    free(v);
+    return 0;
+}
+
+/* The depot now, for the operator page's first view in one request: the site limit as GET /site/limit has it,
+ * the price feed's breaker, and control's view of every station and EVSE (a fleet-scoped token does not see
+ * other fleets' vehicles there), with the registered stations that never connected. */
+void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
+{
+    (void)body;
+    cJSON *o = control_live_json(a->d, r->token->fleet[0] ? r->token->fleet : NULL);
+    if (!o) { /* smart charging off */
+        o = cJSON_CreateObject();
+        api_add_time(o, "at", depot_now_ms());
+        cJSON_AddNullToObject(o, "failsafe");
+        cJSON_AddNullToObject(o, "plan_id");
+        cJSON_AddArrayToObject(o, "stations");
+    }
+    if (add_registry_stations(a->d, cJSON_GetObjectItemCaseSensitive(o, "stations"))) {
+        cJSON_Delete(o);
+        api_problem(r, 500, NULL, "out of memory");
+        return;
+    }
+    cJSON_AddItemToObject(o, "limit", site_limit_doc(a));
+    struct prices_status ps;
+    prices_status(a->d, &ps);
+    cJSON *feed = cJSON_AddObjectToObject(o, "price_feed");
+    cJSON_AddStringToObject(feed, "provider", ps.provider[0] ? ps.provider : "none");
+    cJSON_AddStringToObject(feed, "breaker", ps.breaker ? ps.breaker : "none");
+    api_reply(r, 200, o);
+}
+
 void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
 {
     static const char *const allowed[] = {"kw", "until", NULL};
