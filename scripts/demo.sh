@@ -96,7 +96,7 @@ fi
 cat <<'TXT'
 
 demo: a LIVE depot on the real clock: depotd ws://127.0.0.1:8180/ocpp/{stationId} (subprotocol ocpp2.0.1),
-      JSON API http://127.0.0.1:8181 (tokens in examples/api.md), site limit 44 kW, fixed price.
+      JSON API http://127.0.0.1:8181 (tokens in examples/api.md), site limit 44 kW, time-of-use prices.
       Simulated stations CS001 and CS002 (demo/live-depot.json): van-01 and van-02 on CS001, van-03 on CS002.
 Try examples/api.md's curl calls in another terminal, e.g.:
   curl -s -H 'Authorization: Bearer demo-viewer-token-0001-not-for-production' http://127.0.0.1:8181/api/v1/plan | jq .

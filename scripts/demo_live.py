@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The live depot of `make demo` (and of tests/api/apidoc.mjs): writes, into OUTDIR,
   live.json          depotd's config: examples/depotd.json (API tokens, vehicles, 44 kW site limit) on the real
-                     clock, with a fixed-price tariff and the database OUTDIR/live.db;
+                     clock, with a time-of-use tariff and the database OUTDIR/live.db;
   live-depot.json    depotsim's depot: CS001 and CS002 of examples/depotd.json, two 22 kW AC EVSEs each;
   live-scenario.json three vans (van-01, van-02 on CS001, van-03 on CS002) plugged in a few seconds after now,
                      staying 12 hours; van-1, van-2 (fleet south) are not plugged in.
@@ -29,8 +29,12 @@ cfg["call_timeout_s"] = 10
 cfg["stations"] = [s for s in cfg["stations"] if s["id"] != "SIMCS01"]
 # unknown_id_token stays Invalid (examples/depotd.json): a van registered through the API authorizes with the
 # id tokens it was registered with.
-# The sample CSV of day-ahead prices covers a few days of 2024: a live depot today plans on a fixed price.
-cfg["tariff"] = {"provider": {"type": "fixed", "name": "demo-flat", "price": 0.25}}
+# The sample CSV of day-ahead prices covers a few days of 2024: a live depot today plans on the static
+# time-of-use tariff of examples/tariffs/tou.json (cheap nights), so the plan has cheap hours to move into.
+tou = json.load(open(os.path.join(repo, "examples", "tariffs", "tou.json")))
+cfg["tariff"] = {"provider": dict(tou["provider"], name="demo-tou"), "fallback": tou["fallback"]}
+# A dispatcher's schedule: departures are kept, so plans run to them from the first session (no learned hedge).
+cfg["control"]["departure_hedge_new_pct"] = 0
 cfg["control"]["replan_delay_ms"] = 100
 # The LP without the exact min-current MIP: a departure's answer waits for its plan, and the MIP of a 12-hour
 # horizon can take seconds.
