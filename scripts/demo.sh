@@ -100,6 +100,9 @@ demo: a LIVE depot on the real clock: depotd ws://127.0.0.1:8180/ocpp/{stationId
       Simulated stations CS001 and CS002 (demo/live-depot.json): van-01 and van-02 on CS001, van-03 on CS002.
 Try examples/api.md's curl calls in another terminal, e.g.:
   curl -s -H 'Authorization: Bearer demo-viewer-token-0001-not-for-production' http://127.0.0.1:8181/api/v1/plan | jq .
+The operator page: http://127.0.0.1:8181/  sign in with the token
+  demo-admin-token-0001-not-for-production       (admin: everything), or
+  demo-dispatcher-token-0001-not-for-production  (dispatcher of fleet north: edits its vans' departures).
 Logs: demo/live.log (depotd), demo/live-sim.log (depotsim); the event log: sqlite3 demo/live.db.
 A real charger may connect as CS003 (Pending), password demo-station-password-0001.
 Press Ctrl-C to stop.

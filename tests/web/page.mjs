@@ -147,6 +147,27 @@ test('the plan chart draws one series per session, and the limit line at the con
     assert.equal(got.hitsBelow, 0, 'and not 40 px lower');
     assert.equal(got.tableRows, 3);
     await page.screenshot({ path: path.join(OUT, 'plan-view.png') });
+    // Hover in the middle of a session's band in a slot where it charges: the tip names it, with its need.
+    const spot = await page.evaluate(() => {
+      const { chart, plan } = window.depotdPage.views.plan;
+      for (let k = 0; k < plan.slots.length; k++) {
+        let below = 0;
+        for (const e of plan.evses) {
+          if (e.kw[k] >= 2) {
+            const r = chart.over.getBoundingClientRect();
+            const x = chart.valToPos((Date.parse(plan.slots[k].start) + Date.parse(plan.slots[k].end)) / 2000, 'x');
+            return { vehicle: e.vehicle_id, x: r.left + x, y: r.top + chart.valToPos(below + e.kw[k] / 2, 'kw') };
+          }
+          below += e.kw[k];
+        }
+      }
+      return null;
+    });
+    assert.ok(spot, 'a slot where a session charges');
+    await page.mouse.move(spot.x, spot.y);
+    await page.waitForSelector('#plan-tip:not([hidden])', { timeout: WAIT });
+    const tipText = await page.$eval('#plan-tip', (t) => t.textContent);
+    assert.match(tipText, new RegExp(`^${spot.vehicle} .*kW in this slot; planned [\\d.]+ kWh of [\\d.]+ kWh still needed.*departure`), tipText);
   });
 });
 
@@ -232,6 +253,7 @@ test('now, events and prices show the live depot', async () => {
     assert.match(alarms, /CS003 is disconnected/);
     const site = await page.$eval('#now-site', (s) => s.textContent);
     assert.match(site, new RegExp(`limit ${SITE_LIMIT_KW} kW`));
+    await page.screenshot({ path: path.join(OUT, 'now-view.png') });
     await page.click('nav a[data-view="events"]');
     await page.select('#events-type', 'plan');
     await page.click('#events-filter button[type=submit]');

@@ -40,7 +40,8 @@ function layoutBar() {
 
 function failsafeText(st) {
   const f = st.failsafe;
-  if (!f || f.kw == null) return 'no fail-safe in force';
+  if (!f) return 'never connected to depotd';
+  if (f.kw == null) return 'no fail-safe in force';
   const what = f.profile === 'TxDefaultProfile' ? `${kw(f.kw)} per idle EVSE` : `station at most ${kw(f.kw)}`;
   return `fail-safe ${what}${f.state && f.state !== 'accepted' ? ` (${f.state})` : ''}`;
 }
