@@ -167,6 +167,7 @@ test('the plan chart draws one series per session, and the limit line at the con
     await page.mouse.move(spot.x, spot.y);
     await page.waitForSelector('#plan-tip:not([hidden])', { timeout: WAIT });
     const tipText = await page.$eval('#plan-tip', (t) => t.textContent);
+    assert.match(tipText, /price in this slot €0\.\d+\/kWh \(market\)/);
     assert.match(tipText, new RegExp(`^${spot.vehicle} .*kW in this slot; planned [\\d.]+ kWh of [\\d.]+ kWh still needed.*departure`), tipText);
   });
 });
@@ -216,12 +217,18 @@ test('a dispatcher changes a departure: the van\'s row and the chart change', as
   });
 });
 
-test('a viewer sees every van and no edit control', async () => {
+test('a viewer sees every van and no edit control, and a change made elsewhere without reloading', async () => {
   await withPage('viewer', async (page) => {
     await signIn(page, TOKENS.viewer, 'vans');
     const rows = await vanRows(page);
     assert.deepEqual(rows.sort(), ['van-01', 'van-02', 'van-03', 'van-1', 'van-2']);
     assert.equal(await page.$$eval('#vans-table button, #vans-table form, #vans-table input', (b) => b.length), 0);
+    // Another dispatcher (curl, here) sets van-02's departure: the open page shows it at its next refresh.
+    const r = await d.req('PUT', '/api/v1/vehicles/van-02/departure', { token: TOKENS.north,
+      body: { departure: new Date(Date.now() + 5 * 3600e3).toISOString(), energy_kwh: 12.5 } });
+    assert.equal(r.status, 200, r.text);
+    await page.waitForFunction(() => document.querySelector('tr[data-vehicle="van-02"] .need')?.textContent === '+12.5 kWh',
+                               { timeout: 12000 });
   });
 });
 
@@ -317,6 +324,22 @@ test('accessibility: no axe violation on any view, light or dark', async () => {
       }
     }
   }, { bypassCsp: true });
+});
+
+test('the time slider shows what the planner knew then, and comes back to now', async () => {
+  await withPage('slider', async (page) => {
+    await signIn(page, TOKENS.admin, 'plan');
+    await planReady(page);
+    const nowPlan = await page.evaluate(() => window.depotdPage.views.plan.plan.plan_id);
+    // An hour ago depotd was not running: no plan was in force, and the page says so instead of a chart.
+    await page.$eval('#plan-at', (s) => { s.value = '-60'; s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); });
+    await page.waitForFunction(() => window.depotdPage.views.plan.plan === null, { timeout: WAIT });
+    assert.match(await page.$eval('#plan-summary', (s) => s.textContent), /no plan/i);
+    assert.notEqual(await page.$eval('#plan-at-text', (o) => o.value), 'now');
+    await page.click('#plan-now');
+    await page.waitForFunction((id) => window.depotdPage.views.plan.plan?.plan_id >= id, { timeout: WAIT }, nowPlan);
+    assert.equal(await page.$eval('#plan-at-text', (o) => o.value), 'now');
+  }, { expectErrors: /status of 404/ }); // the browser logs the plan?at= that found none
 });
 
 test('a tablet: the page fits 768 px without a horizontal scroll', async () => {

@@ -96,7 +96,8 @@ function tip(u) {
   clear(box,
     el('strong', {}, label(hit)), ` ${hit.station_id} EVSE ${hit.evse_id}`, el('br'),
     `${kw(hit.kw[idx] || 0)} in this slot; planned ${kwh(hit.planned_kwh)} of ${kwh(hit.remaining_kwh)} still needed`, el('br'),
-    `departure ${when(hit.departure)} (${relative(hit.departure)})`,
+    `departure ${when(hit.departure)} (${relative(hit.departure)})`, el('br'),
+    `price in this slot ${eur(plan.slots[idx].price, 3)}/kWh (${plan.slots[idx].price_source})`,
     hit.at_risk ? el('span', { class: 'bad' }, ` · at risk: ${kwh(hit.shortfall_kwh)} short`) : null);
   box.style.left = `${Math.min(u.cursor.left + 60, u.bbox.width / devicePixelRatio - 200)}px`;
   box.style.top = `${u.cursor.top + 10}px`;
