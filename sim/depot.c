@@ -134,6 +134,56 @@ static int station_from_json(const cJSON *js, int index, struct sim_station_cfg 
     return 0;
 }
 
+#define ROTATIONS_MAX 64
+
+/* Where a station hangs ("circuit") and how its phases are wired ("phaseRotation", or "phaseRotations" cycled over
+ * the stations a "count" generates: installers rotate the wiring from one charger to the next so that single-phase
+ * cars, which all draw on a station's L1, spread over the grid's three phases). */
+static int station_wiring(const cJSON *js, int index, const struct sim_depot *d, struct sim_station_cfg *st,
+                          int *rot, int *nrot, char *err, size_t len)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(js, "circuit");
+    if (c && !cJSON_IsNull(c)) {
+        st->circuit = cJSON_IsString(c) ? sim_circuit_find(d->circuits, d->ncircuits, c->valuestring) : 0;
+        if (!st->circuit) {
+            fail(err, len, "stations[%d].circuit: no circuit %s%s%s in \"circuits\"", index,
+                 cJSON_IsString(c) ? "\"" : "", cJSON_IsString(c) ? c->valuestring : "(not a string)",
+                 cJSON_IsString(c) ? "\"" : "");
+            return -1;
+        }
+    }
+    const cJSON *one = cJSON_GetObjectItemCaseSensitive(js, "phaseRotation");
+    const cJSON *many = cJSON_GetObjectItemCaseSensitive(js, "phaseRotations");
+    if (one && many) {
+        fail(err, len, "stations[%d]: phaseRotation or phaseRotations, not both", index);
+        return -1;
+    }
+    *nrot = 1;
+    rot[0] = 0;
+    if (one && (rot[0] = sim_rotation_parse(cJSON_IsString(one) ? one->valuestring : NULL)) < 0) {
+        fail(err, len, "stations[%d].phaseRotation: one of L1L2L3, L1L3L2, L2L1L3, L2L3L1, L3L1L2, L3L2L1", index);
+        return -1;
+    }
+    if (!many)
+        return 0;
+    *nrot = cJSON_GetArraySize(many);
+    if (!cJSON_IsArray(many) || *nrot < 1 || *nrot > ROTATIONS_MAX) {
+        fail(err, len, "stations[%d].phaseRotations: an array of 1..%d rotations", index, ROTATIONS_MAX);
+        return -1;
+    }
+    int k = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, many) {
+        if ((rot[k] = sim_rotation_parse(cJSON_IsString(r) ? r->valuestring : NULL)) < 0) {
+            fail(err, len, "stations[%d].phaseRotations[%d]: one of L1L2L3, L1L3L2, L2L1L3, L2L3L1, L3L1L2, L3L2L1",
+                 index, k);
+            return -1;
+        }
+        k++;
+    }
+    return 0;
+}
+
 struct sim_depot *sim_depot_parse(const char *json, char *err, size_t len)
 {
     cJSON *root = cJSON_Parse(json);
@@ -146,6 +196,11 @@ struct sim_depot *sim_depot_parse(const char *json, char *err, size_t len)
         goto bad;
     }
     d->grid_limit_w = num(root, "gridLimitKw", 0) * 1000;
+    d->ncircuits = sim_circuits_parse(cJSON_GetObjectItemCaseSensitive(root, "circuits"), &d->circuits, err, len);
+    if (d->ncircuits < 0) {
+        d->ncircuits = 0;
+        goto bad;
+    }
     int total = 0;
     const cJSON *js;
     cJSON_ArrayForEach(js, arr) {
@@ -162,12 +217,15 @@ struct sim_depot *sim_depot_parse(const char *json, char *err, size_t len)
     int index = 0;
     cJSON_ArrayForEach(js, arr) {
         struct sim_station_cfg proto;
-        if (station_from_json(js, index, &proto, err, len))
+        int rot[ROTATIONS_MAX], nrot;
+        if (station_from_json(js, index, &proto, err, len) ||
+            station_wiring(js, index, d, &proto, rot, &nrot, err, len))
             goto bad;
         int count = (int)num(js, "count", 1);
         for (int k = 0; k < count; k++) {
             struct sim_station_cfg *st = &d->stations[d->n++];
             *st = proto;
+            st->rotation = rot[k % nrot];
             /* "count": the id is a prefix, numbered from 1. */
             if (count > 1)
                 snprintf(st->id, sizeof st->id, "%.30s%04d", proto.id, (k + 1) % 100000);
@@ -228,5 +286,6 @@ void sim_depot_free(struct sim_depot *d)
     if (!d)
         return;
     free(d->stations);
+    free(d->circuits);
     free(d);
 }

@@ -18,6 +18,7 @@ struct sim_ev_spec {
     double taper_soc;               /* above this SoC the power falls linearly ... */
     double taper_floor;             /* ... down to this fraction of max_power_w at 100 % */
     double efficiency;              /* battery energy / grid energy, 0 < e <= 1 */
+    int phases;                     /* AC phases its on-board charger uses: 1 or 3; 0: all the station has */
 };
 
 struct sim_ev {

@@ -33,6 +33,7 @@ static const char *str(const cJSON *o, const char *name)
 /* The EV defaults every visit starts from ("evDefaults" in a scenario). */
 struct ev_defaults {
     double capacity_wh, max_power_w, taper_soc, taper_floor, efficiency, arrival_soc;
+    int phases;
 };
 
 static void defaults_from_json(const cJSON *o, struct ev_defaults *d)
@@ -43,6 +44,7 @@ static void defaults_from_json(const cJSON *o, struct ev_defaults *d)
     d->taper_floor = num(o, "taperFloor", 0.1);
     d->efficiency = num(o, "efficiency", 0.92);
     d->arrival_soc = num(o, "arrivalSoc", 0.2);
+    d->phases = (int)num(o, "phases", 0);
 }
 
 static int cmp_arrival(const void *a, const void *b)
@@ -153,6 +155,11 @@ struct sim_scenario *sim_scenario_parse(const char *json, char *err, size_t len)
         v->ev.taper_floor = num(jv, "taperFloor", dflt.taper_floor);
         v->ev.efficiency = num(jv, "efficiency", dflt.efficiency);
         v->arrival_soc = num(jv, "arrivalSoc", dflt.arrival_soc);
+        v->ev.phases = (int)num(jv, "phases", dflt.phases);
+        if (v->ev.phases != 0 && v->ev.phases != 1 && v->ev.phases != 3) {
+            fail(err, len, "visits[%d].phases (or evDefaults.phases): 1 or 3", i);
+            goto bad;
+        }
         if (settle_need(v, num(jv, "targetSoc", 0), num(jv, "energyKwh", 0) * 1000, i, err, len))
             goto bad;
     }

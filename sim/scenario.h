@@ -7,6 +7,7 @@
 #ifndef SIM_SCENARIO_H
 #define SIM_SCENARIO_H
 
+#include "circuits.h"
 #include "ev.h"
 #include "profiles.h"
 
@@ -22,12 +23,16 @@ struct sim_station_cfg {
     char vendor[51], model[21], firmware[51];   /* BootNotification's string limits */
     double max_current_a;                       /* AC: per phase per EVSE */
     struct sim_station_spec spec;
+    int circuit;                                /* 1 + index in the depot's circuits; 0: directly under the site */
+    int rotation;                               /* phase rotation (circuits.h); 0: L1L2L3 */
 };
 
 struct sim_depot {
     double grid_limit_w;            /* the site's connection, for the report (0: none given) */
     int n;
     struct sim_station_cfg *stations;
+    int ncircuits;                  /* the feeder tree (circuits.h); 0: stations hang off the site directly */
+    struct sim_circuit *circuits;
 };
 
 struct sim_visit {
