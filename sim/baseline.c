@@ -181,7 +181,8 @@ struct sim_report *sim_baseline_run(const struct sim_depot *depot, const struct 
     s.buf_want = calloc((size_t)s.nslots, sizeof *s.buf_want);
     s.buf_got = calloc((size_t)s.nslots, sizeof *s.buf_got);
     s.report = sim_report_new(sc->start_ms, sc->end_ms, opt->grid_limit_w);
-    if (!s.slots || !s.first_slot || !s.buf_want || !s.buf_got || !s.report) {
+    if (!s.slots || !s.first_slot || !s.buf_want || !s.buf_got || !s.report ||
+        sim_report_set_circuits(s.report, depot->circuits, depot->ncircuits)) {
         snprintf(err, len, "baseline: scenario too long or out of memory");
         sim_report_free(s.report);
         state_free(&s);
@@ -218,8 +219,10 @@ struct sim_report *sim_baseline_run(const struct sim_depot *depot, const struct 
             struct slot *sl = &s.slots[i];
             if (sl->visit < 0 || sl->got_w <= 0)
                 continue;
-            double wh = sim_ev_charge(&sl->ev, sl->got_w, (double)(t1 - t) / 1000.0);
-            sim_report_energy(s.report, t, t1 - t, wh);
+            const struct sim_station_cfg *cfg = &depot->stations[sl->station];
+            double wh = sim_ev_charge(&sl->ev, sl->got_w, (double)(t1 - t) / 1000.0), phase_wh[3];
+            sim_phase_split(wh, &cfg->spec, sl->ev.spec.phases, cfg->rotation, phase_wh);
+            sim_report_energy_phases(s.report, cfg->circuit, t, t1 - t, phase_wh);
         }
         t = t1;
     }

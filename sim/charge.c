@@ -72,9 +72,10 @@ void sim_station_charge(struct sim_station *st, int64_t t_sim)
             struct sim_evse *ev = &st->evse[e];
             if (ev->visit < 0 || !ev->charging)
                 continue;
-            double wh = sim_ev_charge(&ev->ev, draw[e], (double)(b - a) / 1000.0);
+            double wh = sim_ev_charge(&ev->ev, draw[e], (double)(b - a) / 1000.0), phase_wh[3];
             ev->register_wh += wh;
-            sim_report_energy(st->w->report, a, b - a, wh);
+            sim_phase_split(wh, &st->cfg->spec, ev->ev.spec.phases, st->cfg->rotation, phase_wh);
+            sim_report_energy_phases(st->w->report, st->cfg->circuit, a, b - a, phase_wh);
         }
         a = b;
     }

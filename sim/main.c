@@ -416,7 +416,7 @@ static int cmd_run(int argc, char **argv)
     w.report = sim_report_new(sc->start_ms, sc->end_ms, w.opt.grid_limit_w);
     w.nstations = depot->n;
     w.stations = calloc((size_t)depot->n, sizeof *w.stations);
-    if (!w.report || !w.stations) {
+    if (!w.report || !w.stations || sim_report_set_circuits(w.report, depot->circuits, depot->ncircuits)) {
         fprintf(stderr, "depotsim: scenario too long or out of memory\n");
         goto out;
     }

@@ -1,4 +1,4 @@
-#include "report.h"
+#include "report_internal.h"
 #include "simtime.h"
 
 #include <cjson/cJSON.h>
@@ -11,16 +11,6 @@
 #define MINUTES_MAX (4 * 366 * 24 * 60)
 #define VEHICLES_MAX 200000
 
-struct sim_report {
-    int64_t start_ms;
-    int minutes;
-    double *minute_wh;
-    double grid_limit_w;
-    int nveh, capveh;
-    struct sim_vehicle_result *veh;
-    struct sim_counters c;
-};
-
 struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_limit_w)
 {
     if (end_ms <= start_ms || (end_ms - start_ms) / MINUTE_MS >= MINUTES_MAX)
@@ -31,12 +21,27 @@ struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_
     r->start_ms = start_ms;
     r->minutes = (int)((end_ms - start_ms + MINUTE_MS - 1) / MINUTE_MS);
     r->minute_wh = calloc((size_t)r->minutes, sizeof(double));
+    r->phase_wh = calloc((size_t)r->minutes * 3, sizeof(double));
     r->grid_limit_w = grid_limit_w;
-    if (!r->minute_wh) {
-        free(r);
+    if (!r->minute_wh || !r->phase_wh) {
+        sim_report_free(r);
         return NULL;
     }
     return r;
+}
+
+int sim_report_set_circuits(struct sim_report *r, const struct sim_circuit *c, int n)
+{
+    if (n < 0 || n > SIM_CIRCUITS_MAX)
+        return -1;
+    double *wh = n ? calloc((size_t)n * 3 * (size_t)r->minutes, sizeof(double)) : NULL;
+    if (n && !wh)
+        return -1;
+    free(r->circuit_wh);
+    r->circuit_wh = wh;
+    r->circuits = c;
+    r->ncircuits = n;
+    return 0;
 }
 
 void sim_report_free(struct sim_report *r)
@@ -44,23 +49,41 @@ void sim_report_free(struct sim_report *r)
     if (!r)
         return;
     free(r->minute_wh);
+    free(r->phase_wh);
+    free(r->circuit_wh);
     free(r->veh);
     free(r);
 }
 
 void sim_report_energy(struct sim_report *r, int64_t t, int64_t dt, double wh)
 {
-    if (dt <= 0 || wh == 0)
+    double balanced[3] = {wh / 3.0, wh / 3.0, wh / 3.0};
+    sim_report_energy_phases(r, 0, t, dt, balanced);
+}
+
+void sim_report_energy_phases(struct sim_report *r, int circuit, int64_t t, int64_t dt, const double wh[3])
+{
+    double total = wh[0] + wh[1] + wh[2];
+    if (dt <= 0 || total == 0)
         return;
     int64_t end = t + dt;
+    size_t mins = (size_t)r->minutes;
     for (int64_t a = t; a < end;) {
         int64_t m = (a - r->start_ms) / MINUTE_MS;
         if (a < r->start_ms)
             m = -1;
         int64_t mend = m >= 0 ? r->start_ms + (m + 1) * MINUTE_MS : r->start_ms;
         int64_t b = mend < end ? mend : end;
-        if (m >= 0 && m < r->minutes)
-            r->minute_wh[m] += wh * (double)(b - a) / (double)dt;
+        if (m >= 0 && m < r->minutes) {
+            double f = (double)(b - a) / (double)dt;
+            r->minute_wh[m] += total * f;
+            for (int p = 0; p < 3; p++)
+                r->phase_wh[p * mins + (size_t)m] += wh[p] * f;
+            /* The circuit the station hangs off and every one above it carry the draw. */
+            for (int c = circuit; c > 0 && c <= r->ncircuits; c = r->circuits[c - 1].parent)
+                for (int p = 0; p < 3; p++)
+                    r->circuit_wh[((size_t)(c - 1) * 3 + (size_t)p) * mins + (size_t)m] += wh[p] * f;
+        }
         if (b <= a)
             break;
         a = b;
@@ -99,9 +122,26 @@ int sim_report_minutes(const struct sim_report *r)
     return r->minutes;
 }
 
+double sim_report__kw(double minute_wh)
+{
+    return minute_wh * 60.0 / 1000.0;
+}
+
+void sim_report__peak_add(struct sim_report__peak *p, double kw, double limit_kw)
+{
+    if (kw > p->max_kw)
+        p->max_kw = kw;
+    /* A minute counts as above when its average exceeds the limit by more than a watt of rounding. */
+    if (limit_kw > 0 && kw > limit_kw + 0.001) {
+        p->minutes_above++;
+        if (kw - limit_kw > p->worst_exceed_kw)
+            p->worst_exceed_kw = kw - limit_kw;
+    }
+}
+
 double sim_report_minute_kw(const struct sim_report *r, int m)
 {
-    return m >= 0 && m < r->minutes ? r->minute_wh[m] * 60.0 / 1000.0 : 0;
+    return m >= 0 && m < r->minutes ? sim_report__kw(r->minute_wh[m]) : 0;
 }
 
 double sim_report_average_kw(const struct sim_report *r, int64_t from_ms, int64_t to_ms)
@@ -134,17 +174,12 @@ void sim_report_summary(const struct sim_report *r, const struct sim_prices *pri
 {
     memset(o, 0, sizeof *o);
     double limit_kw = r->grid_limit_w / 1000.0, priced = 0, cost = 0;
+    struct sim_report__peak site = {0}, phase[3] = {{0}};
     for (int m = 0; m < r->minutes; m++) {
-        double kw = sim_report_minute_kw(r, m);
+        sim_report__peak_add(&site, sim_report_minute_kw(r, m), limit_kw);
+        for (int p = 0; p < 3; p++)
+            sim_report__peak_add(&phase[p], sim_report__kw(r->phase_wh[p * r->minutes + m]), 0);
         o->energy_kwh += r->minute_wh[m] / 1000.0;
-        if (kw > o->max_kw)
-            o->max_kw = kw;
-        /* A minute counts as above when its average exceeds the limit by more than a watt of rounding. */
-        if (limit_kw > 0 && kw > limit_kw + 0.001) {
-            o->minutes_above++;
-            if (kw - limit_kw > o->worst_exceed_kw)
-                o->worst_exceed_kw = kw - limit_kw;
-        }
         if (prices && prices->n) {
             double p = sim_prices_at(prices, r->start_ms + m * MINUTE_MS);
             if (!isnan(p)) {
@@ -153,6 +188,11 @@ void sim_report_summary(const struct sim_report *r, const struct sim_prices *pri
             }
         }
     }
+    o->max_kw = site.max_kw;
+    o->minutes_above = site.minutes_above;
+    o->worst_exceed_kw = site.worst_exceed_kw;
+    for (int p = 0; p < 3; p++)
+        o->phase_max_kw[p] = phase[p].max_kw;
     o->cost_eur = prices && prices->n ? cost : NAN;
     o->priced_share = o->energy_kwh > 0 ? priced / o->energy_kwh : 0;
     for (int i = 0; i < r->nveh; i++) {
@@ -189,6 +229,7 @@ void sim_report_print(const struct sim_report *r, const struct sim_prices *price
     fprintf(out, "\n");
     if (!isnan(s.cost_eur))
         fprintf(out, "cost %.2f EUR (prices cover %.0f %% of the energy)\n", s.cost_eur, s.priced_share * 100);
+    sim_report__print_circuits(r, out);
     const struct sim_counters *c = &r->c;
     /* The offline baseline sends nothing: no line of zeros. */
     if (!(c->sent | c->received | c->callerrors_in | c->callerrors_out | c->invalid_frames | c->reconnects |
@@ -209,6 +250,7 @@ static void add_summary(cJSON *o, const struct sim_report *r, const struct sim_s
     cJSON_AddNumberToObject(o, "gridLimitKw", r->grid_limit_w / 1000.0);
     cJSON_AddNumberToObject(o, "energyKwh", s->energy_kwh);
     cJSON_AddNumberToObject(o, "maxKw", s->max_kw);
+    cJSON_AddItemToObject(o, "phaseMaxKw", cJSON_CreateDoubleArray(s->phase_max_kw, 3));
     cJSON_AddNumberToObject(o, "minutesAboveLimit", s->minutes_above);
     cJSON_AddNumberToObject(o, "worstExceedanceKw", s->worst_exceed_kw);
     if (!isnan(s->cost_eur)) {
@@ -255,6 +297,7 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_report *b
     cJSON *site = cJSON_AddObjectToObject(root, "site");
     cJSON_AddStringToObject(site, "start", sim_time_format(r->start_ms, tb));
     add_summary(site, r, &s);
+    cJSON_AddItemToObject(root, "circuits", sim_report__circuits_json(r));
     cJSON_AddItemToObject(root, "vehicles", vehicles_json(r));
     cJSON *c = cJSON_AddObjectToObject(root, "messages");
     cJSON_AddNumberToObject(c, "sent", (double)r->c.sent);
@@ -279,6 +322,7 @@ int sim_report_write_json(const struct sim_report *r, const struct sim_report *b
         cJSON *bsite = cJSON_AddObjectToObject(bo, "site");
         cJSON_AddStringToObject(bsite, "start", sim_time_format(baseline->start_ms, tb));
         add_summary(bsite, baseline, &b);
+        cJSON_AddItemToObject(bo, "circuits", sim_report__circuits_json(baseline));
         cJSON_AddItemToObject(bo, "vehicles", vehicles_json(baseline));
     }
     char *text = cJSON_Print(root);
@@ -327,4 +371,5 @@ void sim_report_print_comparison(const struct sim_report *ctl, const struct sim_
             b.minutes_above - c.minutes_above);
     if (ctl->grid_limit_w > 0)
         fprintf(out, "%-26s %14.2f %14.2f\n", "grid limit kW", ctl->grid_limit_w / 1000.0, base->grid_limit_w / 1000.0);
+    sim_report__compare_circuits(ctl, base, out);
 }

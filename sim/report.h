@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "circuits.h"
 #include "ev.h"
 
 struct sim_vehicle_result {
@@ -43,7 +44,16 @@ struct sim_report;
 struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_limit_w);
 void sim_report_free(struct sim_report *r);
 
-/* The site drew wh during [t_ms, t_ms + dt_ms): spread over the minutes it covers. */
+/*
+ * The depot's circuits (borrowed: they must outlive the report), so that energy given with a circuit counts in it
+ * and in every circuit above it, per grid phase. Call before any energy. 0, or -1 (more than SIM_CIRCUITS_MAX, out
+ * of memory: three series of minutes per circuit).
+ */
+int sim_report_set_circuits(struct sim_report *r, const struct sim_circuit *c, int n);
+/* The site drew wh[p] on grid phase p during [t_ms, t_ms + dt_ms) through circuit (1 + index in the circuits;
+ * 0: directly under the site): spread over the minutes it covers, in the site's total, its phases and the circuits. */
+void sim_report_energy_phases(struct sim_report *r, int circuit, int64_t t_ms, int64_t dt_ms, const double wh[3]);
+/* The same, balanced over the three phases, directly under the site. */
 void sim_report_energy(struct sim_report *r, int64_t t_ms, int64_t dt_ms, double wh);
 /* Returns the slot to fill (valid until the next call), NULL when full. */
 struct sim_vehicle_result *sim_report_vehicle(struct sim_report *r);
@@ -54,6 +64,7 @@ const struct sim_vehicle_result *sim_report_vehicle_at(const struct sim_report *
 struct sim_site_summary {
     double energy_kwh;
     double max_kw;              /* highest one-minute average */
+    double phase_max_kw[3];     /* highest one-minute average of each grid phase (each its own minute) */
     int minutes_above;          /* minutes whose average exceeded the grid limit */
     double worst_exceed_kw;
     double cost_eur;            /* NAN without prices */
@@ -62,6 +73,17 @@ struct sim_site_summary {
     double requested_kwh, delivered_kwh;
 };
 void sim_report_summary(const struct sim_report *r, const struct sim_prices *prices, struct sim_site_summary *out);
+/* A circuit's figures, the same way as the site's: one-minute averages. */
+struct sim_circuit_summary {
+    double max_kw;              /* highest one-minute average of its total */
+    double phase_max_kw[3];     /* highest one-minute average of each grid phase */
+    int minutes_above;          /* minutes above its limit; a perPhase limit is checked on the minute's worst phase */
+    double worst_exceed_kw;     /* perPhase: by how much the worst phase exceeded */
+};
+int sim_report_circuit_count(const struct sim_report *r);
+/* The i-th circuit (as given to sim_report_set_circuits) with its figures; NULL past the last. */
+const struct sim_circuit *sim_report_circuit_summary(const struct sim_report *r, int i,
+                                                     struct sim_circuit_summary *out);
 double sim_report_minute_kw(const struct sim_report *r, int minute);
 int sim_report_minutes(const struct sim_report *r);
 /* Average site power over the whole minutes in [from_ms, to_ms), kW (0 outside the report). */
@@ -69,13 +91,15 @@ double sim_report_average_kw(const struct sim_report *r, int64_t from_ms, int64_
 /* Cost of the energy of the minutes before until_ms, EUR (each minute at the price in force at its start). */
 double sim_report_cost_until(const struct sim_report *r, const struct sim_prices *prices, int64_t until_ms);
 
-/* Vehicles, site and (when any) message counters. */
+/* Vehicles, site, circuits (when any) and message counters (when any). */
 void sim_report_print(const struct sim_report *r, const struct sim_prices *prices, FILE *out);
 /* A controlled run next to the uncontrolled baseline of the same depot, visits and prices: energy delivered vs
  * needed, vehicles met, cost, peak, minutes above the limit, and what control saved. */
 void sim_report_print_comparison(const struct sim_report *controlled, const struct sim_report *baseline,
                                  const struct sim_prices *prices, FILE *out);
-/* The report as JSON; with a baseline (may be NULL) also "baseline": {"savingEur", "site", "vehicles"}.
+/* The report as JSON: "site", "circuits" (each {"id", "parent" (null: the site), "limitKw" or "limitA",
+ * "perPhase", "maxKw", "phaseMaxKw" [L1, L2, L3], "minutesAboveLimit", "worstExceedanceKw"}), "vehicles",
+ * "messages"; with a baseline (may be NULL) also "baseline": {"savingEur", "site", "circuits", "vehicles"}.
  * 0, or -1 with err. */
 int sim_report_write_json(const struct sim_report *r, const struct sim_report *baseline,
                           const struct sim_prices *prices, const char *path, char *err, size_t err_len);
