@@ -247,6 +247,9 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_site_planned_kw", "gauge", "Site power the plan in force draws now (kW).", cs.planned_site_kw);
     metric(f, "depotd_site_measured_kw", "gauge", "Site power measured from the stations' meter values (kW).",
            cs.measured_site_kw);
+    metric(f, "depotd_demand_peak_kw", "gauge",
+           "control.demand: the billing period's peak so far, the highest interval mean of charging (kW; 0: none).",
+           cs.demand_peak_kw);
 
     struct prices_status ps;
     prices_status(d, &ps);
@@ -435,6 +438,7 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
         api_add_time(o, "at", depot_now_ms());
         cJSON_AddNullToObject(o, "failsafe");
         cJSON_AddNullToObject(o, "plan_id");
+        cJSON_AddNullToObject(o, "demand");
         cJSON_AddArrayToObject(o, "stations");
     }
     if (add_registry_stations(a->d, cJSON_GetObjectItemCaseSensitive(o, "stations"))) {

@@ -590,7 +590,7 @@ struct control *ctl_new(const struct config *conf, const struct ctl_port *port, 
         free(ctl);
         return NULL;
     }
-    if (ctl->cfg.enabled && !(ctl->planner = ctl_planner_start(ctl, err, err_len))) {
+    if (ctl->cfg.enabled && (ctl_demand_start(ctl, err, err_len) || !(ctl->planner = ctl_planner_start(ctl, err, err_len)))) {
         ctl_free(ctl);
         return NULL;
     }
@@ -617,6 +617,7 @@ void ctl_free(struct control *ctl)
         free(c);
     }
     ctl_verify_free(ctl);
+    ctl_demand_free(ctl);
     while (ctl->stations) {
         struct ctl_station *cs = ctl->stations;
         ctl->stations = cs->next;

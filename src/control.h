@@ -99,6 +99,7 @@ struct control_stats {
     uint64_t compensations, noncompliant;
     int sessions, sessions_at_risk;
     double site_limit_kw, planned_site_kw, measured_site_kw;
+    double demand_peak_kw;      /* control.demand: the billing period's peak so far (0: none or off) */
     double last_solve_ms;
     double departure_hedge_pct; /* in force: configured or learned from ended sessions */
     uint64_t last_plan_id;

@@ -520,6 +520,8 @@ static void finish_problem(struct build *b)
         .n_sessions = b->ns,
         .circuits = b->nc ? j->circuits : NULL,
         .n_circuits = b->nc,
+        .demand_charge = ctl->cfg.demand_on ? ctl->cfg.demand_price_per_kw : 0,
+        .existing_peak_kw = ctl_demand_peak_kw(ctl, b->now),
     };
     if (j->pb.first_slot_hours <= 0) j->pb.first_slot_hours = j->pb.slot_hours;
     for (int t = 0; t < b->parts; t++) j->part_hours[t] = (double)(b->plan->at[t + 1] - b->plan->at[t]) / 3600000.0;

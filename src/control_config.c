@@ -106,6 +106,11 @@ void control_print_doc(void)
            "\"group_id_token\"}`: the vehicle registry (id tokens also map through `id_tokens[].vehicle`). "
            "`group_id_token` (1 to 36 characters) is answered as its tokens' `idTokenInfo.groupIdToken` (type "
            "Central) unless their `id_tokens[]` entry has a `group`. |\n");
+    printf("| `control.demand` | object | `null` | | The bill's demand charge: `{\"price_per_kw\", \"billing_day\": 1..28 "
+           "(default 1), \"interval_min\": divides 60 (default 15)}`: a price per kW of the billing period's peak (the "
+           "highest mean of the chargers' measured power over an interval; periods start at local midnight of "
+           "billing_day, `timezone`). The plan pays for a kW above the peak so far only where cheaper energy is worth "
+           "it. The peak is kept in the event log (demand_peak events); the API and the page show it. |\n");
     printf("| `control.needs` | array | `[]` | | The dispatcher's needs: `{\"vehicle\", \"departure\": RFC 3339, "
            "\"energy_kwh\" or \"target_soc\", \"priority\"}`. They come first, then the EV's "
            "NotifyEVChargingNeeds, then the default policy. |\n");
@@ -262,6 +267,10 @@ int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, 
             continue;
         }
         if (strcmp(name, "needs") == 0) continue; /* after the vehicles, below */
+        if (strcmp(name, "demand") == 0) {
+            if (ctl_demand_parse(cfg, it, err, err_len)) return -1;
+            continue;
+        }
         const struct num_key *k = NULL;
         for (size_t i = 0; i < sizeof num_keys / sizeof num_keys[0] && !k; i++)
             if (strcmp(num_keys[i].name, name) == 0) k = &num_keys[i];

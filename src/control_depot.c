@@ -310,11 +310,8 @@ void control_stats(struct depot *d, struct control_stats *out)
     if (!ctl) return;
     *out = ctl->stats;
     out->site_limit_kw = ctl_site_limit_kw(ctl, ctl_now(ctl));
-    double m = 0;
-    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
-        for (int k = 1; k <= cs->max_evse; k++)
-            if (cs->evse[k].active) m += cs->evse[k].power_w / 1000.0;
-    out->measured_site_kw = m;
+    out->measured_site_kw = ctl_measured_site_w(ctl) / 1000.0;
+    out->demand_peak_kw = ctl_demand_peak_kw(ctl, ctl_now(ctl));
     out->departure_hedge_pct = ctl_hedge_pct(ctl);
 }
 

@@ -67,7 +67,11 @@ struct ctl_config {
     bool verify_composite;       /* GetCompositeSchedule after an accepted profile */
     int solver_time_limit_ms;
     int mip_max_binaries;
-    int64_t clock_skew_tolerance_ms; /* the server's clock_skew_tolerance_s: profiles hold this far either way */        /* exact min-current MIP up to this many on/off variables; 0: never */
+    int64_t clock_skew_tolerance_ms; /* the server's clock_skew_tolerance_s: profiles hold this far either way */
+    /* control.demand (control_demand.c): the bill's price per kW of the billing period's peak */
+    bool demand_on;
+    double demand_price_per_kw;
+    int demand_billing_day, demand_interval_min;        /* exact min-current MIP up to this many on/off variables; 0: never */
     struct ctl_vehicle *vehicles;
     int n_vehicles;
 };
@@ -260,6 +264,15 @@ struct control {
     struct control_stats stats;
     struct departures departures; /* how the told departures were kept (departures.h) */
     double hedge_logged_pct;     /* the learned hedge last logged */
+    struct ctl_demand {          /* the billing period's peak (control_demand.c) */
+        struct tariff_tz *tz;    /* the depot's timezone: where billing periods start */
+        int64_t period_ms;       /* the period peak_kw belongs to */
+        double peak_kw;          /* its highest interval mean so far */
+        int64_t peak_at_ms;      /* that interval's start */
+        double interval_wh;      /* energy in the open interval so far */
+        int64_t last_ms;         /* the measured site power was last_w since then */
+        double last_w;
+    } demand;
 };
 
 static inline int64_t ctl_now(const struct control *ctl) { return ctl->port.now_ms(ctl->port.ctx); }
@@ -448,6 +461,17 @@ void ctl_plan_free(struct ctl_plan *p);
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
 /* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer. control_station.c: an
  * EVSE that does not follow its profile is planned around at its fail-safe limit (event, re-plan). */
+/* control_demand.c: the demand charge's billing-period peak. */
+int ctl_demand_parse(struct ctl_config *cfg, const cJSON *o, char *err, size_t err_len);
+int ctl_demand_start(struct control *ctl, char *err, size_t err_len); /* loads the timezone */
+void ctl_demand_free(struct control *ctl);
+int64_t ctl_demand_period_start(const struct control *ctl, int64_t t);
+double ctl_measured_site_w(const struct control *ctl);   /* sum of the sessions' last measured power */
+void ctl_demand_sample(struct control *ctl);              /* after a session's measured power may have changed */
+void ctl_demand_restore(struct control *ctl, const char *data); /* the last demand_peak event's data */
+double ctl_demand_peak_kw(const struct control *ctl, int64_t now); /* 0: none, or not of this billing period */
+cJSON *ctl_demand_json(const struct control *ctl, double plan_peak_kw); /* null when off; plan_peak_kw < 0: none */
+double ctl_plan_peak_kw(const struct ctl_plan *p);        /* the plan's highest slot of charging (kW) */
 uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o); /* the ticket, or 0 */
 struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
 void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);

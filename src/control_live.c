@@ -196,6 +196,7 @@ cJSON *ctl_live_json(struct control *ctl, const char *fleet)
     cJSON_AddStringToObject(o, "failsafe", failsafe_name(ctl));
     if (ctl->plan) cJSON_AddNumberToObject(o, "plan_id", (double)ctl->plan->id);
     else cJSON_AddNullToObject(o, "plan_id");
+    cJSON_AddItemToObject(o, "demand", ctl_demand_json(ctl, ctl->plan ? ctl_plan_peak_kw(ctl->plan) : -1));
     cJSON *stations = cJSON_AddArrayToObject(o, "stations");
     for (int i = 0; i < n; i++) cJSON_AddItemToArray(stations, station_json(ctl, order[i], now, fleet));
     free(order);

@@ -302,6 +302,7 @@ cJSON *control_plan_json(struct depot *d)
         cJSON_AddItemToArray(slots, s);
     }
     free(prices);
+    cJSON_AddItemToObject(o, "demand", ctl_demand_json(ctl, ctl_plan_peak_kw(p)));
     cJSON *evses = cJSON_AddArrayToObject(o, "evses");
     cJSON *risk = cJSON_AddArrayToObject(o, "sessions_at_risk");
     for (int i = 0; i < p->n; i++) {

@@ -81,6 +81,9 @@ int ctl_restore(struct control *ctl, char *err, size_t err_len)
     if (cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble < 9e15) ctl->next_plan_id = (uint64_t)id->valuedouble;
     cJSON_Delete(lp);
     free(last_plan);
+    char *peak = store_last_event_data(ctl->d->store, "demand_peak");
+    ctl_demand_restore(ctl, peak);
+    free(peak);
     struct kept_rows *kept = calloc(1, sizeof *kept);
     if (!kept || store_each_station_event(ctl->d->store, "departure_kept", NULL, DEPARTURES_KEEP, on_departure_kept, kept)) {
         free(kept);

@@ -364,6 +364,7 @@ void ctl_on_transaction_event(struct control *ctl, struct station *st, const cJS
     struct ctl_station *cs = ctl_station(ctl, st);
     if (!cs) return;
     int changed = ctl_model_transaction(ctl, cs, payload);
+    ctl_demand_sample(ctl);
     if (changed) ctl_replan(ctl, changed == 2 ? "ev_suspended" : "session");
     /* Stations report periodic meter values inside TransactionEvent (TxUpdatedInterval) as often as in
      * MeterValues: both feed compliance and drift. */
@@ -380,6 +381,7 @@ void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *p
 {
     struct ctl_station *cs = ctl_station(ctl, st);
     struct ctl_evse *e = cs ? ctl_model_meter(ctl, cs, payload) : NULL;
+    ctl_demand_sample(ctl);
     if (e) check_meter(ctl, cs, e, true);
 }
 

@@ -38,7 +38,10 @@ for (const [p, item] of Object.entries(doc.paths))
 
 before(async () => {
   // CS1 has a password, for POST .../password (A01): it takes the new one.
-  d = new ApiDepotd({ config: depotConfig(tokens, { stations: [{ id: 'CS1', password_hash: hashPassword() }, { id: 'CS2' }] }) });
+  // A demand charge, so /plan and /site carry their `demand` object (not null) to be checked.
+  const cfg = depotConfig(tokens, { stations: [{ id: 'CS1', password_hash: hashPassword() }, { id: 'CS2' }] });
+  cfg.control.demand = { price_per_kw: 9.5 };
+  d = new ApiDepotd({ config: cfg });
   await d.start();
   st = await commandStation(d, 'CS1', (action, payload) => (action === 'SetVariables'
     ? { setVariableResult: payload.setVariableData.map((x) => ({ attributeStatus: 'Accepted', component: x.component,

@@ -260,6 +260,7 @@ test('now, events and prices show the live depot', async () => {
     assert.match(alarms, /CS003 is disconnected/);
     const site = await page.$eval('#now-site', (s) => s.textContent);
     assert.match(site, new RegExp(`limit ${SITE_LIMIT_KW} kW`));
+    assert.match(site, /peak this billing period [\d.]+ kW \(the plan: [\d.]+ kW\) at €8\.50\/kW/, site); // examples/depotd.json
     await page.screenshot({ path: path.join(OUT, 'now-view.png') });
     await page.click('nav a[data-view="events"]');
     await page.select('#events-type', 'plan');

@@ -1,7 +1,7 @@
 // Now: site power against the limit in force (and a temporary curtailment), a tile per station with its
 // EVSEs (status, vehicle, kW now against the limit in force, the fail-safe in force), connection state, alarms.
 import * as api from './api.js';
-import { el, clear, kw, kwh, when, relative, statusLine } from './ui.js';
+import { el, clear, kw, kwh, eur, when, relative, statusLine } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const view = { site: null };
@@ -28,6 +28,9 @@ function siteBar(s) {
       el('span', {}, el('b', {}, kw(planned)), ' planned now'),
       el('span', {}, 'limit ', el('b', {}, kw(limit)),
          temp ? el('span', { class: 'warn' }, ` curtailed from ${kw(s.limit.configured_kw)} until ${when(temp.until)}`) : null),
+      s.demand ? el('span', {}, 'peak this billing period ', el('b', {}, kw(s.demand.peak_kw)),
+                    s.demand.plan_peak_kw != null ? ` (the plan: ${kw(s.demand.plan_peak_kw)})` : '',
+                    el('span', { class: 'muted' }, ` at ${eur(s.demand.price_per_kw)}/kW`)) : null,
       el('span', { class: 'muted' }, `fail-safe: ${s.failsafe}`)),
     bar,
   ];

@@ -112,6 +112,8 @@ function summary(plan) {
        plan.source === 'event_log' ? ` · in force at ${fullTime(plan.start)}` : ` · from ${when(plan.start)}`),
     el('span', {}, 'expected cost ', el('b', {}, eur(plan.expected_cost))),
     slot0 ? el('span', {}, 'this slot ', el('b', {}, kw(slot0.site_kw)), ` of ${kw(slot0.site_limit_kw)}`) : null,
+    plan.demand ? el('span', {}, 'peak: plan ', el('b', {}, kw(plan.demand.plan_peak_kw)),
+                     `, billing period so far ${kw(plan.demand.peak_kw)} (${eur(plan.demand.price_per_kw)}/kW)`) : null,
     el('span', { class: atRisk.length ? 'bad' : 'good' },
        atRisk.length ? `${atRisk.length} van${atRisk.length > 1 ? 's' : ''} at risk` : 'every van on time'),
   ];
