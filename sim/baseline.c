@@ -63,9 +63,10 @@ struct state {
     double *buf_want, *buf_got;
 };
 
+/* What the EVSE's hardware gives the EV plugged in it (one phase's share for a 1-phase EV on a 3-phase EVSE). */
 static double evse_max_w(const struct state *s, const struct slot *sl)
 {
-    return s->depot->stations[sl->station].spec.evse_max_w;
+    return sim_evse_max_w_for(&s->depot->stations[sl->station].spec, sl->ev.spec.phases);
 }
 
 static void record(struct state *s, const struct sim_visit *v, const struct slot *sl)

@@ -12,8 +12,9 @@ static void draw_at(struct sim_station *st, int64_t own, int64_t at, double *dra
         draw[e] = 0;
         if (ev->visit < 0 || !ev->charging || sim_visit_at(st->w, ev->visit)->departure_ms <= at)
             continue;
-        double lim = st->fault_ignore_profiles ? st->cfg->spec.evse_max_w
-                                               : sim_profiles_limit_w(st->profiles, e, own, st->tx);
+        int ph = ev->ev.spec.phases; /* a 1-phase EV gets a current limit on one phase only */
+        double lim = st->fault_ignore_profiles ? sim_evse_max_w_for(&st->cfg->spec, ph)
+                                               : sim_profiles_limit_w_on(st->profiles, e, own, st->tx, ph);
         double ev_w = sim_ev_limit_w(&ev->ev);
         draw[e] = ev_w < lim ? ev_w : lim;
         total += draw[e];

@@ -38,9 +38,26 @@ static bool schedule_base(const struct sim_profile *p, int64_t t, int64_t rel_ba
     return t >= *base;
 }
 
-/* The limit in W the profile sets at t, or -1 when it sets none (outside validity, not started,
- * past its duration). */
-static double profile_limit_w(const sim_profiles *s, const struct sim_profile *p, int64_t t, int64_t rel_base)
+/* A limit in A as W for an EV that charges on `used` phases (0: all): a current is per phase, so it gives power only
+ * on the phases that carry it. */
+static double to_w_used(const sim_profiles *s, const struct sim_period *pd, enum sim_unit unit, int used)
+{
+    int phases = pd->phases > 0 ? pd->phases : s->spec.phases;
+    if (used > 0 && used < phases)
+        phases = used;
+    return sim_profiles_to_w(s, pd->limit, unit, phases);
+}
+
+/* The hardware's power for an EV on `used` phases: a third of a 3-phase EVSE's (or station's) for a 1-phase EV. */
+static double hw_w(const sim_profiles *s, double w, int used)
+{
+    return s->spec.dc || used <= 0 || used >= s->spec.phases ? w : w * used / s->spec.phases;
+}
+
+/* The limit in W the profile sets at t for an EV on `used` phases, or -1 when it sets none (outside validity, not
+ * started, past its duration). */
+static double profile_limit_w(const sim_profiles *s, const struct sim_profile *p, int64_t t, int64_t rel_base,
+                              int used)
 {
     if ((p->has_valid_from && t < p->valid_from_ms) || (p->has_valid_to && t >= p->valid_to_ms))
         return -1;
@@ -56,7 +73,7 @@ static double profile_limit_w(const sim_profiles *s, const struct sim_profile *p
         k = i;
     if (k < 0)
         return -1;
-    return sim_profiles_to_w(s, sc->periods[k].limit, sc->unit, sc->periods[k].phases);
+    return to_w_used(s, &sc->periods[k], sc->unit, used);
 }
 
 /*
@@ -64,7 +81,7 @@ static double profile_limit_w(const sim_profiles *s, const struct sim_profile *p
  * specific EVSE beats one on EVSE 0 at the same stack level, as the more specific instruction.
  */
 static double purpose_limit(const sim_profiles *s, enum sim_purpose purpose, int evse_a, int evse_b,
-                            const char *tx_id, int64_t t, int64_t rel_base)
+                            const char *tx_id, int64_t t, int64_t rel_base, int used)
 {
     int best_level = -1;
     bool best_specific = false;
@@ -76,7 +93,7 @@ static double purpose_limit(const sim_profiles *s, enum sim_purpose purpose, int
             continue;
         if (purpose == SIM_PURPOSE_TX && (!tx_id || strcmp(tx_id, p->tx_id) != 0))
             continue;
-        double lim = profile_limit_w(s, p, t, rel_base);
+        double lim = profile_limit_w(s, p, t, rel_base, used);
         if (lim < 0)
             continue;
         bool specific = st->evse_id == evse_a;
@@ -96,11 +113,11 @@ static double min_limit(double a, double b)
     return b < a ? b : a;
 }
 
-static double station_limit_w(const sim_profiles *s, int64_t t)
+static double station_limit_w(const sim_profiles *s, int64_t t, int used)
 {
-    double lim = s->spec.station_max_w;
-    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_STATION_MAX, 0, 0, NULL, t, t));
-    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_EXTERNAL, 0, 0, NULL, t, t));
+    double lim = hw_w(s, s->spec.station_max_w, used);
+    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_STATION_MAX, 0, 0, NULL, t, t, used));
+    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_EXTERNAL, 0, 0, NULL, t, t, used));
     return lim;
 }
 
@@ -113,23 +130,29 @@ static int64_t relative_base(const struct sim_evse_tx *tx, int evse_id, int64_t 
 }
 
 static double evse_limit_w(const sim_profiles *s, int evse_id, int64_t t, const struct sim_evse_tx *tx,
-                           int64_t rel_base)
+                           int64_t rel_base, int used)
 {
-    double lim = s->spec.evse_max_w;
-    lim = min_limit(lim, station_limit_w(s, t));
-    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_EXTERNAL, evse_id, evse_id, NULL, t, rel_base));
+    double lim = hw_w(s, s->spec.evse_max_w, used);
+    lim = min_limit(lim, station_limit_w(s, t, used));
+    lim = min_limit(lim, purpose_limit(s, SIM_PURPOSE_EXTERNAL, evse_id, evse_id, NULL, t, rel_base, used));
     const char *tx_id = tx && tx[evse_id].tx_id[0] ? tx[evse_id].tx_id : NULL;
-    double txl = tx_id ? purpose_limit(s, SIM_PURPOSE_TX, evse_id, evse_id, tx_id, t, rel_base) : -1;
+    double txl = tx_id ? purpose_limit(s, SIM_PURPOSE_TX, evse_id, evse_id, tx_id, t, rel_base, used) : -1;
     if (txl < 0)
-        txl = purpose_limit(s, SIM_PURPOSE_TX_DEFAULT, evse_id, 0, NULL, t, rel_base);
+        txl = purpose_limit(s, SIM_PURPOSE_TX_DEFAULT, evse_id, 0, NULL, t, rel_base, used);
     return min_limit(lim, txl);
 }
 
 double sim_profiles_limit_w(const sim_profiles *s, int evse_id, int64_t t, const struct sim_evse_tx *tx)
 {
+    return sim_profiles_limit_w_on(s, evse_id, t, tx, 0);
+}
+
+double sim_profiles_limit_w_on(const sim_profiles *s, int evse_id, int64_t t, const struct sim_evse_tx *tx,
+                               int ev_phases)
+{
     if (evse_id <= 0 || evse_id > s->spec.evse_count)
-        return station_limit_w(s, t);
-    return evse_limit_w(s, evse_id, t, tx, relative_base(tx, evse_id, t));
+        return station_limit_w(s, t, ev_phases);
+    return evse_limit_w(s, evse_id, t, tx, relative_base(tx, evse_id, t), ev_phases);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -232,7 +255,7 @@ int sim_profiles_composite(const sim_profiles *s, int evse_id, int64_t start_ms,
         int64_t t = i < 0 ? start_ms : pts[i];
         if (i > 0 && t == pts[i - 1])
             continue;
-        double w = evse_id == 0 ? station_limit_w(s, t) : evse_limit_w(s, evse_id, t, tx, rel_base);
+        double w = evse_id == 0 ? station_limit_w(s, t, 0) : evse_limit_w(s, evse_id, t, tx, rel_base, 0);
         if (w == last)
             continue;
         int32_t at = (int32_t)((t - start_ms) / 1000);

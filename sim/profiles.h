@@ -148,6 +148,13 @@ int sim_profiles_count(const sim_profiles *store);
  * for evse_id 0 what the whole station may draw.
  */
 double sim_profiles_limit_w(const sim_profiles *store, int evse_id, int64_t t_ms, const struct sim_evse_tx *tx);
+/*
+ * The same for an EV that charges on ev_phases of the station's (0, or as many as the station has: the above). A
+ * limit in A is a current per phase, so a 1-phase EV on a 3-phase station gets it on one phase only (16 A: 3.68 kW,
+ * not 11.04); the EVSE's and the station's hardware maxima give it one phase's share. A limit in W stays W.
+ */
+double sim_profiles_limit_w_on(const sim_profiles *store, int evse_id, int64_t t_ms, const struct sim_evse_tx *tx,
+                               int ev_phases);
 
 /* The times in (start, end) at which a limit in force may change (any EVSE, the station), ascending, at most max. */
 int sim_profiles_changes(const sim_profiles *store, int64_t start_ms, int64_t end_ms, const struct sim_evse_tx *tx,

@@ -6,6 +6,7 @@
  */
 #include "sim.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +83,8 @@ static cJSON *meter_value(const struct sim_station *st, int evse_id, int64_t t_s
     cJSON_AddStringToObject(mv, "timestamp", fmt_time(t_sim, tb));
     cJSON *sv = cJSON_AddArrayToObject(mv, "sampledValue");
     double power = e->charging ? e->ev.power_w : 0;
-    double amps = st->cfg->spec.dc ? power / st->cfg->spec.voltage_v
-                                   : power / (st->cfg->spec.phases * st->cfg->spec.voltage_v);
+    double amps = st->cfg->spec.dc ? power / st->cfg->spec.voltage_v /* per phase: a 1-phase EV's all on one */
+                                   : power / (sim_draw_phases(&st->cfg->spec, e->ev.spec.phases) * st->cfg->spec.voltage_v);
     struct { const char *measurand; double value; const char *unit; } v[4] = {
         {"Energy.Active.Import.Register", e->register_wh, "Wh"},
         {"Power.Active.Import", power, "W"},
@@ -151,8 +152,8 @@ static void send_needs(struct sim_station *st, int evse_id, const struct sim_vis
     cJSON_AddNumberToObject(p, "evseId", evse_id);
     cJSON *n = cJSON_AddObjectToObject(p, "chargingNeeds");
     bool dc = st->cfg->spec.dc;
-    cJSON_AddStringToObject(n, "requestedEnergyTransfer", dc ? "DC" : (st->cfg->spec.phases == 3 ? "AC_three_phase"
-                                                                                                    : "AC_single_phase"));
+    int phases = sim_draw_phases(&st->cfg->spec, v->ev.phases); /* a 1-phase EV on a 3-phase station: single */
+    cJSON_AddStringToObject(n, "requestedEnergyTransfer", dc ? "DC" : phases == 3 ? "AC_three_phase" : "AC_single_phase");
     int64_t dep = v->requested_departure_ms ? v->requested_departure_ms : v->departure_ms;
     cJSON_AddStringToObject(n, "departureTime", fmt_time(dep, tb));
     int energy = (int)(sim_ev_energy_to_target_wh(&st->evse[evse_id].ev) + 0.5);
@@ -168,8 +169,7 @@ static void send_needs(struct sim_station *st, int evse_id, const struct sim_vis
         cJSON *a = cJSON_AddObjectToObject(n, "acChargingParameters");
         cJSON_AddNumberToObject(a, "energyAmount", energy);
         cJSON_AddNumberToObject(a, "evMinCurrent", 6);
-        cJSON_AddNumberToObject(a, "evMaxCurrent",
-                                (int)(v->ev.max_power_w / (st->cfg->spec.phases * st->cfg->spec.voltage_v)));
+        cJSON_AddNumberToObject(a, "evMaxCurrent", (int)(v->ev.max_power_w / (phases * st->cfg->spec.voltage_v)));
         cJSON_AddNumberToObject(a, "evMaxVoltage", (int)st->cfg->spec.voltage_v);
     }
     call(st, "NotifyEVChargingNeeds", p, (void *)(intptr_t)evse_id);
@@ -420,7 +420,7 @@ static void leave(struct sim_station *st, int evse_id, int64_t t_sim, const char
         r->departure_ms = v->departure_ms;
         r->requested_wh = v->requested_wh;
         r->delivered_wh = e->ev.grid_wh;
-        r->max_power_w = v->ev.max_power_w < st->cfg->spec.evse_max_w ? v->ev.max_power_w : st->cfg->spec.evse_max_w;
+        r->max_power_w = fmin(v->ev.max_power_w, sim_evse_max_w_for(&st->cfg->spec, v->ev.phases)); /* 1-phase: a third */
         r->plugged = true;
     }
     end_tx(st, evse_id, trigger, stopped);

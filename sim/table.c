@@ -31,8 +31,8 @@ static void row(struct sim_world *w, int64_t at, int64_t t)
                 continue;
             plugged++;
             charging += ev->charging && ev->ev.power_w >= 1.0;
-            double max_w = ev->ev.spec.max_power_w < st->cfg->spec.evse_max_w ? ev->ev.spec.max_power_w
-                                                                               : st->cfg->spec.evse_max_w;
+            double hw = sim_evse_max_w_for(&st->cfg->spec, ev->ev.spec.phases);
+            double max_w = ev->ev.spec.max_power_w < hw ? ev->ev.spec.max_power_w : hw;
             int64_t left = sim_visit_at(w, ev->visit)->departure_ms - t;
             late += sim_ev_shortfall_wh(&ev->ev, max_w, (double)left / 1000.0) > 0;
         }

@@ -191,6 +191,33 @@ out:
     sim_depot_free(d);
 }
 
+/* A 1-phase van that could take 11 kW, on a 32 A 3-phase EVSE: one phase's 32 A, 7.36 kW, all on the grid phase the
+ * station's L1 is wired to (L3L1L2: the grid's L3). */
+static void test_single_phase_van_on_three_phase_evse(void)
+{
+    char err[256] = "";
+    struct sim_depot *d = sim_depot_parse("{\"stations\":[{\"id\":\"S\",\"phaseRotation\":\"L3L1L2\","
+                                          "\"ac\":{\"phases\":3,\"maxCurrentA\":32}}]}", err, sizeof err);
+    struct sim_scenario *sc = sim_scenario_parse(
+        "{\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2026-01-01T01:00:00Z\",\"visits\":[{\"phases\":1,"
+        "\"maxPowerKw\":11,\"capacityKwh\":100,\"arrivalSoc\":0.1,\"arrival\":\"2026-01-01T00:00:00Z\","
+        "\"departure\":\"2026-01-01T01:00:00Z\"}]}", err, sizeof err);
+    struct sim_baseline_options bo = {0};
+    struct sim_report *r = d && sc ? sim_baseline_run(d, sc, &bo, err, sizeof err) : NULL;
+    CHECK(r != NULL, "baseline runs (%s)", err);
+    if (r) {
+        struct sim_site_summary s;
+        sim_report_summary(r, NULL, &s);
+        CHECK_NEAR(s.max_kw, 7.36, 1e-6, "one phase of 32 A: 7.36 kW");
+        CHECK_NEAR(s.phase_max_kw[2], 7.36, 1e-6, "on the grid's L3");
+        CHECK(s.phase_max_kw[0] == 0 && s.phase_max_kw[1] == 0, "nothing on L1, L2");
+        CHECK_NEAR(sim_report_vehicle_at(r, 0)->max_power_w, 7360, 1e-6, "the van's maximum as a plan may use it");
+    }
+    sim_report_free(r);
+    sim_scenario_free(sc);
+    sim_depot_free(d);
+}
+
 static void add_minute(struct sim_report *r, int circuit, int m, double l1, double l2, double l3)
 {
     double wh[3] = {l1 * 1000 / 60, l2 * 1000 / 60, l3 * 1000 / 60}; /* kW for a minute */
@@ -277,6 +304,7 @@ int main(void)
     test_scenario_phases();
     test_phase_split();
     test_baseline_per_phase();
+    test_single_phase_van_on_three_phase_evse();
     test_minutes_above_per_phase();
     test_json();
     return CHECK_DONE();

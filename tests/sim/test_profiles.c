@@ -332,6 +332,30 @@ static void test_json_roundtrip(void)
     cJSON_Delete(j);
 }
 
+/* A 1-phase EV on this 3-phase station: a current is per phase, so it gets an A limit on one phase; W stays W; the
+ * hardware gives it one phase: 32 A x 230 V = 7360 W of the EVSE, 44160 / 3 = 14720 W of the station. */
+static void test_single_phase_ev(void)
+{
+    struct sim_station_spec sp = spec();
+    sim_profiles *s = sim_profiles_new(&sp);
+    struct sim_reject why;
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0, NULL, 1), 7360, 1e-9, "1-phase EV, no profile: 32 A x 230 V");
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 0, T0, NULL, 1), 14720, 1e-9, "1-phase: a third of the station");
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0, NULL, 3), 22080, 1e-9, "3-phase EV: the whole EVSE");
+    set(s, 0, "{\"id\":1,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":"
+              "\"Absolute\",\"chargingSchedule\":[{\"id\":1,\"startSchedule\":\"2026-11-26T00:00:00Z\","
+              "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16},"
+              "{\"startPeriod\":3600,\"limit\":16,\"numberPhases\":1}]}]}", NULL, &why);
+    /* 16 A: 16 x 230 = 3680 W on one phase, 16 x 3 x 230 = 11040 W on three. */
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0 + MIN, NULL, 1), 3680, 1e-9, "16 A for a 1-phase EV: 3680 W");
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0 + MIN, NULL, 0), 11040, 1e-9, "16 A for a 3-phase EV: 11040 W");
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0 + HOUR + MIN, NULL, 1), 3680, 1e-9, "numberPhases 1, 1-phase EV");
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0 + HOUR + MIN, NULL, 3), 3680, 1e-9, "numberPhases 1, 3-phase EV");
+    set(s, 0, TXDEF_W(2, 1, ",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":5000}]"), NULL, &why);
+    CHECK_NEAR(sim_profiles_limit_w_on(s, 1, T0 + MIN, NULL, 1), 5000, 1e-9, "5000 W stays 5000 W on one phase");
+    sim_profiles_free(s);
+}
+
 int main(void)
 {
     sim_time_parse("2026-11-26T00:00:00Z", &T0);
@@ -344,5 +368,6 @@ int main(void)
     test_k01_rejections();
     test_composite_schedule();
     test_json_roundtrip();
+    test_single_phase_ev();
     return CHECK_DONE();
 }

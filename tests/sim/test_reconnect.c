@@ -405,12 +405,13 @@ static void plug(struct fixture *f)
     sim_ev_init(&f->st.evse[1].ev, &v->ev, v->arrival_soc, v->target_soc);
 }
 
-static void default_profile(struct fixture *f, const char *periods)
+static void default_profile_in(struct fixture *f, const char *unit, const char *periods)
 {
     char json[512];
     snprintf(json, sizeof json, "{\"id\":7,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxDefaultProfile\","
              "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":[{\"id\":1,\"startSchedule\":"
-             "\"2026-11-26T18:00:00Z\",\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[%s]}]}", periods);
+             "\"2026-11-26T18:00:00Z\",\"chargingRateUnit\":\"%s\",\"chargingSchedulePeriod\":[%s]}]}", unit,
+             periods);
     cJSON *j = cJSON_Parse(json);
     struct sim_profile p;
     char err[128] = "";
@@ -419,6 +420,41 @@ static void default_profile(struct fixture *f, const char *periods)
                                                                                       &why) == 0,
           "TxDefaultProfile set (%s)", err);
     cJSON_Delete(j);
+}
+
+static void default_profile(struct fixture *f, const char *periods)
+{
+    default_profile_in(f, "W", periods);
+}
+
+/* What a station draws lands on the grid phases and circuits of the report: a 1-phase van on a station wired L2L3L1
+ * under a feeder limited to 3 kW per phase, at 16 A: 16 x 230 = 3680 W (not 16 x 3 x 230), all on the grid's L2, in
+ * the feeder, above its limit every minute by 0.68 kW. */
+static void test_charge_by_phase_and_circuit(void)
+{
+    struct fixture f;
+    setup(&f, false);
+    struct sim_circuit *c = calloc(1, sizeof *c);
+    *c = (struct sim_circuit){.id = "F1", .per_phase = true, .limit_w = 3000};
+    f.depot->circuits = c; /* freed with the depot */
+    f.depot->ncircuits = 1;
+    f.depot->stations[0].circuit = 1;
+    f.depot->stations[0].rotation = sim_rotation_parse("L2L3L1");
+    f.sc->visits[0].ev.phases = 1;
+    CHECK(sim_report_set_circuits(f.w.report, c, 1) == 0, "report with the feeder");
+    plug(&f);
+    default_profile_in(&f, "A", "{\"startPeriod\":0,\"limit\":16}");
+    int64_t t0 = f.sc->start_ms;
+    f.st.charged_until = t0;
+    sim_station_charge(&f.st, t0 + 10 * 60000);
+    CHECK_NEAR(f.st.evse[1].register_wh, 3680.0 * 10 / 60, 0.5, "16 A on one phase: 3680 W for 10 minutes");
+    struct sim_circuit_summary s;
+    sim_report_circuit_summary(f.w.report, 0, &s);
+    CHECK_NEAR(s.phase_max_kw[1], 3.68, 1e-6, "on the grid's L2");
+    CHECK(s.phase_max_kw[0] == 0 && s.phase_max_kw[2] == 0, "nothing on L1, L3");
+    CHECK(s.minutes_above == 10, "the feeder above its 3 kW a phase for the 10 minutes (%d)", s.minutes_above);
+    CHECK_NEAR(s.worst_exceed_kw, 0.68, 1e-6, "by 0.68 kW");
+    teardown(&f);
 }
 
 static void test_step_charged_piece_by_piece(void)
@@ -458,6 +494,7 @@ static void test_step_charged_piece_by_piece(void)
 int main(void)
 {
     test_step_charged_piece_by_piece();
+    test_charge_by_phase_and_circuit();
     test_ev_stop_told_at_once();
     test_first_connection_boots_power_up();
     test_drop_resumes_accepted_without_boot();
