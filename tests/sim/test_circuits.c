@@ -297,7 +297,36 @@ static void test_json(void)
     sim_report_free(r);
 }
 
-int main(void)
+/* examples/sim/depot-feeders.json with scenario-feeders.json, uncontrolled: every need met and the site within its
+ * 150 kW, while the baseline, which shares only the site's limit, overloads the feeders (README's table). */
+static void test_example(const char *dir)
+{
+    char path[512], err[256] = "";
+    snprintf(path, sizeof path, "%s/depot-feeders.json", dir);
+    struct sim_depot *d = sim_depot_load(path, err, sizeof err);
+    snprintf(path, sizeof path, "%s/scenario-feeders.json", dir);
+    struct sim_scenario *sc = d ? sim_scenario_load(path, err, sizeof err) : NULL;
+    struct sim_baseline_options bo = {.grid_limit_w = d ? d->grid_limit_w : 0};
+    struct sim_report *r = sc ? sim_baseline_run(d, sc, &bo, err, sizeof err) : NULL;
+    CHECK(r != NULL, "the feeders example loads and runs (%s)", err);
+    if (r) {
+        struct sim_site_summary s;
+        struct sim_circuit_summary sd1, f2;
+        sim_report_summary(r, NULL, &s);
+        CHECK(d->ncircuits == 4 && d->n == 10 && s.vehicles_met == 30 && s.minutes_above == 0,
+              "4 circuits, 10 stations, 30/30 met, the site never above");
+        CHECK(strcmp(sim_report_circuit_summary(r, 2, &sd1)->id, "SD1") == 0 && sd1.minutes_above > 0,
+              "SD1 (63 A a phase) above uncontrolled (%d min)", sd1.minutes_above);
+        CHECK(sim_report_circuit_summary(r, 3, &f2) && f2.minutes_above > 0, "F2 (80 A a phase) too (%d min)",
+              f2.minutes_above);
+        CHECK(fabs(s.phase_max_kw[0] - s.phase_max_kw[2]) > 1, "single-phase vans unbalance the phases");
+    }
+    sim_report_free(r);
+    sim_scenario_free(sc);
+    sim_depot_free(d);
+}
+
+int main(int argc, char **argv)
 {
     test_depot_circuits();
     test_depot_circuit_errors();
@@ -307,5 +336,9 @@ int main(void)
     test_single_phase_van_on_three_phase_evse();
     test_minutes_above_per_phase();
     test_json();
+    if (argc > 1)
+        test_example(argv[1]);
+    else
+        CHECK(0, "examples/sim dir argument missing");
     return CHECK_DONE();
 }
