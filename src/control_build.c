@@ -84,7 +84,9 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     j->plan = plan;
     j->sessions = calloc((size_t)n_active + 1, sizeof *j->sessions);
     j->ids = calloc((size_t)n_active + 1, sizeof *j->ids);
-    j->circuits = calloc((size_t)ctl->n_stations + 2, sizeof *j->circuits);
+    int nc = ctl->n_stations + 2 > ctl->cfg.n_circuits ? ctl->n_stations + 2 : ctl->cfg.n_circuits;
+    j->circuits = calloc((size_t)nc, sizeof *j->circuits);
+    if (!caps && ctl->cfg.n_circuits) j->cap_lim = calloc((size_t)ctl->cfg.n_circuits * (size_t)T, sizeof(double));
     j->price = calloc((size_t)T, sizeof(double));
     j->limit = calloc((size_t)T, sizeof(double));
     j->max_slot = calloc((size_t)(n_active + 1) * (size_t)T, sizeof(double));
@@ -106,7 +108,8 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     j->record = cJSON_CreateObject();
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
         !plan->site_limit_kw || !plan->at || !j->record ||
-        (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots))) {
+        (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots)) ||
+        (!caps && ctl->cfg.n_circuits && !j->cap_lim)) {
         ctl_job_free(j);
         return NULL;
     }
@@ -177,6 +180,22 @@ static void reserve(struct build *b, const char *station, int evse, int circuit,
     j->caps[circuit].floor_w += kw * 1000.0;
 }
 
+/* control.circuits (TxDefaultProfile): kw this EVSE holds whatever the plan says, from slot `from` on, taken off
+ * its circuit and every one above it (a per-phase limit by the phases it loads). */
+static void reserve_feeders(struct build *b, struct ctl_station *cs, struct ctl_evse *e, double kw, int from)
+{
+    const struct ctl_config *cfg = &b->ctl->cfg;
+    if (b->caps || !cfg->n_circuits || kw <= 0) return;
+    enum opt_phases ph = ctl_session_phases(cfg, cs->st->id, e->id, e->phases ? e->phases : cs->supply_phases);
+    for (int c = ctl_circuit_of(cfg, cs->st->id, e->id); c >= 0; c = cfg->circuits[c].parent) {
+        double load = ctl_circuit_load_kw(&cfg->circuits[c], ph, kw);
+        for (int t = from; t < b->T; t++) {
+            double *l = &b->j->cap_lim[(size_t)c * b->T + t];
+            *l = fmax(0, *l - load);
+        }
+    }
+}
+
 /* What the LP cannot move on this EVSE, taken off the limits first; *why NULL when nothing is (a session to plan,
  * or an idle EVSE without a floor). */
 static double evse_reserve_kw(struct build *b, struct ctl_station *cs, struct ctl_evse *e, bool adjustable,
@@ -240,6 +259,7 @@ static void reserve_after_departure(struct build *b, struct ctl_station *cs, str
     double idle_kw = ctl_failsafe_evse_w(b->ctl, cs, e) / 1000.0;
     if (from >= b->T || idle_kw <= 0) return;
     for (int t = from; t < b->T; t++) b->j->limit[t] = fmax(0, b->j->limit[t] - idle_kw);
+    reserve_feeders(b, cs, e, idle_kw, from);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "station", cs->st->id);
     cJSON_AddNumberToObject(r, "evse", e->id);
@@ -422,7 +442,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
         .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
         .earliness_weight = earliness_weight(ctl_plan_grid_slot(b->plan, end_slot - 1) + 1),
         .circuit = circuit,
-        .phases = OPT_THREE_PHASE,
+        .phases = ctl_session_phases(cfg, cs->st->id, e->id, e->phases ? e->phases : cs->supply_phases),
     };
     struct ctl_plan_session *ps = &b->plan->sessions[i];
     snprintf(ps->station, sizeof ps->station, "%s", cs->st->id);
@@ -467,8 +487,8 @@ static void add_station(struct build *b, struct ctl_station *cs)
         if (!e->present) continue;
         const char *why;
         double kw = evse_reserve_kw(b, cs, e, adjustable, &why);
-        if (why) reserve(b, cs->st->id, k, circuit, why, kw);
-        else if (e->active) add_session(b, cs, e, circuit);
+        if (why) reserve(b, cs->st->id, k, circuit, why, kw), reserve_feeders(b, cs, e, kw, 0);
+        else if (e->active) add_session(b, cs, e, b->caps ? circuit : ctl_circuit_of(&b->ctl->cfg, cs->st->id, k));
     }
 }
 
@@ -576,6 +596,16 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
                                                 .limit_kw_slot = b.j->cap_lim};
         b.j->caps[0] = (struct sched_cap){.adjustable = false};
         b.nc = 1;
+    } else {
+        /* control.circuits: the feeder tree as it is configured; reservations lower their per-slot limits. */
+        for (int c = 0; c < cfg->n_circuits; c++) {
+            const struct ctl_circuit *ci = &cfg->circuits[c];
+            for (int t = 0; t < b.T; t++) b.j->cap_lim[(size_t)c * b.T + t] = ci->limit_kw;
+            b.j->circuits[c] = (struct opt_circuit){.id = ci->id, .parent = ci->parent, .limit_kw = ci->limit_kw,
+                                                    .limit_kw_slot = &b.j->cap_lim[(size_t)c * b.T],
+                                                    .per_phase = ci->per_phase};
+        }
+        b.nc = cfg->n_circuits;
     }
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) add_station(&b, cs);
     finish_problem(&b);

@@ -111,6 +111,15 @@ void control_print_doc(void)
            "highest mean of the chargers' measured power over an interval; periods start at local midnight of "
            "billing_day, `timezone`). The plan pays for a kW above the peak so far only where cheaper energy is worth "
            "it. The peak is kept in the event log (demand_peak events); the API and the page show it. |\n");
+    printf("| `control.circuits` | array | `[]` | | The feeder tree: `{\"id\", \"parent\", \"limit_kw\" or \"limit_a\", "
+           "\"per_phase\", \"stations\": [\"CS001\", \"CS002/2\"]}`: each circuit's breaker limit, in kW in total (or per "
+           "phase with per_phase) or in A per phase (limit_a, with nominal_voltage_v), under its parent (none: the "
+           "site); a station or one EVSE (STATION/EVSE) on one circuit. The plan keeps every circuit and phase under "
+           "its limit in every slot, and the idle EVSEs' fail-safe floors fit each circuit (needs failsafe "
+           "TxDefaultProfile). README \"Feeders and phases\". |\n");
+    printf("| `control.phase_rotation` | object | `{}` | | `{\"CS002\": \"L2L3L1\", \"CS003/2\": \"L3L1L2\"}`: the grid phases "
+           "a station's (or an EVSE's) L1, L2, L3 are wired to; a 1-phase station's car loads its L1's grid phase. "
+           "Default L1L2L3. |\n");
     printf("| `control.needs` | array | `[]` | | The dispatcher's needs: `{\"vehicle\", \"departure\": RFC 3339, "
            "\"energy_kwh\" or \"target_soc\", \"priority\"}`. They come first, then the EV's "
            "NotifyEVChargingNeeds, then the default policy. |\n");
@@ -266,7 +275,8 @@ int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, 
             if (parse_vehicles(cfg, it, err, err_len)) return -1;
             continue;
         }
-        if (strcmp(name, "needs") == 0) continue; /* after the vehicles, below */
+        if (strcmp(name, "needs") == 0 || strcmp(name, "circuits") == 0 || strcmp(name, "phase_rotation") == 0)
+            continue; /* below: the needs after the vehicles, the circuits after nominal_voltage_v */
         if (strcmp(name, "demand") == 0) {
             if (ctl_demand_parse(cfg, it, err, err_len)) return -1;
             continue;
@@ -290,6 +300,15 @@ int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, 
     }
     const cJSON *needs = cJSON_GetObjectItemCaseSensitive(o, "needs");
     if (needs && parse_needs(cfg, needs, err, err_len)) return -1;
+    if (ctl_circuits_parse(cfg, cJSON_GetObjectItemCaseSensitive(o, "circuits"),
+                           cJSON_GetObjectItemCaseSensitive(o, "phase_rotation"), err, err_len))
+        return -1;
+    if (cfg->n_circuits && cfg->failsafe == CTL_FAILSAFE_STATION_MAX) {
+        /* The station maxima are shared out of one site budget (control_caps.c); per feeder they are not yet. */
+        snprintf(err, err_len, "control.circuits: needs \"failsafe\": \"TxDefaultProfile\" (with station maxima the "
+                               "fail-safe does not yet keep each circuit under its limit)");
+        return -1;
+    }
     if (cfg->enabled && !(cfg->site_limit_kw > 0)) {
         snprintf(err, err_len, "control.site_limit_kw: required (> 0) when control is enabled");
         return -1;
@@ -308,5 +327,6 @@ void ctl_config_free(struct ctl_config *cfg)
         free(cfg->vehicles[i].id_tokens);
     }
     free(cfg->vehicles);
+    ctl_circuits_free(cfg);
     memset(cfg, 0, sizeof *cfg);
 }

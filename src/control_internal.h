@@ -23,6 +23,17 @@
 
 enum ctl_failsafe { CTL_FAILSAFE_STATION_MAX, CTL_FAILSAFE_TX_DEFAULT };
 
+/* control.circuits (control_circuits.c): the feeder tree, parents before children. */
+#define CTL_CIRCUITS_MAX 64
+struct ctl_circuit {
+    char id[48];
+    int parent;                  /* index, below this one's; -1: directly under the site */
+    double limit_kw;             /* per phase when per_phase (limit_a x nominal_voltage_v) */
+    bool per_phase;
+};
+struct ctl_attach { char station[CFG_STATION_ID_MAX + 1]; int evse; int circuit; }; /* evse 0: the whole station */
+struct ctl_rotation { char station[CFG_STATION_ID_MAX + 1]; int evse; int rotation; }; /* control_circuits.c's ROTATIONS */
+
 struct ctl_vehicle {
     char id[CTL_VEHICLE_ID_MAX + 1];
     double battery_kwh;          /* 0: unknown */
@@ -71,7 +82,14 @@ struct ctl_config {
     /* control.demand (control_demand.c): the bill's price per kW of the billing period's peak */
     bool demand_on;
     double demand_price_per_kw;
-    int demand_billing_day, demand_interval_min;        /* exact min-current MIP up to this many on/off variables; 0: never */
+    int demand_billing_day, demand_interval_min;
+    /* control.circuits, control.phase_rotation (control_circuits.c) */
+    struct ctl_circuit *circuits;
+    int n_circuits;
+    struct ctl_attach *attach;
+    int n_attach;
+    struct ctl_rotation *rotations;
+    int n_rotations;        /* exact min-current MIP up to this many on/off variables; 0: never */
     struct ctl_vehicle *vehicles;
     int n_vehicles;
 };
@@ -461,6 +479,18 @@ void ctl_plan_free(struct ctl_plan *p);
 void ctl_plan_ready(struct control *ctl, struct ctl_plan *plan);
 /* control.c: an event in the log (takes o); a CALL whose answer comes to control_on_answer. control_station.c: an
  * EVSE that does not follow its profile is planned around at its fail-safe limit (event, re-plan). */
+/* control_circuits.c: the feeder tree. */
+int ctl_circuits_parse(struct ctl_config *cfg, const cJSON *circuits, const cJSON *rotation, char *err, size_t len);
+void ctl_circuits_free(struct ctl_config *cfg);
+int ctl_circuit_of(const struct ctl_config *cfg, const char *station, int evse); /* -1: under the site only */
+/* The phases a session loads: 1-phase (phases 1) on the grid phase its station's L1 is wired to, else all three. */
+enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *station, int evse, int phases);
+double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw);
+struct floor_ask;
+void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int n, struct ctl_station *const *ask_cs,
+                             const struct ctl_evse *const *ask_e, double *spare_w);
+double ctl_circuits_take_spare(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e,
+                               double want_w, double *spare_w);
 /* control_demand.c: the demand charge's billing-period peak. */
 int ctl_demand_parse(struct ctl_config *cfg, const cJSON *o, char *err, size_t err_len);
 int ctl_demand_start(struct control *ctl, char *err, size_t err_len); /* loads the timezone */
@@ -515,6 +545,9 @@ double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs,
 /* control_floors.c: before a plan, which idle EVSEs keep a floor (e->floor; TxDefaultProfile: cs->txdefault_w);
  * a summary goes into the plan event rec. */
 void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec);
+/* What an EVSE adds to what nobody can move (committed) or to what the sessions could take at most (demand), W. */
+void ctl_evse_load(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e, double *committed,
+                   double *demand);
 /* Every cap change sent or answered as a station_cap event with every station's counted cap (returns the ticket). */
 uint64_t ctl_caps_log(struct control *ctl, struct ctl_station *cs, const char *what, const struct sched *cap, uint64_t plan_id,
                       int phase);

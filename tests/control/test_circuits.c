@@ -1,0 +1,143 @@
+/* The feeder tree (control.circuits, control.phase_rotation; src/control_circuits.c) through the loop's seam
+ * (fake_port.h): what the config refuses and why, a feeder that binds before the site, single-phase cars on a
+ * per-phase breaker with and without rotated wiring, and the fail-safe floors kept per circuit. Hand-computed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/check.h"
+#include "fake_port.h"
+
+#define TXD "\"failsafe\": \"TxDefaultProfile\", \"horizon_h\": 4, \"departure_hedge_new_pct\": 0"
+
+static void test_refused(void)
+{
+    static const struct {
+        const char *circuits, *why;
+    } bad[] = {
+        {"[{\"id\": \"F1\", \"parent\": \"T9\", \"limit_kw\": 10}]", "an unknown parent"},
+        {"[{\"id\": \"A\", \"parent\": \"B\", \"limit_kw\": 10}, {\"id\": \"B\", \"parent\": \"A\", \"limit_kw\": 10}]", "a cycle"},
+        {"[{\"id\": \"A\", \"limit_kw\": 10}, {\"id\": \"A\", \"limit_kw\": 20}]", "a duplicate id"},
+        {"[{\"id\": \"A\", \"limit_kw\": 10, \"limit_a\": 16}]", "two limits"},
+        {"[{\"id\": \"A\"}]", "no limit"},
+        {"[{\"id\": \"A\", \"limit_kw\": 10, \"stations\": [\"ST00\"]}, {\"id\": \"B\", \"limit_kw\": 10, \"stations\": "
+         "[\"ST00/1\"]}]", "a station on two circuits"},
+        {"[{\"id\": \"A\", \"limit_kw\": 10, \"breaker\": 3}]", "an unknown key"},
+        {"[{\"id\": \"A\", \"limit_kw\": 10, \"stations\": [\"ST00/x\"]}]", "a bad EVSE"},
+    };
+    char cfg[600];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cfg, sizeof cfg, "{\"site_limit_kw\": 50, " TXD ", \"circuits\": %s}", bad[i].circuits);
+        CHECK(!loop_new(1, cfg), "refused: %s", bad[i].why);
+    }
+    CHECK(!loop_new(1, "{\"site_limit_kw\": 50, " TXD ", \"phase_rotation\": {\"ST00\": \"L1L1L2\"}}"), "a bad rotation");
+    CHECK(!loop_new(1, "{\"site_limit_kw\": 50, \"circuits\": [{\"id\": \"A\", \"limit_kw\": 10}]}"),
+          "circuits with station maxima (not yet)");
+    /* A child listed before its parent: ordered parents first, as the optimizer needs. */
+    struct control *ctl = loop_new(1, "{\"site_limit_kw\": 50, " TXD ", \"circuits\": [{\"id\": \"F1\", \"parent\": \"T1\", "
+                                      "\"limit_a\": 16, \"stations\": [\"ST00\"]}, {\"id\": \"T1\", \"limit_kw\": 40}]}");
+    CHECK(ctl && ctl->cfg.n_circuits == 2 && strcmp(ctl->cfg.circuits[0].id, "T1") == 0 &&
+              ctl->cfg.circuits[1].parent == 0 && ctl->cfg.circuits[1].per_phase &&
+              fabs(ctl->cfg.circuits[1].limit_kw - 3.68) < 1e-9 && ctl_circuit_of(&ctl->cfg, "ST00", 1) == 1,
+          "parents first; 16 A is 3.68 kW per phase; ST00 on F1");
+}
+
+static int session_of(const struct ctl_plan *p, const char *station)
+{
+    for (int i = 0; p && i < p->n; i++)
+        if (strcmp(p->sessions[i].station, station) == 0) return i;
+    return -1;
+}
+
+static double kw_at(const struct control *ctl, const char *station, int t)
+{
+    int i = session_of(ctl->plan, station);
+    return i < 0 ? -1 : ctl->plan->kw[(size_t)i * ctl->plan->slots + t];
+}
+
+/* Three 22 kW stations, each a van charging to full; site 100 kW. ST00 and ST01 hang off a 20 kW feeder: they share
+ * 20 kW in every slot while ST02 takes its 22. */
+static void test_feeder_binds(void)
+{
+    struct control *ctl = loop_new(3, "{\"site_limit_kw\": 100, " TXD ", \"failsafe_evse_kw\": 1.4, \"circuits\": "
+                                      "[{\"id\": \"F1\", \"limit_kw\": 20, \"stations\": [\"ST00\", \"ST01\"]}]}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    for (int s = 0; s < 3; s++) boot(ctl, s, 1);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "A");
+    tx_event(ctl, 1, 1, "Started", "B");
+    tx_event(ctl, 2, 1, "Started", "C");
+    settle(ctl);
+    CHECK(ctl->plan && ctl->plan->n == 3, "three sessions planned");
+    double worst = 0;
+    for (int t = 0; ctl->plan && t < ctl->plan->slots; t++) worst = fmax(worst, kw_at(ctl, "ST00", t) + kw_at(ctl, "ST01", t));
+    CHECK(worst <= 20.001 && worst >= 19.9, "ST00 + ST01 at most the feeder's 20 kW in every slot (%.3f)", worst);
+    CHECK(fabs(kw_at(ctl, "ST02", 0) - 22) < 0.01, "ST02, outside it, at its 22 kW (%.3f)", kw_at(ctl, "ST02", 0));
+}
+
+/* Two single-phase 7.36 kW stations on a 16 A per-phase breaker (3.68 kW a phase). Wired alike, both cars load L1:
+ * 3.68 kW together. With ST01 rotated (its L1 on the grid's L2) each has a phase: 3.68 kW each. */
+static double one_phase_pair(const char *rotation)
+{
+    char cfg[600];
+    snprintf(cfg, sizeof cfg, "{\"site_limit_kw\": 100, " TXD ", \"failsafe_evse_kw\": 0.5, \"circuits\": [{\"id\": \"P\", "
+             "\"limit_a\": 16, \"stations\": [\"ST00\", \"ST01\"]}]%s}", rotation);
+    struct control *ctl = loop_new(2, cfg);
+    if (!ctl) return -1;
+    for (int s = 0; s < 2; s++) {
+        boot(ctl, s, 1);
+        struct ctl_station *cs = ctl_station(ctl, &stations[s]);
+        cs->supply_phases = 1;
+        ctl_evse(cs, 1)->phases = 1;
+        ctl_evse(cs, 1)->max_w = 7360;
+    }
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "A");
+    tx_event(ctl, 1, 1, "Started", "B");
+    settle(ctl);
+    return ctl->plan ? kw_at(ctl, "ST00", 0) + kw_at(ctl, "ST01", 0) : -1;
+}
+
+static void test_phases(void)
+{
+    double same = one_phase_pair("");
+    CHECK(same <= 3.681 && same >= 3.0, "wired alike: both on L1, 3.68 kW together (%.3f)", same);
+    double rotated = one_phase_pair(", \"phase_rotation\": {\"ST01\": \"L2L3L1\"}");
+    CHECK(rotated <= 7.361 && rotated >= 7.0, "ST01 rotated: L1 and L2, 3.68 kW each (%.3f)", rotated);
+}
+
+/* Floors per circuit: four idle stations on a 10 kW feeder, each asking a 4.14 kW floor (6 A x 3 x 230 V); the
+ * site's 100 kW would keep all four, the feeder two (8.28 kW). A fifth station outside keeps its floor. */
+static void test_floors(void)
+{
+    struct control *ctl = loop_new(5, "{\"site_limit_kw\": 100, " TXD ", \"circuits\": [{\"id\": \"F\", \"limit_kw\": 10, "
+                                      "\"stations\": [\"ST00\", \"ST01\", \"ST02\", \"ST03\"]}]}");
+    CHECK(ctl, "control built");
+    if (!ctl) return;
+    for (int s = 0; s < 5; s++) boot(ctl, s, 1);
+    settle(ctl);
+    ctl_replan(ctl, "test");
+    settle(ctl);
+    int kept = 0;
+    double sum = 0;
+    for (int s = 0; s < 4; s++) {
+        double w = ctl_station(ctl, &stations[s])->txdefault_w;
+        kept += w > 0;
+        sum += w;
+    }
+    CHECK(kept == 2, "two of the feeder's four stations keep a floor (%d)", kept);
+    CHECK(sum <= 10000, "their defaults fit the feeder: %.0f W of 10000", sum);
+    CHECK(ctl_station(ctl, &stations[4])->txdefault_w >= 4140, "the station outside keeps its own (%.0f W)",
+          ctl_station(ctl, &stations[4])->txdefault_w);
+}
+
+int main(void)
+{
+    test_refused();
+    test_feeder_binds();
+    test_phases();
+    test_floors();
+    loop_free();
+    return CHECK_DONE();
+}
