@@ -247,6 +247,20 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
     metric(f, "depotd_site_planned_kw", "gauge", "Site power the plan in force draws now (kW).", cs.planned_site_kw);
     metric(f, "depotd_site_measured_kw", "gauge", "Site power measured from the stations' meter values (kW).",
            cs.measured_site_kw);
+    cJSON *circuits = control_circuits_json(d), *c;
+    if (circuits) {
+        fprintf(f, "# HELP depotd_circuit_limit_kw control.circuits: a circuit's limit (kW; per phase when per_phase).\n"
+                   "# TYPE depotd_circuit_limit_kw gauge\n");
+        cJSON_ArrayForEach(c, circuits)
+            fprintf(f, "depotd_circuit_limit_kw{circuit=\"%s\"} %g\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")),
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(c, "limit_kw")));
+        fprintf(f, "# HELP depotd_circuit_planned_peak_kw control.circuits: the plan in force's peak on the circuit "
+                   "(kW; its worst phase when per_phase).\n# TYPE depotd_circuit_planned_peak_kw gauge\n");
+        cJSON_ArrayForEach(c, circuits)
+            fprintf(f, "depotd_circuit_planned_peak_kw{circuit=\"%s\"} %g\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")),
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(c, "planned_peak_kw")));
+        cJSON_Delete(circuits);
+    }
     metric(f, "depotd_demand_peak_kw", "gauge",
            "control.demand: the billing period's peak so far, the highest interval mean of charging (kW; 0: none).",
            cs.demand_peak_kw);

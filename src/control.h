@@ -169,6 +169,9 @@ cJSON *control_plan_json(struct depot *d);
  * `control` config, or control.enabled false: no profiles, so no limits to show) or memory is out. The caller
  * frees it. Loop thread. */
 cJSON *control_live_json(struct depot *d, const char *fleet);
+/* control.circuits: per circuit of the feeder tree its limit, the plan in force's peak on it (the worst phase of a
+ * per-phase one) and the headroom left; NULL without circuits or plan. Loop thread. */
+cJSON *control_circuits_json(struct depot *d);
 
 /* control_start's hook: the API's vehicle and departure writes replayed from the event log on top of the
  * config (needs whose departure passed are dropped). 0, or -1 with err. */

@@ -315,3 +315,53 @@ double ctl_circuits_take_spare(const struct control *ctl, const struct ctl_stati
         spare_w[c] -= ctl_circuit_load_kw(&cfg->circuits[c], ph, w);
     return w;
 }
+
+/* ---- reports ------------------------------------------------------------------------------------------------------ */
+
+/* Per circuit, what the plan's sessions load it by at most over the horizon (the worst phase of a per-phase one) and
+ * what that leaves of its limit; the idle floors reserved beside them are not in it. NULL without circuits. */
+cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    if (!cfg->n_circuits || !p) return NULL;
+    int nc = cfg->n_circuits;
+    double peak[CTL_CIRCUITS_MAX] = {0}, load[CTL_CIRCUITS_MAX][3];
+    for (int t = 0; t < p->slots; t++) {
+        memset(load, 0, sizeof load);
+        for (int i = 0; i < p->n; i++) {
+            const struct ctl_plan_session *ps = &p->sessions[i];
+            struct ctl_station *cs = ctl_station_find(ctl, ps->station);
+            struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
+            int phases = e ? (e->phases ? e->phases : cs->supply_phases) : 3;
+            enum opt_phases ph = ctl_session_phases(cfg, ps->station, ps->evse, phases);
+            double kw = p->kw[(size_t)i * p->slots + t];
+            for (int c = ctl_circuit_of(cfg, ps->station, ps->evse); c >= 0; c = cfg->circuits[c].parent)
+                for (int l = 0; l < 3; l++)
+                    load[c][l] += ph == OPT_THREE_PHASE ? kw / 3.0 : (l == (int)ph - 1 ? kw : 0);
+        }
+        for (int c = 0; c < nc; c++) {
+            double v = cfg->circuits[c].per_phase ? fmax(load[c][0], fmax(load[c][1], load[c][2]))
+                                                  : load[c][0] + load[c][1] + load[c][2];
+            peak[c] = fmax(peak[c], v);
+        }
+    }
+    cJSON *a = cJSON_CreateArray();
+    for (int c = 0; c < nc; c++) {
+        const struct ctl_circuit *ci = &cfg->circuits[c];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", ci->id);
+        if (ci->parent >= 0) cJSON_AddStringToObject(o, "parent", cfg->circuits[ci->parent].id);
+        else cJSON_AddNullToObject(o, "parent");
+        cJSON_AddBoolToObject(o, "per_phase", ci->per_phase);
+        cJSON_AddNumberToObject(o, "limit_kw", round(ci->limit_kw * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "planned_peak_kw", round(peak[c] * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "headroom_kw", round((ci->limit_kw - peak[c]) * 1000) / 1000);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+cJSON *control_circuits_json(struct depot *d)
+{
+    return d->control ? ctl_circuits_plan_json(d->control, d->control->plan) : NULL;
+}

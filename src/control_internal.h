@@ -487,6 +487,7 @@ int ctl_circuit_of(const struct ctl_config *cfg, const char *station, int evse);
 enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *station, int evse, int phases);
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw);
 struct floor_ask;
+cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p); /* NULL without circuits */
 void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int n, struct ctl_station *const *ask_cs,
                              const struct ctl_evse *const *ask_e, double *spare_w);
 double ctl_circuits_take_spare(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e,

@@ -303,6 +303,8 @@ cJSON *control_plan_json(struct depot *d)
     }
     free(prices);
     cJSON_AddItemToObject(o, "demand", ctl_demand_json(ctl, ctl_plan_peak_kw(p)));
+    cJSON *circuits = ctl_circuits_plan_json((struct control *)ctl, p);
+    if (circuits) cJSON_AddItemToObject(o, "circuits", circuits);
     cJSON *evses = cJSON_AddArrayToObject(o, "evses");
     cJSON *risk = cJSON_AddArrayToObject(o, "sessions_at_risk");
     for (int i = 0; i < p->n; i++) {

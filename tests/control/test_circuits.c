@@ -74,6 +74,12 @@ static void test_feeder_binds(void)
     for (int t = 0; ctl->plan && t < ctl->plan->slots; t++) worst = fmax(worst, kw_at(ctl, "ST00", t) + kw_at(ctl, "ST01", t));
     CHECK(worst <= 20.001 && worst >= 19.9, "ST00 + ST01 at most the feeder's 20 kW in every slot (%.3f)", worst);
     CHECK(fabs(kw_at(ctl, "ST02", 0) - 22) < 0.01, "ST02, outside it, at its 22 kW (%.3f)", kw_at(ctl, "ST02", 0));
+    cJSON *rep = ctl_circuits_plan_json(ctl, ctl->plan);
+    const cJSON *f1 = cJSON_GetArrayItem(rep, 0);
+    CHECK(cJSON_GetArraySize(rep) == 1 && fabs(cJSON_GetNumberValue(cJSON_GetObjectItem(f1, "planned_peak_kw")) - 20) < 0.01 &&
+              fabs(cJSON_GetNumberValue(cJSON_GetObjectItem(f1, "headroom_kw"))) < 0.01,
+          "the report: F1's planned peak 20 kW, no headroom left");
+    cJSON_Delete(rep);
 }
 
 /* Two single-phase 7.36 kW stations on a 16 A per-phase breaker (3.68 kW a phase). Wired alike, both cars load L1:
@@ -96,6 +102,10 @@ static double one_phase_pair(const char *rotation)
     tx_event(ctl, 0, 1, "Started", "A");
     tx_event(ctl, 1, 1, "Started", "B");
     settle(ctl);
+    cJSON *rep = ctl_circuits_plan_json(ctl, ctl->plan);
+    double worst = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rep, 0), "planned_peak_kw"));
+    cJSON_Delete(rep);
+    CHECK(worst <= 3.681, "the report's worst phase within 3.68 kW (%.3f)", worst);
     return ctl->plan ? kw_at(ctl, "ST00", 0) + kw_at(ctl, "ST01", 0) : -1;
 }
 
