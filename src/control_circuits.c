@@ -217,6 +217,20 @@ enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *sta
     return (enum opt_phases)(ROTATIONS[rot][1] - '0');
 }
 
+/* Whether a per-phase circuit is above the EVSE (evse 0: above any EVSE of the station). Its profiles then go in
+ * A per phase where the station takes A: a limit in W lets a single-phase car draw all of it on one phase, three
+ * times what the plan counted there; a limit in A bounds each phase's current whatever the car. */
+bool ctl_circuits_per_phase(const struct ctl_config *cfg, const char *station, int evse)
+{
+    for (int i = 0; i < cfg->n_attach; i++) {
+        const struct ctl_attach *a = &cfg->attach[i];
+        if (strcmp(a->station, station) != 0 || (evse && a->evse && a->evse != evse)) continue;
+        for (int c = a->circuit; c >= 0; c = cfg->circuits[c].parent)
+            if (cfg->circuits[c].per_phase) return true;
+    }
+    return false;
+}
+
 /* What a draw of kw loads the circuit's limit by: a per-phase limit counts a 3-phase draw by a third, a 1-phase
  * draw whole (on its phase: the one limit per slot stands for the three phases, so it is taken off all). */
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw)

@@ -486,6 +486,7 @@ int ctl_circuit_of(const struct ctl_config *cfg, const char *station, int evse);
 /* The phases a session loads: 1-phase (phases 1) on the grid phase its station's L1 is wired to, else all three. */
 enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *station, int evse, int phases);
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw);
+bool ctl_circuits_per_phase(const struct ctl_config *cfg, const char *station, int evse); /* evse 0: any of it */
 struct floor_ask;
 cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p); /* NULL without circuits */
 void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int n, struct ctl_station *const *ask_cs,

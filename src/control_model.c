@@ -133,7 +133,8 @@ void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const str
     /* W where the station takes it (no phase arithmetic at all), else A per phase. DC: W, and no 6 A minimum
      * (IEC 61851-1's is for AC; a DC charger takes any power the EV accepts). */
     bool dc = (e && e->dc) || (!(e && e->phases) && cs->dc);
-    u->amps = !dc && cs->rate_known && !cs->rate_w && cs->rate_a;
+    u->amps = !dc && cs->rate_known && cs->rate_a &&
+              (!cs->rate_w || ctl_circuits_per_phase(&ctl->cfg, cs->st->id, e ? e->id : 0));
     u->phases = evse_phases(cs, e);
     u->voltage_v = ctl->cfg.nominal_voltage_v;
     u->min_w = dc ? 0 : ctl->cfg.min_current_a * u->phases * u->voltage_v;

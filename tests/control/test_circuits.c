@@ -95,6 +95,7 @@ static double one_phase_pair(const char *rotation)
         boot(ctl, s, 1);
         struct ctl_station *cs = ctl_station(ctl, &stations[s]);
         cs->supply_phases = 1;
+        cs->rate_known = cs->rate_w = cs->rate_a = true; /* takes W and A */
         ctl_evse(cs, 1)->phases = 1;
         ctl_evse(cs, 1)->max_w = 7360;
     }
@@ -102,6 +103,10 @@ static double one_phase_pair(const char *rotation)
     tx_event(ctl, 0, 1, "Started", "A");
     tx_event(ctl, 1, 1, "Started", "B");
     settle(ctl);
+    int i = last_sent(0, "TxProfile", 1);
+    const cJSON *sch = i < 0 ? NULL : cJSON_GetArrayItem(cJSON_GetObjectItem(profile(i), "chargingSchedule"), 0);
+    CHECK(sch && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(sch, "chargingRateUnit")), "A") == 0,
+          "under a per-phase breaker its TxProfile is in A, though the station takes W");
     cJSON *rep = ctl_circuits_plan_json(ctl, ctl->plan);
     double worst = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rep, 0), "planned_peak_kw"));
     cJSON_Delete(rep);
