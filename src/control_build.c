@@ -442,7 +442,7 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
         .priority = need.best_effort ? (need.priority > 0 ? need.priority : 1) * 0.01 : need.priority,
         .earliness_weight = earliness_weight(ctl_plan_grid_slot(b->plan, end_slot - 1) + 1),
         .circuit = circuit,
-        .phases = ctl_session_phases(cfg, cs->st->id, e->id, e->phases ? e->phases : cs->supply_phases),
+        .phases = ctl_session_phases(cfg, cs->st->id, e->id, ctl_session_phase_count(cs, e)),
     };
     struct ctl_plan_session *ps = &b->plan->sessions[i];
     snprintf(ps->station, sizeof ps->station, "%s", cs->st->id);

@@ -346,7 +346,7 @@ cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
             const struct ctl_plan_session *ps = &p->sessions[i];
             struct ctl_station *cs = ctl_station_find(ctl, ps->station);
             struct ctl_evse *e = cs ? ctl_evse(cs, ps->evse) : NULL;
-            int phases = e ? (e->phases ? e->phases : cs->supply_phases) : 3;
+            int phases = e ? ctl_session_phase_count(cs, e) : 3;
             enum opt_phases ph = ctl_session_phases(cfg, ps->station, ps->evse, phases);
             double kw = p->kw[(size_t)i * p->slots + t];
             for (int c = ctl_circuit_of(cfg, ps->station, ps->evse); c >= 0; c = cfg->circuits[c].parent)

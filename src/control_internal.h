@@ -125,6 +125,7 @@ struct ctl_evse {
     bool ev_need;
     int64_t ev_departure_ms;
     double ev_energy_wh, ev_need_base_wh, ev_max_w, ev_min_w;
+    int ev_phases;               /* the session's car draws on 1 or 3 phases, as measured or told; 0: not known */
     bool ev_need_base_known;     /* false: the needs came before any meter reading; count from the first */
     /* capabilities */
     double max_w;                /* EVSE Power MaxSet; 0: unknown */
@@ -393,9 +394,14 @@ void ctl_model_variables(struct ctl_station *cs, const cJSON *result);
 struct ctl_reading {
     double wh, w, soc_pct;
     bool has_wh, has_w, has_soc;
+    double amps;                 /* Current.Import: the phases' total without "phase", else the highest phase's */
+    int phases_drawing;          /* phases with a per-phase Current.Import above 1 A (0: none reported per phase) */
     int64_t t;
 };
 void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r);
+int ctl_phases_measured(int known, const struct ctl_reading *r, double volts); /* control_model.c: 1, 3, or known */
+/* The phases a session's car draws on: measured or told (ev_phases), else its EVSE's. */
+int ctl_session_phase_count(const struct ctl_station *cs, const struct ctl_evse *e);
 /* control_live.c: control_live_json of this control, at its clock's now. */
 cJSON *ctl_live_json(struct control *ctl, const char *fleet);
 

@@ -1,6 +1,6 @@
 /*
  * control_meter.c - what a station's meterValue[] says, read once for the model (control_model.c): the totals only,
- * in W and Wh, and the EV's SoC, bounded. Pure: no state, no clock. Loop thread (like its callers).
+ * in W and Wh, the current and how many phases carry it, and the EV's SoC, bounded. Pure: no state, no clock. Loop thread (like its callers).
  */
 #include <math.h>
 #include <string.h>
@@ -22,8 +22,12 @@ void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r)
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
             const cJSON *ph = cJSON_GetObjectItemCaseSensitive(sv, "phase");
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(sv, "value");
-            if (!cJSON_IsNumber(v) || ph) continue; /* per-phase values: the totals are enough */
+            if (!cJSON_IsNumber(v)) continue;
             const char *meas = cJSON_IsString(m) ? m->valuestring : "Energy.Active.Import.Register";
+            /* Per-phase values: the totals are enough, but the currents say on how many phases the car draws. */
+            if (ph && !(strcmp(meas, "Current.Import") == 0 && cJSON_IsString(ph) && ph->valuestring[0] == 'L' &&
+                        strchr("123", ph->valuestring[1]) && ph->valuestring[2] == 0))
+                continue;
             const cJSON *uom = cJSON_GetObjectItemCaseSensitive(sv, "unitOfMeasure");
             const cJSON *unit = cJSON_GetObjectItemCaseSensitive(uom, "unit");
             const cJSON *mul = cJSON_GetObjectItemCaseSensitive(uom, "multiplier");
@@ -41,6 +45,9 @@ void ctl_read_meter(const cJSON *meter_values, struct ctl_reading *r)
                 r->w = x;
                 r->has_w = true;
                 if (tms) r->t = tms;
+            } else if (strcmp(meas, "Current.Import") == 0 && x >= 0) {
+                if (ph) r->phases_drawing += x > 1.0, r->amps = fmax(r->amps, x);
+                else r->amps = x;
             } else if (strcmp(meas, "SoC") == 0 && x >= 0 && x <= 100) {
                 r->soc_pct = x; /* unit Percent (OCPP 2.0.1 measurand SoC) */
                 r->has_soc = true;

@@ -133,11 +133,19 @@ void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const str
     /* W where the station takes it (no phase arithmetic at all), else A per phase. DC: W, and no 6 A minimum
      * (IEC 61851-1's is for AC; a DC charger takes any power the EV accepts). */
     bool dc = (e && e->dc) || (!(e && e->phases) && cs->dc);
+    /* A car known to draw on one phase gets W where the station takes W: P on its phase is what the plan counted
+     * (and a car that drew on three after all would load each by a third). In A it would get a third. */
+    bool one_phase_car = e && e->active && e->ev_phases == 1;
     u->amps = !dc && cs->rate_known && cs->rate_a &&
-              (!cs->rate_w || ctl_circuits_per_phase(&ctl->cfg, cs->st->id, e ? e->id : 0));
-    u->phases = evse_phases(cs, e);
+              (!cs->rate_w || (ctl_circuits_per_phase(&ctl->cfg, cs->st->id, e ? e->id : 0) && !one_phase_car));
+    u->phases = one_phase_car && !u->amps ? 1 : evse_phases(cs, e);
     u->voltage_v = ctl->cfg.nominal_voltage_v;
     u->min_w = dc ? 0 : ctl->cfg.min_current_a * u->phases * u->voltage_v;
+}
+
+int ctl_session_phase_count(const struct ctl_station *cs, const struct ctl_evse *e)
+{
+    return e->active && e->ev_phases ? e->ev_phases : evse_phases(cs, e);
 }
 
 double ctl_evse_max_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e)
@@ -313,6 +321,18 @@ static void apply_meter(const struct control *ctl, const struct ctl_station *cs,
         e->power_from_ms = e->power_ms = t;
     }
     if (r.has_soc) e->soc_pct = r.soc_pct;
+    e->ev_phases = ctl_phases_measured(e->ev_phases, &r, ctl->cfg.nominal_voltage_v);
+}
+
+/* On how many phases the car draws, from a reading: per-phase currents say it outright; a total current beside the
+ * power says it by their ratio (P / (I x V): 1 for one phase, 3 for three). Only while it draws enough to tell (2 A,
+ * 1 kW); otherwise what was known stays. */
+int ctl_phases_measured(int known, const struct ctl_reading *r, double volts)
+{
+    if (r->phases_drawing == 1 || r->phases_drawing == 3) return r->phases_drawing;
+    if (!r->has_w || r->w < 1000 || r->amps < 2 || r->phases_drawing) return known;
+    double ratio = r->w / (r->amps * volts);
+    return ratio > 0.7 && ratio < 1.4 ? 1 : ratio > 2.4 && ratio < 3.6 ? 3 : known;
 }
 
 void ctl_model_status(struct ctl_station *cs, const cJSON *p)
@@ -436,6 +456,7 @@ int ctl_model_transaction(struct control *ctl, struct ctl_station *cs, const cJS
         e->power_w = 0;
         e->power_ms = e->power_from_ms = e->register_ms = 0;
         e->soc_pct = -1;
+        e->ev_phases = 0;
         /* A station that ignored its profile in an earlier session will likely do it again: planned around from
          * the start (control.c sends it a probe profile to prove otherwise). */
         session_control_reset(e, cs->noncompliant ? CTL_MODE_NONCOMPLIANT : CTL_MODE_FAILSAFE);
@@ -496,6 +517,9 @@ struct ctl_evse *ctl_model_needs(struct control *ctl, struct ctl_station *cs, co
         e->ev_need_base_wh += e->power_w * (double)(since < 3600000 ? since : 3600000) / 3600000.0;
     e->ev_energy_wh = 0;
     e->ev_max_w = e->ev_min_w = 0;
+    const cJSON *xfer = cJSON_GetObjectItemCaseSensitive(cp, "requestedEnergyTransfer");
+    if (cJSON_IsString(xfer) && strcmp(xfer->valuestring, "AC_single_phase") == 0) e->ev_phases = 1;
+    else if (cJSON_IsString(xfer) && strcmp(xfer->valuestring, "AC_three_phase") == 0) e->ev_phases = 3;
     if (ac) {
         const cJSON *en = cJSON_GetObjectItemCaseSensitive(ac, "energyAmount");
         const cJSON *maxc = cJSON_GetObjectItemCaseSensitive(ac, "evMaxCurrent");

@@ -147,8 +147,31 @@ static void test_floors(void)
           ctl_station(ctl, &stations[4])->txdefault_w);
 }
 
+/* On how many phases a car draws, from a reading (ctl_phases_measured). */
+static void test_phases_measured(void)
+{
+    struct ctl_reading r = {.w = 7000, .has_w = true, .amps = 30.4};
+    CHECK(ctl_phases_measured(0, &r, 230) == 1, "7 kW at 30.4 A: one phase");
+    r.amps = 10.1;
+    CHECK(ctl_phases_measured(0, &r, 230) == 3, "7 kW at 10.1 A: three");
+    r.amps = 1;
+    CHECK(ctl_phases_measured(3, &r, 230) == 3, "1 A says nothing: what was known stays");
+    r = (struct ctl_reading){.w = 500, .has_w = true, .amps = 2.2};
+    CHECK(ctl_phases_measured(0, &r, 230) == 0, "0.5 kW says nothing");
+    cJSON *mv = cJSON_Parse("[{\"timestamp\": \"2027-01-01T00:00:00Z\", \"sampledValue\": ["
+                            "{\"value\": 16, \"measurand\": \"Current.Import\", \"phase\": \"L2\"}, "
+                            "{\"value\": 0.2, \"measurand\": \"Current.Import\", \"phase\": \"L1\"}, "
+                            "{\"value\": 0, \"measurand\": \"Current.Import\", \"phase\": \"L3\"}, "
+                            "{\"value\": 230, \"measurand\": \"Voltage\", \"phase\": \"L1-N\"}]}]");
+    ctl_read_meter(mv, &r);
+    cJSON_Delete(mv);
+    CHECK(r.phases_drawing == 1 && r.amps == 16 && ctl_phases_measured(3, &r, 230) == 1,
+          "per-phase currents: only L2 above 1 A, one phase (%d, %.1f A)", r.phases_drawing, r.amps);
+}
+
 int main(void)
 {
+    test_phases_measured();
     test_refused();
     test_feeder_binds();
     test_phases();
