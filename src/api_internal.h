@@ -218,6 +218,11 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_prices(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_site(struct api *a, struct api_req *r, const cJSON *body);
+#define LIMIT_MAX_AHEAD_MS (7LL * 86400 * 1000) /* a curtailment lasts hours, not weeks */
+/* api_circuits.c: the feeder tree (control.circuits) and its temporary limits */
+void api_get_circuits(struct api *a, struct api_req *r, const cJSON *body);
+void api_put_circuit_limit(struct api *a, struct api_req *r, const cJSON *body);
+void api_delete_circuit_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_vehicles(struct api *a, struct api_req *r, const cJSON *body);

@@ -16,7 +16,7 @@
 #define DEPOTD_VERSION "dev"
 #endif
 
-#define LIMIT_MAX_AHEAD_MS (7LL * 86400 * 1000)        /* a curtailment lasts hours, not weeks */
+
 #define READY_LAG_MS 2000
 #define READY_FREE_BYTES (16LL << 20)
 
@@ -461,6 +461,8 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
         return;
     }
     cJSON_AddItemToObject(o, "limit", site_limit_doc(a));
+    cJSON *circuits = control_circuits_json(a->d);
+    cJSON_AddItemToObject(o, "circuits", circuits ? circuits : cJSON_CreateArray());
     struct prices_status ps;
     prices_status(a->d, &ps);
     cJSON *feed = cJSON_AddObjectToObject(o, "price_feed");

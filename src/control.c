@@ -585,6 +585,7 @@ struct control *ctl_new(const struct config *conf, const struct ctl_port *port, 
     ctl->port = *port;
     if (!ctl->port.ctx) ctl->port.ctx = ctl;
     ctl->override_kw = -1;
+    for (int c = 0; c < CTL_CIRCUITS_MAX; c++) ctl->circuit_limit[c].kw = -1;
     if (ctl_config_parse(&ctl->cfg, conf, err, err_len)) {
         ctl_config_free(&ctl->cfg);
         free(ctl);

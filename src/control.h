@@ -169,9 +169,15 @@ cJSON *control_plan_json(struct depot *d);
  * `control` config, or control.enabled false: no profiles, so no limits to show) or memory is out. The caller
  * frees it. Loop thread. */
 cJSON *control_live_json(struct depot *d, const char *fleet);
-/* control.circuits: per circuit of the feeder tree its limit, the plan in force's peak on it (the worst phase of a
- * per-phase one) and the headroom left; NULL without circuits or plan. Loop thread. */
+/* control.circuits: per circuit of the feeder tree its limit (configured, in force, temporary), the plan in force's
+ * peak on it (the worst phase of a per-phase one; 0 without a plan) and the headroom left; NULL without circuits.
+ * Loop thread. */
 cJSON *control_circuits_json(struct depot *d);
+/* A temporary limit on a circuit (kW, per phase when it is per-phase) until a time, or none (kw < 0): it may only
+ * lower the configured one; logged (circuit_limit event), planned at once. 0, -1 (control off), -2 (no such
+ * circuit) or -3 (above the configured limit), with err. */
+int control_set_circuit_limit(struct depot *d, const char *id, double kw, int64_t until_ms, const char *who, char *err,
+                              size_t err_len);
 
 /* control_start's hook: the API's vehicle and departure writes replayed from the event log on top of the
  * config (needs whose departure passed are dropped). 0, or -1 with err. */

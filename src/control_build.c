@@ -600,7 +600,7 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
         /* control.circuits: the feeder tree as it is configured; reservations lower their per-slot limits. */
         for (int c = 0; c < cfg->n_circuits; c++) {
             const struct ctl_circuit *ci = &cfg->circuits[c];
-            for (int t = 0; t < b.T; t++) b.j->cap_lim[(size_t)c * b.T + t] = ci->limit_kw;
+            for (int t = 0; t < b.T; t++) b.j->cap_lim[(size_t)c * b.T + t] = ctl_circuit_limit_kw(ctl, c, b.plan->at[t]);
             b.j->circuits[c] = (struct opt_circuit){.id = ci->id, .parent = ci->parent, .limit_kw = ci->limit_kw,
                                                     .limit_kw_slot = &b.j->cap_lim[(size_t)c * b.T],
                                                     .per_phase = ci->per_phase};

@@ -231,6 +231,52 @@ bool ctl_circuits_per_phase(const struct ctl_config *cfg, const char *station, i
     return false;
 }
 
+/* The circuit's limit at t: the configured one, or a temporary one set through the API while it lasts (only ever
+ * lower: it is a curtailment, like the site's). */
+double ctl_circuit_limit_kw(const struct control *ctl, int c, int64_t t)
+{
+    const struct ctl_circuit_limit *l = &ctl->circuit_limit[c];
+    double kw = ctl->cfg.circuits[c].limit_kw;
+    return l->kw >= 0 && t < l->until_ms && l->kw < kw ? l->kw : kw;
+}
+
+int control_set_circuit_limit(struct depot *d, const char *id, double kw, int64_t until_ms, const char *who, char *err,
+                              size_t err_len)
+{
+    struct control *ctl = d->control;
+    if (!ctl || !ctl->cfg.enabled) {
+        snprintf(err, err_len, "control is not enabled");
+        return -1;
+    }
+    int c = find_circuit(&ctl->cfg, id);
+    if (c < 0) {
+        snprintf(err, err_len, "no circuit \"%s\" in control.circuits", id);
+        return -2;
+    }
+    if (kw > ctl->cfg.circuits[c].limit_kw) {
+        snprintf(err, err_len, "%g kW is above %s's configured %g kW%s; a temporary limit may only lower it", kw, id,
+                 ctl->cfg.circuits[c].limit_kw, ctl->cfg.circuits[c].per_phase ? " per phase" : "");
+        return -3;
+    }
+    struct ctl_circuit_limit *l = &ctl->circuit_limit[c];
+    l->kw = kw;
+    l->until_ms = kw < 0 ? 0 : until_ms;
+    snprintf(l->by, sizeof l->by, "%s", who ? who : "");
+    cJSON *o = cJSON_CreateObject();
+    char buf[40];
+    cJSON_AddStringToObject(o, "circuit", id);
+    if (kw >= 0) {
+        cJSON_AddNumberToObject(o, "kw", kw);
+        cJSON_AddStringToObject(o, "until", ocpp_time_format(until_ms, buf));
+    } else {
+        cJSON_AddNullToObject(o, "kw");
+    }
+    cJSON_AddStringToObject(o, "by", l->by);
+    ctl_log_event(ctl, "circuit_limit", NULL, o);
+    ctl_replan(ctl, "limit");
+    return 0;
+}
+
 /* What a draw of kw loads the circuit's limit by: a per-phase limit counts a 3-phase draw by a third, a 1-phase
  * draw whole (on its phase: the one limit per slot stands for the three phases, so it is taken off all). */
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw)
@@ -295,7 +341,7 @@ void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int
     for (int c = nc - 1; c >= 0 && leaf && ph; c--)
         for (int pass = 0; pass < 2; pass++)
             for (int i = n - 1; i >= 0; i--) {
-                double limit = cfg->circuits[c].limit_kw * 1000.0;
+                double limit = ctl_circuit_limit_kw(ctl, c, ctl_now(ctl)) * 1000.0;
                 if (floors[c] <= floors_budget(limit, committed[c], demand[c], floors[c], cfg->idle_reserve_pct) + 0.5)
                     break;
                 if (!a[i].granted || a[i].had != (pass == 1) || !under(cfg, leaf[i], c)) continue;
@@ -309,7 +355,8 @@ void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int
         for (int x = 0; x < n; x++) a[x].granted = false;
     free(leaf);
     free(ph);
-    for (int c = 0; c < nc; c++) spare_w[c] = cfg->circuits[c].limit_kw * 1000.0 - committed[c] - demand[c] - floors[c];
+    for (int c = 0; c < nc; c++)
+        spare_w[c] = ctl_circuit_limit_kw(ctl, c, ctl_now(ctl)) * 1000.0 - committed[c] - demand[c] - floors[c];
 }
 
 /* How far one EVSE's default may rise (w more) so that every circuit above it keeps within spare_w; then that is
@@ -333,14 +380,16 @@ double ctl_circuits_take_spare(const struct control *ctl, const struct ctl_stati
 /* ---- reports ------------------------------------------------------------------------------------------------------ */
 
 /* Per circuit, what the plan's sessions load it by at most over the horizon (the worst phase of a per-phase one) and
- * what that leaves of its limit; the idle floors reserved beside them are not in it. NULL without circuits. */
+ * the least room that leaves in any slot under the limit in force then; the idle floors reserved beside them are not
+ * in it. NULL without circuits. */
 cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
 {
     const struct ctl_config *cfg = &ctl->cfg;
-    if (!cfg->n_circuits || !p) return NULL;
+    if (!cfg->n_circuits) return NULL;
     int nc = cfg->n_circuits;
-    double peak[CTL_CIRCUITS_MAX] = {0}, load[CTL_CIRCUITS_MAX][3];
-    for (int t = 0; t < p->slots; t++) {
+    double peak[CTL_CIRCUITS_MAX] = {0}, load[CTL_CIRCUITS_MAX][3], room[CTL_CIRCUITS_MAX];
+    for (int c = 0; c < nc; c++) room[c] = INFINITY;
+    for (int t = 0; p && t < p->slots; t++) {
         memset(load, 0, sizeof load);
         for (int i = 0; i < p->n; i++) {
             const struct ctl_plan_session *ps = &p->sessions[i];
@@ -357,6 +406,7 @@ cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
             double v = cfg->circuits[c].per_phase ? fmax(load[c][0], fmax(load[c][1], load[c][2]))
                                                   : load[c][0] + load[c][1] + load[c][2];
             peak[c] = fmax(peak[c], v);
+            room[c] = fmin(room[c], ctl_circuit_limit_kw(ctl, c, p->at[t]) - v);
         }
     }
     cJSON *a = cJSON_CreateArray();
@@ -367,9 +417,23 @@ cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
         if (ci->parent >= 0) cJSON_AddStringToObject(o, "parent", cfg->circuits[ci->parent].id);
         else cJSON_AddNullToObject(o, "parent");
         cJSON_AddBoolToObject(o, "per_phase", ci->per_phase);
+        int64_t now = ctl_now(ctl);
+        double in_force = ctl_circuit_limit_kw(ctl, c, now);
         cJSON_AddNumberToObject(o, "limit_kw", round(ci->limit_kw * 1000) / 1000);
+        cJSON_AddNumberToObject(o, "limit_in_force_kw", round(in_force * 1000) / 1000);
+        const struct ctl_circuit_limit *l = &ctl->circuit_limit[c];
+        if (l->kw >= 0 && now < l->until_ms) {
+            char buf[40];
+            cJSON *t = cJSON_AddObjectToObject(o, "temporary");
+            cJSON_AddNumberToObject(t, "kw", l->kw);
+            cJSON_AddStringToObject(t, "until", ocpp_time_format(l->until_ms, buf));
+            cJSON_AddStringToObject(t, "set_by", l->by);
+        } else {
+            cJSON_AddNullToObject(o, "temporary");
+        }
         cJSON_AddNumberToObject(o, "planned_peak_kw", round(peak[c] * 1000) / 1000);
-        cJSON_AddNumberToObject(o, "headroom_kw", round((ci->limit_kw - peak[c]) * 1000) / 1000);
+        /* The least room the plan leaves in any slot, against the limit in force then (a temporary one ends). */
+        cJSON_AddNumberToObject(o, "headroom_kw", round((isfinite(room[c]) ? room[c] : in_force) * 1000) / 1000);
         cJSON_AddItemToArray(a, o);
     }
     return a;

@@ -283,6 +283,11 @@ struct control {
     struct control_stats stats;
     struct departures departures; /* how the told departures were kept (departures.h) */
     double hedge_logged_pct;     /* the learned hedge last logged */
+    struct ctl_circuit_limit {   /* control.circuits: a temporary limit set through the API (control_circuits.c) */
+        double kw;               /* < 0: none */
+        int64_t until_ms;
+        char by[CONTROL_FLEET_MAX + 1];
+    } circuit_limit[CTL_CIRCUITS_MAX];
     struct ctl_demand {          /* the billing period's peak (control_demand.c) */
         struct tariff_tz *tz;    /* the depot's timezone: where billing periods start */
         int64_t period_ms;       /* the period peak_kw belongs to */
@@ -493,6 +498,7 @@ int ctl_circuit_of(const struct ctl_config *cfg, const char *station, int evse);
 enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *station, int evse, int phases);
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw);
 bool ctl_circuits_per_phase(const struct ctl_config *cfg, const char *station, int evse); /* evse 0: any of it */
+double ctl_circuit_limit_kw(const struct control *ctl, int c, int64_t t); /* the configured, or a lower temporary one */
 struct floor_ask;
 cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p); /* NULL without circuits */
 void ctl_circuits_fit_floors(const struct control *ctl, struct floor_ask *a, int n, struct ctl_station *const *ask_cs,

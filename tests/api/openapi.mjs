@@ -41,6 +41,9 @@ before(async () => {
   // A demand charge, so /plan and /site carry their `demand` object (not null) to be checked.
   const cfg = depotConfig(tokens, { stations: [{ id: 'CS1', password_hash: hashPassword() }, { id: 'CS2' }] });
   cfg.control.demand = { price_per_kw: 9.5 };
+  // A feeder tree (which needs the TxDefaultProfile fail-safe), for /circuits and the plan's circuits.
+  cfg.control.failsafe = 'TxDefaultProfile';
+  cfg.control.circuits = [{ id: 'feeder-1', limit_kw: 60, stations: ['CS1'] }, { id: 'board-2', parent: 'feeder-1', limit_a: 32, stations: ['CS2'] }];
   d = new ApiDepotd({ config: cfg });
   await d.start();
   st = await commandStation(d, 'CS1', (action, payload) => (action === 'SetVariables'

@@ -40,6 +40,7 @@ static void test_refused(void)
               ctl->cfg.circuits[1].parent == 0 && ctl->cfg.circuits[1].per_phase &&
               fabs(ctl->cfg.circuits[1].limit_kw - 3.68) < 1e-9 && ctl_circuit_of(&ctl->cfg, "ST00", 1) == 1,
           "parents first; 16 A is 3.68 kW per phase; ST00 on F1");
+    ctl_free(ctl);
 }
 
 static int session_of(const struct ctl_plan *p, const char *station)
@@ -80,6 +81,7 @@ static void test_feeder_binds(void)
               fabs(cJSON_GetNumberValue(cJSON_GetObjectItem(f1, "headroom_kw"))) < 0.01,
           "the report: F1's planned peak 20 kW, no headroom left");
     cJSON_Delete(rep);
+    ctl_free(ctl);
 }
 
 /* Two single-phase 7.36 kW stations on a 16 A per-phase breaker (3.68 kW a phase). Wired alike, both cars load L1:
@@ -111,7 +113,9 @@ static double one_phase_pair(const char *rotation)
     double worst = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rep, 0), "planned_peak_kw"));
     cJSON_Delete(rep);
     CHECK(worst <= 3.681, "the report's worst phase within 3.68 kW (%.3f)", worst);
-    return ctl->plan ? kw_at(ctl, "ST00", 0) + kw_at(ctl, "ST01", 0) : -1;
+    double both = ctl->plan ? kw_at(ctl, "ST00", 0) + kw_at(ctl, "ST01", 0) : -1;
+    ctl_free(ctl);
+    return both;
 }
 
 static void test_phases(void)
@@ -145,6 +149,7 @@ static void test_floors(void)
     CHECK(sum <= 10000, "their defaults fit the feeder: %.0f W of 10000", sum);
     CHECK(ctl_station(ctl, &stations[4])->txdefault_w >= 4140, "the station outside keeps its own (%.0f W)",
           ctl_station(ctl, &stations[4])->txdefault_w);
+    ctl_free(ctl);
 }
 
 /* On how many phases a car draws, from a reading (ctl_phases_measured). */

@@ -61,6 +61,7 @@ static void test_config(void)
     ocpp_time_parse("2027-01-15T00:00:00Z", &want);
     CHECK(ctl && ctl_demand_period_start(ctl, want) == want && ctl_demand_period_start(ctl, want - 1) < want,
           "a new period at local midnight of the 15th");
+    ctl_free(ctl);
 }
 
 /* Without a demand charge both vans charge at once: 44 kW in the first slot. With 10 per kW, the 41.2 kWh they are
@@ -72,10 +73,12 @@ static void test_spreads(void)
     CHECK(ctl && ctl->plan, "planned without a demand charge");
     double flat = ctl && ctl->plan ? ctl_plan_peak_kw(ctl->plan) : -1;
     CHECK(fabs(flat - 44) < 0.01, "both vans at once: a 44 kW peak (%.3f)", flat);
+    ctl_free(ctl);
     ctl = two_vans(", \"demand\": {\"price_per_kw\": 10}");
     CHECK(ctl && ctl->plan, "planned with a demand charge");
     double spread = ctl && ctl->plan ? ctl_plan_peak_kw(ctl->plan) : -1;
     CHECK(spread >= 10.74 && spread <= 11.0, "spread out: a peak of 10.75 kW, not 44 (%.3f)", spread);
+    ctl_free(ctl);
 }
 
 /* The peak is the highest 15-minute mean of the measured power: 10 kW for 10 min then 20 kW for 5 min is a
@@ -113,6 +116,7 @@ static void test_peak(void)
     int64_t feb;
     ocpp_time_parse("2027-02-01T00:00:00Z", &feb);
     CHECK(ctl_demand_peak_kw(ctl, feb) == 0, "none in February yet");
+    ctl_free(ctl);
 }
 
 /* After a restart, the last demand_peak of this billing period is the peak; one of the last period is not. */
@@ -129,6 +133,7 @@ static void test_restore(void)
     CHECK(ctl_demand_peak_kw(ctl, F.now) == 12.5, "January's does (%.3f)", ctl_demand_peak_kw(ctl, F.now));
     ctl_demand_restore(ctl, "{\"peak_kw\": \"x\"}");
     CHECK(ctl_demand_peak_kw(ctl, F.now) == 12.5, "a bad event changes nothing");
+    ctl_free(ctl);
 }
 
 int main(void)

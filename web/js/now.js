@@ -70,6 +70,19 @@ function tile(st) {
     el('ul', { class: 'evses' }, st.evses.map(evseRow)));
 }
 
+// control.circuits: each feeder's limit in force against the plan's peak on it (its worst phase when per phase).
+function circuitsTable(circuits) {
+  if (!circuits.length) return null;
+  const rows = circuits.map((c) => el('tr', { class: c.headroom_kw < 0.05 * c.limit_in_force_kw ? 'risk' : null },
+    el('th', { scope: 'row' }, c.id), el('td', {}, c.parent || 'site'),
+    el('td', { class: 'num' }, `${kw(c.limit_in_force_kw)}${c.per_phase ? ' a phase' : ''}`,
+       c.temporary ? el('span', { class: 'warn' }, ` until ${when(c.temporary.until)}`) : ''),
+    el('td', { class: 'num' }, kw(c.planned_peak_kw)), el('td', { class: 'num' }, kw(c.headroom_kw))));
+  return el('table', { class: 'grid compact' }, el('caption', {}, 'Feeders: the plan\'s peak on each'),
+    el('thead', {}, el('tr', {}, ...['Circuit', 'Under', 'Limit', 'Planned peak', 'Headroom'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, rows));
+}
+
 function alarms(s) {
   const out = [];
   for (const st of s.stations) {
@@ -93,6 +106,7 @@ async function refresh() {
   const a = alarms(s);
   clear($('now-alarms'), a.length ? el('ul', { 'aria-label': 'Alarms' }, a.map((t) => el('li', { class: 'alarm' }, t)))
                                   : el('p', { class: 'good' }, 'No alarms.'));
+  clear($('now-circuits'), circuitsTable(s.circuits || []));
   clear($('now-stations'), s.stations.length ? s.stations.map(tile) : el('p', { class: 'muted' }, 'No stations.'));
   statusLine($('now-status'), { fresh: new Date() });
 }
