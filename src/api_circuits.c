@@ -50,17 +50,8 @@ void api_put_circuit_limit(struct api *a, struct api_req *r, const cJSON *body)
         return;
     }
     if (!api_body_number(r, body, "kw", 0, 1e6, &kw)) return;
-    int64_t until, now = depot_now_ms();
-    if (!api_body_time(r, body, "until", &until)) return;
-    if (until <= now) {
-        api_problem(r, 422, "until", "until: is not in the future (depotd's clock reads %s)",
-                    ocpp_time_format(now, (char[40]){0}));
-        return;
-    }
-    if (until > now + LIMIT_MAX_AHEAD_MS) {
-        api_problem(r, 422, "until", "until: more than 7 days ahead; a standing change belongs in control.circuits");
-        return;
-    }
+    int64_t until;
+    if (!api_body_until(r, body, "control.circuits", &until)) return;
     set_limit(a, r, kw, until);
 }
 

@@ -219,6 +219,8 @@ void api_get_prices(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_site(struct api *a, struct api_req *r, const cJSON *body);
 #define LIMIT_MAX_AHEAD_MS (7LL * 86400 * 1000) /* a curtailment lasts hours, not weeks */
+/* A temporary limit's `until` from the body: false (answered 422) unless in the future and at most 7 days ahead. */
+bool api_body_until(struct api_req *r, const cJSON *body, const char *standing, int64_t *until);
 /* api_circuits.c: the feeder tree (control.circuits) and its temporary limits */
 void api_get_circuits(struct api *a, struct api_req *r, const cJSON *body);
 void api_put_circuit_limit(struct api *a, struct api_req *r, const cJSON *body);

@@ -471,6 +471,23 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
     api_reply(r, 200, o);
 }
 
+/* A temporary limit's `until`: in the future, at most 7 days ahead (a standing change belongs in `standing`). */
+bool api_body_until(struct api_req *r, const cJSON *body, const char *standing, int64_t *until)
+{
+    int64_t now = depot_now_ms();
+    if (!api_body_time(r, body, "until", until)) return false;
+    if (*until <= now) {
+        api_problem(r, 422, "until", "until: is not in the future (depotd's clock reads %s)",
+                    ocpp_time_format(now, (char[40]){0}));
+        return false;
+    }
+    if (*until > now + LIMIT_MAX_AHEAD_MS) {
+        api_problem(r, 422, "until", "until: more than 7 days ahead; a standing change belongs in %s", standing);
+        return false;
+    }
+    return true;
+}
+
 void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
 {
     static const char *const allowed[] = {"kw", "until", NULL};
@@ -488,17 +505,8 @@ void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
                     kw, conf);
         return;
     }
-    int64_t until, now = depot_now_ms();
-    if (!api_body_time(r, body, "until", &until)) return;
-    if (until <= now) {
-        api_problem(r, 422, "until", "until: is not in the future (depotd's clock reads %s)",
-                    ocpp_time_format(now, (char[40]){0}));
-        return;
-    }
-    if (until > now + LIMIT_MAX_AHEAD_MS) {
-        api_problem(r, 422, "until", "until: more than 7 days ahead; a standing change belongs in control.site_limit_kw");
-        return;
-    }
+    int64_t until;
+    if (!api_body_until(r, body, "control.site_limit_kw", &until)) return;
     char err[256];
     if (control_set_site_limit(a->d, kw, until, r->token->name, err, sizeof err)) {
         api_problem(r, 409, NULL, "the site limit cannot be set: %s", err);
