@@ -7,6 +7,7 @@
  * Main thread at start (parse), loop thread after.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,13 @@
 
 static const char *const ROTATIONS[6] = {"L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3"};
 
-static int fail(char *err, size_t len, const char *fmt, const char *a, const char *b)
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
 {
-    snprintf(err, len, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -62,7 +67,7 @@ static int add_attach(struct ctl_config *cfg, const char *target, int circuit, c
         }
     }
     struct ctl_attach *na = realloc(cfg->attach, ((size_t)cfg->n_attach + 1) * sizeof *na);
-    if (!na) return fail(err, len, "out of memory%s%s", "", "");
+    if (!na) return fail(err, len, "out of memory");
     cfg->attach = na;
     cfg->attach[cfg->n_attach++] = a;
     return 0;
@@ -74,9 +79,9 @@ static int parse_one(struct ctl_config *cfg, const cJSON *o, int c, const char *
     struct ctl_circuit *ci = &cfg->circuits[c];
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id"), *it;
     if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= sizeof ci->id)
-        return fail(err, len, "control.circuits[%s]: needs an \"id\" of 1 to 47 characters%s", "", "");
+        return fail(err, len, "control.circuits[]: needs an \"id\" of 1 to 47 characters");
     snprintf(ci->id, sizeof ci->id, "%s", id->valuestring);
-    if (find_circuit(cfg, ci->id) >= 0) return fail(err, len, "control.circuits: id \"%s\" twice%s", ci->id, "");
+    if (find_circuit(cfg, ci->id) >= 0) return fail(err, len, "control.circuits: id \"%s\" twice", ci->id);
     cJSON_ArrayForEach(it, o) {
         bool known = it->string[0] == '_';
         for (int k = 0; keys[k] && !known; k++) known = strcmp(it->string, keys[k]) == 0;
@@ -84,21 +89,21 @@ static int parse_one(struct ctl_config *cfg, const cJSON *o, int c, const char *
     }
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(o, "limit_kw"), *amps = cJSON_GetObjectItemCaseSensitive(o, "limit_a");
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(o, "per_phase"), *parent = cJSON_GetObjectItemCaseSensitive(o, "parent");
-    if (!kw == !amps) return fail(err, len, "control.circuits[%s]: give limit_kw or limit_a (one)%s", ci->id, "");
+    if (!kw == !amps) return fail(err, len, "control.circuits[%s]: give limit_kw or limit_a (one)", ci->id);
     const cJSON *lim = kw ? kw : amps;
     if (!cJSON_IsNumber(lim) || lim->valuedouble < 0 || lim->valuedouble > 1e6)
         return fail(err, len, "control.circuits[%s].%s: must be a number in [0, 1e6]", ci->id, kw ? "limit_kw" : "limit_a");
-    if (pp && !cJSON_IsBool(pp)) return fail(err, len, "control.circuits[%s].per_phase: true or false%s", ci->id, "");
+    if (pp && !cJSON_IsBool(pp)) return fail(err, len, "control.circuits[%s].per_phase: true or false", ci->id);
     /* A breaker rated in A trips on any one phase's current. */
     ci->per_phase = amps || cJSON_IsTrue(pp);
     ci->limit_kw = kw ? kw->valuedouble : amps->valuedouble * cfg->nominal_voltage_v / 1000.0;
     if (parent && (!cJSON_IsString(parent) || !parent->valuestring[0]))
-        return fail(err, len, "control.circuits[%s].parent: must be another circuit's id%s", ci->id, "");
+        return fail(err, len, "control.circuits[%s].parent: must be another circuit's id", ci->id);
     parents[c] = parent ? parent->valuestring : NULL;
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "stations");
-    if (st && !cJSON_IsArray(st)) return fail(err, len, "control.circuits[%s].stations: must be an array%s", ci->id, "");
+    if (st && !cJSON_IsArray(st)) return fail(err, len, "control.circuits[%s].stations: must be an array", ci->id);
     cJSON_ArrayForEach(it, st) {
-        if (!cJSON_IsString(it)) return fail(err, len, "control.circuits[%s].stations: strings only%s", ci->id, "");
+        if (!cJSON_IsString(it)) return fail(err, len, "control.circuits[%s].stations: strings only", ci->id);
         if (add_attach(cfg, it->valuestring, c, err, len)) return -1;
     }
     cfg->n_circuits = c + 1;
@@ -111,7 +116,7 @@ static int order_tree(struct ctl_config *cfg, const char **parents, char *err, s
     int n = cfg->n_circuits, *par = malloc(((size_t)n + 1) * sizeof *par), *depth = calloc((size_t)n + 1, sizeof *depth);
     if (!par || !depth) {
         free(par), free(depth);
-        return fail(err, len, "out of memory%s%s", "", "");
+        return fail(err, len, "out of memory");
     }
     int rc = 0;
     for (int c = 0; c < n && !rc; c++) {
@@ -123,15 +128,15 @@ static int order_tree(struct ctl_config *cfg, const char **parents, char *err, s
         int steps = 0;
         for (int p = par[c]; p >= 0; p = par[p])
             if (++steps > n) {
-                rc = fail(err, len, "control.circuits[%s].parent: a cycle (a circuit is its own ancestor)%s",
-                          cfg->circuits[c].id, "");
+                rc = fail(err, len, "control.circuits[%s].parent: a cycle (a circuit is its own ancestor)",
+                          cfg->circuits[c].id);
                 break;
             }
         depth[c] = steps;
     }
     struct ctl_circuit *sorted = rc ? NULL : malloc((size_t)n * sizeof *sorted);
     int *new_of = rc ? NULL : malloc((size_t)n * sizeof *new_of);
-    if (!rc && (!sorted || !new_of)) rc = fail(err, len, "out of memory%s%s", "", "");
+    if (!rc && (!sorted || !new_of)) rc = fail(err, len, "out of memory");
     if (!rc) {
         int k = 0;
         for (int d = 0; d <= n; d++)
@@ -148,21 +153,21 @@ static int order_tree(struct ctl_config *cfg, const char **parents, char *err, s
 static int parse_rotation(struct ctl_config *cfg, const cJSON *rot, char *err, size_t len)
 {
     if (!cJSON_IsObject(rot))
-        return fail(err, len, "control.phase_rotation: an object {\"STATION\" or \"STATION/EVSE\": \"L2L3L1\", ...}%s%s", "", "");
+        return fail(err, len, "control.phase_rotation: an object {\"STATION\" or \"STATION/EVSE\": \"L2L3L1\", ...}");
     cfg->rotations = calloc((size_t)cJSON_GetArraySize(rot) + 1, sizeof *cfg->rotations);
-    if (!cfg->rotations) return fail(err, len, "out of memory%s%s", "", "");
+    if (!cfg->rotations) return fail(err, len, "out of memory");
     const cJSON *it;
     cJSON_ArrayForEach(it, rot) {
         if (it->string[0] == '_') continue;
         struct ctl_rotation *r = &cfg->rotations[cfg->n_rotations];
         if (parse_target(it->string, r->station, sizeof r->station, &r->evse))
-            return fail(err, len, "control.phase_rotation.%s: not a station id or STATION/EVSE%s", it->string, "");
+            return fail(err, len, "control.phase_rotation.%s: not a station id or STATION/EVSE", it->string);
         r->rotation = -1;
         for (int k = 0; k < 6 && cJSON_IsString(it); k++)
             if (strcmp(it->valuestring, ROTATIONS[k]) == 0) r->rotation = k;
         if (r->rotation < 0)
             return fail(err, len, "control.phase_rotation.%s: one of L1L2L3, L2L3L1, L3L1L2, L1L3L2, L3L2L1, L2L1L3 "
-                        "(the grid phases the station's L1, L2, L3 are wired to)%s", it->string, "");
+                        "(the grid phases the station's L1, L2, L3 are wired to)", it->string);
         cfg->n_rotations++;
     }
     return 0;
@@ -175,10 +180,10 @@ int ctl_circuits_parse(struct ctl_config *cfg, const cJSON *circuits, const cJSO
     int n = cJSON_GetArraySize(circuits);
     if (!cJSON_IsArray(circuits) || n > CTL_CIRCUITS_MAX)
         return fail(err, len, "control.circuits: an array of at most 64 circuits {\"id\", \"parent\", \"limit_kw\" or "
-                    "\"limit_a\", \"per_phase\", \"stations\"}%s%s", "", "");
+                    "\"limit_a\", \"per_phase\", \"stations\"}");
     cfg->circuits = calloc((size_t)n + 1, sizeof *cfg->circuits);
     const char **parents = calloc((size_t)n + 1, sizeof *parents);
-    int rc = cfg->circuits && parents ? 0 : fail(err, len, "out of memory%s%s", "", "");
+    int rc = cfg->circuits && parents ? 0 : fail(err, len, "out of memory");
     for (int c = 0; c < n && !rc; c++) rc = parse_one(cfg, cJSON_GetArrayItem(circuits, c), c, parents, err, len);
     if (!rc) rc = order_tree(cfg, parents, err, len);
     free(parents);
