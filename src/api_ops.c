@@ -265,7 +265,7 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
            "control.demand: the billing period's peak so far, the highest interval mean of charging (kW; 0: none).",
            cs.demand_peak_kw);
 
-    struct prices_status ps;
+    struct feed_status ps;
     prices_status(d, &ps);
     fprintf(f, "# HELP depotd_price_breaker_state Circuit breaker of the price provider (1 for the state it is in).\n"
                "# TYPE depotd_price_breaker_state gauge\n");
@@ -346,7 +346,7 @@ void api_get_prices(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 503, NULL, "prices are not available: %s", slots ? err : "out of memory");
         return;
     }
-    struct prices_status ps;
+    struct feed_status ps;
     prices_status(d, &ps);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "provider", ps.provider[0] ? ps.provider : "none");
@@ -463,7 +463,7 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
     cJSON_AddItemToObject(o, "limit", site_limit_doc(a));
     cJSON *circuits = control_circuits_json(a->d);
     cJSON_AddItemToObject(o, "circuits", circuits ? circuits : cJSON_CreateArray());
-    struct prices_status ps;
+    struct feed_status ps;
     prices_status(a->d, &ps);
     cJSON *feed = cJSON_AddObjectToObject(o, "price_feed");
     cJSON_AddStringToObject(feed, "provider", ps.provider[0] ? ps.provider : "none");

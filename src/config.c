@@ -115,6 +115,9 @@ static const struct key keys[] = {
             "The depot's IANA time zone (e.g. Europe/Brussels): local tariffs, grid-fee bands, hour-of-week forecasts."),
     OBJ_KEY(tariff, "Prices: {\"provider\": {...}, \"fallback\": {...}, \"breaker\": {...}, \"schedule\": {...}}, "
                     "as in the files of examples/tariffs/ (one per provider type). null: a fixed 0.30 per kWh."),
+    OBJ_KEY(site_load, "The building's load on the same connection (kW per interval; PV below 0): {\"provider\": {...}, "
+                       "\"fallback\": {...}, \"breaker\", \"schedule\", \"margin_kw\"} as for tariff, the values in kW. "
+                       "Charging is planned under site_limit_kw less it. null: no building load (see README)."),
     OBJ_KEY(control, "Smart charging: {\"site_limit_kw\", \"failsafe\", \"slot_minutes\", \"horizon_h\", \"vehicles\", "
                      "\"needs\", ...}; every key is listed under \"control\" below. null: depotd records but does not "
                      "control charging."),

@@ -65,6 +65,7 @@ struct config {
     bool read_capabilities;
     char timezone[64];
     cJSON *tariff;                 /* owned; NULL when not configured (see prices.c) */
+    cJSON *site_load;              /* owned; NULL when not configured (see site_load.c) */
     int price_horizon_h;
     cJSON *control;                /* owned; NULL: no smart charging (see control.c) */
     cJSON *clock;                  /* owned; NULL: the wall clock */

@@ -111,8 +111,10 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
         else sched_const(&s, now, ctl_failsafe_station_w(ctl));
         if (!ctl_caps_fit(ctl, cs, &s)) {
             ctl_caps_sum(ctl, cs, &room);
-            sched_const(&limit, now, ctl_caps_limit_w(ctl, now));
-            for (int k = 0; k < room.n; k++) room.w[k] = fmax(0, limit.w[0] - room.w[k]);
+            ctl_caps_limit(ctl, now, &limit);
+            for (int k = 0; k < room.n; k++) room.w[k] = -room.w[k];
+            sched_add(&limit, &room, now, &room);
+            for (int k = 0; k < room.n; k++) room.w[k] = fmax(0, room.w[k]);
             sched_min(&s, &room, now, &s);
         }
         /* Offered again after a refusal it counts at its hardware: a cap above that would be a raise that waits

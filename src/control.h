@@ -92,6 +92,8 @@ int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const c
 
 /* Ask for a re-plan (coalesced: many asks within control.replan_delay_ms are one solve). */
 void control_replan(struct depot *d, const char *reason);
+/* The building's load was fetched (site_load.h): re-plans when it moved. */
+void control_site_load_changed(struct depot *d);
 
 /* ---- reading state (API, metrics, tests) ---- */
 struct control_stats {

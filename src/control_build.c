@@ -97,6 +97,7 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     if (caps) {
         j->caps = calloc(ncap, sizeof *j->caps);
         j->cap_old = calloc(ncap * T1, sizeof(double));
+        j->caps_limit_w = calloc(T1, sizeof(double));
         j->cap_lim = calloc(ncap * (size_t)T, sizeof(double));
         plan->caps = calloc(ncap, sizeof *plan->caps);
         plan->cap_slots = calloc(2 * ncap * T1, sizeof(double));
@@ -108,7 +109,7 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     j->record = cJSON_CreateObject();
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
         !plan->site_limit_kw || !plan->at || !j->record ||
-        (caps && (!j->caps || !plan->caps || !j->cap_old || !j->cap_lim || !plan->cap_slots)) ||
+        (caps && (!j->caps || !plan->caps || !j->cap_old || !j->caps_limit_w || !j->cap_lim || !plan->cap_slots)) ||
         (!caps && ctl->cfg.n_circuits && !j->cap_lim)) {
         ctl_job_free(j);
         return NULL;
@@ -154,8 +155,16 @@ static int plan_inputs(struct build *b, const char *reasons)
         cJSON_AddItemToArray(src, cJSON_CreateString(tariff_source_name(g->source)));
     }
     free(prices);
-    for (int t = 0; t < T; t++) j->limit[t] = ctl_site_limit_kw(ctl, b->plan->at[t]);
+    for (int t = 0; t < T; t++) j->limit[t] = ctl_site_limit_over_kw(ctl, b->plan->at[t], b->plan->at[t + 1]);
     cJSON_AddItemToObject(rec, "site_limit_kw", num_array(j->limit, T, 1e3));
+    if (ctl->load.on) {
+        /* The building's load the limits above leave room for (the fail-safe: the horizon's highest). */
+        double *load = calloc((size_t)T, sizeof(double));
+        for (int t = 0; load && t < T; t++) load[t] = ctl_site_load_max_kw(ctl, b->plan->at[t], b->plan->at[t + 1]);
+        if (load) cJSON_AddItemToObject(rec, "site_load_kw", num_array(load, T, 1e3));
+        cJSON_AddNumberToObject(rec, "site_load_peak_kw", round(ctl->load.peak_kw * 1e3) / 1e3);
+        free(load);
+    }
     return 0;
 }
 
@@ -499,7 +508,7 @@ static void adjustable_circuit(struct build *b)
 {
     struct ctl_job *j = b->j;
     for (int t = 0; t < b->T; t++) {
-        double w = j->caps_limit_w - j->caps_other_w;
+        double w = j->caps_limit_w[t] - j->caps_other_w;
         for (int c = 1; c < b->nc; c++)
             w -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (b->T + 1) + t];
         j->cap_lim[t] = fmax(0, w) / 1000.0;
@@ -552,6 +561,7 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
 {
     const struct ctl_config *cfg = &ctl->cfg;
     struct build b = {.ctl = ctl, .caps = cfg->failsafe == CTL_FAILSAFE_STATION_MAX, .hedge_pct = ctl_hedge_pct(ctl)};
+    ctl_site_load_refresh(ctl); /* the building's load from now on: the limits below and the fail-safe's room */
     b.now = ctl_now(ctl) / 1000 * 1000;
     b.slot_ms = (int64_t)cfg->slot_minutes * 60000;
     b.slot0 = b.now / b.slot_ms * b.slot_ms;
@@ -585,7 +595,9 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
      * is fixed (refused a change, an answer pending) plans within that cap in each slot. Idle EVSEs keep a floor
      * where the budget allows (control_floors.c). */
     ctl_plan_floors(ctl, b.now, b.j->record);
-    b.j->caps_limit_w = ctl_caps_limit_w(ctl, b.now);
+    if (b.caps)
+        for (int t = 0; t <= b.T; t++)
+            b.j->caps_limit_w[t] = ctl_caps_limit_over_w(ctl, b.now, b.plan->at[t], t < b.T ? b.plan->at[t + 1] : INT64_MAX);
     b.j->caps_other_w = ctl_caps_unseen_w(ctl);
     b.reserved = cJSON_AddArrayToObject(b.j->record, "reserved");
     /* Per slot, from a session's departure on (not in "reserved", whose entries hold over the whole horizon). */

@@ -50,6 +50,32 @@ double ctl_caps_limit_w(const struct control *ctl, int64_t now)
     return ctl_site_limit_kw(ctl, now) * 1000.0;
 }
 
+double ctl_caps_limit_over_w(const struct control *ctl, int64_t now, int64_t from, int64_t to)
+{
+    double fs = ctl_failsafe_limit_kw(ctl, now);
+    if (!ctl->load.on) return fs * 1000.0; /* the limit now, for as long as the caps hold */
+    if (to == INT64_MAX || from >= ctl->load.start_ms + ctl->load.n * ctl->load.slot_ms) return fs * 1000.0;
+    return fmax(0, fmin(ctl_connection_kw(ctl, now), ctl->cfg.site_limit_kw - ctl_site_load_max_kw(ctl, from, to))) * 1000.0;
+}
+
+void ctl_caps_limit(const struct control *ctl, int64_t now, struct sched *out)
+{
+    const struct ctl_site_load *l = &ctl->load;
+    sched_const(out, now, ctl_caps_limit_over_w(ctl, now, now, INT64_MAX));
+    if (!l->on) return;
+    out->n = 0;
+    for (int k = 0; k < l->n && out->n < SCHED_MAX - 1; k++) {
+        int64_t a = l->start_ms + k * l->slot_ms, b = a + l->slot_ms;
+        if (b <= now) continue;
+        out->t[out->n] = a > now ? a : now;
+        out->w[out->n++] = ctl_caps_limit_over_w(ctl, now, a > now ? a : now, b);
+    }
+    out->t[out->n] = l->start_ms + (int64_t)l->n * l->slot_ms;
+    if (out->n && out->t[out->n] <= out->t[out->n - 1]) out->t[out->n] = out->t[out->n - 1] + 1;
+    out->w[out->n++] = ctl_caps_limit_over_w(ctl, now, now, INT64_MAX);
+    sched_merge_equal(out);
+}
+
 void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, struct sched *out)
 {
     int64_t now = ctl_now(ctl);
@@ -75,7 +101,8 @@ bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const
     struct sched sum, limit;
     ctl_caps_sum(ctl, cs, &sum);
     sched_add(&sum, s, now, &sum);
-    sched_const(&limit, now, ctl_caps_limit_w(ctl, now) + 0.5);
+    ctl_caps_limit(ctl, now, &limit);
+    for (int k = 0; k < limit.n; k++) limit.w[k] += 0.5;
     return sched_le(&sum, &limit, now);
 }
 

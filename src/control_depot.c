@@ -11,6 +11,7 @@
 #include "control_internal.h"
 #include "log.h"
 #include "prices.h"
+#include "site_load.h"
 
 /* ---- the planning clock --------------------------------------------------------------------------------------- */
 
@@ -170,6 +171,12 @@ static int port_prices(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, stru
     return prices_slots(ctl->d, slot0, slot_ms, n, out, err, err_len);
 }
 
+static int port_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+{
+    struct control *ctl = ctx;
+    return site_load_slots(ctl->d, slot0, slot_ms, n, kw);
+}
+
 static size_t port_stations_known(void *ctx)
 {
     struct control *ctl = ctx;
@@ -213,12 +220,19 @@ static void port_planned(void *ctx)
 
 static void on_prices(struct depot *d) { control_replan(d, "prices"); }
 
+void control_site_load_changed(struct depot *d)
+{
+    struct control *ctl = d->control;
+    if (ctl && ctl->cfg.enabled && ctl_site_load_refresh(ctl)) control_replan(d, "site_load");
+}
+
 int control_start(struct depot *d, char *err, size_t err_len)
 {
     struct ctl_port port = {
         .now_ms = port_now, .mono_ms = port_mono, .real_delay_ms = port_real_delay, .connected = port_connected,
         .call = port_call, .log_event = port_log_event, .after_durable = port_after_durable, .arm = port_arm,
-        .station_clock = port_station_clock, .prices = port_prices, .stations_known = port_stations_known,
+        .station_clock = port_station_clock, .prices = port_prices, .site_load = port_site_load,
+        .stations_known = port_stations_known,
         .post = port_post, .planned = port_planned,
     };
     /* The port's context is the control itself (ctx NULL): its depot, its timers. */

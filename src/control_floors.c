@@ -104,7 +104,8 @@ void ctl_plan_floors(struct control *ctl, int64_t now, cJSON *rec)
             floors += a[i++].w;
         }
     }
-    double limit_w = ctl_site_limit_kw(ctl, now) * 1000.0;
+    /* Floors are what the site draws while depotd is down: under the limit at the building's highest load. */
+    double limit_w = ctl_failsafe_limit_kw(ctl, now) * 1000.0;
     double budget = floors_budget(limit_w, committed, demand, floors, ctl->cfg.idle_reserve_pct);
     double kept_w = a ? floors_grant(a, i, budget, tx_default) : 0;
     double circuit_spare[CTL_CIRCUITS_MAX] = {0};

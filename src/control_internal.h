@@ -25,6 +25,7 @@ enum ctl_failsafe { CTL_FAILSAFE_STATION_MAX, CTL_FAILSAFE_TX_DEFAULT };
 
 /* control.circuits (control_circuits.c): the feeder tree, parents before children. */
 #define CTL_CIRCUITS_MAX 64
+#define CTL_LOAD_SLOTS 1024 /* the building's load: 10 days of 15-minute slots */
 struct ctl_circuit {
     char id[48];
     int parent;                  /* index, below this one's; -1: directly under the site */
@@ -241,6 +242,8 @@ struct ctl_port {
     int (*prices)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, struct tariff_price *out, char *err,
                   size_t err_len);                 /* prices.h */
     size_t (*stations_known)(void *ctx);             /* registered stations, connected or not */
+    /* The building's load (kW, its margin included) in n slots from slot0; -1: no site load feed. May be NULL. */
+    int (*site_load)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw);
     /* From the worker thread: fn(ctl, arg) on the loop thread, or fn(NULL, arg) when control is gone by then. */
     int (*post)(void *ctx, void (*fn)(struct control *ctl, void *arg), void *arg);
     void (*planned)(void *ctx);                      /* a plan came back (the API's waiters) */
@@ -288,6 +291,13 @@ struct control {
         int64_t until_ms;
         char by[CONTROL_FLEET_MAX + 1];
     } circuit_limit[CTL_CIRCUITS_MAX];
+    struct ctl_site_load {       /* the building's load over the horizon, from the port (control_model.c) */
+        bool on;
+        int64_t start_ms, slot_ms;
+        int n;
+        double kw[CTL_LOAD_SLOTS];
+        double peak_kw;          /* the highest of them: what the fail-safe must leave room for */
+    } load;
     struct ctl_demand {          /* the billing period's peak (control_demand.c) */
         struct tariff_tz *tz;    /* the depot's timezone: where billing periods start */
         int64_t period_ms;       /* the period peak_kw belongs to */
@@ -363,7 +373,20 @@ int ctl_restore(struct control *ctl, char *err, size_t err_len);
 void ctl_unit(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e, struct sched_unit *u);
 double ctl_evse_max_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 /* Site limit in force at t (kW). */
+/* The connection's limit at planning time t, or a temporary one below it, without the building. */
+double ctl_connection_kw(const struct control *ctl, int64_t t);
+/* The limit for charging at planning time t: the connection's, a temporary one, less the building's load. */
 double ctl_site_limit_kw(const struct control *ctl, int64_t t);
+/* The limit the fail-safe must keep while depotd is down, from now on: the limit now without the building's load
+ * of the moment, less the highest load of the horizon. Equal to ctl_site_limit_kw(now) without a load feed. */
+double ctl_failsafe_limit_kw(const struct control *ctl, int64_t now);
+/* The building's load at t (0 without a feed; the horizon's highest beyond it), and its highest in [from, to). */
+double ctl_site_load_kw(const struct control *ctl, int64_t t);
+double ctl_site_load_max_kw(const struct control *ctl, int64_t from, int64_t to);
+/* The limit for charging that holds over all of [from, to): a plan slot. */
+double ctl_site_limit_over_kw(const struct control *ctl, int64_t from, int64_t to);
+/* Reads the building's load over the horizon from the port; true when it moved by more than half a kW anywhere. */
+bool ctl_site_load_refresh(struct control *ctl);
 /* What a station that refused its fail-safe may draw: every EVSE at full power. */
 double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs);
 /* The station's fail-safe limit (W) and the per-EVSE one. */
@@ -466,7 +489,8 @@ struct ctl_job {
     /* ChargingStationMaxProfile: one row per station (index = its circuit), the budget outside them */
     struct sched_cap *caps;
     int n_caps;
-    double caps_limit_w, caps_other_w;
+    double *caps_limit_w;         /* [slots + 1] the station maxima's room in each slot and after the horizon */
+    double caps_other_w;
     double *cap_old;             /* [n_caps * (slots + 1)]: each counted cap per slot (its highest there), the last
                                     column after the horizon */
     double *cap_lim;             /* [n_caps * slots]: the circuits' per-slot limits */
@@ -546,6 +570,11 @@ double ctl_cap_counted_w(const struct control *ctl, const struct ctl_station *cs
 double ctl_caps_unseen_w(const struct control *ctl);
 /* The sum the caps must stay under: the site limit in force now (a temporary lower limit included). */
 double ctl_caps_limit_w(const struct control *ctl, int64_t now);
+/* The room of all station maxima over [from, to) as planned at `now` (a temporary limit counts as if it held for
+ * ever; the building at its highest over the span; after the horizon, the fail-safe's limit), W. */
+double ctl_caps_limit_over_w(const struct control *ctl, int64_t now, int64_t from, int64_t to);
+/* The same as a schedule from now on, over the building load's slots and beyond. */
+void ctl_caps_limit(const struct control *ctl, int64_t now, struct sched *out);
 /* Sum of every station's counted cap plus the unseen ones, from now on (except: leaves that station out);
  * ctl_caps_sum_w its highest. */
 void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, struct sched *out);

@@ -57,6 +57,7 @@ void ctl_job_free(struct ctl_job *j)
     free(j->max_slot);
     free(j->caps);
     free(j->cap_old);
+    free(j->caps_limit_w);
     free(j->cap_lim);
     ctl_plan_free(j->plan);
     cJSON_Delete(j->record);
@@ -163,7 +164,7 @@ static int caps_from(struct ctl_job *j, const struct opt_plan *out)
              * which costs a car a few W and the site nothing. */
             row[c].want_w = row[c].floor_w + sum * 1000.0;
         }
-        rc |= sched_caps_share(row, n, j->caps_limit_w, j->caps_other_w);
+        rc |= sched_caps_share(row, n, j->caps_limit_w[t], j->caps_other_w);
         for (int c = 0; c < n; c++) {
             plan->caps[c].want_slot_w[t] = row[c].want_w;
             plan->caps[c].cap_slot_w[t] = row[c].cap_w;

@@ -184,7 +184,8 @@ struct depot {
     struct lws_vhost *tls_vhost;        /* tls.c: the wss:// listener, or NULL */
     void *tls_ctx;                      /* its SSL_CTX (set while the vhost is created) */
     void *api_tls_ctx;                  /* the API's SSL_CTX when api_tls_cert_file is set */
-    struct price_feed *prices;          /* prices.c */
+    struct feed *prices;                /* prices.c */
+    struct site_load *site_load;        /* site_load.c: the building's load, or NULL */
     struct control *control;            /* control.c: the smart-charging loop */
     struct api *api;                    /* api.c: the JSON API (NULL when off) */
     pthread_mutex_t post_mu;            /* guards posted_head/tail: the only state other threads touch */

@@ -14,6 +14,7 @@
 #include "depot.h"
 #include "log.h"
 #include "prices.h"
+#include "site_load.h"
 
 #ifndef DEPOTD_VERSION
 #define DEPOTD_VERSION "dev"
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
              DEPOTD_VERSION, d->n_stations, store_count_active_transactions(d->store), d->cfg.database,
              store_schema_version());
     if (depot_clock_configure(d->cfg.clock, err, sizeof err) || prices_start(d, err, sizeof err) ||
-        control_start(d, err, sizeof err)) {
+        site_load_start(d, err, sizeof err) || control_start(d, err, sizeof err)) {
         log_error("main", NULL, "config error: %s", err);
         goto out;
     }
@@ -240,6 +241,7 @@ int main(int argc, char **argv)
     store_append(d->store, &stop);
     api_stop(d);
     control_stop(d);
+    site_load_stop(d);
     prices_stop(d);
     depot_pw_stop(d); /* its last verdicts are run by depot_server_stop with the other posted work */
     depot_server_stop(d);
@@ -247,6 +249,7 @@ int main(int argc, char **argv)
 out:
     api_stop(d);
     control_stop(d);
+    site_load_stop(d);
     prices_stop(d);
     depot_pw_stop(d);
     doors_free(d->doors);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feed.h"
 #include "tariffs.h"
 
 struct depot;
@@ -28,15 +29,8 @@ void prices_stop(struct depot *d);
 int prices_slots(struct depot *d, int64_t start_ms, int64_t slot_ms, size_t n, struct tariff_price *out,
                  char *err, size_t err_len);
 
-struct prices_status {
-    char provider[64];
-    const char *breaker;             /* "closed", "open", "half_open"; "none" without a market provider */
-    const char *last_outcome;        /* tariff_outcome_name of the last fetch, "none" before the first */
-    int64_t last_success_ms;         /* 0: never */
-    int64_t covered_until_ms;        /* end of the stored market prices, 0: none */
-    uint64_t fetches, failures;
-};
-void prices_status(struct depot *d, struct prices_status *out);
+/* The feed's provider, breaker and last fetch (feed.h). */
+void prices_status(struct depot *d, struct feed_status *out);
 
 /* Set by src/ parts that want to know when new prices arrived (the planner): called on the loop thread. */
 extern void (*prices_on_update)(struct depot *d);

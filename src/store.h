@@ -37,6 +37,7 @@ typedef struct store store;
 #define STORE_EV_START "start"
 #define STORE_EV_STOP "stop"
 #define STORE_EV_PRICES "prices"      /* a price fetch: {"provider", "outcome", "breaker", "prices": [[s,e,p],...]} */
+#define STORE_EV_SITE_LOAD "site_load" /* a building load fetch: as "prices", the values in kW */
 
 struct store_event {
     int64_t time_ms;           /* wall clock, ms since the epoch, UTC */
@@ -135,6 +136,9 @@ int store_each_station(store *st, void (*fn)(void *ctx, const struct store_stati
 int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
                      void (*fn)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double price),
                      void *ctx);
+/* The data of every event of this type logged at or after from_ms, oldest first. Returns 0 or -1. */
+int store_each_event_since(store *st, const char *type, int64_t from_ms, void (*fn)(void *ctx, const char *data),
+                           void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
 /* The data of one station's (NULL: every station's) newest events of this type (at most limit), newest first, until

@@ -43,6 +43,21 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
     return 0;
 }
 
+int store_each_event_since(store *st, const char *type, int64_t from_ms, void (*fn)(void *ctx, const char *data),
+                           void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(store_rdb(st), "SELECT data FROM events WHERE type = ? AND time_ms >= ? ORDER BY seq", -1,
+                           &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, from_ms);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (sqlite3_column_text(s, 0)) fn(ctx, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return 0;
+}
+
 char *store_last_event_data(store *st, const char *type)
 {
     sqlite3_stmt *s;

@@ -92,6 +92,14 @@ static void p_planned(void *ctx) { (void)ctx; }
 
 static struct config conf;
 
+static int p_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+{
+    (void)ctx;
+    if (!F.site_load) return -1;
+    for (size_t k = 0; k < n; k++) kw[k] = F.site_load(slot0 + (int64_t)k * slot_ms);
+    return 0;
+}
+
 struct control *loop_new(int stations_n, const char *control_json)
 {
     for (int i = 0; i < F.n_sent; i++) cJSON_Delete(F.sent[i].req);
@@ -120,6 +128,7 @@ struct control *loop_new(int stations_n, const char *control_json)
         .ctx = &F, .now_ms = p_now, .mono_ms = p_mono, .real_delay_ms = p_delay, .connected = p_connected,
         .call = p_call, .log_event = p_log, .after_durable = p_after, .arm = p_arm, .station_clock = p_clock,
         .prices = p_prices, .stations_known = p_known, .post = p_post, .planned = p_planned,
+        .site_load = p_site_load,
     };
     struct control *ctl = ctl_new(&conf, &port, err, sizeof err);
     if (!ctl) fprintf(stderr, "ctl_new: %s\n", err);

@@ -42,6 +42,7 @@ struct fake_port {
     int over;                    /* station maxima sent while those in force or in flight could exceed the limit */
     void (*on_call)(int i);      /* the test's oracle, told of each CALL as it is sent (F.sent[i]) */
     char event_type[MAX_SENT][32]; /* the type of each event logged (the first MAX_SENT) */
+    double (*site_load)(int64_t t); /* the building's load (kW) at planning time t; NULL: no site load feed */
 };
 extern struct fake_port F;
 extern struct station stations[MAX_STATIONS];

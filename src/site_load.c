@@ -1,0 +1,146 @@
+/*
+ * site_load.c - the building's load as a feed, and what control reads of it. See site_load.h.
+ */
+#include "site_load.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "depot.h"
+#include "log.h"
+
+struct site_load {
+    struct feed *feed;
+    double margin_kw;
+    double reading_kw;              /* NAN: none yet */
+    int64_t reading_at_ms, reading_end_ms;
+};
+
+struct stored_ctx {
+    void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v);
+    void *ctx;
+};
+
+static void on_stored_event(void *ctx, const char *data)
+{
+    struct stored_ctx *sc = ctx;
+    cJSON *o = cJSON_Parse(data);
+    const cJSON *provider = cJSON_GetObjectItemCaseSensitive(o, "provider"), *row;
+    if (cJSON_IsString(provider))
+        cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(o, "prices")) {
+            if (cJSON_GetArraySize(row) != 3) continue;
+            sc->push(sc->ctx, provider->valuestring, (int64_t)cJSON_GetArrayItem(row, 0)->valuedouble,
+                     (int64_t)cJSON_GetArrayItem(row, 1)->valuedouble, cJSON_GetArrayItem(row, 2)->valuedouble);
+        }
+    cJSON_Delete(o);
+}
+
+static int load_stored(struct depot *d, int64_t from_ms,
+                       void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v),
+                       void *ctx)
+{
+    struct stored_ctx sc = {push, ctx};
+    /* A fetch holds the hours ahead of it too: from a day before the history on, every interval is seen. */
+    return store_each_event_since(d->store, STORE_EV_SITE_LOAD, from_ms - TARIFF_MS_PER_DAY, on_stored_event, &sc);
+}
+
+static void on_fetch(struct depot *d, const struct tariff_series *fresh)
+{
+    struct site_load *s = d->site_load;
+    if (!s || !fresh) return;
+    int64_t now = depot_now_ms();
+    for (size_t i = 0; i < fresh->n; i++)
+        if (fresh->v[i].start_ms <= now && now < fresh->v[i].end_ms) {
+            s->reading_kw = fresh->v[i].price;
+            s->reading_at_ms = fresh->v[i].start_ms;
+            s->reading_end_ms = fresh->v[i].end_ms;
+        }
+    control_site_load_changed(d);
+}
+
+static const char *const extra_keys[] = {"margin_kw", NULL};
+
+static const struct feed_spec site_load_spec = {
+    .key = "site_load",
+    .tag = "site_load",
+    .what = "kW values",
+    .event_type = STORE_EV_SITE_LOAD,
+    /* Without a fallback the unknown building is taken as drawing nothing: say one (a fixed kW) in the config. */
+    .default_fallback = "{\"type\":\"fixed\",\"name\":\"no building load\",\"price\":0}",
+    .extra_keys = extra_keys,
+    .history_ms = 29 * TARIFF_MS_PER_DAY, /* the four weeks of the hour-of-week forecast */
+    .load_stored = load_stored,
+    .on_fetch = on_fetch,
+    .quiet = true,
+};
+
+int site_load_start(struct depot *d, char *err, size_t err_len)
+{
+    const cJSON *section = d->cfg.site_load;
+    if (!section) return 0;
+    struct site_load *s = calloc(1, sizeof *s);
+    if (!s) return -1;
+    s->reading_kw = NAN;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(section, "margin_kw");
+    if (m && (!cJSON_IsNumber(m) || !(m->valuedouble >= 0) || m->valuedouble > 1e5)) {
+        snprintf(err, err_len, "site_load.margin_kw: kW from 0 up, added to every value of the building's load");
+        free(s);
+        return -1;
+    }
+    s->margin_kw = m ? m->valuedouble : 0;
+    d->site_load = s;
+    if (!feed_start(d, &s->feed, section, &site_load_spec, 48 * TARIFF_MS_PER_HOUR, err, err_len)) {
+        d->site_load = NULL;
+        free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void site_load_stop(struct depot *d)
+{
+    struct site_load *s = d->site_load;
+    if (!s) return;
+    feed_stop(s->feed);
+    d->site_load = NULL;
+    free(s);
+}
+
+int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+{
+    struct site_load *s = d->site_load;
+    if (!s || !n) return -1;
+    struct tariff_price *v = calloc(n, sizeof *v);
+    char err[160];
+    if (!v || feed_slots(s->feed, slot0, slot_ms, n, v, err, sizeof err)) {
+        free(v);
+        return -1;
+    }
+    int64_t now = depot_now_ms();
+    for (size_t k = 0; k < n; k++) {
+        kw[k] = v[k].price + s->margin_kw;
+        int64_t a = slot0 + (int64_t)k * slot_ms;
+        /* The slot we are in: at least what the source says of now, while that is fresh (a meter's reading
+         * that covers less than the slot is not in the fallback chain's slots). */
+        if (a <= now && now < a + slot_ms && !isnan(s->reading_kw) && now < s->reading_end_ms + slot_ms)
+            kw[k] = fmax(kw[k], s->reading_kw + s->margin_kw);
+    }
+    free(v);
+    return 0;
+}
+
+void site_load_status(struct depot *d, struct site_load_status *out)
+{
+    struct site_load *s = d->site_load;
+    memset(out, 0, sizeof *out);
+    out->reading_kw = NAN;
+    if (!s) return;
+    out->configured = true;
+    feed_status(s->feed, &out->feed);
+    out->margin_kw = s->margin_kw;
+    out->reading_kw = s->reading_kw;
+    out->reading_at_ms = s->reading_at_ms;
+}
