@@ -1,6 +1,7 @@
 /* Uncontrolled charging: the yardstick for a controlled run (baseline.h). */
 #include "baseline.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,7 @@ struct sim_report *sim_baseline_run(const struct sim_depot *depot, const struct 
     s.buf_want = calloc((size_t)s.nslots, sizeof *s.buf_want);
     s.buf_got = calloc((size_t)s.nslots, sizeof *s.buf_got);
     s.report = sim_report_new(sc->start_ms, sc->end_ms, opt->grid_limit_w);
+    if (s.report) sim_report_set_site_load(s.report, opt->site_load);
     if (!s.slots || !s.first_slot || !s.buf_want || !s.buf_got || !s.report ||
         sim_report_set_circuits(s.report, depot->circuits, depot->ncircuits)) {
         snprintf(err, len, "baseline: scenario too long or out of memory");
@@ -215,7 +217,12 @@ struct sim_report *sim_baseline_run(const struct sim_depot *depot, const struct 
         for (int i = 0; i < s.nslots; i++)
             if (s.slots[i].visit >= 0 && sc->visits[s.slots[i].visit].departure_ms < t1)
                 t1 = sc->visits[s.slots[i].visit].departure_ms;
-        share_power(&s, opt->grid_limit_w);
+        /* The building first: what it draws in the step (at its start and end) is not the EVs'. */
+        double limit = opt->grid_limit_w;
+        if (limit > 0 && opt->site_load)
+            limit = fmax(1, limit - 1000 * fmax(sim_report_site_load_kw(s.report, t),
+                                                sim_report_site_load_kw(s.report, t1 - 1)));
+        share_power(&s, limit);
         for (int i = 0; i < s.nslots; i++) {
             struct slot *sl = &s.slots[i];
             if (sl->visit < 0 || sl->got_w <= 0)

@@ -24,6 +24,8 @@
 struct sim_baseline_options {
     double grid_limit_w;  /* shared among the charging EVs; <= 0: no site limit */
     int64_t step_ms;      /* longest step, 1000..900000 (0: 60000) */
+    const struct sim_prices *site_load; /* the building's kW on the same connection (borrowed), or NULL: the EVs
+                                           share the limit less it */
 };
 
 /*

@@ -37,8 +37,10 @@ static void usage(FILE *o)
             "                    [--table] [--table-minutes N] a row per N (15) simulated minutes: stations, EVs\n"
             "                    plugged / charging, site kW, limit, price, EVs that can no longer make it, cost\n"
             "                    [--tick-ms MS] real ms per simulation step (default: a simulated minute, 10..100)\n"
+            "                    [--site-load CSV] the building's load on the same connection (time,kW rows):\n"
+            "                    counted with the chargers against the limit; the baseline shares what it leaves\n"
             "       depotsim baseline --depot FILE (--scenario FILE | --acn FILE [--from RFC3339 --hours H])\n"
-            "                    [--prices CSV] [--grid-limit-kw KW] [--step-seconds S] [--json FILE]\n"
+            "                    [--prices CSV] [--grid-limit-kw KW] [--step-seconds S] [--json FILE] [--site-load CSV]\n"
             "                    uncontrolled charging, offline: every EV at full power from arrival, the site\n"
             "                    limit shared equally; prints the same summary as run\n"
             "       depotsim load --csms URL [--stations K] [--rate R] [--seconds S] [--message Heartbeat|MeterValues]\n"
@@ -149,16 +151,18 @@ static uint64_t rnd(uint64_t *s)
 
 /* What run and baseline both read: depot, visits (scenario or ACN), prices. */
 struct inputs {
-    const char *depot_path, *scenario_path, *acn_path, *from, *prices_path;
+    const char *depot_path, *scenario_path, *acn_path, *from, *prices_path, *site_load_path;
     double hours;
     struct sim_depot *depot;
     struct sim_scenario *sc;
     struct sim_prices prices;
+    struct sim_prices site_load; /* the building's kW (--site-load), n = 0 without */
 };
 
 static void inputs_free(struct inputs *in)
 {
     sim_prices_free(&in->prices);
+    sim_prices_free(&in->site_load);
     sim_scenario_free(in->sc);
     sim_depot_free(in->depot);
     in->sc = NULL;
@@ -190,6 +194,9 @@ static int inputs_load(struct inputs *in)
     }
     if (in->depot && in->sc && in->prices_path && sim_prices_load(in->prices_path, &in->prices, err, sizeof err))
         in->sc = (sim_scenario_free(in->sc), NULL);
+    if (in->depot && in->sc && in->site_load_path &&
+        sim_prices_load(in->site_load_path, &in->site_load, err, sizeof err))
+        in->sc = (sim_scenario_free(in->sc), NULL);
     if (!in->depot || !in->sc) {
         fprintf(stderr, "depotsim: %s\n", err);
         inputs_free(in);
@@ -220,7 +227,7 @@ static int cmd_baseline(int argc, char **argv)
     static const struct option lo[] = {
         {"depot", 1, 0, 'd'}, {"scenario", 1, 0, 's'}, {"acn", 1, 0, 'a'}, {"from", 1, 0, 'F'},
         {"hours", 1, 0, 'H'}, {"prices", 1, 0, 'p'}, {"grid-limit-kw", 1, 0, 'g'}, {"step-seconds", 1, 0, 't'},
-        {"json", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"json", 1, 0, 'j'}, {"site-load", 1, 0, 'b'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -231,6 +238,7 @@ static int cmd_baseline(int argc, char **argv)
         case 'F': in.from = optarg; break;
         case 'H': if (parse_double("--hours", optarg, &in.hours)) return 2; break;
         case 'p': in.prices_path = optarg; break;
+        case 'b': in.site_load_path = optarg; break;
         case 'g': if (parse_double("--grid-limit-kw", optarg, &grid_kw)) return 2; break;
         case 't': if (parse_double("--step-seconds", optarg, &step_s)) return 2; break;
         case 'j': json = optarg; break;
@@ -247,7 +255,8 @@ static int cmd_baseline(int argc, char **argv)
         return rc;
     char err[256];
     struct sim_baseline_options bo = {.grid_limit_w = grid_kw >= 0 ? grid_kw * 1000 : in.depot->grid_limit_w,
-                                      .step_ms = (int64_t)(step_s * 1000)};
+                                      .step_ms = (int64_t)(step_s * 1000),
+                                      .site_load = in.site_load.n ? &in.site_load : NULL};
     struct sim_report *r = sim_baseline_run(in.depot, in.sc, &bo, err, sizeof err);
     if (!r) {
         fprintf(stderr, "depotsim: %s\n", err);
@@ -294,7 +303,7 @@ static int cmd_run(int argc, char **argv)
         {"fault-skew", 1, 0, 'k'}, {"skew-seconds", 1, 0, 'K'}, {"fault-clock-offset", 1, 0, 'C'}, {"fault-late", 1, 0, 'L'}, {"late-ms", 1, 0, 'l'},
         {"fault-ignore-profiles", 1, 0, 'I'}, {"fault-wrong-composite", 1, 0, 'W'},
         {"clock-anchor", 1, 0, 'A'}, {"baseline", 0, 0, 'B'}, {"table", 0, 0, 't'}, {"table-minutes", 1, 0, 'T'},
-        {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'}, SIM_TLS_OPTIONS,
+        {"tick-ms", 1, 0, 'i'}, {"reboot-on-reconnect", 0, 0, 'R'}, {"site-load", 1, 0, 'b'}, SIM_TLS_OPTIONS,
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
@@ -311,6 +320,7 @@ static int cmd_run(int argc, char **argv)
         case 'm': w.opt.meter_interval_s = atoi(optarg); break;
         case 'j': json = optarg; break;
         case 'p': in.prices_path = optarg; break;
+        case 'b': in.site_load_path = optarg; break;
         case 'g': grid_kw = atof(optarg); break;
         case 'P': w.opt.progress = true; break;
         case 'S': w.opt.seed = strtoull(optarg, NULL, 10); break;
@@ -416,6 +426,7 @@ static int cmd_run(int argc, char **argv)
     w.report = sim_report_new(sc->start_ms, sc->end_ms, w.opt.grid_limit_w);
     w.nstations = depot->n;
     w.stations = calloc((size_t)depot->n, sizeof *w.stations);
+    if (w.report) sim_report_set_site_load(w.report, in.site_load.n ? &in.site_load : NULL);
     if (!w.report || !w.stations || sim_report_set_circuits(w.report, depot->circuits, depot->ncircuits)) {
         fprintf(stderr, "depotsim: scenario too long or out of memory\n");
         goto out;
@@ -460,7 +471,8 @@ static int cmd_run(int argc, char **argv)
     struct sim_report *base = NULL;
     if (baseline) {
         /* The same depot, visits, prices and limit, with nobody in control. */
-        struct sim_baseline_options bo = {.grid_limit_w = w.opt.grid_limit_w, .step_ms = 60000};
+        struct sim_baseline_options bo = {.grid_limit_w = w.opt.grid_limit_w, .step_ms = 60000,
+                                          .site_load = in.site_load.n ? &in.site_load : NULL};
         base = sim_baseline_run(depot, sc, &bo, err, sizeof err);
         if (!base) {
             fprintf(stderr, "depotsim: %s\n", err);

@@ -122,6 +122,17 @@ int sim_report_minutes(const struct sim_report *r)
     return r->minutes;
 }
 
+void sim_report_set_site_load(struct sim_report *r, const struct sim_prices *kw)
+{
+    r->site_load = kw && kw->n ? kw : NULL;
+}
+
+double sim_report_site_load_kw(const struct sim_report *r, int64_t t_ms)
+{
+    double kw = r->site_load ? sim_prices_at(r->site_load, t_ms) : NAN;
+    return isnan(kw) ? 0 : kw;
+}
+
 double sim_report__kw(double minute_wh)
 {
     return minute_wh * 60.0 / 1000.0;
@@ -176,7 +187,9 @@ void sim_report_summary(const struct sim_report *r, const struct sim_prices *pri
     double limit_kw = r->grid_limit_w / 1000.0, priced = 0, cost = 0;
     struct sim_report__peak site = {0}, phase[3] = {{0}};
     for (int m = 0; m < r->minutes; m++) {
-        sim_report__peak_add(&site, sim_report_minute_kw(r, m), limit_kw);
+        double building = sim_report_site_load_kw(r, r->start_ms + (int64_t)m * MINUTE_MS);
+        sim_report__peak_add(&site, sim_report_minute_kw(r, m) + building, limit_kw);
+        o->max_kw = fmax(o->max_kw, sim_report_minute_kw(r, m));
         for (int p = 0; p < 3; p++)
             sim_report__peak_add(&phase[p], sim_report__kw(r->phase_wh[p * r->minutes + m]), 0);
         o->energy_kwh += r->minute_wh[m] / 1000.0;
@@ -188,7 +201,7 @@ void sim_report_summary(const struct sim_report *r, const struct sim_prices *pri
             }
         }
     }
-    o->max_kw = site.max_kw;
+    o->site_max_kw = site.max_kw;
     o->minutes_above = site.minutes_above;
     o->worst_exceed_kw = site.worst_exceed_kw;
     for (int p = 0; p < 3; p++)
@@ -223,6 +236,8 @@ void sim_report_print(const struct sim_report *r, const struct sim_prices *price
     fprintf(out, "\nvehicles %d, met %d; requested %.2f kWh, delivered %.2f kWh\n", s.vehicles, s.vehicles_met,
             s.requested_kwh, s.delivered_kwh);
     fprintf(out, "site: energy %.2f kWh, max 1-min power %.2f kW", s.energy_kwh, s.max_kw);
+    if (r->site_load)
+        fprintf(out, ", %.2f kW with the building's load", s.site_max_kw);
     if (r->grid_limit_w > 0)
         fprintf(out, ", limit %.2f kW, minutes above %d, worst exceedance %.2f kW", r->grid_limit_w / 1000.0,
                 s.minutes_above, s.worst_exceed_kw);
@@ -250,6 +265,7 @@ static void add_summary(cJSON *o, const struct sim_report *r, const struct sim_s
     cJSON_AddNumberToObject(o, "gridLimitKw", r->grid_limit_w / 1000.0);
     cJSON_AddNumberToObject(o, "energyKwh", s->energy_kwh);
     cJSON_AddNumberToObject(o, "maxKw", s->max_kw);
+    cJSON_AddNumberToObject(o, "siteMaxKw", s->site_max_kw);
     cJSON_AddItemToObject(o, "phaseMaxKw", cJSON_CreateDoubleArray(s->phase_max_kw, 3));
     cJSON_AddNumberToObject(o, "minutesAboveLimit", s->minutes_above);
     cJSON_AddNumberToObject(o, "worstExceedanceKw", s->worst_exceed_kw);

@@ -43,6 +43,11 @@ struct sim_report;
 /* Minute buckets from start to end (bounded: at most 4 years of minutes). NULL on bad bounds. */
 struct sim_report *sim_report_new(int64_t start_ms, int64_t end_ms, double grid_limit_w);
 void sim_report_free(struct sim_report *r);
+/* The building's load on the same connection (kW from each time on; borrowed: it must outlive the report): counted
+ * with the chargers against the grid limit, never in their energy or cost. NULL: none. */
+void sim_report_set_site_load(struct sim_report *r, const struct sim_prices *kw);
+/* That load at t (0 without one, or before its first value). */
+double sim_report_site_load_kw(const struct sim_report *r, int64_t t_ms);
 
 /*
  * The depot's circuits (borrowed: they must outlive the report), so that energy given with a circuit counts in it
@@ -65,8 +70,9 @@ struct sim_site_summary {
     double energy_kwh;
     double max_kw;              /* highest one-minute average */
     double phase_max_kw[3];     /* highest one-minute average of each grid phase (each its own minute) */
-    int minutes_above;          /* minutes whose average exceeded the grid limit */
+    int minutes_above;          /* minutes whose average, with the building's load, exceeded the grid limit */
     double worst_exceed_kw;
+    double site_max_kw;         /* highest one-minute average with the building's load (= max_kw without one) */
     double cost_eur;            /* NAN without prices */
     double priced_share;        /* share of the energy a price covered */
     int vehicles, vehicles_met; /* met: delivered >= 99 % of requested */

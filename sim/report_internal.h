@@ -15,6 +15,7 @@ struct sim_report {
     int ncircuits;
     double *circuit_wh;         /* per circuit and grid phase: [(c * 3 + p) * minutes + m]; NULL without circuits */
     double grid_limit_w;
+    const struct sim_prices *site_load; /* the building's kW (sim_report_set_site_load), or NULL */
     int nveh, capveh;
     struct sim_vehicle_result *veh;
     struct sim_counters c;

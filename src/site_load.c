@@ -15,6 +15,7 @@
 struct site_load {
     struct feed *feed;
     double margin_kw;
+    int64_t persist_ms;             /* how long a reading above the forecast is taken to last */
     double reading_kw;              /* NAN: none yet */
     int64_t reading_at_ms, reading_end_ms;
 };
@@ -61,7 +62,7 @@ static void on_fetch(struct depot *d, const struct tariff_series *fresh)
     control_site_load_changed(d);
 }
 
-static const char *const extra_keys[] = {"margin_kw", NULL};
+static const char *const extra_keys[] = {"margin_kw", "persist_min", NULL};
 
 static const struct feed_spec site_load_spec = {
     .key = "site_load",
@@ -69,7 +70,7 @@ static const struct feed_spec site_load_spec = {
     .what = "kW values",
     .event_type = STORE_EV_SITE_LOAD,
     /* Without a fallback the unknown building is taken as drawing nothing: say one (a fixed kW) in the config. */
-    .default_fallback = "{\"type\":\"fixed\",\"name\":\"no building load\",\"price\":0}",
+    .default_fallback = "{\"type\":\"fixed\",\"name\":\"no building load\",\"value\":0}",
     .extra_keys = extra_keys,
     .history_ms = 29 * TARIFF_MS_PER_DAY, /* the four weeks of the hour-of-week forecast */
     .load_stored = load_stored,
@@ -91,8 +92,23 @@ int site_load_start(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     s->margin_kw = m ? m->valuedouble : 0;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(section, "persist_min");
+    if (p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0) || p->valuedouble > 1440)) {
+        snprintf(err, err_len, "site_load.persist_min: minutes from 0 to 1440 a reading above the forecast is taken "
+                 "to last");
+        free(s);
+        return -1;
+    }
+    s->persist_ms = (int64_t)((p ? p->valuedouble : 60) * 60000);
+    /* A provider's plausible band defaults to a price's (-1 to 5 per kWh): kW need their own. */
+    cJSON *sec = cJSON_Duplicate(section, true);
+    cJSON *prov = cJSON_GetObjectItemCaseSensitive(sec, "provider");
+    if (cJSON_IsObject(prov) && !cJSON_GetObjectItemCaseSensitive(prov, "plausible"))
+        cJSON_AddItemToObject(prov, "plausible", cJSON_Parse("{\"min\": -100000, \"max\": 100000}"));
     d->site_load = s;
-    if (!feed_start(d, &s->feed, section, &site_load_spec, 48 * TARIFF_MS_PER_HOUR, err, err_len)) {
+    bool ok = feed_start(d, &s->feed, sec, &site_load_spec, 48 * TARIFF_MS_PER_HOUR, err, err_len) != NULL;
+    cJSON_Delete(sec);
+    if (!ok) {
         d->site_load = NULL;
         free(s);
         return -1;
@@ -123,10 +139,11 @@ int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, d
     for (size_t k = 0; k < n; k++) {
         kw[k] = v[k].price + s->margin_kw;
         int64_t a = slot0 + (int64_t)k * slot_ms;
-        /* The slot we are in: at least what the source says of now, while that is fresh (a meter's reading
-         * that covers less than the slot is not in the fallback chain's slots). */
-        if (a <= now && now < a + slot_ms && !isnan(s->reading_kw) && now < s->reading_end_ms + slot_ms)
-            kw[k] = fmax(kw[k], s->reading_kw + s->margin_kw);
+        /* The slot we are in and those of the next persist_min: at least what the source says of now, while
+         * that is fresh. A load above its forecast (a defrost, a compressor) is taken to last until a reading
+         * says otherwise; the slots beyond keep the forecast. */
+        bool fresh = !isnan(s->reading_kw) && now < s->reading_end_ms + slot_ms;
+        if (fresh && a + slot_ms > now && a < now + s->persist_ms) kw[k] = fmax(kw[k], s->reading_kw + s->margin_kw);
     }
     free(v);
     return 0;

@@ -3,7 +3,9 @@
  * cold stores), less what PV on the same connection produces. Configured by the `site_load` section as a feed
  * (feed.h) of kW per interval: a JSON or CSV source over HTTP, or a local meter's JSON endpoint polled every
  * minute, behind the same circuit breaker and fallback chain as prices (fresh -> stored -> the hour-of-week mean
- * of the last four weeks -> the static fallback). `margin_kw` is added to every value.
+ * of the last four weeks -> the static fallback). `margin_kw` is added to every value. The latest reading is a
+ * floor for the slot now and those of the next `persist_min` (60): a load above its forecast is taken to last
+ * until a reading says otherwise.
  *
  * Control plans charging under the connection's limit less this load, slot by slot, and keeps its fail-safe
  * under the limit less the horizon's highest load (control_model.c). A reading above what the plan assumed for
@@ -25,8 +27,8 @@ struct depot;
 int site_load_start(struct depot *d, char *err, size_t err_len);
 void site_load_stop(struct depot *d);
 
-/* The load (kW, margin included) in n slots of slot_ms from slot0; the slot holding now is at least the latest
- * reading. -1 without a site_load section. */
+/* The load (kW, margin included) in n slots of slot_ms from slot0; from now to persist_min on, at least the
+ * latest reading. -1 without a site_load section. */
 int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw);
 
 struct site_load_status {

@@ -24,7 +24,7 @@ static const char *const k_json[] = {"array", "start", "end", "price", "time_for
                                      "multiplier", "headers", NULL};
 static const char *const k_csv[] = {"file", "resolution_min", "multiplier", NULL};
 static const char *const k_tou[] = {"bands", NULL};
-static const char *const k_fixed[] = {"price", NULL};
+static const char *const k_fixed[] = {"price", "value", NULL};
 
 /* Publication times: day-ahead auctions clear around 12:00-12:45 CET; each platform republishes a little later. */
 static const struct kind_info kinds[TARIFF_KIND_COUNT] = {
@@ -269,6 +269,9 @@ static int parse_kind_keys(tariff_provider *p, const cJSON *cfg, char *err, size
         return tariff_tou_from_json(cJSON_GetObjectItemCaseSensitive(cfg, "bands"), "tou.bands", &p->tou, err,
                                     errlen);
     case TARIFF_FIXED:
+        /* "value": a series that is not a price (a building's kW), without the price's plausible range. */
+        if (cJSON_GetObjectItemCaseSensitive(cfg, "value"))
+            return num_key(cfg, "value", -1e6, 1e6, &p->fixed_price, true, w, err, errlen) < 0 ? -1 : 0;
         return num_key(cfg, "price", -10, 10, &p->fixed_price, true, w, err, errlen) < 0 ? -1 : 0;
     default:
         return -1;
@@ -373,10 +376,13 @@ tariff_provider *tariff_provider_from_json(const cJSON *cfg, char *err, size_t e
         goto fail;
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(cfg, "plausible");
     if (pl) {
-        static const char *const keys[] = {"min_per_kwh", "max_per_kwh", NULL};
+        /* "min"/"max": the same band for a series that is not a price (a building's kW). */
+        static const char *const keys[] = {"min_per_kwh", "max_per_kwh", "min", "max", NULL};
         if (!cJSON_IsObject(pl) || tariff_json_keys(pl, "plausible", keys, err, errlen) < 0 ||
             num_key(pl, "min_per_kwh", -1e4, 1e4, &p->min_price, false, "plausible", err, errlen) < 0 ||
-            num_key(pl, "max_per_kwh", -1e4, 1e4, &p->max_price, false, "plausible", err, errlen) < 0) {
+            num_key(pl, "max_per_kwh", -1e4, 1e4, &p->max_price, false, "plausible", err, errlen) < 0 ||
+            num_key(pl, "min", -1e6, 1e6, &p->min_price, false, "plausible", err, errlen) < 0 ||
+            num_key(pl, "max", -1e6, 1e6, &p->max_price, false, "plausible", err, errlen) < 0) {
             if (!cJSON_IsObject(pl))
                 tariff_err(err, errlen, "plausible: need an object");
             goto fail;

@@ -145,8 +145,10 @@ typedef struct tariff_provider tariff_provider;
  *            "low_speed_time_s" 5, "max_body_bytes" 4 MiB, "user_agent", "max_pages" 10},
  *   "composition": {"adders_per_kwh": [{"name","price"}] or number, "grid_fee": <tou object>,
  *                   "vat_percent"},
- *   "plausible": {"min_per_kwh" -1.0, "max_per_kwh" 5.0} (raw market price, before composition),
+ *   "plausible": {"min_per_kwh" -1.0, "max_per_kwh" 5.0} (raw market price, before composition; "min"/"max"
+ *                instead for a series that is not a price, e.g. a building's kW: -1e6 to 1e6),
  *   "publication": {"time" "HH:MM", "zone" (default: provider zone), "delay_min"} (default per provider).
+ * A "fixed" provider takes "price" (-10..10), or "value" (-1e6..1e6) for a series that is not a price.
  * Unknown keys are errors (a typo must not silently change the bill). NULL on error, with err naming the key. */
 tariff_provider *tariff_provider_from_json(const cJSON *cfg, char *err, size_t errlen);
 void tariff_provider_free(tariff_provider *p);
