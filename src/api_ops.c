@@ -2,6 +2,7 @@
  * api_ops.c - the operator's routes answered from the loop's memory: /healthz, /readyz, /metrics, prices and
  * the site limit. Thread: the loop thread only (the store read of /readyz runs on the reader thread).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "api_internal.h"
 #include "control.h"
 #include "prices.h"
+#include "site_load.h"
 
 #ifndef DEPOTD_VERSION
 #define DEPOTD_VERSION "dev"
@@ -115,6 +117,29 @@ void api_get_readyz(struct api *a, struct api_req *r, const cJSON *body)
 static void metric(FILE *f, const char *name, const char *type, const char *help, double v)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+/* A feed's breaker (1 for the state it is in), fetches, failures and last success, as depotd_<name>_...: prices
+ * and the building's load the same way. */
+static void feed_metrics(FILE *f, const char *name, const char *what, const struct feed_status *st)
+{
+    fprintf(f, "# HELP depotd_%s_breaker_state Circuit breaker of %s (1 for the state it is in).\n"
+               "# TYPE depotd_%s_breaker_state gauge\n", name, what, name);
+    static const char *const states[] = {"closed", "open", "half_open", "none"};
+    const char *now = st->breaker ? st->breaker : "none";
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "depotd_%s_breaker_state{provider=\"%s\",state=\"%s\"} %d\n", name,
+                st->provider[0] ? st->provider : "none", states[i], strcmp(now, states[i]) == 0);
+    char key[96], help[160];
+    snprintf(key, sizeof key, "depotd_%s_fetches_total", name);
+    snprintf(help, sizeof help, "Fetches from %s.", what);
+    metric(f, key, "counter", help, (double)st->fetches);
+    snprintf(key, sizeof key, "depotd_%s_fetch_failures_total", name);
+    snprintf(help, sizeof help, "Fetches from %s that failed.", what);
+    metric(f, key, "counter", help, (double)st->failures);
+    snprintf(key, sizeof key, "depotd_%s_last_success_timestamp_seconds", name);
+    snprintf(help, sizeof help, "When %s last answered (0: never).", what);
+    metric(f, key, "gauge", help, (double)st->last_success_ms / 1000.0);
 }
 
 /* A Prometheus label value: station-chosen text (an unknown action) must not break the exposition format. */
@@ -261,23 +286,31 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
                     cJSON_GetNumberValue(cJSON_GetObjectItem(c, "planned_peak_kw")));
         cJSON_Delete(circuits);
     }
+    if (cs.site_load_on) {
+        metric(f, "depotd_site_load_kw", "gauge",
+               "site_load: the building's load now as planned with (kW, margin included; below 0: PV feeds in).",
+               cs.site_load_kw);
+        metric(f, "depotd_site_load_peak_kw", "gauge",
+               "site_load: the horizon's highest load, which the fail-safe leaves room for (kW).", cs.site_load_peak_kw);
+    }
+    metric(f, "depotd_failsafe_limit_kw", "gauge",
+           "What the fail-safe keeps the site under while depotd is down: the limit less the building's highest (kW).",
+           cs.failsafe_limit_kw);
     metric(f, "depotd_demand_peak_kw", "gauge",
            "control.demand: the billing period's peak so far, the highest interval mean of charging (kW; 0: none).",
            cs.demand_peak_kw);
 
     struct feed_status ps;
     prices_status(d, &ps);
-    fprintf(f, "# HELP depotd_price_breaker_state Circuit breaker of the price provider (1 for the state it is in).\n"
-               "# TYPE depotd_price_breaker_state gauge\n");
-    static const char *const states[] = {"closed", "open", "half_open", "none"};
-    const char *now = ps.breaker ? ps.breaker : "none";
-    for (int i = 0; i < 4; i++)
-        fprintf(f, "depotd_price_breaker_state{provider=\"%s\",state=\"%s\"} %d\n", ps.provider[0] ? ps.provider : "none",
-                states[i], strcmp(now, states[i]) == 0);
-    metric(f, "depotd_price_fetches_total", "counter", "Price fetches.", (double)ps.fetches);
-    metric(f, "depotd_price_fetch_failures_total", "counter", "Price fetches that failed.", (double)ps.failures);
-    metric(f, "depotd_price_last_success_timestamp_seconds", "gauge", "When prices last came in (0: never).",
-           (double)ps.last_success_ms / 1000.0);
+    feed_metrics(f, "price", "the price provider", &ps);
+    struct site_load_status sl;
+    site_load_status(d, &sl);
+    if (sl.configured) {
+        feed_metrics(f, "site_load", "the building's load", &sl.feed);
+        if (!isnan(sl.reading_kw))
+            metric(f, "depotd_site_load_reading_kw", "gauge", "site_load: the latest value for now (kW, no margin).",
+                   sl.reading_kw);
+    }
 
     metric(f, "depotd_api_requests_total", "counter", "API requests.", (double)a->requests);
     fprintf(f, "# HELP depotd_api_responses_total API responses by status class.\n"
@@ -414,6 +447,33 @@ static int cmp_station_item(const void *x, const void *y)
 
 /* control knows the stations that ever connected; the registry also those that never did (an alarm on the
  * page): added without EVSEs, and the whole list put in id order. */
+
+/* The building's load for /api/v1/site: the feed, the latest reading, what control plans with now and the room the
+ * fail-safe leaves; null without a site_load section. */
+static cJSON *site_load_doc(struct depot *d)
+{
+    struct site_load_status sl;
+    site_load_status(d, &sl);
+    if (!sl.configured) return cJSON_CreateNull();
+    struct control_stats cs;
+    control_stats(d, &cs);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "provider", sl.feed.provider);
+    cJSON_AddStringToObject(o, "breaker", sl.feed.breaker ? sl.feed.breaker : "none");
+    if (isnan(sl.reading_kw)) {
+        cJSON_AddNullToObject(o, "reading_kw");
+        cJSON_AddNullToObject(o, "reading_at");
+    } else {
+        cJSON_AddNumberToObject(o, "reading_kw", round(sl.reading_kw * 1000) / 1000);
+        api_add_time(o, "reading_at", sl.reading_at_ms);
+    }
+    cJSON_AddNumberToObject(o, "margin_kw", sl.margin_kw);
+    cJSON_AddNumberToObject(o, "planned_kw", round(cs.site_load_kw * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "peak_kw", round(cs.site_load_peak_kw * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "failsafe_limit_kw", round(cs.failsafe_limit_kw * 1000) / 1000);
+    return o;
+}
+
 static int add_registry_stations(struct depot *d, cJSON *stations)
 {
     size_t n = (size_t)cJSON_GetArraySize(stations), cap = n + d->n_stations + 1, k = 0;
@@ -468,6 +528,7 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
     cJSON *feed = cJSON_AddObjectToObject(o, "price_feed");
     cJSON_AddStringToObject(feed, "provider", ps.provider[0] ? ps.provider : "none");
     cJSON_AddStringToObject(feed, "breaker", ps.breaker ? ps.breaker : "none");
+    cJSON_AddItemToObject(o, "site_load", site_load_doc(a->d));
     api_reply(r, 200, o);
 }
 

@@ -102,6 +102,9 @@ struct control_stats {
     int sessions, sessions_at_risk;
     double site_limit_kw, planned_site_kw, measured_site_kw;
     double demand_peak_kw;      /* control.demand: the billing period's peak so far (0: none or off) */
+    bool site_load_on;          /* a site_load feed: the building's load now (margin included) and the horizon's
+                                   highest, which the fail-safe leaves room for */
+    double site_load_kw, site_load_peak_kw, failsafe_limit_kw;
     double last_solve_ms;
     double departure_hedge_pct; /* in force: configured or learned from ended sessions */
     uint64_t last_plan_id;

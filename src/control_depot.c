@@ -327,6 +327,10 @@ void control_stats(struct depot *d, struct control_stats *out)
     out->measured_site_kw = ctl_measured_site_w(ctl) / 1000.0;
     out->demand_peak_kw = ctl_demand_peak_kw(ctl, ctl_now(ctl));
     out->departure_hedge_pct = ctl_hedge_pct(ctl);
+    out->site_load_on = ctl->load.on;
+    out->site_load_kw = ctl_site_load_kw(ctl, ctl_now(ctl));
+    out->site_load_peak_kw = ctl->load.peak_kw;
+    out->failsafe_limit_kw = ctl_failsafe_limit_kw(ctl, ctl_now(ctl));
 }
 
 /* ---- start and stop ------------------------------------------------------------------------------------------------------ */

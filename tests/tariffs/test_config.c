@@ -77,6 +77,9 @@ static void test_errors_name_the_key(void)
         {"{\"type\":\"csv\"}", "file"},
         {"{\"type\":\"tou\"}", "tou.bands"},
         {"{\"type\":\"fixed\"}", "price"},
+        {"{\"type\":\"fixed\",\"price\":40}", "price"},
+        {"{\"type\":\"fixed\",\"value\":2e6}", "value"},
+        {"{\"type\":\"awattar\",\"plausible\":{\"min\":0,\"max\":-5}}", "max"},
     };
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
         char err[256] = "";
@@ -88,8 +91,26 @@ static void test_errors_name_the_key(void)
     }
 }
 
+/* A series that is not a price (a building's kW): "value" for fixed, "min"/"max" for the plausible band. */
+static void test_values_not_prices(void)
+{
+    char err[256] = "";
+    cJSON *j = cJSON_Parse("{\"type\":\"fixed\",\"name\":\"workshop\",\"value\":40}");
+    tariff_provider *p = tariff_provider_from_json(j, err, sizeof err);
+    double v = 0;
+    CHECK(p && tariff_static_price(p, 0, &v) == 0 && v == 40, "fixed value 40 (%s)", err);
+    tariff_provider_free(p);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"type\":\"csv\",\"file\":\"/x.csv\",\"plausible\":{\"min\":-200,\"max\":900}}");
+    p = tariff_provider_from_json(j, err, sizeof err);
+    CHECK(p != NULL, "plausible min/max in kW accepted (%s)", err);
+    tariff_provider_free(p);
+    cJSON_Delete(j);
+}
+
 int main(int argc, char **argv)
 {
+    test_values_not_prices();
     test_examples_load(argc > 1 ? argv[1] : "examples/tariffs");
     test_errors_name_the_key();
     return t_done();

@@ -28,6 +28,10 @@ function siteBar(s) {
       el('span', {}, el('b', {}, kw(planned)), ' planned now'),
       el('span', {}, 'limit ', el('b', {}, kw(limit)),
          temp ? el('span', { class: 'warn' }, ` curtailed from ${kw(s.limit.configured_kw)} until ${when(temp.until)}`) : null),
+      s.site_load ? el('span', {}, 'building ', el('b', {}, kw(s.site_load.planned_kw)),
+                       el('span', { class: 'muted' },
+                          ` planned with (meter ${s.site_load.reading_kw == null ? 'not read yet' : kw(s.site_load.reading_kw)}`
+                          + ` + ${kw(s.site_load.margin_kw)} margin; fail-safe under ${kw(s.site_load.failsafe_limit_kw)})`)) : null,
       s.demand ? el('span', {}, 'peak this billing period ', el('b', {}, kw(s.demand.peak_kw)),
                     s.demand.plan_peak_kw != null ? ` (the plan: ${kw(s.demand.plan_peak_kw)})` : '',
                     el('span', { class: 'muted' }, ` at ${eur(s.demand.price_per_kw)}/kW`)) : null,
@@ -94,6 +98,7 @@ function alarms(s) {
     }
   }
   if (s.price_feed && s.price_feed.breaker !== 'closed') out.push(`price feed ${s.price_feed.provider}: breaker ${s.price_feed.breaker}, planning on fallback prices`);
+  if (s.site_load && s.site_load.breaker !== 'closed') out.push(`building load feed ${s.site_load.provider}: breaker ${s.site_load.breaker}, planning on its last values and fallback`);
   if (s.limit.temporary) out.push(`site curtailed to ${kw(s.limit.in_force_kw)} until ${when(s.limit.temporary.until)} (${relative(s.limit.temporary.until)})`);
   return out;
 }
