@@ -629,6 +629,7 @@ void ctl_free(struct control *ctl)
         free(cs->cap);
         free(cs->cap_sent);
         free(cs->cap_next);
+        ctl_external_free(cs);
         free(cs);
     }
     free(ctl->by_id);

@@ -453,6 +453,18 @@ static void add_session(struct build *b, struct ctl_station *cs, struct ctl_evse
         .circuit = circuit,
         .phases = ctl_session_phases(cfg, cs->st->id, e->id, ctl_session_phase_count(cs, e)),
     };
+    /* A limit from outside depotd the station enforces (NotifyChargingLimit): planned with, slot by slot, so what
+     * it takes from this EVSE goes to the others. */
+    if (cs->n_ext) {
+        double *row = &j->max_slot[(size_t)i * b->T];
+        bool any = false;
+        for (int t = 0; t < b->T; t++) {
+            double w = ctl_external_limit_w(ctl, cs, e->id, b->plan->at[t], b->plan->at[t + 1]);
+            row[t] = fmin(max_kw, w / 1000.0);
+            any |= isfinite(w);
+        }
+        if (any) j->sessions[i].max_kw_slot = row;
+    }
     struct ctl_plan_session *ps = &b->plan->sessions[i];
     snprintf(ps->station, sizeof ps->station, "%s", cs->st->id);
     ps->evse = e->id;

@@ -382,6 +382,11 @@ void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *paylo
     if (d->control) ctl_on_ev_needs(d->control, st, payload);
 }
 
+void control_on_charging_limit(struct depot *d, struct station *st, const cJSON *payload, bool cleared)
+{
+    if (d->control) ctl_on_charging_limit(d->control, st, payload, cleared);
+}
+
 void control_on_variables(struct depot *d, struct station *st, const cJSON *result)
 {
     if (d->control) ctl_on_variables(d->control, st, result);

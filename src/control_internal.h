@@ -192,6 +192,9 @@ struct ctl_station {
     /* Sticky non-compliance: an EVSE of it drew above its limit. Every session on it starts planned around (at
      * what the EV may draw) until the station reboots or follows a probe profile for a full slot, measured. */
     bool noncompliant;
+    /* Limits from outside depotd the station reported (NotifyChargingLimit, control_external.c), or NULL. */
+    struct ctl_ext_limit *ext;
+    int n_ext;
     struct ctl_station *next;
     struct ctl_station *hnext;   /* ctl->by_id chain */
 };
@@ -346,6 +349,13 @@ void ctl_on_transaction_event(struct control *ctl, struct station *st, const cJS
 void ctl_on_call(struct control *ctl, struct station *st);
 void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *payload);
+/* NotifyChargingLimit (cleared false) or ClearedChargingLimit (control_external.c): re-plans when it changes. */
+void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, bool cleared);
+/* The lowest external limit on this EVSE over [from, to) (W; the station's shared by its sessions), INFINITY: none. */
+double ctl_external_limit_w(const struct control *ctl, const struct ctl_station *cs, int evse, int64_t from, int64_t to);
+/* The same from the store at start-up (no re-plan: the first plan comes when the loop runs). */
+void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload);
+void ctl_external_free(struct ctl_station *cs);
 void ctl_on_variables(struct control *ctl, struct station *st, const cJSON *result);
 void ctl_on_capabilities_read(struct control *ctl, struct station *st);
 void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev);

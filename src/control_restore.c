@@ -1,6 +1,7 @@
 /*
  * control_restore.c - after a restart, the control model from the event log: the transactions still open (with
- * their energy, needs and vehicles), the told departures kept, the last plan's number. Loop thread, at start-up.
+ * their energy, needs and vehicles), the told departures kept, the last plan's number, the stations' external
+ * limits. Loop thread, at start-up.
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +45,17 @@ static void on_active(void *ctx, const struct store_active_tx *row)
             cJSON_Delete(p);
         }
     }
+}
+
+/* A limit from outside depotd a station reported and did not clear: planned with again (one without a
+ * startSchedule now counts from the restart). */
+static void on_charging_limit(void *ctx, const char *station, const char *payload)
+{
+    struct control *ctl = ctx;
+    struct station *st = depot_station_find(ctl->d, station);
+    cJSON *p = cJSON_Parse(payload);
+    if (st && p) ctl_restore_charging_limit(ctl, st, p);
+    cJSON_Delete(p);
 }
 
 /* departure_kept events, newest first: kept to be learned from oldest first. */
@@ -96,6 +108,10 @@ int ctl_restore(struct control *ctl, char *err, size_t err_len)
     ctl_departures_log_hedge(ctl);
     if (store_each_active_transaction(ctl->d->store, on_active, ctl)) {
         snprintf(err, err_len, "cannot read the active transactions from the store");
+        return -1;
+    }
+    if (store_each_charging_limit(ctl->d->store, on_charging_limit, ctl)) {
+        snprintf(err, err_len, "cannot read the stations' charging limits from the store");
         return -1;
     }
     int n = 0;

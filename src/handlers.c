@@ -219,6 +219,20 @@ static cJSON *sign_certificate(struct conn *c, const cJSON *p)
     return r;
 }
 
+/* K12: a limit from an energy management system or the grid operator that the station enforces itself: planned
+ * with, so what it takes from this station goes to the others. */
+static cJSON *charging_limit(struct conn *c, const cJSON *payload)
+{
+    control_on_charging_limit(c->depot, c->station, payload, false);
+    return cJSON_CreateObject();
+}
+
+static cJSON *cleared_charging_limit(struct conn *c, const cJSON *payload)
+{
+    control_on_charging_limit(c->depot, c->station, payload, true);
+    return cJSON_CreateObject();
+}
+
 static const struct {
     const char *action;
     handler_fn fn;
@@ -232,8 +246,8 @@ static const struct {
     {"MeterValues", meter_values, true},
     {"NotifyEVChargingNeeds", ev_charging_needs, true},
     {"NotifyEVChargingSchedule", status_accepted, true},
-    {"NotifyChargingLimit", empty, true},
-    {"ClearedChargingLimit", empty, true},
+    {"NotifyChargingLimit", charging_limit, true},
+    {"ClearedChargingLimit", cleared_charging_limit, true},
     {"ReportChargingProfiles", empty, true},
     {"NotifyReport", empty, true},
     {"SecurityEventNotification", empty, true},

@@ -1,0 +1,105 @@
+/* Limits from outside depotd that a station reports (NotifyChargingLimit, src/control_external.c) through the
+ * loop's seam (fake_port.h): the plan keeps the station's sessions under them and gives what they free to the
+ * others, by hand-computed cases. Flat prices: sessions charge at once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/check.h"
+#include "fake_port.h"
+
+#define HOUR 3600000LL
+
+/* Two stations of one 22 kW EVSE behind 30 kW; VAN-A (ST00) and VAN-B (ST01) need 40 kWh each by T0 + 6 h. */
+#define VANS "\"site_limit_kw\": 30, \"horizon_h\": 8, \"departure_hedge_new_pct\": 0, \"vehicles\": [" \
+    "{\"id\": \"VAN-A\", \"id_tokens\": [\"TOK-A\"]}, {\"id\": \"VAN-B\", \"id_tokens\": [\"TOK-B\"]}], \"needs\": [" \
+    "{\"vehicle\": \"VAN-A\", \"departure\": \"2027-01-01T06:00:00Z\", \"energy_kwh\": 40}, " \
+    "{\"vehicle\": \"VAN-B\", \"departure\": \"2027-01-01T06:00:00Z\", \"energy_kwh\": 40}]"
+
+static struct control *two_vans(void)
+{
+    struct control *ctl = loop_new(2, "{" VANS "}");
+    if (!ctl) return NULL;
+    boot(ctl, 0, 1);
+    boot(ctl, 1, 1);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A");
+    tx_event(ctl, 1, 1, "Started", "TOK-B");
+    settle(ctl);
+    return ctl;
+}
+
+/* Planned kW of the session on station st in slot t (-1: none). */
+static double planned(const struct ctl_plan *p, int st, int t)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->sessions[i].station, stations[st].id) == 0) return p->kw[(size_t)i * p->slots + t];
+    return -1;
+}
+
+static int slot_at(const struct ctl_plan *p, int64_t t)
+{
+    for (int k = 0; k < p->slots; k++)
+        if (p->at[k] <= t && t < p->at[k + 1]) return k;
+    return -1;
+}
+
+static void limit(struct control *ctl, int st, const char *json)
+{
+    cJSON *p = cJSON_Parse(json);
+    ctl_on_charging_limit(ctl, &stations[st], p, strstr(json, "chargingLimit\"") == NULL);
+    cJSON_Delete(p);
+    settle(ctl);
+}
+
+/* The EMS holds ST00 at 5 kW for two hours: VAN-A is planned at 5 kW there, VAN-B gets its 22, 27 of the 30 kW in
+ * all; after the two hours VAN-A takes the rest again. Without the report they share the 30 kW (22 + 8). */
+static void test_planned_with(void)
+{
+    struct control *ctl = two_vans();
+    CHECK(ctl && ctl->plan, "planned");
+    if (!ctl || !ctl->plan) return;
+    double a0 = planned(ctl->plan, 0, 0), b0 = planned(ctl->plan, 1, 0);
+    CHECK(fabs(a0 + b0 - 30) < 0.01, "without a report: both share the 30 kW at once (%.2f + %.2f)", a0, b0);
+    limit(ctl, 0, "{\"chargingLimit\": {\"chargingLimitSource\": \"EMS\", \"isGridCritical\": false}, \"evseId\": 0, "
+                  "\"chargingSchedule\": [{\"id\": 1, \"chargingRateUnit\": \"W\", \"startSchedule\": "
+                  "\"2027-01-01T00:00:00Z\", \"duration\": 7200, \"chargingSchedulePeriod\": "
+                  "[{\"startPeriod\": 0, \"limit\": 5000}]}]}");
+    const struct ctl_plan *p = ctl->plan;
+    int bad = 0;
+    for (int t = 0; t < slot_at(p, T0 + 2 * HOUR); t++)
+        if (planned(p, 0, t) > 5 + 1e-6 && bad++ < 3) CHECK(0, "slot %d: VAN-A %.3f kW above the EMS's 5", t, planned(p, 0, t));
+    CHECK(!bad, "VAN-A under the EMS's 5 kW for its two hours");
+    CHECK(fabs(planned(p, 1, 0) - 22) < 0.01, "VAN-B gets its 22 kW now (%.3f)", planned(p, 1, 0));
+    int after = slot_at(p, T0 + 2 * HOUR);
+    CHECK(after >= 0 && planned(p, 0, after) > 5.5, "after the two hours VAN-A charges above 5 kW again (%.3f)",
+          after >= 0 ? planned(p, 0, after) : -1);
+    limit(ctl, 0, "{\"chargingLimitSource\": \"EMS\", \"evseId\": 0}");
+    CHECK(planned(ctl->plan, 0, 0) > 5.5, "cleared: VAN-A above 5 kW at once (%.3f)", planned(ctl->plan, 0, 0));
+    ctl_free(ctl);
+}
+
+/* In A per phase: 10 A on 3 phases is 6.9 kW; a limit without a schedule says nothing to plan with. */
+static void test_amps_and_empty(void)
+{
+    struct control *ctl = two_vans();
+    if (!ctl) return;
+    limit(ctl, 1, "{\"chargingLimit\": {\"chargingLimitSource\": \"SO\"}, \"evseId\": 1, \"chargingSchedule\": [{"
+                  "\"id\": 2, \"chargingRateUnit\": \"A\", \"chargingSchedulePeriod\": [{\"startPeriod\": 0, "
+                  "\"limit\": 10}]}]}");
+    CHECK(fabs(planned(ctl->plan, 1, 0) - 6.9) < 0.01, "10 A x 3 x 230 V = 6.9 kW for VAN-B (%.3f)",
+          planned(ctl->plan, 1, 0));
+    CHECK(fabs(planned(ctl->plan, 0, 0) - 22) < 0.01, "VAN-A gets its 22 (%.3f)", planned(ctl->plan, 0, 0));
+    uint64_t id = ctl->plan->id;
+    limit(ctl, 0, "{\"chargingLimit\": {\"chargingLimitSource\": \"CSO\"}}");
+    CHECK(ctl->plan->id == id, "a limit without a schedule: no re-plan");
+    ctl_free(ctl);
+}
+
+int main(void)
+{
+    test_planned_with();
+    test_amps_and_empty();
+    loop_free();
+    return CHECK_DONE();
+}
