@@ -593,7 +593,6 @@ int api_start(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     a->d = d;
-    a->override_kw = -1;
     if (d->cfg.api_tokens && parse_tokens(a, d->cfg.api_tokens, err, err_len)) goto fail;
     if (api_cmd_restore(a, err, err_len)) goto fail;
     if (api_reader_start(a, err, err_len)) goto fail;

@@ -120,9 +120,6 @@ struct api {
     uint64_t next_cmd;
     int remote_start_id;
     /* the temporary site limit the API set (the only writer of control's override) */
-    double override_kw;
-    int64_t override_until_ms;
-    char override_by[API_NAME_MAX + 1];
     /* readiness: the loop's own heartbeat and the API's last write to the event log */
     lws_sorted_usec_list_t tick;
     int64_t tick_due_mono, tick_last_mono, lag_ms, lag_max_ms;

@@ -415,17 +415,21 @@ static cJSON *site_limit_doc(struct api *a)
     control_stats(a->d, &cs);
     cJSON *o = cJSON_CreateObject();
     double conf = configured_limit_kw(a->d);
-    cJSON_AddBoolToObject(o, "control_enabled", a->d->control && conf > 0 && cs.site_limit_kw > 0);
+    /* Enabled even when nothing is left for charging (a curtailment to 0, a building drawing it all). */
+    cJSON_AddBoolToObject(o, "control_enabled", cs.enabled);
     if (conf > 0) cJSON_AddNumberToObject(o, "configured_kw", conf);
     else cJSON_AddNullToObject(o, "configured_kw");
     cJSON_AddNumberToObject(o, "in_force_kw", cs.site_limit_kw);
     cJSON_AddNumberToObject(o, "planned_kw", cs.planned_site_kw);
     cJSON_AddNumberToObject(o, "measured_kw", cs.measured_site_kw);
-    if (a->override_kw >= 0 && a->override_until_ms > depot_now_ms()) {
+    double okw;
+    int64_t until;
+    const char *by;
+    if (control_site_override(a->d, &okw, &until, &by)) {
         cJSON *t = cJSON_AddObjectToObject(o, "temporary");
-        cJSON_AddNumberToObject(t, "kw", a->override_kw);
-        api_add_time(t, "until", a->override_until_ms);
-        cJSON_AddStringToObject(t, "set_by", a->override_by);
+        cJSON_AddNumberToObject(t, "kw", okw);
+        api_add_time(t, "until", until);
+        cJSON_AddStringToObject(t, "set_by", by);
     } else {
         cJSON_AddNullToObject(o, "temporary");
     }
@@ -573,9 +577,6 @@ void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 409, NULL, "the site limit cannot be set: %s", err);
         return;
     }
-    a->override_kw = kw;
-    a->override_until_ms = until;
-    snprintf(a->override_by, sizeof a->override_by, "%s", r->token->name);
     api_reply(r, 200, site_limit_doc(a));
 }
 
@@ -587,7 +588,5 @@ void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 409, NULL, "the site limit cannot be changed: %s", err);
         return;
     }
-    a->override_kw = -1;
-    a->override_until_ms = 0;
     api_reply(r, 200, site_limit_doc(a));
 }

@@ -91,6 +91,8 @@ int control_set_need(struct depot *d, const char *vehicle, const struct control_
                      char *err, size_t err_len);
 /* A temporary site limit (utility curtailment) until `until_ms`; kw < 0 clears it. Re-plans. */
 int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const char *who, char *err, size_t err_len);
+/* The temporary site limit in force: true with its kW, end and who set it; false when there is none. */
+bool control_site_override(struct depot *d, double *kw, int64_t *until_ms, const char **by);
 
 /* Ask for a re-plan (coalesced: many asks within control.replan_delay_ms are one solve). */
 void control_replan(struct depot *d, const char *reason);
@@ -99,6 +101,7 @@ void control_site_load_changed(struct depot *d);
 
 /* ---- reading state (API, metrics, tests) ---- */
 struct control_stats {
+    bool enabled;               /* control.site_limit_kw set: depotd plans and sends profiles */
     uint64_t plans, plans_failed, profiles_sent, profiles_accepted, profiles_rejected, profiles_failed;
     uint64_t compensations, noncompliant;
     int sessions, sessions_at_risk;

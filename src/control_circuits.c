@@ -45,7 +45,7 @@ static int parse_target(const char *s, char *station, size_t station_len, int *e
     return 0;
 }
 
-static int find_circuit(const struct ctl_config *cfg, const char *id)
+int ctl_circuit_find(const struct ctl_config *cfg, const char *id)
 {
     for (int c = 0; c < cfg->n_circuits; c++)
         if (strcmp(cfg->circuits[c].id, id) == 0) return c;
@@ -81,7 +81,7 @@ static int parse_one(struct ctl_config *cfg, const cJSON *o, int c, const char *
     if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= sizeof ci->id)
         return fail(err, len, "control.circuits[]: needs an \"id\" of 1 to 47 characters");
     snprintf(ci->id, sizeof ci->id, "%s", id->valuestring);
-    if (find_circuit(cfg, ci->id) >= 0) return fail(err, len, "control.circuits: id \"%s\" twice", ci->id);
+    if (ctl_circuit_find(cfg, ci->id) >= 0) return fail(err, len, "control.circuits: id \"%s\" twice", ci->id);
     cJSON_ArrayForEach(it, o) {
         bool known = it->string[0] == '_';
         for (int k = 0; keys[k] && !known; k++) known = strcmp(it->string, keys[k]) == 0;
@@ -120,7 +120,7 @@ static int order_tree(struct ctl_config *cfg, const char **parents, char *err, s
     }
     int rc = 0;
     for (int c = 0; c < n && !rc; c++) {
-        par[c] = parents[c] ? find_circuit(cfg, parents[c]) : -1;
+        par[c] = parents[c] ? ctl_circuit_find(cfg, parents[c]) : -1;
         if (parents[c] && par[c] < 0)
             rc = fail(err, len, "control.circuits[%s].parent: no circuit \"%s\"", cfg->circuits[c].id, parents[c]);
     }
@@ -253,7 +253,7 @@ int control_set_circuit_limit(struct depot *d, const char *id, double kw, int64_
         snprintf(err, err_len, "control is not enabled");
         return -1;
     }
-    int c = find_circuit(&ctl->cfg, id);
+    int c = ctl_circuit_find(&ctl->cfg, id);
     if (c < 0) {
         snprintf(err, err_len, "no circuit \"%s\" in control.circuits", id);
         return -2;

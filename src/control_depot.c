@@ -307,6 +307,7 @@ int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const c
     }
     ctl->override_kw = kw;
     ctl->override_until_ms = until_ms;
+    snprintf(ctl->override_by, sizeof ctl->override_by, "%s", who ? who : "");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "kw", kw);
     char buf[40];
@@ -317,12 +318,21 @@ int control_set_site_limit(struct depot *d, double kw, int64_t until_ms, const c
     return 0;
 }
 
+bool control_site_override(struct depot *d, double *kw, int64_t *until_ms, const char **by)
+{
+    struct control *ctl = d->control;
+    if (!ctl || ctl->override_kw < 0 || ctl->override_until_ms <= ctl_now(ctl)) return false;
+    *kw = ctl->override_kw, *until_ms = ctl->override_until_ms, *by = ctl->override_by;
+    return true;
+}
+
 void control_stats(struct depot *d, struct control_stats *out)
 {
     struct control *ctl = d->control;
     memset(out, 0, sizeof *out);
     if (!ctl) return;
     *out = ctl->stats;
+    out->enabled = ctl->cfg.enabled;
     out->site_limit_kw = ctl_site_limit_kw(ctl, ctl_now(ctl));
     out->measured_site_kw = ctl_measured_site_w(ctl) / 1000.0;
     out->demand_peak_kw = ctl_demand_peak_kw(ctl, ctl_now(ctl));

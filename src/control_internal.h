@@ -261,9 +261,10 @@ struct control {
     struct ctl_station **by_id;  /* hash of the stations by id (control_model.c): a lookup per message */
     size_t n_by_id;              /* buckets */
     int n_stations;
-    /* temporary site limit */
+    /* temporary site limit (a site_limit event; restored from the newest at start while it lasts) */
     double override_kw;
     int64_t override_until_ms;
+    char override_by[CONTROL_FLEET_MAX + 1];
     /* re-planning */
     struct ctl_planner *planner;
     bool replan_wanted, solving;
@@ -293,6 +294,7 @@ struct control {
         double kw;               /* < 0: none */
         int64_t until_ms;
         char by[CONTROL_FLEET_MAX + 1];
+        bool seen;               /* at start: its newest event was read (control_restore.c) */
     } circuit_limit[CTL_CIRCUITS_MAX];
     struct ctl_site_load {       /* the building's load over the horizon, from the port (control_model.c) */
         bool on;
@@ -532,6 +534,7 @@ int ctl_circuit_of(const struct ctl_config *cfg, const char *station, int evse);
 enum opt_phases ctl_session_phases(const struct ctl_config *cfg, const char *station, int evse, int phases);
 double ctl_circuit_load_kw(const struct ctl_circuit *c, enum opt_phases ph, double kw);
 bool ctl_circuits_per_phase(const struct ctl_config *cfg, const char *station, int evse); /* evse 0: any of it */
+int ctl_circuit_find(const struct ctl_config *cfg, const char *id); /* index in control.circuits, -1: none */
 double ctl_circuit_limit_kw(const struct control *ctl, int c, int64_t t); /* the configured, or a lower temporary one */
 struct floor_ask;
 cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p); /* NULL without circuits */

@@ -58,6 +58,61 @@ static void on_charging_limit(void *ctx, const char *station, const char *payloa
     cJSON_Delete(p);
 }
 
+/* A temporary limit set through the API (site_limit, circuit_limit events): kw, until and by if it still holds. */
+static bool limit_holds(struct control *ctl, const cJSON *o, double *kw, int64_t *until, const char **by)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kw");
+    const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "until"));
+    *by = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "by"));
+    if (!*by) *by = "";
+    if (!cJSON_IsNumber(k) || k->valuedouble < 0 || !u || ocpp_time_parse(u, until)) return false;
+    *kw = k->valuedouble;
+    return *until > ctl_now(ctl);
+}
+
+/* circuit_limit events, newest first: each circuit's newest counts. */
+static int on_circuit_limit(void *ctx, const char *data)
+{
+    struct control *ctl = ctx;
+    cJSON *o = cJSON_Parse(data);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "circuit"));
+    int c = id ? ctl_circuit_find(&ctl->cfg, id) : -1;
+    double kw;
+    int64_t until;
+    const char *by;
+    if (c >= 0 && !ctl->circuit_limit[c].seen) {
+        struct ctl_circuit_limit *l = &ctl->circuit_limit[c];
+        l->seen = true;
+        if (limit_holds(ctl, o, &kw, &until, &by)) {
+            l->kw = fmin(kw, ctl->cfg.circuits[c].limit_kw), l->until_ms = until;
+            snprintf(l->by, sizeof l->by, "%s", by);
+        }
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* The site's and the circuits' temporary limits that still hold after a restart (they were lost before: a
+ * curtailment the grid operator asked for ended with the process). */
+static int restore_limits(struct control *ctl)
+{
+    char *site = store_last_event_data(ctl->d->store, "site_limit");
+    cJSON *o = site ? cJSON_Parse(site) : NULL;
+    double kw;
+    int64_t until;
+    const char *by;
+    if (o && limit_holds(ctl, o, &kw, &until, &by)) {
+        ctl->override_kw = fmin(kw, ctl->cfg.site_limit_kw), ctl->override_until_ms = until;
+        snprintf(ctl->override_by, sizeof ctl->override_by, "%s", by);
+        log_info("control", NULL, "temporary site limit of %.1f kW (set by %s) restored, until %s", ctl->override_kw, by,
+                 ocpp_time_format(until, (char[40]){0}));
+    }
+    cJSON_Delete(o);
+    free(site);
+    return ctl->cfg.n_circuits ? store_each_station_event(ctl->d->store, "circuit_limit", NULL, 10000,
+                                                          on_circuit_limit, ctl) : 0;
+}
+
 /* departure_kept events, newest first: kept to be learned from oldest first. */
 struct kept_rows {
     int64_t started[DEPARTURES_KEEP], told[DEPARTURES_KEEP], ended[DEPARTURES_KEEP];
@@ -108,6 +163,10 @@ int ctl_restore(struct control *ctl, char *err, size_t err_len)
     ctl_departures_log_hedge(ctl);
     if (store_each_active_transaction(ctl->d->store, on_active, ctl)) {
         snprintf(err, err_len, "cannot read the active transactions from the store");
+        return -1;
+    }
+    if (restore_limits(ctl)) {
+        snprintf(err, err_len, "cannot read the temporary limits from the store");
         return -1;
     }
     if (store_each_charging_limit(ctl->d->store, on_charging_limit, ctl)) {

@@ -89,3 +89,28 @@ test('circuit limits: 422 above the configured one, in the past, unknown members
   problem(assert, await put('feeder-1', { kw: 3, until }, tokens.dispatcher), 403);
   problem(assert, await d.req('DELETE', '/api/v1/circuits/nope/limit', { token: tokens.admin }), 404, 'circuit_id');
 });
+
+test('temporary limits survive a restart: the site\'s and a circuit\'s, until their end; a cleared one stays cleared', async () => {
+  const until = iso(Date.now() + 2 * H);
+  let r = await d.req('PUT', '/api/v1/circuits/feeder-1/limit', { token: tokens.admin, body: { kw: 7, until } });
+  assert.equal(r.status, 200, r.text);
+  r = await d.req('PUT', '/api/v1/circuits/transformer/limit', { token: tokens.admin, body: { kw: 60, until } });
+  assert.equal(r.status, 200, r.text);
+  r = await d.req('DELETE', '/api/v1/circuits/transformer/limit', { token: tokens.admin });
+  assert.equal(r.status, 200, r.text);
+  r = await d.req('PUT', '/api/v1/site/limit', { token: tokens.admin, body: { kw: 40, until } });
+  assert.equal(r.status, 200, r.text);
+  cs1?.close();
+  await d.kill9(); // the crash: nothing is written on the way out
+  await d.start();
+  cs1 = await commandStation(d, 'CS1');
+  const site = (await d.req('GET', '/api/v1/site/limit', { token: tokens.viewer })).json;
+  assert.deepEqual(site.temporary, { kw: 40, until, set_by: 'ops-admin' }, JSON.stringify(site));
+  assert.equal(site.in_force_kw, 40);
+  const f1 = await circuit('feeder-1');
+  assert.deepEqual(f1.temporary, { kw: 7, until, set_by: 'ops-admin' });
+  assert.equal(f1.limit_in_force_kw, 7);
+  const tr = await circuit('transformer');
+  assert.equal(tr.temporary, null, 'the transformer\'s limit was cleared before the crash');
+  assert.match(d.stderrText, /temporary site limit of 40\.0 kW \(set by ops-admin\) restored/);
+});
