@@ -52,10 +52,46 @@ struct api_cmd {
     struct api_cmd *next;
 };
 
-/* M01-M04: installing the depot CA as the station's CSMS root (and listing, deleting certificates). */
-static const char *const commands[] = {"RequestStartTransaction", "RequestStopTransaction", "Reset",
-                                       "ChangeAvailability", "TriggerMessage", "UnlockConnector",
-                                       "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate", NULL};
+/* F remote control, M01-M04 certificates (installing the depot CA as the station's CSMS root), B provisioning
+ * (device model reads and writes, reports, the network profile), C ClearCache, E GetTransactionStatus, K the
+ * charging profiles (what the station holds and composes; setting and clearing only with control off: see
+ * command_refused). */
+static const char *const commands[] = {
+    "RequestStartTransaction", "RequestStopTransaction", "Reset", "ChangeAvailability", "TriggerMessage",
+    "UnlockConnector", "InstallCertificate", "GetInstalledCertificateIds", "DeleteCertificate", "GetVariables",
+    "SetVariables", "GetBaseReport", "GetReport", "SetNetworkProfile", "ClearCache", "GetTransactionStatus",
+    "GetChargingProfiles", "GetCompositeSchedule", "SetChargingProfile", "ClearChargingProfile", NULL};
+
+/* What depotd will not send for an operator, and why (status and problem text), or 0. With smart charging on, the
+ * station's charging profiles are the plan's: an operator's profile at another stack level would replace depotd's
+ * (OCPP 2.0.1 takes the highest stack level of each purpose), raise a station above its share and break the site
+ * limit while depotd counts it at its plan, so setting and clearing profiles is refused; a lower limit for a while
+ * is the site's or a circuit's temporary limit. A Basic auth password has its own door (A01: hashed, kept only once
+ * the station accepts it). */
+static int command_refused(struct api *a, const char *action, const cJSON *payload, char *why, size_t len)
+{
+    struct control_stats cs;
+    control_stats(a->d, &cs);
+    if (cs.enabled && (strcmp(action, "SetChargingProfile") == 0 || strcmp(action, "ClearChargingProfile") == 0)) {
+        snprintf(why, len, "%s: smart charging is on, so the station's charging profiles are depotd's plan (an "
+                 "operator's profile would replace it and could break the site limit); lower a limit for a while "
+                 "with PUT /api/v1/site/limit or /api/v1/circuits/{id}/limit", action);
+        return 409;
+    }
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(payload, "setVariableData")) {
+        const char *comp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(v, "component"), "name"));
+        const char *var = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(v, "variable"), "name"));
+        if (comp && var && strcmp(comp, "SecurityCtrlr") == 0 && strcmp(var, "BasicAuthPassword") == 0) {
+            snprintf(why, len, "request.setVariableData: a station's password changes through POST "
+                     "/api/v1/stations/{id}/password (hashed, kept only once the station accepts it)");
+            return 422;
+        }
+    }
+    return 0;
+}
 
 /* ---- idempotency ------------------------------------------------------------------------------------ */
 
@@ -370,9 +406,10 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     int k = 0;
     while (cJSON_IsString(action) && commands[k] && strcmp(commands[k], action->valuestring)) k++;
     if (!cJSON_IsString(action) || !commands[k]) {
-        api_problem(r, 422, "action", "action: must be one of RequestStartTransaction, RequestStopTransaction, Reset, "
-                                      "ChangeAvailability, TriggerMessage, UnlockConnector, InstallCertificate, "
-                                      "GetInstalledCertificateIds, DeleteCertificate");
+        char list[600] = "";
+        for (int i = 0; commands[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", commands[i]);
+        api_problem(r, 422, "action", "action: must be one of %s", list);
         return;
     }
     if (!cJSON_IsObject(request)) {
@@ -388,6 +425,12 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         cJSON_AddNumberToObject(payload, "remoteStartId", ++a->remote_start_id);
     }
     char desc[256];
+    int refused = command_refused(a, action->valuestring, payload, desc, sizeof desc);
+    if (refused) {
+        cJSON_Delete(payload);
+        api_problem(r, refused, refused == 422 ? "request" : NULL, "%s", desc);
+        return;
+    }
     if (ocpp_validate(action->valuestring, false, payload, desc, sizeof desc) != OCPP_OK) {
         cJSON_Delete(payload);
         /* The validator says "<json path>: <reason>": name the member inside `request`. */

@@ -63,14 +63,25 @@ static int check_tls(const struct config *cfg, char *err, size_t err_len)
 static bool secret_name(const char *name)
 {
     static const char *const names[] = {"token", "security_token", "token_hash", "password", "password_hash",
-                                        "secret", "api_key", "apikey"};
+                                        "secret", "api_key", "apikey", "apnPassword"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(name, names[i]) == 0) return true;
     return false;
 }
 
+/* An OCPP variable whose value is a credential (SecurityCtrlr.BasicAuthPassword, any *Password*): its
+ * attributeValue in a SetVariables entry is one too. */
+static bool secret_variable(const cJSON *node)
+{
+    const cJSON *var = cJSON_GetObjectItemCaseSensitive(node, "variable");
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(var, "name"));
+    return name && strcasestr(name, "password") && cJSON_GetObjectItemCaseSensitive(node, "attributeValue");
+}
+
 void config_redact(cJSON *node)
 {
+    if (node && cJSON_IsObject(node) && secret_variable(node))
+        cJSON_ReplaceItemInObjectCaseSensitive(node, "attributeValue", cJSON_CreateString("(redacted)"));
     cJSON *next;
     for (cJSON *it = node ? node->child : NULL; it; it = next) {
         next = it->next; /* it may be replaced (and freed) below */

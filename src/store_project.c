@@ -274,19 +274,38 @@ static int project_needs(sqlite3 *db, const struct store_event *ev, const cJSON 
                dc ? num(dc, "stateOfCharge") : NAN, frame_payload_json);
 }
 
+static int put_variable(sqlite3 *db, const struct store_event *ev, const cJSON *comp, const cJSON *var,
+                        const char *type, const char *value, const char *status)
+{
+    const cJSON *evse = obj(comp, "evse");
+    const char *ci = str(comp, "instance"), *vi = str(var, "instance");
+    return run(db,
+               "INSERT OR REPLACE INTO capabilities(station, component, component_instance, evse_id, variable,"
+               " variable_instance, attribute_type, value, status, updated_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
+               "sssisssssi", ev->station, str(comp, "name"), ci ? ci : "", evse ? as_i64(num(evse, "id")) : 0,
+               str(var, "name"), vi ? vi : "", type ? type : "Actual", value, status, (int64_t)ev->time_ms);
+}
+
+/* NotifyReport (B07/B08, after GetBaseReport or GetReport): each part's variables into the station's device model,
+ * beside what GetVariables read (status "Reported"). */
+static int project_report(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+{
+    const cJSON *r, *at;
+    cJSON_ArrayForEach(r, obj(p, "reportData")) {
+        const cJSON *comp = obj(r, "component"), *var = obj(r, "variable");
+        if (!str(comp, "name") || !str(var, "name")) continue;
+        cJSON_ArrayForEach(at, obj(r, "variableAttribute"))
+            if (put_variable(db, ev, comp, var, str(at, "type"), str(at, "value"), "Reported")) return -1;
+    }
+    return 0;
+}
+
 static int project_variables(sqlite3 *db, const struct store_event *ev, const cJSON *p)
 {
     const cJSON *r;
     cJSON_ArrayForEach(r, obj(p, "getVariableResult")) {
-        const cJSON *comp = obj(r, "component"), *var = obj(r, "variable");
-        const cJSON *evse = obj(comp, "evse");
-        const char *ci = str(comp, "instance"), *vi = str(var, "instance"), *at = str(r, "attributeType");
-        if (run(db,
-                "INSERT OR REPLACE INTO capabilities(station, component, component_instance, evse_id, variable,"
-                " variable_instance, attribute_type, value, status, updated_ms) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                "sssisssssi", ev->station, str(comp, "name"), ci ? ci : "", evse ? as_i64(num(evse, "id")) : 0,
-                str(var, "name"), vi ? vi : "", at ? at : "Actual", str(r, "attributeValue"),
-                str(r, "attributeStatus"), (int64_t)ev->time_ms))
+        if (put_variable(db, ev, obj(r, "component"), obj(r, "variable"), str(r, "attributeType"),
+                         str(r, "attributeValue"), str(r, "attributeStatus")))
             return -1;
     }
     return 0;
@@ -325,6 +344,8 @@ static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
             char *json = cJSON_PrintUnformatted(p);
             rc = project_needs(db, ev, p, json);
             cJSON_free(json);
+        } else if (strcmp(a, "NotifyReport") == 0) {
+            rc = project_report(db, ev, p);
         } else if (strcmp(a, "NotifyChargingLimit") == 0 || strcmp(a, "ClearedChargingLimit") == 0) {
             char *json = cJSON_PrintUnformatted(p);
             rc = project_limit(db, ev, p, a[0] == 'C', json);

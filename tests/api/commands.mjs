@@ -147,7 +147,7 @@ test('404 unknown station, 409 station not connected, 422 bad action or request,
   const p = problem(assert, await post({ action: 'Reset', request: { type: 'Immediate' } }, { station: 'CS2' }), 409,
     'station_id');
   assert.match(p.detail, /CS2 is not connected/);
-  problem(assert, await post({ action: 'GetVariables', request: {} }), 422, 'action');
+  problem(assert, await post({ action: 'UpdateFirmware', request: {} }), 422, 'action');
   problem(assert, await post({ request: {} }), 422, 'action');
   problem(assert, await post({ action: 'Reset' }), 422, 'request');
   problem(assert, await post({ action: 'Reset', request: 'Immediate' }), 422, 'request');
@@ -226,4 +226,67 @@ test('Idempotency-Key survives a restart: the first answer again, the station se
   assert.equal(fresh.status, 200);
   assert.equal(fresh.headers.get('idempotent-replayed'), null);
   assert.equal(callsOf('TriggerMessage').length, 1);
+});
+
+test('provisioning and profile reads: GetBaseReport\'s NotifyReport parts land in the station\'s device model', async () => {
+  behaviour = (action) => ({
+    GetBaseReport: { status: 'Accepted' },
+    GetReport: { status: 'Accepted' },
+    SetVariables: { setVariableResult: [{ attributeStatus: 'Accepted', component: { name: 'OCPPCommCtrlr' },
+      variable: { name: 'HeartbeatInterval' } }] },
+    ClearCache: { status: 'Accepted' },
+    GetTransactionStatus: { messagesInQueue: false },
+    GetChargingProfiles: { status: 'NoProfiles' },
+    GetCompositeSchedule: { status: 'Rejected' },
+    SetNetworkProfile: { status: 'Rejected' },
+  })[action];
+  const cases = [
+    ['GetBaseReport', { requestId: 7, reportBase: 'FullInventory' }],
+    ['GetReport', { requestId: 8, componentVariable: [{ component: { name: 'SmartChargingCtrlr' } }] }],
+    ['SetVariables', { setVariableData: [{ attributeValue: '120', component: { name: 'OCPPCommCtrlr' },
+      variable: { name: 'HeartbeatInterval' } }] }],
+    ['ClearCache', {}],
+    ['GetTransactionStatus', {}],
+    ['GetChargingProfiles', { requestId: 9, chargingProfile: { chargingProfilePurpose: 'TxProfile' } }],
+    ['GetCompositeSchedule', { duration: 3600, evseId: 1 }],
+    ['SetNetworkProfile', { configurationSlot: 2, connectionData: { ocppVersion: 'OCPP20', ocppTransport: 'JSON',
+      ocppCsmsUrl: 'wss://csms.example/ocpp', messageTimeout: 30, securityProfile: 2, ocppInterface: 'Wired0' } }],
+  ];
+  for (const [action, request] of cases) {
+    const r = await post({ action, request });
+    assert.equal(r.status, 200, `${action}: ${r.text}`);
+    assert.deepEqual(r.json.response, behaviour(action), action);
+    assert.deepEqual(callsOf(action).at(-1).payload, request, action);
+  }
+  // The station's report, in two parts: the device model as depotd keeps it.
+  await st.ok('NotifyReport', { requestId: 7, generatedAt: new Date().toISOString(), seqNo: 0, tbc: true, reportData: [
+    { component: { name: 'SmartChargingCtrlr' }, variable: { name: 'PeriodsPerSchedule' },
+      variableAttribute: [{ type: 'Actual', value: '24', mutability: 'ReadOnly' }] }] });
+  await st.ok('NotifyReport', { requestId: 7, generatedAt: new Date().toISOString(), seqNo: 1, reportData: [
+    { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' },
+      variableAttribute: [{ type: 'MaxSet', value: '22000' }, { type: 'Actual', value: '0' }] }] });
+  const got = await eventually(async () => {
+    const s = (await d.req('GET', '/api/v1/stations/CS1', { token: tokens.viewer })).json;
+    return s.capabilities?.some((c) => c.variable === 'Power' && c.attribute_type === 'MaxSet') && s.capabilities;
+  }, 'the reported variables in the station\'s device model');
+  const pick = (v, t) => got.find((c) => c.variable === v && c.attribute_type === t);
+  assert.deepEqual([pick('PeriodsPerSchedule', 'Actual').value, pick('PeriodsPerSchedule', 'Actual').status], ['24', 'Reported']);
+  assert.deepEqual([pick('Power', 'MaxSet').value, pick('Power', 'MaxSet').evse_id], ['22000', 1]);
+  assert.equal(pick('Power', 'Actual').value, '0');
+});
+
+test('what depotd will not send for an operator: profiles while it plans, a password outside its door', async () => {
+  const n = st.calls.length;
+  const set = problem(assert, await post({ action: 'SetChargingProfile', request: { evseId: 1, chargingProfile: {
+    id: 5, stackLevel: 9, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute',
+    chargingSchedule: [{ id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 22000 }] }] } } }),
+  409);
+  assert.match(set.detail, /smart charging is on.*site\/limit/);
+  problem(assert, await post({ action: 'ClearChargingProfile', request: { chargingProfileId: 1001 } }), 409);
+  const pw = problem(assert, await post({ action: 'SetVariables', request: { setVariableData: [{ attributeValue: 'x'.repeat(20),
+    component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' } }] } }), 422, 'request');
+  assert.match(pw.detail, /\/password/);
+  assert.doesNotMatch(JSON.stringify(sql(d.db, "SELECT data FROM events WHERE type = 'api' ORDER BY seq DESC LIMIT 3")),
+    /xxxxxxxxxxxxxxxxxxxx/, 'the refused password is not in the audit trail');
+  assert.equal(st.calls.length, n, 'nothing reached the station');
 });
