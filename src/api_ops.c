@@ -284,6 +284,11 @@ void api_get_metrics(struct api *a, struct api_req *r, const cJSON *body)
         cJSON_ArrayForEach(c, circuits)
             fprintf(f, "depotd_circuit_planned_peak_kw{circuit=\"%s\"} %g\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")),
                     cJSON_GetNumberValue(cJSON_GetObjectItem(c, "planned_peak_kw")));
+        fprintf(f, "# HELP depotd_circuit_measured_kw control.circuits: what the stations on the circuit measure now "
+                   "(kW; its worst phase when per_phase).\n# TYPE depotd_circuit_measured_kw gauge\n");
+        cJSON_ArrayForEach(c, circuits)
+            fprintf(f, "depotd_circuit_measured_kw{circuit=\"%s\"} %g\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")),
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(c, "measured_kw")));
         cJSON_Delete(circuits);
     }
     if (cs.site_load_on) {

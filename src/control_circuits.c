@@ -387,6 +387,22 @@ double ctl_circuits_take_spare(const struct control *ctl, const struct ctl_stati
 /* Per circuit, what the plan's sessions load it by at most over the horizon (the worst phase of a per-phase one) and
  * the least room that leaves in any slot under the limit in force then; the idle floors reserved beside them are not
  * in it. NULL without circuits. */
+/* What the stations measured on each circuit now (the EVSEs' latest Power.Active.Import), per grid phase. */
+static void measured_load(struct control *ctl, double load[CTL_CIRCUITS_MAX][3])
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    memset(load, 0, sizeof(double) * CTL_CIRCUITS_MAX * 3);
+    for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next)
+        for (int k = 1; k <= cs->max_evse; k++) {
+            const struct ctl_evse *e = &cs->evse[k];
+            if (!e->active || !(e->power_w > 0)) continue;
+            enum opt_phases ph = ctl_session_phases(cfg, cs->st->id, k, ctl_session_phase_count(cs, e));
+            double kw = e->power_w / 1000.0;
+            for (int c = ctl_circuit_of(cfg, cs->st->id, k); c >= 0; c = cfg->circuits[c].parent)
+                for (int l = 0; l < 3; l++) load[c][l] += ph == OPT_THREE_PHASE ? kw / 3.0 : (l == (int)ph - 1 ? kw : 0);
+        }
+}
+
 cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
 {
     const struct ctl_config *cfg = &ctl->cfg;
@@ -414,6 +430,8 @@ cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
             room[c] = fmin(room[c], ctl_circuit_limit_kw(ctl, c, p->at[t]) - v);
         }
     }
+    double measured[CTL_CIRCUITS_MAX][3];
+    measured_load(ctl, measured);
     cJSON *a = cJSON_CreateArray();
     for (int c = 0; c < nc; c++) {
         const struct ctl_circuit *ci = &cfg->circuits[c];
@@ -437,6 +455,10 @@ cJSON *ctl_circuits_plan_json(struct control *ctl, const struct ctl_plan *p)
             cJSON_AddNullToObject(o, "temporary");
         }
         cJSON_AddNumberToObject(o, "planned_peak_kw", round(peak[c] * 1000) / 1000);
+        /* Measured now: the total, or the worst phase of a per-phase circuit (as its limit counts). */
+        double m = ci->per_phase ? fmax(measured[c][0], fmax(measured[c][1], measured[c][2]))
+                                 : measured[c][0] + measured[c][1] + measured[c][2];
+        cJSON_AddNumberToObject(o, "measured_kw", round(m * 1000) / 1000);
         /* The least room the plan leaves in any slot, against the limit in force then (a temporary one ends). */
         cJSON_AddNumberToObject(o, "headroom_kw", round((isfinite(room[c]) ? room[c] : in_force) * 1000) / 1000);
         cJSON_AddItemToArray(a, o);

@@ -90,6 +90,20 @@ test('circuit limits: 422 above the configured one, in the past, unknown members
   problem(assert, await d.req('DELETE', '/api/v1/circuits/nope/limit', { token: tokens.admin }), 404, 'circuit_id');
 });
 
+test('what the stations measure on each circuit now: van-1\'s 7.4 kW on feeder-1 and the transformer above it', async () => {
+  await cs1.ok('MeterValues', { evseId: 1, meterValue: [{ timestamp: iso(Date.now()), sampledValue: [
+    { value: 7400, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } }] }] });
+  const f1 = await eventually(async () => {
+    const c = await circuit('feeder-1');
+    return c.measured_kw > 0 && c;
+  }, 'feeder-1 measured');
+  assert.equal(f1.measured_kw, 7.4);
+  assert.equal((await circuit('transformer')).measured_kw, 7.4);
+  assert.equal((await circuit('board-2')).measured_kw, 0);
+  const metrics = (await d.req('GET', '/metrics', { token: tokens.viewer })).text;
+  assert.match(metrics, /^depotd_circuit_measured_kw\{circuit="feeder-1"\} 7\.4$/m);
+});
+
 test('temporary limits survive a restart: the site\'s and a circuit\'s, until their end; a cleared one stays cleared', async () => {
   const until = iso(Date.now() + 2 * H);
   let r = await d.req('PUT', '/api/v1/circuits/feeder-1/limit', { token: tokens.admin, body: { kw: 7, until } });

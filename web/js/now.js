@@ -81,9 +81,10 @@ function circuitsTable(circuits) {
     el('th', { scope: 'row' }, c.id), el('td', {}, c.parent || 'site'),
     el('td', { class: 'num' }, `${kw(c.limit_in_force_kw)}${c.per_phase ? ' a phase' : ''}`,
        c.temporary ? el('span', { class: 'warn' }, ` until ${when(c.temporary.until)}`) : ''),
+    el('td', { class: 'num' }, kw(c.measured_kw)),
     el('td', { class: 'num' }, kw(c.planned_peak_kw)), el('td', { class: 'num' }, kw(c.headroom_kw))));
-  return el('table', { class: 'grid compact' }, el('caption', {}, 'Feeders: the plan\'s peak on each'),
-    el('thead', {}, el('tr', {}, ...['Circuit', 'Under', 'Limit', 'Planned peak', 'Headroom'].map((h) => el('th', { scope: 'col' }, h)))),
+  return el('table', { class: 'grid compact' }, el('caption', {}, 'Feeders: measured now, and the plan\'s peak on each'),
+    el('thead', {}, el('tr', {}, ...['Circuit', 'Under', 'Limit', 'Measured', 'Planned peak', 'Headroom'].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, rows));
 }
 
