@@ -92,6 +92,24 @@ class FixedPortDepotd(Depotd):
         self.proc.wait(10)
 
 
+def run_depotsim(cmd, d, kill_after, max_real):
+    """Runs depotsim (cmd) to its end; with kill_after (real s after the 2.5 s anchor), depotd is killed (SIGKILL)
+    then and restarted 3 s later. Checks depotsim exits 0 and prints its report's tail."""
+    sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if kill_after is not None:
+        time.sleep(2.5 + kill_after)
+        d.kill()
+        print("depotd killed (SIGKILL) at about a third of the day", flush=True)
+        time.sleep(3)
+        d.start()
+        print("depotd restarted", flush=True)
+    so, se = sim.communicate(timeout=max_real + 60)
+    print(so[-3000:])
+    if sim.returncode:
+        print(se[-2000:])
+    check(sim.returncode == 0, "depotsim run exits 0 (%d)" % sim.returncode)
+
+
 def load(path):
     with open(path) as f:
         return json.load(f)
@@ -161,20 +179,8 @@ def main():
                "--max-real-seconds", str(max_real), "--drop-delay-ms", "300"]
         if mode == "faults":
             cmd += ["--fault-reject-profiles", "0.1", "--fault-drop", "0.1", "--seed", "7"]
-        sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if mode in ("kill", "stationmax"):
-            total_real = (load_end(scen) - load_start(scen)) / speed
-            time.sleep(2.5 + total_real / 3)
-            d.kill()
-            print("depotd killed (SIGKILL) at about a third of the day", flush=True)
-            time.sleep(3)
-            d.start()
-            print("depotd restarted", flush=True)
-        so, se = sim.communicate(timeout=max_real + 60)
-        print(so[-3000:])
-        if sim.returncode:
-            print(se[-2000:])
-        check(sim.returncode == 0, "depotsim run exits 0 (%d)" % sim.returncode)
+        kill_after = (load_end(scen) - load_start(scen)) / speed / 3 if mode in ("kill", "stationmax") else None
+        run_depotsim(cmd, d, kill_after, max_real)
         time.sleep(0.5)
         plans = d.query("SELECT count(*) FROM events WHERE type = 'plan'")[0][0]
         sent = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile'"

@@ -13,7 +13,6 @@ the baseline drew above the circuits' limits.
 env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000). 127.0.0.1 only; every wait has a deadline.
 """
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,22 +81,10 @@ def main():
     total_real = (dd.load_end(scen) - dd.load_start(scen)) / speed
     max_real = max(120, int(total_real) + 60)
     try:
-        sim = subprocess.Popen([depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
-                                "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
-                                "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
-                                "--max-real-seconds", str(max_real)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.5 + total_real / 3)
-        d.kill()
-        print("depotd killed (SIGKILL) at about a third of the day", flush=True)
-        time.sleep(3)
-        d.start()
-        print("depotd restarted", flush=True)
-        so, se = sim.communicate(timeout=max_real + 60)
-        print(so[-4000:])
-        if sim.returncode:
-            print(se[-2000:])
-        dd.check(sim.returncode == 0, "depotsim run exits 0 (%d)" % sim.returncode)
+        dd.run_depotsim([depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
+                         "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
+                         "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
+                         "--max-real-seconds", str(max_real)], d, total_real / 3, max_real)
         amps = d.query("SELECT count(*) FROM events WHERE type = 'ocpp_out' AND action = 'SetChargingProfile' AND "
                        "msg_type = 2 AND data LIKE '%\"chargingRateUnit\":\"A\"%'")[0][0]
     finally:

@@ -22,7 +22,6 @@ env: DEPOTD, DEPOTSIM, SIM_EXAMPLES, PRICES_CSV, SPEED (default 3000). 127.0.0.1
 import http.server
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -132,22 +131,10 @@ def main():
     total_real = (end_ms - start_ms) / 1000 / speed
     max_real = max(120, int(total_real) + 60)
     try:
-        sim = subprocess.Popen([depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
-                                "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
-                                "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
-                                "--site-load", measured_file, "--max-real-seconds", str(max_real)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.5 + total_real / 3)
-        d.kill()
-        print("depotd killed (SIGKILL) at about a third of the day", flush=True)
-        time.sleep(3)
-        d.start()
-        print("depotd restarted", flush=True)
-        so, se = sim.communicate(timeout=max_real + 60)
-        print(so[-3000:])
-        if sim.returncode:
-            print(se[-2000:])
-        dd.check(sim.returncode == 0, "depotsim run exits 0 (%d)" % sim.returncode)
+        dd.run_depotsim([depotsim, "run", "--csms", "ws://127.0.0.1:%d/ocpp" % port, "--depot", depot_file,
+                         "--scenario", scen_file, "--speed", str(speed), "--clock-anchor", str(anchor),
+                         "--meter-interval", "300", "--prices", prices, "--baseline", "--json", out,
+                         "--site-load", measured_file, "--max-real-seconds", str(max_real)], d, total_real / 3, max_real)
         plans = d.query("SELECT json_extract(data, '$.start'), json_extract(data, '$.reasons'), "
                         "json_extract(data, '$.site_limit_kw[0]'), json_extract(data, '$.site_load_kw[0]') "
                         "FROM events WHERE type = 'plan' ORDER BY seq")
