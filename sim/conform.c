@@ -471,6 +471,15 @@ static const struct {
     {"K08_composite_schedule", "GetCompositeSchedule valid", k08_composite},
 };
 
+#define N_SCENARIOS ((int)(sizeof catalogue / sizeof catalogue[0]))
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int sim_conform_run(const struct cf_options *o)
 {
     char err[256];
@@ -478,16 +487,22 @@ int sim_conform_run(const struct cf_options *o)
         fprintf(stderr, "depotsim conform: %s\n", err);
         return 2;
     }
-    int pass = 0, fail = 0, skip = 0;
+    static struct cf_result results[N_SCENARIOS];
+    int n = 0, pass = 0, fail = 0, skip = 0;
     printf("%-24s %-5s %s\n", "scenario", "", "result");
-    for (size_t i = 0; i < sizeof catalogue / sizeof catalogue[0]; i++) {
+    for (int i = 0; i < N_SCENARIOS; i++) {
         if (o->only && !strstr(catalogue[i].name, o->only))
             continue;
         static struct verdict r;
         memset(&r, 0, sizeof r);
+        double t0 = mono_s();
         catalogue[i].fn(o, &r);
-        const char *v = r.v == CF_PASS ? "PASS" : r.v == CF_FAIL ? "FAIL" : "SKIP";
-        printf("%-24s %-5s %s: %s\n", catalogue[i].name, v, catalogue[i].what, r.why);
+        struct cf_result *x = &results[n++];
+        *x = (struct cf_result){.name = catalogue[i].name, .what = catalogue[i].what, .v = r.v,
+                                .seconds = mono_s() - t0};
+        snprintf(x->why, sizeof x->why, "%s", r.why);
+        if (r.v == CF_FAIL) snprintf(x->evidence, sizeof x->evidence, "%s", r.evidence);
+        printf("%-24s %-5s %s: %s\n", catalogue[i].name, cf_verdict_name(r.v), catalogue[i].what, r.why);
         if (r.v == CF_FAIL && r.evidence[0])
             printf("    frames (> sent, < received):\n%s", r.evidence);
         fflush(stdout);
@@ -497,5 +512,11 @@ int sim_conform_run(const struct cf_options *o)
     }
     printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
     cf_shutdown();
-    return fail ? 1 : 0;
+    int rc = fail ? 1 : 0;
+    if ((o->json_path && cf_report_json(o->json_path, results, n, err, sizeof err)) ||
+        (o->junit_path && cf_report_junit(o->junit_path, results, n, err, sizeof err))) {
+        fprintf(stderr, "depotsim conform: %s\n", err);
+        rc = 2;
+    }
+    return rc;
 }

@@ -31,9 +31,24 @@ struct cf_options {
     int periods_per_schedule;              /* what this station declares in SmartChargingCtrlr */
     bool rate_unit_w;                      /* declares RateUnit "W" (default "A") */
     const char *only;                      /* run only scenarios whose name contains this */
+    const char *json_path, *junit_path;    /* reports to write (NULL: none) */
 };
 
 enum cf_verdict { CF_PASS, CF_FAIL, CF_SKIP };
+const char *cf_verdict_name(enum cf_verdict v);    /* "PASS", "FAIL", "SKIP" */
+
+/* One scenario's outcome, for the reports (conform_report.c). */
+struct cf_result {
+    const char *name, *what;
+    enum cf_verdict v;
+    char why[512];
+    char evidence[8192];
+    double seconds;
+};
+/* The catalogue's results as JSON ({"scenarios": [...], "passed", "failed", "skipped"}) and as JUnit XML. 0, or -1
+ * with err. */
+int cf_report_json(const char *path, const struct cf_result *r, int n, char *err, size_t err_len);
+int cf_report_junit(const char *path, const struct cf_result *r, int n, char *err, size_t err_len);
 
 /* ---- the synchronous driver (conform_ws.c) ---- */
 typedef struct cf_conn cf_conn;

@@ -49,7 +49,8 @@ static void usage(FILE *o)
             "                    K stations (ids P00001..) send R messages/s each for S s; exit 1 on any failure\n"
             "       depotsim conform --csms URL --id ID [--password PW] [--pending-id ID --pending-password PW]\n"
             "                    [--rejected-id ID --rejected-password PW] [--id-token T] [--wait S]\n"
-            "                    [--periods-per-schedule N] [--rate-unit A|W] [--only NAME]\n"
+            "                    [--periods-per-schedule N] [--rate-unit A|W] [--only NAME] [--json FILE]\n"
+            "                    [--junit FILE] (JUnit XML: a testcase per scenario, for CI systems)\n"
             "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
             "TLS (run, load, conform): a wss:// URL, [--ca PEM] the CA the CSMS certificate must chain to\n"
             "                    (default: the system's), [--cert PEM --key PEM] a client certificate (security\n"
@@ -504,7 +505,8 @@ static int cmd_conform(int argc, char **argv)
         {"csms", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"pending-id", 1, 0, 'I'},
         {"pending-password", 1, 0, 'P'}, {"rejected-id", 1, 0, 'r'}, {"rejected-password", 1, 0, 'R'},
         {"id-token", 1, 0, 't'}, {"wait", 1, 0, 'w'}, {"periods-per-schedule", 1, 0, 'n'},
-        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, SIM_TLS_OPTIONS, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, SIM_TLS_OPTIONS,
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -521,6 +523,8 @@ static int cmd_conform(int argc, char **argv)
         case 'n': o.periods_per_schedule = atoi(optarg); break;
         case 'u': o.rate_unit_w = strcmp(optarg, "W") == 0; break;
         case 'o': o.only = optarg; break;
+        case 'j': o.json_path = optarg; break;
+        case 'J': o.junit_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             if (sim_tls_option(c, optarg, &o.tls))
