@@ -108,7 +108,7 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
         int64_t now = ctl_now(ctl) / 1000 * 1000;
         struct sched s, room, limit;
         if (cs->cap_known) s = *cs->cap;
-        else sched_const(&s, now, ctl_failsafe_station_w(ctl));
+        else sched_const(&s, now, ctl_failsafe_cap_w(ctl, cs));
         if (!ctl_caps_fit(ctl, cs, &s)) {
             ctl_caps_sum(ctl, cs, &room);
             ctl_caps_limit(ctl, now, &limit);
@@ -116,6 +116,10 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
             sched_add(&limit, &room, now, &room);
             for (int k = 0; k < room.n; k++) room.w[k] = fmax(0, room.w[k]);
             sched_min(&s, &room, now, &s);
+            if (ctl->cfg.n_circuits) {
+                ctl_caps_feeder_room(ctl, cs, &room);
+                sched_min(&s, &room, now, &s);
+            }
         }
         /* Offered again after a refusal it counts at its hardware: a cap above that would be a raise that waits
          * for a plan, and changes nothing at the station anyway. */

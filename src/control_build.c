@@ -32,8 +32,12 @@ static void station_circuit(struct control *ctl, struct ctl_station *cs, struct 
         j->cap_old[(size_t)circuit * (T + 1) + t] = sched_max_over(&counted, from, to);
         if (t < T) j->cap_lim[(size_t)circuit * T + t] = (adjustable ? hw : sched_min_over(&counted, from, to)) / 1000.0;
     }
-    j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? 0 : -1, .limit_kw = hw / 1000.0,
-                                                .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
+    /* Under its feeder (circuit 1 + k) when control.circuits has one: a station whose cap is fixed stays outside the
+     * tree (its cap is counted off its feeder's limit, as off the site's). */
+    int feeder = j->cap_feeder ? ctl_circuit_of(&ctl->cfg, cs->st->id, 0) : -1;
+    if (j->cap_feeder) j->cap_feeder[circuit] = feeder;
+    j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? (feeder >= 0 ? 1 + feeder : 0) : -1,
+                                                .limit_kw = hw / 1000.0, .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
     double idle_w = 0;
     for (int k = 1; k <= cs->max_evse; k++)
         if (cs->evse[k].present && !cs->evse[k].active) idle_w += ctl_evse_max_w(ctl, cs, &cs->evse[k]);
@@ -84,7 +88,8 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     j->plan = plan;
     j->sessions = calloc((size_t)n_active + 1, sizeof *j->sessions);
     j->ids = calloc((size_t)n_active + 1, sizeof *j->ids);
-    int nc = ctl->n_stations + 2 > ctl->cfg.n_circuits ? ctl->n_stations + 2 : ctl->cfg.n_circuits;
+    int feeders = caps ? ctl->cfg.n_circuits : 0; /* with station maxima the feeders come first (circuits 1..) */
+    int nc = ctl->n_stations + 2 + feeders > ctl->cfg.n_circuits ? ctl->n_stations + 2 + feeders : ctl->cfg.n_circuits;
     j->circuits = calloc((size_t)nc, sizeof *j->circuits);
     if (!caps && ctl->cfg.n_circuits) j->cap_lim = calloc((size_t)ctl->cfg.n_circuits * (size_t)T, sizeof(double));
     j->price = calloc((size_t)T, sizeof(double));
@@ -93,7 +98,12 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     plan->sessions = calloc((size_t)n_active + 1, sizeof *plan->sessions);
     plan->site_limit_kw = calloc((size_t)T, sizeof(double));
     plan->at = calloc((size_t)T + 1, sizeof(int64_t));
-    size_t ncap = (size_t)ctl->n_stations + 2, T1 = (size_t)T + 1;
+    size_t ncap = (size_t)ctl->n_stations + 2 + (size_t)feeders, T1 = (size_t)T + 1;
+    if (caps && feeders) {
+        j->cap_feeder = malloc(ncap * sizeof(int));
+        j->feeder_w = calloc((size_t)feeders * T1, sizeof(double));
+        for (size_t c = 0; j->cap_feeder && c < ncap; c++) j->cap_feeder[c] = -1;
+    }
     if (caps) {
         j->caps = calloc(ncap, sizeof *j->caps);
         j->cap_old = calloc(ncap * T1, sizeof(double));
@@ -110,6 +120,7 @@ static struct ctl_job *job_new(struct control *ctl, int T, int n_active, bool ca
     if (!j->sessions || !j->ids || !j->circuits || !j->price || !j->limit || !j->max_slot || !plan->sessions ||
         !plan->site_limit_kw || !plan->at || !j->record ||
         (caps && (!j->caps || !plan->caps || !j->cap_old || !j->caps_limit_w || !j->cap_lim || !plan->cap_slots)) ||
+        (caps && feeders && (!j->cap_feeder || !j->feeder_w)) ||
         (!caps && ctl->cfg.n_circuits && !j->cap_lim)) {
         ctl_job_free(j);
         return NULL;
@@ -527,6 +538,35 @@ static void adjustable_circuit(struct build *b)
     }
 }
 
+/* Whether circuit `k` is `c` or above it. */
+static bool feeder_above(const struct ctl_config *cfg, int c, int k)
+{
+    for (; c >= 0; c = cfg->circuits[c].parent)
+        if (c == k) return true;
+    return false;
+}
+
+/* With station maxima, each feeder k (LP circuit 1 + k) holds its adjustable stations' sessions under its limit less
+ * their floors and the caps of the fixed stations under it, slot by slot; feeder_w keeps its whole limit for the
+ * caps' share (ctl_caps_fit_feeders), after the horizon the limit at its end. */
+static void feeder_limits(struct build *b)
+{
+    struct ctl_job *j = b->j;
+    const struct ctl_config *cfg = &b->ctl->cfg;
+    for (int k = 0; j->cap_feeder && k < cfg->n_circuits; k++) {
+        /* Listed stations not seen yet will come at their fail-safe cap: it is theirs. */
+        double unseen = ctl_caps_feeder_unseen_w(b->ctl, k);
+        for (int t = 0; t <= b->T; t++) {
+            double w = ctl_circuit_limit_kw(b->ctl, k, b->plan->at[t]) * 1000.0 - unseen, lp = w;
+            j->feeder_w[(size_t)k * (b->T + 1) + t] = w;
+            for (int c = 1 + cfg->n_circuits; c < b->nc; c++)
+                if (feeder_above(cfg, j->cap_feeder[c], k))
+                    lp -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (b->T + 1) + t];
+            if (t < b->T) j->cap_lim[(size_t)(1 + k) * b->T + t] = fmax(0, lp) / 1000.0;
+        }
+    }
+}
+
 /* The problem as the worker gets it, recorded exactly, so `depotd --replay-plan N` can re-run it from the log. */
 static void finish_problem(struct build *b)
 {
@@ -538,6 +578,7 @@ static void finish_problem(struct build *b)
     if (b->caps) {
         j->n_caps = b->plan->n_caps = b->nc;
         adjustable_circuit(b);
+        feeder_limits(b);
         cJSON *ca = cJSON_AddArrayToObject(rec, "circuits");
         for (int c = 0; c < b->nc; c++) {
             cJSON *o = cJSON_CreateObject();
@@ -620,6 +661,13 @@ struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons)
                                                 .limit_kw_slot = b.j->cap_lim};
         b.j->caps[0] = (struct sched_cap){.adjustable = false};
         b.nc = 1;
+        /* The feeders (control.circuits) between circuit 0 and the stations: their limits come in feeder_limits. */
+        for (int k = 0; b.j->cap_feeder && k < cfg->n_circuits; k++, b.nc++) {
+            const struct ctl_circuit *ci = &cfg->circuits[k];
+            b.j->circuits[b.nc] = (struct opt_circuit){.id = ci->id, .parent = ci->parent >= 0 ? 1 + ci->parent : 0,
+                                                       .limit_kw = INFINITY, .limit_kw_slot = &b.j->cap_lim[(size_t)b.nc * b.T]};
+            b.j->caps[b.nc] = (struct sched_cap){.adjustable = false};
+        }
     } else {
         /* control.circuits: the feeder tree as it is configured; reservations lower their per-slot limits. */
         for (int c = 0; c < cfg->n_circuits; c++) {

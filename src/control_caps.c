@@ -20,7 +20,7 @@ void ctl_cap_base(const struct control *ctl, const struct ctl_station *cs, struc
     int64_t now = ctl_now(ctl);
     if (cs->failsafe_rejected) sched_const(out, now, ctl_station_hw_w(ctl, cs));
     else if (cs->cap_known) *out = *cs->cap;
-    else sched_const(out, now, ctl_failsafe_station_w(ctl));
+    else sched_const(out, now, ctl_failsafe_cap_w(ctl, cs));
 }
 
 void ctl_cap_counted(const struct control *ctl, const struct ctl_station *cs, struct sched *out)
@@ -103,7 +103,12 @@ bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const
     sched_add(&sum, s, now, &sum);
     ctl_caps_limit(ctl, now, &limit);
     for (int k = 0; k < limit.n; k++) limit.w[k] += 0.5;
-    return sched_le(&sum, &limit, now);
+    if (!sched_le(&sum, &limit, now)) return false;
+    if (!ctl->cfg.n_circuits) return true;
+    struct sched room;
+    ctl_caps_feeder_room(ctl, cs, &room);
+    for (int k = 0; k < room.n; k++) room.w[k] += 0.5;
+    return sched_le(s, &room, now);
 }
 
 bool ctl_cap_adjustable(const struct control *ctl, const struct ctl_station *cs)
@@ -119,6 +124,116 @@ double ctl_idle_floor_w(const struct control *ctl, const struct ctl_station *cs,
     double w = ctl->cfg.failsafe_evse_kw > 0 ? ctl->cfg.failsafe_evse_kw * 1000.0 : u.min_w;
     double m = ctl_evse_max_w(ctl, cs, e);
     return w < m ? w : m;
+}
+
+/* ---- feeders (control.circuits) ------------------------------------------------------------------------------ */
+
+static bool under(const struct ctl_config *cfg, int c, int k)
+{
+    for (; c >= 0; c = cfg->circuits[c].parent)
+        if (c == k) return true;
+    return false;
+}
+
+int ctl_caps_fit_feeders(const struct ctl_job *j, struct sched_cap *row, int n, int t, int T)
+{
+    const struct ctl_config *cfg = &j->ctl->cfg; /* immutable after start: the worker may read it */
+    int rc = 0;
+    /* Children before parents: what a feeder takes back also lowers the sums above it. */
+    for (int k = cfg->n_circuits - 1; k >= 0; k--) {
+        double limit = j->feeder_w[(size_t)k * (T + 1) + t], sum = 0, fill = 0, want = 0;
+        for (int c = 0; c < n; c++) {
+            if (!under(cfg, j->cap_feeder[c], k)) continue;
+            sum += row[c].cap_w;
+            if (!row[c].adjustable) continue;
+            fill += fmax(0, row[c].cap_w - fmax(row[c].want_w, row[c].floor_w));
+            want += fmax(0, fmax(row[c].want_w, row[c].floor_w) - row[c].floor_w);
+        }
+        double excess = sum - limit;
+        if (excess <= 0.5) continue;
+        /* First what the share added above the wants; then the wants down toward the floors (the planner then
+         * plans within the caps); the floors fit each feeder already (control_floors.c). */
+        double from_fill = fmin(excess, fill), from_want = fmin(excess - from_fill, want);
+        if (from_want > 0) rc = 1;
+        for (int c = 0; c < n; c++) {
+            if (!row[c].adjustable || !under(cfg, j->cap_feeder[c], k)) continue;
+            double w = fmax(row[c].want_w, row[c].floor_w), f = fmax(0, row[c].cap_w - w), a = w - row[c].floor_w;
+            double cap = row[c].cap_w - (fill > 0 ? f / fill * from_fill : 0) - (want > 0 ? a / want * from_want : 0);
+            row[c].cap_w = floor(fmax(row[c].floor_w, cap));
+        }
+    }
+    return rc;
+}
+
+/* The fail-safe cap of one station: the site's share, and under each feeder above it that feeder's limit shared by
+ * the stations listed under it (less the hardware of those that refused their fail-safe). */
+static double share_at(const struct control *ctl, int circuit)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    double w = ctl_failsafe_station_w(ctl);
+    for (int k = circuit; k >= 0; k = cfg->circuits[k].parent) {
+        double room = ctl_circuit_limit_kw(ctl, k, ctl_now(ctl)) * 1000.0;
+        int n = 0;
+        for (int i = 0; i < cfg->n_attach; i++) {
+            if (!under(cfg, cfg->attach[i].circuit, k)) continue;
+            const struct ctl_station *x = ctl_station_find((struct control *)ctl, cfg->attach[i].station);
+            if (x && x->failsafe_rejected) room -= ctl_station_hw_w(ctl, x);
+            else n++;
+        }
+        if (n > 0) w = fmin(w, fmax(0, floor(room / n)));
+    }
+    return w;
+}
+
+double ctl_failsafe_cap_w(const struct control *ctl, const struct ctl_station *cs)
+{
+    if (!cs || !ctl->cfg.n_circuits) return ctl_failsafe_station_w(ctl);
+    return share_at(ctl, ctl_circuit_of(&ctl->cfg, cs->st->id, 0));
+}
+
+double ctl_caps_feeder_unseen_w(const struct control *ctl, int k)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    double w = 0;
+    for (int i = 0; i < cfg->n_attach; i++)
+        if (under(cfg, cfg->attach[i].circuit, k) && !ctl_station_find((struct control *)ctl, cfg->attach[i].station))
+            w += share_at(ctl, cfg->attach[i].circuit);
+    return w;
+}
+
+/* Station caps under feeder k at every moment from now, but for `except`: the known ones as counted, the listed
+ * stations depotd has not seen at their fail-safe share. */
+static void feeder_sum(const struct control *ctl, int k, const struct ctl_station *except, struct sched *out)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    int64_t now = ctl_now(ctl);
+    struct sched one;
+    sched_const(out, now, 0);
+    for (int i = 0; i < cfg->n_attach; i++) {
+        if (!under(cfg, cfg->attach[i].circuit, k)) continue;
+        const struct ctl_station *x = ctl_station_find((struct control *)ctl, cfg->attach[i].station);
+        if (x == except && except) continue;
+        if (x) ctl_cap_counted(ctl, x, &one);
+        else sched_const(&one, now, share_at(ctl, cfg->attach[i].circuit));
+        sched_add(out, &one, now, out);
+    }
+}
+
+/* What the feeders above cs leave it at every moment: room = min over them of limit - the others' caps. */
+void ctl_caps_feeder_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room)
+{
+    const struct ctl_config *cfg = &ctl->cfg;
+    int64_t now = ctl_now(ctl);
+    sched_const(room, now, INFINITY);
+    struct sched sum, lim;
+    for (int k = ctl_circuit_of(cfg, cs->st->id, 0); k >= 0; k = cfg->circuits[k].parent) {
+        feeder_sum(ctl, k, cs, &sum);
+        for (int p = 0; p < sum.n; p++) sum.w[p] = -sum.w[p];
+        sched_const(&lim, now, ctl_circuit_limit_kw(ctl, k, now) * 1000.0);
+        sched_add(&lim, &sum, now, &lim);
+        sched_min(room, &lim, now, room);
+    }
+    for (int p = 0; p < room->n; p++) room->w[p] = fmax(0, room->w[p]);
 }
 
 /* ---- the log ------------------------------------------------------------------------------------------------ */

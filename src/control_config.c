@@ -303,12 +303,21 @@ int ctl_config_parse(struct ctl_config *cfg, const struct config *c, char *err, 
     if (ctl_circuits_parse(cfg, cJSON_GetObjectItemCaseSensitive(o, "circuits"),
                            cJSON_GetObjectItemCaseSensitive(o, "phase_rotation"), err, err_len))
         return -1;
-    if (cfg->n_circuits && cfg->failsafe == CTL_FAILSAFE_STATION_MAX) {
-        /* The station maxima are shared out of one site budget (control_caps.c); per feeder they are not yet. */
-        snprintf(err, err_len, "control.circuits: needs \"failsafe\": \"TxDefaultProfile\" (with station maxima the "
-                               "fail-safe does not yet keep each circuit under its limit)");
-        return -1;
-    }
+    /* A station maximum caps a whole station over all its phases: under a feeder it must be the whole station, and
+     * a per-phase board cannot be kept by a cap in W (a single-phase car takes it all on one phase). */
+    for (int i = 0; cfg->failsafe == CTL_FAILSAFE_STATION_MAX && i < cfg->n_attach; i++)
+        if (cfg->attach[i].evse) {
+            snprintf(err, err_len, "control.circuits: %s/%d: with \"failsafe\": \"ChargingStationMaxProfile\" a circuit "
+                     "lists whole stations (a station maximum caps all its EVSEs); use TxDefaultProfile for EVSEs on "
+                     "different circuits", cfg->attach[i].station, cfg->attach[i].evse);
+            return -1;
+        }
+    for (int k = 0; cfg->failsafe == CTL_FAILSAFE_STATION_MAX && k < cfg->n_circuits; k++)
+        if (cfg->circuits[k].per_phase) {
+            snprintf(err, err_len, "control.circuits: %s: a per-phase limit needs \"failsafe\": \"TxDefaultProfile\" "
+                     "(a station maximum in W does not bound one phase)", cfg->circuits[k].id);
+            return -1;
+        }
     if (cfg->enabled && !(cfg->site_limit_kw > 0)) {
         snprintf(err, err_len, "control.site_limit_kw: required (> 0) when control is enabled");
         return -1;

@@ -403,6 +403,13 @@ bool ctl_site_load_refresh(struct control *ctl);
 double ctl_station_hw_w(const struct control *ctl, const struct ctl_station *cs);
 /* The station's fail-safe limit (W) and the per-EVSE one. */
 double ctl_failsafe_station_w(const struct control *ctl);
+/* One station's fail-safe cap: the site's share, and each feeder's above it (control.circuits) shared by the stations
+ * listed under it. */
+double ctl_failsafe_cap_w(const struct control *ctl, const struct ctl_station *cs);
+/* The fail-safe caps of the stations listed under feeder k that depotd has not seen yet (W). */
+double ctl_caps_feeder_unseen_w(const struct control *ctl, int k);
+/* What the feeders above cs leave its cap at every moment (the others' caps counted; INFINITY without feeders). */
+void ctl_caps_feeder_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room);
 double ctl_failsafe_evse_w(const struct control *ctl, const struct ctl_station *cs, const struct ctl_evse *e);
 /* What an EVSE may draw while depotd sends it nothing new (planned around: uncontrolled, disconnected): its
  * fail-safe, or the TxProfile it accepted last when that is higher. */
@@ -506,6 +513,11 @@ struct ctl_job {
     double *cap_old;             /* [n_caps * (slots + 1)]: each counted cap per slot (its highest there), the last
                                     column after the horizon */
     double *cap_lim;             /* [n_caps * slots]: the circuits' per-slot limits */
+    /* With control.circuits and station maxima: the feeders are circuits 1..n_circuits (placeholders in caps[]),
+     * each station's circuit under its feeder; cap_feeder[c] is station circuit c's feeder (-1: none) and
+     * feeder_w[k * (slots + 1) + t] feeder k's limit (W) that the stations' caps under it share in slot t. */
+    int *cap_feeder;
+    double *feeder_w;
     struct ctl_plan *plan;
     cJSON *record;               /* the plan event: inputs now, the result added when it is back */
 };
@@ -516,6 +528,9 @@ int ctl_plan_slot_at(const struct ctl_plan *p, int64_t t);
 static inline int ctl_plan_grid_slot(const struct ctl_plan *p, int t) { return t < p->parts ? 0 : t - p->parts + 1; }
 struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons); /* NULL: nothing to do (out of memory) */
 void ctl_job_free(struct ctl_job *j);
+/* Worker side (control_caps.c): the station maxima of slot t (t == slots: after the horizon) made to fit every
+ * feeder, taking back first what the share added above a station's want. 1 when a cap fell below its want. */
+int ctl_caps_fit_feeders(const struct ctl_job *j, struct sched_cap *row, int n, int t, int T);
 struct ctl_planner *ctl_planner_start(struct control *ctl, char *err, size_t err_len);
 void ctl_planner_stop(struct ctl_planner *p);
 const struct opt_options *ctl_planner_options(const struct ctl_planner *p);

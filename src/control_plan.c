@@ -57,6 +57,8 @@ void ctl_job_free(struct ctl_job *j)
     free(j->max_slot);
     free(j->caps);
     free(j->cap_old);
+    free(j->cap_feeder);
+    free(j->feeder_w);
     free(j->caps_limit_w);
     free(j->cap_lim);
     ctl_plan_free(j->plan);
@@ -111,6 +113,7 @@ static void on_solved(struct control *ctl, void *arg)
             cJSON_AddNumberToObject(res, "caps_pass", plan->caps_pass);
             cJSON *ca = cJSON_AddArrayToObject(res, "station_caps");
             for (int c = 1; c < plan->n_caps; c++) {
+                if (!plan->caps[c].station[0]) continue; /* a feeder's placeholder */
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "station", plan->caps[c].station);
                 cJSON_AddBoolToObject(o, "adjustable", plan->caps[c].adjustable);
@@ -165,6 +168,7 @@ static int caps_from(struct ctl_job *j, const struct opt_plan *out)
             row[c].want_w = row[c].floor_w + sum * 1000.0;
         }
         rc |= sched_caps_share(row, n, j->caps_limit_w[t], j->caps_other_w);
+        if (j->cap_feeder) rc |= ctl_caps_fit_feeders(j, row, n, t, T);
         for (int c = 0; c < n; c++) {
             plan->caps[c].want_slot_w[t] = row[c].want_w;
             plan->caps[c].cap_slot_w[t] = row[c].cap_w;

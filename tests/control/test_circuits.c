@@ -31,8 +31,10 @@ static void test_refused(void)
         CHECK(!loop_new(1, cfg), "refused: %s", bad[i].why);
     }
     CHECK(!loop_new(1, "{\"site_limit_kw\": 50, " TXD ", \"phase_rotation\": {\"ST00\": \"L1L1L2\"}}"), "a bad rotation");
-    CHECK(!loop_new(1, "{\"site_limit_kw\": 50, \"circuits\": [{\"id\": \"A\", \"limit_kw\": 10}]}"),
-          "circuits with station maxima (not yet)");
+    CHECK(!loop_new(1, "{\"site_limit_kw\": 50, \"circuits\": [{\"id\": \"A\", \"limit_a\": 16}]}"),
+          "a per-phase circuit with station maxima (a cap in W does not bound one phase)");
+    CHECK(!loop_new(1, "{\"site_limit_kw\": 50, \"circuits\": [{\"id\": \"A\", \"limit_kw\": 10, \"stations\": "
+                       "[\"ST00/1\"]}]}"), "an EVSE on a circuit with station maxima (a cap holds a whole station)");
     /* A child listed before its parent: ordered parents first, as the optimizer needs. */
     struct control *ctl = loop_new(1, "{\"site_limit_kw\": 50, " TXD ", \"circuits\": [{\"id\": \"F1\", \"parent\": \"T1\", "
                                       "\"limit_a\": 16, \"stations\": [\"ST00\"]}, {\"id\": \"T1\", \"limit_kw\": 40}]}");
@@ -174,8 +176,75 @@ static void test_phases_measured(void)
           "per-phase currents: only L2 above 1 A, one phase (%d, %.1f A)", r.phases_drawing, r.amps);
 }
 
+/* Station maxima under a feeder: four 22 kW stations each charging a van to full, site 100 kW; ST00 and ST01 on a
+ * 20 kW feeder. Their fail-safe caps: 20 / 2 = 10 kW each (the site's share is 25). The plan keeps the two under 20
+ * in every slot, the others take their 22; the caps sent to ST00 and ST01 add up under 20 kW at every moment and
+ * after the horizon, and all four under 100. */
+static void test_station_maxima(void)
+{
+    struct control *ctl = loop_new(4, "{\"site_limit_kw\": 100, \"failsafe\": \"ChargingStationMaxProfile\", "
+                                      "\"horizon_h\": 4, \"departure_hedge_new_pct\": 0, \"circuits\": "
+                                      "[{\"id\": \"F1\", \"limit_kw\": 20, \"stations\": [\"ST00\", \"ST01\"]}]}");
+    CHECK(ctl, "station maxima with a kW feeder: built");
+    if (!ctl) return;
+    for (int s = 0; s < 4; s++) boot(ctl, s, 1);
+    settle(ctl);
+    struct ctl_station *st0 = ctl_station_find(ctl, "ST00"), *st2 = ctl_station_find(ctl, "ST02");
+    CHECK(st0 && st2 && fabs(ctl_failsafe_cap_w(ctl, st0) - 10000) < 1 && fabs(ctl_failsafe_cap_w(ctl, st2) - 25000) < 1,
+          "fail-safe caps: 10 kW under F1, the site's 25 elsewhere (%.0f, %.0f W)",
+          st0 ? ctl_failsafe_cap_w(ctl, st0) : -1, st2 ? ctl_failsafe_cap_w(ctl, st2) : -1);
+    double boot_sum = cap_w(0, F.now) + cap_w(1, F.now);
+    CHECK(boot_sum <= 20000.5, "the caps at boot: ST00 + ST01 = %.0f W, within F1's 20 kW", boot_sum);
+    const char *tok[] = {"A", "B", "C", "D"};
+    for (int s = 0; s < 4; s++) tx_event(ctl, s, 1, "Started", tok[s]);
+    settle(ctl);
+    CHECK(ctl->plan && ctl->plan->n == 4, "four sessions planned");
+    /* Caps the plan shares out over F1 would be refused by its own check and re-planned again and again. */
+    CHECK(ctl->plan && ctl->plan->id <= 8, "the plan's caps fit F1 at once: %llu plans in all",
+          ctl->plan ? (unsigned long long)ctl->plan->id : 0ULL);
+    double worst = 0;
+    for (int t = 0; ctl->plan && t < ctl->plan->slots; t++) worst = fmax(worst, kw_at(ctl, "ST00", t) + kw_at(ctl, "ST01", t));
+    CHECK(worst <= 20.001 && worst >= 19.9, "ST00 + ST01 at most F1's 20 kW in every slot (%.3f)", worst);
+    CHECK(fabs(kw_at(ctl, "ST02", 0) - 22) < 0.01 && fabs(kw_at(ctl, "ST03", 0) - 22) < 0.01, "ST02 and ST03 at 22 kW");
+    int bad = 0;
+    for (int64_t t = F.now; t <= F.now + 30 * 3600000LL; t += 15 * 60000) {
+        double f1 = cap_w(0, t) + cap_w(1, t), all = f1 + cap_w(2, t) + cap_w(3, t);
+        if ((f1 > 20000.5 || all > 100000.5) && bad++ < 3)
+            CHECK(0, "caps at T0 + %.2f h: F1 %.0f W, all %.0f W", (double)(t - T0) / 3600000, f1, all);
+    }
+    CHECK(!bad, "the caps sent keep F1 under 20 kW and the site under 100 at every moment, past the horizon too");
+    CHECK(cap_w(2, F.now) >= 22000 - 1, "ST02's cap lets its van draw its 22 kW (%.0f W)", cap_w(2, F.now));
+    ctl_free(ctl);
+}
+
+/* The same with ST02 listed under F1 too but never seen: when it comes it gets its fail-safe cap, 20 / 3 kW (6666 W,
+ * whole W down), so ST00 and ST01 share what is left of F1, 13.334 kW, in the plan and in their caps. */
+static void test_station_maxima_unseen(void)
+{
+    struct control *ctl = loop_new(3, "{\"site_limit_kw\": 100, \"failsafe\": \"ChargingStationMaxProfile\", "
+                                      "\"horizon_h\": 4, \"departure_hedge_new_pct\": 0, \"circuits\": "
+                                      "[{\"id\": \"F1\", \"limit_kw\": 20, \"stations\": [\"ST00\", \"ST01\", \"ST02\"]}]}");
+    CHECK(ctl, "built");
+    if (!ctl) return;
+    boot(ctl, 0, 1);
+    boot(ctl, 1, 1);
+    settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "A");
+    tx_event(ctl, 1, 1, "Started", "B");
+    settle(ctl);
+    double worst = 0, caps = 0;
+    for (int t = 0; ctl->plan && t < ctl->plan->slots; t++) worst = fmax(worst, kw_at(ctl, "ST00", t) + kw_at(ctl, "ST01", t));
+    for (int64_t t = F.now; t <= F.now + 30 * 3600000LL; t += 15 * 60000) caps = fmax(caps, cap_w(0, t) + cap_w(1, t));
+    CHECK(worst <= 13.334 && worst >= 13.2, "ST00 + ST01 planned under 20 - 6.666 = 13.334 kW (%.3f)", worst);
+    CHECK(caps <= 13334, "their caps under 13.334 kW at every moment (%.0f W)", caps);
+    CHECK(ctl->plan && ctl->plan->id <= 8, "%llu plans", ctl->plan ? (unsigned long long)ctl->plan->id : 0ULL);
+    ctl_free(ctl);
+}
+
 int main(void)
 {
+    test_station_maxima();
+    test_station_maxima_unseen();
     test_phases_measured();
     test_refused();
     test_feeder_binds();
