@@ -116,7 +116,8 @@ static const struct key keys[] = {
     OBJ_KEY(tariff, "Prices: {\"provider\": {...}, \"fallback\": {...}, \"breaker\": {...}, \"schedule\": {...}}, "
                     "as in the files of examples/tariffs/ (one per provider type). null: a fixed 0.30 per kWh."),
     OBJ_KEY(site_load, "The building's load on the same connection (kW per interval; PV below 0): {\"provider\": {...}, "
-                       "\"fallback\": {...}, \"breaker\", \"schedule\", \"margin_kw\"} as for tariff, the values in kW. "
+                       "\"fallback\": {...}, \"breaker\", \"schedule\", \"margin_kw\", \"persist_min\", \"pv\": {...}, \"battery\": {...}} as "
+                       "for tariff, the values in kW. "
                        "Charging is planned under site_limit_kw less it. null: no building load (see README)."),
     OBJ_KEY(control, "Smart charging: {\"site_limit_kw\", \"failsafe\", \"slot_minutes\", \"horizon_h\", \"vehicles\", "
                      "\"needs\", ...}; every key is listed under \"control\" below. null: depotd records but does not "

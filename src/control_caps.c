@@ -55,7 +55,8 @@ double ctl_caps_limit_over_w(const struct control *ctl, int64_t now, int64_t fro
     double fs = ctl_failsafe_limit_kw(ctl, now);
     if (!ctl->load.on) return fs * 1000.0; /* the limit now, for as long as the caps hold */
     if (to == INT64_MAX || from >= ctl->load.start_ms + ctl->load.n * ctl->load.slot_ms) return fs * 1000.0;
-    return fmax(0, fmin(ctl_connection_kw(ctl, now), ctl->cfg.site_limit_kw - ctl_site_load_max_kw(ctl, from, to))) * 1000.0;
+    /* The caps hold while depotd is down: they count the building without PV or a battery to help. */
+    return fmax(0, fmin(ctl_connection_kw(ctl, now), ctl->cfg.site_limit_kw - ctl_site_building_max_kw(ctl, from, to))) * 1000.0;
 }
 
 void ctl_caps_limit(const struct control *ctl, int64_t now, struct sched *out)

@@ -171,10 +171,10 @@ static int port_prices(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, stru
     return prices_slots(ctl->d, slot0, slot_ms, n, out, err, err_len);
 }
 
-static int port_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+static int port_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw, double *building)
 {
     struct control *ctl = ctx;
-    return site_load_slots(ctl->d, slot0, slot_ms, n, kw);
+    return site_load_slots(ctl->d, slot0, slot_ms, n, kw, building);
 }
 
 static size_t port_stations_known(void *ctx)

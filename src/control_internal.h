@@ -245,8 +245,9 @@ struct ctl_port {
     int (*prices)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, struct tariff_price *out, char *err,
                   size_t err_len);                 /* prices.h */
     size_t (*stations_known)(void *ctx);             /* registered stations, connected or not */
-    /* The building's load (kW, its margin included) in n slots from slot0; -1: no site load feed. May be NULL. */
-    int (*site_load)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw);
+    /* The load the plan counts (kW: the building with its margin, less PV and a battery's discharge) and the building
+     * alone in n slots from slot0; -1: no site load feed. May be NULL. */
+    int (*site_load)(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw, double *building);
     /* From the worker thread: fn(ctl, arg) on the loop thread, or fn(NULL, arg) when control is gone by then. */
     int (*post)(void *ctx, void (*fn)(struct control *ctl, void *arg), void *arg);
     void (*planned)(void *ctx);                      /* a plan came back (the API's waiters) */
@@ -300,8 +301,9 @@ struct control {
         bool on;
         int64_t start_ms, slot_ms;
         int n;
-        double kw[CTL_LOAD_SLOTS];
-        double peak_kw;          /* the highest of them: what the fail-safe must leave room for */
+        double kw[CTL_LOAD_SLOTS];       /* what the plan counts */
+        double building[CTL_LOAD_SLOTS]; /* the building alone (no PV, no battery): what the fail-safe counts */
+        double peak_kw;          /* the building's highest: what the fail-safe must leave room for */
     } load;
     struct ctl_demand {          /* the billing period's peak (control_demand.c) */
         struct tariff_tz *tz;    /* the depot's timezone: where billing periods start */
@@ -395,6 +397,8 @@ double ctl_failsafe_limit_kw(const struct control *ctl, int64_t now);
 /* The building's load at t (0 without a feed; the horizon's highest beyond it), and its highest in [from, to). */
 double ctl_site_load_kw(const struct control *ctl, int64_t t);
 double ctl_site_load_max_kw(const struct control *ctl, int64_t from, int64_t to);
+/* The building alone (no PV, no battery) at its highest in [from, to): what station maxima, the fail-safe, keep room for. */
+double ctl_site_building_max_kw(const struct control *ctl, int64_t from, int64_t to);
 /* The limit for charging that holds over all of [from, to): a plan slot. */
 double ctl_site_limit_over_kw(const struct control *ctl, int64_t from, int64_t to);
 /* Reads the building's load over the horizon from the port; true when it moved by more than half a kW anywhere. */

@@ -15,18 +15,27 @@ double ctl_connection_kw(const struct control *ctl, int64_t t)
     return kw;
 }
 
-double ctl_site_load_max_kw(const struct control *ctl, int64_t from, int64_t to)
+static double max_over(const struct ctl_site_load *l, const double *v, int64_t from, int64_t to)
 {
-    const struct ctl_site_load *l = &ctl->load;
     if (!l->on) return 0;
     if (to <= from) to = from + 1;
     int64_t a = (from - l->start_ms) / l->slot_ms, b = (to - 1 - l->start_ms) / l->slot_ms;
     if (from < l->start_ms) a = 0;
     if (to - 1 < l->start_ms) b = 0;
-    if (b >= l->n) return l->peak_kw; /* beyond what the feed told: as much as the horizon's worst */
-    double kw = l->kw[a];
-    for (int64_t k = a + 1; k <= b; k++) kw = fmax(kw, l->kw[k]);
+    if (b >= l->n) return l->peak_kw; /* beyond what the feed told: as much as the horizon's worst building */
+    double kw = v[a];
+    for (int64_t k = a + 1; k <= b; k++) kw = fmax(kw, v[k]);
     return kw;
+}
+
+double ctl_site_load_max_kw(const struct control *ctl, int64_t from, int64_t to)
+{
+    return max_over(&ctl->load, ctl->load.kw, from, to);
+}
+
+double ctl_site_building_max_kw(const struct control *ctl, int64_t from, int64_t to)
+{
+    return max_over(&ctl->load, ctl->load.building, from, to);
 }
 
 double ctl_site_load_kw(const struct control *ctl, int64_t t) { return ctl_site_load_max_kw(ctl, t, t + 1); }
@@ -59,14 +68,19 @@ bool ctl_site_load_refresh(struct control *ctl)
     if (span < 86400000) span = 86400000;
     fresh.n = (int)(span / fresh.slot_ms);
     if (fresh.n > CTL_LOAD_SLOTS) fresh.n = CTL_LOAD_SLOTS;
-    fresh.on = ctl->port.site_load(ctl->port.ctx, fresh.start_ms, fresh.slot_ms, (size_t)fresh.n, fresh.kw) == 0;
+    fresh.on = ctl->port.site_load(ctl->port.ctx, fresh.start_ms, fresh.slot_ms, (size_t)fresh.n, fresh.kw,
+                                   fresh.building) == 0;
     bool moved = fresh.on != l->on;
     for (int k = 0; k < fresh.n && fresh.on; k++) {
-        /* Below 0 the building feeds in (PV): the connection carries that much more charging. */
-        if (!isfinite(fresh.kw[k])) fresh.kw[k] = fresh.peak_kw;
-        fresh.peak_kw = fmax(fresh.peak_kw, fresh.kw[k]);
+        /* Below 0 the site feeds in (PV, a battery): the connection carries that much more charging. The fail-safe
+         * counts the building alone at its highest. */
+        if (!isfinite(fresh.building[k])) fresh.building[k] = fresh.peak_kw;
+        if (!isfinite(fresh.kw[k]) || fresh.kw[k] > fresh.building[k]) fresh.kw[k] = fresh.building[k];
+        fresh.peak_kw = fmax(fresh.peak_kw, fresh.building[k]);
         int64_t t = fresh.start_ms + k * fresh.slot_ms;
-        if (l->on && fabs(fresh.kw[k] - ctl_site_load_kw(ctl, t)) > 0.5) moved = true;
+        if (l->on && (fabs(fresh.kw[k] - ctl_site_load_kw(ctl, t)) > 0.5 ||
+                      fabs(fresh.building[k] - ctl_site_building_max_kw(ctl, t, t + 1)) > 0.5))
+            moved = true;
     }
     *l = fresh;
     return moved;

@@ -12,8 +12,13 @@
 #include "depot.h"
 #include "log.h"
 
+/* What else on the connection produces (PV) or discharges (a battery by its own EMS): each its own feed. */
+enum { SUPPLY_PV, SUPPLY_BATTERY, SUPPLIES };
+static const char *const supply_key[SUPPLIES] = {"pv", "battery"};
+
 struct site_load {
     struct feed *feed;
+    struct feed *supply[SUPPLIES];  /* NULL when not configured */
     double margin_kw;
     int64_t persist_ms;             /* how long a reading above the forecast is taken to last */
     double reading_kw;              /* NAN: none yet */
@@ -39,13 +44,31 @@ static void on_stored_event(void *ctx, const char *data)
     cJSON_Delete(o);
 }
 
+/* A fetch holds the hours ahead of it too: from a day before the history on, every interval is seen. */
+static int stored_of(struct depot *d, const char *type, int64_t from_ms,
+                     void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v), void *ctx)
+{
+    struct stored_ctx sc = {push, ctx};
+    return store_each_event_since(d->store, type, from_ms - TARIFF_MS_PER_DAY, on_stored_event, &sc);
+}
+
 static int load_stored(struct depot *d, int64_t from_ms,
                        void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v),
                        void *ctx)
 {
-    struct stored_ctx sc = {push, ctx};
-    /* A fetch holds the hours ahead of it too: from a day before the history on, every interval is seen. */
-    return store_each_event_since(d->store, STORE_EV_SITE_LOAD, from_ms - TARIFF_MS_PER_DAY, on_stored_event, &sc);
+    return stored_of(d, STORE_EV_SITE_LOAD, from_ms, push, ctx);
+}
+
+static int supply_stored(struct depot *d, int64_t from_ms,
+                         void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v),
+                         void *ctx)
+{
+    return stored_of(d, STORE_EV_SITE_SUPPLY, from_ms, push, ctx);
+}
+
+static void on_supply_fetch(struct depot *d, const struct tariff_series *fresh)
+{
+    if (d->site_load && fresh) control_site_load_changed(d);
 }
 
 static void on_fetch(struct depot *d, const struct tariff_series *fresh)
@@ -62,7 +85,7 @@ static void on_fetch(struct depot *d, const struct tariff_series *fresh)
     control_site_load_changed(d);
 }
 
-static const char *const extra_keys[] = {"margin_kw", "persist_min", NULL};
+static const char *const extra_keys[] = {"margin_kw", "persist_min", "pv", "battery", NULL};
 
 static const struct feed_spec site_load_spec = {
     .key = "site_load",
@@ -77,6 +100,35 @@ static const struct feed_spec site_load_spec = {
     .on_fetch = on_fetch,
     .quiet = true,
 };
+
+/* PV's forecast and a battery's planned discharge (kW, 0 when unknown): they raise what the plan gives charging,
+ * never what the fail-safe counts on. */
+static const struct feed_spec supply_spec[SUPPLIES] = {
+    {.key = "site_load.pv", .tag = "site_load", .what = "kW of PV", .event_type = STORE_EV_SITE_SUPPLY,
+     .default_fallback = "{\"type\":\"fixed\",\"name\":\"no pv\",\"value\":0}",
+     .history_ms = 29 * TARIFF_MS_PER_DAY, .load_stored = supply_stored, .on_fetch = on_supply_fetch, .quiet = true},
+    {.key = "site_load.battery", .tag = "site_load", .what = "kW of battery discharge",
+     .event_type = STORE_EV_SITE_SUPPLY, .default_fallback = "{\"type\":\"fixed\",\"name\":\"no battery\",\"value\":0}",
+     .history_ms = 29 * TARIFF_MS_PER_DAY, .load_stored = supply_stored, .on_fetch = on_supply_fetch, .quiet = true},
+};
+
+/* A provider's plausible band defaults to a price's (-1 to 5 per kWh): kW need their own. The copy is the caller's. */
+static cJSON *with_kw_band(const cJSON *section)
+{
+    cJSON *sec = cJSON_Duplicate(section, true);
+    cJSON *prov = cJSON_GetObjectItemCaseSensitive(sec, "provider");
+    if (cJSON_IsObject(prov) && !cJSON_GetObjectItemCaseSensitive(prov, "plausible"))
+        cJSON_AddItemToObject(prov, "plausible", cJSON_Parse("{\"min\": -100000, \"max\": 100000}"));
+    return sec;
+}
+
+static void site_load_free(struct site_load *s)
+{
+    if (!s) return;
+    for (int i = 0; i < SUPPLIES; i++) feed_stop(s->supply[i]);
+    feed_stop(s->feed);
+    free(s);
+}
 
 int site_load_start(struct depot *d, char *err, size_t err_len)
 {
@@ -100,17 +152,26 @@ int site_load_start(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     s->persist_ms = (int64_t)((p ? p->valuedouble : 60) * 60000);
-    /* A provider's plausible band defaults to a price's (-1 to 5 per kWh): kW need their own. */
-    cJSON *sec = cJSON_Duplicate(section, true);
-    cJSON *prov = cJSON_GetObjectItemCaseSensitive(sec, "provider");
-    if (cJSON_IsObject(prov) && !cJSON_GetObjectItemCaseSensitive(prov, "plausible"))
-        cJSON_AddItemToObject(prov, "plausible", cJSON_Parse("{\"min\": -100000, \"max\": 100000}"));
     d->site_load = s;
+    cJSON *sec = with_kw_band(section);
     bool ok = feed_start(d, &s->feed, sec, &site_load_spec, 48 * TARIFF_MS_PER_HOUR, err, err_len) != NULL;
     cJSON_Delete(sec);
+    for (int i = 0; ok && i < SUPPLIES; i++) {
+        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(section, supply_key[i]);
+        if (!sub) continue;
+        if (!cJSON_IsObject(sub)) {
+            snprintf(err, err_len, "site_load.%s: an object like site_load's (provider, fallback, breaker, schedule)",
+                     supply_key[i]);
+            ok = false;
+            break;
+        }
+        sec = with_kw_band(sub);
+        ok = feed_start(d, &s->supply[i], sec, &supply_spec[i], 48 * TARIFF_MS_PER_HOUR, err, err_len) != NULL;
+        cJSON_Delete(sec);
+    }
     if (!ok) {
         d->site_load = NULL;
-        free(s);
+        site_load_free(s);
         return -1;
     }
     return 0;
@@ -120,12 +181,11 @@ void site_load_stop(struct depot *d)
 {
     struct site_load *s = d->site_load;
     if (!s) return;
-    feed_stop(s->feed);
     d->site_load = NULL;
-    free(s);
+    site_load_free(s);
 }
 
-int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw, double *building)
 {
     struct site_load *s = d->site_load;
     if (!s || !n) return -1;
@@ -137,14 +197,21 @@ int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, d
     }
     int64_t now = depot_now_ms();
     for (size_t k = 0; k < n; k++) {
-        kw[k] = v[k].price + s->margin_kw;
+        building[k] = v[k].price + s->margin_kw;
         int64_t a = slot0 + (int64_t)k * slot_ms;
         /* The slot we are in and those of the next persist_min: at least what the source says of now, while
          * that is fresh. A load above its forecast (a defrost, a compressor) is taken to last until a reading
          * says otherwise; the slots beyond keep the forecast. */
         bool fresh = !isnan(s->reading_kw) && now < s->reading_end_ms + slot_ms;
-        if (fresh && a + slot_ms > now && a < now + s->persist_ms) kw[k] = fmax(kw[k], s->reading_kw + s->margin_kw);
+        if (fresh && a + slot_ms > now && a < now + s->persist_ms)
+            building[k] = fmax(building[k], s->reading_kw + s->margin_kw);
+        kw[k] = building[k];
     }
+    /* PV and a battery's discharge lower what the plan counts, never below what the building's meter would say
+     * with them gone (the fail-safe reads `building`). */
+    for (int i = 0; i < SUPPLIES; i++)
+        if (s->supply[i] && feed_slots(s->supply[i], slot0, slot_ms, n, v, err, sizeof err) == 0)
+            for (size_t k = 0; k < n; k++) kw[k] -= fmax(0, v[k].price);
     free(v);
     return 0;
 }

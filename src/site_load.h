@@ -7,9 +7,12 @@
  * floor for the slot now and those of the next `persist_min` (60): a load above its forecast is taken to last
  * until a reading says otherwise.
  *
+ * Optional `pv` and `battery` sections (each a feed of the same shape: PV's production forecast, a battery's
+ * planned discharge by its own EMS, kW) lower the load the plan counts, not the one the fail-safe does.
+ *
  * Control plans charging under the connection's limit less this load, slot by slot, and keeps its fail-safe
- * under the limit less the horizon's highest load (control_model.c). A reading above what the plan assumed for
- * now re-plans at once (control_site_load_changed).
+ * under the limit less the horizon's highest building load (control_site.c). A reading above what the plan
+ * assumed for now re-plans at once (control_site_load_changed).
  *
  * Threads: loop thread; the feed's worker fetches (feed.h).
  */
@@ -27,9 +30,10 @@ struct depot;
 int site_load_start(struct depot *d, char *err, size_t err_len);
 void site_load_stop(struct depot *d);
 
-/* The load (kW, margin included) in n slots of slot_ms from slot0; from now to persist_min on, at least the
- * latest reading. -1 without a site_load section. */
-int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw);
+/* The load in n slots of slot_ms from slot0: `building` (kW, margin included; from now to persist_min on, at least
+ * the latest reading) and `kw`, what the plan counts: the building less PV and a battery's discharge (pv, battery).
+ * -1 without a site_load section. */
+int site_load_slots(struct depot *d, int64_t slot0, int64_t slot_ms, size_t n, double *kw, double *building);
 
 struct site_load_status {
     bool configured;

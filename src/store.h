@@ -38,6 +38,7 @@ typedef struct store store;
 #define STORE_EV_STOP "stop"
 #define STORE_EV_PRICES "prices"      /* a price fetch: {"provider", "outcome", "breaker", "prices": [[s,e,p],...]} */
 #define STORE_EV_SITE_LOAD "site_load" /* a building load fetch: as "prices", the values in kW */
+#define STORE_EV_SITE_SUPPLY "site_supply" /* a PV or battery fetch (site_load.pv/.battery): the same, kW */
 
 struct store_event {
     int64_t time_ms;           /* wall clock, ms since the epoch, UTC */

@@ -92,11 +92,15 @@ static void p_planned(void *ctx) { (void)ctx; }
 
 static struct config conf;
 
-static int p_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw)
+static int p_site_load(void *ctx, int64_t slot0, int64_t slot_ms, size_t n, double *kw, double *building)
 {
     (void)ctx;
     if (!F.site_load) return -1;
-    for (size_t k = 0; k < n; k++) kw[k] = F.site_load(slot0 + (int64_t)k * slot_ms);
+    for (size_t k = 0; k < n; k++) {
+        int64_t t = slot0 + (int64_t)k * slot_ms;
+        building[k] = F.site_load(t);
+        kw[k] = building[k] - (F.site_supply ? F.site_supply(t) : 0);
+    }
     return 0;
 }
 

@@ -43,6 +43,7 @@ struct fake_port {
     void (*on_call)(int i);      /* the test's oracle, told of each CALL as it is sent (F.sent[i]) */
     char event_type[MAX_SENT][32]; /* the type of each event logged (the first MAX_SENT) */
     double (*site_load)(int64_t t); /* the building's load (kW) at planning time t; NULL: no site load feed */
+    double (*site_supply)(int64_t t); /* PV and battery (kW) the plan may count on at t; NULL: none */
 };
 extern struct fake_port F;
 extern struct station stations[MAX_STATIONS];

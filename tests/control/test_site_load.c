@@ -150,6 +150,36 @@ static void test_refresh(void)
     ctl_free(ctl);
 }
 
+/* PV making 20 kW for the first two hours beside the workshop: with TxDefaultProfile the plan counts it (44 - 30 +
+ * 20 = 34 kW for charging in the first hour), the fail-safe does not (still 44 - 30 = 14: clouds may come while
+ * depotd is down). With station maxima the caps are that fail-safe: they keep to 14 kW in the first hour. */
+static double pv(int64_t t) { return t < T0 + 2 * HOUR ? 20 : 0; }
+
+static void test_pv(void)
+{
+    F.site_load = workshop;
+    F.site_supply = pv;
+    struct control *ctl = two_vans("TxDefaultProfile");
+    CHECK(ctl && ctl->plan, "planned with PV");
+    if (ctl && ctl->plan) {
+        CHECK(fabs(ctl->plan->site_limit_kw[0] - 34) < 1e-6, "TxDefaultProfile: charging gets 44 - 30 + 20 = 34 kW now "
+              "(%.3f)", ctl->plan->site_limit_kw[0]);
+        CHECK(fabs(slot_kw(ctl->plan, 0) - 34) < 0.01, "and the vans take it (%.3f)", slot_kw(ctl->plan, 0));
+        CHECK(fabs(ctl_failsafe_limit_kw(ctl, F.now) - 14) < 1e-9, "the fail-safe still keeps under 14 kW (%.3f)",
+              ctl_failsafe_limit_kw(ctl, F.now));
+    }
+    ctl_free(ctl);
+    ctl = two_vans("ChargingStationMaxProfile");
+    CHECK(ctl && ctl->plan, "station maxima with PV: planned");
+    if (ctl && ctl->plan) {
+        CHECK(cap_w(0, F.now) <= 14000.5, "the station's cap, its fail-safe, keeps to 14 kW now (%.0f W)", cap_w(0, F.now));
+        CHECK(slot_kw(ctl->plan, 0) <= 14.001, "and the plan within it (%.3f)", slot_kw(ctl->plan, 0));
+    }
+    ctl_free(ctl);
+    F.site_load = NULL;
+    F.site_supply = NULL;
+}
+
 int main(void)
 {
     test_plan_under_load("TxDefaultProfile");
@@ -157,6 +187,7 @@ int main(void)
     test_floors();
     test_station_caps();
     test_refresh();
+    test_pv();
     loop_free();
     return CHECK_DONE();
 }
