@@ -80,12 +80,19 @@ def main():
     try:
         with Depotd(os.environ["DEPOTD"], cfg) as d:
             site = None
-            for _ in range(100):
-                site = get(api_port, "/api/v1/site")
+            for _ in range(100):  # the API comes up beside the OCPP listener; the meter is read in the first second
+                try:
+                    site = get(api_port, "/api/v1/site")
+                except OSError:
+                    time.sleep(0.1)
+                    continue
                 sl = site.get("site_load") or {}
                 if sl.get("reading_kw") == 40 and sl.get("planned_kw") == 35:
                     break
                 time.sleep(0.1)
+            check(site is not None, "the API answered")
+            if site is None:
+                return 1
             sl = site["site_load"]
             check(sl["provider"] == "workshop-meter" and sl["reading_kw"] == 40,
                   "the workshop's meter read: %s kW" % sl.get("reading_kw"))
