@@ -70,6 +70,8 @@ void control_on_meter_values(struct depot *d, struct station *st, const cJSON *p
 void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *payload);
 /* NotifyChargingLimit / ClearedChargingLimit (cleared): a limit from outside depotd the station enforces. */
 void control_on_charging_limit(struct depot *d, struct station *st, const cJSON *payload, bool cleared);
+/* ReportChargingProfiles: the ChargingStationExternalConstraints profiles in it are planned with like K12 limits. */
+void control_on_reported_profiles(struct depot *d, struct station *st, const cJSON *payload);
 /* After any CALL of the station was handled (its news so far is known). */
 void control_on_call(struct depot *d, struct station *st);
 /* A GetVariables result (capabilities: rate unit, periods per schedule, EVSE power and phases). */

@@ -397,6 +397,11 @@ void control_on_charging_limit(struct depot *d, struct station *st, const cJSON 
     if (d->control) ctl_on_charging_limit(d->control, st, payload, cleared);
 }
 
+void control_on_reported_profiles(struct depot *d, struct station *st, const cJSON *payload)
+{
+    if (d->control) ctl_on_reported_profiles(d->control, st, payload);
+}
+
 void control_on_variables(struct depot *d, struct station *st, const cJSON *result)
 {
     if (d->control) ctl_on_variables(d->control, st, result);

@@ -121,6 +121,29 @@ void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON 
     if (apply(ctl, st, payload, cleared)) ctl_replan(ctl, "external_limit");
 }
 
+/* ReportChargingProfiles (K09, after GetChargingProfiles): a ChargingStationExternalConstraints profile the station
+ * holds from another source is the same limit as a NotifyChargingLimit with its schedule. */
+void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload)
+{
+    const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "chargingLimitSource"));
+    const cJSON *evse = cJSON_GetObjectItemCaseSensitive(payload, "evseId"), *p;
+    if (!source || strcmp(source, "CSO") == 0) return; /* the CSO's are depotd's own */
+    bool changed = false;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(payload, "chargingProfile")) {
+        const char *purpose = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "chargingProfilePurpose"));
+        if (!purpose || strcmp(purpose, "ChargingStationExternalConstraints") != 0) continue;
+        cJSON *n = cJSON_CreateObject();
+        cJSON *lim = cJSON_AddObjectToObject(n, "chargingLimit");
+        cJSON_AddStringToObject(lim, "chargingLimitSource", source);
+        if (cJSON_IsNumber(evse)) cJSON_AddNumberToObject(n, "evseId", evse->valuedouble);
+        cJSON_AddItemToObject(n, "chargingSchedule",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "chargingSchedule"), true));
+        changed |= apply(ctl, st, n, false);
+        cJSON_Delete(n);
+    }
+    if (changed) ctl_replan(ctl, "external_limit");
+}
+
 void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload)
 {
     apply(ctl, st, payload, false);

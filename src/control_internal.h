@@ -357,6 +357,8 @@ void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *paylo
 void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, bool cleared);
 /* The lowest external limit on this EVSE over [from, to) (W; the station's shared by its sessions), INFINITY: none. */
 double ctl_external_limit_w(const struct control *ctl, const struct ctl_station *cs, int evse, int64_t from, int64_t to);
+/* ReportChargingProfiles: its ChargingStationExternalConstraints profiles from a source other than the CSO. */
+void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload);
 /* The same from the store at start-up (no re-plan: the first plan comes when the loop runs). */
 void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_external_free(struct ctl_station *cs);

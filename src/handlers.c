@@ -233,6 +233,13 @@ static cJSON *cleared_charging_limit(struct conn *c, const cJSON *payload)
     return cJSON_CreateObject();
 }
 
+/* K09: what GetChargingProfiles asked for; external constraints in it are planned with. */
+static cJSON *reported_profiles(struct conn *c, const cJSON *payload)
+{
+    control_on_reported_profiles(c->depot, c->station, payload);
+    return cJSON_CreateObject();
+}
+
 static const struct {
     const char *action;
     handler_fn fn;
@@ -248,7 +255,7 @@ static const struct {
     {"NotifyEVChargingSchedule", status_accepted, true},
     {"NotifyChargingLimit", charging_limit, true},
     {"ClearedChargingLimit", cleared_charging_limit, true},
-    {"ReportChargingProfiles", empty, true},
+    {"ReportChargingProfiles", reported_profiles, true},
     {"NotifyReport", empty, true},
     {"SecurityEventNotification", empty, true},
     {"NotifyEvent", empty, true},

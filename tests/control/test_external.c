@@ -96,10 +96,36 @@ static void test_amps_and_empty(void)
     ctl_free(ctl);
 }
 
+/* ReportChargingProfiles (after GetChargingProfiles): an EMS's ChargingStationExternalConstraints profile on EVSE 1
+ * of ST00 (5 kW, above the 4.14 kW a 3-phase car needs at all) is planned with like a NotifyChargingLimit; the CSO's
+ * own profiles are not someone else's limit. */
+static void test_reported(void)
+{
+    struct control *ctl = two_vans();
+    if (!ctl) return;
+    uint64_t id = ctl->plan ? ctl->plan->id : 0;
+    cJSON *p = cJSON_Parse("{\"requestId\": 1, \"chargingLimitSource\": \"CSO\", \"evseId\": 1, \"chargingProfile\": [{"
+                           "\"id\": 9, \"stackLevel\": 0, \"chargingProfilePurpose\": \"ChargingStationExternalConstraints\", "
+                           "\"chargingProfileKind\": \"Absolute\", \"chargingSchedule\": [{\"id\": 1, \"chargingRateUnit\": "
+                           "\"W\", \"chargingSchedulePeriod\": [{\"startPeriod\": 0, \"limit\": 5000}]}]}]}");
+    ctl_on_reported_profiles(ctl, &stations[0], p);
+    settle(ctl);
+    CHECK(ctl->plan->id == id && planned(ctl->plan, 0, 0) > 4.5, "the CSO's own: nothing changes (%.3f)",
+          planned(ctl->plan, 0, 0));
+    cJSON_ReplaceItemInObject(p, "chargingLimitSource", cJSON_CreateString("EMS"));
+    ctl_on_reported_profiles(ctl, &stations[0], p);
+    cJSON_Delete(p);
+    settle(ctl);
+    CHECK(fabs(planned(ctl->plan, 0, 0) - 5) < 0.01 && fabs(planned(ctl->plan, 1, 0) - 22) < 0.01,
+          "the EMS's: VAN-A at 5 kW, VAN-B 22 (%.3f, %.3f)", planned(ctl->plan, 0, 0), planned(ctl->plan, 1, 0));
+    ctl_free(ctl);
+}
+
 int main(void)
 {
     test_planned_with();
     test_amps_and_empty();
+    test_reported();
     loop_free();
     return CHECK_DONE();
 }
