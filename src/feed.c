@@ -127,7 +127,7 @@ static void on_fetch_done(struct depot *d, void *arg)
                      tariff_provider_name(f->provider), tariff_outcome_name(done->res.outcome), done->res.error,
                      tariff_breaker_state_name(done->breaker), last);
         }
-        if (f->spec->on_fetch) f->spec->on_fetch(f->d, done->res.outcome == TARIFF_OK ? &f->fresh : NULL);
+        if (f->spec->on_fetch) f->spec->on_fetch(f->d, done->res.outcome == TARIFF_OK ? &f->fresh : NULL, done->at_ms);
     }
     tariff_series_free(&done->series);
     free(done);

@@ -34,8 +34,9 @@ struct feed_spec {
     int (*load_stored)(struct depot *d, int64_t from_ms,
                        void (*push)(void *ctx, const char *provider, int64_t start_ms, int64_t end_ms, double v),
                        void *ctx);
-    /* After every fetch, on the loop thread: the new series, or NULL when it failed. May be NULL. */
-    void (*on_fetch)(struct depot *d, const struct tariff_series *fresh);
+    /* After every fetch, on the loop thread: the new series (NULL when it failed) and when it was fetched (planning
+     * clock; the loop may run it a little later). May be NULL. */
+    void (*on_fetch)(struct depot *d, const struct tariff_series *fresh, int64_t fetched_ms);
     bool quiet;                     /* a good fetch is logged at debug (a meter polled every minute), else info */
 };
 

@@ -21,8 +21,9 @@ static int load_stored(struct depot *d, int64_t from_ms,
     return store_each_price(d->store, from_ms, INT64_MAX, push, ctx);
 }
 
-static void on_fetch(struct depot *d, const struct tariff_series *fresh)
+static void on_fetch(struct depot *d, const struct tariff_series *fresh, int64_t fetched_ms)
 {
+    (void)fetched_ms;
     /* Which link of the fallback chain the next day of slots comes from, for the operator's log. */
     int64_t start = depot_now_ms() / (15 * TARIFF_MS_PER_MIN) * (15 * TARIFF_MS_PER_MIN);
     struct tariff_price slots[96];

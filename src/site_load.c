@@ -66,18 +66,22 @@ static int supply_stored(struct depot *d, int64_t from_ms,
     return stored_of(d, STORE_EV_SITE_SUPPLY, from_ms, push, ctx);
 }
 
-static void on_supply_fetch(struct depot *d, const struct tariff_series *fresh)
+static void on_supply_fetch(struct depot *d, const struct tariff_series *fresh, int64_t fetched_ms)
 {
+    (void)fetched_ms;
     if (d->site_load && fresh) control_site_load_changed(d);
 }
 
-static void on_fetch(struct depot *d, const struct tariff_series *fresh)
+static void on_fetch(struct depot *d, const struct tariff_series *fresh, int64_t fetched_ms)
 {
     struct site_load *s = d->site_load;
     if (!s || !fresh) return;
-    int64_t now = depot_now_ms();
+    /* The reading is the interval the source was in when it answered: by the time the loop runs this, the next
+     * interval may have begun, and what the source said of it then was its forecast, not a reading (a meter whose
+     * defrost reading gave way to the forecast's 30 kW at a quarter's turn put the site 25 kW over for 5 minutes). */
+    int64_t at = fetched_ms;
     for (size_t i = 0; i < fresh->n; i++)
-        if (fresh->v[i].start_ms <= now && now < fresh->v[i].end_ms) {
+        if (fresh->v[i].start_ms <= at && at < fresh->v[i].end_ms) {
             s->reading_kw = fresh->v[i].price;
             s->reading_at_ms = fresh->v[i].start_ms;
             s->reading_end_ms = fresh->v[i].end_ms;

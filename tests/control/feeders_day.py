@@ -105,6 +105,9 @@ def main():
     finally:
         d.stop()
     rep = dd.load(out)
+    if os.environ.get("KEEP_REPORT"):  # depotsim's report (per-minute power, per vehicle), to diagnose
+        import shutil
+        shutil.copy(out, os.environ["KEEP_REPORT"])
     os.unlink(out)
     site, base = rep["site"], rep["baseline"]["site"]
     dd.check(site["minutesAboveLimit"] == 0, "no minute above the site's %g kW (worst %.2f kW over)"
