@@ -15,39 +15,6 @@
 #include "plan_lp.h"
 #include "prices.h"
 
-/* A station as a circuit of the plan (ChargingStationMaxProfile): bounded by its hardware, and when depotd may
- * not change its cap (refused a change, an answer pending, disconnected) by that cap in each slot (its lowest
- * there; counted against the site at its highest, cap_old). */
-static void station_circuit(struct control *ctl, struct ctl_station *cs, struct ctl_job *j, int circuit, bool adjustable,
-                            int64_t now)
-{
-    struct ctl_plan *plan = j->plan;
-    int T = plan->slots;
-    struct sched counted;
-    ctl_cap_counted(ctl, cs, &counted);
-    double hw = ctl_station_hw_w(ctl, cs);
-    for (int t = 0; t <= T; t++) {
-        int64_t from = t == 0 ? now : plan->at[t];
-        int64_t to = t == T ? INT64_MAX : plan->at[t + 1];
-        j->cap_old[(size_t)circuit * (T + 1) + t] = sched_max_over(&counted, from, to);
-        if (t < T) j->cap_lim[(size_t)circuit * T + t] = (adjustable ? hw : sched_min_over(&counted, from, to)) / 1000.0;
-    }
-    /* Under its feeder (circuit 1 + k) when control.circuits has one: a station whose cap is fixed stays outside the
-     * tree (its cap is counted off its feeder's limit, as off the site's). */
-    int feeder = j->cap_feeder ? ctl_circuit_of(&ctl->cfg, cs->st->id, 0) : -1;
-    if (j->cap_feeder) j->cap_feeder[circuit] = feeder;
-    j->circuits[circuit] = (struct opt_circuit){.id = cs->st->id, .parent = adjustable ? (feeder >= 0 ? 1 + feeder : 0) : -1,
-                                                .limit_kw = hw / 1000.0, .limit_kw_slot = &j->cap_lim[(size_t)circuit * T]};
-    double idle_w = 0;
-    for (int k = 1; k <= cs->max_evse; k++)
-        if (cs->evse[k].present && !cs->evse[k].active) idle_w += ctl_evse_max_w(ctl, cs, &cs->evse[k]);
-    j->caps[circuit] = (struct sched_cap){.adjustable = adjustable, .max_w = hw, .idle_w = idle_w};
-    snprintf(plan->caps[circuit].station, sizeof plan->caps[circuit].station, "%s", cs->st->id);
-    plan->caps[circuit].adjustable = adjustable;
-    plan->caps[circuit].cap_w = j->cap_old[(size_t)circuit * (T + 1)];
-    for (int t = 0; t <= T; t++) plan->caps[circuit].cap_slot_w[t] = j->cap_old[(size_t)circuit * (T + 1) + t];
-}
-
 static cJSON *num_array(const double *v, int n, double scale)
 {
     cJSON *a = cJSON_CreateArray();
@@ -498,7 +465,7 @@ static void add_station(struct build *b, struct ctl_station *cs)
     bool adjustable = b->caps && ctl_cap_adjustable(b->ctl, cs);
     if (b->caps) {
         circuit = b->nc++;
-        station_circuit(b->ctl, cs, j, circuit, adjustable, b->now);
+        ctl_caps_station_circuit(b->ctl, cs, j, circuit, adjustable, b->now);
         if (!ctl_connected(b->ctl, cs) && !cs->failsafe_rejected) {
             /* Nothing of it can be planned or changed: its cap is what it may draw, all of it. */
             for (int k = 1; k <= cs->max_evse; k++) cs->evse[k].session_index = -1;
@@ -524,49 +491,6 @@ static void add_station(struct build *b, struct ctl_station *cs)
     }
 }
 
-/* With station maxima, circuit 0 holds every station whose cap depotd may change: together they get what the
- * others' caps (counted at their highest in each slot) leave, less their own floors, so a plan's caps fit under
- * the limit in every slot. Its row in caps is a placeholder that counts nothing. */
-static void adjustable_circuit(struct build *b)
-{
-    struct ctl_job *j = b->j;
-    for (int t = 0; t < b->T; t++) {
-        double w = j->caps_limit_w[t] - j->caps_other_w;
-        for (int c = 1; c < b->nc; c++)
-            w -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (b->T + 1) + t];
-        j->cap_lim[t] = fmax(0, w) / 1000.0;
-    }
-}
-
-/* Whether circuit `k` is `c` or above it. */
-static bool feeder_above(const struct ctl_config *cfg, int c, int k)
-{
-    for (; c >= 0; c = cfg->circuits[c].parent)
-        if (c == k) return true;
-    return false;
-}
-
-/* With station maxima, each feeder k (LP circuit 1 + k) holds its adjustable stations' sessions under its limit less
- * their floors and the caps of the fixed stations under it, slot by slot; feeder_w keeps its whole limit for the
- * caps' share (ctl_caps_fit_feeders), after the horizon the limit at its end. */
-static void feeder_limits(struct build *b)
-{
-    struct ctl_job *j = b->j;
-    const struct ctl_config *cfg = &b->ctl->cfg;
-    for (int k = 0; j->cap_feeder && k < cfg->n_circuits; k++) {
-        /* Listed stations not seen yet will come at their fail-safe cap: it is theirs. */
-        double unseen = ctl_caps_feeder_unseen_w(b->ctl, k);
-        for (int t = 0; t <= b->T; t++) {
-            double w = ctl_circuit_limit_kw(b->ctl, k, b->plan->at[t]) * 1000.0 - unseen, lp = w;
-            j->feeder_w[(size_t)k * (b->T + 1) + t] = w;
-            for (int c = 1 + cfg->n_circuits; c < b->nc; c++)
-                if (feeder_above(cfg, j->cap_feeder[c], k))
-                    lp -= j->caps[c].adjustable ? j->caps[c].floor_w : j->cap_old[(size_t)c * (b->T + 1) + t];
-            if (t < b->T) j->cap_lim[(size_t)(1 + k) * b->T + t] = fmax(0, lp) / 1000.0;
-        }
-    }
-}
-
 /* The problem as the worker gets it, recorded exactly, so `depotd --replay-plan N` can re-run it from the log. */
 static void finish_problem(struct build *b)
 {
@@ -577,8 +501,8 @@ static void finish_problem(struct build *b)
     b->plan->n = b->ns;
     if (b->caps) {
         j->n_caps = b->plan->n_caps = b->nc;
-        adjustable_circuit(b);
-        feeder_limits(b);
+        ctl_caps_adjustable_circuit(ctl, j, b->T, b->nc);
+        ctl_caps_feeder_limits(ctl, j, b->T, b->nc);
         cJSON *ca = cJSON_AddArrayToObject(rec, "circuits");
         for (int c = 0; c < b->nc; c++) {
             cJSON *o = cJSON_CreateObject();

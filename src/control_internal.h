@@ -534,6 +534,12 @@ int ctl_plan_slot_at(const struct ctl_plan *p, int64_t t);
 static inline int ctl_plan_grid_slot(const struct ctl_plan *p, int t) { return t < p->parts ? 0 : t - p->parts + 1; }
 struct ctl_job *ctl_job_build(struct control *ctl, const char *reasons); /* NULL: nothing to do (out of memory) */
 void ctl_job_free(struct ctl_job *j);
+/* control_build_caps.c: with station maxima, station circuit `circuit` of a job (its hardware or fixed cap per slot,
+ * under its feeder), circuit 0's room for the adjustable stations, and each feeder's (circuits 1..n_circuits). */
+void ctl_caps_station_circuit(struct control *ctl, struct ctl_station *cs, struct ctl_job *j, int circuit,
+                              bool adjustable, int64_t now);
+void ctl_caps_adjustable_circuit(struct control *ctl, struct ctl_job *j, int T, int nc);
+void ctl_caps_feeder_limits(struct control *ctl, struct ctl_job *j, int T, int nc);
 /* Worker side (control_caps.c): the station maxima of slot t (t == slots: after the horizon) made to fit every
  * feeder, taking back first what the share added above a station's want. 1 when a cap fell below its want. */
 int ctl_caps_fit_feeders(const struct ctl_job *j, struct sched_cap *row, int n, int t, int T);
