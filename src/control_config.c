@@ -115,8 +115,8 @@ void control_print_doc(void)
            "\"per_phase\", \"stations\": [\"CS001\", \"CS002/2\"]}`: each circuit's breaker limit, in kW in total (or per "
            "phase with per_phase) or in A per phase (limit_a, with nominal_voltage_v), under its parent (none: the "
            "site); a station or one EVSE (STATION/EVSE) on one circuit. The plan keeps every circuit and phase under "
-           "its limit in every slot, and the idle EVSEs' fail-safe floors fit each circuit (needs failsafe "
-           "TxDefaultProfile). README \"Feeders and phases\". |\n");
+           "its limit in every slot, and the fail-safe keeps each circuit (with ChargingStationMaxProfile: circuits "
+           "in kW of whole stations only). README \"Feeders and phases\". |\n");
     printf("| `control.phase_rotation` | object | `{}` | | `{\"CS002\": \"L2L3L1\", \"CS003/2\": \"L3L1L2\"}`: the grid phases "
            "a station's (or an EVSE's) L1, L2, L3 are wired to; a 1-phase station's car loads its L1's grid phase. "
            "Default L1L2L3. |\n");
