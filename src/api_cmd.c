@@ -49,6 +49,7 @@ struct api_cmd {
     char path[API_PATH_MAX];
     char idem_key[API_IDEM_KEY_MAX + 1];
     unsigned char fingerprint[32];
+    cJSON *profile_request;       /* Set/ClearChargingProfile: what control learns when the station accepts it */
     struct api_cmd *next;
 };
 
@@ -63,21 +64,12 @@ static const char *const commands[] = {
     "GetChargingProfiles", "GetCompositeSchedule", "SetChargingProfile", "ClearChargingProfile", NULL};
 
 /* What depotd will not send for an operator, and why (status and problem text), or 0. With smart charging on, the
- * station's charging profiles are the plan's: an operator's profile at another stack level would replace depotd's
- * (OCPP 2.0.1 takes the highest stack level of each purpose), raise a station above its share and break the site
- * limit while depotd counts it at its plan, so setting and clearing profiles is refused; a lower limit for a while
- * is the site's or a circuit's temporary limit. A Basic auth password has its own door (A01: hashed, kept only once
- * the station accepts it). */
+ * station's TxProfile and fail-safe profiles are the plan's (control_operator_profile_refused says which an operator
+ * may still set). A Basic auth password has its own door (A01: hashed, kept only once the station accepts it). */
 static int command_refused(struct api *a, const char *action, const cJSON *payload, char *why, size_t len)
 {
-    struct control_stats cs;
-    control_stats(a->d, &cs);
-    if (cs.enabled && (strcmp(action, "SetChargingProfile") == 0 || strcmp(action, "ClearChargingProfile") == 0)) {
-        snprintf(why, len, "%s: smart charging is on, so the station's charging profiles are depotd's plan (an "
-                 "operator's profile would replace it and could break the site limit); lower a limit for a while "
-                 "with PUT /api/v1/site/limit or /api/v1/circuits/{id}/limit", action);
-        return 409;
-    }
+    int refused = control_operator_profile_refused(a->d, action, payload, why, len);
+    if (refused) return refused;
     const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(payload, "setVariableData")) {
         const char *comp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
@@ -363,6 +355,11 @@ void api_on_answer(struct depot *d, const struct ocpp_event *ev)
     } else {
         a->last_write_ticket = STORE_TICKET_LOST; /* not recorded: answered as a failure (durable_or_hold) */
     }
+    if (c->profile_request && ev->type == OCPP_EV_RESULT) {
+        struct station *st = depot_station_find(d, c->station);
+        if (st) control_on_operator_profile(d, st, c->action, c->profile_request, ev->payload);
+    }
+    cJSON_Delete(c->profile_request);
     answer(a, c, status, doc, status != 200);
     free(c);
 }
@@ -545,7 +542,10 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         return;
     }
     cJSON_Delete(audit);
-    cJSON_Delete(payload);
+    if (strstr(c->action, "ChargingProfile") && strncmp(c->action, "Get", 3) != 0)
+        c->profile_request = payload; /* control learns it when the station accepts (api_on_answer) */
+    else
+        cJSON_Delete(payload);
     a->commands++;
     if (idem) {
         idem->next = a->idem;
@@ -563,6 +563,7 @@ void api_cmd_free(struct api *a)
     while (a->cmds) {
         struct api_cmd *c = a->cmds;
         a->cmds = c->next;
+        cJSON_Delete(c->profile_request);
         free(c);
     }
     while (a->idem) {

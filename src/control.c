@@ -15,8 +15,8 @@
 #include "log.h"
 #include "prices.h"
 
-#define TX_PROFILE_ID_BASE 1000
-#define FAILSAFE_PROFILE_ID 1
+#define TX_PROFILE_ID_BASE CTL_PROFILE_ID_TX_BASE
+#define FAILSAFE_PROFILE_ID CTL_PROFILE_ID_FAILSAFE
 #define DEFAULT_PERIODS CTL_CAP_PERIODS_DEFAULT
 
 static int periods_for(const struct ctl_station *cs);

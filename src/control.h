@@ -72,6 +72,14 @@ void control_on_ev_needs(struct depot *d, struct station *st, const cJSON *paylo
 void control_on_charging_limit(struct depot *d, struct station *st, const cJSON *payload, bool cleared);
 /* ReportChargingProfiles: the ChargingStationExternalConstraints profiles in it are planned with like K12 limits. */
 void control_on_reported_profiles(struct depot *d, struct station *st, const cJSON *payload);
+/* An operator's SetChargingProfile / ClearChargingProfile (API commands) while depotd plans: 0 when it may go to the
+ * station, or 409 with why. depotd's plan keeps TxProfile and its fail-safe's purpose, and profile ids 1 and
+ * 1000-1999; an operator may set and clear a ChargingStationMaxProfile with the TxDefaultProfile fail-safe, which
+ * depotd plans with once the station accepts it (control_on_operator_profile). 0 when smart charging is off. */
+int control_operator_profile_refused(struct depot *d, const char *action, const cJSON *request, char *why, size_t len);
+/* The station's answer to an operator's SetChargingProfile / ClearChargingProfile request. */
+void control_on_operator_profile(struct depot *d, struct station *st, const char *action, const cJSON *request,
+                                 const cJSON *response);
 /* After any CALL of the station was handled (its news so far is known). */
 void control_on_call(struct depot *d, struct station *st);
 /* A GetVariables result (capabilities: rate unit, periods per schedule, EVSE power and phases). */

@@ -402,6 +402,17 @@ void control_on_reported_profiles(struct depot *d, struct station *st, const cJS
     if (d->control) ctl_on_reported_profiles(d->control, st, payload);
 }
 
+int control_operator_profile_refused(struct depot *d, const char *action, const cJSON *request, char *why, size_t len)
+{
+    return d->control ? ctl_operator_profile_refused(d->control, action, request, why, len) : 0;
+}
+
+void control_on_operator_profile(struct depot *d, struct station *st, const char *action, const cJSON *request,
+                                 const cJSON *response)
+{
+    if (d->control) ctl_on_operator_profile(d->control, st, action, request, response);
+}
+
 void control_on_variables(struct depot *d, struct station *st, const cJSON *result)
 {
     if (d->control) ctl_on_variables(d->control, st, result);

@@ -15,16 +15,33 @@
 #include "log.h"
 
 struct ctl_ext_limit {
-    char source[16];           /* EMS, Other, SO, CSO */
+    char source[16];           /* EMS, Other, SO, CSO; "Operator": an operator's profile (profile_id) */
     int evse;                  /* 0: the station */
+    int profile_id;            /* the operator's ChargingStationMaxProfile, else 0 */
     struct sched s;            /* W on depotd's clock; periods after the schedule's end: INFINITY */
 };
 
-static struct ctl_ext_limit *find(struct ctl_station *cs, const char *source, int evse)
+static bool operator_purpose(const struct control *ctl, const char *purpose);
+static bool operator_limit(struct control *ctl, struct ctl_station *cs, const cJSON *cp);
+
+static struct ctl_ext_limit *find(struct ctl_station *cs, const char *source, int evse, int profile_id)
 {
     for (int i = 0; i < cs->n_ext; i++)
-        if (cs->ext[i].evse == evse && strcmp(cs->ext[i].source, source) == 0) return &cs->ext[i];
+        if (cs->ext[i].evse == evse && cs->ext[i].profile_id == profile_id && strcmp(cs->ext[i].source, source) == 0)
+            return &cs->ext[i];
     return NULL;
+}
+
+static struct ctl_ext_limit *add(struct ctl_station *cs, const char *source, int evse, int profile_id)
+{
+    struct ctl_ext_limit *grown = realloc(cs->ext, (size_t)(cs->n_ext + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    cs->ext = grown;
+    struct ctl_ext_limit *x = &cs->ext[cs->n_ext++];
+    snprintf(x->source, sizeof x->source, "%s", source);
+    x->evse = evse;
+    x->profile_id = profile_id;
+    return x;
 }
 
 static void drop(struct ctl_station *cs, struct ctl_ext_limit *x)
@@ -88,7 +105,7 @@ static bool apply(struct control *ctl, struct station *st, const cJSON *payload,
     double evse = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(payload, "evseId"));
     int id = isfinite(evse) && evse >= 0 && evse <= CTL_EVSE_MAX ? (int)evse : 0;
     if (!source) return false;
-    struct ctl_ext_limit *x = find(cs, source, id);
+    struct ctl_ext_limit *x = find(cs, source, id, 0);
     if (cleared) {
         if (!x) return false;
         drop(cs, x);
@@ -97,14 +114,7 @@ static bool apply(struct control *ctl, struct station *st, const cJSON *payload,
     }
     struct sched s;
     if (schedule_w(ctl, cs, payload, ctl_now(ctl), &s)) return false; /* without numbers: nothing to plan with */
-    if (!x) {
-        struct ctl_ext_limit *grown = realloc(cs->ext, (size_t)(cs->n_ext + 1) * sizeof *grown);
-        if (!grown) return false;
-        cs->ext = grown;
-        x = &cs->ext[cs->n_ext++];
-        snprintf(x->source, sizeof x->source, "%s", source);
-        x->evse = id;
-    }
+    if (!x && !(x = add(cs, source, id, 0))) return false;
     x->s = s;
     double now_w = sched_at(&s, ctl_now(ctl));
     if (isfinite(now_w))
@@ -127,10 +137,18 @@ void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJS
 {
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "chargingLimitSource"));
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(payload, "evseId"), *p;
-    if (!source || strcmp(source, "CSO") == 0) return; /* the CSO's are depotd's own */
+    struct ctl_station *cs = ctl->cfg.enabled ? ctl_station(ctl, st) : NULL;
+    if (!source || !cs) return;
     bool changed = false;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(payload, "chargingProfile")) {
         const char *purpose = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "chargingProfilePurpose"));
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
+        if (strcmp(source, "CSO") == 0) {
+            /* The CSO's are depotd's own, or an operator's maximum: what a restart forgot comes back here. */
+            if (operator_purpose(ctl, purpose) && cJSON_IsNumber(id) && !CTL_PROFILE_ID_OURS(id->valueint))
+                changed |= operator_limit(ctl, cs, p);
+            continue;
+        }
         if (!purpose || strcmp(purpose, "ChargingStationExternalConstraints") != 0) continue;
         cJSON *n = cJSON_CreateObject();
         cJSON *lim = cJSON_AddObjectToObject(n, "chargingLimit");
@@ -142,6 +160,87 @@ void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJS
         cJSON_Delete(n);
     }
     if (changed) ctl_replan(ctl, "external_limit");
+}
+
+/* ---- an operator's profiles (API commands) while depotd plans ---------------------------------------------------
+ * OCPP 2.0.1 composes a station's limit as the lowest of its purposes, each purpose taking its highest stack level.
+ * depotd's plan is TxProfile (and, with the station maxima fail-safe, ChargingStationMaxProfile; TxDefaultProfile
+ * with the other): an operator's profile of one of those purposes would replace the plan's on the station at a
+ * higher stack level, or be shadowed at a lower one, so both are refused. What an operator may set is a
+ * ChargingStationMaxProfile while depotd keeps the fail-safe in TxDefaultProfile: it can only lower the station,
+ * and once the station accepts it depotd plans with it like a K12 limit (what it takes goes to the others). Several
+ * are counted at the lowest of them (the station takes the highest stack level: never above what depotd counts). */
+
+static bool operator_purpose(const struct control *ctl, const char *purpose)
+{
+    return purpose && strcmp(purpose, "ChargingStationMaxProfile") == 0 && ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT;
+}
+
+int ctl_operator_profile_refused(const struct control *ctl, const char *action, const cJSON *request, char *why,
+                                 size_t len)
+{
+    bool set = strcmp(action, "SetChargingProfile") == 0;
+    if (!ctl->cfg.enabled || (!set && strcmp(action, "ClearChargingProfile") != 0)) return 0;
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(request, set ? "chargingProfile" : "chargingProfileCriteria");
+    const char *purpose = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cp, "chargingProfilePurpose"));
+    const cJSON *id = set ? cJSON_GetObjectItemCaseSensitive(cp, "id")
+                          : cJSON_GetObjectItemCaseSensitive(request, "chargingProfileId");
+    if (cJSON_IsNumber(id) && CTL_PROFILE_ID_OURS(id->valueint)) {
+        snprintf(why, len, "%s: charging profile id %d is depotd's own (ids 1 and 1000-1999 are its plan's)", action,
+                 id->valueint);
+        return 409;
+    }
+    if (operator_purpose(ctl, purpose) || (!set && cJSON_IsNumber(id) && !purpose)) return 0;
+    snprintf(why, len, "%s: smart charging is on, so the station's %s profiles are depotd's plan (an operator's "
+             "profile would replace or hide it and could break the site limit); an operator may set and clear a "
+             "ChargingStationMaxProfile (with the TxDefaultProfile fail-safe), which depotd plans with, or lower a "
+             "limit for a while with PUT /api/v1/site/limit or /api/v1/circuits/{id}/limit", action,
+             purpose ? purpose : "TxProfile and fail-safe");
+    return 409;
+}
+
+/* An accepted operator ChargingStationMaxProfile, planned with; a Recurring one at its lowest period for ever. */
+static bool operator_limit(struct control *ctl, struct ctl_station *cs, const cJSON *cp)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(cp, "id");
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cp, "chargingProfileKind"));
+    struct sched s;
+    int64_t now = ctl_now(ctl);
+    if (!cJSON_IsNumber(id) || !kind || schedule_w(ctl, cs, cp, now, &s)) return false;
+    if (strcmp(kind, "Absolute") != 0) {
+        double low = INFINITY;
+        for (int i = 0; i < s.n; i++) low = fmin(low, s.w[i]);
+        sched_const(&s, now, low);
+    }
+    struct ctl_ext_limit *x = find(cs, "Operator", 0, id->valueint);
+    if (!x && !(x = add(cs, "Operator", 0, id->valueint))) return false;
+    x->s = s;
+    log_info("control", cs->st->id, "operator's ChargingStationMaxProfile %d: %.1f kW now", id->valueint,
+             sched_at(&s, now) / 1000.0);
+    return true;
+}
+
+void ctl_on_operator_profile(struct control *ctl, struct station *st, const char *action, const cJSON *request,
+                             const cJSON *response)
+{
+    struct ctl_station *cs = ctl->cfg.enabled ? ctl_station(ctl, st) : NULL;
+    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(response, "status"));
+    if (!cs || !status || strcmp(status, "Accepted") != 0) return;
+    bool changed = false;
+    if (strcmp(action, "SetChargingProfile") == 0) {
+        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(request, "chargingProfile");
+        if (operator_purpose(ctl, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cp, "chargingProfilePurpose"))))
+            changed = operator_limit(ctl, cs, cp);
+    } else {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "chargingProfileId");
+        for (int i = cs->n_ext - 1; i >= 0; i--)
+            if (cs->ext[i].profile_id && (!cJSON_IsNumber(id) || cs->ext[i].profile_id == id->valueint)) {
+                log_info("control", st->id, "operator's ChargingStationMaxProfile %d cleared", cs->ext[i].profile_id);
+                drop(cs, &cs->ext[i]);
+                changed = true;
+            }
+    }
+    if (changed) ctl_replan(ctl, "operator_profile");
 }
 
 void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload)

@@ -362,6 +362,14 @@ void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJS
 /* The same from the store at start-up (no re-plan: the first plan comes when the loop runs). */
 void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload);
 void ctl_external_free(struct ctl_station *cs);
+/* The charging profile ids depotd sends under (its fail-safe and its TxProfiles): an operator may not use them. */
+#define CTL_PROFILE_ID_FAILSAFE 1
+#define CTL_PROFILE_ID_TX_BASE 1000
+#define CTL_PROFILE_ID_OURS(id) ((id) == CTL_PROFILE_ID_FAILSAFE || ((id) >= CTL_PROFILE_ID_TX_BASE && (id) < 2000))
+int ctl_operator_profile_refused(const struct control *ctl, const char *action, const cJSON *request, char *why,
+                                 size_t len);
+void ctl_on_operator_profile(struct control *ctl, struct station *st, const char *action, const cJSON *request,
+                             const cJSON *response);
 void ctl_on_variables(struct control *ctl, struct station *st, const cJSON *result);
 void ctl_on_capabilities_read(struct control *ctl, struct station *st);
 void ctl_on_answer(struct control *ctl, const struct ocpp_event *ev);

@@ -121,11 +121,82 @@ static void test_reported(void)
     ctl_free(ctl);
 }
 
+static void operator_profile(struct control *ctl, const char *action, const char *request, const char *status)
+{
+    cJSON *q = cJSON_Parse(request), *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "status", status);
+    ctl_on_operator_profile(ctl, &stations[0], action, q, a);
+    cJSON_Delete(q);
+    cJSON_Delete(a);
+    settle(ctl);
+}
+
+#define MAX_PROFILE(id, w) "{\"evseId\": 0, \"chargingProfile\": {\"id\": " #id ", \"stackLevel\": 3, " \
+    "\"chargingProfilePurpose\": \"ChargingStationMaxProfile\", \"chargingProfileKind\": \"Absolute\", " \
+    "\"chargingSchedule\": [{\"id\": 1, \"chargingRateUnit\": \"W\", \"chargingSchedulePeriod\": " \
+    "[{\"startPeriod\": 0, \"limit\": " #w "}]}]}}"
+
+/* An operator's profiles while depotd plans: its TxProfile and fail-safe purposes and its ids are refused; with the
+ * TxDefaultProfile fail-safe a ChargingStationMaxProfile is allowed and, once the station accepts it, planned with
+ * (VAN-A at its 6 kW, VAN-B the 22 kW it can take); cleared by id, VAN-A takes the rest again. A restart forgets it
+ * until the station reports it (ReportChargingProfiles, source CSO); a profile under depotd's ids is not one. */
+static void test_operator_profile(void)
+{
+    char why[600];
+    struct control *ctl = two_vans(); /* the station maxima fail-safe: ChargingStationMaxProfile is depotd's */
+    if (!ctl) return;
+    cJSON *q = cJSON_Parse(MAX_PROFILE(7, 6000));
+    CHECK(ctl_operator_profile_refused(ctl, "SetChargingProfile", q, why, sizeof why) == 409,
+          "station maxima fail-safe: an operator's ChargingStationMaxProfile refused");
+    cJSON_Delete(q);
+    ctl_free(ctl);
+    ctl = loop_new(2, "{" VANS ", \"failsafe\": \"TxDefaultProfile\"}");
+    if (!ctl) return;
+    boot(ctl, 0, 1), boot(ctl, 1, 1), settle(ctl);
+    tx_event(ctl, 0, 1, "Started", "TOK-A"), tx_event(ctl, 1, 1, "Started", "TOK-B"), settle(ctl);
+    static const char *const refused[] = {
+        "{\"evseId\": 1, \"chargingProfile\": {\"id\": 5, \"stackLevel\": 9, \"chargingProfilePurpose\": \"TxProfile\"}}",
+        "{\"evseId\": 0, \"chargingProfile\": {\"id\": 5, \"stackLevel\": 9, \"chargingProfilePurpose\": \"TxDefaultProfile\"}}",
+        MAX_PROFILE(1001, 6000), MAX_PROFILE(1, 6000)};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        q = cJSON_Parse(refused[i]);
+        CHECK(ctl_operator_profile_refused(ctl, "SetChargingProfile", q, why, sizeof why) == 409, "refused: %s", refused[i]);
+        cJSON_Delete(q);
+    }
+    q = cJSON_Parse("{\"chargingProfileCriteria\": {\"chargingProfilePurpose\": \"TxProfile\"}}");
+    CHECK(ctl_operator_profile_refused(ctl, "ClearChargingProfile", q, why, sizeof why) == 409, "clearing TxProfiles refused");
+    cJSON_Delete(q);
+    q = cJSON_Parse(MAX_PROFILE(7, 6000));
+    CHECK(ctl_operator_profile_refused(ctl, "SetChargingProfile", q, why, sizeof why) == 0, "a maximum of id 7 may go");
+    cJSON_Delete(q);
+    operator_profile(ctl, "SetChargingProfile", MAX_PROFILE(7, 6000), "Rejected");
+    CHECK(planned(ctl->plan, 0, 0) > 6.5, "rejected by the station: not planned with (%.3f)", planned(ctl->plan, 0, 0));
+    operator_profile(ctl, "SetChargingProfile", MAX_PROFILE(7, 6000), "Accepted");
+    CHECK(fabs(planned(ctl->plan, 0, 0) - 6) < 0.01 && fabs(planned(ctl->plan, 1, 0) - 22) < 0.01,
+          "accepted: VAN-A at 6 kW, VAN-B 22 (%.3f, %.3f)", planned(ctl->plan, 0, 0), planned(ctl->plan, 1, 0));
+    operator_profile(ctl, "ClearChargingProfile", "{\"chargingProfileId\": 7}", "Accepted");
+    CHECK(planned(ctl->plan, 0, 0) > 6.5, "cleared: VAN-A above 6 kW again (%.3f)", planned(ctl->plan, 0, 0));
+    q = cJSON_Parse("{\"requestId\": 2, \"chargingLimitSource\": \"CSO\", \"evseId\": 0, \"chargingProfile\": ["
+                    MAX_PROFILE(1, 5000) "]}");
+    cJSON *list = cJSON_GetObjectItem(q, "chargingProfile"), *inner = cJSON_DetachItemFromArray(list, 0);
+    cJSON_AddItemToArray(list, cJSON_DetachItemFromObject(inner, "chargingProfile"));
+    cJSON_Delete(inner);
+    ctl_on_reported_profiles(ctl, &stations[0], q), settle(ctl);
+    CHECK(planned(ctl->plan, 0, 0) > 6.5, "reported under depotd's id 1: not an operator's (%.3f)", planned(ctl->plan, 0, 0));
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(list, 0), "id", cJSON_CreateNumber(7));
+    ctl_on_reported_profiles(ctl, &stations[0], q), settle(ctl);
+    cJSON_Delete(q);
+    CHECK(fabs(planned(ctl->plan, 0, 0) - 5) < 0.01,
+          "reported as id 7 after a restart: planned with again (%.3f)", planned(ctl->plan, 0, 0));
+    ctl_free(ctl);
+}
+
 int main(void)
 {
     test_planned_with();
     test_amps_and_empty();
     test_reported();
+    test_operator_profile();
     loop_free();
     return CHECK_DONE();
 }
