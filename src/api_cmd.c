@@ -421,7 +421,7 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         if (!a->remote_start_id) a->remote_start_id = (int)(depot_wall_ms() / 1000 % 1000000000);
         cJSON_AddNumberToObject(payload, "remoteStartId", ++a->remote_start_id);
     }
-    char desc[256];
+    char desc[640];
     int refused = command_refused(a, action->valuestring, payload, desc, sizeof desc);
     if (refused) {
         cJSON_Delete(payload);

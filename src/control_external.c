@@ -191,11 +191,12 @@ int ctl_operator_profile_refused(const struct control *ctl, const char *action, 
         return 409;
     }
     if (operator_purpose(ctl, purpose) || (!set && cJSON_IsNumber(id) && !purpose)) return 0;
-    snprintf(why, len, "%s: smart charging is on, so the station's %s profiles are depotd's plan (an operator's "
-             "profile would replace or hide it and could break the site limit); an operator may set and clear a "
-             "ChargingStationMaxProfile (with the TxDefaultProfile fail-safe), which depotd plans with, or lower a "
-             "limit for a while with PUT /api/v1/site/limit or /api/v1/circuits/{id}/limit", action,
-             purpose ? purpose : "TxProfile and fail-safe");
+    snprintf(why, len, "%s: smart charging is on and the station's %s profiles are depotd's plan (an operator's "
+             "would replace or hide it and could break the site limit); %s, or lower a limit for a while with PUT "
+             "/api/v1/site/limit or /api/v1/circuits/{id}/limit", action, purpose ? purpose : "TxProfile and fail-safe",
+             ctl->cfg.failsafe == CTL_FAILSAFE_TX_DEFAULT
+                 ? "a ChargingStationMaxProfile may be set and cleared (depotd plans with it)"
+                 : "with the ChargingStationMaxProfile fail-safe no operator profile may be set");
     return 409;
 }
 
