@@ -32,6 +32,7 @@ struct cf_options {
     bool rate_unit_w;                      /* declares RateUnit "W" (default "A") */
     const char *only;                      /* run only scenarios whose name contains this */
     const char *json_path, *junit_path;    /* reports to write (NULL: none) */
+    const char *trigger;                   /* the operator's program (conform_internal.h cf_trigger), or NULL */
 };
 
 enum cf_verdict { CF_PASS, CF_FAIL, CF_SKIP };
@@ -61,6 +62,7 @@ struct cf_msg {                 /* one CSMS CALL received, kept for the scenario
     cJSON *payload;
     int64_t at_ms;
     bool answered;
+    bool taken;                 /* a scenario has looked at it already */
 };
 
 int cf_init(const struct cf_options *o, char *err, size_t err_len);
@@ -76,8 +78,15 @@ int cf_call(cf_conn *c, const char *action, const cJSON *payload, cJSON **result
 /* Sends raw text (for malformed frames) and waits for the next frame back that is not a CSMS CALL; returns it
  * (caller frees) or NULL. */
 char *cf_raw(cf_conn *c, const char *text, double wait_s);
-/* Waits up to wait_s for a CSMS CALL of action (NULL: any) not yet taken; NULL on timeout. Borrowed. */
+/* Waits up to wait_s for a CSMS CALL of action (NULL: any) not yet taken, and takes it; NULL on timeout. Borrowed. */
 struct cf_msg *cf_wait_call(cf_conn *c, const char *action, double wait_s);
+/* The first CALL of action not yet taken for which match (NULL: any) is true, taken; NULL when none came yet. */
+struct cf_msg *cf_find_call(cf_conn *c, const char *action, bool (*match)(const cJSON *payload, const void *arg),
+                            const void *arg);
+/* How the station answers the CSMS's CALLs of action for which match (NULL: any) is true, from now on: a JSON
+ * payload text (kept by the caller), "!<ErrorCode>" for a CALLERROR ("!NotSupported"), or NULL for the default. */
+void cf_answer_with(cf_conn *c, const char *action, const char *answer,
+                    bool (*match)(const cJSON *payload, const void *arg), const void *arg);
 void cf_reply(cf_conn *c, struct cf_msg *m, cJSON *payload); /* payload freed */
 /* Runs the loop for s seconds (answers CSMS CALLs per the mode meanwhile). */
 void cf_pump(cf_conn *c, double s);

@@ -41,6 +41,12 @@ struct cf_conn {
     char err_desc[256];
     struct cf_sc_seen sc;
     char id[64], password[64];
+    struct {
+        char action[OCPP_ACTION_MAX + 1];
+        const char *answer;
+        bool (*match)(const cJSON *payload, const void *arg);
+        const void *arg;
+    } answers[8];
 };
 
 static const struct cf_options *g_o;
@@ -148,9 +154,36 @@ static void check_profile(cf_conn *c, const cJSON *p)
     }
 }
 
+/* The scenario's own answer to m (cf_answer_with); false when it has none. */
+static bool scripted_answer(cf_conn *c, struct cf_msg *m)
+{
+    for (size_t i = 0; i < sizeof c->answers / sizeof c->answers[0]; i++) {
+        const char *a = c->answers[i].answer;
+        if (!a || strcmp(c->answers[i].action, m->action) != 0 ||
+            (c->answers[i].match && !c->answers[i].match(m->payload, c->answers[i].arg)))
+            continue;
+        if (strcmp(m->action, "SetChargingProfile") == 0)
+            check_profile(c, m->payload);
+        if (a[0] == '!') {
+            int e = ocpp_error_from_name(a + 1);
+            enum ocpp_error code = e > 0 ? (enum ocpp_error)e : OCPP_E_GENERIC_ERROR;
+            ocpp_session_reply_error(c->session, m->id, code, "depotsim conform: the test case's answer");
+            m->answered = true;
+            flush_session(c);
+        } else {
+            cJSON *r = cJSON_Parse(a);
+            cf_reply(c, m, r ? r : cJSON_CreateObject());
+        }
+        return true;
+    }
+    return false;
+}
+
 static void auto_answer(cf_conn *c, struct cf_msg *m)
 {
     if (c->mode == CF_ANSWER_NEVER)
+        return;
+    if (c->mode == CF_ANSWER && scripted_answer(c, m))
         return;
     if (c->mode == CF_ANSWER_ERROR) {
         ocpp_session_reply_error(c->session, m->id, OCPP_E_INTERNAL_ERROR, "depotsim conform: injected CALLERROR");
@@ -497,15 +530,24 @@ struct want {
     int from;
 };
 
+struct cf_msg *cf_find_call(cf_conn *c, const char *action, bool (*match)(const cJSON *payload, const void *arg),
+                            const void *arg)
+{
+    for (int i = 0; i < c->ninbox; i++) {
+        struct cf_msg *m = &c->inbox[i];
+        if (!m->taken && (!action || strcmp(m->action, action) == 0) && (!match || match(m->payload, arg))) {
+            m->taken = true;
+            return m;
+        }
+    }
+    return NULL;
+}
+
 static bool got_call(cf_conn *c, void *a)
 {
     struct want *w = a;
-    for (int i = w->from; i < c->ninbox; i++)
-        if (!w->action || strcmp(c->inbox[i].action, w->action) == 0) {
-            w->found = &c->inbox[i];
-            return true;
-        }
-    return c->closed;
+    w->found = cf_find_call(c, w->action, NULL, NULL);
+    return w->found || c->closed;
 }
 
 struct cf_msg *cf_wait_call(cf_conn *c, const char *action, double wait_s)
@@ -513,6 +555,24 @@ struct cf_msg *cf_wait_call(cf_conn *c, const char *action, double wait_s)
     struct want w = {action, NULL, 0};
     service_until(c, got_call, &w, wait_s);
     return w.found;
+}
+
+void cf_answer_with(cf_conn *c, const char *action, const char *answer,
+                    bool (*match)(const cJSON *payload, const void *arg), const void *arg)
+{
+    size_t n = sizeof c->answers / sizeof c->answers[0], k = n;
+    for (size_t i = 0; i < n && k == n; i++)
+        if (strcmp(c->answers[i].action, action) == 0)
+            k = i;
+    for (size_t i = 0; i < n && k == n; i++)
+        if (!c->answers[i].action[0])
+            k = i;
+    if (k == n)
+        return;
+    snprintf(c->answers[k].action, sizeof c->answers[k].action, "%s", action);
+    c->answers[k].answer = answer;
+    c->answers[k].match = match;
+    c->answers[k].arg = arg;
 }
 
 void cf_reply(cf_conn *c, struct cf_msg *m, cJSON *payload)

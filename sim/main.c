@@ -51,6 +51,8 @@ static void usage(FILE *o)
             "                    [--rejected-id ID --rejected-password PW] [--id-token T] [--wait S]\n"
             "                    [--periods-per-schedule N] [--rate-unit A|W] [--only NAME] [--json FILE]\n"
             "                    [--junit FILE] (JUnit XML: a testcase per scenario, for CI systems)\n"
+            "                    [--trigger PROGRAM] (the operator's part of a test case: run as PROGRAM TC STATION\n"
+            "                    ACTION REQUEST_JSON; exit 0 when the CSMS took the request)\n"
             "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
             "TLS (run, load, conform): a wss:// URL, [--ca PEM] the CA the CSMS certificate must chain to\n"
             "                    (default: the system's), [--cert PEM --key PEM] a client certificate (security\n"
@@ -505,7 +507,7 @@ static int cmd_conform(int argc, char **argv)
         {"csms", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"password", 1, 0, 'p'}, {"pending-id", 1, 0, 'I'},
         {"pending-password", 1, 0, 'P'}, {"rejected-id", 1, 0, 'r'}, {"rejected-password", 1, 0, 'R'},
         {"id-token", 1, 0, 't'}, {"wait", 1, 0, 'w'}, {"periods-per-schedule", 1, 0, 'n'},
-        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, SIM_TLS_OPTIONS,
+        {"rate-unit", 1, 0, 'u'}, {"only", 1, 0, 'o'}, {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, {"trigger", 1, 0, 'T'}, SIM_TLS_OPTIONS,
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -525,6 +527,7 @@ static int cmd_conform(int argc, char **argv)
         case 'o': o.only = optarg; break;
         case 'j': o.json_path = optarg; break;
         case 'J': o.junit_path = optarg; break;
+        case 'T': o.trigger = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             if (sim_tls_option(c, optarg, &o.tls))

@@ -1,13 +1,11 @@
 """`depotsim conform` against a real depotd with three configured stations (Accepted, Pending, Rejected), twice:
-without smart charging, and with it (control on, TxDefaultProfile fail-safe). Requires 0 FAILs, that the boot
-scenarios actually ran (PASS, not SKIP), so a catalogue that skips everything cannot pass, and with control on
-that K15 (NotifyEVChargingNeeds -> a valid SetChargingProfile) passed. Intentional SKIPs, with control on:
-K10 (depotd sends ClearChargingProfile only for an operator, and refuses it while it plans) and K08 (depotd asks
-GetCompositeSchedule only with control.verify_composite, right after a profile is accepted: during K15, not when
-K08 waits for it; issue 19 is to make the catalogue drive it).
+without smart charging, and with it (control on, TxDefaultProfile fail-safe), the operator's part of each test case
+done through depotd's JSON API (conform_trigger.py). Every scenario must PASS but the intentional SKIPs of each run
+(SKIPS, each with its reason: what depotd refuses by design); the JSON and JUnit reports must say the same.
 
 env: DEPOTD, DEPOTSIM.
 """
+import hashlib
 import json
 import os
 import re
@@ -20,39 +18,63 @@ import xml.etree.ElementTree as ET
 from depotd_fixture import Depotd, base_config, hash_password
 
 PW = "conform-pass-0001"
+ADMIN = "conform-admin-token-0001-loopback-only"
+TRIGGER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conform_trigger.py")
+
+# What depotd does not do, by design, in each run; every other scenario must PASS.
+SKIPS = {
+    "off": {
+        "TC_K_53_CSMS": "without smart charging depotd sets no TxProfile for a car's needs",
+    },
+    "on": {
+        "TC_K_01_CSMS": "depotd's TxDefaultProfile is its fail-safe for the whole station (evseId 0); an operator's "
+                        "TxDefaultProfile would replace it, so it is refused (409)",
+        "TC_K_02_CSMS": "TxProfiles are depotd's plan: an operator's is refused (409)",
+        "TC_K_06_CSMS": "clearing TxDefaultProfiles would clear depotd's fail-safe: refused (409)",
+        "TC_K_08_CSMS": "as TC_K_06: a clear by TxDefaultProfile is refused (409)",
+        "TC_K_19_CSMS": "a Recurring TxDefaultProfile would replace depotd's fail-safe: refused (409)",
+    },
+}
 
 
 def run(depotd, depotsim, control):
     """One catalogue run; the number of failed checks."""
+    mode = "on" if control else "off"
     h = hash_password(depotd, PW)
     extra = {"control": {"site_limit_kw": 100, "failsafe": "TxDefaultProfile"}} if control else {}
     cfg = base_config(stations=[{"id": "CONF-OK", "boot": "Accepted", "password_hash": h},
                                 {"id": "CONF-PEND", "boot": "Pending", "password_hash": h},
                                 {"id": "CONF-REJ", "boot": "Rejected", "password_hash": h}],
                       id_tokens=[{"id_token": "CONFORM-TOKEN", "type": "ISO14443", "vehicle": "conform"}],
-                      call_timeout_s=2, **extra)
-    print("== smart charging %s" % ("on" if control else "off"), flush=True)
+                      unknown_id_token="Invalid", call_timeout_s=2, api_port=0,
+                      api_tokens=[{"name": "conform-operator", "role": "admin",
+                                   "token_hash": "sha256$" + hashlib.sha256(ADMIN.encode()).hexdigest()}], **extra)
+    print("== smart charging %s" % mode, flush=True)
     out = tempfile.mkdtemp(prefix="conform-")
     js, junit = os.path.join(out, "conform.json"), os.path.join(out, "conform.xml")
     with Depotd(depotd, cfg) as d:
+        env = dict(os.environ, DEPOTD_API=d.api_url(), DEPOTD_TOKEN=ADMIN)
         p = subprocess.run([depotsim, "conform", "--csms", d.url(), "--id", "CONF-OK", "--password", PW,
                             "--pending-id", "CONF-PEND", "--pending-password", PW, "--rejected-id", "CONF-REJ",
-                            "--rejected-password", PW, "--wait", "2", "--json", js, "--junit", junit],
-                           capture_output=True, text=True, timeout=120)
+                            "--rejected-password", PW, "--wait", "2", "--json", js, "--junit", junit,
+                            "--trigger", TRIGGER], capture_output=True, text=True, timeout=300, env=env)
     print(p.stdout, p.stderr)
     failures = 0
     verdicts = dict(re.findall(r"^(\S+)\s+(PASS|FAIL|SKIP)", p.stdout, re.M))
     failures += check_reports(js, junit, verdicts)
     shutil.rmtree(out, ignore_errors=True)
-    must = ["TC_B_01_CSMS", "TC_B_02_CSMS", "TC_B_03_CSMS", "G02_heartbeat", "E01_E06_transaction",
-            "E12_offline_replay", "E_seqno_out_of_order", "RPC_callerror_reaction", "RPC_timeout_reaction"]
-    for name in must + (["K15_needs_to_profile"] if control else []):
-        ok = verdicts.get(name) == "PASS"
-        print("%s %s ran and passed (%s)" % ("ok  " if ok else "FAIL", name, verdicts.get(name)))
-        failures += not ok
-    ok = p.returncode == 0 and "FAIL" not in verdicts.values() and len(verdicts) >= 15
-    print("%s depotsim conform: 0 failures, exit 0 (exit %d, %d scenarios)" % ("ok  " if ok else "FAIL",
-                                                                               p.returncode, len(verdicts)))
+    for name, v in sorted(verdicts.items()):
+        want = "SKIP" if name in SKIPS[mode] else "PASS"
+        if v != want:
+            print("FAIL %s: %s, expected %s%s" % (name, v, want, " (%s)" % SKIPS[mode][name] if want == "SKIP" else ""))
+            failures += 1
+    missing = [n for n in SKIPS[mode] if n not in verdicts]
+    k = sum(1 for n, v in verdicts.items() if n.startswith("TC_K_") and v == "PASS")
+    oca = sum(1 for n in verdicts if n.startswith("TC_"))
+    ok = p.returncode == 0 and not missing and len(verdicts) >= 40 and oca >= 40
+    print("%s depotsim conform, smart charging %s: %d scenarios (%d OCA test cases), %d PASS (%d in K), %d intentional "
+          "SKIPs, exit %d" % ("ok  " if ok else "FAIL", mode, len(verdicts), oca, list(verdicts.values()).count("PASS"),
+                              k, len(SKIPS[mode]), p.returncode))
     failures += not ok
     return failures
 
@@ -77,9 +99,27 @@ def check_reports(js, junit, verdicts):
     return 0 if ok else 1
 
 
+def wrong_request(depotd, depotsim):
+    """The catalogue's checks bite: an operator who asks for a TxDefaultProfile on EVSE 2 where TC_K_01 wants EVSE 1
+    gets a FAIL naming evseId, with the frames as evidence."""
+    cfg = base_config(stations=[{"id": "CONF-OK"}], call_timeout_s=2, api_port=0,
+                      api_tokens=[{"name": "conform-operator", "role": "admin",
+                                   "token_hash": "sha256$" + hashlib.sha256(ADMIN.encode()).hexdigest()}])
+    with Depotd(depotd, cfg) as d:
+        env = dict(os.environ, DEPOTD_API=d.api_url(), DEPOTD_TOKEN=ADMIN, CONFORM_TRIGGER_MUTATE='{"evseId": 2}')
+        p = subprocess.run([depotsim, "conform", "--csms", d.url(), "--id", "CONF-OK", "--wait", "2", "--only",
+                            "TC_K_01", "--trigger", TRIGGER], capture_output=True, text=True, timeout=60, env=env)
+    ok = p.returncode == 1 and re.search(r"^TC_K_01_CSMS\s+FAIL .*evseId is 2", p.stdout, re.M) and '"evseId":2' in p.stdout
+    print("%s a wrong operator request fails TC_K_01 with the frame as evidence (exit %d)" % ("ok  " if ok else "FAIL",
+                                                                                            p.returncode))
+    if not ok:
+        print(p.stdout, p.stderr)
+    return 0 if ok else 1
+
+
 def main():
     depotd, depotsim = os.environ["DEPOTD"], os.environ["DEPOTSIM"]
-    failures = run(depotd, depotsim, False) + run(depotd, depotsim, True)
+    failures = run(depotd, depotsim, False) + run(depotd, depotsim, True) + wrong_request(depotd, depotsim)
     print("%d failed" % failures)
     return 1 if failures else 0
 

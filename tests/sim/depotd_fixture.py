@@ -89,6 +89,17 @@ class Depotd:
     def url(self):
         return "ws://127.0.0.1:%d%s" % (self.port, self.path.rstrip("/"))
 
+    def api_url(self, timeout=10):
+        """The JSON API's base URL (config api_port set), from depotd's "JSON API on" log line."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for line in list(self.log):
+                m = re.search(r"JSON API on (http://127\.0\.0\.1:\d+)/", line)
+                if m:
+                    return m.group(1)
+            time.sleep(0.05)
+        raise RuntimeError("depotd did not log its JSON API line")
+
     def query(self, sql, args=()):
         """Read the store like any other SQLite reader would (WAL: sees what depotd committed)."""
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
