@@ -192,6 +192,26 @@ static int run_station(sqlite3 *db, struct api_job *job)
         }
         sqlite3_finalize(s);
     }
+    cJSON *profiles = cJSON_AddArrayToObject(o, "reported_profiles");
+    if (sqlite3_prepare_v2(db,
+                           "SELECT evse_id, source, profile_id, request_id, purpose, stack_level, updated_ms, profile"
+                           " FROM reported_profiles WHERE station = ? ORDER BY evse_id, purpose, stack_level",
+                           -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddNumberToObject(c, "evse_id", sqlite3_column_int(s, 0));
+            api_col_str(c, "source", s, 1);
+            cJSON_AddNumberToObject(c, "id", (double)sqlite3_column_int64(s, 2));
+            cJSON_AddNumberToObject(c, "request_id", (double)sqlite3_column_int64(s, 3));
+            api_col_str(c, "purpose", s, 4);
+            cJSON_AddNumberToObject(c, "stack_level", sqlite3_column_int(s, 5));
+            api_col_time(c, "reported_at", s, 6);
+            cJSON_AddItemToObject(c, "profile", api_json_or_string(col_text(s, 7)));
+            cJSON_AddItemToArray(profiles, c);
+        }
+        sqlite3_finalize(s);
+    }
     job->out = o;
     return 200;
 }

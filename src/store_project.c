@@ -49,13 +49,17 @@ const char *const store_projection_schema =
     "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, source TEXT NOT NULL, grid_critical INTEGER,"
     "  updated_ms INTEGER, cleared INTEGER NOT NULL DEFAULT 0, payload TEXT,"
     "  PRIMARY KEY(station, evse_id, source));"
+    "CREATE TABLE IF NOT EXISTS reported_profiles ("
+    "  station TEXT NOT NULL, evse_id INTEGER NOT NULL, source TEXT NOT NULL, profile_id INTEGER NOT NULL,"
+    "  request_id INTEGER, purpose TEXT, stack_level INTEGER, updated_ms INTEGER, profile TEXT,"
+    "  PRIMARY KEY(station, evse_id, source, profile_id));"
     "CREATE TABLE IF NOT EXISTS prices ("
     "  provider TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, price REAL NOT NULL,"
     "  fetched_ms INTEGER NOT NULL, PRIMARY KEY(provider, start_ms));";
 
 const char *const store_projection_tables[] = {"stations",   "connectors",   "transactions",    "transaction_events",
                                                "meter_values", "ev_needs", "capabilities", "charging_limits",
-                                               "prices", NULL};
+                                               "reported_profiles", "prices", NULL};
 
 /* Binds "?" parameters from a format: s = string (NULL ok), i = int64, d = double (NaN -> NULL), n = null. */
 /* A number a station sent, as an integer: 0 when it is none (NaN) or beyond int64 (a cast would be undefined). */
@@ -323,6 +327,28 @@ static int project_limit(sqlite3 *db, const struct store_event *ev, const cJSON 
                (int64_t)cJSON_IsTrue(obj(lim, "isGridCritical")), (int64_t)ev->time_ms, (int64_t)cleared, json);
 }
 
+/* ReportChargingProfiles (K09, after GetChargingProfiles): what the station holds, as its last report says (the
+ * rows of an earlier request go when a new one reports; one request's parts share its requestId). */
+static int project_profiles(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+{
+    int64_t req = as_i64(num(p, "requestId")), evse = as_i64(num(p, "evseId"));
+    const char *source = str(p, "chargingLimitSource");
+    if (run(db, "DELETE FROM reported_profiles WHERE station = ? AND request_id <> ?", "si", ev->station, req))
+        return -1;
+    const cJSON *cp;
+    cJSON_ArrayForEach(cp, obj(p, "chargingProfile")) {
+        char *json = cJSON_PrintUnformatted(cp);
+        int rc = run(db,
+                     "INSERT OR REPLACE INTO reported_profiles(station, evse_id, source, profile_id, request_id, purpose,"
+                     " stack_level, updated_ms, profile) VALUES(?,?,?,?,?,?,?,?,?)",
+                     "sisiisiis", ev->station, evse, source ? source : "CSO", as_i64(num(cp, "id")), req,
+                     str(cp, "chargingProfilePurpose"), as_i64(num(cp, "stackLevel")), (int64_t)ev->time_ms, json);
+        cJSON_free(json);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
 {
     /* Only what was accepted changes the projections: refused frames stay in the log for the record. */
@@ -346,6 +372,8 @@ static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
             cJSON_free(json);
         } else if (strcmp(a, "NotifyReport") == 0) {
             rc = project_report(db, ev, p);
+        } else if (strcmp(a, "ReportChargingProfiles") == 0) {
+            rc = project_profiles(db, ev, p);
         } else if (strcmp(a, "NotifyChargingLimit") == 0 || strcmp(a, "ClearedChargingLimit") == 0) {
             char *json = cJSON_PrintUnformatted(p);
             rc = project_limit(db, ev, p, a[0] == 'C', json);

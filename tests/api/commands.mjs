@@ -269,6 +269,17 @@ test('provisioning and profile reads: GetBaseReport\'s NotifyReport parts land i
     const s = (await d.req('GET', '/api/v1/stations/CS1', { token: tokens.viewer })).json;
     return s.capabilities?.some((c) => c.variable === 'Power' && c.attribute_type === 'MaxSet') && s.capabilities;
   }, 'the reported variables in the station\'s device model');
+  // What GetChargingProfiles asked for comes back as ReportChargingProfiles: the station's profiles, readable.
+  await st.ok('ReportChargingProfiles', { requestId: 9, chargingLimitSource: 'CSO', evseId: 1, chargingProfile: [
+    { id: 1001, stackLevel: 1, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Absolute', transactionId: 'tx-9',
+      chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] }] }] });
+  const reported = await eventually(async () => {
+    const s = (await d.req('GET', '/api/v1/stations/CS1', { token: tokens.viewer })).json;
+    return s.reported_profiles?.length && s.reported_profiles;
+  }, 'the reported profiles in the station document');
+  assert.deepEqual(reported.map((x) => [x.evse_id, x.source, x.id, x.request_id, x.purpose, x.stack_level]),
+    [[1, 'CSO', 1001, 9, 'TxProfile', 1]]);
+  assert.equal(reported[0].profile.transactionId, 'tx-9');
   const pick = (v, t) => got.find((c) => c.variable === v && c.attribute_type === t);
   assert.deepEqual([pick('PeriodsPerSchedule', 'Actual').value, pick('PeriodsPerSchedule', 'Actual').status], ['24', 'Reported']);
   assert.deepEqual([pick('Power', 'MaxSet').value, pick('Power', 'MaxSet').evse_id], ['22000', 1]);
@@ -283,6 +294,12 @@ test('what depotd will not send for an operator: profiles while it plans, a pass
   409);
   assert.match(set.detail, /smart charging is on.*site\/limit/);
   problem(assert, await post({ action: 'ClearChargingProfile', request: { chargingProfileId: 1001 } }), 409);
+  // With the station maxima fail-safe (this depot's), ChargingStationMaxProfile is depotd's too.
+  const max = problem(assert, await post({ action: 'SetChargingProfile', request: { evseId: 0, chargingProfile: {
+    id: 7, stackLevel: 3, chargingProfilePurpose: 'ChargingStationMaxProfile', chargingProfileKind: 'Absolute',
+    chargingSchedule: [{ id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 11000 }] }] } } }),
+  409);
+  assert.match(max.detail, /no operator profile may be set/);
   const pw = problem(assert, await post({ action: 'SetVariables', request: { setVariableData: [{ attributeValue: 'x'.repeat(20),
     component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' } }] } }), 422, 'request');
   assert.match(pw.detail, /\/password/);
