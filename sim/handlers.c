@@ -1,5 +1,5 @@
 /* The CSMS's CALLs a simulated station answers: block K (smart charging), B06/B05 device model
- * variables, the remote control of F (RequestStart/StopTransaction, TriggerMessage, UnlockConnector), B11/B12
+ * variables and B07 its base report, the remote control of F (RequestStart/StopTransaction, TriggerMessage, UnlockConnector), B11/B12
  * Reset and G03 ChangeAvailability; anything else gets a CALLERROR NotImplemented, as OCPP-J 4.3 asks.
  * Each command is answered first and acted on after, so the CSMS sees the answer before what it caused. */
 #include "sim.h"
@@ -246,6 +246,37 @@ static void get_variables(struct sim_station *st, const struct ocpp_event *ev)
     reply(st, ev->id, p);
 }
 
+/* B07: every variable the station knows, as one NotifyReport (the list is short). */
+static void base_report(struct sim_station *st, const struct ocpp_event *ev)
+{
+    static const char *const known[][2] = {
+        {"SmartChargingCtrlr", "Enabled"}, {"SmartChargingCtrlr", "PeriodsPerSchedule"},
+        {"SmartChargingCtrlr", "ProfileStackLevel"}, {"SmartChargingCtrlr", "RateUnit"},
+        {"SmartChargingCtrlr", "Entries"}, {"OCPPCommCtrlr", "HeartbeatInterval"},
+        {"SampledDataCtrlr", "TxUpdatedInterval"}, {"ChargingStation", "Model"},
+        {"ChargingStation", "VendorName"}, {"ChargingStation", "SupplyPhases"}};
+    reply(st, ev->id, status_with_reason("Accepted", NULL));
+    char tb[32], val[64];
+    cJSON *p = cJSON_CreateObject(), *data = cJSON_AddArrayToObject(p, "reportData");
+    cJSON_AddNumberToObject(p, "requestId", cJSON_GetObjectItemCaseSensitive(ev->payload, "requestId")->valueint);
+    cJSON_AddStringToObject(p, "generatedAt", sim_time_format(sim_clock_now(&st->w->clock, sim_real_ms()), tb));
+    cJSON_AddNumberToObject(p, "seqNo", 0);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (variable(st, known[i][0], known[i][1], val, sizeof val) != 0)
+            continue;
+        cJSON *d = cJSON_CreateObject(), *attrs, *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "component"), "name", known[i][0]);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "variable"), "name", known[i][1]);
+        attrs = cJSON_AddArrayToObject(d, "variableAttribute");
+        cJSON_AddItemToArray(attrs, a);
+        cJSON_AddStringToObject(a, "type", "Actual");
+        cJSON_AddStringToObject(a, "value", val);
+        cJSON_AddItemToArray(data, d);
+    }
+    sim_station_send(st, "NotifyReport", p);
+    cJSON_Delete(p);
+}
+
 static void set_variables(struct sim_station *st, const struct ocpp_event *ev)
 {
     cJSON *p = cJSON_CreateObject();
@@ -465,6 +496,8 @@ void sim_station_handle_call(struct sim_station *st, const struct ocpp_event *ev
         get_variables(st, ev);
     else if (strcmp(a, "SetVariables") == 0)
         set_variables(st, ev);
+    else if (strcmp(a, "GetBaseReport") == 0)
+        base_report(st, ev);
     else if (strcmp(a, "RequestStartTransaction") == 0)
         request_start(st, ev);
     else if (strcmp(a, "RequestStopTransaction") == 0)

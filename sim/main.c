@@ -2,6 +2,7 @@
  * in --help with their state. */
 #include "baseline.h"
 #include "conform.h"
+#include "probe.h"
 #include "load.h"
 #include "sim.h"
 
@@ -54,6 +55,13 @@ static void usage(FILE *o)
             "                    [--trigger PROGRAM] (the operator's part of a test case: run as PROGRAM TC STATION\n"
             "                    ACTION REQUEST_JSON; exit 0 when the CSMS took the request)\n"
             "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
+            "       depotsim probe --listen ws://127.0.0.1:PORT/ocpp/ [--station ID] [--password PW] [--wait S]\n"
+            "                    [--tolerance PCT] [--reaction S] [--offline S] [--id-token T] [--json FILE]\n"
+            "                    [--junit FILE]\n"
+            "                    depotsim as a CSMS test bench: waits for a charger (PORT 0: any, said on stderr)\n"
+            "                    and walks it through boot, device model, a remote start, profiles, its\n"
+            "                    composite schedule, the limit followed, offline, stop, availability and reset;\n"
+            "                    exit 1 on any FAIL\n"
             "TLS (run, load, conform): a wss:// URL, [--ca PEM] the CA the CSMS certificate must chain to\n"
             "                    (default: the system's), [--cert PEM --key PEM] a client certificate (security\n"
             "                    profile 3; its subject CN is the station id)\n"
@@ -545,6 +553,48 @@ static int cmd_conform(int argc, char **argv)
     return sim_conform_run(&o);
 }
 
+static int cmd_probe(int argc, char **argv)
+{
+    struct pr_options o = {.wait_s = 10, .tolerance_pct = 5, .reaction_s = 10, .offline_s = 5};
+    snprintf(o.id_token, sizeof o.id_token, "PROBE-TOKEN");
+    const char *url = NULL;
+    static const struct option lo[] = {
+        {"listen", 1, 0, 'l'}, {"station", 1, 0, 's'}, {"password", 1, 0, 'p'}, {"id-token", 1, 0, 't'},
+        {"wait", 1, 0, 'w'}, {"tolerance", 1, 0, 'T'}, {"reaction", 1, 0, 'r'}, {"offline", 1, 0, 'o'},
+        {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'l': url = optarg; break;
+        case 's': snprintf(o.station, sizeof o.station, "%s", optarg); break;
+        case 'p': snprintf(o.password, sizeof o.password, "%s", optarg); break;
+        case 't': snprintf(o.id_token, sizeof o.id_token, "%s", optarg); break;
+        case 'w': o.wait_s = atof(optarg); break;
+        case 'T': o.tolerance_pct = atof(optarg); break;
+        case 'r': o.reaction_s = atof(optarg); break;
+        case 'o': o.offline_s = atof(optarg); break;
+        case 'j': o.json_path = optarg; break;
+        case 'J': o.junit_path = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    /* Loopback only, plain ws://, port 0 for any free one. */
+    char path[256] = "";
+    int end = 0;
+    if (!url || sscanf(url, "ws://127.0.0.1:%d%n", &o.port, &end) != 1 || o.port < 0 || o.port > 65535 ||
+        (url[end] && url[end] != '/') || snprintf(path, sizeof path, "%s", url + end) >= (int)sizeof o.path - 1 ||
+        o.wait_s <= 0 || o.wait_s > 600 || o.tolerance_pct < 0 || o.reaction_s < 0 || o.offline_s < 1) {
+        fprintf(stderr, "depotsim probe: --listen ws://127.0.0.1:PORT/PATH/ (loopback, no TLS), --wait 0..600 s\n");
+        usage(stderr);
+        return 2;
+    }
+    snprintf(o.path, sizeof o.path, "%s%s", path[0] ? path : "/", path[0] && path[strlen(path) - 1] == '/' ? "" : "/");
+    signal(SIGPIPE, SIG_IGN);
+    return sim_probe_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -559,6 +609,8 @@ int main(int argc, char **argv)
         return cmd_load(argc - 1, argv + 1);
     if (strcmp(argv[1], "conform") == 0)
         return cmd_conform(argc - 1, argv + 1);
+    if (strcmp(argv[1], "probe") == 0)
+        return cmd_probe(argc - 1, argv + 1);
     usage(stderr);
     return 2;
 }

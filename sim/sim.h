@@ -182,6 +182,8 @@ const char *sim_station_availability(struct sim_station *st, int evse_id, bool o
 void sim_station_send_status(struct sim_station *st, int evse_id);
 void sim_station_send_meter_values(struct sim_station *st, int evse_id);
 void sim_station_send_heartbeat(struct sim_station *st);
+/* Any CALL of the station's whose answer needs nothing done (a report part); 0, or -1 when it cannot go now. */
+int sim_station_send(struct sim_station *st, const char *action, const cJSON *payload);
 /* certs.c: a new key and a CSR for the station's id (PEM, malloc'd; NULL on failure); and the chain of a
  * CertificateSigned, kept when its first certificate is for that key. */
 char *sim_cert_csr(struct sim_station *st);

@@ -562,6 +562,11 @@ void sim_station_send_meter_values(struct sim_station *st, int evse_id)
     cJSON_Delete(p);
 }
 
+int sim_station_send(struct sim_station *st, const char *action, const cJSON *payload)
+{
+    return call(st, action, payload, NULL);
+}
+
 void sim_station_send_heartbeat(struct sim_station *st)
 {
     cJSON *p = cJSON_CreateObject();
