@@ -1,5 +1,5 @@
-"""`depotsim conform` against a real depotd with three configured stations (Accepted, Pending, Rejected), twice:
-without smart charging, and with it (control on, TxDefaultProfile fail-safe), the operator's part of each test case
+"""`depotsim conform` against a real depotd with three configured stations (Accepted, Pending, Rejected), three times:
+without smart charging, and with it with either fail-safe (TxDefaultProfile, station maxima), the operator's part of each test case
 done through depotd's JSON API (conform_trigger.py). Every scenario must PASS but the intentional SKIPs of each run
 (SKIPS, each with its reason: what depotd refuses by design); the JSON and JUnit reports must say the same.
 
@@ -35,13 +35,24 @@ SKIPS = {
         "TC_K_19_CSMS": "a Recurring TxDefaultProfile would replace depotd's fail-safe: refused (409)",
     },
 }
+# The default fail-safe, station maxima: ChargingStationMaxProfile is depotd's too, and it sets no TxDefaultProfile.
+SKIPS["stationmax"] = dict(SKIPS["on"], **{
+    "TC_K_04_CSMS": "with the station maxima fail-safe ChargingStationMaxProfile is depotd's: an operator's is "
+                    "refused (409; TC_K_03 passes on depotd's own)",
+    "TC_K_10_CSMS": "depotd's fail-safe is a ChargingStationMaxProfile, not a TxDefaultProfile, and an operator's "
+                    "TxDefaultProfile is refused (409)",
+    "TC_K_15_CSMS": "as TC_K_10: no TxDefaultProfile to answer NotSupported to",
+    "TC_K_19_CSMS": "a Recurring TxDefaultProfile: refused (409)",
+    "TC_K_70_CSMS": "as TC_K_10: no TxDefaultProfile, and the operator's ChargingStationMaxProfile is refused (409)",
+})
 
 
-def run(depotd, depotsim, control):
-    """One catalogue run; the number of failed checks."""
-    mode = "on" if control else "off"
+def run(depotd, depotsim, mode):
+    """One catalogue run (smart charging off, on with the TxDefaultProfile fail-safe, on with station maxima); the
+    number of failed checks."""
     h = hash_password(depotd, PW)
-    extra = {"control": {"site_limit_kw": 100, "failsafe": "TxDefaultProfile"}} if control else {}
+    failsafe = {"on": "TxDefaultProfile", "stationmax": "ChargingStationMaxProfile"}.get(mode)
+    extra = {"control": {"site_limit_kw": 100, "failsafe": failsafe}} if failsafe else {}
     cfg = base_config(stations=[{"id": "CONF-OK", "boot": "Accepted", "password_hash": h},
                                 {"id": "CONF-PEND", "boot": "Pending", "password_hash": h},
                                 {"id": "CONF-REJ", "boot": "Rejected", "password_hash": h}],
@@ -49,7 +60,7 @@ def run(depotd, depotsim, control):
                       unknown_id_token="Invalid", call_timeout_s=2, api_port=0,
                       api_tokens=[{"name": "conform-operator", "role": "admin",
                                    "token_hash": "sha256$" + hashlib.sha256(ADMIN.encode()).hexdigest()}], **extra)
-    print("== smart charging %s" % mode, flush=True)
+    print("== smart charging %s" % (mode if mode != "on" else "on (TxDefaultProfile fail-safe)"), flush=True)
     out = tempfile.mkdtemp(prefix="conform-")
     js, junit = os.path.join(out, "conform.json"), os.path.join(out, "conform.xml")
     with Depotd(depotd, cfg) as d:
@@ -119,7 +130,7 @@ def wrong_request(depotd, depotsim):
 
 def main():
     depotd, depotsim = os.environ["DEPOTD"], os.environ["DEPOTSIM"]
-    failures = run(depotd, depotsim, False) + run(depotd, depotsim, True) + wrong_request(depotd, depotsim)
+    failures = sum(run(depotd, depotsim, m) for m in ("off", "on", "stationmax")) + wrong_request(depotd, depotsim)
     print("%d failed" % failures)
     return 1 if failures else 0
 
