@@ -6,6 +6,7 @@
  */
 #include "conform.h"
 #include "wsauth.h"
+#include "wsio.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -14,8 +15,6 @@
 #include <time.h>
 
 #define CF_INBOX 64
-#define CF_LOG 24
-#define CF_OUT 32
 
 struct cf_conn {
     struct lws *wsi;
@@ -23,15 +22,11 @@ struct cf_conn {
     bool established, closed;
     int http_status;
     enum cf_answer_mode mode;
-    char *out[CF_OUT];
-    int nout;
-    char *rx;
-    size_t rx_len, rx_cap;
+    struct sim_wsio io;
     char *last_raw;                 /* the last frame received, for cf_raw */
     struct cf_msg inbox[CF_INBOX];
     int ninbox;
-    char *log[CF_LOG];              /* "> frame" / "< frame", oldest first */
-    int nlog;
+    struct sim_wslog log;           /* the last frames both ways */
     int faults;
     /* the CALL cf_call waits for */
     bool waiting, got;
@@ -67,32 +62,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void log_frame(cf_conn *c, char dir, const char *f, size_t n)
-{
-    if (c->nlog == CF_LOG) {
-        free(c->log[0]);
-        memmove(c->log, c->log + 1, (CF_LOG - 1) * sizeof *c->log);
-        c->nlog--;
-    }
-    size_t len = n > 600 ? 600 : n;
-    char *s = malloc(len + 8);
-    if (!s)
-        return;
-    snprintf(s, len + 8, "%c %.*s%s", dir, (int)len, f, n > len ? "..." : "");
-    c->log[c->nlog++] = s;
-}
-
 static void push_out(cf_conn *c, char *f)
 {
-    if (!f)
-        return;
-    if (c->nout == CF_OUT) {
-        free(f);
-        return;
-    }
-    c->out[c->nout++] = f;
-    if (c->wsi)
-        lws_callback_on_writable(c->wsi);
+    sim_wsio_push(&c->io, c->wsi, f);
 }
 
 static void flush_session(cf_conn *c)
@@ -276,60 +248,34 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->established = true;
-        if (c->nout)
+        if (c->io.nout)
             lws_callback_on_writable(wsi);
         break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (c->rx_len + len + 1 > c->rx_cap) {
-            size_t cap = (c->rx_len + len + 1) * 2;
-            char *n = cap < (1 << 20) ? realloc(c->rx, cap) : NULL;
-            if (!n)
-                return -1;
-            c->rx = n;
-            c->rx_cap = cap;
-        }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-        if (lws_is_final_fragment(wsi)) {
-            c->rx[c->rx_len] = '\0';
-            log_frame(c, '<', c->rx, c->rx_len);
+    case LWS_CALLBACK_CLIENT_RECEIVE: {
+        size_t n = 0;
+        bool too_big;
+        const char *msg = sim_wsio_receive(&c->io, wsi, in, len, &n, &too_big);
+        if (too_big)
+            return -1;
+        if (msg) {
+            sim_wslog_add(&c->log, '<', msg, n);
             /* cf_raw waits for the answer to what it sent: a CALL of the CSMS's own (GetVariables after boot)
              * may come first and is no answer, so it is left to the session and the answer mode. */
-            const char *p = c->rx;
+            const char *p = msg;
             while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
                 p++;
             bool is_call = p[0] == '[' && strncmp(p + 1 + strspn(p + 1, " \t\r\n"), "2", 1) == 0;
             if (!is_call) {
                 free(c->last_raw);
-                c->last_raw = strdup(c->rx);
+                c->last_raw = strdup(msg);
             }
-            ocpp_session_feed(c->session, c->rx, c->rx_len, now_ms(), on_event, c);
-            c->rx_len = 0;
+            ocpp_session_feed(c->session, msg, n, now_ms(), on_event, c);
             flush_session(c);
         }
         break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        if (!c->nout)
-            return 0;
-        char *f = c->out[0];
-        memmove(c->out, c->out + 1, (size_t)--c->nout * sizeof *c->out);
-        size_t n = strlen(f);
-        unsigned char *b = malloc(LWS_PRE + n);
-        if (!b) {
-            free(f);
-            return -1;
-        }
-        memcpy(b + LWS_PRE, f, n);
-        log_frame(c, '>', f, n);
-        free(f);
-        int rc = lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT);
-        free(b);
-        if (rc < (int)n)
-            return -1;
-        if (c->nout)
-            lws_callback_on_writable(wsi);
-        break;
     }
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return sim_wsio_write(&c->io, wsi, &c->log);
     case LWS_CALLBACK_CLIENT_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         if (c)
@@ -453,13 +399,10 @@ void cf_close(cf_conn *c)
     }
     if (c->session)
         ocpp_session_close(c->session, NULL, NULL);
-    for (int i = 0; i < c->nout; i++)
-        free(c->out[i]);
+    sim_wsio_clear(&c->io);
     for (int i = 0; i < c->ninbox; i++)
         cJSON_Delete(c->inbox[i].payload);
-    for (int i = 0; i < c->nlog; i++)
-        free(c->log[i]);
-    free(c->rx);
+    sim_wslog_clear(&c->log);
     free(c->last_raw);
     free(c);
 }
@@ -487,14 +430,14 @@ int cf_call(cf_conn *c, const char *action, const cJSON *payload, cJSON **result
     c->result = NULL;
     if (ocpp_session_call(c->session, action, payload, NULL, now_ms(), NULL, err, sizeof err) != 0) {
         c->waiting = false;
-        log_frame(c, '!', err, strlen(err));
+        sim_wslog_add(&c->log, '!', err, strlen(err));
         return -1;
     }
     flush_session(c);
     service_until(c, got_answer, NULL, g_o->wait_s + 1);
     c->waiting = false;
     if (!c->got) {
-        log_frame(c, '!', "no answer", 9);
+        sim_wslog_add(&c->log, '!', "no answer", 9);
         return -1;
     }
     if (code)
@@ -597,14 +540,7 @@ int cf_protocol_faults(const cf_conn *c)
 
 void cf_evidence(const cf_conn *c, char *buf, size_t len)
 {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < c->nlog && n + 1 < len; i++) {
-        int w = snprintf(buf + n, len - n, "      %s\n", c->log[i]);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
+    sim_wslog_evidence(&c->log, buf, len);
 }
 
 const struct cf_sc_seen *cf_sc(const cf_conn *c)

@@ -5,6 +5,7 @@
  * what a case waits for comes or its deadline passes. lws rules kept as in conform_ws.c.
  */
 #include "probe.h"
+#include "wsio.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -13,16 +14,11 @@
 #include <time.h>
 
 #define PR_INBOX 2048
-#define PR_LOG 24
-#define PR_OUT 64
 
 struct conn {
     struct lws *wsi;
     ocpp_session *session;
-    char *out[PR_OUT];
-    int nout;
-    char *rx;
-    size_t rx_len, rx_cap;
+    struct sim_wsio io;
 };
 
 static const struct pr_options *g_o;
@@ -35,8 +31,7 @@ static int g_connections, g_faults;
 static int64_t g_refuse_until;
 static struct pr_msg g_inbox[PR_INBOX];
 static int g_ninbox;
-static char *g_log[PR_LOG];
-static int g_nlog;
+static struct sim_wslog g_log;              /* the last frames, over the station's connections */
 /* the CALL pr_call waits for */
 static bool g_waiting, g_got;
 static int g_rc;
@@ -62,33 +57,11 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void log_frame(char dir, const char *f, size_t n)
-{
-    if (g_nlog == PR_LOG) {
-        free(g_log[0]);
-        memmove(g_log, g_log + 1, (PR_LOG - 1) * sizeof *g_log);
-        g_nlog--;
-    }
-    size_t len = n > 600 ? 600 : n;
-    char *s = malloc(len + 8);
-    if (!s)
-        return;
-    snprintf(s, len + 8, "%c %.*s%s", dir, (int)len, f, n > len ? "..." : "");
-    g_log[g_nlog++] = s;
-}
-
 static void flush(struct conn *c)
 {
     char *f;
-    while (c->session && (f = ocpp_session_take_output(c->session))) {
-        if (c->nout == PR_OUT) {
-            free(f);
-            continue;
-        }
-        c->out[c->nout++] = f;
-    }
-    if (c->nout && c->wsi)
-        lws_callback_on_writable(c->wsi);
+    while (c->session && (f = ocpp_session_take_output(c->session)))
+        sim_wsio_push(&c->io, c->wsi, f);
 }
 
 /* What a plain CSMS answers: everything accepted, the boot with a 30 s heartbeat. */
@@ -157,9 +130,7 @@ static void conn_free(struct conn *c)
 {
     if (c->session)
         ocpp_session_close(c->session, on_event, c);
-    for (int i = 0; i < c->nout; i++)
-        free(c->out[i]);
-    free(c->rx);
+    sim_wsio_clear(&c->io);
     free(c);
 }
 
@@ -220,49 +191,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         fprintf(stderr, "probe: station %s connected (%d)\n", g_id, g_connections);
         break;
     }
-    case LWS_CALLBACK_RECEIVE:
-        if (!c)
+    case LWS_CALLBACK_RECEIVE: {
+        size_t n = 0;
+        bool too_big;
+        const char *msg = c ? sim_wsio_receive(&c->io, wsi, in, len, &n, &too_big) : NULL;
+        if (!c || too_big)
             return -1;
-        if (c->rx_len + len + 1 > c->rx_cap) {
-            size_t cap = (c->rx_len + len + 1) * 2;
-            char *n = cap < (1 << 20) ? realloc(c->rx, cap) : NULL;
-            if (!n)
-                return -1;
-            c->rx = n;
-            c->rx_cap = cap;
-        }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-        if (lws_is_final_fragment(wsi)) {
-            c->rx[c->rx_len] = '\0';
-            log_frame('<', c->rx, c->rx_len);
-            ocpp_session_feed(c->session, c->rx, c->rx_len, mono_ms(), on_event, c);
-            c->rx_len = 0;
+        if (msg) {
+            sim_wslog_add(&g_log, '<', msg, n);
+            ocpp_session_feed(c->session, msg, n, mono_ms(), on_event, c);
             flush(c);
         }
         break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-        if (!c || !c->nout)
-            return 0;
-        char *f = c->out[0];
-        memmove(c->out, c->out + 1, (size_t)--c->nout * sizeof *c->out);
-        size_t n = strlen(f);
-        unsigned char *b = malloc(LWS_PRE + n);
-        if (!b) {
-            free(f);
-            return -1;
-        }
-        memcpy(b + LWS_PRE, f, n);
-        log_frame('>', f, n);
-        free(f);
-        int rc = lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT);
-        free(b);
-        if (rc < (int)n)
-            return -1;
-        if (c->nout)
-            lws_callback_on_writable(wsi);
-        break;
     }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return c ? sim_wsio_write(&c->io, wsi, &g_log) : 0;
     case LWS_CALLBACK_CLOSED:
         if (c) {
             g_conn = NULL;
@@ -312,9 +255,8 @@ void pr_shutdown(void)
     g_ctx = NULL;
     for (int i = 0; i < g_ninbox; i++)
         cJSON_Delete(g_inbox[i].payload);
-    for (int i = 0; i < g_nlog; i++)
-        free(g_log[i]);
-    g_ninbox = g_nlog = 0;
+    sim_wslog_clear(&g_log);
+    g_ninbox = 0;
 }
 
 static void service_until(bool (*done)(void *), void *arg, double wait_s)
@@ -364,14 +306,14 @@ int pr_call(const char *action, const cJSON *payload, cJSON **result, enum ocpp_
     g_result = NULL;
     if (ocpp_session_call(g_conn->session, action, payload, NULL, mono_ms(), NULL, err, sizeof err) != 0) {
         g_waiting = false;
-        log_frame('!', err, strlen(err));
+        sim_wslog_add(&g_log, '!', err, strlen(err));
         return -1;
     }
     flush(g_conn);
     service_until(got_answer, NULL, g_o->wait_s + 1);
     g_waiting = false;
     if (!g_got) {
-        log_frame('!', "no answer", 9);
+        sim_wslog_add(&g_log, '!', "no answer", 9);
         return -1;
     }
     if (code)
@@ -435,12 +377,5 @@ void pr_drop(double refuse_s)
 
 void pr_evidence(char *buf, size_t len)
 {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < g_nlog && n + 1 < len; i++) {
-        int w = snprintf(buf + n, len - n, "      %s\n", g_log[i]);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
+    sim_wslog_evidence(&g_log, buf, len);
 }
