@@ -388,9 +388,16 @@ CF_SCENARIO(tc_j_09_10)
     cf_close(c);
 }
 
-CF_SCENARIO(tc_g_20)
+/* A NotifyEvent the CSMS must answer: G05 a connector's lock fails, N07 an alert from a hard-wired monitor, one
+ * cleared after a reboot, a periodic one. */
+struct event_case {
+    const char *component, *variable, *trigger, *type, *value;
+    bool cleared;
+};
+
+static void notify_event(const struct cf_options *o, struct verdict *r, const void *arg)
 {
-    /* G05: a connector's lock fails; the station tells it as a NotifyEvent (ConnectorPlugRetentionLock.Problem). */
+    const struct event_case *x = arg;
     cf_conn *c = cf_boot(o->id, o->password, "Accepted", r);
     if (!c)
         return;
@@ -401,16 +408,19 @@ CF_SCENARIO(tc_g_20)
     cJSON_AddItemToArray(data, e);
     cJSON_AddNumberToObject(e, "eventId", 1);
     cJSON_AddStringToObject(e, "timestamp", tb);
-    cJSON_AddStringToObject(e, "trigger", "Delta");
-    cJSON_AddStringToObject(e, "actualValue", "true");
-    cJSON_AddStringToObject(e, "eventNotificationType", "HardWiredNotification");
+    cJSON_AddStringToObject(e, "trigger", x->trigger);
+    cJSON_AddStringToObject(e, "actualValue", x->value);
+    cJSON_AddStringToObject(e, "eventNotificationType", x->type);
+    if (x->cleared)
+        cJSON_AddBoolToObject(e, "cleared", true);
     cJSON *comp = cJSON_AddObjectToObject(e, "component"), *ev = cJSON_AddObjectToObject(comp, "evse");
-    cJSON_AddStringToObject(comp, "name", "ConnectorPlugRetentionLock");
+    cJSON_AddStringToObject(comp, "name", x->component);
     cJSON_AddNumberToObject(ev, "id", 1);
     cJSON_AddNumberToObject(ev, "connectorId", 1);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(e, "variable"), "name", "Problem");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(e, "variable"), "name", x->variable);
     if (cf_simple_call(c, "NotifyEvent", p, r, NULL) == 0)
-        cf_set(r, CF_PASS, NULL, "NotifyEvent ConnectorPlugRetentionLock.Problem = true answered");
+        cf_set(r, CF_PASS, NULL, "NotifyEvent %s.%s = %s (%s, %s%s) answered", x->component, x->variable, x->value,
+               x->trigger, x->type, x->cleared ? ", cleared" : "");
     cf_close(c);
 }
 
@@ -421,7 +431,14 @@ const struct cf_scenario cf_basic[] = {
     {"TC_B_30_CSMS", "Pending: a CALL other than boot gets SecurityError", tc_b_30, NULL},
     {"G02_heartbeat", "Heartbeat answered with currentTime", g02_heartbeat, NULL},
     {"G01_status", "StatusNotification, every connectorStatus", g01_status, NULL},
-    {"TC_G_20_CSMS", "NotifyEvent of a lock failure answered", tc_g_20, NULL},
+    {"TC_G_20_CSMS", "NotifyEvent of a lock failure answered", notify_event,
+     &(const struct event_case){"ConnectorPlugRetentionLock", "Problem", "Delta", "HardWiredNotification", "true", false}},
+    {"TC_N_21_CSMS", "NotifyEvent of a hard-wired monitor answered", notify_event,
+     &(const struct event_case){"EVSE", "Problem", "Alerting", "HardWiredMonitor", "true", false}},
+    {"TC_N_49_CSMS", "NotifyEvent of a threshold cleared after a reboot", notify_event,
+     &(const struct event_case){"EVSE", "Power", "Alerting", "PreconfiguredMonitor", "0", true}},
+    {"TC_N_50_CSMS", "NotifyEvent of a periodic monitor answered", notify_event,
+     &(const struct event_case){"EVSE", "Power", "Periodic", "CustomMonitor", "7400", false}},
     {"C01_authorize", "Authorize answered with idTokenInfo", c01_authorize, NULL},
     {"TC_C_02_CSMS", "Authorize of an unknown idToken: Invalid or Unknown", tc_c_02, NULL},
     {"TC_E_03_CSMS", "local start, cable plugged in first", tc_e_03, NULL},
