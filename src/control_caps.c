@@ -96,20 +96,34 @@ double ctl_caps_sum_w(const struct control *ctl)
     return sched_max_over(&s, ctl_now(ctl), INT64_MAX);
 }
 
-bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s)
+bool ctl_caps_fit_why(const struct control *ctl, const struct ctl_station *cs, const struct sched *s, char *why,
+                      size_t len)
 {
-    int64_t now = ctl_now(ctl);
+    int64_t now = ctl_now(ctl), at = now;
     struct sched sum, limit;
     ctl_caps_sum(ctl, cs, &sum);
     sched_add(&sum, s, now, &sum);
     ctl_caps_limit(ctl, now, &limit);
-    for (int k = 0; k < limit.n; k++) limit.w[k] += 0.5;
-    if (!sched_le(&sum, &limit, now)) return false;
+    double over = sched_max_excess(&sum, &limit, now, &at);
+    char tb[40];
+    if (over > 0.5) {
+        if (why) snprintf(why, len, "the site's caps %.2f kW over its room at %s", over / 1000, ocpp_time_format(at, tb));
+        return false;
+    }
     if (!ctl->cfg.n_circuits) return true;
     struct sched room;
     ctl_caps_feeder_room(ctl, cs, &room);
-    for (int k = 0; k < room.n; k++) room.w[k] += 0.5;
-    return sched_le(s, &room, now);
+    over = sched_max_excess(s, &room, now, &at);
+    if (over > 0.5) {
+        if (why) snprintf(why, len, "%.2f kW over what its feeders leave at %s", over / 1000, ocpp_time_format(at, tb));
+        return false;
+    }
+    return true;
+}
+
+bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s)
+{
+    return ctl_caps_fit_why(ctl, cs, s, NULL, 0);
 }
 
 bool ctl_cap_adjustable(const struct control *ctl, const struct ctl_station *cs)
@@ -485,26 +499,58 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
     }
 }
 
-/* Phase 2 for the station maxima: each raise only if the caps counted, with it, still fit under the site limit at
- * every moment (the decreases that make room were answered in phase 1; a station that went away or refused since
- * keeps its cap counted, and then the raise waits for the next plan). */
+/* What a station's cap may be at every moment from now without the caps counted going above the site's limit or a
+ * feeder's: the least of the site's room and its feeders' (W, never below 0). */
+static void cap_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room)
+{
+    int64_t now = ctl_now(ctl);
+    struct sched sum, feeders;
+    ctl_caps_sum(ctl, cs, &sum);
+    for (int p = 0; p < sum.n; p++) sum.w[p] = -sum.w[p];
+    ctl_caps_limit(ctl, now, room);
+    sched_add(room, &sum, now, room);
+    if (ctl->cfg.n_circuits) {
+        ctl_caps_feeder_room(ctl, cs, &feeders);
+        sched_min(room, &feeders, now, room);
+    }
+    for (int p = 0; p < room->n; p++) room->w[p] = fmax(0, floor(room->w[p]));
+}
+
+/* Phase 2 for the station maxima: each raise if the caps counted, with it, still fit under the site limit and every
+ * feeder at every moment (the decreases that make room were answered in phase 1). Where they do not (a station that
+ * went away or refused keeps its cap counted; a plan made while another's cap was still on its way), the raise goes
+ * as far as the room allows, never above the plan's cap, and a re-plan follows: a raise withheld outright on every
+ * plan left a station at its lower cap for hours under a busy feeder (feeders_day stationmax). */
 void ctl_caps_send_raises(struct control *ctl)
 {
     for (struct ctl_station *cs = ctl->stations; cs; cs = cs->next) {
         if (!cs->cap_raise) continue;
         cs->cap_raise = false;
         if (ctl->saga_failed || !ctl_cap_adjustable(ctl, cs)) continue;
-        if (!ctl_caps_fit(ctl, cs, cs->cap_next)) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
-            cJSON_AddStringToObject(o, "action", "station cap raise withheld");
-            cJSON_AddNumberToObject(o, "kw", round(sched_max_over(cs->cap_next, ctl_now(ctl), INT64_MAX)) / 1000.0);
-            cJSON_AddStringToObject(o, "why", "the others' caps leave no room");
-            ctl_log_event(ctl, "compensation", cs->st->id, o);
-            ctl_replan(ctl, "failsafe");
+        char why[160];
+        if (ctl_caps_fit_why(ctl, cs, cs->cap_next, why, sizeof why)) {
+            ctl_send_failsafe_sched(ctl, cs, cs->cap_next, ctl->saga_plan->id, 2);
             continue;
         }
-        ctl_send_failsafe_sched(ctl, cs, cs->cap_next, ctl->saga_plan->id, 2);
+        int64_t now = ctl_now(ctl);
+        struct sched room, part, counted;
+        cap_room(ctl, cs, &room);
+        sched_min(cs->cap_next, &room, now, &part);
+        sched_merge_equal(&part);
+        ctl_cap_counted(ctl, cs, &counted);
+        bool raise = !sched_le(&part, &counted, now) && ctl_caps_fit(ctl, cs, &part);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "plan", (double)ctl->saga_plan->id);
+        cJSON_AddStringToObject(o, "action", raise ? "station cap raised in part" : "station cap raise withheld");
+        cJSON_AddNumberToObject(o, "kw", round(sched_max_over(cs->cap_next, now, INT64_MAX)) / 1000.0);
+        if (raise) cJSON_AddNumberToObject(o, "kw_sent", round(sched_max_over(&part, now, INT64_MAX)) / 1000.0);
+        cJSON_AddStringToObject(o, "why", why);
+        ctl_log_event(ctl, "compensation", cs->st->id, o);
+        if (raise) {
+            *cs->cap_next = part;
+            ctl_send_failsafe_sched(ctl, cs, cs->cap_next, ctl->saga_plan->id, 2);
+        }
+        ctl_replan(ctl, "failsafe");
     }
 }
 

@@ -629,6 +629,9 @@ void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, s
 double ctl_caps_sum_w(const struct control *ctl);
 /* Whether cap s on station cs keeps the sum under the limit at every moment from now on. */
 bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s);
+/* The same, saying in why (may be NULL) what it does not fit and by how much. */
+bool ctl_caps_fit_why(const struct control *ctl, const struct ctl_station *cs, const struct sched *s, char *why,
+                      size_t len);
 /* Whether depotd may change this station's cap now (connected, answered, never refused one). */
 bool ctl_cap_adjustable(const struct control *ctl, const struct ctl_station *cs);
 /* What an idle EVSE keeps in its station's cap for a car that plugs in while depotd is down. */

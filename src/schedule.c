@@ -191,6 +191,21 @@ bool sched_le(const struct sched *a, const struct sched *b, int64_t from)
     return true;
 }
 
+double sched_max_excess(const struct sched *a, const struct sched *b, int64_t from, int64_t *at)
+{
+    int64_t ts[2 * SCHED_MAX + 1];
+    int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
+    double worst = -INFINITY;
+    for (int k = 0; k < n; k++) {
+        double x = sched_at(a, ts[k]) - sched_at(b, ts[k]);
+        if (x > worst) {
+            worst = x;
+            if (at) *at = ts[k];
+        }
+    }
+    return worst;
+}
+
 bool sched_equal(const struct sched *a, const struct sched *b, int64_t from)
 {
     return sched_le(a, b, from) && sched_le(b, a, from);

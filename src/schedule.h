@@ -61,6 +61,8 @@ void sched_add(const struct sched *a, const struct sched *b, int64_t from, struc
 double sched_max_over(const struct sched *s, int64_t from, int64_t to);
 /* a <= b at every moment from `from` on. */
 bool sched_le(const struct sched *a, const struct sched *b, int64_t from);
+/* The most a exceeds b at any moment from `from` on (W; negative: a stays under b), and when (at may be NULL). */
+double sched_max_excess(const struct sched *a, const struct sched *b, int64_t from, int64_t *at);
 bool sched_equal(const struct sched *a, const struct sched *b, int64_t from);
 /* The least limit in force at any moment of [from, to]. */
 double sched_min_over(const struct sched *s, int64_t from, int64_t to);
