@@ -96,6 +96,8 @@ double ctl_caps_sum_w(const struct control *ctl)
     return sched_max_over(&s, ctl_now(ctl), INT64_MAX);
 }
 
+static void feeder_sum(const struct control *ctl, int k, const struct ctl_station *except, struct sched *out);
+
 bool ctl_caps_fit_why(const struct control *ctl, const struct ctl_station *cs, const struct sched *s, char *why,
                       size_t len)
 {
@@ -114,11 +116,19 @@ bool ctl_caps_fit_why(const struct control *ctl, const struct ctl_station *cs, c
     struct sched room;
     ctl_caps_feeder_room(ctl, cs, &room);
     over = sched_max_excess(s, &room, now, &at);
-    if (over > 0.5) {
-        if (why) snprintf(why, len, "%.2f kW over what its feeders leave at %s", over / 1000, ocpp_time_format(at, tb));
-        return false;
+    if (over <= 0.5) return true;
+    if (why) {
+        /* Which feeder, and what the others hold under it then. */
+        const struct ctl_config *cfg = &ctl->cfg;
+        int n = snprintf(why, len, "%.2f kW over what its feeders leave at %s:", over / 1000, ocpp_time_format(at, tb));
+        for (int k = ctl_circuit_of(cfg, cs->st->id, 0); k >= 0 && n > 0 && (size_t)n < len; k = cfg->circuits[k].parent) {
+            struct sched others;
+            feeder_sum(ctl, k, cs, &others);
+            n += snprintf(why + n, len - (size_t)n, " %s %.2f kW, the others %.2f, this %.2f;", cfg->circuits[k].id,
+                          ctl_circuit_limit_kw(ctl, k, at), sched_at(&others, at) / 1000, sched_at(s, at) / 1000);
+        }
     }
-    return true;
+    return false;
 }
 
 bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s)
@@ -527,7 +537,7 @@ void ctl_caps_send_raises(struct control *ctl)
         if (!cs->cap_raise) continue;
         cs->cap_raise = false;
         if (ctl->saga_failed || !ctl_cap_adjustable(ctl, cs)) continue;
-        char why[160];
+        char why[400];
         if (ctl_caps_fit_why(ctl, cs, cs->cap_next, why, sizeof why)) {
             ctl_send_failsafe_sched(ctl, cs, cs->cap_next, ctl->saga_plan->id, 2);
             continue;

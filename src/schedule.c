@@ -152,8 +152,11 @@ void sched_min(const struct sched *a, const struct sched *b, int64_t from, struc
 {
     int64_t ts[2 * SCHED_MAX + 1];
     int n = breakpoints(a, b, from, ts, 2 * SCHED_MAX + 1);
-    out->n = 0;
-    for (int k = 0; k < n; k++) push(out, ts[k], fmin(sched_at(a, ts[k]), sched_at(b, ts[k])));
+    /* Into a copy: out is often a (room = min(room, ...)), and reading a while writing it made a running minimum,
+     * every later moment no higher than the earlier ones. */
+    struct sched r = {0};
+    for (int k = 0; k < n; k++) push(&r, ts[k], fmin(sched_at(a, ts[k]), sched_at(b, ts[k])));
+    *out = r;
 }
 
 void sched_max(const struct sched *a, const struct sched *b, int64_t from, struct sched *out)

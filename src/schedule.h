@@ -52,9 +52,8 @@ void sched_merge_equal(struct sched *s);
 /* At most max_periods periods: merges neighbours into the lower of the two, cheapest (least energy taken away
  * over horizon_ms) first. Never raises a limit. */
 void sched_compress(struct sched *s, int max_periods, int64_t horizon_ms);
-/* out = min(a, b) pointwise from `from` on (out starts at `from`). */
+/* out = min(a, b), max(a, b), a + b pointwise from `from` on (out starts at `from`; it may be a or b). */
 void sched_min(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
-/* out = max(a, b), out = a + b pointwise from `from` on (out may be a or b). */
 void sched_max(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
 void sched_add(const struct sched *a, const struct sched *b, int64_t from, struct sched *out);
 /* The highest limit in force at any moment of [from, to]. */

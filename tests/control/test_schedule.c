@@ -193,6 +193,25 @@ static void test_max_add(void)
           "sum from 7 min: starts there at 7 kW, its highest");
 }
 
+/* min, max and sum written into one of their inputs (room = min(room, feeder)): each moment's own values. A
+ * running minimum here once held every later moment to the lowest room seen before it. */
+static void test_in_place(void)
+{
+    struct sched room = {.n = 3, .t = {0, 10 * MIN_MS, 20 * MIN_MS}, .w = {2000, 9000, 5000}};
+    struct sched feeder = {.n = 2, .t = {0, 15 * MIN_MS}, .w = {8000, 6000}};
+    sched_min(&room, &feeder, 0, &room);
+    CHECK(sched_at(&room, 0) == 2000 && sched_at(&room, 12 * MIN_MS) == 8000 && sched_at(&room, 16 * MIN_MS) == 6000 &&
+          sched_at(&room, 25 * MIN_MS) == 5000, "min into a: 2, 8, 6, 5 kW (%.0f %.0f %.0f %.0f)", sched_at(&room, 0),
+          sched_at(&room, 12 * MIN_MS), sched_at(&room, 16 * MIN_MS), sched_at(&room, 25 * MIN_MS));
+    struct sched a = {.n = 2, .t = {0, 10 * MIN_MS}, .w = {1000, 7000}}, b = {.n = 1, .t = {0}, .w = {3000}};
+    sched_min(&a, &b, 0, &b);
+    CHECK(sched_at(&b, 0) == 1000 && sched_at(&b, 11 * MIN_MS) == 3000, "min into b: 1, then 3 kW");
+    struct sched c = {.n = 2, .t = {0, 10 * MIN_MS}, .w = {1000, 7000}}, d = {.n = 1, .t = {0}, .w = {3000}};
+    sched_max(&c, &d, 0, &c);
+    sched_add(&c, &d, 0, &c);
+    CHECK(sched_at(&c, 0) == 6000 && sched_at(&c, 11 * MIN_MS) == 10000, "max then add into a: 6, then 10 kW");
+}
+
 static void test_min_over(void)
 {
     struct sched s = {.n = 3, .t = {0, 10 * MIN_MS, 20 * MIN_MS}, .w = {4000, 11000, 2000}};
@@ -431,6 +450,7 @@ int main(void)
     test_caps();
     test_evmax();
     test_min_over();
+    test_in_place();
     test_max_add();
     test_cap_trade();
     test_energy();
