@@ -110,16 +110,8 @@ void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs)
         if (cs->cap_known) s = *cs->cap;
         else sched_const(&s, now, ctl_failsafe_cap_w(ctl, cs));
         if (!ctl_caps_fit(ctl, cs, &s)) {
-            ctl_caps_sum(ctl, cs, &room);
-            ctl_caps_limit(ctl, now, &limit);
-            for (int k = 0; k < room.n; k++) room.w[k] = -room.w[k];
-            sched_add(&limit, &room, now, &room);
-            for (int k = 0; k < room.n; k++) room.w[k] = fmax(0, room.w[k]);
+            ctl_caps_room(ctl, cs, &room);
             sched_min(&s, &room, now, &s);
-            if (ctl->cfg.n_circuits) {
-                ctl_caps_feeder_room(ctl, cs, &room);
-                sched_min(&s, &room, now, &s);
-            }
         }
         /* Offered again after a refusal it counts at its hardware: a cap above that would be a raise that waits
          * for a plan, and changes nothing at the station anyway. */

@@ -511,7 +511,7 @@ void ctl_caps_plan(struct control *ctl, struct ctl_plan *plan, int *decreases, i
 
 /* What a station's cap may be at every moment from now without the caps counted going above the site's limit or a
  * feeder's: the least of the site's room and its feeders' (W, never below 0). */
-static void cap_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room)
+void ctl_caps_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room)
 {
     int64_t now = ctl_now(ctl);
     struct sched sum, feeders;
@@ -544,7 +544,7 @@ void ctl_caps_send_raises(struct control *ctl)
         }
         int64_t now = ctl_now(ctl);
         struct sched room, part, counted;
-        cap_room(ctl, cs, &room);
+        ctl_caps_room(ctl, cs, &room);
         sched_min(cs->cap_next, &room, now, &part);
         sched_merge_equal(&part);
         ctl_cap_counted(ctl, cs, &counted);

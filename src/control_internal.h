@@ -629,6 +629,9 @@ void ctl_caps_sum(const struct control *ctl, const struct ctl_station *except, s
 double ctl_caps_sum_w(const struct control *ctl);
 /* Whether cap s on station cs keeps the sum under the limit at every moment from now on. */
 bool ctl_caps_fit(const struct control *ctl, const struct ctl_station *cs, const struct sched *s);
+/* What cs's cap may be at every moment from now with the others' caps counted: the least of the site's room and
+ * its feeders' (W, >= 0). */
+void ctl_caps_room(const struct control *ctl, const struct ctl_station *cs, struct sched *room);
 /* The same, saying in why (may be NULL) what it does not fit and by how much. */
 bool ctl_caps_fit_why(const struct control *ctl, const struct ctl_station *cs, const struct sched *s, char *why,
                       size_t len);
