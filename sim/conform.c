@@ -257,10 +257,7 @@ static void run_one(const struct cf_options *o, const struct cf_scenario *s, str
     snprintf(x->why, sizeof x->why, "%s", r.why);
     if (r.v == CF_FAIL)
         snprintf(x->evidence, sizeof x->evidence, "%s", r.evidence);
-    printf("%-24s %-5s %s: %s\n", s->name, cf_verdict_name(r.v), s->what, r.why);
-    if (r.v == CF_FAIL && r.evidence[0])
-        printf("    frames (> sent, < received):\n%s", r.evidence);
-    fflush(stdout);
+    cf_result_print(x);
 }
 
 int sim_conform_run(const struct cf_options *o)
@@ -290,11 +287,8 @@ int sim_conform_run(const struct cf_options *o)
     printf("%d passed, %d failed, %d skipped\n", count[CF_PASS], count[CF_FAIL], count[CF_SKIP]);
     cf_shutdown();
     int rc = count[CF_FAIL] ? 1 : 0;
-    if ((o->json_path && cf_report_json(o->json_path, results, n, err, sizeof err)) ||
-        (o->junit_path && cf_report_junit(o->junit_path, results, n, err, sizeof err))) {
-        fprintf(stderr, "depotsim conform: %s\n", err);
+    if (cf_reports_write(o->json_path, o->junit_path, results, n, "depotsim conform"))
         rc = 2;
-    }
     free(results);
     return rc;
 }

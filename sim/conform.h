@@ -50,6 +50,10 @@ struct cf_result {
  * with err. */
 int cf_report_json(const char *path, const struct cf_result *r, int n, char *err, size_t err_len);
 int cf_report_junit(const char *path, const struct cf_result *r, int n, char *err, size_t err_len);
+/* One result as the table's line (and a FAIL's frames) on stdout. */
+void cf_result_print(const struct cf_result *x);
+/* Both reports where asked for (NULL: not): 0, or -1 having said why on stderr as `who`. */
+int cf_reports_write(const char *json_path, const char *junit_path, const struct cf_result *r, int n, const char *who);
 
 /* ---- the synchronous driver (conform_ws.c) ---- */
 typedef struct cf_conn cf_conn;

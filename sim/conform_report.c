@@ -90,3 +90,22 @@ int cf_report_junit(const char *path, const struct cf_result *r, int n, char *er
     }
     return 0;
 }
+
+void cf_result_print(const struct cf_result *x)
+{
+    printf("%-24s %-5s %s: %s\n", x->name, cf_verdict_name(x->v), x->what, x->why);
+    if (x->v == CF_FAIL && x->evidence[0])
+        printf("    frames (> sent, < received):\n%s", x->evidence);
+    fflush(stdout);
+}
+
+int cf_reports_write(const char *json_path, const char *junit_path, const struct cf_result *r, int n, const char *who)
+{
+    char err[256];
+    if ((json_path && cf_report_json(json_path, r, n, err, sizeof err)) ||
+        (junit_path && cf_report_junit(junit_path, r, n, err, sizeof err))) {
+        fprintf(stderr, "%s: %s\n", who, err);
+        return -1;
+    }
+    return 0;
+}

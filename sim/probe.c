@@ -289,10 +289,7 @@ int sim_probe_run(const struct pr_options *o)
         snprintf(results[i].why, sizeof results[i].why, "%s", r.why);
         if (r.v == CF_FAIL)
             snprintf(results[i].evidence, sizeof results[i].evidence, "%s", r.evidence);
-        printf("%-24s %-5s %s: %s\n", pb_cases[i].name, cf_verdict_name(r.v), pb_cases[i].what, r.why);
-        if (r.v == CF_FAIL && r.evidence[0])
-            printf("    frames (> sent, < received):\n%s", r.evidence);
-        fflush(stdout);
+        cf_result_print(&results[i]);
         count[r.v]++;
     }
     printf("station %s: %d passed, %d failed, %d skipped\n", pr_station_id()[0] ? pr_station_id() : "(none)",
@@ -301,11 +298,8 @@ int sim_probe_run(const struct pr_options *o)
         sim_profiles_free(pb.store);
     pr_shutdown();
     int rc = count[CF_FAIL] ? 1 : 0;
-    if ((o->json_path && cf_report_json(o->json_path, results, pb_n_cases, err, sizeof err)) ||
-        (o->junit_path && cf_report_junit(o->junit_path, results, pb_n_cases, err, sizeof err))) {
-        fprintf(stderr, "depotsim probe: %s\n", err);
+    if (cf_reports_write(o->json_path, o->junit_path, results, pb_n_cases, "depotsim probe"))
         rc = 2;
-    }
     free(results);
     return rc;
 }
