@@ -273,6 +273,9 @@ void depot_inflow(struct depot *d, struct conn *c);
 void depot_inflow_written(struct conn *c);
 /* server.c: ask lws for a WRITEABLE on c (no-op once closed). */
 void depot_want_write(struct conn *c);
+/* Writes what is ready now when the socket takes it (else as depot_want_write): from the loop, never from inside
+ * this connection's WRITEABLE callback. */
+void depot_send_now(struct conn *c);
 /* A connection becomes the station's live one (a previous one is closed), logged; then the station resumes. */
 void depot_conn_attach(struct conn *c, struct station *st);
 /* Closes c at its next WRITEABLE with a policy-violation close frame saying why (a static string). */

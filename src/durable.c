@@ -77,7 +77,7 @@ static void send_reply(struct conn *c, struct held_reply *h, enum store_ticket_s
         ocpp_session_reply_error(c->session, h->id, OCPP_E_INTERNAL_ERROR, "depotd built an invalid answer");
         c->depot->counters.callerrors_out++;
     }
-    depot_want_write(c);
+    depot_send_now(c);
 }
 
 void depot_hold_reply(struct conn *c, const char *id, const char *action, cJSON *payload, uint64_t ticket)
