@@ -384,6 +384,7 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&st->mu);
     sqlite3_finalize(ins);
+    store_project_done(st->wdb);
     return NULL;
 }
 
@@ -607,6 +608,7 @@ rollback:
     }
 out:
     sqlite3_finalize(sel);
+    store_project_done(db);
     sqlite3_close(db);
     return rc;
 }

@@ -11,6 +11,8 @@
 sqlite3 *store_rdb(store *st);
 /* Applies one event to the projections, inside the caller's transaction. */
 int store_project(sqlite3 *db, int64_t seq, const struct store_event *ev);
+/* Finalizes the statements store_project kept for db on this thread: before db is closed. */
+void store_project_done(sqlite3 *db);
 /* Creates the projection tables (IF NOT EXISTS); used by migrations and by the rebuild. */
 extern const char *const store_projection_schema;
 extern const char *const store_projection_tables[];
