@@ -280,7 +280,9 @@ static int writeable(struct lworld *w, struct lstation *s, struct lws *wsi)
         s->rounds_sent++;
         w->r->sent++;
     }
-    if (s->nreply || (!s->in_flight && s->state == L_READY && s->rounds_sent < s->rounds_due))
+    /* A CSMS CALL answered before the boot went out (depotd asks a station that reconnects without a reboot
+     * for its status at once) leaves the boot still to send. */
+    if (s->nreply || (!s->in_flight && (s->want_boot || (s->state == L_READY && s->rounds_sent < s->rounds_due))))
         lws_callback_on_writable(wsi);
     return 0;
 }
