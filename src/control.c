@@ -239,7 +239,6 @@ static void submit(struct control *ctl)
     snprintf(reasons, sizeof reasons, "%s", ctl->replan_reasons[0] ? ctl->replan_reasons : "start");
     ctl->replan_reasons[0] = '\0';
     ctl->replan_wanted = false;
-    ctl->last_submit_mono = ctl_mono(ctl);
     if (ctl_planner_submit(ctl, reasons) == 0) ctl->solving = true;
     else log_error("control", NULL, "cannot build the plan (out of memory)");
 }
@@ -251,15 +250,9 @@ void ctl_replan(struct control *ctl, const char *reason)
     if (!strstr(ctl->replan_reasons, reason) && n + strlen(reason) + 2 < sizeof ctl->replan_reasons)
         snprintf(ctl->replan_reasons + n, sizeof ctl->replan_reasons - n, "%s%s", n ? "," : "", reason);
     if (!ctl->sul_armed && !ctl->replan_wanted) {
-        int64_t now = ctl_mono(ctl);
-        /* The window gathers a burst of events into one solve; the first event after a quiet window need not
-         * wait it out (a car that just plugged in would charge at its fail-safe share meanwhile). What follows
-         * within the window gathers as before, so plans stay at most one per window. */
-        int delay = ctl->cfg.replan_delay_ms;
-        if (!ctl->solving && (ctl->last_submit_mono == 0 || now - ctl->last_submit_mono >= delay)) delay = 0;
-        ctl->replan_requested_mono = now;
+        ctl->replan_requested_mono = ctl_mono(ctl);
         ctl->sul_armed = true;
-        ctl->port.arm(ctl->port.ctx, CTL_TIMER_REPLAN, delay);
+        ctl->port.arm(ctl->port.ctx, CTL_TIMER_REPLAN, ctl->cfg.replan_delay_ms);
     }
 }
 

@@ -273,7 +273,6 @@ struct control {
     lws_sorted_usec_list_t replan_sul, boundary_sul; /* depotd's port's timers */
     bool sul_armed;              /* the re-plan timer is armed */
     int64_t replan_requested_mono;
-    int64_t last_submit_mono;    /* when the last plan was asked for (0: never) */
     /* the plan in force and the one waiting for the saga to finish */
     struct ctl_plan *plan, *waiting;
     /* the transition saga */

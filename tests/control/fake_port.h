@@ -32,7 +32,6 @@ struct fake_port {
     struct wait { void (*fn)(struct control *, void *, bool); void *arg; } waits[64];
     int n_waits;
     bool armed[2];
-    int64_t armed_ms[2];         /* the delay each timer was last armed with */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     void (*posted_fn)(struct control *, void *);

@@ -342,28 +342,6 @@ static void test_first_slot_cut(void)
     ctl_free(ctl);
 }
 
-/* replan_delay_ms gathers a burst of events into one solve. The first event after a quiet window is planned at
- * once (a car that just plugged in charges at its fail-safe share until its plan comes); one within the window of
- * the last plan waits for the window, so plans stay at most one per window. */
-static void test_replan_window(void)
-{
-    struct control *ctl = two_vans_plugged("{\"site_limit_kw\": 44, \"horizon_h\": 4, \"replan_delay_ms\": 500}");
-    if (!ctl) return;
-    F.now += 1000;
-    tx_event(ctl, 0, 1, "Ended", "TOK-A");
-    CHECK(F.armed[CTL_TIMER_REPLAN] && F.armed_ms[CTL_TIMER_REPLAN] == 0,
-          "the first event a second after the last plan is planned at once (armed %d, %lld ms)",
-          F.armed[CTL_TIMER_REPLAN], (long long)F.armed_ms[CTL_TIMER_REPLAN]);
-    settle(ctl);
-    F.now += 100;
-    tx_event(ctl, 0, 2, "Ended", "TOK-B");
-    CHECK(F.armed[CTL_TIMER_REPLAN] && F.armed_ms[CTL_TIMER_REPLAN] == 500,
-          "an event 100 ms after a plan waits for the window (armed %d, %lld ms)", F.armed[CTL_TIMER_REPLAN],
-          (long long)F.armed_ms[CTL_TIMER_REPLAN]);
-    settle(ctl);
-    ctl_free(ctl);
-}
-
 /* A station's numbers are bounded before they reach a reservation: EVSE Power of "inf", "1e400", "22kW", "-5"
  * or "nan" leaves the EVSE's maximum unknown; an EV's needs of 1e300 A or 1e308 W are no maximum; a meter value
  * times 10^400 is no reading. The EVSE's limits stay what the others' would be. */
@@ -455,7 +433,6 @@ int main(void)
     test_margin();
     test_first_slot_cut();
     test_needs_counted_from_now();
-    test_replan_window();
     loop_free();
     return CHECK_DONE();
 }
