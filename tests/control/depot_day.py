@@ -244,6 +244,12 @@ def main():
     else:
         # The margin comes from the scenario: the LP bound says how much cheaper the same needs can be at best.
         bound = scenario_bound(depot_file, scen_file, prices)
+        if bound is not None and mode in ("day", "mixed") and bound.get("boundEnergyKwh"):
+            # Issue 14 point 1: with every station following its profiles and depotd up all day, the price per
+            # kWh is within 3 % of the LP bound's (faults, kill and stationmax lose control for a part of the day).
+            eur_kwh, lp_eur_kwh = site["costEur"] / site["energyKwh"], bound["boundCostEur"] / bound["boundEnergyKwh"]
+            check(eur_kwh <= lp_eur_kwh * 1.03, "%.4f EUR/kWh within 3 %% of the LP bound's %.4f (%+.1f %%)"
+                  % (eur_kwh, lp_eur_kwh, (eur_kwh / lp_eur_kwh - 1) * 100))
         if bound is not None:
             bound = bound["boundCostEur"]
             margin = (base["costEur"] - bound) / 3
