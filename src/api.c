@@ -35,6 +35,7 @@ static const struct api_route routes[] = {
     {API_PREFIX "/stations", {{API_GET, API_VIEWER, false, false, api_get_stations}}},
     {API_PREFIX "/stations/*", {{API_GET, API_VIEWER, false, false, api_get_station}}},
     {API_PREFIX "/stations/*/commands", {{API_POST, API_ADMIN, true, true, api_post_command}}},
+    {API_PREFIX "/stations/*/variables", {{API_GET, API_VIEWER, false, false, api_get_station_variables}}},
     {API_PREFIX "/stations/*/password", {{API_POST, API_ADMIN, true, true, api_post_password}}},
     {API_PREFIX "/sessions", {{API_GET, API_VIEWER, false, false, api_get_sessions}}},
     {API_PREFIX "/sessions/*", {{API_GET, API_VIEWER, false, false, api_get_session}}},

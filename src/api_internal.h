@@ -206,6 +206,7 @@ cJSON *api_json_or_string(const char *text);
 /* ---- handlers ---- */
 void api_get_stations(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_station(struct api *a, struct api_req *r, const cJSON *body);
+void api_get_station_variables(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_sessions(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_session(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_events(struct api *a, struct api_req *r, const cJSON *body);

@@ -286,6 +286,57 @@ test('provisioning and profile reads: GetBaseReport\'s NotifyReport parts land i
   assert.equal(pick('Power', 'Actual').value, '0');
 });
 
+test('a FullInventory larger than the station document: the device model page by page at /variables', async () => {
+  // 1,200 variables in 6 parts of 200 (a real charger's inventory runs to a thousand and more), 2 EVSEs.
+  const parts = 6, per = 200, reqId = 21;
+  for (let p = 0; p < parts; p++) {
+    const reportData = [];
+    for (let i = 0; i < per; i++) {
+      const n = p * per + i;
+      reportData.push({ component: n % 3 ? { name: 'EVSE', evse: { id: 1 + (n % 2) } } : { name: 'InvCtrlr', instance: `m${n}` },
+        variable: { name: `Var${n}` }, variableAttribute: [{ type: 'Actual', value: String(n) }] });
+    }
+    await st.ok('NotifyReport', { requestId: reqId, generatedAt: new Date().toISOString(), seqNo: p,
+      tbc: p < parts - 1, reportData });
+  }
+  const vars = (q = '') => d.req('GET', `/api/v1/stations/CS1/variables${q}`, { token: tokens.viewer });
+  await eventually(async () => (await vars('?variable=Var1199')).json?.items?.length === 1, 'the last part stored');
+  const doc = (await d.req('GET', '/api/v1/stations/CS1', { token: tokens.viewer })).json;
+  assert.equal(doc.capabilities.length, 500, 'the station document carries the first 500');
+  // The walk: limit 500, and a variable reported again half-way (it moves to the end: seen again, not lost).
+  const seen = new Map();
+  let cursor = null, pages = 0;
+  do {
+    const r = await vars(`?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    for (const c of r.json.items) if (c.variable.startsWith('Var')) seen.set(`${c.component}/${c.component_instance}/${c.evse_id}/${c.variable}`, c.value);
+    cursor = r.json.next_cursor;
+    if (++pages === 1) await st.ok('NotifyReport', { requestId: reqId + 1, generatedAt: new Date().toISOString(), seqNo: 0,
+      reportData: [{ component: { name: 'InvCtrlr', instance: 'm0' }, variable: { name: 'Var0' },
+        variableAttribute: [{ type: 'Actual', value: 'changed' }] }] });
+  } while (cursor && pages < 10);
+  assert.equal(seen.size, parts * per, 'every reported variable, once per key');
+  assert.equal(pages, 3, 'three pages of 500 hold the 1,200 and the few read before');
+  // Filters: a component, an EVSE, a variable.
+  const evse2 = [];
+  for (cursor = null; ;) {
+    const r = await vars(`?component=EVSE&evse_id=2&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    evse2.push(...r.json.items);
+    if (!(cursor = r.json.next_cursor)) break;
+  }
+  const want = [...Array(parts * per).keys()].filter((n) => n % 3 && n % 2).length;
+  assert.equal(evse2.filter((c) => c.variable.startsWith('Var')).length, want);
+  assert.ok(evse2.every((c) => c.component === 'EVSE' && c.evse_id === 2));
+  const v0 = (await vars('?variable=Var0')).json.items;
+  assert.deepEqual(v0.map((c) => [c.component, c.component_instance, c.value, c.status]), [['InvCtrlr', 'm0', 'changed', 'Reported']]);
+  // Bad arguments are 400s that name the argument; an unknown station is 404.
+  assert.equal(problem(assert, await vars('?cursor=abc'), 400).field, 'cursor');
+  assert.equal(problem(assert, await vars('?evse_id=-1'), 400).field, 'evse_id');
+  assert.equal(problem(assert, await vars('?limit=0'), 400).field, 'limit');
+  assert.equal(problem(assert, await d.req('GET', '/api/v1/stations/NOPE/variables', { token: tokens.viewer }), 404).field,
+    'station_id');
+});
+
 test('what depotd will not send for an operator: profiles while it plans, a password outside its door', async () => {
   const n = st.calls.length;
   const set = problem(assert, await post({ action: 'SetChargingProfile', request: { evseId: 1, chargingProfile: {
