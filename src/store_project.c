@@ -390,58 +390,106 @@ static int project_profiles(sqlite3 *db, const struct store_event *ev, const cJS
 
 static const char SQL_LAST_SEEN[] = "UPDATE stations SET last_seen_ms = ? WHERE id = ?";
 
+/* Adapters to one signature, so the frames that change a projection are one table. */
+static int on_boot(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return project_boot(db, ev, p);
+}
+
+static int on_status(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return project_status(db, ev, p);
+}
+
+static int on_meter_values(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    return project_meter_values(db, seq, ev, obj(p, "meterValue"), as_i64(num(p, "evseId")), NULL, NULL, NULL, NULL,
+                                NULL);
+}
+
+static int on_needs(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    char *json = cJSON_PrintUnformatted(p);
+    int rc = project_needs(db, ev, p, json);
+    cJSON_free(json);
+    return rc;
+}
+
+static int on_report(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return project_report(db, ev, p);
+}
+
+static int on_profiles(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return project_profiles(db, ev, p);
+}
+
+static int on_limit(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    char *json = cJSON_PrintUnformatted(p);
+    int rc = project_limit(db, ev, p, ev->action[0] == 'C', json);
+    cJSON_free(json);
+    return rc;
+}
+
+static int on_variables(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return project_variables(db, ev, p);
+}
+
+static int on_boot_answer(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
+{
+    (void)seq;
+    return run(db, "UPDATE stations SET boot_status = ? WHERE id = ?", "ss", str(p, "status"), ev->station);
+}
+
+/* The frames that change a projection; every other one (Heartbeat, Authorize, most answers) is not parsed, and a
+ * station's CALL of any kind moves its last_seen_ms. in: received from the station; msg_type 2 CALL, 3 its answer. */
+static const struct projector {
+    bool in;
+    int msg_type;
+    const char *action;
+    int (*fn)(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p);
+} projectors[] = {
+    {true, 2, "BootNotification", on_boot},
+    {true, 2, "StatusNotification", on_status},
+    {true, 2, "TransactionEvent", project_transaction},
+    {true, 2, "MeterValues", on_meter_values},
+    {true, 2, "NotifyEVChargingNeeds", on_needs},
+    {true, 2, "NotifyReport", on_report},
+    {true, 2, "ReportChargingProfiles", on_profiles},
+    {true, 2, "NotifyChargingLimit", on_limit},
+    {true, 2, "ClearedChargingLimit", on_limit},
+    {true, 3, "GetVariables", on_variables},
+    {false, 3, "BootNotification", on_boot_answer},
+};
+
 static int project_frame(sqlite3 *db, int64_t seq, const struct store_event *ev)
 {
     /* Only what was accepted changes the projections: refused frames stay in the log for the record. */
     if (!ev->status || strcmp(ev->status, "ok") != 0 || !ev->action || !ev->data) return 0;
     bool in = strcmp(ev->type, STORE_EV_OCPP_IN) == 0;
-    const char *a = ev->action;
-    /* Most frames (Heartbeat, Authorize, the answers) change nothing but last_seen_ms: not parsed. */
-    static const char *const parsed_calls[] = {"BootNotification", "StatusNotification", "TransactionEvent",
-                                               "MeterValues", "NotifyEVChargingNeeds", "NotifyReport",
-                                               "ReportChargingProfiles", "NotifyChargingLimit",
-                                               "ClearedChargingLimit", NULL};
-    bool parse = false;
-    if (in && ev->msg_type == 2)
-        for (int i = 0; parsed_calls[i] && !parse; i++) parse = strcmp(a, parsed_calls[i]) == 0;
-    else if (ev->msg_type == 3)
-        parse = in ? strcmp(a, "GetVariables") == 0 : strcmp(a, "BootNotification") == 0;
-    if (!parse)
-        return in && ev->msg_type == 2 ? run(db, SQL_LAST_SEEN, "is",
-                                             (int64_t)ev->time_ms, ev->station)
-                                       : 0;
-    cJSON *frame = cJSON_Parse(ev->data);
-    if (!frame) return 0;
-    const cJSON *p = frame_payload(frame, ev->msg_type);
+    const struct projector *pr = NULL;
+    for (size_t i = 0; i < sizeof projectors / sizeof projectors[0] && !pr; i++)
+        if (projectors[i].in == in && projectors[i].msg_type == ev->msg_type &&
+            strcmp(projectors[i].action, ev->action) == 0)
+            pr = &projectors[i];
     int rc = 0;
-    if (in && ev->msg_type == 2) {
-        if (strcmp(a, "BootNotification") == 0) rc = project_boot(db, ev, p);
-        else if (strcmp(a, "StatusNotification") == 0) rc = project_status(db, ev, p);
-        else if (strcmp(a, "TransactionEvent") == 0) rc = project_transaction(db, seq, ev, p);
-        else if (strcmp(a, "MeterValues") == 0)
-            rc = project_meter_values(db, seq, ev, obj(p, "meterValue"), as_i64(num(p, "evseId")), NULL, NULL,
-                                      NULL, NULL, NULL);
-        else if (strcmp(a, "NotifyEVChargingNeeds") == 0) {
-            char *json = cJSON_PrintUnformatted(p);
-            rc = project_needs(db, ev, p, json);
-            cJSON_free(json);
-        } else if (strcmp(a, "NotifyReport") == 0) {
-            rc = project_report(db, ev, p);
-        } else if (strcmp(a, "ReportChargingProfiles") == 0) {
-            rc = project_profiles(db, ev, p);
-        } else if (strcmp(a, "NotifyChargingLimit") == 0 || strcmp(a, "ClearedChargingLimit") == 0) {
-            char *json = cJSON_PrintUnformatted(p);
-            rc = project_limit(db, ev, p, a[0] == 'C', json);
-            cJSON_free(json);
-        }
-        if (!rc) rc = run(db, SQL_LAST_SEEN, "is", (int64_t)ev->time_ms,
-                          ev->station);
-    } else if (in && ev->msg_type == 3 && strcmp(a, "GetVariables") == 0) {
-        rc = project_variables(db, ev, p);
-    } else if (!in && ev->msg_type == 3 && strcmp(a, "BootNotification") == 0) {
-        rc = run(db, "UPDATE stations SET boot_status = ? WHERE id = ?", "ss", str(p, "status"), ev->station);
+    if (pr) {
+        cJSON *frame = cJSON_Parse(ev->data);
+        if (!frame) return 0;
+        rc = pr->fn(db, seq, ev, frame_payload(frame, ev->msg_type));
+        cJSON_Delete(frame);
     }
-    cJSON_Delete(frame);
+    if (!rc && in && ev->msg_type == 2) rc = run(db, SQL_LAST_SEEN, "is", (int64_t)ev->time_ms, ev->station);
     return rc;
 }
 
