@@ -203,6 +203,12 @@ void api_col_num(cJSON *o, const char *name, sqlite3_stmt *s, int i, double scal
 /* A JSON text from the store as JSON, or as a string when it is not JSON (a refused frame is kept verbatim). */
 cJSON *api_json_or_string(const char *text);
 
+/* ---- api_variables.c: the station's device model ---- */
+#define API_VARIABLE_COLUMNS \
+    "component, component_instance, evse_id, variable, variable_instance, attribute_type, value, status, updated_ms"
+/* One row of the device model (API_VARIABLE_COLUMNS from column i on) as its JSON. */
+cJSON *api_variable_from_row(sqlite3_stmt *s, int i);
+
 /* ---- handlers ---- */
 void api_get_stations(struct api *a, struct api_req *r, const cJSON *body);
 void api_get_station(struct api *a, struct api_req *r, const cJSON *body);

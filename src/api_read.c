@@ -152,8 +152,7 @@ static int run_station(sqlite3 *db, struct api_job *job)
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db,
-                           "SELECT component, component_instance, evse_id, variable, variable_instance, attribute_type,"
-                           " value, status, updated_ms FROM capabilities WHERE station = ?"
+                           "SELECT " API_VARIABLE_COLUMNS " FROM capabilities WHERE station = ?"
                            " ORDER BY component, evse_id, variable LIMIT 500",
                            -1, &s, NULL) != SQLITE_OK) {
         cJSON_Delete(o);
@@ -161,17 +160,7 @@ static int run_station(sqlite3 *db, struct api_job *job)
     }
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        cJSON *c = cJSON_CreateObject();
-        api_col_str(c, "component", s, 0);
-        api_col_str(c, "component_instance", s, 1);
-        cJSON_AddNumberToObject(c, "evse_id", sqlite3_column_int(s, 2));
-        api_col_str(c, "variable", s, 3);
-        api_col_str(c, "variable_instance", s, 4);
-        api_col_str(c, "attribute_type", s, 5);
-        api_col_str(c, "value", s, 6);
-        api_col_str(c, "status", s, 7);
-        api_col_time(c, "updated_at", s, 8);
-        cJSON_AddItemToArray(caps, c);
+        cJSON_AddItemToArray(caps, api_variable_from_row(s, 0));
     }
     sqlite3_finalize(s);
     cJSON *limits = cJSON_AddArrayToObject(o, "charging_limits");

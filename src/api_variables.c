@@ -12,12 +12,26 @@
 
 #include "api_internal.h"
 
+cJSON *api_variable_from_row(sqlite3_stmt *s, int i)
+{
+    cJSON *c = cJSON_CreateObject();
+    api_col_str(c, "component", s, i);
+    api_col_str(c, "component_instance", s, i + 1);
+    cJSON_AddNumberToObject(c, "evse_id", sqlite3_column_int(s, i + 2));
+    api_col_str(c, "variable", s, i + 3);
+    api_col_str(c, "variable_instance", s, i + 4);
+    api_col_str(c, "attribute_type", s, i + 5);
+    api_col_str(c, "value", s, i + 6);
+    api_col_str(c, "status", s, i + 7);
+    api_col_time(c, "updated_at", s, i + 8);
+    return c;
+}
+
 static int run_variables(sqlite3 *db, struct api_job *job)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db,
-                           "SELECT rowid, component, component_instance, evse_id, variable, variable_instance,"
-                           " attribute_type, value, status, updated_ms FROM capabilities"
+                           "SELECT rowid, " API_VARIABLE_COLUMNS " FROM capabilities"
                            " WHERE station = ?1 AND rowid > ?2 AND (?3 IS NULL OR component = ?3)"
                            " AND (?4 IS NULL OR variable = ?4) AND (?5 IS NULL OR evse_id = ?5)"
                            " ORDER BY rowid LIMIT ?6",
@@ -39,17 +53,7 @@ static int run_variables(sqlite3 *db, struct api_job *job)
             more = true;
             break;
         }
-        cJSON *c = cJSON_CreateObject();
-        api_col_str(c, "component", s, 1);
-        api_col_str(c, "component_instance", s, 2);
-        cJSON_AddNumberToObject(c, "evse_id", sqlite3_column_int(s, 3));
-        api_col_str(c, "variable", s, 4);
-        api_col_str(c, "variable_instance", s, 5);
-        api_col_str(c, "attribute_type", s, 6);
-        api_col_str(c, "value", s, 7);
-        api_col_str(c, "status", s, 8);
-        api_col_time(c, "updated_at", s, 9);
-        cJSON_AddItemToArray(items, c);
+        cJSON_AddItemToArray(items, api_variable_from_row(s, 1));
         last = sqlite3_column_int64(s, 0);
         n++;
     }
