@@ -219,5 +219,13 @@ void sim_table_tick(struct sim_world *w, int64_t t);
 
 /* main.c: ws://host:port/path into host[128], port, path[256] (no trailing slash). 0, or -1. */
 int sim_parse_url(const char *url, char *host, int *port, char *path, bool *tls);
+/* main.c: the URL into o's host, port, path and TLS (checked against the TLS options); 0, or -1. */
+int sim_parse_options_url(const char *url, struct sim_options *o);
+/* main.c: the commands and their options. */
+void sim_usage(FILE *o);
+
+/* replay.c: `depotsim run` and `depotsim baseline`; the process's exit code. */
+int sim_cmd_run(int argc, char **argv);
+int sim_cmd_baseline(int argc, char **argv);
 
 #endif
