@@ -384,19 +384,15 @@ static int idem_key(struct api_req *r, char *out, size_t len)
     return 1;
 }
 
-void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
+/* The body's action and request as the payload to send (remoteStartId chosen when absent), or NULL after
+ * answering why not. */
+static cJSON *command_payload(struct api *a, struct api_req *r, const cJSON *body)
 {
-    struct depot *d = a->d;
-    struct station *st = depot_station_find(d, r->params[0]);
-    if (!st) {
-        api_problem(r, 404, "station_id", "station_id: no station \"%s\" is known", r->params[0]);
-        return;
-    }
     const cJSON *it;
     cJSON_ArrayForEach(it, body)
         if (strcmp(it->string, "action") && strcmp(it->string, "request")) {
             api_problem(r, 422, it->string, "%s: unknown member (action, request)", it->string);
-            return;
+            return NULL;
         }
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(body, "action");
     const cJSON *request = cJSON_GetObjectItemCaseSensitive(body, "request");
@@ -407,12 +403,12 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         for (int i = 0; commands[i]; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", commands[i]);
         api_problem(r, 422, "action", "action: must be one of %s", list);
-        return;
+        return NULL;
     }
     if (!cJSON_IsObject(request)) {
         api_problem(r, 422, "request", "request: required, the OCPP 2.0.1 %sRequest payload (an object)",
                     action->valuestring);
-        return;
+        return NULL;
     }
     cJSON *payload = cJSON_Duplicate(request, true);
     /* remoteStartId is depotd's to choose when the operator does not care (OCPP 2.0.1 F01). */
@@ -426,7 +422,7 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     if (refused) {
         cJSON_Delete(payload);
         api_problem(r, refused, refused == 422 ? "request" : NULL, "%s", desc);
-        return;
+        return NULL;
     }
     if (ocpp_validate(action->valuestring, false, payload, desc, sizeof desc) != OCPP_OK) {
         cJSON_Delete(payload);
@@ -436,87 +432,92 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
         if (desc[n] == ':' && n > 0 && n < sizeof field - 9 && !memchr(desc, ' ', n))
             snprintf(field, sizeof field, "request.%.*s", (int)n, desc);
         api_problem(r, 422, field, "request.%s (not a valid %sRequest)", desc, action->valuestring);
-        return;
+        return NULL;
     }
+    return payload;
+}
 
-    char key[API_IDEM_KEY_MAX + 1] = "";
-    int has_key = idem_key(r, key, sizeof key);
-    if (has_key < 0) {
-        cJSON_Delete(payload);
-        return;
-    }
-    struct api_idem *idem = NULL;
-    unsigned char fp[32] = {0};
-    if (has_key) {
-        /* The request's fingerprint: the station and the body as parsed (so whitespace does not matter). */
-        char *canon = cJSON_PrintUnformatted(body);
-        size_t n = strlen(st->id) + 1 + (canon ? strlen(canon) : 0);
-        char *text = malloc(n + 1);
-        if (!text) {
-            cJSON_free(canon);
-            cJSON_Delete(payload);
-            api_problem(r, 500, NULL, "out of memory");
-            return;
-        }
-        snprintf(text, n + 1, "%s\n%s", st->id, canon ? canon : "");
-        SHA256((const unsigned char *)text, n, fp);
-        free(text);
+/* With an Idempotency-Key: the request's fingerprint (the station and the body as parsed, so whitespace does not
+ * matter) and a new entry for the key in *out. 0 to go on (*out NULL without a key); -1 answered (a replay, a
+ * conflict, no room). */
+static int command_idem(struct api *a, struct api_req *r, const struct station *st, const cJSON *body,
+                        char key[API_IDEM_KEY_MAX + 1], unsigned char fp[32], struct api_idem **out)
+{
+    *out = NULL;
+    int has_key = idem_key(r, key, API_IDEM_KEY_MAX + 1);
+    if (has_key <= 0) return has_key;
+    char *canon = cJSON_PrintUnformatted(body);
+    size_t n = strlen(st->id) + 1 + (canon ? strlen(canon) : 0);
+    char *text = malloc(n + 1);
+    if (!text) {
         cJSON_free(canon);
-        idem = idem_find(a, r->token->name, key);
-        if (idem && memcmp(idem->fingerprint, fp, sizeof fp) != 0) {
-            cJSON_Delete(payload);
-            api_problem(r, 422, "Idempotency-Key", "Idempotency-Key: \"%s\" was used for a different request", key);
-            return;
-        }
-        if (idem && !idem->done) {
-            cJSON_Delete(payload);
-            r->retry_after_s = 1;
-            api_problem(r, 409, "Idempotency-Key", "Idempotency-Key: the request \"%s\" is still waiting for the station",
-                        key);
-            return;
-        }
-        if (idem) {
-            cJSON_Delete(payload);
-            r->replayed = true;
-            api_reply_text(r, idem->status, idem->content_type, idem->body ? idem->body : "",
-                           idem->body ? strlen(idem->body) : 0);
-            return;
-        }
-        if (!idem_make_room(a)) {
-            cJSON_Delete(payload);
-            r->retry_after_s = 5;
-            api_problem(r, 503, NULL, "too many commands waiting for stations; retry shortly");
-            return;
-        }
-        idem = calloc(1, sizeof *idem);
-        if (!idem) {
-            cJSON_Delete(payload);
-            api_problem(r, 500, NULL, "out of memory");
-            return;
-        }
-        snprintf(idem->key, sizeof idem->key, "%s", key);
-        snprintf(idem->token, sizeof idem->token, "%s", r->token->name);
-        memcpy(idem->fingerprint, fp, sizeof fp);
-        idem->created_mono = depot_mono_ms();
-    }
-
-    if (!st->conn || !st->conn->session) {
-        free(idem);
-        cJSON_Delete(payload);
-        api_problem(r, 409, "station_id", "station_id: station %s is not connected", st->id);
-        return;
-    }
-    struct api_cmd *c = calloc(1, sizeof *c);
-    if (!c) {
-        free(idem);
-        cJSON_Delete(payload);
         api_problem(r, 500, NULL, "out of memory");
+        return -1;
+    }
+    snprintf(text, n + 1, "%s\n%s", st->id, canon ? canon : "");
+    SHA256((const unsigned char *)text, n, fp);
+    free(text);
+    cJSON_free(canon);
+    struct api_idem *idem = idem_find(a, r->token->name, key);
+    if (idem && memcmp(idem->fingerprint, fp, 32) != 0) {
+        api_problem(r, 422, "Idempotency-Key", "Idempotency-Key: \"%s\" was used for a different request", key);
+        return -1;
+    }
+    if (idem && !idem->done) {
+        r->retry_after_s = 1;
+        api_problem(r, 409, "Idempotency-Key", "Idempotency-Key: the request \"%s\" is still waiting for the station",
+                    key);
+        return -1;
+    }
+    if (idem) {
+        r->replayed = true;
+        api_reply_text(r, idem->status, idem->content_type, idem->body ? idem->body : "",
+                       idem->body ? strlen(idem->body) : 0);
+        return -1;
+    }
+    if (!idem_make_room(a)) {
+        r->retry_after_s = 5;
+        api_problem(r, 503, NULL, "too many commands waiting for stations; retry shortly");
+        return -1;
+    }
+    if (!(idem = calloc(1, sizeof *idem))) {
+        api_problem(r, 500, NULL, "out of memory");
+        return -1;
+    }
+    snprintf(idem->key, sizeof idem->key, "%s", key);
+    snprintf(idem->token, sizeof idem->token, "%s", r->token->name);
+    memcpy(idem->fingerprint, fp, 32);
+    idem->created_mono = depot_mono_ms();
+    *out = idem;
+    return 0;
+}
+
+void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
+{
+    struct station *st = depot_station_find(a->d, r->params[0]);
+    if (!st) {
+        api_problem(r, 404, "station_id", "station_id: no station \"%s\" is known", r->params[0]);
         return;
+    }
+    cJSON *payload = command_payload(a, r, body);
+    if (!payload) return;
+    char key[API_IDEM_KEY_MAX + 1] = "";
+    unsigned char fp[32] = {0};
+    struct api_idem *idem = NULL;
+    struct api_cmd *c = NULL;
+    if (command_idem(a, r, st, body, key, fp, &idem)) goto refused;
+    if (!st->conn || !st->conn->session) {
+        api_problem(r, 409, "station_id", "station_id: station %s is not connected", st->id);
+        goto refused;
+    }
+    if (!(c = calloc(1, sizeof *c))) {
+        api_problem(r, 500, NULL, "out of memory");
+        goto refused;
     }
     c->number = ++a->next_cmd;
     c->token = r->token;
     snprintf(c->station, sizeof c->station, "%s", st->id);
-    snprintf(c->action, sizeof c->action, "%s", action->valuestring);
+    snprintf(c->action, sizeof c->action, "%s", cJSON_GetObjectItemCaseSensitive(body, "action")->valuestring);
     snprintf(c->path, sizeof c->path, "%s", r->path);
     snprintf(c->idem_key, sizeof c->idem_key, "%s", key);
     memcpy(c->fingerprint, fp, sizeof fp);
@@ -533,13 +534,10 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     api_log_write(a, r, 202, audit);
     char err[256];
     if (depot_call_user(st->conn, c->action, payload, (void *)(uintptr_t)(API_CALL_TAG | c->number), err, sizeof err)) {
-        cJSON_Delete(payload);
-        free(c);
-        free(idem);
         api_problem(r, 409, NULL, "the command cannot be sent now: %s", err);
         api_log_write(a, r, 409, audit); /* with the key: not sent, a retry after a restart may send it */
         cJSON_Delete(audit);
-        return;
+        goto refused;
     }
     cJSON_Delete(audit);
     if (strstr(c->action, "ChargingProfile") && strncmp(c->action, "Get", 3) != 0)
@@ -556,6 +554,11 @@ void api_post_command(struct api *a, struct api_req *r, const cJSON *body)
     c->serial = api_wait(a, r);
     c->next = a->cmds;
     a->cmds = c;
+    return;
+refused:
+    free(c);
+    free(idem);
+    cJSON_Delete(payload);
 }
 
 void api_cmd_free(struct api *a)
