@@ -101,7 +101,14 @@ static int hash_password(const struct config *cfg)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct args {
+    const char *config_path, *db_path, *level, *port, *replay;
+    bool rebuild, hash;
+};
+
+/* -1 to go on, or the exit code (--help, --version, --config-doc, a wrong option). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
     enum { OPT_REBUILD = 1000, OPT_HASH, OPT_DOC, OPT_REPLAY };
     static const struct option opts[] = {
@@ -113,19 +120,17 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_path = NULL, *db_path = NULL, *level = NULL, *port = NULL, *replay = NULL;
-    bool rebuild = false, hash = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:d:l:p:Vh", opts, NULL)) != -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'd': db_path = optarg; break;
-        case 'l': level = optarg; break;
-        case 'p': port = optarg; break;
-        case OPT_REBUILD: rebuild = true; break;
-        case OPT_HASH: hash = true; break;
+        case 'c': a->config_path = optarg; break;
+        case 'd': a->db_path = optarg; break;
+        case 'l': a->level = optarg; break;
+        case 'p': a->port = optarg; break;
+        case OPT_REBUILD: a->rebuild = true; break;
+        case OPT_HASH: a->hash = true; break;
         case OPT_DOC: config_print_doc(); control_print_doc(); return 0;
-        case OPT_REPLAY: replay = optarg; break;
+        case OPT_REPLAY: a->replay = optarg; break;
         case 'V': printf("depotd %s\n", DEPOTD_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -136,22 +141,25 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return -1;
+}
 
-    struct depot *d = &depot;
-    pthread_mutex_init(&d->post_mu, NULL);
+/* The config file with the command line's overrides into d->cfg; 0, or 2 after saying what is wrong. */
+static int configure(struct depot *d, const struct args *a)
+{
     char err[512];
     config_defaults(&d->cfg);
-    if (config_path && config_load(&d->cfg, config_path, err, sizeof err)) {
+    if (a->config_path && config_load(&d->cfg, a->config_path, err, sizeof err)) {
         fprintf(stderr, "depotd: config error: %s\n", err);
         return 2;
     }
-    if (db_path) snprintf(d->cfg.database, sizeof d->cfg.database, "%s", db_path);
-    if (level) snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", level);
-    if (port) {
+    if (a->db_path) snprintf(d->cfg.database, sizeof d->cfg.database, "%s", a->db_path);
+    if (a->level) snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", a->level);
+    if (a->port) {
         char *end;
-        long p = strtol(port, &end, 10);
+        long p = strtol(a->port, &end, 10);
         if (*end || p < 0 || p > 65535) {
-            fprintf(stderr, "depotd: --port: not a port number: %s\n", port);
+            fprintf(stderr, "depotd: --port: not a port number: %s\n", a->port);
             return 2;
         }
         d->cfg.port = (int)p;
@@ -162,25 +170,34 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(ll);
-    if (hash) return hash_password(&d->cfg);
-    if (replay) {
+    return 0;
+}
+
+/* The one-shot commands that work on the database and leave: --replay-plan, --rebuild-projections. */
+static int run_offline(struct depot *d, const struct args *a)
+{
+    if (a->replay) {
         char *end;
-        unsigned long long n = strtoull(replay, &end, 10);
+        unsigned long long n = strtoull(a->replay, &end, 10);
         if (*end || !n) {
-            fprintf(stderr, "depotd: --replay-plan: a plan number, got '%s'\n", replay);
+            fprintf(stderr, "depotd: --replay-plan: a plan number, got '%s'\n", a->replay);
             return 2;
         }
         return control_replay_plan(d->cfg.database, n, stdout);
     }
-    if (rebuild) {
-        if (store_rebuild_projections(d->cfg.database, err, sizeof err)) {
-            log_error("store", NULL, "rebuild failed: %s", err);
-            return 1;
-        }
-        log_info("store", NULL, "projections rebuilt from the event log of %s", d->cfg.database);
-        return 0;
+    char err[512];
+    if (store_rebuild_projections(d->cfg.database, err, sizeof err)) {
+        log_error("store", NULL, "rebuild failed: %s", err);
+        return 1;
     }
+    log_info("store", NULL, "projections rebuilt from the event log of %s", d->cfg.database);
+    return 0;
+}
 
+/* Opens the store, starts every part in order, serves until a signal, and stops them; the exit code. */
+static int serve(struct depot *d, const char *config_path)
+{
+    char err[512];
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -262,4 +279,17 @@ out:
     xmlCleanupParser();
     curl_global_cleanup();
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+    struct depot *d = &depot;
+    pthread_mutex_init(&d->post_mu, NULL);
+    if ((rc = configure(d, &a))) return rc;
+    if (a.hash) return hash_password(&d->cfg);
+    if (a.replay || a.rebuild) return run_offline(d, &a);
+    return serve(d, a.config_path);
 }
