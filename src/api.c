@@ -1,7 +1,8 @@
 /*
  * api.c - the HTTP side of the JSON API on libwebsockets: one lws vhost on api_port, requests and their
- * bodies (bounded by api_max_body_bytes), the route table, bearer-token auth, answers written from the
- * WRITEABLE callback, and errors as application/problem+json (RFC 9457) naming the field and the reason.
+ * bodies (bounded by api_max_body_bytes), the route table, bearer-token auth (the tokens: api_auth.c), answers
+ * written from the WRITEABLE callback, and errors as application/problem+json (RFC 9457) naming the field and
+ * the reason.
  *
  * Order of checks, so every client error has one well-defined answer: route (404), method (405), token (401),
  * role and fleet (403), body size (413), content type (415), JSON syntax (400), then the handler (404 for
@@ -9,8 +10,6 @@
  *
  * Thread: the loop thread only (see api_internal.h).
  */
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,35 +102,6 @@ static bool route_match(const char *pattern, const char *path, char params[][API
     return !*pattern && !*path;
 }
 
-/* ---- auth ------------------------------------------------------------------------------------------- */
-
-/* Tokens are random strings of at least 32 characters (examples/api.md says how to make one), so a plain
- * SHA-256 is enough to keep them safe at rest: nobody brute-forces 190 bits. A slow hash (the PBKDF2 that
- * protects station passwords, which people choose) would cost ~10 ms of the loop on every request. */
-#define API_TOKEN_MIN 32
-
-static const struct api_token *authenticate(struct api *a, struct api_req *r, const char **why)
-{
-    char h[600];
-    *why = "Authorization: missing; send Authorization: Bearer <token>";
-    if (lws_hdr_copy(r->wsi, h, sizeof h, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) return NULL;
-    *why = "Authorization: not \"Bearer <token>\"";
-    if (strncasecmp(h, "Bearer ", 7) != 0) return NULL;
-    const char *tok = h + 7;
-    while (*tok == ' ') tok++;
-    size_t n = strlen(tok);
-    while (n && tok[n - 1] == ' ') n--;
-    *why = "Authorization: unknown or revoked token";
-    if (n < API_TOKEN_MIN) return NULL;
-    unsigned char digest[32];
-    SHA256((const unsigned char *)tok, n, digest);
-    const struct api_token *found = NULL;
-    /* Every token is compared, in constant time, so the timing tells nothing about which one was close. */
-    for (int i = 0; i < a->n_tokens; i++)
-        if (CRYPTO_memcmp(digest, a->tokens[i].hash, sizeof digest) == 0) found = &a->tokens[i];
-    return found;
-}
-
 /* ---- dispatch --------------------------------------------------------------------------------------- */
 
 static bool json_content_type(struct api_req *r)
@@ -169,7 +139,7 @@ static void dispatch(struct api *a, struct api_req *r)
     r->op = op;
     if (op->role > API_PUBLIC) {
         const char *why;
-        r->token = authenticate(a, r, &why);
+        r->token = api_authenticate(a, r, &why);
         if (!r->token) {
             a->auth_failures++;
             r->www_authenticate = true;
@@ -489,90 +459,6 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(a->d->lws, 0, &a->tick, on_tick, API_TICK_MS * LWS_US_PER_MS);
 }
 
-/* ---- config ----------------------------------------------------------------------------------------- */
-
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int parse_tokens(struct api *a, const cJSON *arr, char *err, size_t err_len)
-{
-    int n = cJSON_GetArraySize(arr);
-    a->tokens = calloc((size_t)(n ? n : 1), sizeof *a->tokens);
-    if (!a->tokens) return -1;
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr) {
-        struct api_token *t = &a->tokens[i];
-        if (!cJSON_IsObject(it)) {
-            snprintf(err, err_len, "api_tokens[%d]: must be an object", i);
-            return -1;
-        }
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-        const cJSON *hash = cJSON_GetObjectItemCaseSensitive(it, "token_hash");
-        const cJSON *role = cJSON_GetObjectItemCaseSensitive(it, "role");
-        const cJSON *fleet = cJSON_GetObjectItemCaseSensitive(it, "fleet");
-        const cJSON *k;
-        cJSON_ArrayForEach(k, it) {
-            if (strcmp(k->string, "name") && strcmp(k->string, "token_hash") && strcmp(k->string, "role") &&
-                strcmp(k->string, "fleet") && strcmp(k->string, "manage_tokens") && k->string[0] != '_') {
-                snprintf(err, err_len, "api_tokens[%d].%s: unknown key (name, token_hash, role, fleet, manage_tokens)", i,
-                         k->string);
-                return -1;
-            }
-        }
-        if (!cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) > API_NAME_MAX) {
-            snprintf(err, err_len, "api_tokens[%d].name: a string of 1 to %d characters", i, API_NAME_MAX);
-            return -1;
-        }
-        snprintf(t->name, sizeof t->name, "%s", name->valuestring);
-        for (int j = 0; j < i; j++)
-            if (strcmp(a->tokens[j].name, t->name) == 0) {
-                snprintf(err, err_len, "api_tokens[%d].name: duplicate \"%s\"", i, t->name);
-                return -1;
-            }
-        const char *hs = cJSON_IsString(hash) ? hash->valuestring : "";
-        bool ok = strncmp(hs, "sha256$", 7) == 0 && strlen(hs) == 7 + 64;
-        for (int b = 0; ok && b < 32; b++) {
-            int hi = hexval(hs[7 + 2 * b]), lo = hexval(hs[8 + 2 * b]);
-            ok = hi >= 0 && lo >= 0;
-            t->hash[b] = (unsigned char)(hi * 16 + lo);
-        }
-        if (!ok) {
-            snprintf(err, err_len,
-                     "api_tokens[%d].token_hash: must be \"sha256$\" and 64 hex digits (see examples/api.md)", i);
-            return -1;
-        }
-        for (int j = 0; j < i; j++)
-            if (memcmp(a->tokens[j].hash, t->hash, 32) == 0) {
-                snprintf(err, err_len, "api_tokens[%d].token_hash: the same token as api_tokens[%d]", i, j);
-                return -1;
-            }
-        const char *rs = cJSON_IsString(role) ? role->valuestring : "";
-        if (strcmp(rs, "viewer") == 0) t->role = API_VIEWER;
-        else if (strcmp(rs, "dispatcher") == 0) t->role = API_DISPATCHER;
-        else if (strcmp(rs, "admin") == 0) t->role = API_ADMIN;
-        else {
-            snprintf(err, err_len, "api_tokens[%d].role: must be \"viewer\", \"dispatcher\" or \"admin\"", i);
-            return -1;
-        }
-        if (fleet && (!cJSON_IsString(fleet) || !fleet->valuestring[0] || strlen(fleet->valuestring) > API_NAME_MAX)) {
-            snprintf(err, err_len, "api_tokens[%d].fleet: a string of 1 to %d characters", i, API_NAME_MAX);
-            return -1;
-        }
-        if (fleet) snprintf(t->fleet, sizeof t->fleet, "%s", fleet->valuestring);
-        const cJSON *mt = cJSON_GetObjectItemCaseSensitive(it, "manage_tokens");
-        if (mt && (!cJSON_IsBool(mt) || t->role == API_VIEWER)) {
-            snprintf(err, err_len, "api_tokens[%d].manage_tokens: true or false, for a dispatcher (admins have it)", i);
-            return -1;
-        }
-        t->manage_tokens = t->role == API_ADMIN || cJSON_IsTrue(mt);
-        a->n_tokens = ++i;
-    }
-    return 0;
-}
-
 static void api_free(struct api *a)
 {
     if (!a) return;
@@ -594,7 +480,7 @@ int api_start(struct depot *d, char *err, size_t err_len)
         return -1;
     }
     a->d = d;
-    if (d->cfg.api_tokens && parse_tokens(a, d->cfg.api_tokens, err, err_len)) goto fail;
+    if (d->cfg.api_tokens && api_tokens_parse(a, d->cfg.api_tokens, err, err_len)) goto fail;
     if (api_cmd_restore(a, err, err_len)) goto fail;
     if (api_reader_start(a, err, err_len)) goto fail;
     struct lws_context_creation_info info;

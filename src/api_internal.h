@@ -132,6 +132,12 @@ struct api {
     uint64_t requests, by_status[6], auth_failures, reader_jobs, reader_refused, commands, command_timeouts;
 };
 
+/* ---- api_auth.c: the bearer tokens ---- */
+/* api_tokens of the config into a->tokens; 0, or -1 with err saying which entry and why. */
+int api_tokens_parse(struct api *a, const cJSON *arr, char *err, size_t err_len);
+/* The token the request's Authorization header names, or NULL with *why saying what is wrong. */
+const struct api_token *api_authenticate(struct api *a, struct api_req *r, const char **why);
+
 /* ---- api.c: answering ---- */
 /* Answers with a JSON document (takes j; NULL answers an empty body). */
 void api_reply(struct api_req *r, int status, cJSON *j);
