@@ -494,6 +494,60 @@ static void raise_nofile(int need)
     }
 }
 
+/* The lws client context on a libuv (epoll) loop we own, or lws's poll loop when that cannot load; the loop
+ * used, true for libuv. w->ctx NULL when neither could be made. */
+static bool load_context(struct lworld *w, uv_loop_t *loop)
+{
+    /*
+     * poll() costs O(connections) per loop turn, and a turn comes every millisecond: with 10,000 sockets that
+     * alone used ~70 us of CPU per message. lws joins a libuv (epoll) loop we own instead, through the evlib
+     * plugin Debian ships with lws 4.1.6; only when that cannot load does this fall back to lws's poll loop.
+     */
+    bool uv = uv_loop_init(loop) == 0;
+    void *foreign[1] = {loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    sim_tls_context(&info, &w->o->tls);
+    /* A storm of connections may take longer than lws's 20 s default to be let in: wait as long as told. */
+    info.timeout_secs = info.connect_timeout_secs = (unsigned)(w->o->connect_timeout_s > 20 ? w->o->connect_timeout_s : 20);
+    /* No fd_limit_per_thread: with it lws 4.1 finds a socket's wsi by a linear search (wsi_from_fd was 23 %
+     * of the CPU at 10,000 connections); without it, a table indexed by fd sized from RLIMIT_NOFILE. */
+    if (uv) {
+        info.options |= LWS_SERVER_OPTION_LIBUV;
+        info.foreign_loops = foreign;
+        info.pcontext = &w->ctx; /* lws writes NULL here when its asynchronous destroy has completed */
+        w->ctx = lws_create_context(&info);
+        if (!w->ctx) {
+            uv_loop_close(loop);
+            uv = false;
+        }
+    }
+    if (!w->ctx) {
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
+        info.foreign_loops = NULL;
+        w->ctx = lws_create_context(&info);
+    }
+    return uv;
+}
+
+/* lws's context gone, and with libuv the loop closed (lws finishes its destroy from the handles' close callbacks). */
+static void load_context_destroy(struct lworld *w, bool uv, uv_loop_t *loop)
+{
+    lws_context_destroy(w->ctx);
+    if (uv) {
+        /* With a foreign loop lws closes its handles asynchronously and finishes the destroy from their
+         * close callbacks: run the loop until it says so (bounded), then a second call frees the rest. */
+        for (int i = 0; i < 1000 && w->ctx; i++)
+            uv_run(loop, UV_RUN_NOWAIT);
+        if (w->ctx)
+            lws_context_destroy(w->ctx);
+        for (int i = 0; i < 1000 && uv_loop_close(loop) == UV_EBUSY; i++)
+            uv_run(loop, UV_RUN_NOWAIT);
+    }
+}
+
 int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, char *err, size_t err_len)
 {
     memset(r, 0, sizeof *r);
@@ -530,38 +584,8 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
         w.st[i].index = i;
     g_lw = &w;
     lws_set_log_level(LLL_ERR, NULL);
-    /*
-     * poll() costs O(connections) per loop turn, and a turn comes every millisecond: with 10,000 sockets that
-     * alone used ~70 us of CPU per message. lws joins a libuv (epoll) loop we own instead, through the evlib
-     * plugin Debian ships with lws 4.1.6; only when that cannot load does this fall back to lws's poll loop.
-     */
     uv_loop_t loop;
-    bool uv = uv_loop_init(&loop) == 0;
-    void *foreign[1] = {&loop};
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    sim_tls_context(&info, &o->tls);
-    /* A storm of connections may take longer than lws's 20 s default to be let in: wait as long as told. */
-    info.timeout_secs = info.connect_timeout_secs = (unsigned)(o->connect_timeout_s > 20 ? o->connect_timeout_s : 20);
-    /* No fd_limit_per_thread: with it lws 4.1 finds a socket's wsi by a linear search (wsi_from_fd was 23 %
-     * of the CPU at 10,000 connections); without it, a table indexed by fd sized from RLIMIT_NOFILE. */
-    if (uv) {
-        info.options |= LWS_SERVER_OPTION_LIBUV;
-        info.foreign_loops = foreign;
-        info.pcontext = &w.ctx; /* lws writes NULL here when its asynchronous destroy has completed */
-        w.ctx = lws_create_context(&info);
-        if (!w.ctx) {
-            uv_loop_close(&loop);
-            uv = false;
-        }
-    }
-    if (!w.ctx) {
-        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
-        info.foreign_loops = NULL;
-        w.ctx = lws_create_context(&info);
-    }
+    bool uv = load_context(&w, &loop);
     r->event_loop = uv ? "libuv" : "poll";
     if (!w.ctx) {
         snprintf(err, err_len, "cannot create the websocket context");
@@ -580,17 +604,7 @@ int sim_load_run(const struct sim_load_options *o, struct sim_load_result *r, ch
     int64_t end = w.last_answer_us > w.load_end_us ? w.last_answer_us : w.load_end_us;
     struct rusage ru1;
     getrusage(RUSAGE_SELF, &ru1);
-    lws_context_destroy(w.ctx);
-    if (uv) {
-        /* With a foreign loop lws closes its handles asynchronously and finishes the destroy from their
-         * close callbacks: run the loop until it says so (bounded), then a second call frees the rest. */
-        for (int i = 0; i < 1000 && w.ctx; i++)
-            uv_run(&loop, UV_RUN_NOWAIT);
-        if (w.ctx)
-            lws_context_destroy(w.ctx);
-        for (int i = 0; i < 1000 && uv_loop_close(&loop) == UV_EBUSY; i++)
-            uv_run(&loop, UV_RUN_NOWAIT);
-    }
+    load_context_destroy(&w, uv, &loop);
     r->load_s = (double)(end - w.load_start_us) / 1e6;
     r->throughput = r->load_s > 0 ? (double)r->answered / r->load_s : 0;
     r->cpu_s = (double)(ru1.ru_utime.tv_sec - w.ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - w.ru0.ru_stime.tv_sec) +
@@ -611,48 +625,4 @@ out:
     free(w.lag);
     g_lw = NULL;
     return rc;
-}
-
-void sim_load_print(const struct sim_load_options *o, const struct sim_load_result *r, bool json, FILE *out)
-{
-    uint64_t failures = r->callerrors + r->timeouts + r->invalid + r->not_sent;
-    double own = r->cpu_us_per_msg > 0 ? 1e6 / r->cpu_us_per_msg : 0;
-    const char *msg = o->meter_values ? "MeterValues" : "Heartbeat";
-    if (json) {
-        fprintf(out,
-                "{\"eventLoop\":\"%s\",\"message\":\"%s\",\"stations\":%d,\"ratePerStation\":%g,\"seconds\":%g,\"connected\":%d,"
-                "\"booted\":%d,\"connectFailed\":%d,\"bootRejected\":%d,\"dropped\":%d,\"connectSeconds\":%.3f,"
-                "\"planned\":%llu,\"sent\":%llu,\"answered\":%llu,\"callErrors\":%llu,\"timeouts\":%llu,"
-                "\"invalid\":%llu,\"notSent\":%llu,\"behindSchedule\":%llu,\"csmsCalls\":%llu,\"failures\":%llu,"
-                "\"loadSeconds\":%.3f,\"throughput\":%.1f,"
-                "\"rttMs\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
-                "\"lagMs\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
-                "\"cpuSeconds\":%.3f,\"cpuUsPerMessage\":%.2f,\"ownLimitPerCore\":%.0f}\n",
-                r->event_loop, msg, r->stations, o->rate, o->seconds, r->connected, r->booted, r->connect_failed, r->boot_rejected,
-                r->dropped, r->connect_s, (unsigned long long)r->planned, (unsigned long long)r->sent,
-                (unsigned long long)r->answered, (unsigned long long)r->callerrors, (unsigned long long)r->timeouts,
-                (unsigned long long)r->invalid, (unsigned long long)r->not_sent, (unsigned long long)r->behind,
-                (unsigned long long)r->csms_calls, (unsigned long long)failures, r->load_s, r->throughput,
-                r->rtt_ms[0], r->rtt_ms[1], r->rtt_ms[2], r->rtt_ms[3], r->rtt_ms[4], r->lag_ms[0], r->lag_ms[1],
-                r->lag_ms[2], r->lag_ms[3], r->lag_ms[4], r->cpu_s, r->cpu_us_per_msg, own);
-        return;
-    }
-    fprintf(out, "depotsim load: %d stations x %g %s/s for %g s (target %.0f msg/s, %s loop)\n", r->stations, o->rate,
-            msg, o->seconds, r->stations * o->rate, r->event_loop);
-    fprintf(out, "connect+boot   %8.2f s   connected %d, booted %d, connect failed %d, boot rejected %d, dropped %d\n",
-            r->connect_s, r->connected, r->booted, r->connect_failed, r->boot_rejected, r->dropped);
-    fprintf(out, "messages       planned %llu, sent %llu, answered %llu, behind schedule %llu, CSMS CALLs %llu\n",
-            (unsigned long long)r->planned, (unsigned long long)r->sent, (unsigned long long)r->answered,
-            (unsigned long long)r->behind, (unsigned long long)r->csms_calls);
-    fprintf(out, "failures       %llu (CALLERROR %llu, timeout %llu, invalid %llu, not sent %llu)\n",
-            (unsigned long long)failures, (unsigned long long)r->callerrors, (unsigned long long)r->timeouts,
-            (unsigned long long)r->invalid, (unsigned long long)r->not_sent);
-    fprintf(out, "throughput     %10.1f answered/s over %.2f s\n", r->throughput, r->load_s);
-    fprintf(out, "%-14s %9s %9s %9s %9s %9s\n", "latency ms", "p50", "p95", "p99", "max", "mean");
-    fprintf(out, "%-14s %9.3f %9.3f %9.3f %9.3f %9.3f\n", "round trip", r->rtt_ms[0], r->rtt_ms[1], r->rtt_ms[2],
-            r->rtt_ms[3], r->rtt_ms[4]);
-    fprintf(out, "%-14s %9.3f %9.3f %9.3f %9.3f %9.3f\n", "due->answer", r->lag_ms[0], r->lag_ms[1], r->lag_ms[2],
-            r->lag_ms[3], r->lag_ms[4]);
-    fprintf(out, "depotsim CPU   %8.2f s (%.1f us per message: one core would drive ~%.0f msg/s)\n", r->cpu_s,
-            r->cpu_us_per_msg, own);
 }
