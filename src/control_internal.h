@@ -591,7 +591,7 @@ double ctl_plan_peak_kw(const struct ctl_plan *p);        /* the plan's highest 
 uint64_t ctl_log_event(struct control *ctl, const char *type, const char *station, cJSON *o); /* the ticket, or 0 */
 struct ctl_call *ctl_call_new(struct control *ctl, const char *station, int evse, int kind);
 void ctl_compensate(struct control *ctl, struct ctl_station *cs, struct ctl_evse *e, const char *why, uint64_t plan_id);
-/* control.c, for control_caps.c: a fail-safe profile (the station maximum when the fail-safe is one) at w, in saga
+/* control_failsafe.c, for control_caps.c: a fail-safe profile (the station maximum when the fail-safe is one) at w, in saga
  * phase 1 or 2 of plan_id (0: outside the saga); forget a call; a saga call answered, failed or withheld (the next
  * phase when it was the last); phase 2's TxProfile raises. */
 void ctl_send_failsafe_w(struct control *ctl, struct ctl_station *cs, double w, uint64_t plan_id, int phase);
@@ -601,9 +601,13 @@ void ctl_send_failsafe_sched(struct control *ctl, struct ctl_station *cs, const 
 void ctl_call_drop(struct control *ctl, struct ctl_call *c);
 /* The call a CALL's cookie names, taken off the list (NULL: not ours, or answered already). */
 struct ctl_call *ctl_call_take(struct control *ctl, uint64_t cookie);
-/* A station's fail-safe (re)sent, and every station's refreshed after a change that moves them. */
+/* control_failsafe.c: a station's fail-safe (re)sent, and every station's refreshed after a change that moves
+ * them; the TxDefaultProfiles that move in saga phase 1 (down) or 2 (up), how many were sent. */
 void ctl_send_failsafe(struct control *ctl, struct ctl_station *cs);
 void ctl_refresh_failsafes(struct control *ctl);
+int ctl_send_txdefaults(struct control *ctl, uint64_t plan_id, int phase);
+/* control.c: the periods a station's schedules may have (its PeriodsPerSchedule, or the default). */
+int ctl_periods_for(const struct ctl_station *cs);
 void ctl_saga_call_done(struct control *ctl, uint64_t plan_id);
 void ctl_saga_send_increases(struct control *ctl);
 
