@@ -139,6 +139,107 @@ static int parse_composition(const cJSON *o, struct tariff_composition *c, char 
     return num_key(o, "vat_percent", 0, 100, &c->vat_percent, false, "composition", err, errlen) < 0 ? -1 : 0;
 }
 
+/* Octopus: product and tariff codes, which go into the URL's path. */
+static int parse_octopus(tariff_provider *p, const cJSON *cfg, char *err, size_t errlen)
+{
+    const char *w = tariff_kind_name(p->kind);
+    char product[96], tariff[128];
+    if (str_key(cfg, "product", product, sizeof product, true, w, err, errlen) < 0 ||
+        str_key(cfg, "tariff", tariff, sizeof tariff, true, w, err, errlen) < 0)
+        return -1;
+    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(cfg, "include_vat");
+    if (iv && !cJSON_IsBool(iv))
+        return tariff_err(err, errlen, "octopus.include_vat: need true or false"), -1;
+    p->inc_vat = cJSON_IsTrue(iv);
+    /* product and tariff codes go into the URL path: refuse anything that could change it */
+    for (const char *s = product; *s; s++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
+            return tariff_err(err, errlen, "octopus.product: only letters, digits, '-' and '_'"), -1;
+    for (const char *s = tariff; *s; s++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
+            return tariff_err(err, errlen, "octopus.tariff: only letters, digits, '-' and '_'"), -1;
+    size_t l = strlen(p->url);
+    if (l && p->url[l - 1] == '/')
+        p->url[--l] = '\0';
+    if (snprintf(p->url + l, sizeof p->url - l, "/v1/products/%s/electricity-tariffs/%s/standard-unit-rates/",
+                 product, tariff) >= (int)(sizeof p->url - l))
+        return tariff_err(err, errlen, "octopus.url: too long"), -1;
+    return 0;
+}
+
+/* Tibber: the API token, which price field, which home, hourly or quarter-hourly. */
+static int parse_tibber(tariff_provider *p, const cJSON *cfg, char *err, size_t errlen)
+{
+    const char *w = tariff_kind_name(p->kind);
+    char buf[32] = "";
+    double v;
+    int r;
+    snprintf(p->field, sizeof p->field, "total");
+    if (str_key(cfg, "token", p->token, sizeof p->token, true, w, err, errlen) < 0 ||
+        str_key(cfg, "field", p->field, sizeof p->field, false, w, err, errlen) < 0)
+        return -1;
+    if (strcmp(p->field, "total") != 0 && strcmp(p->field, "energy") != 0)
+        return tariff_err(err, errlen, "tibber.field: \"total\" or \"energy\""), -1;
+    if ((r = num_key(cfg, "home", 0, 100, &v, false, w, err, errlen)) < 0)
+        return -1;
+    p->home = r ? (int)v : 0;
+    if ((r = str_key(cfg, "resolution", buf, sizeof buf, false, w, err, errlen)) < 0)
+        return -1;
+    if (r && strcmp(buf, "hourly") != 0 && strcmp(buf, "quarter_hourly") != 0)
+        return tariff_err(err, errlen, "tibber.resolution: \"hourly\" or \"quarter_hourly\""), -1;
+    p->resolution_min = r && strcmp(buf, "quarter_hourly") == 0 ? 15 : 60;
+    for (const char *s = p->token; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            return tariff_err(err, errlen, "tibber.token: must not contain line breaks"), -1;
+    return 0;
+}
+
+/* Generic JSON: where the array, the times and the prices are, how times are written, extra headers. */
+static int parse_json_map(tariff_provider *p, const cJSON *cfg, char *err, size_t errlen)
+{
+    const char *w = tariff_kind_name(p->kind);
+    char buf[32] = "";
+    double v;
+    int r;
+    struct tariff_json_map *m = &p->map;
+    m->multiplier = 1;
+    if (!p->url[0])
+        return tariff_err(err, errlen, "json: missing \"url\""), -1;
+    if (str_key(cfg, "array", m->array, sizeof m->array, false, w, err, errlen) < 0 ||
+        str_key(cfg, "start", m->start, sizeof m->start, true, w, err, errlen) < 0 ||
+        str_key(cfg, "end", m->end, sizeof m->end, false, w, err, errlen) < 0 ||
+        str_key(cfg, "price", m->price, sizeof m->price, true, w, err, errlen) < 0 ||
+        (r = str_key(cfg, "time_format", buf, sizeof buf, false, w, err, errlen)) < 0)
+        return -1;
+    if (!r || strcmp(buf, "iso8601") == 0)
+        m->time_format = TARIFF_TIME_ISO;
+    else if (strcmp(buf, "epoch_s") == 0)
+        m->time_format = TARIFF_TIME_EPOCH_S;
+    else if (strcmp(buf, "epoch_ms") == 0)
+        m->time_format = TARIFF_TIME_EPOCH_MS;
+    else
+        return tariff_err(err, errlen, "json.time_format: \"iso8601\", \"epoch_s\" or \"epoch_ms\""), -1;
+    if ((r = num_key(cfg, "resolution_min", 5, 1440, &v, !m->end[0], w, err, errlen)) < 0)
+        return -1;
+    m->resolution_min = r ? (int)v : 0;
+    if ((r = num_key(cfg, "multiplier", -1e6, 1e6, &v, false, w, err, errlen)) < 0)
+        return -1;
+    if (r)
+        m->multiplier = v;
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(cfg, "headers"), *it;
+    if (h && (!cJSON_IsArray(h) || cJSON_GetArraySize(h) > 4))
+        return tariff_err(err, errlen, "json.headers: need an array of at most 4 \"Name: value\" strings"), -1;
+    cJSON_ArrayForEach(it, h) {
+        const char *s = cJSON_GetStringValue(it);
+        if (!s || !strchr(s, ':') || strpbrk(s, "\r\n") || strlen(p->token) + strlen(s) + 2 > sizeof p->token)
+            return tariff_err(err, errlen, "json.headers: need \"Name: value\" strings without line breaks"), -1;
+        if (p->token[0])
+            strcat(p->token, "\n");
+        strcat(p->token, s); /* extra headers, newline separated */
+    }
+    return 0;
+}
+
 static int parse_kind_keys(tariff_provider *p, const cJSON *cfg, char *err, size_t errlen)
 {
     const char *w = tariff_kind_name(p->kind);
@@ -162,49 +263,10 @@ static int parse_kind_keys(tariff_provider *p, const cJSON *cfg, char *err, size
     case TARIFF_ENERGY_CHARTS:
         snprintf(p->area, sizeof p->area, "DE-LU");
         return str_key(cfg, "bzn", p->area, sizeof p->area, false, w, err, errlen) < 0 ? -1 : 0;
-    case TARIFF_OCTOPUS: {
-        char product[96], tariff[128];
-        if (str_key(cfg, "product", product, sizeof product, true, w, err, errlen) < 0 ||
-            str_key(cfg, "tariff", tariff, sizeof tariff, true, w, err, errlen) < 0)
-            return -1;
-        const cJSON *iv = cJSON_GetObjectItemCaseSensitive(cfg, "include_vat");
-        if (iv && !cJSON_IsBool(iv))
-            return tariff_err(err, errlen, "octopus.include_vat: need true or false"), -1;
-        p->inc_vat = cJSON_IsTrue(iv);
-        /* product and tariff codes go into the URL path: refuse anything that could change it */
-        for (const char *s = product; *s; s++)
-            if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
-                return tariff_err(err, errlen, "octopus.product: only letters, digits, '-' and '_'"), -1;
-        for (const char *s = tariff; *s; s++)
-            if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
-                return tariff_err(err, errlen, "octopus.tariff: only letters, digits, '-' and '_'"), -1;
-        size_t l = strlen(p->url);
-        if (l && p->url[l - 1] == '/')
-            p->url[--l] = '\0';
-        if (snprintf(p->url + l, sizeof p->url - l, "/v1/products/%s/electricity-tariffs/%s/standard-unit-rates/",
-                     product, tariff) >= (int)(sizeof p->url - l))
-            return tariff_err(err, errlen, "octopus.url: too long"), -1;
-        return 0;
-    }
+    case TARIFF_OCTOPUS:
+        return parse_octopus(p, cfg, err, errlen);
     case TARIFF_TIBBER:
-        snprintf(p->field, sizeof p->field, "total");
-        if (str_key(cfg, "token", p->token, sizeof p->token, true, w, err, errlen) < 0 ||
-            str_key(cfg, "field", p->field, sizeof p->field, false, w, err, errlen) < 0)
-            return -1;
-        if (strcmp(p->field, "total") != 0 && strcmp(p->field, "energy") != 0)
-            return tariff_err(err, errlen, "tibber.field: \"total\" or \"energy\""), -1;
-        if ((r = num_key(cfg, "home", 0, 100, &v, false, w, err, errlen)) < 0)
-            return -1;
-        p->home = r ? (int)v : 0;
-        if ((r = str_key(cfg, "resolution", buf, sizeof buf, false, w, err, errlen)) < 0)
-            return -1;
-        if (r && strcmp(buf, "hourly") != 0 && strcmp(buf, "quarter_hourly") != 0)
-            return tariff_err(err, errlen, "tibber.resolution: \"hourly\" or \"quarter_hourly\""), -1;
-        p->resolution_min = r && strcmp(buf, "quarter_hourly") == 0 ? 15 : 60;
-        for (const char *s = p->token; *s; s++)
-            if (*s == '\r' || *s == '\n')
-                return tariff_err(err, errlen, "tibber.token: must not contain line breaks"), -1;
-        return 0;
+        return parse_tibber(p, cfg, err, errlen);
     case TARIFF_ELERING:
         snprintf(p->area, sizeof p->area, "ee");
         if (str_key(cfg, "area", p->area, sizeof p->area, false, w, err, errlen) < 0)
@@ -212,45 +274,8 @@ static int parse_kind_keys(tariff_provider *p, const cJSON *cfg, char *err, size
         if (strcmp(p->area, "ee") && strcmp(p->area, "fi") && strcmp(p->area, "lv") && strcmp(p->area, "lt"))
             return tariff_err(err, errlen, "elering.area: one of \"ee\", \"fi\", \"lv\", \"lt\""), -1;
         return 0;
-    case TARIFF_GENERIC_JSON: {
-        struct tariff_json_map *m = &p->map;
-        m->multiplier = 1;
-        if (!p->url[0])
-            return tariff_err(err, errlen, "json: missing \"url\""), -1;
-        if (str_key(cfg, "array", m->array, sizeof m->array, false, w, err, errlen) < 0 ||
-            str_key(cfg, "start", m->start, sizeof m->start, true, w, err, errlen) < 0 ||
-            str_key(cfg, "end", m->end, sizeof m->end, false, w, err, errlen) < 0 ||
-            str_key(cfg, "price", m->price, sizeof m->price, true, w, err, errlen) < 0 ||
-            (r = str_key(cfg, "time_format", buf, sizeof buf, false, w, err, errlen)) < 0)
-            return -1;
-        if (!r || strcmp(buf, "iso8601") == 0)
-            m->time_format = TARIFF_TIME_ISO;
-        else if (strcmp(buf, "epoch_s") == 0)
-            m->time_format = TARIFF_TIME_EPOCH_S;
-        else if (strcmp(buf, "epoch_ms") == 0)
-            m->time_format = TARIFF_TIME_EPOCH_MS;
-        else
-            return tariff_err(err, errlen, "json.time_format: \"iso8601\", \"epoch_s\" or \"epoch_ms\""), -1;
-        if ((r = num_key(cfg, "resolution_min", 5, 1440, &v, !m->end[0], w, err, errlen)) < 0)
-            return -1;
-        m->resolution_min = r ? (int)v : 0;
-        if ((r = num_key(cfg, "multiplier", -1e6, 1e6, &v, false, w, err, errlen)) < 0)
-            return -1;
-        if (r)
-            m->multiplier = v;
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(cfg, "headers"), *it;
-        if (h && (!cJSON_IsArray(h) || cJSON_GetArraySize(h) > 4))
-            return tariff_err(err, errlen, "json.headers: need an array of at most 4 \"Name: value\" strings"), -1;
-        cJSON_ArrayForEach(it, h) {
-            const char *s = cJSON_GetStringValue(it);
-            if (!s || !strchr(s, ':') || strpbrk(s, "\r\n") || strlen(p->token) + strlen(s) + 2 > sizeof p->token)
-                return tariff_err(err, errlen, "json.headers: need \"Name: value\" strings without line breaks"), -1;
-            if (p->token[0])
-                strcat(p->token, "\n");
-            strcat(p->token, s); /* extra headers, newline separated */
-        }
-        return 0;
-    }
+    case TARIFF_GENERIC_JSON:
+        return parse_json_map(p, cfg, err, errlen);
     case TARIFF_CSV:
         p->multiplier = 1;
         if ((r = str_key(cfg, "file", p->csv_file, sizeof p->csv_file, false, w, err, errlen)) < 0)
