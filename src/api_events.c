@@ -18,6 +18,59 @@ static const char *col_text(sqlite3_stmt *s, int i) { return (const char *)sqlit
 
 /* ---- events ----------------------------------------------------------------------------------------- */
 
+/* One row of the log as the API shows it. */
+static cJSON *event_from_row(sqlite3_stmt *s)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "seq", (double)sqlite3_column_int64(s, 0));
+    api_col_time(e, "time", s, 1);
+    api_col_str(e, "type", s, 2);
+    api_col_str(e, "station", s, 3);
+    if (sqlite3_column_type(s, 4) == SQLITE_NULL) cJSON_AddNullToObject(e, "message_type");
+    else cJSON_AddNumberToObject(e, "message_type", sqlite3_column_int(s, 4));
+    api_col_str(e, "action", s, 5);
+    api_col_str(e, "message_id", s, 6);
+    api_col_str(e, "status", s, 7);
+    cJSON *data = api_json_or_string(col_text(s, 8));
+    /* A registry event keeps the station's password hash for the projection; nobody reads it back. */
+    if (cJSON_GetObjectItemCaseSensitive(data, "password_hash"))
+        cJSON_ReplaceItemInObjectCaseSensitive(data, "password_hash", cJSON_CreateString("(redacted)"));
+    cJSON_AddItemToObject(e, "data", data);
+    return e;
+}
+
+/* The log's bounds (lo, hi) and where a page starts: after the cursor, or at the first event of the time range. */
+static int scan_start(sqlite3 *db, const struct api_job *job, sqlite3_int64 *lo, sqlite3_int64 *hi,
+                      sqlite3_int64 *pos)
+{
+    bool desc = api_in_num(job, "desc", 0) != 0;
+    int64_t since = (int64_t)api_in_num(job, "since", 0), until = (int64_t)api_in_num(job, "until", 0);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM events", -1, &s, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) *lo = sqlite3_column_int64(s, 0), *hi = sqlite3_column_int64(s, 1);
+    sqlite3_finalize(s);
+    double cursor = api_in_num(job, "cursor", -1);
+    if (cursor >= 0) {
+        *pos = desc ? (sqlite3_int64)cursor - 1 : (sqlite3_int64)cursor + 1;
+        return 0;
+    }
+    if (!(desc ? until : since)) {
+        *pos = desc ? *hi : *lo;
+        return 0;
+    }
+    /* A start, not a filter (the filter stays exact even if the wall clock once went back). */
+    *pos = desc ? *lo - 1 : *hi + 1;
+    if (sqlite3_prepare_v2(db,
+                           desc ? "SELECT seq FROM events WHERE time_ms < ? ORDER BY time_ms DESC LIMIT 1"
+                                : "SELECT seq FROM events WHERE time_ms >= ? ORDER BY time_ms LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(s, 1, desc ? until : since);
+    if (sqlite3_step(s) == SQLITE_ROW) *pos = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
 static int run_events(sqlite3 *db, struct api_job *job)
 {
     bool desc = api_in_num(job, "desc", 0) != 0;
@@ -33,38 +86,9 @@ static int run_events(sqlite3 *db, struct api_job *job)
     sqlite3_stmt *s = NULL;
     int rc = -1;
     cJSON *out = NULL;
-    /* The log's bounds, and where to start: after the cursor, or at the first event of the time range. */
+    /* The log's bounds, and where to start. */
     sqlite3_int64 lo = 0, hi = 0, pos;
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM events", -1, &s, NULL) != SQLITE_OK)
-        goto fail;
-    if (sqlite3_step(s) == SQLITE_ROW) lo = sqlite3_column_int64(s, 0), hi = sqlite3_column_int64(s, 1);
-    sqlite3_finalize(s);
-    s = NULL;
-    double cursor = api_in_num(job, "cursor", -1);
-    if (cursor >= 0) pos = desc ? (sqlite3_int64)cursor - 1 : (sqlite3_int64)cursor + 1;
-    else if (!desc && since) {
-        /* A start, not a filter (the filter below stays exact even if the wall clock once went back). */
-        pos = hi + 1;
-        if (sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE time_ms >= ? ORDER BY time_ms LIMIT 1", -1, &s, NULL) !=
-            SQLITE_OK)
-            goto fail;
-        sqlite3_bind_int64(s, 1, since);
-        if (sqlite3_step(s) == SQLITE_ROW) pos = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-        s = NULL;
-    } else if (desc && until) {
-        pos = lo - 1;
-        if (sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE time_ms < ? ORDER BY time_ms DESC LIMIT 1", -1, &s,
-                               NULL) != SQLITE_OK)
-            goto fail;
-        sqlite3_bind_int64(s, 1, until);
-        if (sqlite3_step(s) == SQLITE_ROW) pos = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-        s = NULL;
-    } else {
-        pos = desc ? hi : lo;
-    }
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || scan_start(db, job, &lo, &hi, &pos)) goto fail;
     char sql[900];
     snprintf(sql, sizeof sql,
              "SELECT seq, time_ms, type, station, msg_type, action, message_id, status, data FROM events"
@@ -100,21 +124,7 @@ static int run_events(sqlite3 *db, struct api_job *job)
         if (scope) sqlite3_bind_text(s, 10, scope, -1, SQLITE_STATIC);
         int step;
         while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddNumberToObject(e, "seq", (double)sqlite3_column_int64(s, 0));
-            api_col_time(e, "time", s, 1);
-            api_col_str(e, "type", s, 2);
-            api_col_str(e, "station", s, 3);
-            if (sqlite3_column_type(s, 4) == SQLITE_NULL) cJSON_AddNullToObject(e, "message_type");
-            else cJSON_AddNumberToObject(e, "message_type", sqlite3_column_int(s, 4));
-            api_col_str(e, "action", s, 5);
-            api_col_str(e, "message_id", s, 6);
-            api_col_str(e, "status", s, 7);
-            cJSON *data = api_json_or_string(col_text(s, 8));
-            /* A registry event keeps the station's password hash for the projection; nobody reads it back. */
-            if (cJSON_GetObjectItemCaseSensitive(data, "password_hash"))
-                cJSON_ReplaceItemInObjectCaseSensitive(data, "password_hash", cJSON_CreateString("(redacted)"));
-            cJSON_AddItemToObject(e, "data", data);
+            cJSON *e = event_from_row(s);
             cJSON_AddItemToArray(items, e);
             bytes += (size_t)sqlite3_column_bytes(s, 8) + 128;
             last = sqlite3_column_int64(s, 0);
