@@ -365,35 +365,11 @@ void api_get_sessions(struct api *a, struct api_req *r, const cJSON *body)
     api_reader_submit(a, r, run_sessions, in);
 }
 
-static int run_session(sqlite3 *db, struct api_job *job)
+/* A session's TransactionEvents, in seqNo order. */
+static cJSON *session_events(sqlite3 *db, const char *station, const char *tx)
 {
-    const char *station = api_in_str(job, "station"), *tx = api_in_str(job, "transaction_id");
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT " TX_COLUMNS " FROM transactions WHERE station = ? AND id = ?", -1, &s, NULL) !=
-        SQLITE_OK)
-        return api_db_error(job, db);
-    sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, tx, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
-        return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\"", station, tx);
-    }
-    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_tokens"), *t;
-    bool seen = !fs;
-    const char *tok = (const char *)sqlite3_column_text(s, 5);
-    cJSON_ArrayForEach(t, fs) seen |= tok && cJSON_IsString(t) && strcmp(t->valuestring, tok) == 0;
-    if (!seen) { /* another fleet's session does not exist for this token */
-        sqlite3_finalize(s);
-        return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\" of this token's fleet",
-                               station, tx);
-    }
-    cJSON *o = session_from_row(s, cJSON_GetObjectItemCaseSensitive(job->in, "token_vehicle"));
-    int evse = sqlite3_column_int(s, 3);
-    bool active = sqlite3_column_type(s, 8) == SQLITE_NULL;
-    sqlite3_finalize(s);
-
-    /* The TransactionEvents, in seqNo order. */
-    cJSON *evs = cJSON_AddArrayToObject(o, "transaction_events");
+    cJSON *evs = cJSON_CreateArray();
     if (sqlite3_prepare_v2(db,
                            "SELECT seq_no, event_type, time_ms, offline, trigger_reason FROM transaction_events"
                            " WHERE station = ? AND transaction_id = ? ORDER BY seq_no LIMIT 1000",
@@ -411,10 +387,15 @@ static int run_session(sqlite3 *db, struct api_job *job)
         }
         sqlite3_finalize(s);
     }
+    return evs;
+}
 
-    /* The EV's own needs (NotifyEVChargingNeeds) while the session runs. */
+/* The EV's own needs (NotifyEVChargingNeeds) on the EVSE of a running session, or null. */
+static cJSON *session_needs(sqlite3 *db, const char *station, int evse)
+{
+    sqlite3_stmt *s;
     cJSON *needs = cJSON_CreateNull();
-    if (active && sqlite3_prepare_v2(db,
+    if (sqlite3_prepare_v2(db,
                                      "SELECT departure_ms, energy_wh, requested_transfer, ev_max_power_w,"
                                      " state_of_charge, updated_ms FROM ev_needs WHERE station = ? AND evse_id = ?",
                                      -1, &s, NULL) == SQLITE_OK) {
@@ -432,19 +413,22 @@ static int run_session(sqlite3 *db, struct api_job *job)
         }
         sqlite3_finalize(s);
     }
-    cJSON_AddItemToObject(o, "ev_needs", needs);
+    return needs;
+}
 
-    /* Meter values in time order, a page at a time (keyset: time, event, index). */
+/* The session's meter values in time order, a page at a time (keyset: time, event, index), into o. */
+static int session_meter_values(sqlite3 *db, const struct api_job *job, cJSON *o)
+{
+    const char *station = api_in_str(job, "station"), *tx = api_in_str(job, "transaction_id");
+    sqlite3_stmt *s;
     int limit = (int)api_in_num(job, "meter_limit", METER_PAGE_DEFAULT);
     if (sqlite3_prepare_v2(db,
                            "SELECT time_ms, event_seq, idx, measurand, phase, location, context, value, unit"
                            " FROM meter_values WHERE station = ?1 AND transaction_id = ?2"
                            " AND (time_ms, event_seq, idx) > (?3, ?4, ?5)"
                            " ORDER BY time_ms, event_seq, idx LIMIT ?6",
-                           -1, &s, NULL) != SQLITE_OK) {
-        cJSON_Delete(o);
-        return api_db_error(job, db);
-    }
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
     sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, tx, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)api_in_num(job, "mc_time", -9.2e18));
@@ -476,6 +460,42 @@ static int run_session(sqlite3 *db, struct api_job *job)
     sqlite3_finalize(s);
     if (more) cJSON_AddStringToObject(o, "meter_values_next_cursor", next);
     else cJSON_AddNullToObject(o, "meter_values_next_cursor");
+    return 0;
+}
+
+static int run_session(sqlite3 *db, struct api_job *job)
+{
+    const char *station = api_in_str(job, "station"), *tx = api_in_str(job, "transaction_id");
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT " TX_COLUMNS " FROM transactions WHERE station = ? AND id = ?", -1, &s, NULL) !=
+        SQLITE_OK)
+        return api_db_error(job, db);
+    sqlite3_bind_text(s, 1, station, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, tx, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\"", station, tx);
+    }
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(job->in, "fleet_tokens"), *t;
+    bool seen = !fs;
+    const char *tok = (const char *)sqlite3_column_text(s, 5);
+    cJSON_ArrayForEach(t, fs) seen |= tok && cJSON_IsString(t) && strcmp(t->valuestring, tok) == 0;
+    if (!seen) { /* another fleet's session does not exist for this token */
+        sqlite3_finalize(s);
+        return api_job_problem(job, 404, "session_id", "session_id: no session \"%s:%s\" of this token's fleet",
+                               station, tx);
+    }
+    cJSON *o = session_from_row(s, cJSON_GetObjectItemCaseSensitive(job->in, "token_vehicle"));
+    int evse = sqlite3_column_int(s, 3);
+    bool active = sqlite3_column_type(s, 8) == SQLITE_NULL;
+    sqlite3_finalize(s);
+
+    cJSON_AddItemToObject(o, "transaction_events", session_events(db, station, tx));
+    cJSON_AddItemToObject(o, "ev_needs", active ? session_needs(db, station, evse) : cJSON_CreateNull());
+    if (session_meter_values(db, job, o)) {
+        cJSON_Delete(o);
+        return api_db_error(job, db);
+    }
     job->out = o;
     return 200;
 }
