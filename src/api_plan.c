@@ -33,6 +33,95 @@ static int64_t slot_start(int64_t start_ms, int64_t first_end, int64_t slot_ms, 
     return at;
 }
 
+/* When a plan's slots start: the first is cut short (first_slot_s) or in parts (first_part_s). */
+struct plan_time {
+    int64_t start_ms, first_end, slot_ms;
+    const cJSON *parts;
+    int n;
+};
+
+static int64_t slot_at(const struct plan_time *pt, int t)
+{
+    return slot_start(pt->start_ms, pt->first_end, pt->slot_ms, pt->parts, t);
+}
+
+/* Per slot: its times, the site's planned kW against the limit, the price and where it came from. */
+static cJSON *plan_slots(const struct plan_time *pt, const cJSON *rec, const cJSON *kw)
+{
+    const cJSON *prices = cJSON_GetObjectItemCaseSensitive(rec, "prices");
+    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(rec, "price_sources");
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(rec, "site_limit_kw");
+    const cJSON *lp_limit = cJSON_GetObjectItemCaseSensitive(rec, "lp_site_limit_kw");
+    cJSON *slots = cJSON_CreateArray();
+    for (int t = 0; t < pt->n; t++) {
+        cJSON *s = cJSON_CreateObject();
+        api_add_time(s, "start", slot_at(pt, t));
+        api_add_time(s, "end", slot_at(pt, t + 1));
+        double site = 0;
+        const cJSON *row;
+        cJSON_ArrayForEach(row, kw) site += num_at(row, t);
+        cJSON_AddNumberToObject(s, "site_kw", r3(site));
+        cJSON_AddNumberToObject(s, "site_limit_kw", num_at(limit, t));
+        cJSON_AddNumberToObject(s, "planned_limit_kw", num_at(lp_limit ? lp_limit : limit, t));
+        const cJSON *src = cJSON_GetArrayItem(sources, t);
+        if (cJSON_GetArrayItem(prices, t)) cJSON_AddNumberToObject(s, "price", num_at(prices, t));
+        else cJSON_AddNullToObject(s, "price");
+        cJSON_AddStringToObject(s, "price_source", cJSON_IsString(src) ? src->valuestring : "none");
+        cJSON_AddItemToArray(slots, s);
+    }
+    return slots;
+}
+
+/* One session of a plan into evses (what it plans, what it leaves short) and, when at risk, into risk. */
+static void plan_session(const struct plan_time *pt, const cJSON *in, const cJSON *row, double at_risk_kwh,
+                         cJSON *evses, cJSON *risk)
+{
+    const char *names[] = {"station", "transaction", "vehicle", "need_source", "departure"};
+    const char *str[5];
+    for (int k = 0; k < 5; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(in, names[k]);
+        str[k] = cJSON_IsString(x) ? x->valuestring : "";
+    }
+    double planned = 0;
+    for (int t = 0; t < pt->n; t++) {
+        double h = (double)(slot_at(pt, t + 1) - slot_at(pt, t)) / 3600000.0;
+        planned += num_at(row, t) * h;
+    }
+    double remaining = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "remaining_kwh"));
+    bool best_effort = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "best_effort"));
+    /* What the departure hedge leaves for after its earlier time (hedge_kwh) is no shortfall (control.c). */
+    double hedge = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "hedge_kwh"));
+    double short_kwh = fmax(0, remaining - planned - (isnan(hedge) ? 0 : hedge));
+    bool at_risk = !best_effort && short_kwh > at_risk_kwh;
+    int64_t dep_ms = 0;
+    if (str[4][0]) ocpp_time_parse(str[4], &dep_ms);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "station_id", str[0]);
+    cJSON_AddNumberToObject(e, "evse_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "evse")));
+    cJSON_AddStringToObject(e, "transaction_id", str[1]);
+    if (str[2][0]) cJSON_AddStringToObject(e, "vehicle_id", str[2]);
+    else cJSON_AddNullToObject(e, "vehicle_id");
+    cJSON_AddStringToObject(e, "need_source", str[3]);
+    api_add_time(e, "departure", dep_ms);
+    cJSON_AddNumberToObject(e, "need_kwh", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "need_kwh")));
+    cJSON_AddNumberToObject(e, "remaining_kwh", remaining);
+    cJSON_AddNumberToObject(e, "planned_kwh", r3(planned));
+    cJSON_AddNumberToObject(e, "shortfall_kwh", r3(short_kwh));
+    cJSON_AddBoolToObject(e, "at_risk", at_risk);
+    cJSON_AddItemToObject(e, "kw", row ? cJSON_Duplicate(row, true) : cJSON_CreateArray());
+    cJSON_AddItemToArray(evses, e);
+    if (at_risk) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "station_id", str[0]);
+        cJSON_AddNumberToObject(x, "evse_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "evse")));
+        if (str[2][0]) cJSON_AddStringToObject(x, "vehicle_id", str[2]);
+        else cJSON_AddNullToObject(x, "vehicle_id");
+        api_add_time(x, "departure", dep_ms);
+        cJSON_AddNumberToObject(x, "shortfall_kwh", r3(short_kwh));
+        cJSON_AddItemToArray(risk, x);
+    }
+}
+
 /* A "plan" event's record (inputs and result) as a Plan document. */
 static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, double at_risk_kwh)
 {
@@ -45,10 +134,6 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     double first_s = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "first_slot_s"));
     if (T <= 0 || T > 10000 || !(slot_min > 0) || isnan(first_s)) return NULL;
     int64_t slot_ms = (int64_t)(slot_min * 60000), first_end = start_ms + (int64_t)llround(first_s * 1000);
-    const cJSON *prices = cJSON_GetObjectItemCaseSensitive(rec, "prices");
-    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(rec, "price_sources");
-    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(rec, "site_limit_kw");
-    const cJSON *lp_limit = cJSON_GetObjectItemCaseSensitive(rec, "lp_site_limit_kw");
     const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(rec, "sessions");
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(res, "kw");
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(rec, "first_part_s");
@@ -68,75 +153,13 @@ static cJSON *plan_from_record(cJSON *rec, long long seq, int64_t time_ms, doubl
     cJSON_AddNumberToObject(o, "shortfall_kwh",
                             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res, "shortfall_kwh")));
     cJSON_AddNumberToObject(o, "solve_ms", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res, "solve_ms")));
-    cJSON *slots = cJSON_AddArrayToObject(o, "slots");
-    for (int t = 0; t < T; t++) {
-        cJSON *s = cJSON_CreateObject();
-        api_add_time(s, "start", slot_start(start_ms, first_end, slot_ms, parts, t));
-        api_add_time(s, "end", slot_start(start_ms, first_end, slot_ms, parts, t + 1));
-        double site = 0;
-        const cJSON *row;
-        cJSON_ArrayForEach(row, kw) site += num_at(row, t);
-        cJSON_AddNumberToObject(s, "site_kw", r3(site));
-        cJSON_AddNumberToObject(s, "site_limit_kw", num_at(limit, t));
-        cJSON_AddNumberToObject(s, "planned_limit_kw", num_at(lp_limit ? lp_limit : limit, t));
-        const cJSON *src = cJSON_GetArrayItem(sources, t);
-        if (cJSON_GetArrayItem(prices, t)) cJSON_AddNumberToObject(s, "price", num_at(prices, t));
-        else cJSON_AddNullToObject(s, "price");
-        cJSON_AddStringToObject(s, "price_source", cJSON_IsString(src) ? src->valuestring : "none");
-        cJSON_AddItemToArray(slots, s);
-    }
+    const struct plan_time pt = {start_ms, first_end, slot_ms, parts, T};
+    cJSON_AddItemToObject(o, "slots", plan_slots(&pt, rec, kw));
     cJSON *evses = cJSON_AddArrayToObject(o, "evses");
     cJSON *risk = cJSON_AddArrayToObject(o, "sessions_at_risk");
     int i = 0;
     const cJSON *in;
-    cJSON_ArrayForEach(in, sessions) {
-        const cJSON *row = cJSON_GetArrayItem(kw, i++);
-        const char *names[] = {"station", "transaction", "vehicle", "need_source", "departure"};
-        const char *str[5];
-        for (int k = 0; k < 5; k++) {
-            const cJSON *x = cJSON_GetObjectItemCaseSensitive(in, names[k]);
-            str[k] = cJSON_IsString(x) ? x->valuestring : "";
-        }
-        double planned = 0;
-        for (int t = 0; t < T; t++) {
-            double h = (double)(slot_start(start_ms, first_end, slot_ms, parts, t + 1) -
-                                slot_start(start_ms, first_end, slot_ms, parts, t)) / 3600000.0;
-            planned += num_at(row, t) * h;
-        }
-        double remaining = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "remaining_kwh"));
-        bool best_effort = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "best_effort"));
-        /* What the departure hedge leaves for after its earlier time (hedge_kwh) is no shortfall (control.c). */
-        double hedge = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "hedge_kwh"));
-        double short_kwh = fmax(0, remaining - planned - (isnan(hedge) ? 0 : hedge));
-        bool at_risk = !best_effort && short_kwh > at_risk_kwh;
-        int64_t dep_ms = 0;
-        if (str[4][0]) ocpp_time_parse(str[4], &dep_ms);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "station_id", str[0]);
-        cJSON_AddNumberToObject(e, "evse_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "evse")));
-        cJSON_AddStringToObject(e, "transaction_id", str[1]);
-        if (str[2][0]) cJSON_AddStringToObject(e, "vehicle_id", str[2]);
-        else cJSON_AddNullToObject(e, "vehicle_id");
-        cJSON_AddStringToObject(e, "need_source", str[3]);
-        api_add_time(e, "departure", dep_ms);
-        cJSON_AddNumberToObject(e, "need_kwh", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "need_kwh")));
-        cJSON_AddNumberToObject(e, "remaining_kwh", remaining);
-        cJSON_AddNumberToObject(e, "planned_kwh", r3(planned));
-        cJSON_AddNumberToObject(e, "shortfall_kwh", r3(short_kwh));
-        cJSON_AddBoolToObject(e, "at_risk", at_risk);
-        cJSON_AddItemToObject(e, "kw", row ? cJSON_Duplicate(row, true) : cJSON_CreateArray());
-        cJSON_AddItemToArray(evses, e);
-        if (at_risk) {
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddStringToObject(x, "station_id", str[0]);
-            cJSON_AddNumberToObject(x, "evse_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "evse")));
-            if (str[2][0]) cJSON_AddStringToObject(x, "vehicle_id", str[2]);
-            else cJSON_AddNullToObject(x, "vehicle_id");
-            api_add_time(x, "departure", dep_ms);
-            cJSON_AddNumberToObject(x, "shortfall_kwh", r3(short_kwh));
-            cJSON_AddItemToArray(risk, x);
-        }
-    }
+    cJSON_ArrayForEach(in, sessions) plan_session(&pt, in, cJSON_GetArrayItem(kw, i++), at_risk_kwh, evses, risk);
     cJSON *inputs = cJSON_Duplicate(rec, true);
     cJSON_DeleteItemFromObjectCaseSensitive(inputs, "result");
     cJSON_AddItemToObject(o, "inputs", inputs);
