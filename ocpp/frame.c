@@ -36,6 +36,65 @@ static bool id_valid(const cJSON *v)
     return n >= 1 && n <= OCPP_MSG_ID_MAX;
 }
 
+/* [2, id, action, {payload}]: false with the fault set when it is not. */
+static bool parse_call(cJSON *root, int n, const char *id, struct ocpp_frame *out, struct ocpp_fault *fault)
+{
+    const cJSON *jaction = cJSON_GetArrayItem(root, 2);
+    if (n != 4) {
+        set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, true, "CALL must have 4 elements");
+        return false;
+    }
+    if (!cJSON_IsString(jaction) || !jaction->valuestring) {
+        set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, true, "CALL action is not a string");
+        return false;
+    }
+    if (strlen(jaction->valuestring) > OCPP_ACTION_MAX) {
+        /* No 2.0.1 action is this long: it is unknown, which is what NotImplemented means. */
+        set_fault(fault, OCPP_E_NOT_IMPLEMENTED, id, true, "unknown action");
+        return false;
+    }
+    const cJSON *payload = cJSON_GetArrayItem(root, 3);
+    if (!cJSON_IsObject(payload)) {
+        set_fault(fault, OCPP_E_PROTOCOL_ERROR, id, true, "Payload for Action is not conform the PDU structure");
+        return false;
+    }
+    strcpy(out->action, jaction->valuestring);
+    out->payload = cJSON_DetachItemFromArray(root, 3);
+    return true;
+}
+
+/* [3, id, {payload}]. */
+static bool parse_result(cJSON *root, int n, const char *id, struct ocpp_frame *out, struct ocpp_fault *fault)
+{
+    const cJSON *payload = cJSON_GetArrayItem(root, 2);
+    if (n != 3 || !cJSON_IsObject(payload)) {
+        set_fault(fault, n != 3 ? OCPP_E_RPC_FRAMEWORK_ERROR : OCPP_E_PROTOCOL_ERROR, id, false,
+                  n != 3 ? "CALLRESULT must have 3 elements" : "CALLRESULT payload is not an object");
+        return false;
+    }
+    out->payload = cJSON_DetachItemFromArray(root, 2);
+    return true;
+}
+
+/* [4, id, errorCode, errorDescription, {errorDetails}]. */
+static bool parse_error(cJSON *root, int n, const char *id, struct ocpp_frame *out, struct ocpp_fault *fault)
+{
+    const cJSON *code = cJSON_GetArrayItem(root, 2), *desc = cJSON_GetArrayItem(root, 3),
+                *details = cJSON_GetArrayItem(root, 4);
+    if (n != 5 || !cJSON_IsString(code) || !cJSON_IsString(desc) || !cJSON_IsObject(details)) {
+        set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, false,
+                  "CALLERROR must be [4, id, errorCode, errorDescription, errorDetails{}]");
+        return false;
+    }
+    /* An unknown code still means the call failed; keep the correlation and call it GenericError
+     * rather than leave our CALL waiting for its timeout. */
+    int c = ocpp_error_from_name(code->valuestring);
+    out->error_code = c > 0 ? (enum ocpp_error)c : OCPP_E_GENERIC_ERROR;
+    ocpp_utf8_copy(out->error_description, sizeof out->error_description, desc->valuestring);
+    out->payload = cJSON_DetachItemFromArray(root, 4);
+    return true;
+}
+
 int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *out, struct ocpp_fault *fault)
 {
     memset(out, 0, sizeof *out);
@@ -82,58 +141,11 @@ int ocpp_frame_parse(const char *buf, size_t len, struct ocpp_frame *out, struct
         goto done;
     }
     strcpy(out->id, id);
-    switch (out->type) {
-    case OCPP_CALL: {
-        const cJSON *jaction = cJSON_GetArrayItem(root, 2);
-        if (n != 4) {
-            set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, true, "CALL must have 4 elements");
-            goto done;
-        }
-        if (!cJSON_IsString(jaction) || !jaction->valuestring) {
-            set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, true, "CALL action is not a string");
-            goto done;
-        }
-        if (strlen(jaction->valuestring) > OCPP_ACTION_MAX) {
-            /* No 2.0.1 action is this long: it is unknown, which is what NotImplemented means. */
-            set_fault(fault, OCPP_E_NOT_IMPLEMENTED, id, true, "unknown action");
-            goto done;
-        }
-        const cJSON *payload = cJSON_GetArrayItem(root, 3);
-        if (!cJSON_IsObject(payload)) {
-            set_fault(fault, OCPP_E_PROTOCOL_ERROR, id, true, "Payload for Action is not conform the PDU structure");
-            goto done;
-        }
-        strcpy(out->action, jaction->valuestring);
-        out->payload = cJSON_DetachItemFromArray(root, 3);
-        break;
-    }
-    case OCPP_CALLRESULT: {
-        const cJSON *payload = cJSON_GetArrayItem(root, 2);
-        if (n != 3 || !cJSON_IsObject(payload)) {
-            set_fault(fault, n != 3 ? OCPP_E_RPC_FRAMEWORK_ERROR : OCPP_E_PROTOCOL_ERROR, id, false,
-                      n != 3 ? "CALLRESULT must have 3 elements" : "CALLRESULT payload is not an object");
-            goto done;
-        }
-        out->payload = cJSON_DetachItemFromArray(root, 2);
-        break;
-    }
-    case OCPP_CALLERROR: {
-        const cJSON *code = cJSON_GetArrayItem(root, 2), *desc = cJSON_GetArrayItem(root, 3),
-                    *details = cJSON_GetArrayItem(root, 4);
-        if (n != 5 || !cJSON_IsString(code) || !cJSON_IsString(desc) || !cJSON_IsObject(details)) {
-            set_fault(fault, OCPP_E_RPC_FRAMEWORK_ERROR, id, false,
-                      "CALLERROR must be [4, id, errorCode, errorDescription, errorDetails{}]");
-            goto done;
-        }
-        /* An unknown code still means the call failed; keep the correlation and call it GenericError
-         * rather than leave our CALL waiting for its timeout. */
-        int c = ocpp_error_from_name(code->valuestring);
-        out->error_code = c > 0 ? (enum ocpp_error)c : OCPP_E_GENERIC_ERROR;
-        ocpp_utf8_copy(out->error_description, sizeof out->error_description, desc->valuestring);
-        out->payload = cJSON_DetachItemFromArray(root, 4);
-        break;
-    }
-    }
+    bool ok = out->type == OCPP_CALL ? parse_call(root, n, id, out, fault)
+              : out->type == OCPP_CALLRESULT ? parse_result(root, n, id, out, fault)
+                                             : parse_error(root, n, id, out, fault);
+    if (!ok)
+        goto done;
     rc = 0;
 done:
     cJSON_Delete(root);
