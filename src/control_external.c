@@ -52,8 +52,10 @@ static void drop(struct ctl_station *cs, struct ctl_ext_limit *x)
 }
 
 /* The first schedule of the request as W over depotd's clock: A per phase times the phases (numberPhases, else the
- * station's) at 230 V, from startSchedule (else now) for duration (else for ever). -1 when it has none we can read. */
-static int schedule_w(struct control *ctl, struct ctl_station *cs, const cJSON *payload, int64_t now, struct sched *out)
+ * station's) at 230 V, from startSchedule (else `since`: when depotd heard of it) for duration (else for ever). -1
+ * when it has none we can read. */
+static int schedule_w(struct control *ctl, struct ctl_station *cs, const cJSON *payload, int64_t now, int64_t since,
+                      struct sched *out)
 {
     const cJSON *sch = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(payload, "chargingSchedule"), 0);
     const cJSON *periods = cJSON_GetObjectItemCaseSensitive(sch, "chargingSchedulePeriod");
@@ -63,7 +65,7 @@ static int schedule_w(struct control *ctl, struct ctl_station *cs, const cJSON *
     const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sch, "startSchedule"));
     ctl->port.station_clock(ctl->port.ctx, cs->st, &off, &unc);
     if (st && ocpp_time_parse(st, &start) == 0) start -= off;
-    else start = now;
+    else start = since;
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(sch, "duration");
     out->n = 0;
     const cJSON *p;
@@ -93,8 +95,8 @@ static int schedule_w(struct control *ctl, struct ctl_station *cs, const cJSON *
     return 0;
 }
 
-/* Takes the report in; true when what is planned with changed. */
-static bool apply(struct control *ctl, struct station *st, const cJSON *payload, bool cleared)
+/* Takes the report in (heard of at `since`, planning clock); true when what is planned with changed. */
+static bool apply(struct control *ctl, struct station *st, const cJSON *payload, bool cleared, int64_t since)
 {
     if (!ctl->cfg.enabled) return false;
     struct ctl_station *cs = ctl_station(ctl, st);
@@ -113,7 +115,7 @@ static bool apply(struct control *ctl, struct station *st, const cJSON *payload,
         return true;
     }
     struct sched s;
-    if (schedule_w(ctl, cs, payload, ctl_now(ctl), &s)) return false; /* without numbers: nothing to plan with */
+    if (schedule_w(ctl, cs, payload, ctl_now(ctl), since, &s)) return false; /* without numbers: nothing to plan with */
     if (!x && !(x = add(cs, source, id, 0))) return false;
     x->s = s;
     double now_w = sched_at(&s, ctl_now(ctl));
@@ -128,7 +130,7 @@ static bool apply(struct control *ctl, struct station *st, const cJSON *payload,
 
 void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, bool cleared)
 {
-    if (apply(ctl, st, payload, cleared)) ctl_replan(ctl, "external_limit");
+    if (apply(ctl, st, payload, cleared, ctl_now(ctl))) ctl_replan(ctl, "external_limit");
 }
 
 /* ReportChargingProfiles (K09, after GetChargingProfiles): a ChargingStationExternalConstraints profile the station
@@ -156,7 +158,7 @@ void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJS
         if (cJSON_IsNumber(evse)) cJSON_AddNumberToObject(n, "evseId", evse->valuedouble);
         cJSON_AddItemToObject(n, "chargingSchedule",
                               cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "chargingSchedule"), true));
-        changed |= apply(ctl, st, n, false);
+        changed |= apply(ctl, st, n, false, ctl_now(ctl));
         cJSON_Delete(n);
     }
     if (changed) ctl_replan(ctl, "external_limit");
@@ -207,7 +209,7 @@ static bool operator_limit(struct control *ctl, struct ctl_station *cs, const cJ
     const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cp, "chargingProfileKind"));
     struct sched s;
     int64_t now = ctl_now(ctl);
-    if (!cJSON_IsNumber(id) || !kind || schedule_w(ctl, cs, cp, now, &s)) return false;
+    if (!cJSON_IsNumber(id) || !kind || schedule_w(ctl, cs, cp, now, now, &s)) return false;
     if (strcmp(kind, "Absolute") != 0) {
         double low = INFINITY;
         for (int i = 0; i < s.n; i++) low = fmin(low, s.w[i]);
@@ -244,9 +246,9 @@ void ctl_on_operator_profile(struct control *ctl, struct station *st, const char
     if (changed) ctl_replan(ctl, "operator_profile");
 }
 
-void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload)
+void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, int64_t received_ms)
 {
-    apply(ctl, st, payload, false);
+    apply(ctl, st, payload, false, received_ms);
 }
 
 double ctl_external_limit_w(const struct control *ctl, const struct ctl_station *cs, int evse, int64_t from, int64_t to)

@@ -47,14 +47,15 @@ static void on_active(void *ctx, const struct store_active_tx *row)
     }
 }
 
-/* A limit from outside depotd a station reported and did not clear: planned with again (one without a
- * startSchedule now counts from the restart). */
-static void on_charging_limit(void *ctx, const char *station, const char *payload)
+/* A limit from outside depotd a station reported and did not clear: planned with again, one without a
+ * startSchedule from when it came (the log's wall clock on the planning clock), not from the restart. */
+static void on_charging_limit(void *ctx, const char *station, const char *payload, int64_t received_ms)
 {
     struct control *ctl = ctx;
     struct station *st = depot_station_find(ctl->d, station);
     cJSON *p = cJSON_Parse(payload);
-    if (st && p) ctl_restore_charging_limit(ctl, st, p);
+    int64_t since = ctl_now(ctl) - (int64_t)((double)(depot_wall_ms() - received_ms) * depot_clock_speed());
+    if (st && p) ctl_restore_charging_limit(ctl, st, p, since);
     cJSON_Delete(p);
 }
 

@@ -140,8 +140,11 @@ int store_each_price(store *st, int64_t from_ms, int64_t to_ms,
 /* The data of every event of this type logged at or after from_ms, oldest first. Returns 0 or -1. */
 int store_each_event_since(store *st, const char *type, int64_t from_ms, void (*fn)(void *ctx, const char *data),
                            void *ctx);
-/* Every charging limit a station reported and has not cleared (NotifyChargingLimit's payload). 0 or -1. */
-int store_each_charging_limit(store *st, void (*fn)(void *ctx, const char *station, const char *payload), void *ctx);
+/* Every charging limit a station reported and has not cleared (NotifyChargingLimit's payload, and when it came:
+ * wall clock). 0 or -1. */
+int store_each_charging_limit(store *st,
+                              void (*fn)(void *ctx, const char *station, const char *payload, int64_t received_ms),
+                              void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
 /* The data of one station's (NULL: every station's) newest events of this type (at most limit), newest first, until

@@ -58,15 +58,19 @@ int store_each_event_since(store *st, const char *type, int64_t from_ms, void (*
     return 0;
 }
 
-int store_each_charging_limit(store *st, void (*fn)(void *ctx, const char *station, const char *payload), void *ctx)
+int store_each_charging_limit(store *st,
+                              void (*fn)(void *ctx, const char *station, const char *payload, int64_t received_ms),
+                              void *ctx)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_rdb(st), "SELECT station, payload FROM charging_limits WHERE cleared = 0 ORDER BY updated_ms",
+    if (sqlite3_prepare_v2(store_rdb(st),
+                           "SELECT station, payload, updated_ms FROM charging_limits WHERE cleared = 0 ORDER BY updated_ms",
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     while (sqlite3_step(s) == SQLITE_ROW)
         if (sqlite3_column_text(s, 0) && sqlite3_column_text(s, 1))
-            fn(ctx, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
+            fn(ctx, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+               sqlite3_column_int64(s, 2));
     sqlite3_finalize(s);
     return 0;
 }

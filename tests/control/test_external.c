@@ -191,9 +191,33 @@ static void test_operator_profile(void)
     ctl_free(ctl);
 }
 
+/* A limit without a startSchedule runs from when the station told it: restored after a restart an hour later, the
+ * EMS's two hours at 5 kW have one hour left (counted from the restart they would hold VAN-A for two more). */
+static void test_restored_from_when_told(void)
+{
+    struct control *ctl = two_vans();
+    if (!ctl) return;
+    cJSON *p = cJSON_Parse("{\"chargingLimit\": {\"chargingLimitSource\": \"EMS\"}, \"evseId\": 0, \"chargingSchedule\": "
+                           "[{\"id\": 1, \"chargingRateUnit\": \"W\", \"duration\": 7200, \"chargingSchedulePeriod\": "
+                           "[{\"startPeriod\": 0, \"limit\": 5000}]}]}");
+    ctl_restore_charging_limit(ctl, &stations[0], p, T0 - HOUR);
+    cJSON_Delete(p);
+    ctl_replan(ctl, "test");
+    settle(ctl);
+    const struct ctl_plan *pl = ctl->plan;
+    int one = slot_at(pl, T0 + HOUR - 1), after = slot_at(pl, T0 + HOUR);
+    CHECK(fabs(planned(pl, 0, 0) - 5) < 0.01, "told an hour ago: VAN-A at 5 kW now (%.3f)", planned(pl, 0, 0));
+    CHECK(one >= 0 && planned(pl, 0, one) <= 5 + 1e-6, "and until its second hour ends (%.3f)",
+          one >= 0 ? planned(pl, 0, one) : -1);
+    CHECK(after >= 0 && planned(pl, 0, after) > 5.5, "then free: VAN-A above 5 kW from T0 + 1 h (%.3f), not T0 + 2 h",
+          after >= 0 ? planned(pl, 0, after) : -1);
+    ctl_free(ctl);
+}
+
 int main(void)
 {
     test_planned_with();
+    test_restored_from_when_told();
     test_amps_and_empty();
     test_reported();
     test_operator_profile();
