@@ -139,6 +139,8 @@ static int parse_composition(const cJSON *o, struct tariff_composition *c, char 
     return num_key(o, "vat_percent", 0, 100, &c->vat_percent, false, "composition", err, errlen) < 0 ? -1 : 0;
 }
 
+#define CODE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 /* Octopus: product and tariff codes, which go into the URL's path. */
 static int parse_octopus(tariff_provider *p, const cJSON *cfg, char *err, size_t errlen)
 {
@@ -152,12 +154,10 @@ static int parse_octopus(tariff_provider *p, const cJSON *cfg, char *err, size_t
         return tariff_err(err, errlen, "octopus.include_vat: need true or false"), -1;
     p->inc_vat = cJSON_IsTrue(iv);
     /* product and tariff codes go into the URL path: refuse anything that could change it */
-    for (const char *s = product; *s; s++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
-            return tariff_err(err, errlen, "octopus.product: only letters, digits, '-' and '_'"), -1;
-    for (const char *s = tariff; *s; s++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
-            return tariff_err(err, errlen, "octopus.tariff: only letters, digits, '-' and '_'"), -1;
+    if (strspn(product, CODE_CHARS) != strlen(product))
+        return tariff_err(err, errlen, "octopus.product: only letters, digits, '-' and '_'"), -1;
+    if (strspn(tariff, CODE_CHARS) != strlen(tariff))
+        return tariff_err(err, errlen, "octopus.tariff: only letters, digits, '-' and '_'"), -1;
     size_t l = strlen(p->url);
     if (l && p->url[l - 1] == '/')
         p->url[--l] = '\0';
