@@ -134,13 +134,14 @@ void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON 
 }
 
 /* ReportChargingProfiles (K09, after GetChargingProfiles): a ChargingStationExternalConstraints profile the station
- * holds from another source is the same limit as a NotifyChargingLimit with its schedule. */
-void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload)
+ * holds from another source is the same limit as a NotifyChargingLimit with its schedule (one without a start runs
+ * from `since`); true when what is planned with changed. */
+static bool take_reported(struct control *ctl, struct station *st, const cJSON *payload, int64_t since)
 {
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "chargingLimitSource"));
     const cJSON *evse = cJSON_GetObjectItemCaseSensitive(payload, "evseId"), *p;
     struct ctl_station *cs = ctl->cfg.enabled ? ctl_station(ctl, st) : NULL;
-    if (!source || !cs) return;
+    if (!source || !cs) return false;
     bool changed = false;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(payload, "chargingProfile")) {
         const char *purpose = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "chargingProfilePurpose"));
@@ -158,10 +159,20 @@ void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJS
         if (cJSON_IsNumber(evse)) cJSON_AddNumberToObject(n, "evseId", evse->valuedouble);
         cJSON_AddItemToObject(n, "chargingSchedule",
                               cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "chargingSchedule"), true));
-        changed |= apply(ctl, st, n, false, ctl_now(ctl));
+        changed |= apply(ctl, st, n, false, since);
         cJSON_Delete(n);
     }
-    if (changed) ctl_replan(ctl, "external_limit");
+    return changed;
+}
+
+void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload)
+{
+    if (take_reported(ctl, st, payload, ctl_now(ctl))) ctl_replan(ctl, "external_limit");
+}
+
+void ctl_restore_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload, int64_t received_ms)
+{
+    take_reported(ctl, st, payload, received_ms);
 }
 
 /* ---- an operator's profiles (API commands) while depotd plans ---------------------------------------------------

@@ -355,13 +355,16 @@ void ctl_on_meter_values(struct control *ctl, struct station *st, const cJSON *p
 void ctl_on_ev_needs(struct control *ctl, struct station *st, const cJSON *payload);
 /* NotifyChargingLimit (cleared false) or ClearedChargingLimit (control_external.c): re-plans when it changes. */
 void ctl_on_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, bool cleared);
+/* The same from the store at start-up (no re-plan: the first plan comes when the loop runs); received_ms (planning
+ * clock) is when depotd heard of it, where a schedule without a startSchedule starts. */
+void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, int64_t received_ms);
 /* The lowest external limit on this EVSE over [from, to) (W; the station's shared by its sessions), INFINITY: none. */
 double ctl_external_limit_w(const struct control *ctl, const struct ctl_station *cs, int evse, int64_t from, int64_t to);
 /* ReportChargingProfiles: its ChargingStationExternalConstraints profiles from a source other than the CSO. */
 void ctl_on_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload);
-/* The same from the store at start-up (no re-plan: the first plan comes when the loop runs); received_ms (planning
- * clock) is when depotd heard of it, where a schedule without a startSchedule starts. */
-void ctl_restore_charging_limit(struct control *ctl, struct station *st, const cJSON *payload, int64_t received_ms);
+/* The same from the store at start-up (the station's last report; no re-plan), reported at received_ms (planning
+ * clock). */
+void ctl_restore_reported_profiles(struct control *ctl, struct station *st, const cJSON *payload, int64_t received_ms);
 void ctl_external_free(struct ctl_station *cs);
 /* The charging profile ids depotd sends under (its fail-safe and its TxProfiles): an operator may not use them. */
 #define CTL_PROFILE_ID_FAILSAFE 1

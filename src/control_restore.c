@@ -47,6 +47,12 @@ static void on_active(void *ctx, const struct store_active_tx *row)
     }
 }
 
+/* A wall-clock time of the log on the planning clock. */
+static int64_t planning_ms(const struct control *ctl, int64_t wall_ms)
+{
+    return ctl_now(ctl) - (int64_t)((double)(depot_wall_ms() - wall_ms) * depot_clock_speed());
+}
+
 /* A limit from outside depotd a station reported and did not clear: planned with again, one without a
  * startSchedule from when it came (the log's wall clock on the planning clock), not from the restart. */
 static void on_charging_limit(void *ctx, const char *station, const char *payload, int64_t received_ms)
@@ -54,9 +60,28 @@ static void on_charging_limit(void *ctx, const char *station, const char *payloa
     struct control *ctl = ctx;
     struct station *st = depot_station_find(ctl->d, station);
     cJSON *p = cJSON_Parse(payload);
-    int64_t since = ctl_now(ctl) - (int64_t)((double)(depot_wall_ms() - received_ms) * depot_clock_speed());
-    if (st && p) ctl_restore_charging_limit(ctl, st, p, since);
+    if (st && p) ctl_restore_charging_limit(ctl, st, p, planning_ms(ctl, received_ms));
     cJSON_Delete(p);
+}
+
+/* A limit from outside depotd in a station's last profile report (ChargingStationExternalConstraints of a source
+ * other than the CSO, or an operator's maximum): planned with again, as the report said. */
+static void on_reported_profile(void *ctx, const char *station, const char *source, int evse_id, const char *profile,
+                                int64_t received_ms)
+{
+    struct control *ctl = ctx;
+    struct station *st = depot_station_find(ctl->d, station);
+    cJSON *cp = cJSON_Parse(profile);
+    if (st && cp) {
+        cJSON *report = cJSON_CreateObject();
+        cJSON_AddStringToObject(report, "chargingLimitSource", source);
+        cJSON_AddNumberToObject(report, "evseId", evse_id);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(report, "chargingProfile"), cp);
+        cp = NULL;
+        ctl_restore_reported_profiles(ctl, st, report, planning_ms(ctl, received_ms));
+        cJSON_Delete(report);
+    }
+    cJSON_Delete(cp);
 }
 
 /* A temporary limit set through the API (site_limit, circuit_limit events): kw, until and by if it still holds. */
@@ -170,7 +195,8 @@ int ctl_restore(struct control *ctl, char *err, size_t err_len)
         snprintf(err, err_len, "cannot read the temporary limits from the store");
         return -1;
     }
-    if (store_each_charging_limit(ctl->d->store, on_charging_limit, ctl)) {
+    if (store_each_charging_limit(ctl->d->store, on_charging_limit, ctl) ||
+        store_each_reported_profile(ctl->d->store, on_reported_profile, ctl)) {
         snprintf(err, err_len, "cannot read the stations' charging limits from the store");
         return -1;
     }

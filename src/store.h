@@ -145,6 +145,12 @@ int store_each_event_since(store *st, const char *type, int64_t from_ms, void (*
 int store_each_charging_limit(store *st,
                               void (*fn)(void *ctx, const char *station, const char *payload, int64_t received_ms),
                               void *ctx);
+/* Every profile of the stations' last ReportChargingProfiles (its source, EVSE, the profile as JSON, when it came:
+ * wall clock). 0 or -1. */
+int store_each_reported_profile(store *st,
+                                void (*fn)(void *ctx, const char *station, const char *source, int evse_id,
+                                           const char *profile, int64_t received_ms),
+                                void *ctx);
 /* The data of the newest event of this type (malloc'd; NULL when there is none). */
 char *store_last_event_data(store *st, const char *type);
 /* The data of one station's (NULL: every station's) newest events of this type (at most limit), newest first, until

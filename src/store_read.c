@@ -75,6 +75,25 @@ int store_each_charging_limit(store *st,
     return 0;
 }
 
+int store_each_reported_profile(store *st,
+                                void (*fn)(void *ctx, const char *station, const char *source, int evse_id,
+                                           const char *profile, int64_t received_ms),
+                                void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(store_rdb(st),
+                           "SELECT station, source, evse_id, profile, updated_ms FROM reported_profiles"
+                           " ORDER BY updated_ms",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (sqlite3_column_text(s, 0) && sqlite3_column_text(s, 1) && sqlite3_column_text(s, 3))
+            fn(ctx, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+               sqlite3_column_int(s, 2), (const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4));
+    sqlite3_finalize(s);
+    return 0;
+}
+
 char *store_last_event_data(store *st, const char *type)
 {
     sqlite3_stmt *s;

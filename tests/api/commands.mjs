@@ -358,3 +358,19 @@ test('what depotd will not send for an operator: profiles while it plans, a pass
     /xxxxxxxxxxxxxxxxxxxx/, 'the refused password is not in the audit trail');
   assert.equal(st.calls.length, n, 'nothing reached the station');
 });
+
+test('an EMS\'s constraint from a profile report is planned with again after a restart, from when it was reported', async () => {
+  behaviour = () => ({ status: 'Accepted' }); // whatever depotd asks of the station around the restart
+  // The station's report (after GetChargingProfiles): an EMS holds EVSE 1 at 5 kW, with no start (from the report).
+  await st.ok('ReportChargingProfiles', { requestId: 31, chargingLimitSource: 'EMS', evseId: 1, chargingProfile: [
+    { id: 301, stackLevel: 0, chargingProfilePurpose: 'ChargingStationExternalConstraints', chargingProfileKind: 'Absolute',
+      chargingSchedule: [{ id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 5000 }] }] }] });
+  await eventually(() => /external limit of EMS on EVSE 1: 5\.0 kW now/.test(d.stderrText), 'the report planned with');
+  await eventually(() => sql(d.db, "SELECT count(*) AS n FROM reported_profiles WHERE request_id = 31")[0].n === 1,
+    'the report in the store');
+  await st.close();
+  await d.kill9();
+  await d.start();
+  st = await commandStation(d, 'CS1', (action, payload) => behaviour(action, payload));
+  assert.match(d.stderrText, /external limit of EMS on EVSE 1: 5\.0 kW now/, 'restored from the store at start');
+});
