@@ -6,6 +6,7 @@
 #include "load.h"
 #include "sim.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -55,9 +56,10 @@ void sim_usage(FILE *o)
             "                    [--trigger PROGRAM] (the operator's part of a test case: run as PROGRAM TC STATION\n"
             "                    ACTION REQUEST_JSON; exit 0 when the CSMS took the request)\n"
             "                    the conformance catalogue; exit 1 on any FAIL (SKIPs say why)\n"
-            "       depotsim probe --listen ws://127.0.0.1:PORT/ocpp/ [--station ID] [--password PW] [--wait S]\n"
+            "       depotsim probe --listen ws://IPV4:PORT/ocpp/ [--station ID] [--password PW] [--wait S]\n"
             "                    [--tolerance PCT] [--reaction S] [--offline S] [--id-token T] [--json FILE]\n"
-            "                    [--junit FILE]\n"
+            "                    [--junit FILE]; wss://IPV4:PORT/ocpp/ --cert PEM --key PEM (the probe's\n"
+            "                    certificate) [--ca PEM] (stations must show a certificate of this CA)\n"
             "                    depotsim as a CSMS test bench: waits for a charger (PORT 0: any, said on stderr)\n"
             "                    and walks it through boot, device model, a remote start, profiles, its\n"
             "                    composite schedule, the limit followed, offline, stop, availability and reset;\n"
@@ -206,7 +208,7 @@ static int cmd_probe(int argc, char **argv)
     static const struct option lo[] = {
         {"listen", 1, 0, 'l'}, {"station", 1, 0, 's'}, {"password", 1, 0, 'p'}, {"id-token", 1, 0, 't'},
         {"wait", 1, 0, 'w'}, {"tolerance", 1, 0, 'T'}, {"reaction", 1, 0, 'r'}, {"offline", 1, 0, 'o'},
-        {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"json", 1, 0, 'j'}, {"junit", 1, 0, 'J'}, SIM_TLS_OPTIONS, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -222,16 +224,27 @@ static int cmd_probe(int argc, char **argv)
         case 'j': o.json_path = optarg; break;
         case 'J': o.junit_path = optarg; break;
         case 'h': sim_usage(stdout); return 0;
-        default: sim_usage(stderr); return 2;
+        default:
+            if (sim_tls_option(c, optarg, &o.tls))
+                break;
+            sim_usage(stderr);
+            return 2;
         }
     }
-    /* Loopback only, plain ws://, port 0 for any free one. */
+    /* ws[s]://IPV4:PORT/PATH/, port 0 for any free one; wss:// needs the probe's certificate and key. */
     char path[256] = "";
     int end = 0;
-    if (!url || sscanf(url, "ws://127.0.0.1:%d%n", &o.port, &end) != 1 || o.port < 0 || o.port > 65535 ||
-        (url[end] && url[end] != '/') || snprintf(path, sizeof path, "%s", url + end) >= (int)sizeof o.path - 1 ||
-        o.wait_s <= 0 || o.wait_s > 600 || o.tolerance_pct < 0 || o.reaction_s < 0 || o.offline_s < 1) {
-        fprintf(stderr, "depotsim probe: --listen ws://127.0.0.1:PORT/PATH/ (loopback, no TLS), --wait 0..600 s\n");
+    struct in_addr addr;
+    o.tls.on = url && strncmp(url, "wss://", 6) == 0;
+    const char *hp = url ? url + (o.tls.on ? 6 : 5) : NULL;
+    if (!url || (!o.tls.on && strncmp(url, "ws://", 5) != 0) ||
+        sscanf(hp, "%63[0-9.]:%d%n", o.host, &o.port, &end) != 2 || inet_pton(AF_INET, o.host, &addr) != 1 ||
+        o.port < 0 || o.port > 65535 || (hp[end] && hp[end] != '/') ||
+        snprintf(path, sizeof path, "%s", hp + end) >= (int)sizeof o.path - 1 || o.wait_s <= 0 || o.wait_s > 600 ||
+        o.tolerance_pct < 0 || o.reaction_s < 0 || o.offline_s < 1 || sim_tls_check(&o.tls) ||
+        (o.tls.on && !o.tls.cert[0])) {
+        fprintf(stderr, "depotsim probe: --listen ws[s]://IPV4:PORT/PATH/ (wss:// with --cert and --key, --ca to "
+                        "ask stations for a certificate), --wait 0..600 s\n");
         sim_usage(stderr);
         return 2;
     }

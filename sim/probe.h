@@ -4,7 +4,8 @@
  * expects computed by the same code as depotsim's own stations (profiles.h) and the meter values held against
  * the limit in force, with a tolerance and a reaction time.
  *
- * One station at a time, on ws://127.0.0.1 (loopback). The cases run in order on one charging session: each
+ * One station at a time, on ws:// or wss:// (security profile 2, or 3 with a CA for the stations' certificates) at
+ * an IPv4 address (127.0.0.1 in the tests; a bench charger reaches the probe on its LAN address). The cases run in order on one charging session: each
  * PASS, FAIL (with the frames as evidence) or SKIP with the reason. The driver (probe_ws.c) is synchronous like
  * conform's: a case sends a CALL and runs the loop until the answer or the station's next message comes.
  * Thread: one.
@@ -16,8 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wsauth.h"
+
 struct pr_options {
+    char host[64];              /* the IPv4 address to listen on (127.0.0.1 for tests) */
     int port;                   /* 0: any free one (said on stderr: "probe listening on ws://...") */
+    struct sim_tls tls;         /* wss://: cert and key are the probe's (the CSMS's) certificate; with ca, stations
+                                 * must show a certificate of that CA (security profile 3) */
     char path[128];             /* "/ocpp/": the station connects to <path><station id> */
     char station[64];           /* the station expected ("": the first that connects) */
     char password[64];          /* its Basic auth password ("": none asked) */

@@ -1,5 +1,5 @@
 /*
- * The synchronous driver under `depotsim probe`: an lws server on 127.0.0.1 that takes one station at a time, an
+ * The synchronous driver under `depotsim probe`: an lws server (ws or wss) that takes one station at a time, an
  * ocpp_session in the CSMS role for each of its connections (every frame checked against the official schemas),
  * the station's CALLs answered as a plain CSMS would and kept for the cases, and waits that run the loop until
  * what a case waits for comes or its deadline passes. lws rules kept as in conform_ws.c.
@@ -231,17 +231,30 @@ int pr_init(const struct pr_options *o, char *err, size_t err_len)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = o->port;
-    info.iface = "127.0.0.1";
+    info.iface = o->host;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (o->tls.on) {
+        /* The probe's certificate (what a station checks as its CSMS's); with a CA, a station must show one of its
+         * certificates in the handshake (security profile 3), else it is refused there. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = o->tls.cert;
+        info.ssl_private_key_filepath = o->tls.key;
+        if (o->tls.ca[0]) {
+            info.ssl_ca_filepath = o->tls.ca;
+            info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+        }
+    }
     g_ctx = lws_create_context(&info);
     struct lws_vhost *vh = g_ctx ? lws_create_vhost(g_ctx, &info) : NULL;
     if (!vh) {
-        snprintf(err, err_len, "cannot listen on 127.0.0.1:%d", o->port);
+        snprintf(err, err_len, "cannot listen on %s:%d%s", o->host, o->port,
+                 o->tls.on ? " (or read its certificate and key)" : "");
         pr_shutdown();
         return -1;
     }
-    fprintf(stderr, "probe listening on ws://127.0.0.1:%d%s\n", lws_get_vhost_listen_port(vh), o->path);
+    fprintf(stderr, "probe listening on %s://%s:%d%s\n", o->tls.on ? "wss" : "ws", o->host,
+            lws_get_vhost_listen_port(vh), o->path);
     lws_sul_schedule(g_ctx, 0, &g_wake, wake, 10000);
     return 0;
 }
