@@ -181,12 +181,10 @@ static double configured_limit_kw(struct depot *d)
     return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-/* The site limit now; cs: control's figures (NULL: read them here). */
-static cJSON *site_limit_doc(struct api *a, const struct control_stats *given)
+static cJSON *site_limit_doc(struct api *a)
 {
     struct control_stats cs;
-    if (given) cs = *given;
-    else control_stats(a->d, &cs);
+    control_stats(a->d, &cs);
     cJSON *o = cJSON_CreateObject();
     double conf = configured_limit_kw(a->d);
     /* Enabled even when nothing is left for charging (a curtailment to 0, a building drawing it all). */
@@ -213,7 +211,7 @@ static cJSON *site_limit_doc(struct api *a, const struct control_stats *given)
 void api_get_site_limit(struct api *a, struct api_req *r, const cJSON *body)
 {
     (void)body;
-    api_reply(r, 200, site_limit_doc(a, NULL));
+    api_reply(r, 200, site_limit_doc(a));
 }
 
 static int cmp_station_item(const void *x, const void *y)
@@ -228,11 +226,13 @@ static int cmp_station_item(const void *x, const void *y)
 
 /* The building's load for /api/v1/site: the feed, the latest reading, what control plans with now and the room the
  * fail-safe leaves; null without a site_load section. */
-static cJSON *site_load_doc(struct depot *d, const struct control_stats *cs)
+static cJSON *site_load_doc(struct depot *d)
 {
     struct site_load_status sl;
     site_load_status(d, &sl);
     if (!sl.configured) return cJSON_CreateNull();
+    struct control_stats cs;
+    control_stats(d, &cs);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "provider", sl.feed.provider);
     cJSON_AddStringToObject(o, "breaker", sl.feed.breaker ? sl.feed.breaker : "none");
@@ -244,9 +244,9 @@ static cJSON *site_load_doc(struct depot *d, const struct control_stats *cs)
         api_add_time(o, "reading_at", sl.reading_at_ms);
     }
     cJSON_AddNumberToObject(o, "margin_kw", sl.margin_kw);
-    cJSON_AddNumberToObject(o, "planned_kw", round(cs->site_load_kw * 1000) / 1000);
-    cJSON_AddNumberToObject(o, "peak_kw", round(cs->site_load_peak_kw * 1000) / 1000);
-    cJSON_AddNumberToObject(o, "failsafe_limit_kw", round(cs->failsafe_limit_kw * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "planned_kw", round(cs.site_load_kw * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "peak_kw", round(cs.site_load_peak_kw * 1000) / 1000);
+    cJSON_AddNumberToObject(o, "failsafe_limit_kw", round(cs.failsafe_limit_kw * 1000) / 1000);
     return o;
 }
 
@@ -296,9 +296,7 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 500, NULL, "out of memory");
         return;
     }
-    struct control_stats cs;
-    control_stats(a->d, &cs);
-    cJSON_AddItemToObject(o, "limit", site_limit_doc(a, &cs));
+    cJSON_AddItemToObject(o, "limit", site_limit_doc(a));
     cJSON *circuits = control_circuits_json(a->d);
     cJSON_AddItemToObject(o, "circuits", circuits ? circuits : cJSON_CreateArray());
     struct feed_status ps;
@@ -306,7 +304,7 @@ void api_get_site(struct api *a, struct api_req *r, const cJSON *body)
     cJSON *feed = cJSON_AddObjectToObject(o, "price_feed");
     cJSON_AddStringToObject(feed, "provider", ps.provider[0] ? ps.provider : "none");
     cJSON_AddStringToObject(feed, "breaker", ps.breaker ? ps.breaker : "none");
-    cJSON_AddItemToObject(o, "site_load", site_load_doc(a->d, &cs));
+    cJSON_AddItemToObject(o, "site_load", site_load_doc(a->d));
     api_reply(r, 200, o);
 }
 
@@ -351,7 +349,7 @@ void api_put_site_limit(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 409, NULL, "the site limit cannot be set: %s", err);
         return;
     }
-    api_reply(r, 200, site_limit_doc(a, NULL));
+    api_reply(r, 200, site_limit_doc(a));
 }
 
 void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body)
@@ -362,5 +360,5 @@ void api_delete_site_limit(struct api *a, struct api_req *r, const cJSON *body)
         api_problem(r, 409, NULL, "the site limit cannot be changed: %s", err);
         return;
     }
-    api_reply(r, 200, site_limit_doc(a, NULL));
+    api_reply(r, 200, site_limit_doc(a));
 }
