@@ -162,8 +162,9 @@ static const cJSON *frame_payload(const cJSON *frame, int msg_type)
     return cJSON_GetArrayItem(frame, msg_type == 2 ? 3 : 2);
 }
 
-static int project_boot(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+static int project_boot(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     const cJSON *cs = obj(p, "chargingStation");
     return run(db,
                "INSERT INTO stations(id, vendor, model, serial_number, firmware_version, boot_reason, last_boot_ms,"
@@ -175,8 +176,9 @@ static int project_boot(sqlite3 *db, const struct store_event *ev, const cJSON *
                str(cs, "firmwareVersion"), str(p, "reason"), (int64_t)ev->time_ms, (int64_t)ev->time_ms);
 }
 
-static int project_status(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+static int project_status(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     int64_t t = time_of(p, "timestamp", ev->time_ms);
     /* A status older than the one we have (an offline station replaying) must not overwrite the newer one. */
     return run(db,
@@ -301,20 +303,24 @@ static int project_transaction(sqlite3 *db, int64_t seq, const struct store_even
     return 0;
 }
 
-static int project_needs(sqlite3 *db, const struct store_event *ev, const cJSON *p, const char *frame_payload_json)
+static int project_needs(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     const cJSON *needs = obj(p, "chargingNeeds");
     const cJSON *ac = obj(needs, "acChargingParameters"), *dc = obj(needs, "dcChargingParameters");
     const cJSON *params = ac ? ac : dc;
     int64_t departure = time_of(needs, "departureTime", -1);
-    return run(db,
+    char *json = cJSON_PrintUnformatted(p);
+    int rc = run(db,
                "INSERT OR REPLACE INTO ev_needs(station, evse_id, updated_ms, departure_ms, energy_wh,"
                " requested_transfer, ev_max_current_a, ev_max_voltage_v, ev_max_power_w, state_of_charge, payload)"
                " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                "siiidsdddds", ev->station, as_i64(num(p, "evseId")), (int64_t)ev->time_ms,
                departure < 0 ? (int64_t)0 : departure, num(params, "energyAmount"), str(needs, "requestedEnergyTransfer"),
                num(params, "evMaxCurrent"), num(params, "evMaxVoltage"), dc ? num(dc, "evMaxPower") : NAN,
-               dc ? num(dc, "stateOfCharge") : NAN, frame_payload_json);
+               dc ? num(dc, "stateOfCharge") : NAN, json);
+    cJSON_free(json);
+    return rc;
 }
 
 static int put_variable(sqlite3 *db, const struct store_event *ev, const cJSON *comp, const cJSON *var,
@@ -331,8 +337,9 @@ static int put_variable(sqlite3 *db, const struct store_event *ev, const cJSON *
 
 /* NotifyReport (B07/B08, after GetBaseReport or GetReport): each part's variables into the station's device model,
  * beside what GetVariables read (status "Reported"). */
-static int project_report(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+static int project_report(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     const cJSON *r, *at;
     cJSON_ArrayForEach(r, obj(p, "reportData")) {
         const cJSON *comp = obj(r, "component"), *var = obj(r, "variable");
@@ -343,8 +350,9 @@ static int project_report(sqlite3 *db, const struct store_event *ev, const cJSON
     return 0;
 }
 
-static int project_variables(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+static int project_variables(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     const cJSON *r;
     cJSON_ArrayForEach(r, obj(p, "getVariableResult")) {
         if (put_variable(db, ev, obj(r, "component"), obj(r, "variable"), str(r, "attributeType"),
@@ -354,22 +362,29 @@ static int project_variables(sqlite3 *db, const struct store_event *ev, const cJ
     return 0;
 }
 
-static int project_limit(sqlite3 *db, const struct store_event *ev, const cJSON *p, bool cleared, const char *json)
+/* NotifyChargingLimit or ClearedChargingLimit (by the action's name), kept with its payload. */
+static int project_limit(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
+    bool cleared = ev->action[0] == 'C';
     const cJSON *lim = obj(p, "chargingLimit");
     const char *source = cleared ? str(p, "chargingLimitSource") : str(lim, "chargingLimitSource");
     double evse = num(p, "evseId");
-    return run(db,
-               "INSERT OR REPLACE INTO charging_limits(station, evse_id, source, grid_critical, updated_ms, cleared,"
-               " payload) VALUES(?,?,?,?,?,?,?)",
-               "sisiiis", ev->station, isnan(evse) ? (int64_t)0 : (int64_t)evse, source ? source : "Other",
-               (int64_t)cJSON_IsTrue(obj(lim, "isGridCritical")), (int64_t)ev->time_ms, (int64_t)cleared, json);
+    char *json = cJSON_PrintUnformatted(p);
+    int rc = run(db,
+                 "INSERT OR REPLACE INTO charging_limits(station, evse_id, source, grid_critical, updated_ms, cleared,"
+                 " payload) VALUES(?,?,?,?,?,?,?)",
+                 "sisiiis", ev->station, isnan(evse) ? (int64_t)0 : (int64_t)evse, source ? source : "Other",
+                 (int64_t)cJSON_IsTrue(obj(lim, "isGridCritical")), (int64_t)ev->time_ms, (int64_t)cleared, json);
+    cJSON_free(json);
+    return rc;
 }
 
 /* ReportChargingProfiles (K09, after GetChargingProfiles): what the station holds, as its last report says (the
  * rows of an earlier request go when a new one reports; one request's parts share its requestId). */
-static int project_profiles(sqlite3 *db, const struct store_event *ev, const cJSON *p)
+static int project_profiles(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
+    (void)seq;
     int64_t req = as_i64(num(p, "requestId")), evse = as_i64(num(p, "evseId"));
     const char *source = str(p, "chargingLimitSource");
     if (run(db, "DELETE FROM reported_profiles WHERE station = ? AND request_id <> ?", "si", ev->station, req))
@@ -390,59 +405,11 @@ static int project_profiles(sqlite3 *db, const struct store_event *ev, const cJS
 
 static const char SQL_LAST_SEEN[] = "UPDATE stations SET last_seen_ms = ? WHERE id = ?";
 
-/* Adapters to one signature, so the frames that change a projection are one table. */
-static int on_boot(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    return project_boot(db, ev, p);
-}
-
-static int on_status(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    return project_status(db, ev, p);
-}
-
+/* MeterValues (whose projection TransactionEvent shares) and the boot's answer, in the table's signature. */
 static int on_meter_values(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
 {
     return project_meter_values(db, seq, ev, obj(p, "meterValue"), as_i64(num(p, "evseId")), NULL, NULL, NULL, NULL,
                                 NULL);
-}
-
-static int on_needs(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    char *json = cJSON_PrintUnformatted(p);
-    int rc = project_needs(db, ev, p, json);
-    cJSON_free(json);
-    return rc;
-}
-
-static int on_report(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    return project_report(db, ev, p);
-}
-
-static int on_profiles(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    return project_profiles(db, ev, p);
-}
-
-static int on_limit(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    char *json = cJSON_PrintUnformatted(p);
-    int rc = project_limit(db, ev, p, ev->action[0] == 'C', json);
-    cJSON_free(json);
-    return rc;
-}
-
-static int on_variables(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
-{
-    (void)seq;
-    return project_variables(db, ev, p);
 }
 
 static int on_boot_answer(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p)
@@ -459,16 +426,16 @@ static const struct projector {
     const char *action;
     int (*fn)(sqlite3 *db, int64_t seq, const struct store_event *ev, const cJSON *p);
 } projectors[] = {
-    {true, 2, "BootNotification", on_boot},
-    {true, 2, "StatusNotification", on_status},
+    {true, 2, "BootNotification", project_boot},
+    {true, 2, "StatusNotification", project_status},
     {true, 2, "TransactionEvent", project_transaction},
     {true, 2, "MeterValues", on_meter_values},
-    {true, 2, "NotifyEVChargingNeeds", on_needs},
-    {true, 2, "NotifyReport", on_report},
-    {true, 2, "ReportChargingProfiles", on_profiles},
-    {true, 2, "NotifyChargingLimit", on_limit},
-    {true, 2, "ClearedChargingLimit", on_limit},
-    {true, 3, "GetVariables", on_variables},
+    {true, 2, "NotifyEVChargingNeeds", project_needs},
+    {true, 2, "NotifyReport", project_report},
+    {true, 2, "ReportChargingProfiles", project_profiles},
+    {true, 2, "NotifyChargingLimit", project_limit},
+    {true, 2, "ClearedChargingLimit", project_limit},
+    {true, 3, "GetVariables", project_variables},
     {false, 3, "BootNotification", on_boot_answer},
 };
 
